@@ -62,14 +62,17 @@ def _subst(parts: list[str], **values: str) -> list[str]:
     return [p.format(**values) for p in parts]
 
 
-def generate() -> list[str]:
-    """Write every output in place and return their repo-relative paths."""
+def generate(only: set[str] | None = None) -> dict[str, list[str]]:
+    """Write every output in place and return their repo-relative paths per target (config file stem)."""
     doc = yaml.safe_load(CONTRACT.read_text())
     policy = yaml.safe_load(POLICY.read_text())
     model = ContractModel(doc).as_context()
     env = _environment()
-    outputs: list[str] = []
+    per_target: dict[str, list[str]] = {}
     for config_path in sorted((HERE / "config").glob("*.yaml")):
+        if only and config_path.stem not in only:
+            continue
+        outputs = per_target.setdefault(config_path.stem, [])
         config = yaml.safe_load(config_path.read_text()) or {}
         for gen in config.get("generators", []):
             out = ROOT / gen["output"]
@@ -91,21 +94,25 @@ def generate() -> list[str]:
                 if item.get("format"):
                     _run(_subst(item["format"], path=str(out), repo=str(ROOT)))
                 outputs.append(rel)
-    return sorted(set(outputs))
+    return {target: sorted(set(paths)) for target, paths in per_target.items()}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true", help="fail if committed generated files differ from a fresh generation")
+    parser.add_argument("--only", action="append", metavar="TARGET", help="limit to codegen/config/TARGET.yaml (repeatable)")
     args = parser.parse_args()
+    only = set(args.only) if args.only else None
+    manifest: dict[str, list[str]] = json.loads(MANIFEST.read_text()) if MANIFEST.exists() else {}
     if not args.check:
-        outputs = generate()
-        MANIFEST.write_text(json.dumps(outputs, indent=2) + "\n")
-        print(f"codegen: wrote {len(outputs)} files")
+        generated = generate(only)
+        manifest.update(generated)
+        MANIFEST.write_text(json.dumps(dict(sorted(manifest.items())), indent=2) + "\n")
+        print(f"codegen: wrote {sum(len(v) for v in generated.values())} files")
         return 0
-    recorded = json.loads(MANIFEST.read_text()) if MANIFEST.exists() else []
+    recorded = [rel for target, paths in manifest.items() if not only or target in only for rel in paths]
     before = {rel: (ROOT / rel).read_text() if (ROOT / rel).exists() else None for rel in recorded}
-    outputs = generate()
+    outputs = [rel for paths in generate(only).values() for rel in paths]
     for rel in outputs:
         before.setdefault(rel, None)
     drift = []
