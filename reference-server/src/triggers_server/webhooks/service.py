@@ -1,0 +1,464 @@
+"""The webhook delivery worker: fan-out at ingestion, signed HTTP attempts, retries, throttling, DLQ.
+
+One delivery exists per (event, subscription). Attempt ``n`` (1-based) that fails is followed by
+attempt ``n + 1`` after ``retry_schedule[n]`` seconds ±``retry_jitter``; a ``Retry-After`` answer moves
+that delay within [scheduled, 2 × scheduled]. 2xx succeeds; 3xx and every other status fail (redirects
+are never followed); 410 Gone disables the subscription. When the schedule is exhausted the delivery
+is dead-lettered. The worker sleeps on the injected clock until the next due delivery or until new
+work is signalled, so it neither busy-loops nor needs real time in tests (``run_due()``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any, Final
+
+import httpx
+
+from .. import __version__
+from ..clock import Clock
+from ..config import Settings
+from ..filters import FilterResult, subscription_matches
+from ..storage import deliveries as delivery_store
+from ..storage import subscriptions as subscription_store
+from ..storage.deliveries import AttemptOutcome, DeliveryRecord, NewDelivery
+from ..storage.dlq import ORIGIN_DELIVERY, REASON_ENDPOINT_GONE, REASON_RETRIES_EXHAUSTED, insert_dlq_entry
+from ..storage.engine import Database
+from ..storage.subscriptions import SubscriptionRecord
+from .signing import webhook_headers
+
+log = logging.getLogger("triggers_server.webhooks")
+
+RESPONSE_BODY_LIMIT: Final = 20 * 1024
+DEFAULT_TIMEOUT_SECONDS: Final = 15.0
+DEFAULT_ROTATION_OVERLAP_SECONDS: Final = 24 * 3600.0
+IDLE_WAKE_SECONDS: Final = 3600.0
+DUE_BATCH: Final = 100
+CONCURRENCY: Final = 16
+TRIGGER_SCHEDULED: Final = "scheduled"
+TRIGGER_MANUAL: Final = "manual"
+
+
+def payload_of(event: Mapping[str, Any]) -> str:
+    """The exact JSON body of a delivery: the wire Event, compact."""
+    return json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+
+
+def parse_retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds asked for by a ``Retry-After`` header (delta-seconds or HTTP-date); None when absent/invalid."""
+    if value is None:
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        moment = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        return None
+    return max(0.0, (moment - now).total_seconds())
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """The retry schedule with jitter; ``schedule[0]`` is the delay before the first attempt."""
+
+    schedule: tuple[float, ...]
+    jitter: float
+
+    @property
+    def max_attempts(self) -> int:
+        return len(self.schedule)
+
+    def delay_after(self, attempts_made: int, rng: random.Random, retry_after: float | None) -> float | None:
+        """Seconds until the next attempt after ``attempts_made`` attempts, or None when exhausted."""
+        if attempts_made >= len(self.schedule):
+            return None
+        base = self.schedule[attempts_made]
+        scheduled = base * (1.0 + self.jitter * (2.0 * rng.random() - 1.0))
+        if retry_after is not None:
+            return min(max(retry_after, scheduled), 2.0 * scheduled)
+        return scheduled
+
+
+@dataclass(frozen=True)
+class DryRunVerdict:
+    """Whether one subscription would receive an event, and why."""
+
+    subscription: SubscriptionRecord
+    result: FilterResult
+
+
+class DeliveryService:
+    """Owns the subscription cache, the due-delivery loop and every outbound webhook request."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock,
+        db: Database,
+        *,
+        http_client: httpx.AsyncClient | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.db = db
+        self.policy = RetryPolicy(tuple(settings.retry_schedule), settings.retry_jitter)
+        self.timeout = float(settings.extra.get("webhook_timeout", DEFAULT_TIMEOUT_SECONDS))
+        self.rotation_overlap = float(settings.extra.get("secret_rotation_overlap", DEFAULT_ROTATION_OVERLAP_SECONDS))
+        self._owns_client = http_client is None
+        self.http_client = http_client or httpx.AsyncClient(follow_redirects=False)
+        self.rng = rng or random.Random()
+        self._subscriptions: dict[str, list[SubscriptionRecord]] = {}
+        self._throttle_slots: dict[str, datetime] = {}
+        self._in_flight: set[str] = set()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.attempts_sent = 0
+        self.attempts_succeeded = 0
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Run the background worker (skipped when ``settings.delivery_worker`` is off, as in unit tests)."""
+        if self._task is None and self.settings.delivery_worker:
+            self._wake = asyncio.Event()
+            self._task = asyncio.create_task(self._run(), name="webhook-delivery-worker")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._owns_client:
+            await self.http_client.aclose()
+
+    def notify(self) -> None:
+        """New or rescheduled work: wake the worker now."""
+        self._wake.set()
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                await self.run_due()
+                next_due = await self.db.read(delivery_store.next_due_time)
+            except Exception:
+                log.exception("delivery worker iteration failed")
+                next_due = None
+            delay = IDLE_WAKE_SECONDS
+            if next_due is not None:
+                delay = min(delay, (next_due - self.clock.now()).total_seconds())
+            if delay <= 0:
+                continue
+            await self._wait(delay)
+
+    async def _wait(self, seconds: float) -> None:
+        """Return when woken or when ``seconds`` have passed on the injected clock."""
+        sleeper = asyncio.ensure_future(self.clock.sleep(seconds))
+        waker = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (sleeper, waker):
+                task.cancel()
+            await asyncio.gather(sleeper, waker, return_exceptions=True)
+
+    # -- subscriptions -----------------------------------------------------------------------------
+
+    def invalidate(self, account_id: str) -> None:
+        """Forget the cached subscriptions of an account (call after every subscription write)."""
+        self._subscriptions.pop(account_id, None)
+
+    async def enabled_subscriptions(self, account_id: str) -> list[SubscriptionRecord]:
+        cached = self._subscriptions.get(account_id)
+        if cached is None:
+            cached = await self.db.read(lambda conn: subscription_store.enabled_subscriptions(conn, account_id))
+            self._subscriptions[account_id] = cached
+        return cached
+
+    async def verdicts(
+        self, account_id: str, event: Mapping[str, Any], subscription_id: str | None = None
+    ) -> list[DryRunVerdict]:
+        """Filter verdict of every enabled subscription (or only ``subscription_id``) for ``event``."""
+        found: list[DryRunVerdict] = []
+        for subscription in await self.enabled_subscriptions(account_id):
+            if subscription_id is not None and subscription.id != subscription_id:
+                continue
+            result = subscription_matches(subscription.event_types, subscription.filter, event)
+            found.append(DryRunVerdict(subscription, result))
+        return found
+
+    # -- fan-out -----------------------------------------------------------------------------------
+
+    async def on_ingested(self, account_id: str, events: Sequence[Mapping[str, Any]]) -> list[str]:
+        """Create a pending delivery for every (event, matching enabled subscription); returns their ids."""
+        return await self.fan_out(account_id, events)
+
+    async def fan_out(
+        self, account_id: str, events: Iterable[Mapping[str, Any]], *, subscription_id: str | None = None
+    ) -> list[str]:
+        subscriptions = await self.enabled_subscriptions(account_id)
+        if not subscriptions:
+            return []
+        planned: list[NewDelivery] = []
+        for event in events:
+            payload: str | None = None
+            for subscription in subscriptions:
+                if subscription_id is not None and subscription.id != subscription_id:
+                    continue
+                if not subscription_matches(subscription.event_types, subscription.filter, event).matched:
+                    continue
+                payload = payload or payload_of(event)
+                planned.append(
+                    NewDelivery(str(event["id"]), str(event["type"]), subscription.id, subscription.url, payload)
+                )
+        if not planned:
+            return []
+        now = self.clock.now()
+        ids = await self.db.write(lambda conn: delivery_store.insert_deliveries(conn, account_id, planned, now=now))
+        self.notify()
+        return ids
+
+    async def create_delivery(
+        self, account_id: str, subscription: SubscriptionRecord, event: Mapping[str, Any], *, is_test: bool = False
+    ) -> str:
+        """One delivery of ``event`` to ``subscription`` regardless of filters (test sends, DLQ retries)."""
+        planned = [
+            NewDelivery(
+                str(event["id"]), str(event["type"]), subscription.id, subscription.url, payload_of(event), is_test
+            )
+        ]
+        now = self.clock.now()
+        ids = await self.db.write(lambda conn: delivery_store.insert_deliveries(conn, account_id, planned, now=now))
+        self.notify()
+        return ids[0]
+
+    async def redeliver(self, account_id: str, delivery: DeliveryRecord) -> str:
+        """A fresh delivery (new schedule) of a dead-lettered delivery's payload."""
+        planned = [
+            NewDelivery(
+                delivery.event_id, delivery.event_type, delivery.subscription_id, delivery.url, delivery.payload
+            )
+        ]
+        now = self.clock.now()
+        ids = await self.db.write(lambda conn: delivery_store.insert_deliveries(conn, account_id, planned, now=now))
+        self.notify()
+        return ids[0]
+
+    async def retry_now(self, delivery: DeliveryRecord) -> None:
+        """Queue one immediate manual attempt of ``delivery``."""
+        now = self.clock.now()
+        await self.db.write(lambda conn: delivery_store.schedule_manual_retry(conn, delivery.id, now=now))
+        self.notify()
+
+    # -- sending -----------------------------------------------------------------------------------
+
+    async def run_due(self) -> int:
+        """Attempt every delivery due at ``clock.now()``; returns how many HTTP attempts were made."""
+        attempts = 0
+        limiter = asyncio.Semaphore(CONCURRENCY)
+
+        async def guarded(delivery: DeliveryRecord) -> bool:
+            async with limiter:
+                try:
+                    return await self._process(delivery)
+                finally:
+                    self._in_flight.discard(delivery.id)
+
+        while True:
+            now = self.clock.now()
+            due = await self.db.read(lambda conn: delivery_store.due_deliveries(conn, now, limit=DUE_BATCH))
+            batch = [delivery for delivery in due if delivery.id not in self._in_flight]
+            if not batch:
+                return attempts
+            self._in_flight.update(delivery.id for delivery in batch)
+            results = await asyncio.gather(*(guarded(delivery) for delivery in batch))
+            attempts += sum(results)
+
+    async def deliver_now(self, delivery_id: str) -> None:
+        """Make the attempt of one due delivery right away (test sends answer with its outcome)."""
+        delivery = await self.db.read(lambda conn: delivery_store.get_delivery_by_id(conn, delivery_id))
+        if delivery is None or delivery.id in self._in_flight:
+            return
+        self._in_flight.add(delivery.id)
+        try:
+            await self._process(delivery)
+        finally:
+            self._in_flight.discard(delivery.id)
+
+    async def _process(self, delivery: DeliveryRecord) -> bool:
+        """Send one due delivery (or discard/postpone it); True when an HTTP attempt was made."""
+        account_id = delivery.account_id
+        subscription = await self.db.read(
+            lambda conn: subscription_store.get_subscription(conn, account_id, delivery.subscription_id)
+        )
+        now = self.clock.now()
+        manual = delivery.manual_pending
+        if subscription is None or (not subscription.enabled and not manual):
+            reason = "subscription deleted" if subscription is None else "subscription disabled"
+            await self.db.write(
+                lambda conn: delivery_store.set_status(
+                    conn, delivery.id, delivery_store.DISCARDED, now=now, last_error=reason
+                )
+            )
+            return False
+        slot = self._throttle_slot(subscription, now)
+        if slot > now:
+            await self.db.write(lambda conn: delivery_store.postpone(conn, delivery.id, slot))
+            return False
+        outcome, retry_after = await self._attempt(delivery, subscription, manual)
+        await self._record(delivery, subscription, outcome, retry_after, manual)
+        return True
+
+    def _throttle_slot(self, subscription: SubscriptionRecord, now: datetime) -> datetime:
+        """Earliest send time under ``max_rps``; reserves the slot when it is now."""
+        if not subscription.max_rps:
+            return now
+        previous = self._throttle_slots.get(subscription.id)
+        interval = timedelta(seconds=1.0 / subscription.max_rps)
+        slot = now if previous is None else max(now, previous + interval)
+        if slot <= now:
+            self._throttle_slots[subscription.id] = now
+        return slot
+
+    async def _attempt(
+        self, delivery: DeliveryRecord, subscription: SubscriptionRecord, manual: bool
+    ) -> tuple[AttemptOutcome, float | None]:
+        started_at = self.clock.now()
+        body = delivery.payload.encode("utf-8")
+        headers = {
+            "content-type": "application/json",
+            "user-agent": f"triggers-server/{__version__}",
+            "x-triggers-delivery-id": delivery.id,
+            "x-triggers-subscription-id": subscription.id,
+            "x-triggers-attempt": str(delivery.attempt_count + 1),
+            **webhook_headers(
+                subscription.signing_secrets(started_at), delivery.event_id, int(started_at.timestamp()), body
+            ),
+        }
+        trigger = TRIGGER_MANUAL if manual else TRIGGER_SCHEDULED
+        common: dict[str, Any] = {
+            "trigger": trigger,
+            "started_at": started_at,
+            "request_url": subscription.url,
+            "request_headers": headers,
+            "request_body": delivery.payload,
+        }
+        self.attempts_sent += 1
+        clock_start = time.perf_counter()
+        try:
+            request = self.http_client.build_request(
+                "POST", subscription.url, content=body, headers=headers, timeout=self.timeout
+            )
+            response = await self.http_client.send(request, stream=True, follow_redirects=False)
+            try:
+                captured, truncated = await _read_capped(response, RESPONSE_BODY_LIMIT)
+            finally:
+                await response.aclose()
+        except httpx.TimeoutException as exc:
+            return self._failed(common, clock_start, f"timeout: {type(exc).__name__}"), None
+        except httpx.HTTPError as exc:
+            return self._failed(common, clock_start, f"{type(exc).__name__}: {exc}"), None
+        duration_ms = (time.perf_counter() - clock_start) * 1000.0
+        succeeded = 200 <= response.status_code < 300
+        outcome = AttemptOutcome(
+            **common,
+            duration_ms=duration_ms,
+            response_status=response.status_code,
+            response_headers=dict(response.headers),
+            response_body=captured.decode("utf-8", errors="replace"),
+            response_body_truncated=truncated,
+            error=None,
+            succeeded=succeeded,
+        )
+        return outcome, parse_retry_after(response.headers.get("retry-after"), started_at)
+
+    @staticmethod
+    def _failed(common: dict[str, Any], clock_start: float, error: str) -> AttemptOutcome:
+        return AttemptOutcome(
+            **common,
+            duration_ms=(time.perf_counter() - clock_start) * 1000.0,
+            response_status=None,
+            response_headers=None,
+            response_body=None,
+            response_body_truncated=False,
+            error=error,
+            succeeded=False,
+        )
+
+    async def _record(
+        self,
+        delivery: DeliveryRecord,
+        subscription: SubscriptionRecord,
+        outcome: AttemptOutcome,
+        retry_after: float | None,
+        manual: bool,
+    ) -> None:
+        now = self.clock.now()
+        gone = outcome.response_status == 410
+        next_at: datetime | None = None
+        dead_reason: str | None = None
+        if outcome.succeeded:
+            self.attempts_succeeded += 1
+            status = delivery_store.SUCCEEDED
+        elif gone:
+            status, dead_reason = delivery_store.DEAD_LETTERED, REASON_ENDPOINT_GONE
+        elif manual and delivery.status not in delivery_store.ACTIVE_STATUSES:
+            status = delivery.status
+        else:
+            delay = self.policy.delay_after(delivery.attempt_count + 1, self.rng, retry_after)
+            if delay is None:
+                status, dead_reason = delivery_store.DEAD_LETTERED, REASON_RETRIES_EXHAUSTED
+            else:
+                status, next_at = delivery_store.RETRYING, now + timedelta(seconds=delay)
+        account_id = delivery.account_id
+
+        def write(conn: Any) -> None:
+            attempt_number = delivery_store.record_attempt(
+                conn, delivery, outcome, status=status, next_attempt_at=next_at, now=now
+            )
+            if gone:
+                subscription_store.disable_subscription(
+                    conn, account_id, subscription.id, reason="endpoint answered 410 Gone", now=now
+                )
+            if dead_reason is not None:
+                insert_dlq_entry(
+                    conn,
+                    account_id=account_id,
+                    origin=ORIGIN_DELIVERY,
+                    event_id=delivery.event_id,
+                    event_type=delivery.event_type,
+                    reason=dead_reason,
+                    detail=outcome.error or f"last response status {outcome.response_status}",
+                    attempts=attempt_number,
+                    subscription_id=subscription.id,
+                    delivery_id=delivery.id,
+                    now=now,
+                )
+
+        await self.db.write(write)
+        if gone:
+            self.invalidate(account_id)
+
+
+async def _read_capped(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
+    """At most ``limit`` bytes of the body; True when more was sent (the rest is not read)."""
+    buffer = bytearray()
+    async for chunk in response.aiter_bytes():
+        buffer.extend(chunk)
+        if len(buffer) > limit:
+            return bytes(buffer[:limit]), True
+    return bytes(buffer), False

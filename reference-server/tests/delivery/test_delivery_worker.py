@@ -1,0 +1,294 @@
+"""The delivery worker against httpx.MockTransport: schedule, jitter, Retry-After, 3xx/410, capture, DLQ, throttle."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from triggers_server.clock import ManualClock
+from triggers_server.config import Settings
+from triggers_server.storage import deliveries as delivery_store
+from triggers_server.storage import dlq as dlq_store
+from triggers_server.storage import subscriptions as subscription_store
+from triggers_server.storage.engine import Database
+from triggers_server.webhooks.service import DeliveryService, RetryPolicy, parse_retry_after
+from triggers_server.webhooks.signing import generate_secret, verify
+
+ACCOUNT = "acc_a"
+START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+@dataclass
+class Receiver:
+    """Scripted endpoint: answers from a queue of (status, headers, body) or raises."""
+
+    answers: list[Any] = field(default_factory=list)
+    requests: list[httpx.Request] = field(default_factory=list)
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        answer = self.answers.pop(0) if self.answers else (200, {}, b"ok")
+        if isinstance(answer, Exception):
+            raise answer
+        status, headers, body = answer
+        return httpx.Response(status, headers=headers, content=body)
+
+
+@dataclass
+class Harness:
+    db: Database
+    clock: ManualClock
+    service: DeliveryService
+    receiver: Receiver
+
+    async def subscription(self, **overrides: Any) -> subscription_store.SubscriptionRecord:
+        values: dict[str, Any] = {
+            "account_id": ACCOUNT, "url": "https://hooks.example/in", "event_types": [], "filter_expression": None,
+            "enabled": True, "max_rps": None, "description": None, "metadata": {}, "secret": generate_secret(),
+            "now": self.clock.now(),
+        }
+        values.update(overrides)
+        record = await self.db.write(lambda conn: subscription_store.insert_subscription(conn, **values))
+        self.service.invalidate(ACCOUNT)
+        return record
+
+    async def delivery(self, delivery_id: str) -> delivery_store.DeliveryRecord:
+        found = await self.db.read(lambda conn: delivery_store.get_delivery(conn, ACCOUNT, delivery_id))
+        assert found is not None
+        return found
+
+    async def attempts(self, delivery_id: str) -> list[delivery_store.AttemptRecord]:
+        return await self.db.read(lambda conn: delivery_store.list_attempts(conn, delivery_id))
+
+
+def event(number: int = 1, **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"id": f"evt_{number}", "type": "order.created", "source": "shop", "data": {"n": number}}
+    body.update(overrides)
+    return body
+
+
+@pytest.fixture
+async def harness() -> AsyncIterator[Harness]:
+    db = await Database.open(":memory:")
+    clock = ManualClock(START)
+    receiver = Receiver()
+    client = httpx.AsyncClient(transport=httpx.MockTransport(receiver.handler))
+    settings = Settings(delivery_worker=False, retry_schedule=(0, 5, 300), retry_jitter=0.2)
+    service = DeliveryService(settings, clock, db, http_client=client, rng=random.Random(7))
+    yield Harness(db, clock, service, receiver)
+    await service.stop()
+    await client.aclose()
+    await db.close()
+
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+async def test_success_is_signed_and_recorded(harness: Harness) -> None:
+    subscription = await harness.subscription()
+    [delivery_id] = await harness.service.on_ingested(ACCOUNT, [event()])
+    assert await harness.service.run_due() == 1
+    [request] = harness.receiver.requests
+    body = request.content
+    assert json.loads(body) == event()
+    assert request.headers["webhook-id"] == "evt_1"
+    assert request.headers["webhook-timestamp"] == str(int(START.timestamp()))
+    verify(subscription.secret, body, dict(request.headers), now=int(START.timestamp()))
+    delivery = await harness.delivery(delivery_id)
+    assert delivery.status == delivery_store.SUCCEEDED and delivery.next_attempt_at is None
+    [attempt] = await harness.attempts(delivery_id)
+    assert attempt.response_status == 200 and attempt.response_body == "ok" and attempt.outcome == "succeeded"
+    assert attempt.request_headers["webhook-id"] == "evt_1" and attempt.request_body == body.decode()
+    assert await harness.service.run_due() == 0
+
+
+async def test_filters_decide_fan_out(harness: Harness) -> None:
+    await harness.subscription(event_types=["invoice.*"])
+    matching = await harness.subscription(filter_expression={"exact": {"data.n": 2}})
+    ids = await harness.service.on_ingested(ACCOUNT, [event(1), event(2)])
+    assert len(ids) == 1
+    delivery = await harness.delivery(ids[0])
+    assert delivery.subscription_id == matching.id and delivery.event_id == "evt_2"
+    assert await harness.service.on_ingested("acc_other", [event(3)]) == []
+
+
+async def test_failures_follow_schedule_with_jitter_then_dead_letter(harness: Harness) -> None:
+    await harness.subscription()
+    harness.receiver.answers = [(500, {}, b"boom"), (302, {"location": "https://elsewhere"}, b""), (503, {}, b"")]
+    [delivery_id] = await harness.service.on_ingested(ACCOUNT, [event()])
+    assert await harness.service.run_due() == 1
+    first = await harness.delivery(delivery_id)
+    assert first.status == delivery_store.RETRYING
+    assert first.next_attempt_at is not None
+    delay = (first.next_attempt_at - START).total_seconds()
+    assert 4.0 <= delay <= 6.0
+    harness.clock.advance(delay - 0.01)
+    assert await harness.service.run_due() == 0
+    harness.clock.advance(0.01)
+    assert await harness.service.run_due() == 1
+    second = await harness.delivery(delivery_id)
+    assert second.last_response_status == 302 and len(harness.receiver.requests) == 2
+    assert second.next_attempt_at is not None
+    harness.clock.advance(360)
+    assert await harness.service.run_due() == 1
+    final = await harness.delivery(delivery_id)
+    assert final.status == delivery_store.DEAD_LETTERED and final.attempt_count == 3
+    [entry] = await harness.db.read(lambda conn: dlq_store.list_dlq_entries(conn, ACCOUNT, dlq_store.DlqFilter(), limit=10))
+    assert entry.origin == "delivery" and entry.reason == "retries_exhausted" and entry.attempts == 3
+    assert entry.delivery_id == delivery_id and entry.event_type == "order.created"
+    assert [a.response_status for a in await harness.attempts(delivery_id)] == [500, 302, 503]
+
+
+async def test_retry_after_is_clamped_between_schedule_and_twice(harness: Harness) -> None:
+    await harness.subscription()
+    harness.service.rng = random.Random(0)
+    harness.service.policy = RetryPolicy((0, 100, 100), 0.0)
+    harness.receiver.answers = [(429, {"retry-after": "150"}, b""), (429, {"retry-after": "9999"}, b""), (200, {}, b"")]
+    [delivery_id] = await harness.service.on_ingested(ACCOUNT, [event()])
+    await harness.service.run_due()
+    delivery = await harness.delivery(delivery_id)
+    assert delivery.next_attempt_at == START + timedelta(seconds=150)
+    harness.clock.advance(150)
+    await harness.service.run_due()
+    delivery = await harness.delivery(delivery_id)
+    assert delivery.next_attempt_at == START + timedelta(seconds=350)
+
+
+def test_policy_and_retry_after_parsing() -> None:
+    policy = RetryPolicy((0, 10), 0.2)
+    rng = random.Random(1)
+    delays = [policy.delay_after(1, rng, None) for _ in range(200)]
+    assert all(d is not None and 8.0 <= d <= 12.0 for d in delays)
+    assert policy.delay_after(2, rng, None) is None
+    assert RetryPolicy((0, 10), 0.0).delay_after(1, rng, 1.0) == 10.0
+    assert parse_retry_after("120", START) == 120.0
+    assert parse_retry_after("Sun, 01 Mar 2026 12:01:00 GMT", START) == 60.0
+    assert parse_retry_after("soon", START) is None
+    assert parse_retry_after(None, START) is None
+
+
+async def test_gone_disables_subscription_and_dead_letters(harness: Harness) -> None:
+    subscription = await harness.subscription()
+    harness.receiver.answers = [(410, {}, b"gone")]
+    first, second = await harness.service.on_ingested(ACCOUNT, [event(1), event(2)])
+    harness.service.policy = RetryPolicy((0,), 0)
+    assert await harness.service.run_due() >= 1
+    stored = await harness.db.read(lambda conn: subscription_store.get_subscription(conn, ACCOUNT, subscription.id))
+    assert stored is not None and not stored.enabled and stored.disabled_reason is not None
+    statuses = {(await harness.delivery(i)).status for i in (first, second)}
+    assert delivery_store.DEAD_LETTERED in statuses
+    entries = await harness.db.read(lambda conn: dlq_store.list_dlq_entries(conn, ACCOUNT, dlq_store.DlqFilter(), limit=10))
+    assert [e.reason for e in entries] == ["endpoint_gone"]
+    assert await harness.service.on_ingested(ACCOUNT, [event(3)]) == []
+
+
+async def test_transport_errors_and_timeouts_are_captured(harness: Harness) -> None:
+    await harness.subscription()
+    harness.receiver.answers = [httpx.ConnectError("refused"), httpx.ReadTimeout("slow")]
+    [delivery_id] = await harness.service.on_ingested(ACCOUNT, [event()])
+    await harness.service.run_due()
+    harness.clock.advance(10)
+    await harness.service.run_due()
+    attempts = await harness.attempts(delivery_id)
+    assert attempts[0].error is not None and "refused" in attempts[0].error and attempts[0].response_status is None
+    assert attempts[1].error is not None and attempts[1].error.startswith("timeout")
+
+
+async def test_large_response_body_is_truncated(harness: Harness) -> None:
+    await harness.subscription()
+    harness.receiver.answers = [(200, {}, b"x" * 50_000)]
+    [delivery_id] = await harness.service.on_ingested(ACCOUNT, [event()])
+    await harness.service.run_due()
+    [attempt] = await harness.attempts(delivery_id)
+    assert attempt.response_body is not None and len(attempt.response_body) == 20 * 1024
+    assert attempt.response_body_truncated
+
+
+async def test_max_rps_spaces_attempts(harness: Harness) -> None:
+    await harness.subscription(max_rps=2.0)
+    await harness.service.on_ingested(ACCOUNT, [event(n) for n in range(5)])
+    assert await harness.service.run_due() == 1
+    for expected_total in (2, 3, 4, 5):
+        harness.clock.advance(0.5)
+        assert await harness.service.run_due() == 1
+        assert len(harness.receiver.requests) == expected_total
+
+
+async def test_disabled_or_deleted_subscription_discards(harness: Harness) -> None:
+    subscription = await harness.subscription()
+    [delivery_id] = await harness.service.on_ingested(ACCOUNT, [event()])
+    await harness.db.write(lambda conn: subscription_store.delete_subscription(conn, ACCOUNT, subscription.id))
+    assert await harness.service.run_due() == 0
+    assert (await harness.delivery(delivery_id)).status == delivery_store.DISCARDED
+    assert harness.receiver.requests == []
+
+
+async def test_manual_retry_of_dead_letter_makes_one_attempt(harness: Harness) -> None:
+    await harness.subscription()
+    harness.service.policy = RetryPolicy((0,), 0)
+    harness.receiver.answers = [(500, {}, b""), (500, {}, b""), (204, {}, b"")]
+    [delivery_id] = await harness.service.on_ingested(ACCOUNT, [event()])
+    await harness.service.run_due()
+    dead = await harness.delivery(delivery_id)
+    assert dead.status == delivery_store.DEAD_LETTERED
+    await harness.service.retry_now(dead)
+    assert await harness.service.run_due() == 1
+    still_dead = await harness.delivery(delivery_id)
+    assert still_dead.status == delivery_store.DEAD_LETTERED and still_dead.next_attempt_at is None
+    await harness.service.retry_now(still_dead)
+    await harness.service.run_due()
+    done = await harness.delivery(delivery_id)
+    assert done.status == delivery_store.SUCCEEDED and done.attempt_count == 3
+    assert [a.trigger for a in await harness.attempts(delivery_id)] == ["scheduled", "manual", "manual"]
+
+
+async def test_rotation_overlap_sends_both_signatures(harness: Harness) -> None:
+    subscription = await harness.subscription()
+    new_secret = generate_secret()
+    until = START + timedelta(hours=1)
+    await harness.db.write(lambda conn: subscription_store.rotate_secret(
+        conn, ACCOUNT, subscription.id, new_secret=new_secret, overlap_until=until, now=START))
+    await harness.service.on_ingested(ACCOUNT, [event(1)])
+    await harness.service.run_due()
+    request = harness.receiver.requests[-1]
+    assert len(request.headers["webhook-signature"].split(" ")) == 2
+    for secret in (subscription.secret, new_secret):
+        verify(secret, request.content, dict(request.headers), now=int(START.timestamp()))
+    harness.clock.advance(3601)
+    await harness.service.on_ingested(ACCOUNT, [event(2)])
+    await harness.service.run_due()
+    assert len(harness.receiver.requests[-1].headers["webhook-signature"].split(" ")) == 1
+
+
+async def test_background_worker_wakes_on_work_and_clock(harness: Harness) -> None:
+    harness.service.settings = Settings(delivery_worker=True)
+    await harness.subscription()
+    harness.receiver.answers = [(500, {}, b"")]
+    await harness.service.start()
+    await harness.service.on_ingested(ACCOUNT, [event()])
+    await _until(lambda: len(harness.receiver.requests) == 1)
+    await _until(lambda: harness.clock.sleeper_count == 1)
+    harness.clock.advance(10)
+    await _until(lambda: len(harness.receiver.requests) == 2)
+    await harness.service.stop()
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    for _ in range(100_000):
+        if condition():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("condition never became true")
