@@ -33,11 +33,11 @@ def camel(name: str) -> str:
 class TypeRef:
     kind: str  # string | integer | number | boolean | object | array | any | ref
     ref: str | None = None
-    items: "TypeRef | None" = None
+    items: TypeRef | None = None
     nullable: bool = False
     format: str | None = None
     enum_ref: str | None = None
-    values: "TypeRef | None" = None  # map value type for object with additionalProperties schema
+    values: TypeRef | None = None  # map value type for object with additionalProperties schema
 
 
 @dataclass
@@ -153,7 +153,11 @@ class ContractModel:
             return TypeRef(kind="any", nullable=nullable)
         kind = types[0]
         if kind == "array":
-            return TypeRef(kind="array", items=self.type_ref(schema.get("items")), nullable=nullable)
+            return TypeRef(
+                kind="array",
+                items=self.type_ref(schema.get("items")),
+                nullable=nullable,
+            )
         if kind == "object":
             addl = schema.get("additionalProperties")
             values = self.type_ref(addl) if isinstance(addl, dict) else None
@@ -165,10 +169,18 @@ class ContractModel:
         p = self._deref(raw)
         schema = p.get("schema", {})
         tref = self.type_ref(schema)
-        return Param(name=p["name"], snake=snake(p["name"]), camel=camel(p["name"]), pascal=pascal(p["name"]),
-                     required=bool(p.get("required")), description=p.get("description", ""),
-                     repeated=tref.kind == "array", type=tref, default=self._deref(schema).get("default") if schema else None,
-                     location=p["in"])
+        return Param(
+            name=p["name"],
+            snake=snake(p["name"]),
+            camel=camel(p["name"]),
+            pascal=pascal(p["name"]),
+            required=bool(p.get("required")),
+            description=p.get("description", ""),
+            repeated=tref.kind == "array",
+            type=tref,
+            default=self._deref(schema).get("default") if schema else None,
+            location=p["in"],
+        )
 
     def _fields(self, schema_name: str) -> list[Param]:
         schema = self.schemas[schema_name]
@@ -176,9 +188,19 @@ class ContractModel:
         out = []
         for name, prop in schema.get("properties", {}).items():
             tref = self.type_ref(prop)
-            out.append(Param(name=name, snake=snake(name), camel=camel(name), pascal=pascal(name), required=name in required,
-                             description=prop.get("description", "") or self._deref(prop).get("description", ""),
-                             repeated=tref.kind == "array", type=tref, default=prop.get("default")))
+            out.append(
+                Param(
+                    name=name,
+                    snake=snake(name),
+                    camel=camel(name),
+                    pascal=pascal(name),
+                    required=name in required,
+                    description=prop.get("description", "") or self._deref(prop).get("description", ""),
+                    repeated=tref.kind == "array",
+                    type=tref,
+                    default=prop.get("default"),
+                )
+            )
         return out
 
     def _body(self, op: dict[str, Any]) -> Body | None:
@@ -191,8 +213,15 @@ class ContractModel:
         name = self._ref_name(schema)
         is_array = self._deref(schema).get("type") == "array"
         item = self._ref_name(self._deref(schema).get("items", {})) if is_array else None
-        return Body(schema=name, media_type=media, required=bool(rb.get("required")), is_array=is_array, item_schema=item,
-                    fields=self._fields(name) if name and not is_array else [], media_types=list(content))
+        return Body(
+            schema=name,
+            media_type=media,
+            required=bool(rb.get("required")),
+            is_array=is_array,
+            item_schema=item,
+            fields=self._fields(name) if name and not is_array else [],
+            media_types=list(content),
+        )
 
     def _response(self, op: dict[str, Any]) -> Response:
         statuses = sorted(int(code) for code in op["responses"] if code.startswith("2"))
@@ -201,13 +230,23 @@ class ContractModel:
         if not content:
             return Response(kind="empty", schema=None, item_schema=None, status=statuses)
         if "text/event-stream" in content:
-            return Response(kind="stream", schema=None, item_schema=self._ref_name(content["text/event-stream"]["schema"]), status=statuses)
+            return Response(
+                kind="stream",
+                schema=None,
+                item_schema=self._ref_name(content["text/event-stream"]["schema"]),
+                status=statuses,
+            )
         if "application/json" not in content:
             return Response(kind="text", schema=None, item_schema=None, status=statuses)
         name = self._ref_name(content["application/json"]["schema"])
         props = self.schemas.get(name or "", {}).get("properties", {})
         if name and "next_cursor" in props and "data" in props:
-            return Response(kind="page", schema=name, item_schema=self._ref_name(props["data"]["items"]), status=statuses)
+            return Response(
+                kind="page",
+                schema=name,
+                item_schema=self._ref_name(props["data"]["items"]),
+                status=statuses,
+            )
         return Response(kind="model", schema=name, item_schema=None, status=statuses)
 
     def _operation(self, path: str, method: str, op: dict[str, Any]) -> Operation:
@@ -216,15 +255,25 @@ class ContractModel:
         response = self._response(op)
         scope = op.get("x-required-scope")
         return Operation(
-            operation_id=op["operationId"], method_name=method_name, method_camel=camel(method_name), method_pascal=pascal(method_name),
-            http_method=method, path=path, summary=op.get("summary", ""), description=op.get("description", ""), tag=op["tags"][0],
+            operation_id=op["operationId"],
+            method_name=method_name,
+            method_camel=camel(method_name),
+            method_pascal=pascal(method_name),
+            http_method=method,
+            path=path,
+            summary=op.get("summary", ""),
+            description=op.get("description", ""),
+            tag=op["tags"][0],
             scopes=[scope] if scope else [],
             path_params=[p for p in params if p.location == "path"],
             query_params=[p for p in params if p.location == "query"],
             header_params=[p for p in params if p.location == "header" and p.name.lower() not in RUNTIME_HEADERS],
-            body=self._body(op), response=response,
+            body=self._body(op),
+            response=response,
             idempotent_post=method == "post" and any(p.name.lower() == "idempotency-key" for p in params),
-            paginated=response.kind == "page", streaming=response.kind == "stream")
+            paginated=response.kind == "page",
+            streaming=response.kind == "stream",
+        )
 
     def _resources(self) -> list[Resource]:
         tags = {t["name"]: t.get("description", "") for t in self.doc.get("tags", [])}
@@ -235,9 +284,21 @@ class ContractModel:
                     continue
                 op = item[method]
                 name = op["x-sdk-resource"]
-                res = resources.setdefault(name, Resource(name=name, pascal=pascal(name), camel=camel(name), description=tags.get(op["tags"][0], "")))
+                res = resources.setdefault(
+                    name,
+                    Resource(
+                        name=name,
+                        pascal=pascal(name),
+                        camel=camel(name),
+                        description=tags.get(op["tags"][0], ""),
+                    ),
+                )
                 res.operations.append(self._operation(path, method, op))
         return list(resources.values())
 
     def as_context(self) -> dict[str, Any]:
-        return {"resources": [asdict(r) for r in self.resources], "schemas": self.schemas, "enums": self.enums}
+        return {
+            "resources": [asdict(r) for r in self.resources],
+            "schemas": self.schemas,
+            "enums": self.enums,
+        }

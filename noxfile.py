@@ -1,0 +1,362 @@
+"""Every task of the Triggers SDK suite: `nox -l` lists them.
+
+`nox -s tests` is what CI runs (through `.ci/run`); `nox -s demo` runs the reference server on SQLite
+and walks through the Python SDK against it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import secrets
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).resolve().parent
+CONTRACT = ROOT / "openapi.yaml"
+PY = "3.11"
+
+nox.options.default_venv_backend = "uv|venv"
+nox.options.sessions = ["tests"]
+nox.options.error_on_missing_interpreters = True
+
+CODEGEN_REQUIREMENTS = ROOT / "codegen" / "requirements.txt"
+SERVER = ROOT / "reference-server"
+PYTHON_SDK = ROOT / "python-sdk"
+TS_SDK = ROOT / "sdks" / "typescript"
+GO_SDK = ROOT / "sdks" / "go"
+TOOLS = ROOT / "tools"
+SCRATCH = ROOT / "scratch"
+CONFORMANCE = ROOT.parent / "shared" / "conformance"
+
+
+def _npm_ci(session: nox.Session, folder: Path) -> None:
+    if not (folder / "node_modules" / ".package-lock.json").exists():
+        session.run("npm", "ci", "--no-audit", "--no-fund", external=True, cwd=str(folder))
+
+
+def _install_server(session: nox.Session) -> None:
+    session.install("-e", f"{SERVER}[dev]")
+
+
+# ---------------------------------------------------------------- contract & codegen
+@nox.session(python=PY)
+def lint(session: nox.Session) -> None:
+    """Validate the contract (openapi-spec-validator, redocly recommended ruleset) and ruff the Python code."""
+    session.install("-r", str(CODEGEN_REQUIREMENTS))
+    session.run("openapi-spec-validator", str(CONTRACT))
+    _npm_ci(session, TOOLS)
+    session.run(
+        str(TOOLS / "node_modules" / ".bin" / "redocly"),
+        "lint",
+        "--format",
+        "stylish",
+        str(CONTRACT),
+        external=True,
+    )
+    session.run("ruff", "check", "noxfile.py", "codegen", "tests", "bench")
+    session.run(
+        "ruff",
+        "format",
+        "--check",
+        "codegen/model.py",
+        "codegen/generate.py",
+        "codegen/lang",
+    )
+
+
+@nox.session(python=PY)
+def codegen(session: nox.Session) -> None:
+    """Regenerate every SDK's generated layer (`-- --check` fails on drift instead)."""
+    session.install("-r", str(CODEGEN_REQUIREMENTS))
+    if (TS_SDK / "package-lock.json").exists():
+        _npm_ci(session, TS_SDK)
+    session.run("python", "codegen/generate.py", *session.posargs)
+
+
+@nox.session(python=PY)
+def generators_compat(session: nox.Session) -> None:
+    """The contract stays consumable by mainstream generators: openapi-python-client (+ mypy) and hey-api (+ tsc)."""
+    session.install(
+        "openapi-python-client==0.29.1",
+        "mypy==2.4.1",
+        "ruff==0.17.6",
+        "httpx==0.28.1",
+        "attrs==26.1.0",
+        "python-dateutil==2.9.0.post0",
+    )
+    shutil.rmtree(SCRATCH, ignore_errors=True)
+    SCRATCH.mkdir()
+    session.run(
+        "openapi-python-client",
+        "generate",
+        "--path",
+        str(CONTRACT),
+        "--output-path",
+        str(SCRATCH / "python-client"),
+        "--meta",
+        "none",
+    )
+    session.run("mypy", "--strict", str(SCRATCH / "python-client"))
+    _npm_ci(session, TOOLS)
+    ts_out = SCRATCH / "hey-api"
+    session.run(
+        str(TOOLS / "node_modules" / ".bin" / "openapi-ts"),
+        "-i",
+        str(CONTRACT),
+        "-o",
+        str(ts_out / "client"),
+        external=True,
+    )
+    (ts_out / "tsconfig.json").write_text(
+        json.dumps(
+            {
+                "compilerOptions": {
+                    "strict": True,
+                    "noEmit": True,
+                    "target": "ES2022",
+                    "module": "NodeNext",
+                    "moduleResolution": "NodeNext",
+                    "skipLibCheck": False,
+                    "lib": ["ES2022", "DOM"],
+                },
+                "include": ["client/**/*.ts"],
+            }
+        )
+    )
+    session.run(
+        str(TOOLS / "node_modules" / ".bin" / "tsc"),
+        "-p",
+        str(ts_out / "tsconfig.json"),
+        external=True,
+    )
+
+
+# ---------------------------------------------------------------- per component
+@nox.session(python=PY)
+def server(session: nox.Session) -> None:
+    """Reference server: semantic, conformance, schemathesis and reliability tests; mypy --strict."""
+    _install_server(session)
+    session.run("mypy", "--strict", "src", cwd=str(SERVER))
+    session.run("pytest", "-q", *session.posargs, cwd=str(SERVER))
+
+
+@nox.session(python=PY)
+def python(session: nox.Session) -> None:
+    """Python SDK: unit tests (asyncio + trio), mypy --strict and pyright on the package and examples."""
+    session.install("-r", str(PYTHON_SDK / "requirements-dev.txt"))
+    session.install("-e", f"{PYTHON_SDK}[testing,cli]", "-e", str(SERVER))
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "-q",
+        "--ignore=tests/contract",
+        *session.posargs,
+        cwd=str(PYTHON_SDK),
+    )
+    session.run("mypy", "--strict", "src", "examples", cwd=str(PYTHON_SDK))
+    session.run("pyright", "src", "examples", cwd=str(PYTHON_SDK))
+
+
+@nox.session(python=False)
+def typescript(session: nox.Session) -> None:
+    """TypeScript SDK: npm ci && npm test (unit tests, tsc --strict on the package and examples, npm pack check)."""
+    _npm_ci(session, TS_SDK)
+    session.run("npm", "test", external=True, cwd=str(TS_SDK))
+
+
+@nox.session(python=False)
+def go(session: nox.Session) -> None:
+    """Go SDK: go vet and go test -race."""
+    session.run("go", "vet", "./...", external=True, cwd=str(GO_SDK))
+    session.run("go", "test", "-race", "-count=1", "./...", external=True, cwd=str(GO_SDK))
+
+
+# ---------------------------------------------------------------- live server helpers
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def _running_server(session: nox.Session, db: str, *extra: str) -> Iterator[tuple[str, str]]:
+    """Start `triggers-server` from the session's venv on a free port; yield (base_url, admin_key)."""
+    port = _free_port()
+    admin_key = "tk_" + secrets.token_urlsafe(24)
+    command = [str(Path(session.bin) / "triggers-server"), "--host", "127.0.0.1", "--port", str(port), "--db", db, "--admin-key", admin_key]
+    base_url = f"http://127.0.0.1:{port}/v1"
+    log_path = Path(tempfile.gettempdir()) / f"triggers-server-{port}.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen([*command, *extra], stdout=log, stderr=subprocess.STDOUT)
+        try:
+            _wait_healthy(session, proc, base_url, log_path)
+            yield base_url, admin_key
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def _wait_healthy(session: nox.Session, proc: subprocess.Popen[bytes], base_url: str, log_path: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            session.error(f"triggers-server exited with {proc.returncode}; see {log_path}")
+        try:
+            with urllib.request.urlopen(base_url + "/health", timeout=1) as resp:
+                if resp.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.1)
+    session.error(f"triggers-server did not become healthy in 30 s; see {log_path}")
+
+
+# ---------------------------------------------------------------- cross-SDK contract
+def _scenario_ids() -> list[str]:
+    import yaml  # installed in the session running this
+
+    return [s["id"] for s in yaml.safe_load((ROOT / "tests" / "contract" / "scenarios.yaml").read_text())["scenarios"]]
+
+
+@nox.session(python=PY)
+def contract(session: nox.Session) -> None:
+    """Run every SDK's contract suite against one live reference server; print the scenario-by-language matrix."""
+    _install_server(session)
+    session.install(
+        "-r",
+        str(PYTHON_SDK / "requirements-dev.txt"),
+        "-e",
+        f"{PYTHON_SDK}[testing]",
+        "pyyaml==6.0.3",
+    )
+    reports = Path(tempfile.mkdtemp(prefix="contract-"))
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        _running_server(session, str(Path(tmp) / "contract.db"), "--retry-schedule", "0,1,2") as (url, key),
+    ):
+        env = {"TRIGGERS_BASE_URL": url, "TRIGGERS_API_KEY": key}
+        runs = {
+            "python": lambda report: session.run(
+                "python",
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "tests/contract",
+                cwd=str(PYTHON_SDK),
+                env={**env, "TRIGGERS_CONTRACT_REPORT": report},
+                success_codes=[0, 1],
+            ),
+            "typescript": lambda report: (
+                _npm_ci(session, TS_SDK),
+                session.run(
+                    "npm",
+                    "run",
+                    "test:contract",
+                    external=True,
+                    cwd=str(TS_SDK),
+                    env={**env, "TRIGGERS_CONTRACT_REPORT": report},
+                    success_codes=[0, 1],
+                ),
+            ),
+            "go": lambda report: session.run(
+                "go",
+                "test",
+                "-count=1",
+                "-run",
+                "TestContract",
+                "./...",
+                external=True,
+                cwd=str(GO_SDK),
+                env={**env, "TRIGGERS_CONTRACT_REPORT": report},
+                success_codes=[0, 1],
+            ),
+        }
+        for language, run in runs.items():
+            run(str(reports / f"{language}.json"))
+    ids = _scenario_ids()
+    results: dict[str, dict[str, str]] = {}
+    for language in runs:
+        path = reports / f"{language}.json"
+        results[language] = json.loads(path.read_text())["results"] if path.exists() else {}
+    width = max(len(i) for i in ids)
+    print(f"{'scenario':<{width}}  " + "  ".join(f"{lang:<10}" for lang in runs))
+    failed = []
+    for sid in ids:
+        row = [results[lang].get(sid, "missing") for lang in runs]
+        failed += [f"{lang}:{sid}={r}" for lang, r in zip(runs, row, strict=True) if r != "pass"]
+        print(f"{sid:<{width}}  " + "  ".join(f"{r:<10}" for r in row))
+    if failed:
+        session.error(f"{len(failed)} scenario results are not 'pass': {', '.join(failed)}")
+
+
+# ---------------------------------------------------------------- demo & bench
+@nox.session(python=PY)
+def demo(session: nox.Session) -> None:
+    """Start the reference server on a SQLite file and walk through the Python SDK against it."""
+    _install_server(session)
+    session.install("-e", str(PYTHON_SDK))
+    db = str(ROOT / "demo.db")
+    with _running_server(session, db) as (url, key):
+        session.run(
+            "python",
+            str(PYTHON_SDK / "examples" / "demo.py"),
+            env={"TRIGGERS_BASE_URL": url, "TRIGGERS_API_KEY": key},
+        )
+
+
+@nox.session(python=PY)
+def bench(session: nox.Session) -> None:
+    """Benchmarks (ratios against same-run baselines), written to bench/results/*.json and summarised in docs/benchmarks.md."""
+    _install_server(session)
+    session.install("-r", str(PYTHON_SDK / "requirements-dev.txt"), "-e", str(PYTHON_SDK))
+    for script in sorted((ROOT / "bench").glob("*.py")):
+        if script.name != "summarise.py":
+            session.run("python", str(script), *session.posargs)
+    _npm_ci(session, TS_SDK)
+    session.run("npm", "run", "bench", external=True, cwd=str(TS_SDK))
+    session.run(
+        "go",
+        "test",
+        "-run",
+        "^$",
+        "-bench",
+        ".",
+        "-benchtime",
+        "2000x",
+        "./...",
+        external=True,
+        cwd=str(GO_SDK),
+    )
+    session.run("python", str(ROOT / "bench" / "summarise.py"))
+
+
+# ---------------------------------------------------------------- everything CI runs
+@nox.session(python=False)
+def tests(session: nox.Session) -> None:
+    """Everything CI runs: lint, codegen drift, mainstream generators, every component's tests and the contract matrix."""
+    session.notify("lint")
+    session.notify("codegen", posargs=["--check"])
+    session.notify("generators_compat")
+    session.notify("server")
+    session.notify("python")
+    session.notify("typescript")
+    session.notify("go")
+    session.notify("contract")
+    if not CONFORMANCE.exists():
+        session.warn(f"{CONFORMANCE} is absent: conformance-vector checks will skip")
