@@ -1,0 +1,169 @@
+"""App factory: wires storage, services, middleware and every route module into one FastAPI app."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import httpx
+from fastapi import FastAPI
+
+from .auth import Authenticator
+from .clock import Clock, SystemClock
+from .config import Settings
+from .idempotency import IdempotencyMiddleware, purge_expired
+from .metrics import Metrics
+from .middleware import RequestContextMiddleware
+from .problems import install_problem_handlers
+from .ratelimit import RateLimiter, RateLimitMiddleware
+from .storage.accounts import ensure_bootstrap_key
+from .storage.engine import Database
+from .storage.events import purge_retention
+from .streaming import StreamHub
+
+if TYPE_CHECKING:
+    from .registry.service import SchemaRegistry
+    from .webhooks.service import DeliveryService
+
+log = logging.getLogger("triggers_server.app")
+
+API_PREFIX = "/v1"
+ROUTE_MODULES = (
+    "events", "stream", "inbox", "idempotency", "account", "ops",
+    "subscriptions", "deliveries", "dlq", "replays", "filters", "schemas",
+)
+JANITOR_INTERVAL_SECONDS = 60.0
+
+
+@dataclass
+class Services:
+    settings: Settings
+    clock: Clock
+    db: Database
+    hub: StreamHub
+    registry: SchemaRegistry
+    delivery: DeliveryService
+    auth: Authenticator
+    limiter: RateLimiter
+    metrics: Metrics
+    bootstrap_key: str | None = None
+    started_at: float = 0.0
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def _route_modules() -> list[ModuleType]:
+    """Every `routes/<name>.py` that exists; a missing module is skipped, a broken one raises."""
+    modules: list[ModuleType] = []
+    for name in ROUTE_MODULES:
+        qualified = f"triggers_server.routes.{name}"
+        try:
+            modules.append(importlib.import_module(qualified))
+        except ModuleNotFoundError as error:
+            if error.name != qualified:
+                raise
+    return modules
+
+
+async def open_services(
+    settings: Settings, clock: Clock, *, webhook_client: httpx.AsyncClient | None = None
+) -> Services:
+    from .registry.service import SchemaRegistry
+    from .webhooks.service import DeliveryService
+
+    db = await Database.open(settings.db_path)
+    bootstrap = await db.write(
+        lambda conn: ensure_bootstrap_key(
+            conn, secret=settings.bootstrap_admin_key, max_deliveries=settings.max_deliveries, now=clock.now()
+        )
+    )
+    return Services(
+        settings=settings,
+        clock=clock,
+        db=db,
+        hub=StreamHub(),
+        registry=SchemaRegistry(db, clock),
+        delivery=DeliveryService(settings, clock, db, http_client=webhook_client),
+        auth=Authenticator(db),
+        limiter=RateLimiter(clock, per_second=settings.rate_limit_per_second, burst=settings.rate_limit_burst),
+        metrics=Metrics(),
+        bootstrap_key=bootstrap,
+        started_at=clock.now().timestamp(),
+    )
+
+
+async def run_janitor_once(services: Services) -> None:
+    """Expire idempotency records and events older than the retention window."""
+    now = services.clock.now()
+    await services.db.write(lambda conn: purge_expired(conn, now.timestamp()))
+    await services.db.write(lambda conn: purge_retention(conn, now, services.settings.retention_seconds))
+
+
+async def _janitor(services: Services) -> None:
+    while True:
+        await services.clock.sleep(JANITOR_INTERVAL_SECONDS)
+        try:
+            await run_janitor_once(services)
+        except Exception:
+            log.exception("janitor pass failed")
+
+
+def create_app(
+    settings: Settings, clock: Clock | None = None, *, webhook_client: httpx.AsyncClient | None = None
+) -> FastAPI:
+    """The ASGI app. Services open in the lifespan; in-process tests enter `app.router.lifespan_context(app)`."""
+    the_clock = clock or SystemClock()
+    holder: dict[str, Services] = {}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = await open_services(settings, the_clock, webhook_client=webhook_client)
+        holder["services"] = services
+        app.state.services = services
+        if settings.delivery_worker:
+            await services.delivery.start()
+        try:
+            async with anyio.create_task_group() as group:
+                group.start_soon(_janitor, services)
+                try:
+                    yield
+                finally:
+                    group.cancel_scope.cancel()
+        finally:
+            await services.delivery.stop()
+            await services.db.close()
+
+    app = FastAPI(
+        title="Triggers reference server",
+        lifespan=lifespan,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
+    install_problem_handlers(app)
+    for module in _route_modules():
+        app.include_router(module.router, prefix=API_PREFIX)
+    proxy = _ServicesProxy(holder)
+    app.add_middleware(IdempotencyMiddleware, services=proxy)
+    app.add_middleware(RateLimitMiddleware, services=proxy)
+    app.add_middleware(RequestContextMiddleware, services=proxy)
+    return app
+
+
+class _ServicesProxy:
+    """Lets middleware built at app-construction time reach the services opened later by the lifespan."""
+
+    def __init__(self, holder: dict[str, Services]) -> None:
+        self._holder = holder
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            services = self._holder["services"]
+        except KeyError:
+            raise RuntimeError("the app's lifespan has not started") from None
+        return getattr(services, name)

@@ -1,0 +1,22 @@
+"""Identifiers: `<prefix>_<26 chars>` sortable by creation time (48-bit ms timestamp + 80 random bits)."""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
+
+
+def new_id(prefix: str) -> str:
+    value = (int(time.time() * 1000) << 80) | secrets.randbits(80)
+    chars = []
+    for _ in range(26):
+        chars.append(_ALPHABET[value & 31])
+        value >>= 5
+    return f"{prefix}_{''.join(reversed(chars))}"
+
+
+def new_api_key_secret() -> str:
+    """`tk_` + 32 URL-safe characters (192 random bits)."""
+    return "tk_" + secrets.token_urlsafe(24)

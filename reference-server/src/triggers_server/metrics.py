@@ -1,0 +1,95 @@
+"""Prometheus metrics (one registry per app, so in-process test servers don't collide) and the rolling
+windows behind `/stats`."""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+STATS_WINDOW_SECONDS = 300
+_LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
+
+@dataclass
+class RollingWindow:
+    """Timestamped samples of the last `span` seconds (bounded), for rates and percentiles in /stats."""
+
+    span: float = 300.0
+    capacity: int = 100_000
+    samples: deque[tuple[float, float]] = field(default_factory=deque)
+
+    def add(self, at: float, value: float) -> None:
+        self.samples.append((at, value))
+        if len(self.samples) > self.capacity:
+            self.samples.popleft()
+
+    def _trim(self, now: float) -> None:
+        while self.samples and self.samples[0][0] < now - self.span:
+            self.samples.popleft()
+
+    def percentiles(self, now: float, quantiles: tuple[float, ...]) -> list[float | None]:
+        self._trim(now)
+        ordered = sorted(value for _, value in self.samples)
+        if not ordered:
+            return [None for _ in quantiles]
+        result: list[float | None] = []
+        for quantile in quantiles:
+            rank = max(1, math.ceil(quantile * len(ordered)))  # nearest-rank percentile
+            result.append(ordered[min(rank, len(ordered)) - 1])
+        return result
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "http_requests_total", "HTTP requests by route and status.", ["method", "route", "status"],
+            namespace="triggers", registry=self.registry,
+        )
+        self.request_duration = Histogram(
+            "http_request_duration_seconds", "HTTP request latency.", ["route"],
+            buckets=_LATENCY_BUCKETS, namespace="triggers", registry=self.registry,
+        )
+        self.events_ingested = Counter(
+            "events_ingested_total", "Events accepted, by type.", ["type"], namespace="triggers", registry=self.registry
+        )
+        self.ingest_latency = Histogram(
+            "ingest_latency_seconds", "Time from request start to durable commit of ingested events.",
+            buckets=_LATENCY_BUCKETS, namespace="triggers", registry=self.registry,
+        )
+        self.inbox_depth = Gauge("inbox_depth", "Inbox entries not yet acknowledged.", namespace="triggers", registry=self.registry)
+        self.dlq_depth = Gauge("dlq_depth", "Dead-letter queue entries.", namespace="triggers", registry=self.registry)
+        self.rate_limited = Counter(
+            "rate_limited_total", "Requests refused by the rate limiter.", namespace="triggers", registry=self.registry
+        )
+        self.deliveries = Counter(
+            "deliveries_total", "Webhook delivery outcomes, by final status.", ["status"],
+            namespace="triggers", registry=self.registry,
+        )
+        self.delivery_attempt_duration = Histogram(
+            "delivery_attempt_duration_seconds", "Duration of one webhook attempt.",
+            buckets=_LATENCY_BUCKETS, namespace="triggers", registry=self.registry,
+        )
+        self._latency_windows: dict[str, RollingWindow] = {}
+
+    def record_ingest(self, account_id: str, *, at: float, types: list[str], latency: float) -> None:
+        for event_type in types:
+            self.events_ingested.labels(type=event_type).inc()
+        self.ingest_latency.observe(latency)
+        window = self._latency_windows.get(account_id)
+        if window is None:
+            window = self._latency_windows[account_id] = RollingWindow(span=STATS_WINDOW_SECONDS, capacity=20_000)
+        window.add(at, latency * 1000.0)
+
+    def latency_percentiles(self, account_id: str, now: float, quantiles: tuple[float, ...]) -> list[float]:
+        """Ingest latency percentiles in ms over the stats window (0.0 when nothing was ingested)."""
+        window = self._latency_windows.get(account_id)
+        if window is None:
+            return [0.0 for _ in quantiles]
+        return [value if value is not None else 0.0 for value in window.percentiles(now, quantiles)]
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,186 @@
+"""RFC 9457 problem+json: the one error shape of the API, and the handlers that guarantee it for every 4xx/5xx."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+PROBLEM_TYPE_BASE = "https://triggers.dev/problems/"
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+TITLES: dict[str, str] = {
+    "malformed-request": "Malformed request",
+    "invalid-idempotency-key": "Invalid Idempotency-Key",
+    "unauthenticated": "Unauthenticated",
+    "forbidden": "Forbidden",
+    "not-found": "Not found",
+    "method-not-allowed": "Method not allowed",
+    "conflict": "Conflict",
+    "idempotency-in-flight": "Request with this Idempotency-Key is in flight",
+    "schema-incompatible": "Schema incompatible",
+    "payload-too-large": "Payload too large",
+    "unsupported-media-type": "Unsupported media type",
+    "validation": "Validation failed",
+    "idempotency-key-reuse": "Idempotency-Key reused with a different request",
+    "schema-validation": "Event data does not match its schema",
+    "invalid-schema": "Invalid JSON Schema",
+    "rate-limited": "Rate limit exceeded",
+    "internal": "Internal server error",
+    "unavailable": "Service unavailable",
+}
+
+_STATUS_SLUGS: dict[int, str] = {
+    400: "malformed-request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    422: "validation",
+    429: "rate-limited",
+    503: "unavailable",
+}
+
+log = logging.getLogger("triggers_server.problems")
+
+
+class ProblemError(Exception):
+    """Raise anywhere in a request to answer with a problem+json response."""
+
+    def __init__(
+        self,
+        status: int,
+        slug: str,
+        detail: str,
+        *,
+        title: str | None = None,
+        errors: list[dict[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.slug = slug
+        self.detail = detail
+        self.title = title or TITLES.get(slug, slug.replace("-", " ").capitalize())
+        self.errors = errors
+        self.headers = headers or {}
+        self.extra = extra or {}
+
+    def body(self, *, instance: str, request_id: str) -> dict[str, Any]:
+        return problem_body(
+            self.status,
+            self.slug,
+            self.detail,
+            instance=instance,
+            request_id=request_id,
+            title=self.title,
+            errors=self.errors,
+            extra=self.extra,
+        )
+
+
+def problem_body(
+    status: int,
+    slug: str,
+    detail: str,
+    *,
+    instance: str,
+    request_id: str,
+    title: str | None = None,
+    errors: list[dict[str, str]] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + slug,
+        "title": title or TITLES.get(slug, slug),
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+        "request_id": request_id,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    if extra:
+        body.update(extra)
+    return body
+
+
+def problem_bytes(body: dict[str, Any]) -> bytes:
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def request_id_of(request: Request) -> str:
+    return str(request.scope.get("state", {}).get("request_id", ""))
+
+
+def problem_response(request: Request, error: ProblemError) -> Response:
+    rid = request_id_of(request)
+    body = error.body(instance=f"{request.url.path}#{rid}", request_id=rid)
+    return Response(
+        problem_bytes(body), status_code=error.status, media_type=PROBLEM_MEDIA_TYPE, headers=error.headers
+    )
+
+
+def json_pointer(location: Sequence[Any]) -> str:
+    """A JSON pointer (RFC 6901) for a validation error: body fields are rooted at the body
+    (`/data/x`); query, path and header parameters at `/query/<name>`, `/path/<name>`, `/header/<name>`."""
+    parts = list(location)
+    if parts and parts[0] == "body":
+        parts = parts[1:]
+    escaped = [str(part).replace("~", "~0").replace("/", "~1") for part in parts]
+    return "".join("/" + part for part in escaped)
+
+
+def validation_problem(errors: Sequence[Any]) -> ProblemError:
+    """Map pydantic/FastAPI validation errors to 422 `validation`, or 400 when the body is not JSON at all."""
+    items: list[dict[str, str]] = []
+    for error in errors:
+        if not isinstance(error, dict):
+            continue
+        if error.get("type") == "json_invalid":
+            return ProblemError(400, "malformed-request", "The request body is not valid JSON.")
+        items.append({"pointer": json_pointer(error.get("loc", ())), "detail": str(error.get("msg", "invalid"))})
+    detail = "; ".join(f"{item['pointer'] or '/'}: {item['detail']}" for item in items[:5]) or "Invalid request."
+    return ProblemError(422, "validation", detail, errors=items)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Every error leaves as problem+json: ours, FastAPI's validation, Starlette's 404/405, and crashes."""
+
+    async def on_problem(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ProblemError)
+        return problem_response(request, exc)
+
+    async def on_validation(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        return problem_response(request, validation_problem(exc.errors()))
+
+    async def on_http(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        slug = _STATUS_SLUGS.get(exc.status_code, "internal" if exc.status_code >= 500 else "malformed-request")
+        detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(slug, "Error")
+        if exc.status_code == 404:
+            detail = f"No route or resource at {request.url.path}."
+        elif exc.status_code == 405:
+            detail = f"{request.method} is not allowed on {request.url.path}."
+        headers = dict(exc.headers or {})
+        return problem_response(request, ProblemError(exc.status_code, slug, detail, headers=headers))
+
+    async def on_crash(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error", extra={"request_id": request_id_of(request)})
+        return problem_response(request, ProblemError(500, "internal", "An unexpected error occurred."))
+
+    app.add_exception_handler(ProblemError, on_problem)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(Exception, on_crash)

@@ -1,0 +1,1 @@
+"""Persistence: the SQLite engine and one module of queries per aggregate."""
