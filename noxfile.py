@@ -63,7 +63,7 @@ def lint(session: nox.Session) -> None:
         str(CONTRACT),
         external=True,
     )
-    session.run("ruff", "check", "noxfile.py", "codegen", "tests", "bench")
+    session.run("ruff", "check", "noxfile.py", "codegen", "tests", "bench", "demo")
     session.run(
         "ruff",
         "format",
@@ -306,7 +306,7 @@ def demo(session: nox.Session) -> None:
     with _running_server(session, db) as (url, key):
         session.run(
             "python",
-            str(PYTHON_SDK / "examples" / "demo.py"),
+            str(ROOT / "demo" / "walkthrough.py"),
             env={"TRIGGERS_BASE_URL": url, "TRIGGERS_API_KEY": key},
         )
 
