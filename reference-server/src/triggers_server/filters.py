@@ -2,33 +2,38 @@
 
 A filter is one expression object with exactly one dialect key:
 
-* ``{"exact": {attr: value, ...}}``, ``{"prefix": {...}}``, ``{"suffix": {...}}`` — every listed
+* ``{"exact": {attr: "value", ...}}``, ``{"prefix": {...}}``, ``{"suffix": {...}}`` — every listed
   attribute must match (case-sensitive); a missing attribute never matches;
 * ``{"all": [expr, ...]}`` (≥ 1, all true), ``{"any": [expr, ...]}`` (≥ 1, one true),
   ``{"not": expr}``.
 
-Attributes are the event's top-level fields (``type``, ``source``, ``subject``, ``id``, ``time``,
-``external_id``, ``correlation_id``, …), its CloudEvents ``extensions`` (by name), ``metadata.<key>``
-and ``data.<dotted.path>`` (numeric segments index arrays).  ``exact`` compares JSON values, so
-``{"exact": {"data.total": 42}}`` matches the number 42; ``prefix``/``suffix`` only match strings.
-The CloudEvents ``sql`` dialect is not supported and is rejected, as the spec requires.
+Attributes are CloudEvents attributes of the event (``id`` is the producer's id, i.e. the stored
+event's ``external_id``; ``type``, ``source``, ``subject``, ``time``, ``datacontenttype``,
+``dataschema``, ``specversion``, extension names), plus ``correlation_id``/``causation_id``,
+``metadata.<key>`` and ``data.<dotted.path>`` (numeric segments index arrays). Values are strings;
+a number or boolean in the payload is compared by its JSON text (``42``, ``true``), an object,
+array or null never matches. The CloudEvents ``sql`` dialect is not supported and is rejected.
 
-Evaluation returns ``matched`` and a trace with one entry per clause (JSON pointer into the
-filter), so ``POST /filters/test`` and replay dry-runs can explain a verdict.
+Evaluation returns ``matched`` and a depth-first trace with one entry per clause (``path`` is the
+JSON pointer of the clause inside the filter), so ``POST /filters/test`` and replay dry-runs can
+explain a verdict.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from .globs import matches_any, validate_globs
+from .problems import ProblemError
+
 LEAF_DIALECTS: Final = ("exact", "prefix", "suffix")
 DIALECTS: Final = (*LEAF_DIALECTS, "all", "any", "not")
 MAX_FILTER_DEPTH: Final = 16
 
-_GLOB_RE: Final = re.compile(r"^[A-Za-z0-9_\-.:/*]{1,256}$")
 _ATTRIBUTE_RE: Final = re.compile(r"^[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*$")
 
 _MISSING: Final = object()
@@ -45,20 +50,27 @@ class FieldError:
         return {"pointer": self.pointer, "detail": self.detail}
 
 
+def raise_for_errors(errors: Sequence[FieldError]) -> None:
+    """422 ``validation`` listing every field error, when there are any."""
+    if errors:
+        detail = "; ".join(f"{error.pointer}: {error.detail}" for error in errors[:5])
+        raise ProblemError(422, "validation", detail, errors=[error.as_dict() for error in errors])
+
+
 @dataclass(frozen=True)
 class TraceEntry:
     """The verdict of one clause; ``attribute``/``expected``/``actual`` are set for leaf clauses."""
 
-    pointer: str
+    path: str
     dialect: str
     matched: bool
     attribute: str | None = None
-    expected: Any = None
-    actual: Any = None
+    expected: str | None = None
+    actual: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "pointer": self.pointer,
+            "path": self.path,
             "dialect": self.dialect,
             "attribute": self.attribute,
             "expected": self.expected,
@@ -76,42 +88,21 @@ class FilterResult:
 # --------------------------------------------------------------------------- event-type globs
 
 
-def validate_type_glob(glob: object) -> str | None:
-    """Return why ``glob`` is not a valid event-type glob, or None when it is."""
-    if not isinstance(glob, str):
-        return "must be a string"
-    if not _GLOB_RE.match(glob):
-        return "must be 1-256 characters of letters, digits, '_', '-', '.', ':', '/' and '*'"
-    if "**" in glob:
-        return "'**' is not allowed; '*' already matches any characters"
-    return None
-
-
-def type_glob_matches(glob: str, event_type: str) -> bool:
-    """``*`` matches any run of characters (dots included); everything else is literal."""
-    if glob == "*":
-        return True
-    pattern = "^" + ".*".join(re.escape(part) for part in glob.split("*")) + "$"
-    return re.match(pattern, event_type, flags=re.DOTALL) is not None
-
-
-def types_match(globs: Sequence[str] | None, event_type: str) -> bool:
-    """No globs (None or empty) means every type."""
-    if not globs:
-        return True
-    return any(type_glob_matches(glob, event_type) for glob in globs)
-
-
 def validate_type_globs(globs: object, pointer: str) -> list[FieldError]:
+    """Body-field variant of ``globs.validate_globs``: 422-style errors with pointers instead of a 400."""
     if globs is None:
         return []
     if not isinstance(globs, list):
         return [FieldError(pointer, "must be an array of event-type globs")]
     errors: list[FieldError] = []
     for index, glob in enumerate(globs):
-        problem = validate_type_glob(glob)
-        if problem is not None:
-            errors.append(FieldError(f"{pointer}/{index}", problem))
+        if not isinstance(glob, str):
+            errors.append(FieldError(f"{pointer}/{index}", "must be a string"))
+            continue
+        try:
+            validate_globs([glob], field=pointer)
+        except ProblemError as problem:
+            errors.append(FieldError(f"{pointer}/{index}", problem.detail))
     return errors
 
 
@@ -157,10 +148,9 @@ def _validate_leaf(dialect: str, operand: object, pointer: str) -> list[FieldErr
         here = f"{pointer}/{_escape_pointer(attribute)}"
         if not isinstance(attribute, str) or not _ATTRIBUTE_RE.match(attribute):
             errors.append(FieldError(here, "attribute names are non-empty dotted names"))
-        elif dialect == "exact":
-            if isinstance(value, (dict, list)):
-                errors.append(FieldError(here, "'exact' values are strings, numbers, booleans or null"))
-        elif not isinstance(value, str) or not value:
+        elif not isinstance(value, str):
+            errors.append(FieldError(here, f"'{dialect}' values are strings"))
+        elif dialect != "exact" and not value:
             errors.append(FieldError(here, f"'{dialect}' values are non-empty strings"))
     return errors
 
@@ -171,74 +161,87 @@ def _escape_pointer(token: object) -> str:
 
 # --------------------------------------------------------------------------- evaluation
 
+_TOP_LEVEL_ATTRIBUTES: Final = (
+    "type", "source", "subject", "time", "datacontenttype", "dataschema", "specversion",
+    "correlation_id", "causation_id",
+)
+
+
+def attribute_view(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The attributes a filter sees for a wire ``Event`` (``id`` = its ``external_id``)."""
+    view: dict[str, Any] = {}
+    extensions = event.get("extensions")
+    if isinstance(extensions, Mapping):
+        view.update(extensions)
+    for name in _TOP_LEVEL_ATTRIBUTES:
+        if event.get(name) is not None:
+            view[name] = event[name]
+    if event.get("external_id") is not None:
+        view["id"] = event["external_id"]
+    view["data"] = event.get("data")
+    view["metadata"] = event.get("metadata") or {}
+    return view
+
 
 def evaluate(expression: Mapping[str, Any] | None, event: Mapping[str, Any]) -> FilterResult:
-    """Evaluate a validated filter against an event dict; no filter matches everything."""
+    """Evaluate a validated filter against a wire ``Event``; no filter matches everything."""
     if expression is None:
         return FilterResult(True, ())
     trace: list[TraceEntry] = []
-    matched = _evaluate(expression, event, "/filter", trace)
+    matched = _evaluate(expression, attribute_view(event), "", trace)
     return FilterResult(matched, tuple(trace))
 
 
 def _evaluate(
-    expression: Mapping[str, Any], event: Mapping[str, Any], pointer: str, trace: list[TraceEntry]
+    expression: Mapping[str, Any], view: Mapping[str, Any], pointer: str, trace: list[TraceEntry]
 ) -> bool:
     ((dialect, operand),) = expression.items()
     here = f"{pointer}/{dialect}"
     if dialect in LEAF_DIALECTS:
         verdict = True
         for attribute, expected in operand.items():
-            actual = resolve_attribute(event, attribute)
+            actual = _as_text(resolve_attribute(view, attribute))
             clause = _leaf_matches(dialect, expected, actual)
-            shown = None if actual is _MISSING else actual
-            trace.append(
-                TraceEntry(f"{here}/{_escape_pointer(attribute)}", dialect, clause, attribute, expected, shown)
-            )
+            trace.append(TraceEntry(here, dialect, clause, attribute, expected, actual))
             verdict = verdict and clause
         return verdict
     position = len(trace)
     if dialect == "not":
-        verdict = not _evaluate(operand, event, here, trace)
+        verdict = not _evaluate(operand, view, here, trace)
     else:
-        results = [_evaluate(nested, event, f"{here}/{i}", trace) for i, nested in enumerate(operand)]
+        results = [_evaluate(nested, view, f"{here}/{i}", trace) for i, nested in enumerate(operand)]
         verdict = all(results) if dialect == "all" else any(results)
     trace.insert(position, TraceEntry(here, dialect, verdict))
     return verdict
 
 
-def _leaf_matches(dialect: str, expected: Any, actual: Any) -> bool:
-    if actual is _MISSING:
+def _as_text(value: Any) -> str | None:
+    """Strings as they are, numbers and booleans as JSON text; anything else does not compare."""
+    if value is _MISSING or value is None or isinstance(value, (Mapping, list)):
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value)
+
+
+def _leaf_matches(dialect: str, expected: str, actual: str | None) -> bool:
+    if actual is None:
         return False
     if dialect == "exact":
-        return _json_equal(actual, expected)
-    if not isinstance(actual, str):
-        return False
+        return actual == expected
     return actual.startswith(expected) if dialect == "prefix" else actual.endswith(expected)
 
 
-def _json_equal(actual: Any, expected: Any) -> bool:
-    """JSON equality: 1 == 1.0, but true is not 1 and "1" is not 1."""
-    numeric = (int, float)
-    if isinstance(actual, bool) or isinstance(expected, bool):
-        return type(actual) is type(expected) and actual == expected
-    if isinstance(actual, numeric) and isinstance(expected, numeric):
-        return actual == expected
-    return type(actual) is type(expected) and bool(actual == expected)
-
-
-def resolve_attribute(event: Mapping[str, Any], attribute: str) -> Any:
-    """The value ``attribute`` names in ``event``, or the private missing marker."""
+def resolve_attribute(view: Mapping[str, Any], attribute: str) -> Any:
+    """The value ``attribute`` names in an attribute view, or the private missing marker."""
     head, _, rest = attribute.partition(".")
-    if head in ("data", "metadata", "extensions") and rest:
-        return _walk(event.get(head, _MISSING), rest.split("."))
-    if attribute in event and attribute not in ("data", "metadata", "extensions"):
-        value = event[attribute]
-        return _MISSING if value is None else value
-    extensions = event.get("extensions")
-    if isinstance(extensions, Mapping) and attribute in extensions:
-        return extensions[attribute]
-    return _MISSING
+    if head in ("data", "metadata") and rest:
+        return _walk(view.get(head, _MISSING), rest.split("."))
+    if head in ("data", "metadata"):
+        return _MISSING
+    return view.get(attribute, _MISSING)
 
 
 def _walk(node: Any, segments: list[str]) -> Any:
@@ -257,11 +260,11 @@ def _walk(node: Any, segments: list[str]) -> Any:
 def subscription_matches(
     event_types: Sequence[str] | None, expression: Mapping[str, Any] | None, event: Mapping[str, Any]
 ) -> FilterResult:
-    """Event-type globs first (recorded as one trace entry), then the filter expression."""
+    """Event-type globs first (one trace entry, path ""), then the filter expression."""
     event_type = str(event.get("type", ""))
     if event_types:
-        type_ok = types_match(event_types, event_type)
-        type_entry = TraceEntry("/event_types", "event_types", type_ok, "type", list(event_types), event_type)
+        type_ok = matches_any(event_type, event_types)
+        type_entry = TraceEntry("", "event_types", type_ok, "type", ", ".join(event_types), event_type)
         if not type_ok:
             return FilterResult(False, (type_entry,))
         result = evaluate(expression, event)

@@ -1,8 +1,8 @@
 """Delivery rows (one per event × subscription) and their attempt log.
 
-Status machine: ``pending`` (first attempt scheduled) → ``succeeded`` | ``retrying`` (a failed attempt,
-next one scheduled) → … → ``dead_lettered`` (schedule exhausted or endpoint gone); ``discarded`` when
-the subscription was disabled or deleted before the delivery could be sent.
+Status machine (contract ``DeliveryStatus``): ``pending`` (first attempt scheduled) → ``succeeded`` |
+``failed`` (an attempt failed, the next one is scheduled) → … → ``dead_lettered`` (schedule exhausted or
+endpoint gone); ``discarded`` when the subscription was disabled or deleted before it could be sent.
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from ..clock import isoformat, parse_datetime
 from ..ids import new_id
 
 PENDING: Final = "pending"
-RETRYING: Final = "retrying"
+FAILED: Final = "failed"
 SUCCEEDED: Final = "succeeded"
 DEAD_LETTERED: Final = "dead_lettered"
 DISCARDED: Final = "discarded"
-STATUSES: Final = (PENDING, RETRYING, SUCCEEDED, DEAD_LETTERED, DISCARDED)
-ACTIVE_STATUSES: Final = (PENDING, RETRYING)
+STATUSES: Final = (PENDING, FAILED, SUCCEEDED, DEAD_LETTERED, DISCARDED)
+ACTIVE_STATUSES: Final = (PENDING, FAILED)
 
 
 @dataclass(frozen=True)
@@ -46,20 +46,20 @@ class AttemptRecord:
     next_attempt_at: datetime | None
 
     def to_wire(self) -> dict[str, Any]:
+        """The contract's ``DeliveryAttempt``."""
         return {
-            "id": self.id,
             "attempt_number": self.attempt_number,
-            "trigger": self.trigger,
             "started_at": isoformat(self.started_at),
-            "duration_ms": self.duration_ms,
-            "request": {"url": self.request_url, "headers": self.request_headers, "body": self.request_body},
+            "duration_ms": round(self.duration_ms),
+            "request_url": self.request_url,
+            "request_headers": self.request_headers,
+            "request_body": self.request_body,
             "response_status": self.response_status,
-            "response_headers": self.response_headers,
+            "response_headers": self.response_headers or {},
             "response_body": self.response_body,
             "response_body_truncated": self.response_body_truncated,
             "error": self.error,
-            "outcome": self.outcome,
-            "next_attempt_at": isoformat(self.next_attempt_at) if self.next_attempt_at else None,
+            "succeeded": self.outcome == SUCCEEDED,
         }
 
 
@@ -76,37 +76,33 @@ class DeliveryRecord:
     status: str
     attempt_count: int
     next_attempt_at: datetime | None
+    last_attempt_at: datetime | None
     manual_pending: bool
     last_response_status: int | None
     last_error: str | None
-    is_test: bool
     created_at: datetime
     updated_at: datetime
 
-    def to_wire(self, attempts: Iterable[AttemptRecord] | None = None) -> dict[str, Any]:
-        body: dict[str, Any] = {
+    def to_wire(self, attempts: Iterable[AttemptRecord] = ()) -> dict[str, Any]:
+        """The contract's ``Delivery`` (``attempts`` only on the single-delivery read)."""
+        return {
             "id": self.id,
             "event_id": self.event_id,
-            "event_type": self.event_type,
             "subscription_id": self.subscription_id,
-            "url": self.url,
             "status": self.status,
             "attempt_count": self.attempt_count,
             "next_attempt_at": isoformat(self.next_attempt_at) if self.next_attempt_at else None,
+            "last_attempt_at": isoformat(self.last_attempt_at) if self.last_attempt_at else None,
             "last_response_status": self.last_response_status,
-            "last_error": self.last_error,
-            "test": self.is_test,
             "created_at": isoformat(self.created_at),
             "updated_at": isoformat(self.updated_at),
+            "attempts": [attempt.to_wire() for attempt in attempts],
         }
-        if attempts is not None:
-            body["attempts"] = [attempt.to_wire() for attempt in attempts]
-        return body
 
 
 _COLUMNS = (
     "seq, id, account_id, event_id, event_type, subscription_id, url, payload, status, attempt_count, "
-    "next_attempt_at, manual_pending, last_response_status, last_error, is_test, created_at, updated_at"
+    "next_attempt_at, last_attempt_at, manual_pending, last_response_status, last_error, created_at, updated_at"
 )
 
 
@@ -127,10 +123,10 @@ def _record(row: sqlite3.Row) -> DeliveryRecord:
         status=row["status"],
         attempt_count=row["attempt_count"],
         next_attempt_at=_optional_time(row["next_attempt_at"]),
+        last_attempt_at=_optional_time(row["last_attempt_at"]),
         manual_pending=bool(row["manual_pending"]),
         last_response_status=row["last_response_status"],
         last_error=row["last_error"],
-        is_test=bool(row["is_test"]),
         created_at=parse_datetime(row["created_at"]),
         updated_at=parse_datetime(row["updated_at"]),
     )
@@ -164,7 +160,6 @@ class NewDelivery:
     subscription_id: str
     url: str
     payload: str
-    is_test: bool = False
 
 
 def insert_deliveries(
@@ -188,14 +183,13 @@ def insert_deliveries(
                 delivery.payload,
                 PENDING,
                 stamp,
-                int(delivery.is_test),
                 stamp,
                 stamp,
             )
         )
     conn.executemany(
         "INSERT INTO deliveries (id, account_id, event_id, event_type, subscription_id, url, payload, status, "
-        "next_attempt_at, is_test, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
     return ids
@@ -219,19 +213,23 @@ def list_deliveries(
     account_id: str,
     *,
     limit: int,
-    after_seq: int = 0,
+    before_seq: int | None = None,
     subscription_id: str | None = None,
     event_id: str | None = None,
     status: str | None = None,
 ) -> list[DeliveryRecord]:
-    clauses = ["account_id = ?", "seq > ?"]
-    values: list[Any] = [account_id, after_seq]
+    """Newest first; ``before_seq`` continues a page."""
+    clauses = ["account_id = ?"]
+    values: list[Any] = [account_id]
+    if before_seq is not None:
+        clauses.append("seq < ?")
+        values.append(before_seq)
     for column, value in (("subscription_id", subscription_id), ("event_id", event_id), ("status", status)):
         if value is not None:
             clauses.append(f"{column} = ?")
             values.append(value)
     rows = conn.execute(
-        f"SELECT {_COLUMNS} FROM deliveries WHERE {' AND '.join(clauses)} ORDER BY seq LIMIT ?", (*values, limit)
+        f"SELECT {_COLUMNS} FROM deliveries WHERE {' AND '.join(clauses)} ORDER BY seq DESC LIMIT ?", (*values, limit)
     ).fetchall()
     return [_record(row) for row in rows]
 
@@ -313,12 +311,13 @@ def record_attempt(
         ),
     )
     conn.execute(
-        "UPDATE deliveries SET status = ?, attempt_count = ?, next_attempt_at = ?, manual_pending = 0, "
-        "last_response_status = ?, last_error = ?, updated_at = ? WHERE id = ?",
+        "UPDATE deliveries SET status = ?, attempt_count = ?, next_attempt_at = ?, last_attempt_at = ?, "
+        "manual_pending = 0, last_response_status = ?, last_error = ?, updated_at = ? WHERE id = ?",
         (
             status,
             attempt_number,
             isoformat(next_attempt_at) if next_attempt_at else None,
+            isoformat(outcome.started_at),
             outcome.response_status,
             outcome.error,
             isoformat(now),
@@ -337,6 +336,18 @@ def set_status(
         "last_error = COALESCE(?, last_error), updated_at = ? WHERE id = ?",
         (status, last_error, isoformat(now), delivery_id),
     )
+
+
+def discard_active(
+    conn: sqlite3.Connection, account_id: str, subscription_id: str, *, reason: str, now: datetime
+) -> int:
+    """Discard the subscription's pending and retrying deliveries (it was disabled or deleted)."""
+    cursor = conn.execute(
+        "UPDATE deliveries SET status = ?, next_attempt_at = NULL, manual_pending = 0, last_error = ?, "
+        "updated_at = ? WHERE account_id = ? AND subscription_id = ? AND status IN (?, ?)",
+        (DISCARDED, reason, isoformat(now), account_id, subscription_id, *ACTIVE_STATUSES),
+    )
+    return cursor.rowcount
 
 
 def schedule_manual_retry(conn: sqlite3.Connection, delivery_id: str, *, now: datetime) -> None:

@@ -43,6 +43,7 @@ class SubscriptionRecord:
         return active
 
     def to_wire(self, *, include_secret: bool = False) -> dict[str, Any]:
+        """The contract's ``Subscription``; ``secret`` only right after create and rotate."""
         body: dict[str, Any] = {
             "id": self.id,
             "url": self.url,
@@ -50,14 +51,13 @@ class SubscriptionRecord:
             "filter": self.filter,
             "enabled": self.enabled,
             "disabled_reason": self.disabled_reason,
-            "max_rps": self.max_rps,
+            "max_rps": int(self.max_rps) if self.max_rps is not None else None,
             "description": self.description,
             "metadata": dict(self.metadata),
             "created_at": isoformat(self.created_at),
             "updated_at": isoformat(self.updated_at),
+            "secret": self.secret if include_secret else None,
         }
-        if include_secret:
-            body["secret"] = self.secret
         return body
 
 
@@ -140,12 +140,12 @@ def get_subscription(conn: sqlite3.Connection, account_id: str, subscription_id:
 
 
 def list_subscriptions(
-    conn: sqlite3.Connection, account_id: str, *, limit: int, after_seq: int = 0
+    conn: sqlite3.Connection, account_id: str, *, limit: int, before_seq: int | None = None
 ) -> list[SubscriptionRecord]:
-    """Up to ``limit`` subscriptions in creation order after ``after_seq``."""
+    """Up to ``limit`` subscriptions, newest first; ``before_seq`` continues a page."""
     rows = conn.execute(
-        f"SELECT {_COLUMNS} FROM subscriptions WHERE account_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-        (account_id, after_seq, limit),
+        f"SELECT {_COLUMNS} FROM subscriptions WHERE account_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+        (account_id, before_seq if before_seq is not None else 2**62, limit),
     ).fetchall()
     return [_record(row) for row in rows]
 

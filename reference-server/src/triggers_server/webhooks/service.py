@@ -49,8 +49,9 @@ TRIGGER_MANUAL: Final = "manual"
 
 
 def payload_of(event: Mapping[str, Any]) -> str:
-    """The exact JSON body of a delivery: the wire Event, compact."""
-    return json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+    """The exact JSON body of every attempt: Standard Webhooks' ``{type, timestamp, data}`` with the Event as data."""
+    envelope = {"type": event["type"], "timestamp": event.get("time") or event.get("created_at"), "data": event}
+    return json.dumps(envelope, separators=(",", ":"), ensure_ascii=False)
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:
@@ -233,14 +234,10 @@ class DeliveryService:
         return ids
 
     async def create_delivery(
-        self, account_id: str, subscription: SubscriptionRecord, event: Mapping[str, Any], *, is_test: bool = False
+        self, account_id: str, subscription: SubscriptionRecord, event: Mapping[str, Any]
     ) -> str:
-        """One delivery of ``event`` to ``subscription`` regardless of filters (test sends, DLQ retries)."""
-        planned = [
-            NewDelivery(
-                str(event["id"]), str(event["type"]), subscription.id, subscription.url, payload_of(event), is_test
-            )
-        ]
+        """One delivery of ``event`` to ``subscription`` regardless of its globs and filter (test sends)."""
+        planned = [NewDelivery(str(event["id"]), str(event["type"]), subscription.id, subscription.url, payload_of(event))]
         now = self.clock.now()
         ids = await self.db.write(lambda conn: delivery_store.insert_deliveries(conn, account_id, planned, now=now))
         self.notify()
@@ -307,7 +304,7 @@ class DeliveryService:
         )
         now = self.clock.now()
         manual = delivery.manual_pending
-        if subscription is None or (not subscription.enabled and not manual):
+        if subscription is None or not subscription.enabled:
             reason = "subscription deleted" if subscription is None else "subscription disabled"
             await self.db.write(
                 lambda conn: delivery_store.set_status(
@@ -346,7 +343,7 @@ class DeliveryService:
             "x-triggers-subscription-id": subscription.id,
             "x-triggers-attempt": str(delivery.attempt_count + 1),
             **webhook_headers(
-                subscription.signing_secrets(started_at), delivery.event_id, int(started_at.timestamp()), body
+                subscription.signing_secrets(started_at), delivery.id, int(started_at.timestamp()), body
             ),
         }
         trigger = TRIGGER_MANUAL if manual else TRIGGER_SCHEDULED
@@ -423,7 +420,7 @@ class DeliveryService:
             if delay is None:
                 status, dead_reason = delivery_store.DEAD_LETTERED, REASON_RETRIES_EXHAUSTED
             else:
-                status, next_at = delivery_store.RETRYING, now + timedelta(seconds=delay)
+                status, next_at = delivery_store.FAILED, now + timedelta(seconds=delay)
         account_id = delivery.account_id
 
         def write(conn: Any) -> None:
@@ -432,7 +429,10 @@ class DeliveryService:
             )
             if gone:
                 subscription_store.disable_subscription(
-                    conn, account_id, subscription.id, reason="endpoint answered 410 Gone", now=now
+                    conn, account_id, subscription.id, reason=REASON_ENDPOINT_GONE, now=now
+                )
+                delivery_store.discard_active(
+                    conn, account_id, subscription.id, reason="subscription disabled: endpoint answered 410", now=now
                 )
             if dead_reason is not None:
                 insert_dlq_entry(

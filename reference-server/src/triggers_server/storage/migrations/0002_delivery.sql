@@ -34,10 +34,10 @@ CREATE TABLE deliveries (
     status TEXT NOT NULL,
     attempt_count INTEGER NOT NULL DEFAULT 0,
     next_attempt_at TEXT,                 -- NULL once terminal
+    last_attempt_at TEXT,
     manual_pending INTEGER NOT NULL DEFAULT 0, -- a manual retry is queued: one attempt, not rescheduled
     last_response_status INTEGER,
     last_error TEXT,
-    is_test INTEGER NOT NULL DEFAULT 0,
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );

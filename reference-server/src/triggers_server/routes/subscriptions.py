@@ -1,0 +1,216 @@
+"""Webhook subscriptions: CRUD, secret rotation with an overlap window, and test sends."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Path, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from ..auth import Principal, require_scope
+from ..cursors import decode_cursor, encode_cursor, int_field
+from ..filters import FieldError, raise_for_errors, validate_filter, validate_type_globs
+from ..models._generated import (
+    RotateSecretRequest,
+    SubscriptionCreate,
+    SubscriptionTestRequest,
+    SubscriptionUpdate,
+)
+from ..problems import ProblemError
+from ..services import services_of
+from ..storage import deliveries as delivery_store
+from ..storage import subscriptions as subscription_store
+from ..storage.events import EventDraft, insert_event
+from ..storage.subscriptions import SubscriptionRecord
+from ..webhooks.signing import generate_secret, is_valid_secret
+
+router = APIRouter()
+
+Manager = Annotated[Principal, Depends(require_scope("subscriptions:manage"))]
+SubscriptionId = Annotated[str, Path(min_length=1, max_length=255, description="Subscription id (`sub_…`).")]
+Limit = Annotated[int, Query(ge=1, le=500)]
+Cursor = Annotated[str | None, Query(min_length=1)]
+
+MAX_METADATA_KEYS = 50
+TEST_EVENT_SOURCE = "triggers-server"
+_CURSOR = "subscriptions"
+
+
+def _not_found(subscription_id: str) -> ProblemError:
+    return ProblemError(404, "not-found", f"No subscription {subscription_id!r} in this account.")
+
+
+def _check_fields(body: dict[str, Any]) -> None:
+    """Semantic checks the JSON Schema cannot express; 422 with pointers."""
+    errors: list[FieldError] = []
+    url = body.get("url")
+    if url is not None and not str(url).startswith(("https://", "http://")):
+        errors.append(FieldError("/url", "must be an http:// or https:// URL"))
+    errors.extend(validate_type_globs(body.get("event_types"), "/event_types"))
+    if body.get("filter") is not None:
+        errors.extend(validate_filter(body["filter"]))
+    metadata = body.get("metadata")
+    if isinstance(metadata, dict) and len(metadata) > MAX_METADATA_KEYS:
+        errors.append(FieldError("/metadata", f"at most {MAX_METADATA_KEYS} keys"))
+    secret = body.get("secret")
+    if secret is not None and not is_valid_secret(secret):
+        errors.append(FieldError("/secret", "must be whsec_ followed by valid base64"))
+    raise_for_errors(errors)
+
+
+def _raw(model: SubscriptionCreate | SubscriptionUpdate | RotateSecretRequest) -> dict[str, Any]:
+    """The fields the client sent, with wire names (so `filter: null` differs from no filter)."""
+    return model.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+
+def _json(body: dict[str, Any], status_code: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(body, status_code=status_code, headers=headers)
+
+
+async def _load(request: Request, account_id: str, subscription_id: str) -> SubscriptionRecord:
+    found = await services_of(request).db.read(
+        lambda conn: subscription_store.get_subscription(conn, account_id, subscription_id)
+    )
+    if found is None:
+        raise _not_found(subscription_id)
+    return found
+
+
+@router.post("/subscriptions")
+async def create_subscription(request: Request, principal: Manager, body: SubscriptionCreate) -> JSONResponse:
+    raw = _raw(body)
+    _check_fields(raw)
+    services = services_of(request)
+    account_id = principal.account_id
+    now = services.clock.now()
+    record = await services.db.write(
+        lambda conn: subscription_store.insert_subscription(
+            conn,
+            account_id=account_id,
+            url=raw["url"],
+            event_types=list(raw.get("event_types") or []),
+            filter_expression=raw.get("filter"),
+            enabled=bool(raw.get("enabled", True)),
+            max_rps=raw.get("max_rps"),
+            description=raw.get("description"),
+            metadata=dict(raw.get("metadata") or {}),
+            secret=raw.get("secret") or generate_secret(),
+            now=now,
+        )
+    )
+    services.delivery.invalidate(account_id)
+    return _json(
+        record.to_wire(include_secret=True), 201, {"Location": f"/v1/subscriptions/{record.id}"}
+    )
+
+
+@router.get("/subscriptions")
+async def list_subscriptions(
+    request: Request, principal: Manager, limit: Limit = 50, cursor: Cursor = None
+) -> JSONResponse:
+    position = decode_cursor(_CURSOR, cursor)
+    before = int_field(position, "s") if position is not None else None
+    account_id = principal.account_id
+    records = await services_of(request).db.read(
+        lambda conn: subscription_store.list_subscriptions(conn, account_id, limit=limit + 1, before_seq=before)
+    )
+    page = records[:limit]
+    next_cursor = encode_cursor(_CURSOR, {"s": page[-1].seq}) if len(records) > limit else None
+    return _json({"data": [record.to_wire() for record in page], "next_cursor": next_cursor})
+
+
+@router.get("/subscriptions/{subscription_id}")
+async def get_subscription(request: Request, principal: Manager, subscription_id: SubscriptionId) -> JSONResponse:
+    return _json((await _load(request, principal.account_id, subscription_id)).to_wire())
+
+
+@router.patch("/subscriptions/{subscription_id}")
+async def update_subscription(
+    request: Request, principal: Manager, subscription_id: SubscriptionId, body: SubscriptionUpdate
+) -> JSONResponse:
+    changes = _raw(body)
+    _check_fields(changes)
+    for required in ("url", "event_types", "enabled", "metadata"):
+        if required in changes and changes[required] is None:
+            raise_for_errors([FieldError(f"/{required}", "may not be null")])
+    services = services_of(request)
+    account_id = principal.account_id
+    now = services.clock.now()
+
+    def write(conn: sqlite3.Connection) -> SubscriptionRecord | None:
+        updated = subscription_store.update_subscription(conn, account_id, subscription_id, changes, now=now)
+        if updated is not None and not updated.enabled:
+            delivery_store.discard_active(conn, account_id, subscription_id, reason="subscription disabled", now=now)
+        return updated
+
+    record = await services.db.write(write)
+    if record is None:
+        raise _not_found(subscription_id)
+    services.delivery.invalidate(account_id)
+    return _json(record.to_wire())
+
+
+@router.delete("/subscriptions/{subscription_id}")
+async def delete_subscription(request: Request, principal: Manager, subscription_id: SubscriptionId) -> Response:
+    services = services_of(request)
+    account_id = principal.account_id
+    now = services.clock.now()
+
+    def write(conn: sqlite3.Connection) -> bool:
+        deleted = subscription_store.delete_subscription(conn, account_id, subscription_id)
+        if deleted:
+            delivery_store.discard_active(conn, account_id, subscription_id, reason="subscription deleted", now=now)
+        return deleted
+
+    if not await services.db.write(write):
+        raise _not_found(subscription_id)
+    services.delivery.invalidate(account_id)
+    return Response(status_code=204)
+
+
+@router.post("/subscriptions/{subscription_id}/rotate-secret")
+async def rotate_secret(
+    request: Request,
+    principal: Manager,
+    subscription_id: SubscriptionId,
+    body: Annotated[RotateSecretRequest | None, Body()] = None,
+) -> JSONResponse:
+    options = body or RotateSecretRequest()
+    raw = _raw(options)
+    _check_fields({"secret": raw.get("secret")})
+    services = services_of(request)
+    account_id = principal.account_id
+    now = services.clock.now()
+    new_secret = options.secret or generate_secret()
+    overlap_until = now + timedelta(seconds=options.overlap_seconds)
+    record = await services.db.write(
+        lambda conn: subscription_store.rotate_secret(
+            conn, account_id, subscription_id, new_secret=new_secret, overlap_until=overlap_until, now=now
+        )
+    )
+    if record is None:
+        raise _not_found(subscription_id)
+    services.delivery.invalidate(account_id)
+    return _json(record.to_wire(include_secret=True))
+
+
+@router.post("/subscriptions/{subscription_id}/test")
+async def test_subscription(
+    request: Request,
+    principal: Manager,
+    subscription_id: SubscriptionId,
+    body: Annotated[SubscriptionTestRequest | None, Body()] = None,
+) -> JSONResponse:
+    options = body or SubscriptionTestRequest()
+    services = services_of(request)
+    account_id = principal.account_id
+    subscription = await _load(request, account_id, subscription_id)
+    now = services.clock.now()
+    draft = EventDraft(type=options.type, source=TEST_EVENT_SOURCE, has_data=True, data=options.data)
+    event = await services.db.write(lambda conn: insert_event(conn, account_id, draft, now, inbox=False))
+    delivery_id = await services.delivery.create_delivery(account_id, subscription, event)
+    delivery = await services.db.read(lambda conn: delivery_store.get_delivery(conn, account_id, delivery_id))
+    assert delivery is not None
+    return _json(delivery.to_wire(), 201, {"Location": f"/v1/deliveries/{delivery_id}"})
