@@ -1,0 +1,1 @@
+"""Hand-written helpers layered on the generated resources."""

@@ -1,0 +1,3 @@
+"""The contract's models (generated into ``_models.py`` by datamodel-code-generator)."""
+
+from ._models import *  # noqa: F403
