@@ -1,0 +1,157 @@
+// Package requestconfig holds the settings of one API call and the transport that executes it:
+// headers, idempotency keys, retries with backoff and Retry-After, the retry budget, error mapping
+// and redacted debug logging (docs/runtime-policy.md). Package option edits a Config; package
+// triggers builds one per call from the client's options followed by the call's options.
+package requestconfig
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/zapier/triggers-sdk-go/internal/constants"
+)
+
+// Option changes a Config; package option exposes constructors for it.
+type Option func(*Config) error
+
+// SleepFunc waits for d or until ctx is done, whichever comes first.
+type SleepFunc func(ctx context.Context, d time.Duration) error
+
+// Config is everything one call needs. Clone it before applying per-call options.
+type Config struct {
+	APIKey         string
+	BaseURL        *url.URL
+	HTTPClient     *http.Client
+	MaxRetries     int
+	Timeout        time.Duration
+	RetryBudget    time.Duration
+	Header         http.Header
+	Query          url.Values
+	IdempotencyKey string
+	StrictDecoding bool
+	Logger         *slog.Logger
+	ResponseInto   *RawResponse
+
+	// Sleep, Random and Now are injectable so tests never wait for real.
+	Sleep  SleepFunc
+	Random func() float64
+	Now    func() time.Time
+	// NewIdempotencyKey creates the key sent on a POST without a caller-supplied one.
+	NewIdempotencyKey func() string
+}
+
+// RawResponse is the HTTP response of a successful call, with the idempotency details the runtime
+// policy promises to expose.
+type RawResponse struct {
+	*http.Response
+	// IdempotencyKey is the key that was sent (the same on every retry); "" for non-POST calls.
+	IdempotencyKey string
+	// IdempotentReplayed is true when the server answered from its idempotency store.
+	IdempotentReplayed bool
+	// RequestID is the server's X-Request-Id.
+	RequestID string
+	// Attempts is how many HTTP requests the call made (1 + retries).
+	Attempts int
+}
+
+// defaultHTTPClient is shared by every client that does not bring its own, to keep connections alive.
+var defaultHTTPClient = &http.Client{Transport: newDefaultTransport()}
+
+func newDefaultTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DialContext = (&net.Dialer{Timeout: constants.DefaultConnectTimeout, KeepAlive: 30 * time.Second}).DialContext
+	t.MaxIdleConnsPerHost = 64
+	return t
+}
+
+// Defaults returns the configuration before any option: policy defaults plus the environment.
+func Defaults() *Config {
+	cfg := &Config{
+		APIKey:            os.Getenv(constants.EnvAPIKey),
+		HTTPClient:        defaultHTTPClient,
+		MaxRetries:        constants.DefaultMaxRetries,
+		Timeout:           constants.DefaultTimeout,
+		RetryBudget:       constants.RetryBudget,
+		Header:            http.Header{},
+		Query:             url.Values{},
+		Sleep:             SleepContext,
+		Random:            rand.Float64,
+		Now:               time.Now,
+		NewIdempotencyKey: newUUID4,
+	}
+	base := os.Getenv(constants.EnvBaseURL)
+	if base == "" {
+		base = constants.DefaultBaseURL
+	}
+	cfg.BaseURL, _ = ParseBaseURL(base)
+	if strings.EqualFold(os.Getenv(constants.EnvLog), "debug") {
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return cfg
+}
+
+var errUnsupportedScheme = errors.New("base URL must be http or https")
+
+// ParseBaseURL parses a base URL and guarantees a trailing slash, so relative paths resolve under it.
+func ParseBaseURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, err
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, &url.Error{Op: "parse", URL: raw, Err: errUnsupportedScheme}
+	}
+	if !strings.HasSuffix(u.Path, "/") {
+		u.Path += "/"
+	}
+	return u, nil
+}
+
+// Clone copies the config so per-call options cannot leak into the client.
+func (c *Config) Clone() *Config {
+	out := *c
+	out.Header = c.Header.Clone()
+	out.Query = url.Values{}
+	for k, v := range c.Query {
+		out.Query[k] = append([]string(nil), v...)
+	}
+	out.ResponseInto = nil
+	out.IdempotencyKey = ""
+	return &out
+}
+
+// Apply runs options in order and returns the first error.
+func (c *Config) Apply(opts ...Option) error {
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SleepContext waits for d unless ctx ends first (the policy: sleeps honour cancellation).
+func SleepContext(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
+	}
+}

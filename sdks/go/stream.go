@@ -1,0 +1,336 @@
+package triggers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"iter"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/zapier/triggers-sdk-go/internal/constants"
+	"github.com/zapier/triggers-sdk-go/internal/requestconfig"
+	"github.com/zapier/triggers-sdk-go/internal/sse"
+	"github.com/zapier/triggers-sdk-go/option"
+)
+
+// StreamParams is the query of Events.Stream (the name used in the README).
+type StreamParams = EventStreamParams
+
+// StreamReset tells the consumer the resume cursor was older than the server's retention: events
+// between the cursor and OldestSequence are gone, and the stream continues from OldestSequence.
+type StreamReset struct {
+	Reason         string `json:"reason"`
+	OldestSequence int64  `json:"oldest_sequence"`
+}
+
+// Stream is a resumable Server-Sent Events stream of T. It reconnects on network errors, idle
+// connections and a clean end of stream, sending Last-Event-ID so nothing is missed, and drops
+// events it has already delivered.
+//
+//	stream := client.Events.Stream(ctx, triggers.StreamParams{Types: []string{"order.*"}})
+//	defer stream.Close()
+//	for stream.Next() {
+//		ev := stream.Current()
+//	}
+//	if err := stream.Err(); err != nil { ... }
+//
+// Next, Current and Err must be called from one goroutine; Close may be called from any.
+type Stream[T any] struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	core   *clientCore
+	path   string
+	query  url.Values
+	opts   []option.RequestOption
+
+	cfg        *requestconfig.Config
+	conn       *http.Response
+	connCancel context.CancelFunc
+	parser     *sse.Parser
+	idle       stopper
+	// healthy is set once the current connection delivered an event or a heartbeat.
+	healthy bool
+	// failures counts consecutive failed connection attempts.
+	failures   int
+	lastErr    error
+	retryDelay time.Duration
+
+	lastID  string
+	lastSeq int64
+	haveSeq bool
+
+	current   T
+	err       error
+	closed    atomic.Bool
+	onReset   func(StreamReset)
+	lastReset *StreamReset
+
+	// newIdleTimer is replaced by tests to fire the idle timeout without waiting.
+	newIdleTimer func(d time.Duration, fire func()) stopper
+}
+
+// stopper is the part of *time.Timer the idle watchdog needs.
+type stopper interface {
+	Stop() bool
+	Reset(d time.Duration) bool
+}
+
+func newStream[T any](ctx context.Context, core *clientCore, path string, query url.Values, opts []option.RequestOption) *Stream[T] {
+	ctx, cancel := context.WithCancel(ctx)
+	s := &Stream[T]{ctx: ctx, cancel: cancel, core: core, path: path, query: url.Values{}, opts: opts,
+		retryDelay: constants.StreamReconnectDelay,
+		newIdleTimer: func(d time.Duration, fire func()) stopper {
+			return time.AfterFunc(d, fire)
+		}}
+	for k, v := range query {
+		s.query[k] = v
+	}
+	// The resume cursor travels in the Last-Event-ID header, which the server prefers.
+	s.lastID = s.query.Get("last_event_id")
+	s.query.Del("last_event_id")
+	if seq, err := strconv.ParseInt(s.lastID, 10, 64); err == nil {
+		s.lastSeq, s.haveSeq = seq, true
+	}
+	return s
+}
+
+// OnReset registers fn to be called when the server reports that the resume cursor expired.
+// Call it before the first Next.
+func (s *Stream[T]) OnReset(fn func(StreamReset)) *Stream[T] {
+	s.onReset = fn
+	return s
+}
+
+// LastReset is the most recent reset notice, or nil.
+func (s *Stream[T]) LastReset() *StreamReset { return s.lastReset }
+
+// LastEventID is the id of the last delivered event: pass it as StreamParams.LastEventID to resume
+// in a later process.
+func (s *Stream[T]) LastEventID() string { return s.lastID }
+
+// Current is the item read by the last successful Next.
+func (s *Stream[T]) Current() T { return s.current }
+
+// Err is the error that stopped the stream: nil after Close, the context's error after
+// cancellation, or the last connection error after too many failed reconnects.
+func (s *Stream[T]) Err() error {
+	if s.closed.Load() {
+		return nil
+	}
+	return s.err
+}
+
+// Close stops the stream and releases the connection. It is safe to call more than once and from
+// another goroutine than the one calling Next.
+func (s *Stream[T]) Close() error {
+	s.closed.Store(true)
+	s.cancel()
+	return nil
+}
+
+// All ranges over the stream: for ev, err := range stream.All(). The last pair carries the error
+// that stopped the stream, if any; breaking out of the loop closes the stream.
+func (s *Stream[T]) All() iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		defer s.Close()
+		for s.Next() {
+			if !yield(s.Current(), nil) {
+				return
+			}
+		}
+		if err := s.Err(); err != nil {
+			var zero T
+			yield(zero, err)
+		}
+	}
+}
+
+// Next advances to the next item, reconnecting as needed. It returns false when the stream is
+// closed, its context ends, or reconnecting failed too often (see Err).
+func (s *Stream[T]) Next() bool {
+	if s.err != nil || s.closed.Load() {
+		return false
+	}
+	if s.cfg == nil {
+		cfg, err := s.core.callConfig(s.opts)
+		if err != nil {
+			s.err = err
+			return false
+		}
+		// The stream has its own reconnect policy; the request layer must not retry underneath it.
+		cfg.MaxRetries = 0
+		s.cfg = cfg
+	}
+	for {
+		if s.parser == nil {
+			if err := s.reconnect(); err != nil {
+				s.stop(err)
+				return false
+			}
+		}
+		msg, err := s.parser.Next()
+		if err != nil {
+			s.disconnect()
+			if s.ctx.Err() != nil {
+				s.stop(s.ctx.Err())
+				return false
+			}
+			s.lastErr = &APIConnectionError{APIError: &APIError{Method: "GET", URL: s.path, Message: "stream interrupted: " + err.Error(), Cause: err}}
+			continue
+		}
+		switch msg.Kind {
+		case sse.KindRetry:
+			s.retryDelay = time.Duration(msg.Retry) * time.Millisecond
+		case sse.KindComment:
+			s.healthy = true
+		case sse.KindEvent:
+			s.healthy = true
+			if s.deliver(msg) {
+				return true
+			}
+			if s.err != nil {
+				return false
+			}
+		}
+	}
+}
+
+// deliver decodes an event; it returns false for duplicates and reset notices.
+func (s *Stream[T]) deliver(msg sse.Message) bool {
+	if msg.Type == "reset" {
+		var notice StreamReset
+		if err := json.Unmarshal([]byte(msg.Data), &notice); err == nil {
+			s.lastReset = &notice
+			if s.onReset != nil {
+				s.onReset(notice)
+			}
+		}
+		return false
+	}
+	seq, seqErr := strconv.ParseInt(msg.ID, 10, 64)
+	if msg.ID != "" {
+		if seqErr == nil && s.haveSeq && seq <= s.lastSeq {
+			return false
+		}
+		if seqErr != nil && msg.ID == s.lastID {
+			return false
+		}
+	}
+	var item T
+	if err := json.Unmarshal([]byte(msg.Data), &item); err != nil {
+		s.stop(&APIError{Method: "GET", URL: s.path, Message: "decoding stream event " + msg.ID + ": " + err.Error(), Cause: err})
+		return false
+	}
+	if msg.ID != "" {
+		s.lastID = msg.ID
+		if seqErr == nil {
+			s.lastSeq, s.haveSeq = seq, true
+		}
+	}
+	s.current = item
+	return true
+}
+
+// reconnect opens a connection, sleeping the policy's delay before each retry.
+func (s *Stream[T]) reconnect() error {
+	for {
+		if s.healthy {
+			s.failures = 0
+			s.healthy = false
+		}
+		if s.failures > 0 || s.lastErr != nil {
+			s.failures++
+			if s.failures > constants.StreamMaxReconnectAttempts {
+				return s.lastErr
+			}
+			delay := requestconfig.Backoff(s.retryDelay, constants.StreamMaxReconnectDelay, s.failures, s.cfg.Random)
+			var rl *RateLimitError
+			if errors.As(s.lastErr, &rl) && rl.RetryAfter != nil && *rl.RetryAfter <= constants.RetryAfterCap {
+				delay = max(delay, *rl.RetryAfter)
+			}
+			if err := s.cfg.Sleep(s.ctx, delay); err != nil {
+				return err
+			}
+		}
+		err := s.connect()
+		if err == nil {
+			return nil
+		}
+		if s.ctx.Err() != nil {
+			return s.ctx.Err()
+		}
+		var status *APIStatusError
+		if errors.As(err, &status) && status.StatusCode < 500 && status.StatusCode != http.StatusRequestTimeout && status.StatusCode != http.StatusTooManyRequests {
+			return err
+		}
+		s.lastErr = err
+	}
+}
+
+func (s *Stream[T]) connect() error {
+	connCtx, connCancel := context.WithCancel(s.ctx)
+	header := http.Header{}
+	if s.lastID != "" {
+		header.Set(constants.HeaderLastEventID, s.lastID)
+	}
+	raw, err := requestconfig.Execute(connCtx, s.cfg, requestconfig.Request{
+		Method: "GET", Path: s.path, Query: s.query, Accept: "text/event-stream", Header: header, Stream: true,
+	})
+	if err != nil {
+		connCancel()
+		return err
+	}
+	if mediaType, _, _ := mime.ParseMediaType(raw.Header.Get("Content-Type")); mediaType != "text/event-stream" {
+		raw.Body.Close()
+		connCancel()
+		return &APIError{Method: "GET", URL: raw.Request.URL.String(), StatusCode: raw.StatusCode, Header: raw.Header,
+			RequestID: raw.RequestID, Message: "expected text/event-stream, got " + raw.Header.Get("Content-Type")}
+	}
+	s.conn, s.connCancel = raw.Response, connCancel
+	s.idle = s.newIdleTimer(constants.StreamIdleTimeout, connCancel)
+	s.parser = sse.NewParser(&idleReader{r: raw.Body, idle: s.idle})
+	s.lastErr = nil
+	return nil
+}
+
+// idleReader restarts the idle watchdog whenever bytes arrive; when it fires, the connection's
+// context is cancelled, the read fails and the stream reconnects.
+type idleReader struct {
+	r    io.Reader
+	idle stopper
+}
+
+func (r *idleReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if n > 0 {
+		r.idle.Reset(constants.StreamIdleTimeout)
+	}
+	return n, err
+}
+
+func (s *Stream[T]) disconnect() {
+	if s.idle != nil {
+		s.idle.Stop()
+	}
+	if s.conn != nil {
+		s.conn.Body.Close()
+	}
+	if s.connCancel != nil {
+		s.connCancel()
+	}
+	s.conn, s.connCancel, s.parser, s.idle = nil, nil, nil, nil
+}
+
+func (s *Stream[T]) stop(err error) {
+	s.disconnect()
+	if !s.closed.Load() {
+		s.err = err
+	}
+	s.cancel()
+}
