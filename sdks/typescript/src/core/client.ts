@@ -89,8 +89,10 @@ export interface RequestSpec {
   contentType?: string | undefined;
   /** Header parameters of the operation. */
   headers?: Record<string, string | undefined> | undefined;
-  /** Accept header (default `application/json`). */
+  /** Accept header (default `application/json`, or `text/plain` for text responses). */
   accept?: string | undefined;
+  /** How to decode a 2xx body (default `json`). */
+  responseType?: "json" | "text" | undefined;
 }
 
 /** One attempt's outcome on the wire: the response with the body left unread (streams) or read as text. */
@@ -156,7 +158,13 @@ export class CoreClient {
 
   async #call<T>(spec: RequestSpec, options: RequestOptions): Promise<WithResponse<T>> {
     const { response, text, context, retryCount } = await this.send(spec, options);
-    const data = (text === null || text === "" ? undefined : parseJSON(text, response, context)) as T;
+    const data = (
+      spec.responseType === "text"
+        ? (text ?? "")
+        : text === null || text === ""
+          ? undefined
+          : parseJSON(text, response, context)
+    ) as T;
     return {
       data,
       response,
@@ -167,7 +175,10 @@ export class CoreClient {
     };
   }
 
-  /** The retry loop. Resolves with a 2xx response and its body text, or rejects with the last attempt's typed error. */
+  /**
+   * @internal
+   * The retry loop. Resolves with a 2xx response and its body text, or rejects with the last attempt's typed error.
+   */
   async send(
     spec: RequestSpec,
     options: RequestOptions,
@@ -215,6 +226,7 @@ export class CoreClient {
   }
 
   /**
+   * @internal
    * One HTTP exchange under the per-attempt timeout. Non-2xx bodies are always read (they become errors);
    * 2xx bodies are read unless `stream`, in which case the caller owns the body (and cancels it through
    * `controller`) and the timeout stops at the headers.
@@ -273,14 +285,20 @@ export class CoreClient {
     }
   }
 
-  /** What identifies one call across its attempts: method, URL and (for POSTs) the idempotency key. */
+  /**
+   * @internal
+   * What identifies one call across its attempts: method, URL and (for POSTs) the idempotency key.
+   */
   context(spec: RequestSpec, options: RequestOptions): CallContext {
     const method = spec.method.toUpperCase();
     const idempotencyKey = options.idempotencyKey ?? (method === "POST" ? randomUUID() : null);
     return { request: { method, url: this.buildURL(spec.path, spec.query) }, idempotencyKey };
   }
 
-  /** The typed error for a non-2xx attempt. */
+  /**
+   * @internal
+   * The typed error for a non-2xx attempt.
+   */
   statusError(attempt: AttemptResult, context: CallContext): APIStatusError {
     const { response, text } = attempt;
     const requested = parseRetryAfter(response.headers, this.clock.now());
@@ -294,6 +312,7 @@ export class CoreClient {
     });
   }
 
+  /** @internal */
   buildURL(path: string, query: Record<string, QueryValue> | undefined): string {
     const url = new URL(this.baseURL + path);
     for (const [name, value] of Object.entries(query ?? {})) {
@@ -307,6 +326,7 @@ export class CoreClient {
     return url.toString();
   }
 
+  /** @internal */
   buildHeaders(
     spec: RequestSpec,
     options: RequestOptions,
@@ -314,7 +334,7 @@ export class CoreClient {
     retryCount: number,
   ): Headers {
     const headers = new Headers({
-      Accept: spec.accept ?? "application/json",
+      Accept: spec.accept ?? (spec.responseType === "text" ? "text/plain" : "application/json"),
       "User-Agent": `zapier-triggers-typescript/${SDK_VERSION}`,
       [HEADERS.sdk]: `typescript/${SDK_VERSION}`,
       ...this.#defaultHeaders,

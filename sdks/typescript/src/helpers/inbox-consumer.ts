@@ -1,0 +1,142 @@
+/**
+ * `client.inbox.iterate()`: a pull-inbox consumer loop over lease / ack / nack / extend, so callers write
+ * `for await (const m of client.inbox.iterate()) { ...; await m.ack(); }` and get at-least-once delivery
+ * with long polling and a graceful stop (leased but unprocessed messages are released, not left to time out).
+ */
+import type { RequestOptions } from "../core/client.js";
+import { TriggersError } from "../core/errors.js";
+import type { Event, Lease, ReceiptResult, ReceiptResults } from "../generated/types.js";
+
+/** Longest long-poll the server allows (LeaseRequest.wait maximum), used between empty leases. */
+const DEFAULT_WAIT_SECONDS = 20;
+
+export interface InboxIterateParams {
+  /** Messages leased per round trip (`max_events`, 1–100; server default 10). */
+  batchSize?: number | undefined;
+  /** Seconds each message stays invisible to other consumers (`visibility_timeout`, 1–3600; server default 30). */
+  visibilityTimeout?: number | undefined;
+  /** Long-poll seconds when the inbox is empty (0–20, default 20). */
+  wait?: number | undefined;
+  /** Only lease events whose type matches one of these globs. */
+  types?: string[] | undefined;
+  /** End the iteration the first time a lease comes back empty (batch jobs, tests). Default false. */
+  stopWhenEmpty?: boolean | undefined;
+  /** Stops the loop quietly; messages leased but not yet handed out are released. */
+  signal?: AbortSignal | undefined;
+}
+
+/** The inbox operations the consumer needs; the generated `Inbox` resource provides them. */
+export interface InboxOperations {
+  lease(
+    params: { maxEvents?: number; visibilityTimeout?: number; wait?: number; types?: string[] },
+    options?: RequestOptions,
+  ): PromiseLike<Lease>;
+  ack(params: { receipts: string[] }, options?: RequestOptions): PromiseLike<ReceiptResults>;
+  nack(params: { receipts: string[]; delay?: number }, options?: RequestOptions): PromiseLike<ReceiptResults>;
+  extend(params: { receipts: string[]; visibilityTimeout: number }, options?: RequestOptions): PromiseLike<ReceiptResults>;
+}
+
+/** One leased event and the receipt that settles it. */
+export class LeasedMessage {
+  readonly event: Event;
+  readonly receipt: string;
+  /** How many times this event has been leased, this time included. */
+  readonly deliveryCount: number;
+  readonly leaseId: string;
+  /** When the message becomes visible to other consumers again unless acked or extended. */
+  readonly leasedUntil: string;
+  readonly #inbox: InboxOperations;
+
+  constructor(inbox: InboxOperations, lease: Lease, index: number) {
+    const message = lease.messages[index];
+    if (message === undefined) throw new RangeError(`Lease ${lease.lease_id} has no message ${index}`);
+    this.#inbox = inbox;
+    this.event = message.event;
+    this.receipt = message.receipt;
+    this.deliveryCount = message.delivery_count;
+    this.leaseId = lease.lease_id;
+    this.leasedUntil = lease.leased_until;
+  }
+
+  /** Done: the event leaves the inbox. */
+  async ack(options?: RequestOptions): Promise<ReceiptResult> {
+    return single(await this.#inbox.ack({ receipts: [this.receipt] }, options), this.receipt);
+  }
+
+  /** Not done: make the event visible again, after `delay` seconds if given. */
+  async nack(params: { delay?: number } = {}, options?: RequestOptions): Promise<ReceiptResult> {
+    const body = params.delay === undefined ? { receipts: [this.receipt] } : { receipts: [this.receipt], delay: params.delay };
+    return single(await this.#inbox.nack(body, options), this.receipt);
+  }
+
+  /** Need more time: keep the event invisible for `visibilityTimeout` more seconds. */
+  async extend(visibilityTimeout: number, options?: RequestOptions): Promise<ReceiptResult> {
+    return single(await this.#inbox.extend({ receipts: [this.receipt], visibilityTimeout }, options), this.receipt);
+  }
+}
+
+export class InboxConsumer implements AsyncIterable<LeasedMessage> {
+  readonly #inbox: InboxOperations;
+  readonly #params: InboxIterateParams;
+  readonly #options: RequestOptions;
+
+  constructor(inbox: InboxOperations, params: InboxIterateParams = {}, options: RequestOptions = {}) {
+    this.#inbox = inbox;
+    this.#params = params;
+    this.#options = options;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<LeasedMessage, void, undefined> {
+    const { signal } = this.#params;
+    const leaseParams = {
+      ...(this.#params.batchSize === undefined ? {} : { maxEvents: this.#params.batchSize }),
+      ...(this.#params.visibilityTimeout === undefined ? {} : { visibilityTimeout: this.#params.visibilityTimeout }),
+      ...(this.#params.types === undefined ? {} : { types: this.#params.types }),
+      wait: this.#params.wait ?? DEFAULT_WAIT_SECONDS,
+    };
+    const options: RequestOptions = { ...this.#options, signal: anySignal(signal, this.#options.signal) };
+    while (!signal?.aborted) {
+      let lease: Lease;
+      try {
+        lease = await this.#inbox.lease(leaseParams, options);
+      } catch (error) {
+        if (signal?.aborted) return;
+        throw error;
+      }
+      if (lease.messages.length === 0) {
+        if (this.#params.stopWhenEmpty) return;
+        continue;
+      }
+      let handedOut = 0;
+      try {
+        for (let index = 0; index < lease.messages.length; index++) {
+          if (signal?.aborted) break;
+          handedOut = index + 1;
+          yield new LeasedMessage(this.#inbox, lease, index);
+        }
+      } finally {
+        // Stopped mid-batch (break, throw or abort): release what the caller never saw, so it is
+        // redelivered now instead of after the visibility timeout. Best effort: if this fails the
+        // messages still come back when their lease ends, and the caller's own error is not masked.
+        const unseen = lease.messages.slice(handedOut).map((message) => message.receipt);
+        if (unseen.length > 0) {
+          await Promise.resolve(
+            this.#inbox.nack({ receipts: unseen }, { ...this.#options, signal: undefined }),
+          ).catch(() => undefined);
+        }
+      }
+    }
+  }
+}
+
+function single(results: ReceiptResults, receipt: string): ReceiptResult {
+  const result = results.results.find((entry) => entry.receipt === receipt) ?? results.results[0];
+  if (result === undefined) throw new TriggersError(`The server returned no result for receipt ${receipt}`);
+  return result;
+}
+
+function anySignal(...signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
+  const present = signals.filter((signal): signal is AbortSignal => signal !== undefined);
+  if (present.length <= 1) return present[0];
+  return AbortSignal.any(present);
+}

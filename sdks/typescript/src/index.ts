@@ -1,0 +1,41 @@
+/**
+ * `@zapier-triggers/sdk`: the Triggers API client for Node 20+.
+ *
+ *     import { TriggersClient } from "@zapier-triggers/sdk";
+ *     const client = new TriggersClient();            // TRIGGERS_API_KEY / TRIGGERS_BASE_URL
+ *     const event = await client.events.create({ type: "order.created", source: "my-app", data: { order_id: "123" } });
+ *
+ * Webhook verification lives in `@zapier-triggers/sdk/webhooks`.
+ */
+export { TriggersClient } from "./generated/client.js";
+export * from "./generated/resources.js";
+export type * from "./generated/types.js";
+
+export { APIPromise, type WithResponse } from "./core/api-promise.js";
+export type { Cancel, Clock } from "./core/clock.js";
+export type { ClientOptions, Fetch, RequestOptions } from "./core/client.js";
+export * as constants from "./core/constants.js";
+export {
+  APIConnectionError,
+  APIError,
+  APIStatusError,
+  APITimeoutError,
+  AuthenticationError,
+  BadRequestError,
+  ConflictError,
+  IdempotencyInProgressError,
+  IdempotencyKeyReusedError,
+  InternalServerError,
+  NotFoundError,
+  PermissionDeniedError,
+  RateLimitError,
+  SchemaValidationError,
+  TriggersError,
+  UnprocessableEntityError,
+  WebhookVerificationError,
+  type RequestInfo,
+} from "./core/errors.js";
+export type { LogFields, Logger } from "./core/logger.js";
+export { CursorPage, PagePromise } from "./core/pagination.js";
+export { EventStream, type StreamOptions, type StreamResetNotice } from "./core/stream.js";
+export { InboxConsumer, LeasedMessage, type InboxIterateParams } from "./helpers/inbox-consumer.js";
