@@ -184,7 +184,8 @@ async def rotate_secret(
     account_id = principal.account_id
     now = services.clock.now()
     new_secret = options.secret or generate_secret()
-    overlap_until = now + timedelta(seconds=options.overlap_seconds)
+    overlap = options.overlap_seconds if "overlap_seconds" in raw else services.settings.secret_rotation_overlap
+    overlap_until = now + timedelta(seconds=overlap)
     record = await services.db.write(
         lambda conn: subscription_store.rotate_secret(
             conn, account_id, subscription_id, new_secret=new_secret, overlap_until=overlap_until, now=now

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from ..clock import isoformat, parse_datetime
+from ..globs import sql_clause
 from ..ids import new_id
 
 ORIGIN_INBOX: Final = "inbox"
@@ -60,10 +61,14 @@ class DlqFilter:
     reason: str | None = None
 
     def where(self, account_id: str) -> tuple[str, list[Any]]:
+        """SQL condition and parameters; ``event_type`` is a validated type glob."""
         clauses = ["account_id = ?"]
         values: list[Any] = [account_id]
+        if self.event_type is not None:
+            clause, globs = sql_clause("event_type", [self.event_type])
+            clauses.append(clause)
+            values.extend(globs)
         for column, value in (
-            ("event_type", self.event_type),
             ("subscription_id", self.subscription_id),
             ("origin", self.origin),
             ("reason", self.reason),
@@ -137,17 +142,29 @@ def get_dlq_entry(conn: sqlite3.Connection, account_id: str, entry_id: str) -> D
 
 
 def list_dlq_entries(
-    conn: sqlite3.Connection, account_id: str, query: DlqFilter, *, limit: int, after_seq: int = 0
+    conn: sqlite3.Connection, account_id: str, query: DlqFilter, *, limit: int, before_seq: int | None = None
 ) -> list[DlqRecord]:
+    """Newest first; ``before_seq`` continues a page."""
     where, values = query.where(account_id)
     rows = conn.execute(
-        f"SELECT * FROM dlq_entries WHERE {where} AND seq > ? ORDER BY seq LIMIT ?", (*values, after_seq, limit)
+        f"SELECT * FROM dlq_entries WHERE {where} AND seq < ? ORDER BY seq DESC LIMIT ?",
+        (*values, before_seq if before_seq is not None else 2**62, limit),
     ).fetchall()
     return [_record(row) for row in rows]
 
 
 def delete_dlq_entry(conn: sqlite3.Connection, account_id: str, entry_id: str) -> bool:
     cursor = conn.execute("DELETE FROM dlq_entries WHERE account_id = ? AND id = ?", (account_id, entry_id))
+    return cursor.rowcount > 0
+
+
+def requeue_inbox_entry(conn: sqlite3.Connection, account_id: str, event_id: str, now: datetime) -> bool:
+    """Put a dead-lettered event back into the pull inbox: pending, visible now, delivery count reset."""
+    cursor = conn.execute(
+        "UPDATE inbox SET state = 'pending', visible_at = ?, delivery_count = 0, receipt = NULL, lease_id = NULL, "
+        "updated_at = ? WHERE account_id = ? AND event_seq = (SELECT seq FROM events WHERE account_id = ? AND id = ?)",
+        (now.timestamp(), isoformat(now), account_id, account_id, event_id),
+    )
     return cursor.rowcount > 0
 
 

@@ -28,6 +28,7 @@ from .. import __version__
 from ..clock import Clock
 from ..config import Settings
 from ..filters import FilterResult, subscription_matches
+from ..metrics import Metrics
 from ..storage import deliveries as delivery_store
 from ..storage import subscriptions as subscription_store
 from ..storage.deliveries import AttemptOutcome, DeliveryRecord, NewDelivery
@@ -39,8 +40,6 @@ from .signing import webhook_headers
 log = logging.getLogger("triggers_server.webhooks")
 
 RESPONSE_BODY_LIMIT: Final = 20 * 1024
-DEFAULT_TIMEOUT_SECONDS: Final = 15.0
-DEFAULT_ROTATION_OVERLAP_SECONDS: Final = 24 * 3600.0
 IDLE_WAKE_SECONDS: Final = 3600.0
 DUE_BATCH: Final = 100
 CONCURRENCY: Final = 16
@@ -111,13 +110,14 @@ class DeliveryService:
         *,
         http_client: httpx.AsyncClient | None = None,
         rng: random.Random | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
         self.db = db
         self.policy = RetryPolicy(tuple(settings.retry_schedule), settings.retry_jitter)
-        self.timeout = float(settings.extra.get("webhook_timeout", DEFAULT_TIMEOUT_SECONDS))
-        self.rotation_overlap = float(settings.extra.get("secret_rotation_overlap", DEFAULT_ROTATION_OVERLAP_SECONDS))
+        self.timeout = settings.webhook_timeout
+        self.metrics = metrics
         self._owns_client = http_client is None
         self.http_client = http_client or httpx.AsyncClient(follow_redirects=False)
         self.rng = rng or random.Random()
@@ -452,6 +452,10 @@ class DeliveryService:
         await self.db.write(write)
         if gone:
             self.invalidate(account_id)
+        if self.metrics is not None:
+            self.metrics.delivery_attempt_duration.observe(outcome.duration_ms / 1000.0)
+            if status in (delivery_store.SUCCEEDED, delivery_store.DEAD_LETTERED):
+                self.metrics.deliveries.labels(status=status).inc()
 
 
 async def _read_capped(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
