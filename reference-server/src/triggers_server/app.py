@@ -35,7 +35,7 @@ log = logging.getLogger("triggers_server.app")
 
 API_PREFIX = "/v1"
 ROUTE_MODULES = (
-    "events", "stream", "inbox", "idempotency", "account", "ops",
+    "stream", "events", "inbox", "idempotency", "account", "ops",
     "subscriptions", "deliveries", "dlq", "replays", "filters", "schemas",
 )
 JANITOR_INTERVAL_SECONDS = 60.0

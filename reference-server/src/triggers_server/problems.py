@@ -142,15 +142,21 @@ def json_pointer(location: Sequence[Any]) -> str:
 
 
 def validation_problem(errors: Sequence[Any]) -> ProblemError:
-    """Map pydantic/FastAPI validation errors to 422 `validation`, or 400 when the body is not JSON at all."""
+    """Map pydantic/FastAPI validation errors: 422 `validation` for body fields; 400 `malformed-request`
+    when the body is not JSON at all or only query/path/header parameters are wrong."""
     items: list[dict[str, str]] = []
+    in_body = False
     for error in errors:
         if not isinstance(error, dict):
             continue
         if error.get("type") == "json_invalid":
             return ProblemError(400, "malformed-request", "The request body is not valid JSON.")
-        items.append({"pointer": json_pointer(error.get("loc", ())), "detail": str(error.get("msg", "invalid"))})
+        location = tuple(error.get("loc", ()))
+        in_body = in_body or not location or location[0] not in ("query", "path", "header", "cookie")
+        items.append({"pointer": json_pointer(location), "detail": str(error.get("msg", "invalid"))})
     detail = "; ".join(f"{item['pointer'] or '/'}: {item['detail']}" for item in items[:5]) or "Invalid request."
+    if not in_body:
+        return ProblemError(400, "malformed-request", detail, errors=items)
     return ProblemError(422, "validation", detail, errors=items)
 
 

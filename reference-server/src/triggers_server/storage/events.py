@@ -268,8 +268,8 @@ def events_in_range(
     now: datetime,
     originals_only: bool = True,
 ) -> list[dict[str, Any]]:
-    """Events with `start <= time < end`, oldest first by sequence after `after_sequence` (replay jobs)."""
-    clauses = ["e.account_id = ?", "e.time >= ?", "e.time < ?", "e.seq > ?"]
+    """Events with `start <= created_at < end`, oldest first by sequence after `after_sequence` (replay jobs)."""
+    clauses = ["e.account_id = ?", "e.created_at >= ?", "e.created_at < ?", "e.seq > ?"]
     params: list[Any] = [account_id, isoformat(start), isoformat(end), after_sequence]
     if originals_only:
         clauses.append("e.replay_of IS NULL")
