@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -17,12 +17,12 @@ from fastapi import FastAPI
 from .auth import Authenticator
 from .clock import Clock, SystemClock
 from .config import Settings
-from .idempotency import IdempotencyMiddleware, purge_expired
+from .idempotency import IdempotencyMiddleware, InFlight, purge_expired
 from .metrics import Metrics
 from .middleware import RequestContextMiddleware
 from .problems import install_problem_handlers
 from .ratelimit import RateLimiter, RateLimitMiddleware
-from .storage.accounts import ensure_bootstrap_key
+from .storage.accounts import ensure_bootstrap_key, record_last_used
 from .storage.engine import Database
 from .storage.events import purge_retention
 from .streaming import StreamHub
@@ -54,7 +54,7 @@ class Services:
     metrics: Metrics
     bootstrap_key: str | None = None
     started_at: float = 0.0
-    extras: dict[str, Any] = field(default_factory=dict)
+    in_flight: dict[tuple[str, str, str, str], InFlight] = field(default_factory=dict)
 
 
 def _route_modules() -> list[ModuleType]:
@@ -89,7 +89,7 @@ async def open_services(
         hub=StreamHub(),
         registry=SchemaRegistry(db, clock),
         delivery=DeliveryService(settings, clock, db, http_client=webhook_client),
-        auth=Authenticator(db),
+        auth=Authenticator(db, clock),
         limiter=RateLimiter(clock, per_second=settings.rate_limit_per_second, burst=settings.rate_limit_burst),
         metrics=Metrics(),
         bootstrap_key=bootstrap,
@@ -100,6 +100,9 @@ async def open_services(
 async def run_janitor_once(services: Services) -> None:
     """Expire idempotency records and events older than the retention window."""
     now = services.clock.now()
+    used = services.auth.take_last_used()
+    if used:
+        await services.db.write(lambda conn: record_last_used(conn, used))
     await services.db.write(lambda conn: purge_expired(conn, now.timestamp()))
     await services.db.write(lambda conn: purge_retention(conn, now, services.settings.retention_seconds))
 
@@ -114,7 +117,11 @@ async def _janitor(services: Services) -> None:
 
 
 def create_app(
-    settings: Settings, clock: Clock | None = None, *, webhook_client: httpx.AsyncClient | None = None
+    settings: Settings,
+    clock: Clock | None = None,
+    *,
+    webhook_client: httpx.AsyncClient | None = None,
+    announce: Callable[[str], None] | None = None,
 ) -> FastAPI:
     """The ASGI app. Services open in the lifespan; in-process tests enter `app.router.lifespan_context(app)`."""
     the_clock = clock or SystemClock()
@@ -125,6 +132,8 @@ def create_app(
         services = await open_services(settings, the_clock, webhook_client=webhook_client)
         holder["services"] = services
         app.state.services = services
+        if services.bootstrap_key is not None and announce is not None:
+            announce(services.bootstrap_key)
         if settings.delivery_worker:
             await services.delivery.start()
         try:
@@ -136,6 +145,9 @@ def create_app(
                     group.cancel_scope.cancel()
         finally:
             await services.delivery.stop()
+            used = services.auth.take_last_used()
+            if used:
+                await services.db.write(lambda conn: record_last_used(conn, used))
             await services.db.close()
 
     app = FastAPI(

@@ -200,7 +200,6 @@ class IdempotencyMiddleware:
     def __init__(self, app: ASGIApp, services: Services) -> None:
         self.app = app
         self.services = services
-        self.in_flight: dict[tuple[str, str, str, str], InFlight] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST":
@@ -228,13 +227,13 @@ class IdempotencyMiddleware:
         method = scope["method"]
         print_ = fingerprint(scope, body)
         scope_key = (principal.account_id, key, method, path)
-        if scope_key in self.in_flight:
+        if scope_key in self.services.in_flight:
             await send_problem(scope, send, _in_flight(), [])
             return
         stored = await services.db.read(
             lambda conn: lookup(conn, principal.account_id, key, method, path, now.timestamp())
         )
-        if scope_key in self.in_flight:
+        if scope_key in self.services.in_flight:
             await send_problem(scope, send, _in_flight(), [])
             return
         if stored is not None:
@@ -255,7 +254,7 @@ class IdempotencyMiddleware:
         context = IdempotencyContext(
             principal.account_id, key, method, path, print_, now, services.settings.idempotency_ttl_seconds, scope
         )
-        self.in_flight[scope_key] = InFlight(print_, path, method, isoformat(now))
+        self.services.in_flight[scope_key] = InFlight(print_, path, method, isoformat(now))
         try:
             scope.setdefault("state", {})["idempotency"] = context
             start, chunks = await _capture(self.app, scope, _replaying_receive(body, receive))
@@ -279,7 +278,7 @@ class IdempotencyMiddleware:
             await send(start)
             await send({"type": "http.response.body", "body": response_body})
         finally:
-            self.in_flight.pop(scope_key, None)
+            self.services.in_flight.pop(scope_key, None)
 
 
 def _in_flight() -> ProblemError:

@@ -43,6 +43,8 @@ class ApiKeyRecord:
     scopes: tuple[str, ...]
     created_at: str
     revoked_at: str | None
+    bootstrap: bool = False
+    last_used_at: str | None = None
 
 
 def _account(row: sqlite3.Row) -> AccountRecord:
@@ -60,6 +62,8 @@ def _key(row: sqlite3.Row) -> ApiKeyRecord:
         scopes=tuple(json.loads(row["scopes"])),
         created_at=row["created_at"],
         revoked_at=row["revoked_at"],
+        bootstrap=bool(row["bootstrap"]),
+        last_used_at=row["last_used_at"],
     )
 
 
@@ -85,17 +89,19 @@ def create_api_key(
     scopes: tuple[str, ...],
     now: datetime,
     secret: str | None = None,
+    bootstrap: bool = False,
 ) -> tuple[ApiKeyRecord, str]:
     """Insert a key; returns the record and the plaintext secret (never stored)."""
     plaintext = secret or new_api_key_secret()
     key_id = new_id("key")
     prefix = plaintext[:7]
     conn.execute(
-        "INSERT INTO api_keys (id, account_id, name, prefix, key_hash, scopes, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (key_id, account_id, name, prefix, hash_key(plaintext), json.dumps(list(scopes)), isoformat(now)),
+        "INSERT INTO api_keys (id, account_id, name, prefix, key_hash, scopes, bootstrap, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (key_id, account_id, name, prefix, hash_key(plaintext), json.dumps(list(scopes)), int(bootstrap),
+         isoformat(now)),
     )
-    record = ApiKeyRecord(key_id, account_id, name, prefix, scopes, isoformat(now), None)
+    record = ApiKeyRecord(key_id, account_id, name, prefix, scopes, isoformat(now), None, bootstrap)
     return record, plaintext
 
 
@@ -135,6 +141,31 @@ def revoke_api_key(conn: sqlite3.Connection, account_id: str, key_id: str, now: 
     return str(row["key_hash"])
 
 
+def record_last_used(conn: sqlite3.Connection, used: dict[str, datetime]) -> None:
+    for key_id, moment in used.items():
+        conn.execute(
+            "UPDATE api_keys SET last_used_at = max(coalesce(last_used_at, ''), ?) WHERE id = ?",
+            (isoformat(moment), key_id),
+        )
+
+
+def account_usage(conn: sqlite3.Connection, account_id: str, *, day_start: str) -> dict[str, int]:
+    def count(sql: str, *params: object) -> int:
+        return int(conn.execute(sql, params).fetchone()[0])
+
+    return {
+        "events_total": count("SELECT count(*) FROM events WHERE account_id = ?", account_id),
+        "events_today": count(
+            "SELECT count(*) FROM events WHERE account_id = ? AND created_at >= ?", account_id, day_start
+        ),
+        "inbox_depth": count(
+            "SELECT count(*) FROM inbox WHERE account_id = ? AND state IN ('pending', 'leased')", account_id
+        ),
+        "dlq_depth": count("SELECT count(*) FROM dlq_entries WHERE account_id = ?", account_id),
+        "subscriptions": count("SELECT count(*) FROM subscriptions WHERE account_id = ?", account_id),
+    }
+
+
 def count_keys(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT count(*) FROM api_keys").fetchone()[0])
 
@@ -151,6 +182,7 @@ def ensure_bootstrap_key(
         return None
     account = create_account(conn, name="default", max_deliveries=max_deliveries, now=now)
     _, plaintext = create_api_key(
-        conn, account_id=account.id, name="bootstrap admin", scopes=("admin",), now=now, secret=secret
+        conn, account_id=account.id, name="bootstrap admin", scopes=("admin",), now=now, secret=secret,
+        bootstrap=True,
     )
     return plaintext if secret is None else None

@@ -17,7 +17,9 @@ CREATE TABLE api_keys (
     prefix TEXT NOT NULL,
     key_hash TEXT NOT NULL UNIQUE,
     scopes TEXT NOT NULL,
+    bootstrap INTEGER NOT NULL DEFAULT 0,
     created_at TEXT NOT NULL,
+    last_used_at TEXT,
     revoked_at TEXT
 );
 CREATE INDEX api_keys_account ON api_keys (account_id, created_at, id);

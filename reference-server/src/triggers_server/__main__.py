@@ -1,0 +1,5 @@
+"""`python -m triggers_server` runs the CLI."""
+
+from .cli import main
+
+main()

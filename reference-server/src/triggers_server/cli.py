@@ -1,0 +1,117 @@
+"""`triggers-server`: run the reference server. Every flag also reads an environment variable."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import uvicorn
+
+from . import __version__
+from .app import create_app
+from .config import FAST_RETRY_SCHEDULE, Settings, parse_schedule
+from .logs import configure_logging
+
+
+def _env(name: str) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else None
+
+
+def _flag(parser: argparse.ArgumentParser, flag: str, env: str, convert: Callable[[str], Any], default: Any, text: str) -> None:
+    raw = _env(env)
+    try:
+        value = convert(raw) if raw is not None else default
+    except ValueError as error:
+        parser.error(f"{env}={raw!r}: {error}")
+    parser.add_argument(flag, type=convert, default=value, help=f"{text} (env {env}; default: %(default)s)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    defaults = Settings()
+    parser = argparse.ArgumentParser(prog="triggers-server", description="Triggers API reference server.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    _flag(parser, "--host", "TRIGGERS_HOST", str, defaults.host, "interface to bind")
+    _flag(parser, "--port", "TRIGGERS_PORT", int, defaults.port, "TCP port")
+    _flag(parser, "--db", "TRIGGERS_DB", str, defaults.db_path, "SQLite file, or :memory:")
+    _flag(parser, "--admin-key", "TRIGGERS_ADMIN_KEY", str, None, "bootstrap admin API key (tk_...); generated and "
+          "printed once on first start when absent")
+    _flag(parser, "--retry-schedule", "TRIGGERS_RETRY_SCHEDULE", parse_schedule, defaults.retry_schedule,
+          "webhook retry delays in seconds, comma-separated")
+    parser.add_argument("--fast-retries", action="store_true", default=_env("TRIGGERS_FAST_RETRIES") == "1",
+                        help=f"use the test schedule {','.join(f'{v:g}' for v in FAST_RETRY_SCHEDULE)} "
+                        "(env TRIGGERS_FAST_RETRIES=1)")
+    _flag(parser, "--retry-jitter", "TRIGGERS_RETRY_JITTER", float, defaults.retry_jitter, "retry jitter fraction")
+    _flag(parser, "--max-deliveries", "TRIGGERS_MAX_DELIVERIES", int, defaults.max_deliveries,
+          "inbox leases without ack before dead-lettering")
+    _flag(parser, "--rate-limit-rps", "TRIGGERS_RATE_LIMIT_RPS", float, defaults.rate_limit_per_second,
+          "token-bucket refill per API key (requests/s)")
+    _flag(parser, "--rate-limit-burst", "TRIGGERS_RATE_LIMIT_BURST", int, defaults.rate_limit_burst,
+          "token-bucket size per API key")
+    _flag(parser, "--max-event-bytes", "TRIGGERS_MAX_EVENT_BYTES", int, defaults.max_event_bytes,
+          "largest event body")
+    _flag(parser, "--retention-days", "TRIGGERS_RETENTION_DAYS", float, defaults.retention_seconds / 86400,
+          "how long events are kept")
+    _flag(parser, "--heartbeat", "TRIGGERS_HEARTBEAT", float, defaults.heartbeat_seconds, "SSE ping interval (s)")
+    _flag(parser, "--log-level", "TRIGGERS_LOG_LEVEL", str, defaults.log_level, "debug, info, warning or error")
+    parser.add_argument("--no-delivery-worker", action="store_true", help="do not send webhooks")
+    return parser
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    return Settings(
+        host=args.host,
+        port=args.port,
+        db_path=args.db,
+        bootstrap_admin_key=args.admin_key,
+        retry_schedule=FAST_RETRY_SCHEDULE if args.fast_retries else tuple(args.retry_schedule),
+        retry_jitter=args.retry_jitter,
+        max_deliveries=args.max_deliveries,
+        rate_limit_per_second=args.rate_limit_rps,
+        rate_limit_burst=args.rate_limit_burst,
+        max_event_bytes=args.max_event_bytes,
+        retention_seconds=args.retention_days * 86400,
+        heartbeat_seconds=args.heartbeat,
+        log_level=args.log_level,
+        delivery_worker=not args.no_delivery_worker,
+    )
+
+
+def announce_bootstrap_key(key: str) -> None:
+    """Shown once, on the first start of an empty database; the key is stored only as a hash."""
+    print(f"Bootstrap admin API key (shown once, store it now): {key}", flush=True)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    settings = settings_from_args(args)
+    configure_logging(settings.log_level)
+    app = create_app(settings, announce=announce_bootstrap_key)
+    try:
+        import uvloop  # noqa: F401
+
+        loop = "uvloop"
+    except ImportError:
+        loop = "asyncio"
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        loop=loop,
+        http="httptools",
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=5,
+    )
+    server = uvicorn.Server(config)
+    server.run()
+    if not server.started:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
