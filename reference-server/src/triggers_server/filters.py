@@ -162,8 +162,15 @@ def _escape_pointer(token: object) -> str:
 # --------------------------------------------------------------------------- evaluation
 
 _TOP_LEVEL_ATTRIBUTES: Final = (
-    "type", "source", "subject", "time", "datacontenttype", "dataschema", "specversion",
-    "correlation_id", "causation_id",
+    "type",
+    "source",
+    "subject",
+    "time",
+    "datacontenttype",
+    "dataschema",
+    "specversion",
+    "correlation_id",
+    "causation_id",
 )
 
 

@@ -25,7 +25,7 @@ ALL_SCOPES = ("events:write", "events:read", "inbox:consume", "subscriptions:man
 
 @dataclass
 class Receiver:
-    """Scripted webhook endpoint: answers from a queue of (status, headers, body) or raises; 200 by default."""
+    """Scripted webhook endpoint: answers from a queue of (status, headers, body) or raises; else 200."""
 
     answers: list[Any] = field(default_factory=list)
     requests: list[httpx.Request] = field(default_factory=list)

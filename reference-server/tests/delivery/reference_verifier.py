@@ -7,7 +7,7 @@ a ManualClock, so this subclass evaluates the same 5-minute tolerance against th
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
@@ -19,9 +19,9 @@ class ClockedWebhook(Webhook):
         super().__init__(secret)
         self._now = now
 
-    def _Webhook__verify_timestamp(self, timestamp_header: str) -> datetime:  # noqa: N802 - overrides the mangled name
+    def _Webhook__verify_timestamp(self, timestamp_header: str) -> datetime:
         try:
-            timestamp = datetime.fromtimestamp(float(timestamp_header), tz=timezone.utc)
+            timestamp = datetime.fromtimestamp(float(timestamp_header), tz=UTC)
         except (ValueError, OverflowError) as exc:
             raise WebhookVerificationError("Invalid Signature Headers") from exc
         now = self._now()

@@ -1,4 +1,4 @@
-"""The delivery worker against httpx.MockTransport: schedule, jitter, Retry-After, 3xx/410, capture, DLQ, throttle."""
+"""The delivery worker on httpx.MockTransport: schedule, jitter, Retry-After, 3xx, 410, DLQ, throttle."""
 
 from __future__ import annotations
 
@@ -51,8 +51,15 @@ class Harness:
 
     async def subscription(self, **overrides: Any) -> subscription_store.SubscriptionRecord:
         values: dict[str, Any] = {
-            "account_id": ACCOUNT, "url": "https://hooks.example/in", "event_types": [], "filter_expression": None,
-            "enabled": True, "max_rps": None, "description": None, "metadata": {}, "secret": generate_secret(),
+            "account_id": ACCOUNT,
+            "url": "https://hooks.example/in",
+            "event_types": [],
+            "filter_expression": None,
+            "enabled": True,
+            "max_rps": None,
+            "description": None,
+            "metadata": {},
+            "secret": generate_secret(),
             "now": self.clock.now(),
         }
         values.update(overrides)
@@ -70,7 +77,12 @@ class Harness:
 
 
 def event(number: int = 1, **overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"id": f"evt_{number}", "type": "order.created", "source": "shop", "data": {"n": number}}
+    body: dict[str, Any] = {
+        "id": f"evt_{number}",
+        "type": "order.created",
+        "source": "shop",
+        "data": {"n": number},
+    }
     body.update(overrides)
     return body
 
@@ -127,7 +139,11 @@ async def test_filters_decide_fan_out(harness: Harness) -> None:
 
 async def test_failures_follow_schedule_with_jitter_then_dead_letter(harness: Harness) -> None:
     await harness.subscription()
-    harness.receiver.answers = [(500, {}, b"boom"), (302, {"location": "https://elsewhere"}, b""), (503, {}, b"")]
+    harness.receiver.answers = [
+        (500, {}, b"boom"),
+        (302, {"location": "https://elsewhere"}, b""),
+        (503, {}, b""),
+    ]
     [delivery_id] = await harness.service.on_ingested(ACCOUNT, [event()])
     assert await harness.service.run_due() == 1
     first = await harness.delivery(delivery_id)
@@ -146,7 +162,9 @@ async def test_failures_follow_schedule_with_jitter_then_dead_letter(harness: Ha
     assert await harness.service.run_due() == 1
     final = await harness.delivery(delivery_id)
     assert final.status == delivery_store.DEAD_LETTERED and final.attempt_count == 3
-    [entry] = await harness.db.read(lambda conn: dlq_store.list_dlq_entries(conn, ACCOUNT, dlq_store.DlqFilter(), limit=10))
+    [entry] = await harness.db.read(
+        lambda conn: dlq_store.list_dlq_entries(conn, ACCOUNT, dlq_store.DlqFilter(), limit=10)
+    )
     assert entry.origin == "delivery" and entry.reason == "retries_exhausted" and entry.attempts == 3
     assert entry.delivery_id == delivery_id and entry.event_type == "order.created"
     assert [a.response_status for a in await harness.attempts(delivery_id)] == [500, 302, 503]
@@ -156,7 +174,11 @@ async def test_retry_after_is_clamped_between_schedule_and_twice(harness: Harnes
     await harness.subscription()
     harness.service.rng = random.Random(0)
     harness.service.policy = RetryPolicy((0, 100, 100), 0.0)
-    harness.receiver.answers = [(429, {"retry-after": "150"}, b""), (429, {"retry-after": "9999"}, b""), (200, {}, b"")]
+    harness.receiver.answers = [
+        (429, {"retry-after": "150"}, b""),
+        (429, {"retry-after": "9999"}, b""),
+        (200, {}, b""),
+    ]
     [delivery_id] = await harness.service.on_ingested(ACCOUNT, [event()])
     await harness.service.run_due()
     delivery = await harness.delivery(delivery_id)
@@ -187,12 +209,16 @@ async def test_gone_disables_subscription_and_dead_letters(harness: Harness) -> 
     assert await harness.service.run_due() == 1
     harness.clock.advance(1)
     assert await harness.service.run_due() == 0
-    stored = await harness.db.read(lambda conn: subscription_store.get_subscription(conn, ACCOUNT, subscription.id))
+    stored = await harness.db.read(
+        lambda conn: subscription_store.get_subscription(conn, ACCOUNT, subscription.id)
+    )
     assert stored is not None and not stored.enabled
     statuses = {(await harness.delivery(i)).status for i in (first, second)}
     assert statuses == {delivery_store.DEAD_LETTERED, delivery_store.DISCARDED}
     assert stored.disabled_reason == "endpoint_gone"
-    entries = await harness.db.read(lambda conn: dlq_store.list_dlq_entries(conn, ACCOUNT, dlq_store.DlqFilter(), limit=10))
+    entries = await harness.db.read(
+        lambda conn: dlq_store.list_dlq_entries(conn, ACCOUNT, dlq_store.DlqFilter(), limit=10)
+    )
     assert [e.reason for e in entries] == ["endpoint_gone"]
     assert await harness.service.on_ingested(ACCOUNT, [event(3)]) == []
 
@@ -205,7 +231,11 @@ async def test_transport_errors_and_timeouts_are_captured(harness: Harness) -> N
     harness.clock.advance(10)
     await harness.service.run_due()
     attempts = await harness.attempts(delivery_id)
-    assert attempts[0].error is not None and "refused" in attempts[0].error and attempts[0].response_status is None
+    assert (
+        attempts[0].error is not None
+        and "refused" in attempts[0].error
+        and attempts[0].response_status is None
+    )
     assert attempts[1].error is not None and attempts[1].error.startswith("timeout")
 
 
@@ -232,7 +262,9 @@ async def test_max_rps_spaces_attempts(harness: Harness) -> None:
 async def test_disabled_or_deleted_subscription_discards(harness: Harness) -> None:
     subscription = await harness.subscription()
     [delivery_id] = await harness.service.on_ingested(ACCOUNT, [event()])
-    await harness.db.write(lambda conn: subscription_store.delete_subscription(conn, ACCOUNT, subscription.id))
+    await harness.db.write(
+        lambda conn: subscription_store.delete_subscription(conn, ACCOUNT, subscription.id)
+    )
     assert await harness.service.run_due() == 0
     assert (await harness.delivery(delivery_id)).status == delivery_store.DISCARDED
     assert harness.receiver.requests == []
@@ -261,8 +293,11 @@ async def test_rotation_overlap_sends_both_signatures(harness: Harness) -> None:
     subscription = await harness.subscription()
     new_secret = generate_secret()
     until = START + timedelta(hours=1)
-    await harness.db.write(lambda conn: subscription_store.rotate_secret(
-        conn, ACCOUNT, subscription.id, new_secret=new_secret, overlap_until=until, now=START))
+    await harness.db.write(
+        lambda conn: subscription_store.rotate_secret(
+            conn, ACCOUNT, subscription.id, new_secret=new_secret, overlap_until=until, now=START
+        )
+    )
     await harness.service.on_ingested(ACCOUNT, [event(1)])
     await harness.service.run_due()
     request = harness.receiver.requests[-1]

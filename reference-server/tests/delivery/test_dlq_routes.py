@@ -1,4 +1,4 @@
-"""Dead-letter queue routes: listing filters, get with event, dismiss, retry (inbox and delivery origin), bulk."""
+"""DLQ routes: listing filters, get with event, dismiss, retry (inbox and delivery origin), bulk retry."""
 
 from __future__ import annotations
 
@@ -6,16 +6,18 @@ import sqlite3
 from typing import Any
 
 import pytest
-
 from delivery_harness import Server
 from test_subscription_routes import create, problem_of
+
 from triggers_server.models._generated import DlqEntry, DlqEntryList, DlqRetryResult
 from triggers_server.storage.dlq import insert_dlq_entry
 
 pytestmark = pytest.mark.anyio
 
 
-async def dead_letter_delivery(server: Server, headers: dict[str, str], **event: Any) -> tuple[dict[str, Any], str]:
+async def dead_letter_delivery(
+    server: Server, headers: dict[str, str], **event: Any
+) -> tuple[dict[str, Any], str]:
     """A subscription whose endpoint fails every attempt of the (0, 5, 300) schedule → one DLQ entry."""
     subscription = await create(server, headers)
     server.receiver.answers = [(500, {}, b"")] * 3
@@ -27,18 +29,30 @@ async def dead_letter_delivery(server: Server, headers: dict[str, str], **event:
     return subscription, listing[0]["id"]
 
 
-async def dead_letter_inbox(server: Server, headers: dict[str, str], event_type: str = "order.created") -> str:
-    """What CORE's inbox does after max_deliveries: mark the entry dead and insert an inbox-origin DLQ entry."""
+async def dead_letter_inbox(
+    server: Server, headers: dict[str, str], event_type: str = "order.created"
+) -> str:
+    """What CORE's inbox does after max_deliveries: mark the entry dead, insert an inbox-origin entry."""
     event = await server.ingest(headers, type=event_type, data={})
     account_id = await server.account_of(headers)
     now = server.clock.now()
 
     def write(conn: sqlite3.Connection) -> str:
-        conn.execute("UPDATE inbox SET state = 'dead_lettered', delivery_count = 5 WHERE event_seq = ?",
-                     (event["sequence"],))
-        return insert_dlq_entry(conn, account_id=account_id, origin="inbox", event_id=event["id"],
-                                event_type=event_type, reason="max_deliveries_exceeded", attempts=5, now=now,
-                                detail="leased 5 times without an ack")
+        conn.execute(
+            "UPDATE inbox SET state = 'dead_lettered', delivery_count = 5 WHERE event_seq = ?",
+            (event["sequence"],),
+        )
+        return insert_dlq_entry(
+            conn,
+            account_id=account_id,
+            origin="inbox",
+            event_id=event["id"],
+            event_type=event_type,
+            reason="max_deliveries_exceeded",
+            attempts=5,
+            now=now,
+            detail="leased 5 times without an ack",
+        )
 
     return await server.services.db.write(write)
 
@@ -47,7 +61,9 @@ async def test_exhausted_delivery_lands_in_dlq_and_retry_makes_new_delivery(serv
     headers = await server.key()
     subscription, entry_id = await dead_letter_delivery(server, headers)
     entry = DlqEntry.model_validate((await server.client.get(f"/dlq/{entry_id}", headers=headers)).json())
-    assert entry.origin.value == "delivery" and entry.reason.value == "retries_exhausted" and entry.attempts == 3
+    assert (
+        entry.origin.value == "delivery" and entry.reason.value == "retries_exhausted" and entry.attempts == 3
+    )
     assert entry.subscription_id == subscription["id"] and entry.event.id == entry.event_id
     assert entry.detail == "last response status 500"
     server.receiver.answers = []
@@ -65,7 +81,9 @@ async def test_exhausted_delivery_lands_in_dlq_and_retry_makes_new_delivery(serv
 async def test_retry_refused_when_subscription_disabled(server: Server) -> None:
     headers = await server.key()
     subscription, entry_id = await dead_letter_delivery(server, headers)
-    await server.client.patch(f"/subscriptions/{subscription['id']}", json={"enabled": False}, headers=headers)
+    await server.client.patch(
+        f"/subscriptions/{subscription['id']}", json={"enabled": False}, headers=headers
+    )
     problem_of(await server.client.post(f"/dlq/{entry_id}/retry", headers=headers), 409, "conflict")
     assert (await server.client.post("/dlq/retry", json={}, headers=headers)).json() == {"retried": 0}
     assert (await server.client.get(f"/dlq/{entry_id}", headers=headers)).status_code == 200
@@ -108,11 +126,25 @@ async def test_list_filters_and_pagination(server: Server) -> None:
         got = (await server.client.get("/dlq", params=params, headers=headers)).json()["data"]
         assert [item["id"] for item in got] == expected, params
     page = (await server.client.get("/dlq", params={"limit": 2}, headers=headers)).json()
-    rest = (await server.client.get("/dlq", params={"limit": 2, "cursor": page["next_cursor"]}, headers=headers)).json()
-    assert [item["id"] for item in page["data"] + rest["data"]] == [third, second, first] and rest["next_cursor"] is None
-    problem_of(await server.client.get("/dlq", params={"event_type": "a[b]"}, headers=headers), 400, "malformed-request")
-    problem_of(await server.client.get("/dlq", params={"origin": "elsewhere"}, headers=headers), 400, "malformed-request")
-    problem_of(await server.client.get("/dlq", params={"cursor": "x"}, headers=headers), 400, "malformed-request")
+    rest = (
+        await server.client.get("/dlq", params={"limit": 2, "cursor": page["next_cursor"]}, headers=headers)
+    ).json()
+    assert [item["id"] for item in page["data"] + rest["data"]] == [third, second, first] and rest[
+        "next_cursor"
+    ] is None
+    problem_of(
+        await server.client.get("/dlq", params={"event_type": "a[b]"}, headers=headers),
+        400,
+        "malformed-request",
+    )
+    problem_of(
+        await server.client.get("/dlq", params={"origin": "elsewhere"}, headers=headers),
+        400,
+        "malformed-request",
+    )
+    problem_of(
+        await server.client.get("/dlq", params={"cursor": "x"}, headers=headers), 400, "malformed-request"
+    )
 
 
 async def test_bulk_retry_by_filter_and_dismiss(server: Server) -> None:
@@ -120,24 +152,34 @@ async def test_bulk_retry_by_filter_and_dismiss(server: Server) -> None:
     await dead_letter_inbox(server, headers, "order.created")
     await dead_letter_inbox(server, headers, "order.updated")
     keep = await dead_letter_inbox(server, headers, "invoice.paid")
-    response = await server.client.post("/dlq/retry", json={"event_type": "order.*", "origin": "inbox"}, headers=headers)
+    response = await server.client.post(
+        "/dlq/retry", json={"event_type": "order.*", "origin": "inbox"}, headers=headers
+    )
     assert response.status_code == 200 and response.json() == {"retried": 2}
     remaining = (await server.client.get("/dlq", headers=headers)).json()["data"]
     assert [item["id"] for item in remaining] == [keep]
     assert (await server.client.delete(f"/dlq/{keep}", headers=headers)).status_code == 204
     problem_of(await server.client.delete(f"/dlq/{keep}", headers=headers), 404, "not-found")
     assert (await server.client.post("/dlq/retry", headers=headers)).json() == {"retried": 0}
-    problem_of(await server.client.post("/dlq/retry", json={"origin": "nowhere"}, headers=headers), 422, "validation")
-    problem_of(await server.client.post("/dlq/retry", json={"event_type": "a b"}, headers=headers),
-               400, "malformed-request")
+    problem_of(
+        await server.client.post("/dlq/retry", json={"origin": "nowhere"}, headers=headers), 422, "validation"
+    )
+    problem_of(
+        await server.client.post("/dlq/retry", json={"event_type": "a b"}, headers=headers),
+        400,
+        "malformed-request",
+    )
 
 
 async def test_scope_and_tenant_isolation(server: Server) -> None:
     owner = await server.key()
     intruder = await server.key()
     entry_id = await dead_letter_inbox(server, owner)
-    for method, path in (("GET", f"/dlq/{entry_id}"), ("DELETE", f"/dlq/{entry_id}"),
-                         ("POST", f"/dlq/{entry_id}/retry")):
+    for method, path in (
+        ("GET", f"/dlq/{entry_id}"),
+        ("DELETE", f"/dlq/{entry_id}"),
+        ("POST", f"/dlq/{entry_id}/retry"),
+    ):
         problem_of(await server.client.request(method, path, headers=intruder), 404, "not-found")
     assert (await server.client.get("/dlq", headers=intruder)).json()["data"] == []
     assert (await server.client.post("/dlq/retry", headers=intruder)).json() == {"retried": 0}

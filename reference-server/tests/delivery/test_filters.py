@@ -78,13 +78,38 @@ def test_trace_lists_every_clause_with_pointers() -> None:
     result = evaluate(expression, EVENT)
     assert not result.matched
     assert [entry.as_dict() for entry in result.trace] == [
-        {"path": "/all", "dialect": "all", "attribute": None, "expected": None, "actual": None, "matched": False},
-        {"path": "/all/0/prefix", "dialect": "prefix", "attribute": "type",
-         "expected": "order.", "actual": "order.created", "matched": True},
-        {"path": "/all/1/not", "dialect": "not", "attribute": None, "expected": None, "actual": None,
-         "matched": False},
-        {"path": "/all/1/not/exact", "dialect": "exact", "attribute": "data.currency",
-         "expected": "EUR", "actual": "EUR", "matched": True},
+        {
+            "path": "/all",
+            "dialect": "all",
+            "attribute": None,
+            "expected": None,
+            "actual": None,
+            "matched": False,
+        },
+        {
+            "path": "/all/0/prefix",
+            "dialect": "prefix",
+            "attribute": "type",
+            "expected": "order.",
+            "actual": "order.created",
+            "matched": True,
+        },
+        {
+            "path": "/all/1/not",
+            "dialect": "not",
+            "attribute": None,
+            "expected": None,
+            "actual": None,
+            "matched": False,
+        },
+        {
+            "path": "/all/1/not/exact",
+            "dialect": "exact",
+            "attribute": "data.currency",
+            "expected": "EUR",
+            "actual": "EUR",
+            "matched": True,
+        },
     ]
 
 
@@ -137,7 +162,12 @@ def test_type_glob_validation() -> None:
     assert validate_type_globs(["order.*", "*"], "/event_types") == []
     errors = validate_type_globs(["ok", "bad glob", "", "a?", 3, "x[1]"], "/event_types")
     assert [error.pointer for error in errors] == [
-        "/event_types/1", "/event_types/2", "/event_types/3", "/event_types/4", "/event_types/5"]
+        "/event_types/1",
+        "/event_types/2",
+        "/event_types/3",
+        "/event_types/4",
+        "/event_types/5",
+    ]
     assert validate_type_globs("order.*", "/event_types")[0].pointer == "/event_types"
 
 

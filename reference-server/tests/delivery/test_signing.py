@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from reference_verifier import ClockedWebhook
 from standardwebhooks.webhooks import WebhookVerificationError as ReferenceVerificationError
 
-from reference_verifier import ClockedWebhook
 from triggers_server.webhooks.signing import (
     InvalidSecretError,
     WebhookVerificationError,
@@ -22,7 +22,14 @@ from triggers_server.webhooks.signing import (
     webhook_headers,
 )
 
-VECTORS = Path(__file__).resolve().parents[3] / ".." / "shared" / "conformance" / "standard-webhooks" / "vectors.json"
+VECTORS = (
+    Path(__file__).resolve().parents[3]
+    / ".."
+    / "shared"
+    / "conformance"
+    / "standard-webhooks"
+    / "vectors.json"
+)
 
 
 def _vectors() -> dict[str, Any]:
@@ -43,7 +50,10 @@ def test_sign_cases() -> None:
     cases = _vectors()["sign_cases"]
     assert cases
     for case in cases:
-        assert sign(case["secret"], case["msg_id"], case["timestamp"], _payload(case)) == case["expected_signature"], case["id"]
+        assert (
+            sign(case["secret"], case["msg_id"], case["timestamp"], _payload(case))
+            == case["expected_signature"]
+        ), case["id"]
 
 
 def test_verify_cases() -> None:
@@ -80,7 +90,7 @@ def test_generated_secret_round_trips_with_reference_library() -> None:
     body = b'{"type":"order.created"}'
     timestamp = 1_800_000_000
     headers = webhook_headers([secret], "dlv_abc", timestamp, body)
-    frozen = datetime.fromtimestamp(timestamp, tz=timezone.utc)
+    frozen = datetime.fromtimestamp(timestamp, tz=UTC)
     assert ClockedWebhook(secret, lambda: frozen).verify(body, headers) == {"type": "order.created"}
     verify(secret, body, headers, now=timestamp)
     with pytest.raises(ReferenceVerificationError):
@@ -92,10 +102,19 @@ def test_rotation_header_verifies_with_either_secret() -> None:
     header = signature_header([new, old], "dlv_x", 100, b"{}")
     assert len(header.split(" ")) == 2
     for secret in (old, new):
-        verify(secret, b"{}", {"webhook-id": "dlv_x", "webhook-timestamp": "100", "webhook-signature": header}, now=100)
+        verify(
+            secret,
+            b"{}",
+            {"webhook-id": "dlv_x", "webhook-timestamp": "100", "webhook-signature": header},
+            now=100,
+        )
     with pytest.raises(WebhookVerificationError):
-        verify(generate_secret(), b"{}", {"webhook-id": "dlv_x", "webhook-timestamp": "100",
-                                          "webhook-signature": header}, now=100)
+        verify(
+            generate_secret(),
+            b"{}",
+            {"webhook-id": "dlv_x", "webhook-timestamp": "100", "webhook-signature": header},
+            now=100,
+        )
 
 
 def test_sign_rejects_dotted_id_and_bad_secret() -> None:

@@ -5,9 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from delivery_harness import Server
-from triggers_server.models._generated import Delivery, DeliveryList, FilterTestResult, Subscription, SubscriptionList
+
+from triggers_server.models._generated import (
+    Delivery,
+    DeliveryList,
+    FilterTestResult,
+    Subscription,
+    SubscriptionList,
+)
 from triggers_server.webhooks.signing import verify
 
 pytestmark = pytest.mark.anyio
@@ -35,8 +41,14 @@ async def test_create_returns_secret_once_and_location(server: Server) -> None:
     headers = await server.key()
     response = await server.client.post(
         "/subscriptions",
-        json={"url": "https://hooks.example/in", "event_types": ["order.*"], "filter": {"exact": {"data.country": "DE"}},
-              "max_rps": 5, "description": "warehouse", "metadata": {"team": "ops"}},
+        json={
+            "url": "https://hooks.example/in",
+            "event_types": ["order.*"],
+            "filter": {"exact": {"data.country": "DE"}},
+            "max_rps": 5,
+            "description": "warehouse",
+            "metadata": {"team": "ops"},
+        },
         headers=headers,
     )
     assert response.status_code == 201
@@ -63,7 +75,10 @@ async def test_given_secret_is_used(server: Server) -> None:
         ({"url": "https://x.example", "filter": {"regex": {"type": "x"}}}, "/filter/regex"),
         ({"url": "https://x.example", "filter": {"sql": "type = 'a'"}}, "/filter/sql"),
         ({"url": "https://x.example", "filter": {}}, "/filter"),
-        ({"url": "https://x.example", "filter": {"exact": {"type": "a"}, "prefix": {"type": "b"}}}, "/filter"),
+        (
+            {"url": "https://x.example", "filter": {"exact": {"type": "a"}, "prefix": {"type": "b"}}},
+            "/filter",
+        ),
         ({"url": "https://x.example", "filter": {"all": []}}, "/filter/all"),
         ({"url": "https://x.example", "filter": {"exact": {"data.n": 1}}}, "/filter/exact/data.n"),
         ({"url": "https://x.example", "event_types": ["bad glob"]}, "/event_types/0"),
@@ -76,13 +91,17 @@ async def test_given_secret_is_used(server: Server) -> None:
 )
 async def test_create_validation(server: Server, body: dict[str, Any], pointer: str) -> None:
     headers = await server.key()
-    problem = problem_of(await server.client.post("/subscriptions", json=body, headers=headers), 422, "validation")
+    problem = problem_of(
+        await server.client.post("/subscriptions", json=body, headers=headers), 422, "validation"
+    )
     assert pointer in [error["pointer"] for error in problem["errors"]], problem
 
 
 async def test_malformed_json_is_400(server: Server) -> None:
     headers = {**(await server.key()), "content-type": "application/json"}
-    problem_of(await server.client.post("/subscriptions", content=b"{", headers=headers), 400, "malformed-request")
+    problem_of(
+        await server.client.post("/subscriptions", content=b"{", headers=headers), 400, "malformed-request"
+    )
 
 
 async def test_scopes_and_auth(server: Server) -> None:
@@ -100,16 +119,25 @@ async def test_list_is_newest_first_and_paginates(server: Server) -> None:
     assert [item.id for item in page.data] == ids[::-1][:2] and page.next_cursor
     assert all(item.secret is None for item in page.data)
     seen = [item.id for item in page.data]
-    cursor = page.next_cursor
+    cursor: str | None = page.next_cursor
     while cursor:
-        response = await server.client.get("/subscriptions", params={"limit": 2, "cursor": cursor}, headers=headers)
+        response = await server.client.get(
+            "/subscriptions", params={"limit": 2, "cursor": cursor}, headers=headers
+        )
         next_page = SubscriptionList.model_validate(response.json())
         seen.extend(item.id for item in next_page.data)
         cursor = next_page.next_cursor
     assert seen == ids[::-1]
-    problem_of(await server.client.get("/subscriptions", params={"cursor": "garbage"}, headers=headers),
-               400, "malformed-request")
-    problem_of(await server.client.get("/subscriptions", params={"limit": 0}, headers=headers), 400, "malformed-request")
+    problem_of(
+        await server.client.get("/subscriptions", params={"cursor": "garbage"}, headers=headers),
+        400,
+        "malformed-request",
+    )
+    problem_of(
+        await server.client.get("/subscriptions", params={"limit": 0}, headers=headers),
+        400,
+        "malformed-request",
+    )
 
 
 async def test_patch_semantics(server: Server) -> None:
@@ -119,28 +147,42 @@ async def test_patch_semantics(server: Server) -> None:
     response = await server.client.patch(path, json={"description": "new"}, headers=headers)
     assert response.status_code == 200
     body = response.json()
-    assert body["description"] == "new" and body["filter"] == {"exact": {"type": "a"}} and body["max_rps"] == 3
+    assert (
+        body["description"] == "new" and body["filter"] == {"exact": {"type": "a"}} and body["max_rps"] == 3
+    )
     assert body["enabled"] is True and body["secret"] is None
     body = (await server.client.patch(path, json={"filter": None, "max_rps": None}, headers=headers)).json()
     assert body["filter"] is None and body["max_rps"] is None
-    body = (await server.client.patch(path, json={"filter": {"not": {"prefix": {"type": "x"}}}}, headers=headers)).json()
+    body = (
+        await server.client.patch(path, json={"filter": {"not": {"prefix": {"type": "x"}}}}, headers=headers)
+    ).json()
     assert body["filter"] == {"not": {"prefix": {"type": "x"}}}
-    problem_of(await server.client.patch(path, json={"filter": {"nope": 1}}, headers=headers), 422, "validation")
+    problem_of(
+        await server.client.patch(path, json={"filter": {"nope": 1}}, headers=headers), 422, "validation"
+    )
     problem_of(await server.client.patch(path, json={"url": None}, headers=headers), 422, "validation")
-    problem_of(await server.client.patch("/subscriptions/sub_missing", json={}, headers=headers), 404, "not-found")
+    problem_of(
+        await server.client.patch("/subscriptions/sub_missing", json={}, headers=headers), 404, "not-found"
+    )
 
 
 async def test_disable_discards_pending_and_reenable_clears_reason(server: Server) -> None:
     headers = await server.key()
     created = await create(server, headers)
     event = await server.ingest(headers, data={"n": 1})
-    response = await server.client.patch(f"/subscriptions/{created['id']}", json={"enabled": False}, headers=headers)
+    response = await server.client.patch(
+        f"/subscriptions/{created['id']}", json={"enabled": False}, headers=headers
+    )
     assert response.json()["enabled"] is False
-    deliveries = (await server.client.get("/deliveries", params={"event_id": event["id"]}, headers=headers)).json()
+    deliveries = (
+        await server.client.get("/deliveries", params={"event_id": event["id"]}, headers=headers)
+    ).json()
     assert [d["status"] for d in deliveries["data"]] == ["discarded"]
     assert await server.run_due() == 0
     assert (await server.ingest(headers, data={"n": 2})) and await server.run_due() == 0
-    response = await server.client.patch(f"/subscriptions/{created['id']}", json={"enabled": True}, headers=headers)
+    response = await server.client.patch(
+        f"/subscriptions/{created['id']}", json={"enabled": True}, headers=headers
+    )
     assert response.json()["enabled"] is True and response.json()["disabled_reason"] is None
 
 
@@ -150,7 +192,9 @@ async def test_delete(server: Server) -> None:
     await server.ingest(headers, data={})
     assert (await server.client.delete(f"/subscriptions/{created['id']}", headers=headers)).status_code == 204
     problem_of(await server.client.get(f"/subscriptions/{created['id']}", headers=headers), 404, "not-found")
-    problem_of(await server.client.delete(f"/subscriptions/{created['id']}", headers=headers), 404, "not-found")
+    problem_of(
+        await server.client.delete(f"/subscriptions/{created['id']}", headers=headers), 404, "not-found"
+    )
     deliveries = (await server.client.get("/deliveries", headers=headers)).json()["data"]
     assert [d["status"] for d in deliveries] == ["discarded"]
 
@@ -178,20 +222,31 @@ async def test_rotate_secret_signs_with_both_during_overlap(server: Server) -> N
     assert len(server.receiver.requests[-1].headers["webhook-signature"].split(" ")) == 1
     no_body = await server.client.post(f"/subscriptions/{created['id']}/rotate-secret", headers=headers)
     assert no_body.status_code == 200 and no_body.json()["secret"] != new_secret
-    problem_of(await server.client.post(f"/subscriptions/{created['id']}/rotate-secret",
-                                        json={"overlap_seconds": -1}, headers=headers), 422, "validation")
-    problem_of(await server.client.post("/subscriptions/sub_nope/rotate-secret", headers=headers), 404, "not-found")
+    problem_of(
+        await server.client.post(
+            f"/subscriptions/{created['id']}/rotate-secret", json={"overlap_seconds": -1}, headers=headers
+        ),
+        422,
+        "validation",
+    )
+    problem_of(
+        await server.client.post("/subscriptions/sub_nope/rotate-secret", headers=headers), 404, "not-found"
+    )
 
 
 async def test_test_send_bypasses_filters(server: Server) -> None:
     headers = await server.key()
-    created = await create(server, headers, event_types=["order.*"], filter={"exact": {"type": "order.created"}})
+    created = await create(
+        server, headers, event_types=["order.*"], filter={"exact": {"type": "order.created"}}
+    )
     response = await server.client.post(
         f"/subscriptions/{created['id']}/test", json={"data": {"hello": "world"}}, headers=headers
     )
     assert response.status_code == 201, response.text
     delivery = Delivery.model_validate(response.json())
-    assert delivery.status.value == "pending" and response.headers["location"] == f"/v1/deliveries/{delivery.id}"
+    assert (
+        delivery.status.value == "pending" and response.headers["location"] == f"/v1/deliveries/{delivery.id}"
+    )
     assert await server.run_due() == 1
     [request] = server.receiver.requests
     envelope = request.read()
@@ -204,8 +259,11 @@ async def test_test_send_bypasses_filters(server: Server) -> None:
     default = await server.client.post(f"/subscriptions/{created['id']}/test", headers=headers)
     assert default.status_code == 201
     problem_of(await server.client.post("/subscriptions/sub_nope/test", headers=headers), 404, "not-found")
-    problem_of(await server.client.post(f"/subscriptions/{created['id']}/test", json={"type": ""}, headers=headers),
-               422, "validation")
+    problem_of(
+        await server.client.post(f"/subscriptions/{created['id']}/test", json={"type": ""}, headers=headers),
+        422,
+        "validation",
+    )
 
 
 async def test_deliveries_routes(server: Server) -> None:
@@ -223,12 +281,19 @@ async def test_deliveries_routes(server: Server) -> None:
     assert attempt.response_status == 500 and attempt.response_body == "broken" and not attempt.succeeded
     assert attempt.response_headers["x-debug"] == "1" and attempt.request_headers["webhook-id"] == item.id
     for params, expected in (
-        ({"subscription_id": created["id"]}, 1), ({"subscription_id": "sub_other"}, 0),
-        ({"event_id": event["id"]}, 1), ({"status": "failed"}, 1), ({"status": "succeeded"}, 0),
+        ({"subscription_id": created["id"]}, 1),
+        ({"subscription_id": "sub_other"}, 0),
+        ({"event_id": event["id"]}, 1),
+        ({"status": "failed"}, 1),
+        ({"status": "succeeded"}, 0),
     ):
         response = await server.client.get("/deliveries", params=params, headers=headers)
         assert len(response.json()["data"]) == expected, params
-    problem_of(await server.client.get("/deliveries", params={"status": "weird"}, headers=headers), 400, "malformed-request")
+    problem_of(
+        await server.client.get("/deliveries", params={"status": "weird"}, headers=headers),
+        400,
+        "malformed-request",
+    )
     by_event = await server.client.get(f"/events/{event['id']}/deliveries", headers=headers)
     assert [d["id"] for d in by_event.json()["data"]] == [item.id]
     problem_of(await server.client.get("/events/evt_nope/deliveries", headers=headers), 404, "not-found")
@@ -236,7 +301,11 @@ async def test_deliveries_routes(server: Server) -> None:
     assert retried.status_code == 202 and retried.json()["next_attempt_at"] is not None
     assert await server.run_due() == 1
     final = (await server.client.get(f"/deliveries/{item.id}", headers=headers)).json()
-    assert final["status"] == "succeeded" and final["attempt_count"] == 2 and final["last_attempt_at"] is not None
+    assert (
+        final["status"] == "succeeded"
+        and final["attempt_count"] == 2
+        and final["last_attempt_at"] is not None
+    )
     problem_of(await server.client.get("/deliveries/dlv_nope", headers=headers), 404, "not-found")
     problem_of(await server.client.post("/deliveries/dlv_nope/retry", headers=headers), 404, "not-found")
     await server.client.patch(f"/subscriptions/{created['id']}", json={"enabled": False}, headers=headers)
@@ -255,19 +324,33 @@ async def test_filter_test_route(server: Server) -> None:
     result = FilterTestResult.model_validate(response.json())
     assert result.matched
     assert [(entry.path, entry.dialect) for entry in result.trace] == [
-        ("", "event_types"), ("/all", "all"), ("/all/0/exact", "exact"), ("/all/1/prefix", "prefix")]
+        ("", "event_types"),
+        ("/all", "all"),
+        ("/all/0/exact", "exact"),
+        ("/all/1/prefix", "prefix"),
+    ]
     assert result.trace[3].actual == "DE"
     by_id = {**body, "filter": {"exact": {"id": "A-1"}}, "event_types": None}
     assert (await server.client.post("/filters/test", json=by_id, headers=headers)).json()["matched"] is True
     no_match = {**body, "event_types": ["invoice.*"]}
-    assert (await server.client.post("/filters/test", json=no_match, headers=headers)).json()["matched"] is False
+    assert (await server.client.post("/filters/test", json=no_match, headers=headers)).json()[
+        "matched"
+    ] is False
     bad = {**body, "filter": {"any": [{"wat": {}}]}}
-    problem = problem_of(await server.client.post("/filters/test", json=bad, headers=headers), 422, "validation")
+    problem = problem_of(
+        await server.client.post("/filters/test", json=bad, headers=headers), 422, "validation"
+    )
     assert problem["errors"][0]["pointer"].startswith("/filter/any/0")
-    problem_of(await server.client.post("/filters/test", json={"filter": {"exact": {"type": "x"}}}, headers=headers),
-               422, "validation")
-    problem_of(await server.client.post("/filters/test", json={**body, "event_types": ["a b"]}, headers=headers),
-               422, "validation")
+    problem_of(
+        await server.client.post("/filters/test", json={"filter": {"exact": {"type": "x"}}}, headers=headers),
+        422,
+        "validation",
+    )
+    problem_of(
+        await server.client.post("/filters/test", json={**body, "event_types": ["a b"]}, headers=headers),
+        422,
+        "validation",
+    )
     problem_of(await server.client.post("/filters/test", json=body), 401, "unauthenticated")
 
 
@@ -280,9 +363,13 @@ async def test_tenant_isolation(server: Server) -> None:
     delivery_id = (await server.client.get("/deliveries", headers=owner)).json()["data"][0]["id"]
     sub = f"/subscriptions/{created['id']}"
     for method, path, body in (
-        ("GET", sub, None), ("PATCH", sub, {}), ("DELETE", sub, None),
-        ("POST", f"{sub}/rotate-secret", None), ("POST", f"{sub}/test", None),
-        ("GET", f"/deliveries/{delivery_id}", None), ("POST", f"/deliveries/{delivery_id}/retry", None),
+        ("GET", sub, None),
+        ("PATCH", sub, {}),
+        ("DELETE", sub, None),
+        ("POST", f"{sub}/rotate-secret", None),
+        ("POST", f"{sub}/test", None),
+        ("GET", f"/deliveries/{delivery_id}", None),
+        ("POST", f"/deliveries/{delivery_id}/retry", None),
         ("GET", f"/events/{event['id']}/deliveries", None),
     ):
         response = await server.client.request(method, path, json=body, headers=intruder)

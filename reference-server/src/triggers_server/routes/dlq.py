@@ -58,7 +58,9 @@ def _with_events(
 ) -> list[dict[str, Any]]:
     """Wire entries with their events; an entry whose event left retention is not shown."""
     events = get_events_by_ids(conn, account_id, [entry.event_id for entry in entries], now)
-    return [{**entry.to_wire(), "event": events[entry.event_id]} for entry in entries if entry.event_id in events]
+    return [
+        {**entry.to_wire(), "event": events[entry.event_id]} for entry in entries if entry.event_id in events
+    ]
 
 
 def retry_entry(conn: sqlite3.Connection, entry: DlqRecord, now: datetime) -> str | None:
@@ -79,13 +81,17 @@ def retry_entry(conn: sqlite3.Connection, entry: DlqRecord, now: datetime) -> st
             else None
         )
         original = (
-            delivery_store.get_delivery(conn, account_id, entry.delivery_id) if entry.delivery_id is not None else None
+            delivery_store.get_delivery(conn, account_id, entry.delivery_id)
+            if entry.delivery_id is not None
+            else None
         )
         if subscription is None or original is None:
             raise RetryRefused(f"subscription {entry.subscription_id!r} no longer exists")
         if not subscription.enabled:
             raise RetryRefused(f"subscription {subscription.id!r} is disabled; enable it first")
-        planned = NewDelivery(original.event_id, original.event_type, subscription.id, subscription.url, original.payload)
+        planned = NewDelivery(
+            original.event_id, original.event_type, subscription.id, subscription.url, original.payload
+        )
         [new_delivery] = delivery_store.insert_deliveries(conn, account_id, [planned], now=now)
     dlq_store.delete_dlq_entry(conn, account_id, entry.id)
     return new_delivery
@@ -170,7 +176,9 @@ async def get_dlq_entry(request: Request, principal: Consumer, entry_id: EntryId
 @router.delete("/dlq/{entry_id}")
 async def dismiss_dlq_entry(request: Request, principal: Consumer, entry_id: EntryId) -> Response:
     account_id = principal.account_id
-    if not await services_of(request).db.write(lambda conn: dlq_store.delete_dlq_entry(conn, account_id, entry_id)):
+    if not await services_of(request).db.write(
+        lambda conn: dlq_store.delete_dlq_entry(conn, account_id, entry_id)
+    ):
         raise _not_found(entry_id)
     return Response(status_code=204)
 

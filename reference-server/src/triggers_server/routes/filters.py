@@ -17,7 +17,7 @@ Reader = Annotated[Principal, Depends(require_scope("events:read"))]
 
 
 def sample_event(event: dict[str, Any]) -> dict[str, Any]:
-    """An ``EventCreate`` seen as a stored ``Event`` would be: its ``id`` is the producer's ``external_id``."""
+    """An ``EventCreate`` seen as a stored ``Event``: its ``id`` is the producer's ``external_id``."""
     return {
         "external_id": event.get("id"),
         "type": event["type"],

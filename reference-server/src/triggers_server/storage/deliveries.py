@@ -1,4 +1,4 @@
-"""Delivery rows (one per event × subscription) and their attempt log.
+"""Delivery rows (one per event x subscription) and their attempt log.
 
 Status machine (contract ``DeliveryStatus``): ``pending`` (first attempt scheduled) → ``succeeded`` |
 ``failed`` (an attempt failed, the next one is scheduled) → … → ``dead_lettered`` (schedule exhausted or
@@ -102,7 +102,8 @@ class DeliveryRecord:
 
 _COLUMNS = (
     "seq, id, account_id, event_id, event_type, subscription_id, url, payload, status, attempt_count, "
-    "next_attempt_at, last_attempt_at, manual_pending, last_response_status, last_error, created_at, updated_at"
+    "next_attempt_at, last_attempt_at, manual_pending, last_response_status, last_error, "
+    "created_at, updated_at"
 )
 
 
@@ -188,7 +189,8 @@ def insert_deliveries(
             )
         )
     conn.executemany(
-        "INSERT INTO deliveries (id, account_id, event_id, event_type, subscription_id, url, payload, status, "
+        "INSERT INTO deliveries (id, account_id, event_id, event_type, subscription_id, url, payload, "
+        "status, "
         "next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
@@ -229,7 +231,8 @@ def list_deliveries(
             clauses.append(f"{column} = ?")
             values.append(value)
     rows = conn.execute(
-        f"SELECT {_COLUMNS} FROM deliveries WHERE {' AND '.join(clauses)} ORDER BY seq DESC LIMIT ?", (*values, limit)
+        f"SELECT {_COLUMNS} FROM deliveries WHERE {' AND '.join(clauses)} ORDER BY seq DESC LIMIT ?",
+        (*values, limit),
     ).fetchall()
     return [_record(row) for row in rows]
 
@@ -252,7 +255,9 @@ def due_deliveries(conn: sqlite3.Connection, now: datetime, *, limit: int) -> li
 
 
 def next_due_time(conn: sqlite3.Connection) -> datetime | None:
-    row = conn.execute("SELECT MIN(next_attempt_at) FROM deliveries WHERE next_attempt_at IS NOT NULL").fetchone()
+    row = conn.execute(
+        "SELECT MIN(next_attempt_at) FROM deliveries WHERE next_attempt_at IS NOT NULL"
+    ).fetchone()
     return _optional_time(row[0]) if row is not None else None
 
 

@@ -1,4 +1,4 @@
-"""Dead-letter queue rows: events the inbox (max deliveries) or a webhook delivery (retries exhausted) gave up on."""
+"""Dead-letter queue rows: events the inbox (max deliveries) or a webhook delivery (retries) gave up on."""
 
 from __future__ import annotations
 
@@ -115,7 +115,8 @@ def insert_dlq_entry(
         raise ValueError(f"unknown DLQ origin {origin!r}")
     entry_id = new_id("dlq")
     conn.execute(
-        "INSERT INTO dlq_entries (id, account_id, origin, event_id, event_type, subscription_id, delivery_id, "
+        "INSERT INTO dlq_entries (id, account_id, origin, event_id, event_type, subscription_id, "
+        "delivery_id, "
         "reason, detail, attempts, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             entry_id,
@@ -161,8 +162,9 @@ def delete_dlq_entry(conn: sqlite3.Connection, account_id: str, entry_id: str) -
 def requeue_inbox_entry(conn: sqlite3.Connection, account_id: str, event_id: str, now: datetime) -> bool:
     """Put a dead-lettered event back into the pull inbox: pending, visible now, delivery count reset."""
     cursor = conn.execute(
-        "UPDATE inbox SET state = 'pending', visible_at = ?, delivery_count = 0, receipt = NULL, lease_id = NULL, "
-        "updated_at = ? WHERE account_id = ? AND event_seq = (SELECT seq FROM events WHERE account_id = ? AND id = ?)",
+        "UPDATE inbox SET state = 'pending', visible_at = ?, delivery_count = 0, receipt = NULL, "
+        "lease_id = NULL, updated_at = ? WHERE account_id = ? "
+        "AND event_seq = (SELECT seq FROM events WHERE account_id = ? AND id = ?)",
         (now.timestamp(), isoformat(now), account_id, account_id, event_id),
     )
     return cursor.rowcount > 0

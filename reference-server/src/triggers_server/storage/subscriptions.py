@@ -62,7 +62,8 @@ class SubscriptionRecord:
 
 
 _COLUMNS = (
-    "seq, id, account_id, url, event_types, filter, enabled, disabled_reason, max_rps, description, metadata, "
+    "seq, id, account_id, url, event_types, filter, enabled, disabled_reason, max_rps, description, "
+    "metadata, "
     "secret, previous_secret, previous_secret_expires_at, created_at, updated_at"
 )
 
@@ -132,7 +133,9 @@ def insert_subscription(
     return found
 
 
-def get_subscription(conn: sqlite3.Connection, account_id: str, subscription_id: str) -> SubscriptionRecord | None:
+def get_subscription(
+    conn: sqlite3.Connection, account_id: str, subscription_id: str
+) -> SubscriptionRecord | None:
     row = conn.execute(
         f"SELECT {_COLUMNS} FROM subscriptions WHERE account_id = ? AND id = ?", (account_id, subscription_id)
     ).fetchone()
@@ -152,7 +155,8 @@ def list_subscriptions(
 
 def enabled_subscriptions(conn: sqlite3.Connection, account_id: str) -> list[SubscriptionRecord]:
     rows = conn.execute(
-        f"SELECT {_COLUMNS} FROM subscriptions WHERE account_id = ? AND enabled = 1 ORDER BY seq", (account_id,)
+        f"SELECT {_COLUMNS} FROM subscriptions WHERE account_id = ? AND enabled = 1 ORDER BY seq",
+        (account_id,),
     ).fetchall()
     return [_record(row) for row in rows]
 
@@ -215,11 +219,14 @@ def disable_subscription(
     conn: sqlite3.Connection, account_id: str, subscription_id: str, *, reason: str, now: datetime
 ) -> None:
     conn.execute(
-        "UPDATE subscriptions SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE account_id = ? AND id = ?",
+        "UPDATE subscriptions SET enabled = 0, disabled_reason = ?, updated_at = ? "
+        "WHERE account_id = ? AND id = ?",
         (reason, isoformat(now), account_id, subscription_id),
     )
 
 
 def delete_subscription(conn: sqlite3.Connection, account_id: str, subscription_id: str) -> bool:
-    cursor = conn.execute("DELETE FROM subscriptions WHERE account_id = ? AND id = ?", (account_id, subscription_id))
+    cursor = conn.execute(
+        "DELETE FROM subscriptions WHERE account_id = ? AND id = ?", (account_id, subscription_id)
+    )
     return cursor.rowcount > 0

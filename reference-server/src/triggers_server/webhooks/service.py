@@ -2,7 +2,7 @@
 
 One delivery exists per (event, subscription). Attempt ``n`` (1-based) that fails is followed by
 attempt ``n + 1`` after ``retry_schedule[n]`` seconds ±``retry_jitter``; a ``Retry-After`` answer moves
-that delay within [scheduled, 2 × scheduled]. 2xx succeeds; 3xx and every other status fail (redirects
+that delay within [scheduled, 2 x scheduled]. 2xx succeeds; 3xx and every other status fail (redirects
 are never followed); 410 Gone disables the subscription. When the schedule is exhausted the delivery
 is dead-lettered. The worker sleeps on the injected clock until the next due delivery or until new
 work is signalled, so it neither busy-loops nor needs real time in tests (``run_due()``).
@@ -16,11 +16,12 @@ import json
 import logging
 import random
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any, Final
+from functools import partial
+from typing import TYPE_CHECKING, Any, Final
 
 import httpx
 
@@ -37,6 +38,9 @@ from ..storage.engine import Database
 from ..storage.subscriptions import SubscriptionRecord
 from .signing import webhook_headers
 
+if TYPE_CHECKING:
+    from ..replay import ReplayJobs
+
 log = logging.getLogger("triggers_server.webhooks")
 
 RESPONSE_BODY_LIMIT: Final = 20 * 1024
@@ -48,13 +52,17 @@ TRIGGER_MANUAL: Final = "manual"
 
 
 def payload_of(event: Mapping[str, Any]) -> str:
-    """The exact JSON body of every attempt: Standard Webhooks' ``{type, timestamp, data}`` with the Event as data."""
-    envelope = {"type": event["type"], "timestamp": event.get("time") or event.get("created_at"), "data": event}
+    """The exact body of every attempt: Standard Webhooks' ``{type, timestamp, data}``, the Event as data."""
+    envelope = {
+        "type": event["type"],
+        "timestamp": event.get("time") or event.get("created_at"),
+        "data": event,
+    }
     return json.dumps(envelope, separators=(",", ":"), ensure_ascii=False)
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """Seconds asked for by a ``Retry-After`` header (delta-seconds or HTTP-date); None when absent/invalid."""
+    """Seconds a ``Retry-After`` header asks for (delta-seconds or HTTP-date); None when absent/invalid."""
     if value is None:
         return None
     text = value.strip()
@@ -126,6 +134,8 @@ class DeliveryService:
         self._in_flight: set[str] = set()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._side_tasks: set[asyncio.Task[Any]] = set()
+        self.replay_jobs: ReplayJobs | None = None
         self.attempts_sent = 0
         self.attempts_succeeded = 0
 
@@ -137,7 +147,16 @@ class DeliveryService:
             self._wake = asyncio.Event()
             self._task = asyncio.create_task(self._run(), name="webhook-delivery-worker")
 
+    def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        """Run related background work (replay jobs) that ``stop()`` cancels with the worker."""
+        task = asyncio.create_task(work)
+        self._side_tasks.add(task)
+        task.add_done_callback(self._side_tasks.discard)
+
     async def stop(self) -> None:
+        for task in list(self._side_tasks):
+            task.cancel()
+        await asyncio.gather(*self._side_tasks, return_exceptions=True)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -186,7 +205,9 @@ class DeliveryService:
     async def enabled_subscriptions(self, account_id: str) -> list[SubscriptionRecord]:
         cached = self._subscriptions.get(account_id)
         if cached is None:
-            cached = await self.db.read(lambda conn: subscription_store.enabled_subscriptions(conn, account_id))
+            cached = await self.db.read(
+                lambda conn: subscription_store.enabled_subscriptions(conn, account_id)
+            )
             self._subscriptions[account_id] = cached
         return cached
 
@@ -224,12 +245,16 @@ class DeliveryService:
                     continue
                 payload = payload or payload_of(event)
                 planned.append(
-                    NewDelivery(str(event["id"]), str(event["type"]), subscription.id, subscription.url, payload)
+                    NewDelivery(
+                        str(event["id"]), str(event["type"]), subscription.id, subscription.url, payload
+                    )
                 )
         if not planned:
             return []
         now = self.clock.now()
-        ids = await self.db.write(lambda conn: delivery_store.insert_deliveries(conn, account_id, planned, now=now))
+        ids = await self.db.write(
+            lambda conn: delivery_store.insert_deliveries(conn, account_id, planned, now=now)
+        )
         self.notify()
         return ids
 
@@ -237,9 +262,15 @@ class DeliveryService:
         self, account_id: str, subscription: SubscriptionRecord, event: Mapping[str, Any]
     ) -> str:
         """One delivery of ``event`` to ``subscription`` regardless of its globs and filter (test sends)."""
-        planned = [NewDelivery(str(event["id"]), str(event["type"]), subscription.id, subscription.url, payload_of(event))]
+        planned = [
+            NewDelivery(
+                str(event["id"]), str(event["type"]), subscription.id, subscription.url, payload_of(event)
+            )
+        ]
         now = self.clock.now()
-        ids = await self.db.write(lambda conn: delivery_store.insert_deliveries(conn, account_id, planned, now=now))
+        ids = await self.db.write(
+            lambda conn: delivery_store.insert_deliveries(conn, account_id, planned, now=now)
+        )
         self.notify()
         return ids[0]
 
@@ -247,11 +278,17 @@ class DeliveryService:
         """A fresh delivery (new schedule) of a dead-lettered delivery's payload."""
         planned = [
             NewDelivery(
-                delivery.event_id, delivery.event_type, delivery.subscription_id, delivery.url, delivery.payload
+                delivery.event_id,
+                delivery.event_type,
+                delivery.subscription_id,
+                delivery.url,
+                delivery.payload,
             )
         ]
         now = self.clock.now()
-        ids = await self.db.write(lambda conn: delivery_store.insert_deliveries(conn, account_id, planned, now=now))
+        ids = await self.db.write(
+            lambda conn: delivery_store.insert_deliveries(conn, account_id, planned, now=now)
+        )
         self.notify()
         return ids[0]
 
@@ -276,8 +313,9 @@ class DeliveryService:
                     self._in_flight.discard(delivery.id)
 
         while True:
-            now = self.clock.now()
-            due = await self.db.read(lambda conn: delivery_store.due_deliveries(conn, now, limit=DUE_BATCH))
+            due = await self.db.read(
+                partial(delivery_store.due_deliveries, now=self.clock.now(), limit=DUE_BATCH)
+            )
             batch = [delivery for delivery in due if delivery.id not in self._in_flight]
             if not batch:
                 return attempts
@@ -432,7 +470,11 @@ class DeliveryService:
                     conn, account_id, subscription.id, reason=REASON_ENDPOINT_GONE, now=now
                 )
                 delivery_store.discard_active(
-                    conn, account_id, subscription.id, reason="subscription disabled: endpoint answered 410", now=now
+                    conn,
+                    account_id,
+                    subscription.id,
+                    reason="subscription disabled: endpoint answered 410",
+                    now=now,
                 )
             if dead_reason is not None:
                 insert_dlq_entry(

@@ -96,12 +96,11 @@ CREATE TABLE replays (
     target TEXT NOT NULL,                 -- JSON ReplayTarget
     data_patch TEXT,                      -- JSON merge patch or NULL
     dry_run INTEGER NOT NULL,
-    state TEXT NOT NULL,
-    total INTEGER,
+    status TEXT NOT NULL,                 -- STARTING | RUNNING | COMPLETED | FAILED | CANCELLING | CANCELLED
+    matched INTEGER NOT NULL DEFAULT 0,
     processed INTEGER NOT NULL DEFAULT 0,
-    replayed INTEGER NOT NULL DEFAULT 0,
+    delivered INTEGER NOT NULL DEFAULT 0,
     filtered INTEGER NOT NULL DEFAULT 0,
-    failed INTEGER NOT NULL DEFAULT 0,
     error TEXT,
     cursor_sequence INTEGER NOT NULL DEFAULT 0, -- last processed event sequence (resume point)
     created_at TEXT NOT NULL,
@@ -109,4 +108,4 @@ CREATE TABLE replays (
     finished_at TEXT
 );
 CREATE INDEX replays_by_account ON replays (account_id, seq);
-CREATE INDEX replays_by_state ON replays (state);
+CREATE INDEX replays_by_status ON replays (status);
