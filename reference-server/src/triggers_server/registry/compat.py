@@ -23,7 +23,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
-from typing import Any
+from typing import Any, cast
 
 from referencing import Registry, Resource
 from referencing._core import Resolver
@@ -58,10 +58,20 @@ class CompatibilityMode(StrEnum):
 
 
 _BACKWARD_MODES = frozenset(
-    {CompatibilityMode.BACKWARD, CompatibilityMode.BACKWARD_TRANSITIVE, CompatibilityMode.FULL, CompatibilityMode.FULL_TRANSITIVE}
+    {
+        CompatibilityMode.BACKWARD,
+        CompatibilityMode.BACKWARD_TRANSITIVE,
+        CompatibilityMode.FULL,
+        CompatibilityMode.FULL_TRANSITIVE,
+    }
 )
 _FORWARD_MODES = frozenset(
-    {CompatibilityMode.FORWARD, CompatibilityMode.FORWARD_TRANSITIVE, CompatibilityMode.FULL, CompatibilityMode.FULL_TRANSITIVE}
+    {
+        CompatibilityMode.FORWARD,
+        CompatibilityMode.FORWARD_TRANSITIVE,
+        CompatibilityMode.FULL,
+        CompatibilityMode.FULL_TRANSITIVE,
+    }
 )
 DEFAULT_MODE = CompatibilityMode.BACKWARD
 
@@ -80,7 +90,12 @@ class Incompatibility:
     against_version: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "kind": self.kind, "detail": self.detail, "against_version": self.against_version}
+        return {
+            "path": self.path,
+            "kind": self.kind,
+            "detail": self.detail,
+            "against_version": self.against_version,
+        }
 
 
 @dataclass(frozen=True)
@@ -93,7 +108,7 @@ class _Node:
 
 def _root(schema: Any) -> _Node:
     resource: Resource[Any] = Resource.from_contents(schema, default_specification=DRAFT202012)
-    registry: Registry[Any] = Registry().with_resource(_ROOT_URI, resource)
+    registry: Registry[Any] = Registry[Any]().with_resource(_ROOT_URI, resource)
     return _Node(schema, registry.resolver(_ROOT_URI))
 
 
@@ -111,10 +126,11 @@ def _canonical(value: Any) -> str:
             return v
         if isinstance(v, float) and v.is_integer():
             return int(v)
-        if isinstance(v, dict):
-            return {k: normalise(x) for k, x in v.items()}
+        obj = _object(v)
+        if obj is not None:
+            return {k: normalise(x) for k, x in obj.items()}
         if isinstance(v, list):
-            return [normalise(x) for x in v]
+            return [normalise(x) for x in _array(v)]
         return v
 
     return json.dumps(normalise(value), sort_keys=True)
@@ -125,7 +141,7 @@ def _type_set(schema: dict[str, Any]) -> frozenset[str] | None:
     if isinstance(declared, str):
         return frozenset({declared})
     if isinstance(declared, list):
-        return frozenset(t for t in declared if isinstance(t, str))
+        return frozenset(t for t in _array(declared) if isinstance(t, str))
     return None
 
 
@@ -192,10 +208,10 @@ class _Items:
 
 def _items_model(schema: dict[str, Any]) -> _Items | None:
     if "prefixItems" in schema and isinstance(schema["prefixItems"], list):
-        return _Items(list(schema["prefixItems"]), schema.get("items"))
+        return _Items(_array(schema["prefixItems"]), schema.get("items"))
     items = schema.get("items")
     if isinstance(items, list):
-        return _Items(list(items), schema.get("additionalItems"), "items")
+        return _Items(_array(items), schema.get("additionalItems"), "items")
     if "items" in schema:
         return _Items([], items)
     return None
@@ -205,6 +221,16 @@ def _string_values(schema: dict[str, Any], *keywords: str) -> Iterator[tuple[str
     for keyword in keywords:
         if keyword in schema:
             yield keyword, schema[keyword]
+
+
+def _enter(node: _Node) -> Resolver[Any]:
+    """The resolver for references inside ``node`` (a subschema ``$id`` changes the base URI)."""
+    schema = _object(node.schema)
+    identifier = schema.get("$id") if schema is not None else None
+    if isinstance(identifier, str) and not identifier.startswith("#"):
+        resource: Resource[Any] = Resource.from_contents(schema, default_specification=DRAFT202012)
+        return node.resolver.in_subresource(resource)
+    return node.resolver
 
 
 class _Checker:
@@ -226,26 +252,17 @@ class _Checker:
                 continue
             seen.add(id(node.schema))
             out.append(node)
-            schema = node.schema
-            if not isinstance(schema, dict):
+            schema = _object(node.schema)
+            if schema is None:
                 continue
-            resolver = self._enter(node)
+            resolver = _enter(node)
             for ref_keyword in ("$ref", "$dynamicRef"):
                 target = self._resolve(resolver, schema.get(ref_keyword))
                 if target is not None:
                     stack.append(target)
-            for branch in schema.get("allOf", []) if isinstance(schema.get("allOf"), list) else []:
+            for branch in _array(schema.get("allOf")):
                 stack.append(_Node(branch, resolver))
         return out
-
-    @staticmethod
-    def _enter(node: _Node) -> Resolver[Any]:
-        """The resolver for references inside ``node`` (a subschema ``$id`` changes the base URI)."""
-        schema = node.schema
-        if isinstance(schema, dict) and isinstance(schema.get("$id"), str) and not schema["$id"].startswith("#"):
-            resource: Resource[Any] = Resource.from_contents(schema, default_specification=DRAFT202012)
-            return node.resolver.in_subresource(resource)
-        return node.resolver
 
     @staticmethod
     def _resolve(resolver: Resolver[Any], ref: Any) -> _Node | None:
@@ -277,21 +294,27 @@ class _Checker:
         finally:
             self._active.discard(key)
 
-    def _distribute_writer_alternatives(self, conjuncts: list[_Node], reader: _Node, path: str) -> list[Incompatibility] | None:
+    def _distribute_writer_alternatives(
+        self, conjuncts: list[_Node], reader: _Node, path: str
+    ) -> list[Incompatibility] | None:
         """If the writer is a union, it is compatible when every branch is."""
         for index, node in enumerate(conjuncts):
-            schema = node.schema
-            if not isinstance(schema, dict):
+            schema = _object(node.schema)
+            if schema is None:
                 continue
             for keyword in ("anyOf", "oneOf"):
-                branches = schema.get(keyword)
-                if not isinstance(branches, list) or not branches:
+                branches = _array(schema.get(keyword))
+                if not branches:
                     continue
-                rest = conjuncts[:index] + [_Node(_without(schema, keyword), node.resolver)] + conjuncts[index + 1 :]
-                resolver = self._enter(node)
+                rest = [
+                    *conjuncts[:index],
+                    _Node(_without(schema, keyword), node.resolver),
+                    *conjuncts[index + 1 :],
+                ]
+                resolver = _enter(node)
                 problems: list[Incompatibility] = []
                 for branch in branches:
-                    problems += self.check(rest + [_Node(branch, resolver)], reader, path)
+                    problems += self.check([*rest, _Node(branch, resolver)], reader, path)
                 return problems if problems else []
         return None
 
@@ -302,10 +325,13 @@ class _Checker:
         if schema is True or schema == {}:
             return []
         if schema is False:
-            return [Incompatibility(path, "rejects_all", "the reader schema is `false` and rejects every payload")]
-        if not isinstance(schema, dict):
+            return [
+                Incompatibility(path, "rejects_all", "the reader schema is `false` and rejects every payload")
+            ]
+        schema = _object(schema)
+        if schema is None:
             return []
-        resolver = self._enter(reader)
+        resolver = _enter(reader)
         problems: list[Incompatibility] = []
         for ref_keyword in ("$ref", "$dynamicRef"):
             if ref_keyword not in schema:
@@ -317,19 +343,20 @@ class _Checker:
                         Incompatibility(
                             _pointer(path, ref_keyword),
                             "reference_unresolvable",
-                            f"cannot resolve {schema[ref_keyword]!r} and the writer does not use the same reference",
+                            f"cannot resolve {schema[ref_keyword]!r}; the writer uses another reference",
                         )
                     )
             else:
                 problems += self.check(writer, target, path)
-        all_of = schema.get("allOf")
-        if isinstance(all_of, list):
-            for index, branch in enumerate(all_of):
+        if "allOf" in schema:
+            for index, branch in enumerate(_array(schema["allOf"])):
                 problems += self.check(writer, _Node(branch, resolver), _pointer(path, "allOf", index))
         for keyword in ("anyOf", "oneOf"):
-            branches = schema.get(keyword)
-            if isinstance(branches, list):
-                problems += self._check_alternatives(writer, keyword, [_Node(b, resolver) for b in branches], _pointer(path, keyword))
+            if keyword in schema:
+                branches = _array(schema[keyword])
+                problems += self._check_alternatives(
+                    writer, keyword, [_Node(b, resolver) for b in branches], _pointer(path, keyword)
+                )
         if "not" in schema:
             problems += self._check_not(writer, _Node(schema["not"], resolver), _pointer(path, "not"))
         if "if" in schema:
@@ -337,78 +364,126 @@ class _Checker:
         problems += self._check_keywords(writer, schema, resolver, path)
         return problems
 
-    def _check_alternatives(self, writer: list[_Node], keyword: str, branches: list[_Node], path: str) -> list[Incompatibility]:
+    def _check_alternatives(
+        self, writer: list[_Node], keyword: str, branches: list[_Node], path: str
+    ) -> list[Incompatibility]:
         for index, node in enumerate(writer):
-            schema = node.schema
-            if not isinstance(schema, dict):
+            schema = _object(node.schema)
+            if schema is None:
                 continue
             for writer_keyword in ("anyOf", "oneOf"):
-                writer_branches = schema.get(writer_keyword)
-                if not isinstance(writer_branches, list):
+                if writer_keyword not in schema:
                     continue
+                writer_branches = _array(schema[writer_keyword])
                 if keyword == "oneOf" and writer_keyword == "anyOf":
-                    return [Incompatibility(path, "composition_narrowed", "anyOf became oneOf: payloads matching several branches are rejected")]
-                rest = writer[:index] + [_Node(_without(schema, writer_keyword), node.resolver)] + writer[index + 1 :]
-                resolver = self._enter(node)
+                    return [
+                        Incompatibility(
+                            path,
+                            "composition_narrowed",
+                            "anyOf became oneOf: payloads matching several branches are rejected",
+                        )
+                    ]
+                rest = [
+                    *writer[:index],
+                    _Node(_without(schema, writer_keyword), node.resolver),
+                    *writer[index + 1 :],
+                ]
+                resolver = _enter(node)
                 problems: list[Incompatibility] = []
                 for position, branch in enumerate(writer_branches):
-                    candidate = rest + [_Node(branch, resolver)]
+                    candidate = [*rest, _Node(branch, resolver)]
                     if not any(not self.check(candidate, reader_branch, path) for reader_branch in branches):
                         problems.append(
                             Incompatibility(
                                 path,
                                 "composition_narrowed",
-                                f"{writer_keyword} branch {position} of the writer matches no {keyword} branch of the reader",
+                                f"{writer_keyword} branch {position} matches no {keyword} branch",
                             )
                         )
                 return problems
         if any(not self.check(writer, branch, path) for branch in branches):
             return []
-        return [Incompatibility(path, "composition_narrowed", f"the writer schema is not covered by any {keyword} branch of the reader")]
+        return [
+            Incompatibility(
+                path,
+                "composition_narrowed",
+                f"the writer schema is not covered by any {keyword} branch of the reader",
+            )
+        ]
 
     def _check_not(self, writer: list[_Node], negated: _Node, path: str) -> list[Incompatibility]:
         writer_types = _writer_types(writer)
-        negated_types = _type_set(negated.schema) if isinstance(negated.schema, dict) else None
+        negated_types = _type_set(_dict(negated))
         if writer_types is not None and negated_types is not None:
-            if not any(_type_covered(w, negated_types) or _type_covered(n, writer_types) for w in writer_types for n in negated_types):
+            if not any(
+                _type_covered(w, negated_types) or _type_covered(n, writer_types)
+                for w in writer_types
+                for n in negated_types
+            ):
                 return []  # the writer's payloads can never match the negated schema
         for node in writer:
-            schema = node.schema
-            if isinstance(schema, dict) and "not" in schema:
+            schema = _dict(node)
+            if "not" in schema:
                 # not A implies not B exactly when B is contained in A
-                if not self.check([negated], _Node(schema["not"], self._enter(node)), path):
+                if not self.check([negated], _Node(schema["not"], _enter(node)), path):
                     return []
-        return [Incompatibility(path, "not_narrowed", "the reader's `not` excludes payloads the writer allows")]
+        return [
+            Incompatibility(path, "not_narrowed", "the reader's `not` excludes payloads the writer allows")
+        ]
 
-    def _check_conditional(self, writer: list[_Node], schema: dict[str, Any], resolver: Resolver[Any], path: str) -> list[Incompatibility]:
+    def _check_conditional(
+        self, writer: list[_Node], schema: dict[str, Any], resolver: Resolver[Any], path: str
+    ) -> list[Incompatibility]:
         condition = _canonical(schema["if"])
         for node in writer:
-            w = node.schema
-            if not isinstance(w, dict) or "if" not in w or _canonical(w["if"]) != condition:
+            w = _dict(node)
+            if "if" not in w or _canonical(w["if"]) != condition:
                 continue
-            writer_resolver = self._enter(node)
+            writer_resolver = _enter(node)
             problems: list[Incompatibility] = []
             for branch in ("then", "else"):
                 if branch in schema:
                     writer_branch = [_Node(w[branch], writer_resolver)] if branch in w else []
-                    problems += self.check(writer + writer_branch, _Node(schema[branch], resolver), _pointer(path, branch))
+                    problems += self.check(
+                        writer + writer_branch, _Node(schema[branch], resolver), _pointer(path, branch)
+                    )
             return problems
-        return [Incompatibility(_pointer(path, "if"), "conditional_changed", "the reader's if/then/else condition differs from the writer's")]
+        return [
+            Incompatibility(
+                _pointer(path, "if"),
+                "conditional_changed",
+                "the reader's if/then/else condition differs from the writer's",
+            )
+        ]
 
     # -- plain keywords -----------------------------------------------------------------------
 
-    def _check_keywords(self, writer: list[_Node], reader: dict[str, Any], resolver: Resolver[Any], path: str) -> list[Incompatibility]:
+    def _check_keywords(
+        self, writer: list[_Node], reader: dict[str, Any], resolver: Resolver[Any], path: str
+    ) -> list[Incompatibility]:
         problems: list[Incompatibility] = []
         writer_types = _writer_types(writer)
         reader_types = _type_set(reader)
         if reader_types is not None:
             if writer_types is None:
-                problems.append(Incompatibility(_pointer(path, "type"), "type_narrowed", f"type restricted to {sorted(reader_types)} (the writer allowed any type)"))
+                problems.append(
+                    Incompatibility(
+                        _pointer(path, "type"),
+                        "type_narrowed",
+                        f"type restricted to {sorted(reader_types)} (the writer allowed any type)",
+                    )
+                )
                 writer_types = reader_types
             else:
                 lost = sorted(t for t in writer_types if not _type_covered(t, reader_types))
                 if lost:
-                    problems.append(Incompatibility(_pointer(path, "type"), "type_narrowed", f"type {lost} no longer allowed (reader allows {sorted(reader_types)})"))
+                    problems.append(
+                        Incompatibility(
+                            _pointer(path, "type"),
+                            "type_narrowed",
+                            f"type {lost} no longer allowed (reader allows {sorted(reader_types)})",
+                        )
+                    )
         problems += self._check_enum(writer, reader, path)
         if _may_be(writer_types, "number"):
             problems += _check_numbers(writer, reader, writer_types, path)
@@ -421,7 +496,11 @@ class _Checker:
         for keyword in ("unevaluatedProperties", "unevaluatedItems"):
             if keyword in reader and reader[keyword] is not True:
                 if not any(_canonical(_dict(w).get(keyword)) == _canonical(reader[keyword]) for w in writer):
-                    problems.append(Incompatibility(_pointer(path, keyword), "unevaluated_narrowed", f"{keyword} added or changed"))
+                    problems.append(
+                        Incompatibility(
+                            _pointer(path, keyword), "unevaluated_narrowed", f"{keyword} added or changed"
+                        )
+                    )
         return problems
 
     @staticmethod
@@ -435,12 +514,22 @@ class _Checker:
             values = _enum_values(_dict(node))
             if values is not None and all(_canonical(v) in allowed_keys for v in values):
                 return []
-        return [Incompatibility(_pointer(path, keyword), "enum_narrowed", f"values restricted to {json.dumps(allowed)[:200]}")]
+        return [
+            Incompatibility(
+                _pointer(path, keyword), "enum_narrowed", f"values restricted to {json.dumps(allowed)[:200]}"
+            )
+        ]
 
-    def _check_arrays(self, writer: list[_Node], reader: dict[str, Any], resolver: Resolver[Any], path: str) -> list[Incompatibility]:
+    def _check_arrays(
+        self, writer: list[_Node], reader: dict[str, Any], resolver: Resolver[Any], path: str
+    ) -> list[Incompatibility]:
         problems = _check_counts(writer, reader, "minItems", "maxItems", "array_length_narrowed", path)
         if reader.get("uniqueItems") is True and not any(_dict(w).get("uniqueItems") is True for w in writer):
-            problems.append(Incompatibility(_pointer(path, "uniqueItems"), "unique_items_added", "items must now be unique"))
+            problems.append(
+                Incompatibility(
+                    _pointer(path, "uniqueItems"), "unique_items_added", "items must now be unique"
+                )
+            )
         reader_items = _items_model(reader)
         if reader_items is not None:
             problems += self._check_items(writer, reader_items, resolver, path)
@@ -448,12 +537,16 @@ class _Checker:
             problems += self._check_contains(writer, reader, resolver, path)
         return problems
 
-    def _check_items(self, writer: list[_Node], reader: _Items, resolver: Resolver[Any], path: str) -> list[Incompatibility]:
+    def _check_items(
+        self, writer: list[_Node], reader: _Items, resolver: Resolver[Any], path: str
+    ) -> list[Incompatibility]:
         writer_node = next((w for w in writer if _items_model(_dict(w)) is not None), None)
         writer_items = _items_model(_dict(writer_node)) if writer_node is not None else _Items([], None)
         assert writer_items is not None
-        writer_resolver = self._enter(writer_node) if writer_node is not None else resolver
-        max_items = min((int(m) for w in writer if isinstance(m := _dict(w).get("maxItems"), int)), default=None)
+        writer_resolver = _enter(writer_node) if writer_node is not None else resolver
+        max_items = min(
+            (int(m) for w in writer if isinstance(m := _dict(w).get("maxItems"), int)), default=None
+        )
         problems: list[Incompatibility] = []
         for position in range(max(len(writer_items.prefix), len(reader.prefix))):
             if max_items is not None and position >= max_items:
@@ -467,43 +560,86 @@ class _Checker:
             reader_schema, reader_path = (
                 (reader.prefix[position], _pointer(path, reader.prefix_keyword, position))
                 if position < len(reader.prefix)
-                else (reader.rest, _pointer(path, "items" if reader.prefix_keyword == "prefixItems" else "additionalItems"))
+                else (
+                    reader.rest,
+                    _pointer(path, "items" if reader.prefix_keyword == "prefixItems" else "additionalItems"),
+                )
             )
-            problems += self._check_member(writer_schema, writer_resolver, reader_schema, resolver, reader_path, "items_narrowed", f"array item {position}")
+            problems += self._check_member(
+                writer_schema,
+                writer_resolver,
+                reader_schema,
+                resolver,
+                reader_path,
+                "items_narrowed",
+                f"array item {position}",
+            )
         beyond = max(len(writer_items.prefix), len(reader.prefix))
         if writer_items.rest is not False and (max_items is None or beyond < max_items):
-            problems += self._check_member(writer_items.rest, writer_resolver, reader.rest, resolver, _pointer(path, "items"), "items_narrowed", "further array items")
+            problems += self._check_member(
+                writer_items.rest,
+                writer_resolver,
+                reader.rest,
+                resolver,
+                _pointer(path, "items"),
+                "items_narrowed",
+                "further array items",
+            )
         return problems
 
-    def _check_contains(self, writer: list[_Node], reader: dict[str, Any], resolver: Resolver[Any], path: str) -> list[Incompatibility]:
+    def _check_contains(
+        self, writer: list[_Node], reader: dict[str, Any], resolver: Resolver[Any], path: str
+    ) -> list[Incompatibility]:
         contains_path = _pointer(path, "contains")
         for node in writer:
             w = _dict(node)
             if "contains" not in w:
                 continue
-            problems = self.check([_Node(w["contains"], self._enter(node))], _Node(reader["contains"], resolver), contains_path)
+            problems = self.check(
+                [_Node(w["contains"], _enter(node))], _Node(reader["contains"], resolver), contains_path
+            )
             if problems:
                 return problems
             return _check_counts([node], reader, "minContains", "maxContains", "contains_narrowed", path)
         return [Incompatibility(contains_path, "contains_added", "arrays must now contain a matching item")]
 
-    def _check_objects(self, writer: list[_Node], reader: dict[str, Any], resolver: Resolver[Any], path: str) -> list[Incompatibility]:
-        problems = _check_counts(writer, reader, "minProperties", "maxProperties", "property_count_narrowed", path)
+    def _check_objects(
+        self, writer: list[_Node], reader: dict[str, Any], resolver: Resolver[Any], path: str
+    ) -> list[Incompatibility]:
+        problems = _check_counts(
+            writer, reader, "minProperties", "maxProperties", "property_count_narrowed", path
+        )
         writer_required = {name for w in writer for name in _list(_dict(w).get("required"))}
         for name in _list(reader.get("required")):
             if name not in writer_required:
-                problems.append(Incompatibility(_pointer(path, "required"), "required_added", f"property {name!r} is now required"))
+                problems.append(
+                    Incompatibility(
+                        _pointer(path, "required"), "required_added", f"property {name!r} is now required"
+                    )
+                )
         problems += self._check_properties(writer, reader, resolver, path)
         problems += self._check_dependencies(writer, reader, resolver, path, writer_required)
         if "propertyNames" in reader:
-            names = [_Node(_dict(w)["propertyNames"], self._enter(w)) for w in writer if "propertyNames" in _dict(w)]
+            names = [
+                _Node(_dict(w)["propertyNames"], _enter(w)) for w in writer if "propertyNames" in _dict(w)
+            ]
             if names:
-                problems += self.check(names, _Node(reader["propertyNames"], resolver), _pointer(path, "propertyNames"))
+                problems += self.check(
+                    names, _Node(reader["propertyNames"], resolver), _pointer(path, "propertyNames")
+                )
             else:
-                problems.append(Incompatibility(_pointer(path, "propertyNames"), "property_names_narrowed", "property names are now constrained"))
+                problems.append(
+                    Incompatibility(
+                        _pointer(path, "propertyNames"),
+                        "property_names_narrowed",
+                        "property names are now constrained",
+                    )
+                )
         return problems
 
-    def _check_properties(self, writer: list[_Node], reader: dict[str, Any], resolver: Resolver[Any], path: str) -> list[Incompatibility]:
+    def _check_properties(
+        self, writer: list[_Node], reader: dict[str, Any], resolver: Resolver[Any], path: str
+    ) -> list[Incompatibility]:
         problems: list[Incompatibility] = []
         reader_properties = _mapping(reader.get("properties"))
         reader_patterns = _mapping(reader.get("patternProperties"))
@@ -514,48 +650,106 @@ class _Checker:
             targets: list[tuple[Any, str]] = []
             if name in reader_properties:
                 targets.append((reader_properties[name], name_path))
-            targets += [(s, _pointer(path, "patternProperties", p)) for p, s in reader_patterns.items() if _matches(p, name)]
+            targets += [
+                (s, _pointer(path, "patternProperties", p))
+                for p, s in reader_patterns.items()
+                if _matches(p, name)
+            ]
             if not targets and "additionalProperties" in reader:
                 targets.append((reader["additionalProperties"], _pointer(path, "additionalProperties")))
             for target, target_path in targets:
-                found = self.check(writer_schemas, _Node(target, resolver), target_path) if writer_schemas else self._check_open(target, resolver, target_path)
+                found = (
+                    self.check(writer_schemas, _Node(target, resolver), target_path)
+                    if writer_schemas
+                    else self._check_open(target, resolver, target_path)
+                )
                 if not found:
                     continue
                 if name not in writer_declared and not writer_schemas:
                     problems.append(
-                        Incompatibility(name_path, "property_added_to_open_model", f"property {name!r} is now constrained, but the writer's open content model allowed any value for it")
+                        Incompatibility(
+                            name_path,
+                            "property_added_to_open_model",
+                            f"property {name!r} is now constrained, but the writer's open content model"
+                            " allowed any value for it",
+                        )
                     )
                 elif name not in reader_properties and target_path.endswith("/additionalProperties"):
                     problems.append(
-                        Incompatibility(name_path, "property_removed_from_closed_model", f"property {name!r} was removed and the reader's additionalProperties does not accept its values")
+                        Incompatibility(
+                            name_path,
+                            "property_removed_from_closed_model",
+                            f"property {name!r} was removed and the reader's additionalProperties"
+                            " does not accept its values",
+                        )
                     )
                 else:
                     problems += found
         for pattern, target in reader_patterns.items():
-            same = [_Node(_mapping(_dict(w).get("patternProperties"))[pattern], self._enter(w)) for w in writer if pattern in _mapping(_dict(w).get("patternProperties"))]
+            same = [
+                _Node(_mapping(_dict(w).get("patternProperties"))[pattern], _enter(w))
+                for w in writer
+                if pattern in _mapping(_dict(w).get("patternProperties"))
+            ]
             others = same or _writer_additional(self, writer)
             pattern_path = _pointer(path, "patternProperties", pattern)
-            found = self.check(others, _Node(target, resolver), pattern_path) if others else self._check_open(target, resolver, pattern_path)
+            found = (
+                self.check(others, _Node(target, resolver), pattern_path)
+                if others
+                else self._check_open(target, resolver, pattern_path)
+            )
             if found:
-                problems.append(Incompatibility(pattern_path, "pattern_property_narrowed", f"properties matching {pattern!r} are now constrained more than the writer allowed"))
+                problems.append(
+                    Incompatibility(
+                        pattern_path,
+                        "pattern_property_narrowed",
+                        f"properties matching {pattern!r} are now constrained more than the writer allowed",
+                    )
+                )
         if "additionalProperties" in reader:
             additional_path = _pointer(path, "additionalProperties")
             target_node = _Node(reader["additionalProperties"], resolver)
             for w in writer:
                 for pattern, schema in _mapping(_dict(w).get("patternProperties")).items():
-                    if pattern not in reader_patterns and self.check([_Node(schema, self._enter(w))], target_node, additional_path):
-                        problems.append(Incompatibility(additional_path, "additional_properties_narrowed", f"properties matching {pattern!r} are no longer accepted as additional properties"))
+                    if pattern not in reader_patterns and self.check(
+                        [_Node(schema, _enter(w))], target_node, additional_path
+                    ):
+                        problems.append(
+                            Incompatibility(
+                                additional_path,
+                                "additional_properties_narrowed",
+                                f"properties matching {pattern!r} are no longer accepted"
+                                " as additional properties",
+                            )
+                        )
             others = _writer_additional(self, writer)
-            found = self.check(others, target_node, additional_path) if others else self._check_open(reader["additionalProperties"], resolver, additional_path)
+            found = (
+                self.check(others, target_node, additional_path)
+                if others
+                else self._check_open(reader["additionalProperties"], resolver, additional_path)
+            )
             if found:
-                problems.append(Incompatibility(additional_path, "additional_properties_narrowed", "additional properties the writer allowed are rejected or constrained"))
+                problems.append(
+                    Incompatibility(
+                        additional_path,
+                        "additional_properties_narrowed",
+                        "additional properties the writer allowed are rejected or constrained",
+                    )
+                )
         return problems
 
     def _check_open(self, target: Any, resolver: Resolver[Any], path: str) -> list[Incompatibility]:
         """The writer allows any value here; the reader must too."""
         return self.check([_Node(True, resolver)], _Node(target, resolver), path)
 
-    def _check_dependencies(self, writer: list[_Node], reader: dict[str, Any], resolver: Resolver[Any], path: str, writer_required: set[str]) -> list[Incompatibility]:
+    def _check_dependencies(
+        self,
+        writer: list[_Node],
+        reader: dict[str, Any],
+        resolver: Resolver[Any],
+        path: str,
+        writer_required: set[str],
+    ) -> list[Incompatibility]:
         problems: list[Incompatibility] = []
         for keyword, trigger, requirement in _dependent_required(reader):
             have = set(writer_required)
@@ -565,22 +759,50 @@ class _Checker:
                         have.update(w_requirement)
             missing = sorted(set(requirement) - have)
             if missing:
-                problems.append(Incompatibility(_pointer(path, keyword, trigger), "dependent_required_added", f"when {trigger!r} is present, {missing} are now required"))
+                problems.append(
+                    Incompatibility(
+                        _pointer(path, keyword, trigger),
+                        "dependent_required_added",
+                        f"when {trigger!r} is present, {missing} are now required",
+                    )
+                )
         for keyword, trigger, schema in _dependent_schemas(reader):
-            writer_schemas = [_Node(s, self._enter(w)) for w in writer for _, t, s in _dependent_schemas(_dict(w)) if t == trigger]
+            writer_schemas = [
+                _Node(s, _enter(w))
+                for w in writer
+                for _, t, s in _dependent_schemas(_dict(w))
+                if t == trigger
+            ]
             dep_path = _pointer(path, keyword, trigger)
             if not writer_schemas:
-                problems.append(Incompatibility(dep_path, "dependent_schema_added", f"a schema now applies when {trigger!r} is present"))
+                problems.append(
+                    Incompatibility(
+                        dep_path,
+                        "dependent_schema_added",
+                        f"a schema now applies when {trigger!r} is present",
+                    )
+                )
             else:
                 problems += self.check(writer + writer_schemas, _Node(schema, resolver), dep_path)
         return problems
 
-    def _check_member(self, writer_schema: Any, writer_resolver: Resolver[Any], reader_schema: Any, resolver: Resolver[Any], path: str, kind: str, what: str) -> list[Incompatibility]:
+    def _check_member(
+        self,
+        writer_schema: Any,
+        writer_resolver: Resolver[Any],
+        reader_schema: Any,
+        resolver: Resolver[Any],
+        path: str,
+        kind: str,
+        what: str,
+    ) -> list[Incompatibility]:
         if reader_schema is None or reader_schema is True:
             return []
         if writer_schema is None or writer_schema is True:
             if self._check_open(reader_schema, resolver, path):
-                return [Incompatibility(path, kind, f"{what} are now constrained (the writer allowed any value)")]
+                return [
+                    Incompatibility(path, kind, f"{what} are now constrained (the writer allowed any value)")
+                ]
             return []
         return self.check([_Node(writer_schema, writer_resolver)], _Node(reader_schema, resolver), path)
 
@@ -593,17 +815,26 @@ def _without(schema: dict[str, Any], keyword: str) -> dict[str, Any]:
     return {k: v for k, v in schema.items() if k != keyword}
 
 
+def _object(value: Any) -> dict[str, Any] | None:
+    return cast("dict[str, Any]", value) if isinstance(value, dict) else None
+
+
+def _array(value: Any) -> list[Any]:
+    # list[object], not list[Any]: mypy calls a cast to list[Any] redundant, pyright needs one
+    return cast("list[object]", value) if isinstance(value, list) else []
+
+
 def _dict(node: _Node | Any) -> dict[str, Any]:
-    schema = node.schema if isinstance(node, _Node) else node
-    return schema if isinstance(schema, dict) else {}
+    schema: Any = node.schema if isinstance(node, _Node) else node
+    return _object(schema) or {}
 
 
 def _list(value: Any) -> list[str]:
-    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+    return [v for v in _array(value) if isinstance(v, str)]
 
 
 def _mapping(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
+    return _object(value) or {}
 
 
 def _matches(pattern: str, name: str) -> bool:
@@ -613,25 +844,47 @@ def _matches(pattern: str, name: str) -> bool:
         return False
 
 
+def _value_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
+
+
 def _writer_types(writer: list[_Node]) -> frozenset[str] | None:
+    """The JSON types a writer payload can have (None = any), from ``type`` and ``enum``/``const``."""
     result: frozenset[str] | None = None
     for node in writer:
-        types = _type_set(_dict(node))
-        if types is None:
-            continue
-        if result is None:
-            result = types
-        else:
-            merged = {t for t in result if _type_covered(t, types)} | {t for t in types if _type_covered(t, result)}
-            result = frozenset(merged)
+        values = _enum_values(_dict(node))
+        for types in (
+            _type_set(_dict(node)),
+            frozenset(map(_value_type, values)) if values is not None else None,
+        ):
+            result = _intersect_types(result, types)
     return result
+
+
+def _intersect_types(result: frozenset[str] | None, types: frozenset[str] | None) -> frozenset[str] | None:
+    if types is None:
+        return result
+    if result is None:
+        return types
+    merged = {t for t in result if _type_covered(t, types)} | {t for t in types if _type_covered(t, result)}
+    return frozenset(merged)
 
 
 def _enum_values(schema: dict[str, Any]) -> list[Any] | None:
     if "const" in schema:
         return [schema["const"]]
     if isinstance(schema.get("enum"), list):
-        return list(schema["enum"])
+        return _array(schema["enum"])
     return None
 
 
@@ -640,7 +893,7 @@ def _writer_member_schemas(checker: _Checker, writer: list[_Node], name: str) ->
     out: list[_Node] = []
     for node in writer:
         schema = _dict(node)
-        resolver = checker._enter(node)
+        resolver = _enter(node)
         properties = _mapping(schema.get("properties"))
         patterns = [s for p, s in _mapping(schema.get("patternProperties")).items() if _matches(p, name)]
         if name in properties:
@@ -653,7 +906,11 @@ def _writer_member_schemas(checker: _Checker, writer: list[_Node], name: str) ->
 
 def _writer_additional(checker: _Checker, writer: list[_Node]) -> list[_Node]:
     """Writer subschemas for property names it does not declare (empty = any value allowed)."""
-    return [_Node(_dict(w)["additionalProperties"], checker._enter(w)) for w in writer if "additionalProperties" in _dict(w)]
+    return [
+        _Node(_dict(w)["additionalProperties"], _enter(w))
+        for w in writer
+        if "additionalProperties" in _dict(w)
+    ]
 
 
 def _dependent_required(schema: dict[str, Any]) -> Iterator[tuple[str, str, list[str]]]:
@@ -670,43 +927,93 @@ def _dependent_schemas(schema: dict[str, Any]) -> Iterator[tuple[str, str, Any]]
                 yield keyword, trigger, value
 
 
-def _check_counts(writer: list[_Node], reader: dict[str, Any], low: str, high: str, kind: str, path: str) -> list[Incompatibility]:
+def _check_counts(
+    writer: list[_Node], reader: dict[str, Any], low: str, high: str, kind: str, path: str
+) -> list[Incompatibility]:
     problems: list[Incompatibility] = []
     reader_low = reader.get(low)
     if isinstance(reader_low, int) and not isinstance(reader_low, bool):
         writer_low = max((v for w in writer if isinstance(v := _dict(w).get(low), int)), default=0)
         if writer_low < reader_low:
-            problems.append(Incompatibility(_pointer(path, low), kind, f"{low} raised to {reader_low} (writer allowed {writer_low})"))
+            problems.append(
+                Incompatibility(
+                    _pointer(path, low), kind, f"{low} raised to {reader_low} (writer allowed {writer_low})"
+                )
+            )
     reader_high = reader.get(high)
     if isinstance(reader_high, int) and not isinstance(reader_high, bool):
         writer_high = min((v for w in writer if isinstance(v := _dict(w).get(high), int)), default=None)
         if writer_high is None or writer_high > reader_high:
             allowed = "no limit" if writer_high is None else str(writer_high)
-            problems.append(Incompatibility(_pointer(path, high), kind, f"{high} lowered to {reader_high} (writer allowed {allowed})"))
+            problems.append(
+                Incompatibility(
+                    _pointer(path, high), kind, f"{high} lowered to {reader_high} (writer allowed {allowed})"
+                )
+            )
     return problems
 
 
-def _check_numbers(writer: list[_Node], reader: dict[str, Any], writer_types: frozenset[str] | None, path: str) -> list[Incompatibility]:
+def _check_numbers(
+    writer: list[_Node], reader: dict[str, Any], writer_types: frozenset[str] | None, path: str
+) -> list[Incompatibility]:
     problems: list[Incompatibility] = []
     reader_low = _lower_bound(reader)
     if reader_low is not None:
-        writer_low = max((b for w in writer if (b := _lower_bound(_dict(w))) is not None), key=lambda b: (b.value, b.exclusive), default=None)
-        if writer_low is None or writer_low.value < reader_low.value or (writer_low.value == reader_low.value and reader_low.exclusive and not writer_low.exclusive):
+        writer_low = max(
+            [b for b in (_lower_bound(_dict(w)) for w in writer) if b is not None],
+            key=lambda b: (b.value, b.exclusive),
+            default=None,
+        )
+        if (
+            writer_low is None
+            or writer_low.value < reader_low.value
+            or (writer_low.value == reader_low.value and reader_low.exclusive and not writer_low.exclusive)
+        ):
             was = "no minimum" if writer_low is None else _describe(writer_low, lower=True)
-            problems.append(Incompatibility(_pointer(path, "minimum"), "minimum_raised", f"values must now be {_describe(reader_low, lower=True)} (writer allowed {was})"))
+            problems.append(
+                Incompatibility(
+                    _pointer(path, "minimum"),
+                    "minimum_raised",
+                    f"values must now be {_describe(reader_low, lower=True)} (writer allowed {was})",
+                )
+            )
     reader_high = _upper_bound(reader)
     if reader_high is not None:
-        writer_high = min((b for w in writer if (b := _upper_bound(_dict(w))) is not None), key=lambda b: (b.value, not b.exclusive), default=None)
-        if writer_high is None or writer_high.value > reader_high.value or (writer_high.value == reader_high.value and reader_high.exclusive and not writer_high.exclusive):
+        writer_high = min(
+            [b for b in (_upper_bound(_dict(w)) for w in writer) if b is not None],
+            key=lambda b: (b.value, not b.exclusive),
+            default=None,
+        )
+        if (
+            writer_high is None
+            or writer_high.value > reader_high.value
+            or (
+                writer_high.value == reader_high.value and reader_high.exclusive and not writer_high.exclusive
+            )
+        ):
             was = "no maximum" if writer_high is None else _describe(writer_high, lower=False)
-            problems.append(Incompatibility(_pointer(path, "maximum"), "maximum_lowered", f"values must now be {_describe(reader_high, lower=False)} (writer allowed {was})"))
+            problems.append(
+                Incompatibility(
+                    _pointer(path, "maximum"),
+                    "maximum_lowered",
+                    f"values must now be {_describe(reader_high, lower=False)} (writer allowed {was})",
+                )
+            )
     divisor = _as_number(reader.get("multipleOf"))
     if divisor is not None and divisor > 0:
         writer_multiples = [m for w in writer if (m := _as_number(_dict(w).get("multipleOf"))) is not None]
         integers_only = writer_types is not None and writer_types <= {"integer"}
-        implied = any((m / divisor).denominator == 1 for m in writer_multiples) or (integers_only and divisor.denominator == 1 and divisor == 1)
+        implied = any((m / divisor).denominator == 1 for m in writer_multiples) or (
+            integers_only and divisor.denominator == 1 and divisor == 1
+        )
         if not implied:
-            problems.append(Incompatibility(_pointer(path, "multipleOf"), "multiple_of_changed", f"values must now be a multiple of {reader['multipleOf']}"))
+            problems.append(
+                Incompatibility(
+                    _pointer(path, "multipleOf"),
+                    "multiple_of_changed",
+                    f"values must now be a multiple of {reader['multipleOf']}",
+                )
+            )
     return problems
 
 
@@ -721,9 +1028,19 @@ _KEYWORD_KINDS = {
 
 def _check_strings(writer: list[_Node], reader: dict[str, Any], path: str) -> list[Incompatibility]:
     problems = _check_counts(writer, reader, "minLength", "maxLength", "string_length_narrowed", path)
-    for keyword, value in _string_values(reader, "pattern", "format", "contentEncoding", "contentMediaType", "contentSchema"):
-        if not any(keyword in _dict(w) and _canonical(_dict(w)[keyword]) == _canonical(value) for w in writer):
-            problems.append(Incompatibility(_pointer(path, keyword), _KEYWORD_KINDS[keyword], f"{keyword} {json.dumps(value)[:120]} added or changed"))
+    for keyword, value in _string_values(
+        reader, "pattern", "format", "contentEncoding", "contentMediaType", "contentSchema"
+    ):
+        if not any(
+            keyword in _dict(w) and _canonical(_dict(w)[keyword]) == _canonical(value) for w in writer
+        ):
+            problems.append(
+                Incompatibility(
+                    _pointer(path, keyword),
+                    _KEYWORD_KINDS[keyword],
+                    f"{keyword} {json.dumps(value)[:120]} added or changed",
+                )
+            )
     return problems
 
 
@@ -741,7 +1058,9 @@ class PreviousVersion:
     schema: Any
 
 
-def check_compatibility(candidate: Any, previous: Sequence[PreviousVersion], mode: CompatibilityMode) -> list[Incompatibility]:
+def check_compatibility(
+    candidate: Any, previous: Sequence[PreviousVersion], mode: CompatibilityMode
+) -> list[Incompatibility]:
     """Incompatibilities of ``candidate`` against ``previous`` (oldest first) under ``mode``.
 
     Non-transitive modes compare with the latest version only; each finding's detail names the

@@ -1,24 +1,27 @@
 """Payload validation with the `jsonschema` library (draft 2020-12 by default, formats asserted).
 
 Schemas are checked against their metaschema and every ``$ref`` is resolved once, at registration,
-so ingestion never meets a broken schema. References resolve only against the schema itself, the
-bundled metaschemas and the documents the operator preloads: nothing is fetched from the network.
+so ingestion never meets a broken schema. Patterns are ECMA-262 (see ``ecma``). References resolve
+only against the schema itself, the bundled metaschemas and the documents the operator preloads:
+nothing is fetched from the network.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 from jsonschema.protocols import Validator
 from jsonschema.validators import validator_for
-from jsonschema_specifications import REGISTRY as METASCHEMAS
+from jsonschema_specifications import REGISTRY as METASCHEMAS  # type: ignore[import-untyped]
 from referencing import Registry, Resource
 from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT202012
+
+from .ecma import ecma_validator, unsupported_pattern_combinations
 
 MAX_ERRORS = 50
 _MAX_DETAIL = 300
@@ -46,7 +49,8 @@ def document_registry(documents: Mapping[str, Any] | None = None) -> Registry[An
         (uri, Resource.from_contents(contents, default_specification=DRAFT202012))
         for uri, contents in (documents or {}).items()
     ]
-    return METASCHEMAS.with_resources(resources).crawl()
+    registry: Registry[Any] = METASCHEMAS.with_resources(resources).crawl()
+    return registry
 
 
 def pointer(base: str, path: Iterable[Any]) -> str:
@@ -55,13 +59,13 @@ def pointer(base: str, path: Iterable[Any]) -> str:
 
 
 def _detail(error: ValidationError) -> str:
-    message = error.message
+    message = str(error.message)
     return message if len(message) <= _MAX_DETAIL else message[: _MAX_DETAIL - 1] + "…"
 
 
 def _validator_class(schema: Any) -> type[Validator]:
-    cls: type[Validator] = validator_for(schema, default=Draft202012Validator)
-    return cls
+    """The dialect ``$schema`` names (2020-12 when absent or unknown), with ECMA-262 patterns."""
+    return ecma_validator(validator_for(schema, default=Draft202012Validator))
 
 
 def compile_schema(schema: Any, documents: Registry[Any]) -> Validator:
@@ -77,6 +81,17 @@ def compile_schema(schema: Any, documents: Registry[Any]) -> Validator:
     ]
     if problems:
         raise InvalidSchema(problems[:MAX_ERRORS])
+    unsupported = unsupported_pattern_combinations(schema)
+    if unsupported:
+        raise InvalidSchema(
+            [
+                {
+                    "pointer": pointer("", location),
+                    "detail": "this pattern cannot be combined with unevaluatedProperties",
+                }
+                for location in unsupported
+            ]
+        )
     unresolved = _unresolvable_references(schema, documents)
     if unresolved:
         raise InvalidSchema(unresolved[:MAX_ERRORS])
@@ -89,14 +104,19 @@ def _unresolvable_references(schema: Any, documents: Registry[Any]) -> list[dict
     found: list[dict[str, str]] = []
 
     def walk(resource: Resource[Any], resolver: Any) -> None:
-        contents = resource.contents
+        contents: Any = resource.contents
         if isinstance(contents, dict):
-            ref = contents.get("$ref")
+            ref = cast("dict[str, Any]", contents).get("$ref")
             if isinstance(ref, str):
                 try:
                     resolver.lookup(ref)
                 except Unresolvable:
-                    found.append({"pointer": "", "detail": f"$ref {ref!r} cannot be resolved (remote documents are never fetched)"})
+                    found.append(
+                        {
+                            "pointer": "",
+                            "detail": f"$ref {ref!r} cannot be resolved (remote documents are never fetched)",
+                        }
+                    )
         for sub in resource.subresources():
             walk(sub, resolver.in_subresource(sub))
 
@@ -107,10 +127,15 @@ def _unresolvable_references(schema: Any, documents: Registry[Any]) -> list[dict
 def payload_errors(validator: Validator, data: Any, base: str = "/data") -> list[dict[str, str]]:
     """Every violation of ``data`` as ``{pointer, detail}``, pointers rooted at ``base``."""
     try:
-        errors = sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+        errors = sorted(
+            validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message)
+        )
     except RecursionError:
         return [{"pointer": base, "detail": "the payload is nested too deeply to validate"}]
-    return [{"pointer": pointer(base, error.absolute_path), "detail": _detail(error)} for error in errors[:MAX_ERRORS]]
+    return [
+        {"pointer": pointer(base, error.absolute_path), "detail": _detail(error)}
+        for error in errors[:MAX_ERRORS]
+    ]
 
 
 @dataclass(frozen=True)

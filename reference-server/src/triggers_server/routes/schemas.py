@@ -63,7 +63,9 @@ async def list_schemas(
     after = str_field(position, "after") if position is not None else None
     subjects = await _registry(request).list_subjects(principal.account_id, limit=limit + 1, after=after)
     page = subjects[:limit]
-    next_cursor = encode_cursor(_SUBJECTS_CURSOR, {"after": page[-1].event_type}) if len(subjects) > limit else None
+    next_cursor = (
+        encode_cursor(_SUBJECTS_CURSOR, {"after": page[-1].event_type}) if len(subjects) > limit else None
+    )
     data = [
         SchemaSubject.model_validate(
             {
@@ -89,7 +91,9 @@ async def list_schema_versions(
         principal.account_id, event_type, limit=limit + 1, after_version=after
     )
     page = records[:limit]
-    next_cursor = encode_cursor(_VERSIONS_CURSOR, {"after": page[-1].version}) if len(records) > limit else None
+    next_cursor = (
+        encode_cursor(_VERSIONS_CURSOR, {"after": page[-1].version}) if len(records) > limit else None
+    )
     return _json(SchemaVersionList(data=[_version(r) for r in page], next_cursor=next_cursor))
 
 
