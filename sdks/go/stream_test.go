@@ -1,0 +1,249 @@
+package triggers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/zapier/triggers-sdk-go/option"
+)
+
+// sseReply writes an event stream made of frames, flushing each, then ends the response.
+func sseReply(frames ...string) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.WriteHeader(http.StatusOK)
+		for _, f := range frames {
+			_, _ = w.Write([]byte(f))
+			w.(http.Flusher).Flush()
+		}
+	}
+}
+
+func eventFrame(seq int64) string {
+	data, _ := json.Marshal(eventJSON(fmt.Sprintf("evt_%d", seq), seq))
+	return fmt.Sprintf("id: %d\nevent: order.created\ndata: %s\n\n", seq, data)
+}
+
+func collect(t *testing.T, s *Stream[Event], n int) []int64 {
+	t.Helper()
+	var seqs []int64
+	for len(seqs) < n && s.Next() {
+		seqs = append(seqs, s.Current().Sequence)
+	}
+	return seqs
+}
+
+func TestStreamResumesWithLastEventIDAndDropsDuplicates(t *testing.T) {
+	srv := newScriptServer(t,
+		sseReply("retry: 3000\n\n", eventFrame(1), eventFrame(2)),
+		sseReply(": ping\n\n", eventFrame(2), eventFrame(3)),
+	)
+	clock := newFakeClock()
+	stream := testClient(srv.Server, clock).Events.Stream(context.Background(), StreamParams{Types: []string{"order.*"}})
+	defer stream.Close()
+	if got := collect(t, stream, 3); !slices.Equal(got, []int64{1, 2, 3}) {
+		t.Fatalf("got %v (err %v)", got, stream.Err())
+	}
+	reqs := srv.recorded()
+	if reqs[0].Header.Get("Last-Event-ID") != "" || reqs[1].Header.Get("Last-Event-ID") != "2" {
+		t.Fatalf("Last-Event-ID = %q then %q", reqs[0].Header.Get("Last-Event-ID"), reqs[1].Header.Get("Last-Event-ID"))
+	}
+	if reqs[0].Query != "types=order.%2A" || reqs[0].Header.Get("Accept") != "text/event-stream" {
+		t.Fatalf("query=%q accept=%q", reqs[0].Query, reqs[0].Header.Get("Accept"))
+	}
+	// A clean end of stream after a healthy connection reconnects after the server's retry: 3000.
+	if got := clock.Sleeps(); len(got) != 1 || got[0] != 3*time.Second {
+		t.Fatalf("sleeps = %v", got)
+	}
+	if stream.LastEventID() != "3" {
+		t.Fatalf("LastEventID = %q", stream.LastEventID())
+	}
+}
+
+func TestStreamStartsFromGivenCursor(t *testing.T) {
+	srv := newScriptServer(t, sseReply(eventFrame(10), eventFrame(11)))
+	stream := testClient(srv.Server, newFakeClock()).Events.Stream(context.Background(), StreamParams{LastEventID: "10"})
+	defer stream.Close()
+	if got := collect(t, stream, 1); !slices.Equal(got, []int64{11}) {
+		t.Fatalf("got %v: event 10 was already seen", got)
+	}
+	r := srv.recorded()[0]
+	if r.Header.Get("Last-Event-ID") != "10" || r.Query != "" {
+		t.Fatalf("cursor must travel as the header only: header=%q query=%q", r.Header.Get("Last-Event-ID"), r.Query)
+	}
+}
+
+func TestStreamBacksOffOnFailuresAndResetsAfterHealthyConnection(t *testing.T) {
+	srv := newScriptServer(t,
+		problemReply(503, "unavailable"),
+		problemReply(502, "internal"),
+		sseReply(eventFrame(1)),
+		problemReply(500, "internal"),
+		sseReply(eventFrame(2)),
+	)
+	clock := newFakeClock()
+	stream := testClient(srv.Server, clock).Events.Stream(context.Background(), StreamParams{})
+	defer stream.Close()
+	if got := collect(t, stream, 2); !slices.Equal(got, []int64{1, 2}) {
+		t.Fatalf("got %v (err %v)", got, stream.Err())
+	}
+	// 1 s, 2 s (doubling), then after the healthy connection the counter restarts: 1 s, 2 s.
+	want := []time.Duration{time.Second, 2 * time.Second, time.Second, 2 * time.Second}
+	if !slices.Equal(clock.Sleeps(), want) {
+		t.Fatalf("sleeps = %v, want %v", clock.Sleeps(), want)
+	}
+}
+
+func TestStreamGivesUpAfterMaxReconnectAttempts(t *testing.T) {
+	srv := newScriptServer(t, problemReply(503, "unavailable"))
+	clock := newFakeClock()
+	stream := testClient(srv.Server, clock).Events.Stream(context.Background(), StreamParams{})
+	if stream.Next() {
+		t.Fatal("unexpected event")
+	}
+	mustAs(t, stream.Err(), new(*InternalServerError))
+	if got := len(srv.recorded()); got != 11 {
+		t.Fatalf("want 1 attempt + 10 reconnects, got %d", got)
+	}
+	sleeps := clock.Sleeps()
+	if sleeps[len(sleeps)-1] != 30*time.Second {
+		t.Fatalf("reconnect delay must cap at 30 s: %v", sleeps)
+	}
+}
+
+func TestStreamDoesNotRetryClientErrors(t *testing.T) {
+	srv := newScriptServer(t, problemReply(401, "unauthenticated"))
+	stream := testClient(srv.Server, newFakeClock()).Events.Stream(context.Background(), StreamParams{})
+	if stream.Next() {
+		t.Fatal("unexpected event")
+	}
+	mustAs(t, stream.Err(), new(*AuthenticationError))
+	if len(srv.recorded()) != 1 {
+		t.Fatalf("401 was retried %d times", len(srv.recorded())-1)
+	}
+}
+
+func TestStreamResetNotice(t *testing.T) {
+	srv := newScriptServer(t, sseReply("event: reset\ndata: {\"reason\":\"cursor_expired\",\"oldest_sequence\":500}\n\n", eventFrame(500)))
+	var notices []StreamReset
+	stream := testClient(srv.Server, newFakeClock()).Events.Stream(context.Background(), StreamParams{LastEventID: "3"}).
+		OnReset(func(r StreamReset) { notices = append(notices, r) })
+	defer stream.Close()
+	if got := collect(t, stream, 1); !slices.Equal(got, []int64{500}) {
+		t.Fatalf("got %v", got)
+	}
+	if len(notices) != 1 || notices[0].OldestSequence != 500 || stream.LastReset().Reason != "cursor_expired" {
+		t.Fatalf("notices = %+v", notices)
+	}
+}
+
+// manualTimer is an idle watchdog the test fires by hand.
+type manualTimer struct {
+	mu   sync.Mutex
+	fire func()
+}
+
+func (m *manualTimer) Stop() bool                 { return true }
+func (m *manualTimer) Reset(_ time.Duration) bool { return true }
+func (m *manualTimer) Fire() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.fire()
+}
+
+func TestStreamIdleTimeoutReconnects(t *testing.T) {
+	released := make(chan struct{})
+	hang := func(w http.ResponseWriter, r *http.Request) {
+		sseReply(eventFrame(1))(w, r)
+		select { // a silent connection: no bytes until the client gives up on it
+		case <-r.Context().Done():
+		case <-released:
+		}
+	}
+	srv := newScriptServer(t, hang, sseReply(eventFrame(2)))
+	defer close(released)
+	stream := testClient(srv.Server, newFakeClock()).Events.Stream(context.Background(), StreamParams{})
+	defer stream.Close()
+	timers := make(chan *manualTimer, 4)
+	stream.newIdleTimer = func(d time.Duration, fire func()) stopper {
+		if d != 45*time.Second {
+			t.Errorf("idle timeout = %v", d)
+		}
+		m := &manualTimer{fire: fire}
+		timers <- m
+		return m
+	}
+	if !stream.Next() || stream.Current().Sequence != 1 {
+		t.Fatalf("first event missing: %v", stream.Err())
+	}
+	(<-timers).Fire()
+	if !stream.Next() || stream.Current().Sequence != 2 {
+		t.Fatalf("no event after idle reconnect: %v", stream.Err())
+	}
+	if got := srv.recorded()[1].Header.Get("Last-Event-ID"); got != "1" {
+		t.Fatalf("reconnect Last-Event-ID = %q", got)
+	}
+}
+
+func TestStreamCloseFromAnotherGoroutine(t *testing.T) {
+	released := make(chan struct{})
+	srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request) {
+		sseReply(eventFrame(1))(w, r)
+		select {
+		case <-r.Context().Done():
+		case <-released:
+		}
+	})
+	defer close(released)
+	stream := testClient(srv.Server, newFakeClock()).Events.Stream(context.Background(), StreamParams{})
+	if !stream.Next() {
+		t.Fatal(stream.Err())
+	}
+	done := make(chan bool)
+	go func() { done <- stream.Next() }()
+	_ = stream.Close()
+	if <-done {
+		t.Fatal("Next returned true after Close")
+	}
+	if stream.Err() != nil {
+		t.Fatalf("Err after Close = %v", stream.Err())
+	}
+}
+
+func TestStreamContextCancellation(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	srv := newScriptServer(t, sseReply(eventFrame(1)))
+	stream := testClient(srv.Server, newFakeClock(), option.WithSleep(func(ctx context.Context, _ time.Duration) error {
+		cancel()
+		return ctx.Err()
+	})).Events.Stream(ctx, StreamParams{})
+	var seqs []int64
+	for ev, err := range stream.All() {
+		if err != nil {
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("err = %v", err)
+			}
+			break
+		}
+		seqs = append(seqs, ev.Sequence)
+	}
+	if !slices.Equal(seqs, []int64{1}) {
+		t.Fatalf("seqs = %v", seqs)
+	}
+}
+
+func TestStreamRejectsNonSSEResponse(t *testing.T) {
+	srv := newScriptServer(t, jsonReply(200, map[string]any{}))
+	stream := testClient(srv.Server, newFakeClock()).Events.Stream(context.Background(), StreamParams{})
+	if stream.Next() {
+		t.Fatal("unexpected event")
+	}
+	mustAs(t, stream.Err(), new(*APIError))
+}
