@@ -13,7 +13,7 @@ export type * from "./generated/types.js";
 
 export { APIPromise, type WithResponse } from "./core/api-promise.js";
 export type { Cancel, Clock } from "./core/clock.js";
-export type { ClientOptions, Fetch, RequestOptions } from "./core/client.js";
+export type { ClientOptions, Fetch, HTTPMethod, QueryValue, RequestOptions, RequestSpec } from "./core/client.js";
 export * as constants from "./core/constants.js";
 export {
   APIConnectionError,
