@@ -44,10 +44,8 @@ type StreamReset struct {
 type Stream[T any] struct {
 	ctx    context.Context
 	cancel context.CancelFunc
-	core   *clientCore
 	path   string
 	query  url.Values
-	opts   []option.RequestOption
 
 	cfg        *requestconfig.Config
 	conn       *http.Response
@@ -70,9 +68,6 @@ type Stream[T any] struct {
 	closed    atomic.Bool
 	onReset   func(StreamReset)
 	lastReset *StreamReset
-
-	// newIdleTimer is replaced by tests to fire the idle timeout without waiting.
-	newIdleTimer func(d time.Duration, fire func()) stopper
 }
 
 // stopper is the part of *time.Timer the idle watchdog needs.
@@ -81,13 +76,15 @@ type stopper interface {
 	Reset(d time.Duration) bool
 }
 
+// newIdleTimer starts the idle watchdog of a connection; tests replace it to fire without waiting.
+var newIdleTimer = func(d time.Duration, fire func()) stopper { return time.AfterFunc(d, fire) }
+
+// newStream connects at once, so events created after Stream returns are not missed (the server
+// starts a cursor-less stream at "now"). A failed first attempt is retried by Next.
 func newStream[T any](ctx context.Context, core *clientCore, path string, query url.Values, opts []option.RequestOption) *Stream[T] {
 	ctx, cancel := context.WithCancel(ctx)
-	s := &Stream[T]{ctx: ctx, cancel: cancel, core: core, path: path, query: url.Values{}, opts: opts,
-		retryDelay: constants.StreamReconnectDelay,
-		newIdleTimer: func(d time.Duration, fire func()) stopper {
-			return time.AfterFunc(d, fire)
-		}}
+	s := &Stream[T]{ctx: ctx, cancel: cancel, path: path, query: url.Values{},
+		retryDelay: constants.StreamReconnectDelay}
 	for k, v := range query {
 		s.query[k] = v
 	}
@@ -96,6 +93,21 @@ func newStream[T any](ctx context.Context, core *clientCore, path string, query 
 	s.query.Del("last_event_id")
 	if seq, err := strconv.ParseInt(s.lastID, 10, 64); err == nil {
 		s.lastSeq, s.haveSeq = seq, true
+	}
+	cfg, err := core.callConfig(opts)
+	if err != nil {
+		s.stop(err)
+		return s
+	}
+	// The stream has its own reconnect policy; the request layer must not retry underneath it.
+	cfg.MaxRetries = 0
+	s.cfg = cfg
+	if err := s.connect(); err != nil {
+		if s.fatal(err) {
+			s.stop(err)
+		} else {
+			s.lastErr = err
+		}
 	}
 	return s
 }
@@ -156,16 +168,6 @@ func (s *Stream[T]) All() iter.Seq2[T, error] {
 func (s *Stream[T]) Next() bool {
 	if s.err != nil || s.closed.Load() {
 		return false
-	}
-	if s.cfg == nil {
-		cfg, err := s.core.callConfig(s.opts)
-		if err != nil {
-			s.err = err
-			return false
-		}
-		// The stream has its own reconnect policy; the request layer must not retry underneath it.
-		cfg.MaxRetries = 0
-		s.cfg = cfg
 	}
 	for {
 		if s.parser == nil {
@@ -265,12 +267,25 @@ func (s *Stream[T]) reconnect() error {
 		if s.ctx.Err() != nil {
 			return s.ctx.Err()
 		}
-		var status *APIStatusError
-		if errors.As(err, &status) && status.StatusCode < 500 && status.StatusCode != http.StatusRequestTimeout && status.StatusCode != http.StatusTooManyRequests {
+		if s.fatal(err) {
 			return err
 		}
 		s.lastErr = err
 	}
+}
+
+// fatal reports connection errors that reconnecting cannot fix: 4xx other than 408 and 429, and a
+// response that is not an event stream.
+func (s *Stream[T]) fatal(err error) bool {
+	if s.ctx.Err() != nil {
+		return true
+	}
+	var status *APIStatusError
+	if errors.As(err, &status) {
+		return status.StatusCode < 500 && status.StatusCode != http.StatusRequestTimeout && status.StatusCode != http.StatusTooManyRequests
+	}
+	var conn *APIConnectionError
+	return !errors.As(err, &conn)
 }
 
 func (s *Stream[T]) connect() error {
@@ -293,7 +308,7 @@ func (s *Stream[T]) connect() error {
 			RequestID: raw.RequestID, Message: "expected text/event-stream, got " + raw.Header.Get("Content-Type")}
 	}
 	s.conn, s.connCancel = raw.Response, connCancel
-	s.idle = s.newIdleTimer(constants.StreamIdleTimeout, connCancel)
+	s.idle = newIdleTimer(constants.StreamIdleTimeout, connCancel)
 	s.parser = sse.NewParser(&idleReader{r: raw.Body, idle: s.idle})
 	s.lastErr = nil
 	return nil

@@ -169,10 +169,10 @@ func TestStreamIdleTimeoutReconnects(t *testing.T) {
 	}
 	srv := newScriptServer(t, hang, sseReply(eventFrame(2)))
 	defer close(released)
-	stream := testClient(srv.Server, newFakeClock()).Events.Stream(context.Background(), StreamParams{})
-	defer stream.Close()
 	timers := make(chan *manualTimer, 4)
-	stream.newIdleTimer = func(d time.Duration, fire func()) stopper {
+	realTimer := newIdleTimer
+	t.Cleanup(func() { newIdleTimer = realTimer })
+	newIdleTimer = func(d time.Duration, fire func()) stopper {
 		if d != 45*time.Second {
 			t.Errorf("idle timeout = %v", d)
 		}
@@ -180,6 +180,8 @@ func TestStreamIdleTimeoutReconnects(t *testing.T) {
 		timers <- m
 		return m
 	}
+	stream := testClient(srv.Server, newFakeClock()).Events.Stream(context.Background(), StreamParams{})
+	defer stream.Close()
 	if !stream.Next() || stream.Current().Sequence != 1 {
 		t.Fatalf("first event missing: %v", stream.Err())
 	}
