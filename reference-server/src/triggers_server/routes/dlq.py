@@ -21,6 +21,7 @@ from ..storage import subscriptions as subscription_store
 from ..storage.deliveries import NewDelivery
 from ..storage.dlq import DlqFilter, DlqRecord
 from ..storage.events import enqueue_inbox, get_event, get_events_by_ids
+from ..storage.inbox import requeue_dead_lettered
 
 router = APIRouter()
 
@@ -69,7 +70,7 @@ def retry_entry(conn: sqlite3.Connection, entry: DlqRecord, now: datetime) -> st
     account_id = entry.account_id
     new_delivery: str | None = None
     if entry.origin == dlq_store.ORIGIN_INBOX:
-        if not dlq_store.requeue_inbox_entry(conn, account_id, entry.event_id, now):
+        if not requeue_dead_lettered(conn, account_id, entry.event_id, now):
             event = get_event(conn, account_id, entry.event_id, now)
             if event is None:
                 raise RetryRefused(f"event {entry.event_id!r} is no longer stored")

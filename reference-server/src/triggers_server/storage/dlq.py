@@ -159,17 +159,6 @@ def delete_dlq_entry(conn: sqlite3.Connection, account_id: str, entry_id: str) -
     return cursor.rowcount > 0
 
 
-def requeue_inbox_entry(conn: sqlite3.Connection, account_id: str, event_id: str, now: datetime) -> bool:
-    """Put a dead-lettered event back into the pull inbox: pending, visible now, delivery count reset."""
-    cursor = conn.execute(
-        "UPDATE inbox SET state = 'pending', visible_at = ?, delivery_count = 0, receipt = NULL, "
-        "lease_id = NULL, updated_at = ? WHERE account_id = ? "
-        "AND event_seq = (SELECT seq FROM events WHERE account_id = ? AND id = ?)",
-        (now.timestamp(), isoformat(now), account_id, account_id, event_id),
-    )
-    return cursor.rowcount > 0
-
-
 def dlq_depth(conn: sqlite3.Connection, account_id: str | None = None) -> int:
     """Entries waiting in the DLQ (all accounts when ``account_id`` is None); for /stats and /account."""
     if account_id is None:

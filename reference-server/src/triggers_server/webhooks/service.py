@@ -133,6 +133,7 @@ class DeliveryService:
         self._throttle_slots: dict[str, datetime] = {}
         self._in_flight: set[str] = set()
         self._wake = asyncio.Event()
+        self.idle = asyncio.Event()  # set while the background worker waits for work or its next due time
         self._task: asyncio.Task[None] | None = None
         self._side_tasks: set[asyncio.Task[Any]] = set()
         self.replay_jobs: ReplayJobs | None = None
@@ -178,23 +179,29 @@ class DeliveryService:
             except Exception:
                 log.exception("delivery worker iteration failed")
                 next_due = None
-            delay = IDLE_WAKE_SECONDS
-            if next_due is not None:
-                delay = min(delay, (next_due - self.clock.now()).total_seconds())
-            if delay <= 0:
+            idle_until = self.clock.now() + timedelta(seconds=IDLE_WAKE_SECONDS)
+            deadline = min(next_due, idle_until) if next_due is not None else idle_until
+            if deadline <= self.clock.now():
                 continue
-            await self._wait(delay)
+            await self._wait(deadline)
 
-    async def _wait(self, seconds: float) -> None:
-        """Return when woken or when ``seconds`` have passed on the injected clock."""
-        sleeper = asyncio.ensure_future(self.clock.sleep(seconds))
+    async def _wait(self, deadline: datetime) -> None:
+        """Return when woken or when the injected clock reaches ``deadline``; ``idle`` is set meanwhile."""
+        sleeper = asyncio.ensure_future(self._sleep_until(deadline))
         waker = asyncio.ensure_future(self._wake.wait())
+        self.idle.set()
         try:
             await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
         finally:
+            self.idle.clear()
             for task in (sleeper, waker):
                 task.cancel()
             await asyncio.gather(sleeper, waker, return_exceptions=True)
+
+    async def _sleep_until(self, deadline: datetime) -> None:
+        """Absolute deadline, so a clock that moved before the sleep registered cannot strand the worker."""
+        while (remaining := (deadline - self.clock.now()).total_seconds()) > 0:
+            await self.clock.sleep(remaining)
 
     # -- subscriptions -----------------------------------------------------------------------------
 
