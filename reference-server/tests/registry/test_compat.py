@@ -200,3 +200,25 @@ def test_mode_properties() -> None:
         "FORWARD_TRANSITIVE",
         "FULL_TRANSITIVE",
     ]
+
+
+def test_pattern_properties_match_names_by_ecma_262() -> None:
+    writer = {"type": "object", "properties": {"π": {"type": "integer"}}, "additionalProperties": False}
+    reader = {
+        "type": "object",
+        "patternProperties": {r"^\p{Letter}+$": {"type": "number"}},
+        "additionalProperties": False,
+    }
+    assert find_incompatibilities(writer, reader) == []
+
+
+def test_runaway_comparisons_are_reported_not_run() -> None:
+    unions: Any = {"type": "string"}
+    for _ in range(6):
+        unions = {"anyOf": [unions, {"type": "integer"}, {"type": "null"}]}
+    found = find_incompatibilities(unions, {"type": "boolean"}, budget=10)
+    assert [f.kind for f in found] == ["too_complex"]
+    deep: Any = {"type": "object"}
+    for _ in range(5000):
+        deep = {"properties": {"x": deep}}
+    assert [f.kind for f in find_incompatibilities(deep, deep)] == ["too_complex"]

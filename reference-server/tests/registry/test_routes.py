@@ -142,6 +142,10 @@ async def test_request_validation_errors(server: Server, admin: dict[str, str]) 
     )
     bad_mode = await server.client.put("/schemas/x/config", json={"compatibility": "SIDEWAYS"}, headers=admin)
     problem(bad_mode, 422, "validation")
+    problem(await server.client.delete("/schemas/x/versions/abc", headers=admin), 400, "malformed-request")
+    extra = {"compatibility": "FULL", "normalize": True}
+    problem(await server.client.put("/schemas/x/config", json=extra, headers=admin), 422, "validation")
+    problem(await server.client.put("/schemas/x/config", json={}, headers=admin), 422, "validation")
     bad_check = await server.client.post(
         "/schemas/x/compatibility", json={"json_schema": {}, "mode": "ALL"}, headers=admin
     )
@@ -288,3 +292,13 @@ async def test_account_isolation(server: Server) -> None:
     assert (await server.client.get("/schemas/order.created/versions/1", headers=alice)).json()[
         "json_schema"
     ] == V1
+
+
+async def test_registration_honours_idempotency_keys(server: Server, admin: dict[str, str]) -> None:
+    keyed = {**admin, "Idempotency-Key": "register-order-v1"}
+    first = await register(server, keyed, "order.keyed", V1)
+    assert first.status_code == 201
+    replay = await register(server, keyed, "order.keyed", V1)
+    assert replay.status_code == 201 and replay.headers.get("idempotent-replayed") == "true"
+    assert replay.json() == first.json()
+    problem(await register(server, keyed, "order.keyed", V2), 422, "idempotency-key-reuse")

@@ -166,3 +166,12 @@ async def test_modes_default_and_persist(registry: SchemaRegistry) -> None:
     await registry.set_mode(ACCOUNT, "t", CompatibilityMode.FULL_TRANSITIVE)
     assert await registry.get_mode(ACCOUNT, "t") is CompatibilityMode.FULL_TRANSITIVE
     assert await registry.get_mode("acct_other", "t") is CompatibilityMode.BACKWARD
+
+
+async def test_deeply_nested_schema_is_invalid_not_a_crash(registry: SchemaRegistry) -> None:
+    deep: Any = {"type": "object"}
+    for _ in range(5000):
+        deep = {"properties": {"x": deep}}
+    with pytest.raises(ProblemError) as error:
+        await registry.register(ACCOUNT, "t", deep)
+    assert error.value.slug == "invalid-schema"

@@ -18,7 +18,6 @@ Legacy keywords found in real-world schemas (draft-04..07 ``items`` arrays, ``ad
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -29,6 +28,9 @@ from referencing import Registry, Resource
 from referencing._core import Resolver
 from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT202012
+from regress import RegressError
+
+from .ecma import search
 
 _ROOT_URI = "urn:triggers:compat-schema"
 
@@ -233,11 +235,19 @@ def _enter(node: _Node) -> Resolver[Any]:
     return node.resolver
 
 
+CHECK_BUDGET = 50_000
+
+
+class _TooComplex(Exception):
+    """The comparison exceeded its budget of subschema comparisons."""
+
+
 class _Checker:
     """Walks a writer schema (as a conjunction of subschemas) against one reader subschema."""
 
-    def __init__(self) -> None:
+    def __init__(self, budget: int) -> None:
         self._active: set[tuple[tuple[int, ...], int]] = set()
+        self._budget = budget
 
     # -- conjunct expansion -------------------------------------------------------------------
 
@@ -277,6 +287,9 @@ class _Checker:
     # -- entry point --------------------------------------------------------------------------
 
     def check(self, writer: Sequence[_Node], reader: _Node, path: str) -> list[Incompatibility]:
+        self._budget -= 1
+        if self._budget < 0:
+            raise _TooComplex
         conjuncts = self._conjuncts(writer)
         if any(c.schema is False for c in conjuncts):
             return []  # the writer accepts nothing, so the reader can read everything it wrote
@@ -839,8 +852,8 @@ def _mapping(value: Any) -> dict[str, Any]:
 
 def _matches(pattern: str, name: str) -> bool:
     try:
-        return re.search(pattern, name) is not None
-    except re.error:
+        return search(pattern, name)
+    except RegressError:
         return False
 
 
@@ -1047,9 +1060,16 @@ def _check_strings(writer: list[_Node], reader: dict[str, Any], path: str) -> li
 # -- public API ---------------------------------------------------------------------------------
 
 
-def find_incompatibilities(writer: Any, reader: Any) -> list[Incompatibility]:
-    """Reasons a payload valid under ``writer`` may be rejected by ``reader`` (empty = compatible)."""
-    return _Checker().check([_root(writer)], _root(reader), "")
+def find_incompatibilities(writer: Any, reader: Any, *, budget: int = CHECK_BUDGET) -> list[Incompatibility]:
+    """Reasons a payload valid under ``writer`` may be rejected by ``reader`` (empty = compatible).
+
+    Comparing unions of unions can grow combinatorially; past ``budget`` subschema comparisons (or
+    Python's recursion limit) the pair is reported as incompatible rather than compared further.
+    """
+    try:
+        return _Checker(budget).check([_root(writer)], _root(reader), "")
+    except (_TooComplex, RecursionError):
+        return [Incompatibility("", "too_complex", "the schemas are too large or deeply nested to compare")]
 
 
 @dataclass(frozen=True)

@@ -142,12 +142,6 @@ class SchemaRegistry:
         latest = record.version if record is not None else None
         if generation == self._generation:
             self._latest[key] = latest
-            if record is not None:
-                self._remember(
-                    account_id,
-                    CompiledSchema(record.version, compile_schema(record.json_schema, self._documents)),
-                    event_type,
-                )
         return latest
 
     async def _compiled_version(

@@ -73,6 +73,13 @@ def compile_schema(schema: Any, documents: Registry[Any]) -> Validator:
 
     Raises ``InvalidSchema`` with pointers relative to the schema document.
     """
+    try:
+        return _compile(schema, documents)
+    except RecursionError:
+        raise InvalidSchema([{"pointer": "", "detail": "the schema is nested too deeply"}]) from None
+
+
+def _compile(schema: Any, documents: Registry[Any]) -> Validator:
     cls = _validator_class(schema)
     meta = cls(cls.META_SCHEMA, format_checker=cls.FORMAT_CHECKER)
     problems = [
