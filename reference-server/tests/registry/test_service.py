@@ -12,7 +12,13 @@ from triggers_server.clock import ManualClock
 from triggers_server.problems import ProblemError
 from triggers_server.registry import SchemaValidationFailed
 from triggers_server.registry.compat import CompatibilityMode
-from triggers_server.registry.service import SchemaRegistry, VersionPin, parse_dataschema, parse_version_ref
+from triggers_server.registry.service import (
+    LruCache,
+    SchemaRegistry,
+    VersionPin,
+    parse_dataschema,
+    parse_version_ref,
+)
 from triggers_server.storage.engine import Database
 
 pytestmark = pytest.mark.anyio
@@ -175,3 +181,14 @@ async def test_deeply_nested_schema_is_invalid_not_a_crash(registry: SchemaRegis
     with pytest.raises(ProblemError) as error:
         await registry.register(ACCOUNT, "t", deep)
     assert error.value.slug == "invalid-schema"
+
+
+def test_lru_forgets_the_least_recently_used() -> None:
+    cache: LruCache[str, int] = LruCache(2)
+    cache.put("a", 1)
+    cache.put("b", 2)
+    assert cache.get("a") == 1
+    cache.put("c", 3)
+    assert (cache.get("a"), cache.get("b"), cache.get("c")) == (1, None, 3)
+    cache.discard_where(lambda key: key == "a")
+    assert cache.get("a") is None

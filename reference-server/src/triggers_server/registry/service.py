@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 from urllib.parse import unquote
 
 from referencing import Registry
@@ -24,8 +24,38 @@ from .compat import DEFAULT_MODE, CompatibilityMode, Incompatibility, PreviousVe
 from .validation import CompiledSchema, InvalidSchema, compile_schema, document_registry, pointer
 
 VALIDATOR_CACHE_SIZE = 1024
+LATEST_CACHE_SIZE = 100_000
+_NO_SCHEMA = 0  # cached "latest version" of a type without schemas (real versions start at 1)
 _PINNED_URI = re.compile(r"/schemas/(?P<type>[^/]+)/versions/(?P<version>[1-9][0-9]*|latest)/?$")
 _VERSION_NUMBER = re.compile(r"^[1-9][0-9]{0,17}$")
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class LruCache(Generic[K, V]):
+    """A bounded map that forgets the least recently used entry first."""
+
+    def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._items: OrderedDict[K, V] = OrderedDict()
+
+    def get(self, key: K) -> V | None:
+        value = self._items.get(key)
+        if value is not None:
+            self._items.move_to_end(key)
+        return value
+
+    def put(self, key: K, value: V) -> None:
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self._capacity:
+            self._items.popitem(last=False)
+
+    def discard_where(self, predicate: Callable[[K], bool]) -> None:
+        for key in [k for k in self._items if predicate(k)]:
+            del self._items[key]
 
 
 @dataclass(frozen=True)
@@ -105,8 +135,8 @@ class SchemaRegistry:
         self._db = db
         self._clock = clock
         self._documents: Registry[Any] = document_registry(documents)
-        self._compiled: OrderedDict[tuple[str, str, int], CompiledSchema] = OrderedDict()
-        self._latest: dict[tuple[str, str], int | None] = {}
+        self._compiled: LruCache[tuple[str, str, int], CompiledSchema] = LruCache(VALIDATOR_CACHE_SIZE)
+        self._latest: LruCache[tuple[str, str], int] = LruCache(LATEST_CACHE_SIZE)
         self._generation = 0
 
     # -- ingestion --------------------------------------------------------------------------------
@@ -135,14 +165,14 @@ class SchemaRegistry:
 
     async def _latest_version(self, account_id: str, event_type: str) -> int | None:
         key = (account_id, event_type)
-        if key in self._latest:
-            return self._latest[key]
-        generation = self._generation
-        record = await self._db.read(lambda conn: store.get_version(conn, account_id, event_type, None))
-        latest = record.version if record is not None else None
-        if generation == self._generation:
-            self._latest[key] = latest
-        return latest
+        cached = self._latest.get(key)
+        if cached is None:
+            generation = self._generation
+            record = await self._db.read(lambda conn: store.get_version(conn, account_id, event_type, None))
+            cached = record.version if record is not None else _NO_SCHEMA
+            if generation == self._generation:
+                self._latest.put(key, cached)
+        return None if cached == _NO_SCHEMA else cached
 
     async def _compiled_version(
         self, account_id: str, event_type: str, version: int
@@ -150,7 +180,6 @@ class SchemaRegistry:
         key = (account_id, event_type, version)
         cached = self._compiled.get(key)
         if cached is not None:
-            self._compiled.move_to_end(key)
             return cached
         generation = self._generation
         record = await self._db.read(lambda conn: store.get_version(conn, account_id, event_type, version))
@@ -158,20 +187,14 @@ class SchemaRegistry:
             return None
         compiled = CompiledSchema(record.version, compile_schema(record.json_schema, self._documents))
         if generation == self._generation:
-            self._remember(account_id, compiled, event_type)
+            self._compiled.put(key, compiled)
         return compiled
 
-    def _remember(self, account_id: str, compiled: CompiledSchema, event_type: str) -> None:
-        self._compiled[(account_id, event_type, compiled.version)] = compiled
-        self._compiled.move_to_end((account_id, event_type, compiled.version))
-        while len(self._compiled) > VALIDATOR_CACHE_SIZE:
-            self._compiled.popitem(last=False)
-
     def _changed(self, account_id: str, event_type: str) -> None:
+        """Forget what this process cached about the subject (it is the database's only writer)."""
         self._generation += 1
-        self._latest.pop((account_id, event_type), None)
-        for key in [k for k in self._compiled if k[0] == account_id and k[1] == event_type]:
-            del self._compiled[key]
+        self._latest.discard_where(lambda key: key == (account_id, event_type))
+        self._compiled.discard_where(lambda key: key[:2] == (account_id, event_type))
 
     # -- registry operations ----------------------------------------------------------------------
 
