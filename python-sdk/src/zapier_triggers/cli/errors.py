@@ -28,8 +28,7 @@ def describe_api_error(error: APIError) -> str:
     elif isinstance(error, APITimeoutError):
         text = f"timed out waiting for {_target(error)}"
     elif isinstance(error, APIConnectionError):
-        cause = error.__cause__ or error.__context__
-        reason = str(cause) if cause is not None and str(cause) else error.message
+        reason = error.message.removeprefix("Connection error: ")
         text = f"could not reach {_target(error)}: {reason}"
     else:
         text = error.message

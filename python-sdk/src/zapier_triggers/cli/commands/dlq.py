@@ -1,0 +1,139 @@
+"""`triggers dlq`: list dead letters, retry one or all of them, dismiss them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.text import Text
+
+from ..._client import TriggersClient
+from ..._types import NOT_GIVEN, NotGiven
+from ..options import ApiKeyOption, BaseUrlOption, OutputOption, ProfileOption
+from ..render import DLQ_COLUMNS
+from ..runtime import Invocation
+
+app = typer.Typer(help="Dead letters: list, retry, dismiss.", no_args_is_help=True)
+
+TypeOption = Annotated[
+    str | None,
+    typer.Option("--type", "-t", help="Event type glob, e.g. 'order.*'."),
+]
+OriginOption = Annotated[
+    str | None,
+    typer.Option("--origin", help="inbox or delivery."),
+]
+ReasonOption = Annotated[
+    str | None,
+    typer.Option("--reason", help="max_deliveries_exceeded, retries_exhausted or endpoint_gone."),
+]
+SubscriptionOption = Annotated[
+    str | None,
+    typer.Option("--subscription", help="Only dead letters of this subscription."),
+]
+
+
+def _given(value: Any) -> Any | NotGiven:
+    return NOT_GIVEN if value is None else value
+
+
+@app.command("list")
+def list_dlq(
+    ctx: typer.Context,
+    event_type: TypeOption = None,
+    origin: OriginOption = None,
+    reason: ReasonOption = None,
+    subscription: SubscriptionOption = None,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, max=100_000, help="Most entries to show.")
+    ] = 50,
+    profile: ProfileOption = None,
+    output: OutputOption = None,
+    api_key: ApiKeyOption = None,
+    base_url: BaseUrlOption = None,
+) -> None:
+    """List dead letters, newest first."""
+    inv = Invocation.create(ctx, profile=profile, output=output, api_key=api_key, base_url=base_url)
+
+    async def work(client: TriggersClient) -> None:
+        entries = []
+        async for entry in client.dlq.list(
+            event_type=_given(event_type),
+            origin=_given(origin),
+            reason=_given(reason),
+            subscription_id=_given(subscription),
+            limit=min(limit, 500),
+        ):
+            entries.append(entry)
+            if len(entries) >= limit:
+                break
+        inv.printer.records(entries, DLQ_COLUMNS, empty="The dead-letter queue is empty.")
+
+    inv.run(work)
+
+
+@app.command("retry")
+def retry(
+    ctx: typer.Context,
+    entry_id: Annotated[
+        str | None,
+        typer.Argument(help="The dead letter (dlq_…); omit with --all.", show_default=False),
+    ] = None,
+    retry_all: Annotated[
+        bool, typer.Option("--all", help="Retry every dead letter matching the filters.")
+    ] = False,
+    event_type: TypeOption = None,
+    origin: OriginOption = None,
+    reason: ReasonOption = None,
+    subscription: SubscriptionOption = None,
+    profile: ProfileOption = None,
+    output: OutputOption = None,
+    api_key: ApiKeyOption = None,
+    base_url: BaseUrlOption = None,
+) -> None:
+    """Put a dead letter back in play (inbox entries return to the inbox; deliveries are re-sent)."""
+    filters = (event_type, origin, reason, subscription)
+    if (entry_id is None) == (not retry_all):
+        raise typer.BadParameter("pass a dead-letter id, or --all (optionally with filters)", ctx)
+    if entry_id is not None and any(value is not None for value in filters):
+        raise typer.BadParameter("--type/--origin/--reason/--subscription apply to --all only", ctx)
+    inv = Invocation.create(ctx, profile=profile, output=output, api_key=api_key, base_url=base_url)
+
+    async def work(client: TriggersClient) -> None:
+        if entry_id is not None:
+            result = await client.dlq.retry(entry_id)
+            inv.printer.result(
+                result, Text.assemble("Retried ", (entry_id, "cyan"), f" (event {result.event_id})")
+            )
+            return
+        bulk = await client.dlq.retry_all(
+            event_type=_given(event_type),
+            origin=_given(origin),
+            reason=_given(reason),
+            subscription_id=_given(subscription),
+        )
+        inv.printer.result(bulk, f"Retried {bulk.retried} dead letter{'s' if bulk.retried != 1 else ''}.")
+
+    inv.run(work)
+
+
+@app.command("dismiss")
+def dismiss(
+    ctx: typer.Context,
+    entry_ids: Annotated[list[str], typer.Argument(help="Dead letters (dlq_…) to delete for good.")],
+    profile: ProfileOption = None,
+    output: OutputOption = None,
+    api_key: ApiKeyOption = None,
+    base_url: BaseUrlOption = None,
+) -> None:
+    """Delete dead letters without retrying them."""
+    inv = Invocation.create(ctx, profile=profile, output=output, api_key=api_key, base_url=base_url)
+
+    async def work(client: TriggersClient) -> None:
+        for entry_id in entry_ids:
+            await client.dlq.dismiss(entry_id)
+            inv.printer.line(
+                {"entry_id": entry_id, "dismissed": True}, Text.assemble("Dismissed ", (entry_id, "cyan"))
+            )
+
+    inv.run(work)

@@ -1,0 +1,53 @@
+"""Graceful Ctrl-C for long-running commands (stream, forward).
+
+The first SIGINT/SIGTERM cancels the work scope so the command can release leases and print a
+summary; the signal handler is removed at that point, so a second Ctrl-C interrupts at once.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
+from anyio.abc import TaskStatus
+
+__all__ = ["GracefulStop", "graceful_stop"]
+
+
+class GracefulStop:
+    """``with stop.scope:`` around the work; ``stop.requested`` afterwards tells why it ended."""
+
+    def __init__(self) -> None:
+        self.scope = anyio.CancelScope()
+        self.requested = False
+
+    def request(self) -> None:
+        self.requested = True
+        self.scope.cancel()
+
+
+@asynccontextmanager
+async def graceful_stop() -> AsyncIterator[GracefulStop]:
+    stop = GracefulStop()
+    async with anyio.create_task_group() as group:
+        await group.start(_watch_signals, stop)
+        try:
+            yield stop
+        finally:
+            group.cancel_scope.cancel()
+
+
+async def _watch_signals(stop: GracefulStop, *, task_status: TaskStatus[None]) -> None:
+    if sys.platform == "win32" or threading.current_thread() is not threading.main_thread():
+        # No loop signal handlers there: Ctrl-C raises KeyboardInterrupt instead (exit code 130).
+        task_status.started()
+        return
+    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        task_status.started()
+        async for _ in signals:
+            stop.request()
+            return
