@@ -250,11 +250,13 @@ export class CoreClient {
       timedOut = true;
       controller.abort(new AttemptTimeout("request timed out"));
     });
-    this.#log("request", context, {
-      retry_count: retryCount,
-      headers: redactHeaders(headers),
-      ...(spec.body === undefined ? {} : { body: redactValue(spec.body) }),
-    });
+    if (this.logger) {
+      this.#log("request", context, {
+        retry_count: retryCount,
+        headers: redactHeaders(headers),
+        ...(spec.body === undefined ? {} : { body: redactValue(spec.body) }),
+      });
+    }
     try {
       const response = await this.#fetch(context.request.url, {
         method: context.request.method,
@@ -263,11 +265,13 @@ export class CoreClient {
         signal: controller.signal,
       });
       const text = stream && response.ok ? null : await response.text();
-      this.#log("response", context, {
-        status: response.status,
-        headers: redactHeaders(response.headers),
-        retry_count: retryCount,
-      });
+      if (this.logger) {
+        this.#log("response", context, {
+          status: response.status,
+          headers: redactHeaders(response.headers),
+          retry_count: retryCount,
+        });
+      }
       return { response, text };
     } catch (error) {
       if (userSignal?.aborted) throw userSignal.reason;
