@@ -362,3 +362,24 @@ func TestPathParametersAreEscaped(t *testing.T) {
 		t.Fatalf("path = %q", got)
 	}
 }
+
+func TestExecuteAndCloudEventHelper(t *testing.T) {
+	srv := newScriptServer(t, jsonReply(201, eventJSON("evt_1", 1)), jsonReply(200, map[string]any{"ok": true}))
+	client := testClient(srv.Server, newFakeClock())
+	ev, err := client.Events.CreateCloudEvent(context.Background(), CloudEvent{ID: "ce-1", Source: "/s", Type: "a.b"})
+	if err != nil || ev.ID != "evt_1" {
+		t.Fatalf("%v %v", ev, err)
+	}
+	first := srv.recorded()[0]
+	if first.Header.Get("Content-Type") != "application/cloudevents+json" || !strings.Contains(string(first.Body), `"specversion":"1.0"`) {
+		t.Fatalf("content-type %q body %s", first.Header.Get("Content-Type"), first.Body)
+	}
+	var out map[string]any
+	if err := client.Execute(context.Background(), "post", "filters/test", map[string]any{"x": 1}, &out); err != nil || out["ok"] != true {
+		t.Fatalf("%v %v", out, err)
+	}
+	second := srv.recorded()[1]
+	if second.Method != "POST" || second.Path != "/v1/filters/test" || second.Header.Get("Idempotency-Key") == "" {
+		t.Fatalf("%+v", second)
+	}
+}
