@@ -38,4 +38,10 @@ export {
 export type { LogFields, Logger } from "./core/logger.js";
 export { CursorPage, PagePromise } from "./core/pagination.js";
 export { EventStream, type StreamOptions, type StreamResetNotice } from "./core/stream.js";
-export { InboxConsumer, LeasedMessage, type InboxIterateParams } from "./helpers/inbox-consumer.js";
+export {
+  InboxConsumer,
+  LeasedMessage,
+  type ConsumeSummary,
+  type InboxConsumeParams,
+  type InboxIterateParams,
+} from "./helpers/inbox-consumer.js";

@@ -129,6 +129,72 @@ export class InboxConsumer implements AsyncIterable<LeasedMessage> {
   }
 }
 
+export interface InboxConsumeParams extends InboxIterateParams {
+  /** Messages handled at the same time (default 8). */
+  concurrency?: number | undefined;
+  /** Seconds before a message whose handler failed becomes visible again (default 0: at once). */
+  retryDelay?: number | undefined;
+  /** Told about each handler failure (the message is nacked either way). */
+  onError?: ((error: unknown, message: LeasedMessage) => void) | undefined;
+}
+
+/** What a `consume()` run did. */
+export interface ConsumeSummary {
+  acked: number;
+  nacked: number;
+}
+
+const DEFAULT_CONCURRENCY = 8;
+
+/**
+ * Run `handler` over inbox messages with bounded concurrency: ack when it resolves, nack when it throws.
+ * Returns once the loop stops (signal aborted, or an empty lease with `stopWhenEmpty`) and every
+ * handler in flight has settled, so a shutdown never drops a message on the floor.
+ */
+export async function consumeInbox(
+  consumer: InboxConsumer,
+  handler: (message: LeasedMessage) => unknown,
+  params: InboxConsumeParams,
+): Promise<ConsumeSummary> {
+  const concurrency = params.concurrency ?? DEFAULT_CONCURRENCY;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new TriggersError(`concurrency must be a positive integer, got ${String(concurrency)}`);
+  }
+  const summary: ConsumeSummary = { acked: 0, nacked: 0 };
+  const inFlight = new Set<Promise<void>>();
+  // Failing to ack or nack (unlike a failing handler) means the inbox is unreachable: stop and report it.
+  const failures: unknown[] = [];
+  const settle = async (message: LeasedMessage): Promise<void> => {
+    try {
+      await handler(message);
+    } catch (error) {
+      params.onError?.(error, message);
+      await message.nack(params.retryDelay === undefined ? {} : { delay: params.retryDelay });
+      summary.nacked += 1;
+      return;
+    }
+    await message.ack();
+    summary.acked += 1;
+  };
+  try {
+    for await (const message of consumer) {
+      const task: Promise<void> = settle(message)
+        .catch((error: unknown) => {
+          failures.push(error);
+        })
+        .finally(() => inFlight.delete(task));
+      inFlight.add(task);
+      if (inFlight.size >= concurrency) await Promise.race(inFlight);
+      if (failures.length > 0) break;
+    }
+  } finally {
+    // Let running handlers finish and settle their messages, however the loop ended.
+    await Promise.all(inFlight);
+  }
+  if (failures.length > 0) throw failures[0];
+  return summary;
+}
+
 function single(results: ReceiptResults, receipt: string): ReceiptResult {
   const result = results.results.find((entry) => entry.receipt === receipt) ?? results.results[0];
   if (result === undefined) throw new TriggersError(`The server returned no result for receipt ${receipt}`);

@@ -115,3 +115,90 @@ describe("inbox.iterate()", () => {
     assert.deepEqual(body(server.requests[0]), { wait: 5 });
   });
 });
+
+/** Answers leases from a queue and every ack/nack/extend with "ok", whatever the interleaving. */
+function routed(leases: Response[]) {
+  const queue = [...leases];
+  return setup(
+    Array.from({ length: 50 }, () => (request: RecordedRequest) => {
+      if (new URL(request.url).pathname === "/v1/inbox/lease") {
+        return queue.shift() ?? lease("empty", []);
+      }
+      return settled(request);
+    }),
+  );
+}
+
+/** The ack/nack calls made, in a stable order (concurrent handlers settle in any order). */
+const settledCalls = (server: ScriptedFetch): [string, unknown][] =>
+  server.requests
+    .filter((request) => !request.url.endsWith("/lease"))
+    .map((request): [string, unknown] => [new URL(request.url).pathname, body(request)])
+    .sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y)));
+
+describe("inbox.consume()", () => {
+  test("acks what the handler finishes, nacks what it throws, reports failures", async () => {
+    const { client, server } = routed([lease("l1", ["r1", "r2", "r3"])]);
+    const failures: string[] = [];
+    const summary = await client.inbox.consume(
+      (message) => {
+        if (message.receipt === "r2") throw new Error("boom");
+      },
+      { stopWhenEmpty: true, retryDelay: 10, onError: (error, message) => failures.push(`${message.receipt}: ${(error as Error).message}`) },
+    );
+    assert.deepEqual(summary, { acked: 2, nacked: 1 });
+    assert.deepEqual(failures, ["r2: boom"]);
+    assert.deepEqual(
+      settledCalls(server),
+      [
+        ["/v1/inbox/ack", { receipts: ["r1"] }],
+        ["/v1/inbox/ack", { receipts: ["r3"] }],
+        ["/v1/inbox/nack", { receipts: ["r2"], delay: 10 }],
+      ],
+    );
+  });
+
+  test("runs at most `concurrency` handlers at once", async () => {
+    const { client } = routed([lease("l1", ["r1", "r2", "r3", "r4", "r5"])]);
+    let running = 0;
+    let peak = 0;
+    const summary = await client.inbox.consume(
+      async () => {
+        running += 1;
+        peak = Math.max(peak, running);
+        await new Promise((resolve) => setImmediate(resolve));
+        running -= 1;
+      },
+      { concurrency: 2, stopWhenEmpty: true },
+    );
+    assert.equal(summary.acked, 5);
+    assert.equal(peak, 2);
+  });
+
+  test("aborting waits for running handlers, which still settle their messages", async () => {
+    const controller = new AbortController();
+    const { client, server } = routed([lease("l1", ["r1", "r2"])]);
+    const summary = await client.inbox.consume(
+      async () => {
+        controller.abort();
+        await new Promise((resolve) => setImmediate(resolve));
+      },
+      { signal: controller.signal },
+    );
+    assert.deepEqual(summary, { acked: 1, nacked: 0 });
+    assert.deepEqual(settledCalls(server), [
+      ["/v1/inbox/ack", { receipts: ["r1"] }],
+      ["/v1/inbox/nack", { receipts: ["r2"] }],
+    ]);
+  });
+
+  test("an unreachable inbox while settling stops the run with that error", async () => {
+    const { client } = setup([lease("l1", ["r1"]), json(400, { type: "https://triggers.dev/problems/malformed-request" })]);
+    await assert.rejects(client.inbox.consume(() => undefined, { stopWhenEmpty: true }), /400/);
+  });
+
+  test("concurrency must be a positive integer", async () => {
+    const { client } = setup([]);
+    await assert.rejects(client.inbox.consume(() => undefined, { concurrency: 0 }), /concurrency/);
+  });
+});

@@ -7,7 +7,14 @@ import type { APIPromise } from "../../core/api-promise.js";
 import type { RequestOptions } from "../../core/client.js";
 import type { PagePromise } from "../../core/pagination.js";
 import { APIResource, pathParam } from "../../core/resource.js";
-import { InboxConsumer, type InboxIterateParams } from "../../helpers/inbox-consumer.js";
+import {
+  InboxConsumer,
+  consumeInbox,
+  type ConsumeSummary,
+  type InboxConsumeParams,
+  type InboxIterateParams,
+  type LeasedMessage,
+} from "../../helpers/inbox-consumer.js";
 import type * as T from "../types.js";
 
 /** Parameters of `inbox.list()` (GET /inbox). */
@@ -226,5 +233,18 @@ export class InboxResource extends APIResource {
    */
   iterate(params: InboxIterateParams = {}, options?: RequestOptions): InboxConsumer {
     return new InboxConsumer(this, params, options);
+  }
+
+  /**
+   * Run `handler` over inbox messages, up to `concurrency` (default 8) at a time: ack when it resolves,
+   * nack when it throws. Resolves once `signal` aborts (or the inbox is empty with `stopWhenEmpty`) and
+   * every running handler has finished.
+   */
+  consume(
+    handler: (message: LeasedMessage) => unknown,
+    params: InboxConsumeParams = {},
+    options?: RequestOptions,
+  ): Promise<ConsumeSummary> {
+    return consumeInbox(new InboxConsumer(this, params, options), handler, params);
   }
 }
