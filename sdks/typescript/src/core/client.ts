@@ -109,7 +109,8 @@ export interface CallContext {
 class AttemptTimeout extends Error {}
 
 export class CoreClient {
-  readonly apiKey: string;
+  // Private so that logging or inspecting a client object never prints the key.
+  readonly #apiKey: string;
   readonly baseURL: string;
   readonly timeout: number;
   readonly maxRetries: number;
@@ -127,7 +128,7 @@ export class CoreClient {
         `No API key: pass { apiKey } to the client or set the ${ENV_API_KEY} environment variable.`,
       );
     }
-    this.apiKey = apiKey;
+    this.#apiKey = apiKey;
     this.baseURL = (options.baseURL ?? process.env[ENV_BASE_URL] ?? DEFAULT_BASE_URL).replace(/\/+$/, "");
     this.timeout = nonNegative("timeout", options.timeout ?? DEFAULT_TIMEOUT_MS);
     this.maxRetries = nonNegative("maxRetries", options.maxRetries ?? DEFAULT_MAX_RETRIES);
@@ -351,7 +352,7 @@ export class CoreClient {
       if (value === null) headers.delete(name);
       else if (value !== undefined) headers.set(name, value);
     }
-    headers.set("Authorization", `Bearer ${this.apiKey}`);
+    headers.set("Authorization", `Bearer ${this.#apiKey}`);
     headers.set(HEADERS.retryCount, String(retryCount));
     if (idempotencyKey !== null) headers.set(HEADERS.idempotencyKey, idempotencyKey);
     return headers;

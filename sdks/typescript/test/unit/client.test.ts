@@ -1,6 +1,7 @@
 /** The HTTP core: retry matrix, Retry-After, budget, idempotency keys, headers, timeouts and error mapping. */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { inspect } from "node:util";
 
 import { CoreClient, type ClientOptions } from "../../src/core/client.js";
 import { SDK_VERSION } from "../../src/core/constants.js";
@@ -484,8 +485,9 @@ describe("requests on the wire", () => {
       process.env["TRIGGERS_API_KEY"] = "tk_env";
       process.env["TRIGGERS_BASE_URL"] = "http://env.test/v1/";
       const client = new CoreClient({ logger: null });
-      assert.equal(client.apiKey, "tk_env");
+      assert.equal(client.buildHeaders({ method: "get", path: "/" }, {}, null, 0).get("authorization"), "Bearer tk_env");
       assert.equal(client.baseURL, "http://env.test/v1");
+      assert.ok(!inspect(client).includes("tk_env"), "inspecting a client must not print its key");
       delete process.env["TRIGGERS_BASE_URL"];
       assert.equal(new CoreClient({ logger: null }).baseURL, "http://127.0.0.1:8080/v1");
       delete process.env["TRIGGERS_API_KEY"];
