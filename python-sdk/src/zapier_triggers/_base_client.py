@@ -85,6 +85,8 @@ class RequestOptions:
     path: str
     query: Mapping[str, object] | None = None
     body: object = NOT_GIVEN
+    content: bytes | None = None
+    content_type: str | None = None
     headers: Mapping[str, str] | None = None
     extra_headers: Mapping[str, str] | None = None
     extra_query: Mapping[str, object] | None = None
@@ -270,10 +272,12 @@ class ClientCore:
             headers[HEADER_IDEMPOTENCY_KEY] = idempotency_key
         headers.update(options.extra_headers or {})
         query = _encode_query({**(options.query or {}), **(options.extra_query or {})})
-        content: bytes | None = None
-        if not isinstance(options.body, NotGiven):
+        content = options.content
+        if content is not None:
+            headers.setdefault("Content-Type", options.content_type or "application/octet-stream")
+        elif not isinstance(options.body, NotGiven):
             content = pydantic_core.to_json(options.body, by_alias=True)
-            headers.setdefault("Content-Type", "application/json")
+            headers.setdefault("Content-Type", options.content_type or "application/json")
         timeout = self.timeout if isinstance(options.timeout, NotGiven) else self.to_timeout(options.timeout)
         return build(
             options.method,
@@ -389,15 +393,18 @@ class ClientCore:
             idempotency_key=key,
         )
 
-    def finish(self, result: CallResult, cast_to: type[T] | None) -> T:
-        """Parse, or hand back the raw response when ``with_raw_response`` asked for it."""
-        raw = APIResponse(
+    def raw_response(self, result: CallResult, cast_to: type[T] | None) -> APIResponse[T]:
+        return APIResponse(
             result.response,
             cast_to=cast_to,
             idempotency_key=result.idempotency_key,
             retries_taken=result.retries_taken,
             strict=self.strict,
         )
+
+    def finish(self, result: CallResult, cast_to: type[T] | None) -> T:
+        """Parse, or hand back the raw response when ``with_raw_response`` asked for it."""
+        raw = self.raw_response(result, cast_to)
         if raw_response_requested.get():
             return cast(T, raw)
         return raw.parse()

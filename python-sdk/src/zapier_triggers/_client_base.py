@@ -9,22 +9,51 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from typing import TypeVar
 
 import anyio
 import httpx
 from typing_extensions import Self
 
-from ._base_client import AsyncAPIClient, ClientCore, RetryPolicy, SyncAPIClient
+from ._base_client import AsyncAPIClient, ClientCore, RequestOptions, RetryPolicy, SyncAPIClient
 from ._constants import DEFAULT_MAX_RETRIES
+from ._response import APIResponse
 from ._types import NOT_GIVEN, NotGiven, Timeout
 
 __all__ = ["AsyncClientBase", "SyncClientBase"]
+
+T = TypeVar("T")
 
 _RUNTIME = f"CPython {sys.version_info.major}.{sys.version_info.minor}"
 
 
 def _http_limits() -> httpx.Limits:
     return httpx.Limits(max_connections=100, max_keepalive_connections=20)
+
+
+def _raw_options(
+    method: str,
+    path: str,
+    *,
+    body: object,
+    content: bytes | None,
+    content_type: str | None,
+    query: Mapping[str, object] | None,
+    headers: Mapping[str, str] | None,
+    idempotency_key: str | None,
+    timeout: Timeout | NotGiven,
+) -> RequestOptions:
+    return RequestOptions(
+        method=method.upper(),
+        path=path,
+        body=body,
+        content=content,
+        content_type=content_type,
+        query=query,
+        extra_headers=headers,
+        idempotency_key=idempotency_key,
+        timeout=timeout,
+    )
 
 
 class SyncClientBase:
@@ -74,6 +103,37 @@ class SyncClientBase:
     @property
     def max_retries(self) -> int:
         return self._api.core.retry_policy.max_retries
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        cast_to: type[T] | None = None,
+        body: object = NOT_GIVEN,
+        content: bytes | None = None,
+        content_type: str | None = None,
+        query: Mapping[str, object] | None = None,
+        headers: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> APIResponse[T]:
+        """Low-level escape hatch: any path (relative to the base URL) with the full retry policy.
+
+        ``body`` is sent as JSON; ``content`` + ``content_type`` send raw bytes (e.g. CloudEvents).
+        """
+        options = _raw_options(
+            method,
+            path,
+            body=body,
+            content=content,
+            content_type=content_type,
+            query=query,
+            headers=headers,
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return self._api.core.raw_response(self._api.send(options), cast_to)
 
     def close(self) -> None:
         """Close the underlying connections (only if this client created the httpx client)."""
@@ -134,6 +194,37 @@ class AsyncClientBase:
     @property
     def max_retries(self) -> int:
         return self._api.core.retry_policy.max_retries
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        cast_to: type[T] | None = None,
+        body: object = NOT_GIVEN,
+        content: bytes | None = None,
+        content_type: str | None = None,
+        query: Mapping[str, object] | None = None,
+        headers: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> APIResponse[T]:
+        """Low-level escape hatch: any path (relative to the base URL) with the full retry policy.
+
+        ``body`` is sent as JSON; ``content`` + ``content_type`` send raw bytes (e.g. CloudEvents).
+        """
+        options = _raw_options(
+            method,
+            path,
+            body=body,
+            content=content,
+            content_type=content_type,
+            query=query,
+            headers=headers,
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return self._api.core.raw_response(await self._api.send(options), cast_to)
 
     async def close(self) -> None:
         """Close the underlying connections (only if this client created the httpx client)."""

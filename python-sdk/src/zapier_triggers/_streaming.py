@@ -179,17 +179,6 @@ class ReconnectState(Generic[T]):
     on_reset: Callable[[StreamReset], None] | None = None
     _decoder: SSEDecoder = field(default_factory=SSEDecoder)
 
-    @classmethod
-    def for_options(cls, options: RequestOptions, item_type: type[T], core: ClientCore) -> ReconnectState[T]:
-        """State for a new stream, resuming from the caller's ``last_event_id`` if given."""
-        cursor = (options.query or {}).get("last_event_id")
-        return cls(
-            item_type,
-            random=core.random,
-            strict=core.strict,
-            last_event_id=cursor if isinstance(cursor, str) else None,
-        )
-
     def connect_options(self, options: RequestOptions) -> RequestOptions:
         """The options for the next connection: resume from the last delivered id."""
         self.healthy = False
@@ -286,6 +275,17 @@ class ReconnectState(Generic[T]):
         return delay
 
 
+def initial_state(options: RequestOptions, item_type: type[T], core: ClientCore) -> ReconnectState[T]:
+    """State for a new stream, resuming from the caller's ``last_event_id`` if given."""
+    cursor = (options.query or {}).get("last_event_id")
+    return ReconnectState(
+        item_type,
+        random=core.random,
+        strict=core.strict,
+        last_event_id=cursor if isinstance(cursor, str) else None,
+    )
+
+
 def connection_error(
     outcome: httpx.Response | httpx.TransportError | None,
     request: httpx.Request | None,
@@ -312,7 +312,7 @@ class SyncEventStream(Generic[T]):
     def __init__(self, client: SyncAPIClient, options: RequestOptions, item_type: type[T]) -> None:
         self._client = client
         self._options = options
-        self.state = ReconnectState.for_options(options, item_type, client.core)
+        self.state = initial_state(options, item_type, client.core)
         self._response: httpx.Response | None = None
         self._closed = False
 
@@ -366,7 +366,7 @@ class EventStream(Generic[T]):
     def __init__(self, client: AsyncAPIClient, options: RequestOptions, item_type: type[T]) -> None:
         self._client = client
         self._options = options
-        self.state = ReconnectState.for_options(options, item_type, client.core)
+        self.state = initial_state(options, item_type, client.core)
         self._response: httpx.Response | None = None
         self._closed = False
 
