@@ -22,12 +22,12 @@ import pytest
 pytest.importorskip("typer", reason="the CLI extra (zapier-triggers[cli]) is not installed")
 pytest.importorskip("triggers_server", reason="the reference server (triggers-server) is not installed")
 
-from typer.testing import CliRunner, Result  # noqa: E402
+from typer.testing import CliRunner, Result
 
-from zapier_triggers import TriggersClient  # noqa: E402
-from zapier_triggers.cli.app import app  # noqa: E402
-from zapier_triggers.cli.runtime import HttpFactory, Runtime  # noqa: E402
-from zapier_triggers.testing import StreamingASGITransport  # noqa: E402
+from zapier_triggers import TriggersClient
+from zapier_triggers.cli.app import app
+from zapier_triggers.cli.runtime import HttpFactory, Runtime
+from zapier_triggers.testing import StreamingASGITransport
 
 T = TypeVar("T")
 ADMIN_KEY = "tk_clitest_0123456789abcdefghijklmnop"
@@ -68,7 +68,9 @@ class InProcessServer:
 
         async def main() -> T:
             async with self.http() as http:
-                client = TriggersClient(api_key=ADMIN_KEY, base_url=BASE_URL, http_client=http, sleep=no_sleep)
+                client = TriggersClient(
+                    api_key=ADMIN_KEY, base_url=BASE_URL, http_client=http, sleep=no_sleep
+                )
                 return await fn(client)
 
         return anyio.run(main)
@@ -97,7 +99,9 @@ class Cli:
 
     def ok(self, *args: str, **kwargs: Any) -> Result:
         result = self(*args, **kwargs)
-        assert result.exit_code == 0, f"exit {result.exit_code}\nstdout: {result.stdout}\nstderr: {result.stderr}"
+        assert result.exit_code == 0, (
+            f"exit {result.exit_code}\nstdout: {result.stdout}\nstderr: {result.stderr}"
+        )
         return result
 
 

@@ -12,7 +12,9 @@ from .conftest import Cli, InProcessServer, ndjson, send_events
 
 
 def test_send_prints_the_seed_confirmation_on_a_terminal_table(cli: Cli, server: InProcessServer) -> None:
-    result = cli.ok("events", "send", "--type", "order.created", "--data", '{"order_id": "123"}', "-o", "table")
+    result = cli.ok(
+        "events", "send", "--type", "order.created", "--data", '{"order_id": "123"}', "-o", "table"
+    )
     match = re.fullmatch(r"Event created: (evt_\w+)\n", result.stdout)
     assert match, result.stdout
     event = server.call(lambda client: client.events.get(match.group(1)))
@@ -23,8 +25,20 @@ def test_send_prints_the_seed_confirmation_on_a_terminal_table(cli: Cli, server:
 
 def test_send_piped_prints_the_event_as_one_json_line(cli: Cli) -> None:
     result = cli.ok(
-        "events", "send", "-t", "order.paid", "-d", '{"amount": 5}', "--source", "shop", "--subject", "order/1",
-        "--metadata", "tenant=acme", "--correlation-id", "wf_1",
+        "events",
+        "send",
+        "-t",
+        "order.paid",
+        "-d",
+        '{"amount": 5}',
+        "--source",
+        "shop",
+        "--subject",
+        "order/1",
+        "--metadata",
+        "tenant=acme",
+        "--correlation-id",
+        "wf_1",
     )
     [event] = ndjson(result.stdout)
     assert event["type"] == "order.paid"
@@ -70,7 +84,9 @@ def test_send_rejected_by_the_api_prints_problem_and_request_id(cli: Cli) -> Non
     assert re.search(r"\(request \S+\)$", line), line
 
 
-def test_send_file_batches_ndjson_and_reports_each_line(cli: Cli, server: InProcessServer, tmp_path: Path) -> None:
+def test_send_file_batches_ndjson_and_reports_each_line(
+    cli: Cli, server: InProcessServer, tmp_path: Path
+) -> None:
     source = tmp_path / "events.ndjson"
     lines = [json.dumps({"type": "bulk.item", "data": {"i": i}}) for i in range(7)]
     lines.insert(3, "")
@@ -96,7 +112,9 @@ def test_send_file_with_a_rejected_item_exits_4_and_names_the_line(cli: Cli, tmp
     assert "line 2:" in result.stderr
 
 
-def test_send_file_with_malformed_line_sends_nothing(cli: Cli, server: InProcessServer, tmp_path: Path) -> None:
+def test_send_file_with_malformed_line_sends_nothing(
+    cli: Cli, server: InProcessServer, tmp_path: Path
+) -> None:
     source = tmp_path / "events.ndjson"
     source.write_text('{"type": "ok.one"}\n{oops\n')
     result = cli("events", "send", "--file", str(source))
@@ -156,7 +174,7 @@ def test_get_shows_fields_and_payload(cli: Cli, server: InProcessServer) -> None
     table = cli.ok("events", "get", event_id, "-o", "table").stdout
     assert event_id in table
     assert '"n": 0' in table
-    assert re.search(r"created_at\s+(just now|\d+s ago)", table)
+    assert re.search(r"created_at\s+(just now|\d+s ago) \(\d{4}-\d\d-\d\dT", table), "relative, then ISO-8601"
     as_json = json.loads(cli.ok("events", "get", event_id, "-o", "json").stdout)
     assert as_json["id"] == event_id
 
@@ -178,7 +196,9 @@ def test_stream_resumes_from_last_event_id_and_stops_after_count(cli: Cli, serve
     assert f"resume with --last-event-id {last_sequence}" in result.stderr
 
     resumed = ndjson(
-        cli.ok("events", "stream", "-t", "order.*", "--last-event-id", str(last_sequence), "--count", "1").stdout
+        cli.ok(
+            "events", "stream", "-t", "order.*", "--last-event-id", str(last_sequence), "--count", "1"
+        ).stdout
     )
     assert [e["id"] for e in resumed] == [ids[3]]
 
@@ -186,7 +206,9 @@ def test_stream_resumes_from_last_event_id_and_stops_after_count(cli: Cli, serve
 def test_stream_table_lines_look_like_the_seed(cli: Cli, server: InProcessServer) -> None:
     [event_id] = send_events(server, ["order.created"])
     result = cli.ok("events", "stream", "--last-event-id", "0", "--count", "1", "-o", "table")
-    assert re.fullmatch(rf'\[\d\d:\d\d:\d\d\] {event_id} order.created {{"n":0}}\n', result.stdout), result.stdout
+    assert re.fullmatch(rf'\[\d\d:\d\d:\d\d\] {event_id} order.created {{"n":0}}\n', result.stdout), (
+        result.stdout
+    )
 
 
 def test_replay_dry_run_then_to_inbox_with_patch(cli: Cli, server: InProcessServer) -> None:

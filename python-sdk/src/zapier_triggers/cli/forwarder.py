@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import anyio
+import anyio.lowlevel
 import httpx
 
 from .._client import TriggersClient
@@ -134,7 +135,7 @@ class Forwarder:
         unsettled: list[str] = []
         try:
             with stop.scope:
-                while limit is None or self.stats.attempts < limit:
+                while not stop.requested and (limit is None or self.stats.attempts < limit):
                     # Shielded: a lease cut short by Ctrl-C would leave events we never saw invisible
                     # until their visibility timeout; finishing it (at most `wait` s) lets us release them.
                     with anyio.CancelScope(shield=True):
@@ -145,6 +146,7 @@ class Forwarder:
                             types=list(self._settings.types) or NOT_GIVEN,
                         )
                     unsettled = [message.receipt for message in lease.messages]
+                    await anyio.lowlevel.checkpoint()  # deliver a stop that arrived during the shielded lease
                     for message in lease.messages:
                         if limit is not None and self.stats.attempts >= limit:
                             break

@@ -155,7 +155,8 @@ class Printer:
         if isinstance(value, Text):
             return value
         if isinstance(value, datetime):
-            return relative(value, self._now())
+            ago = relative(value, self._now())
+            return f"{ago} ({value.isoformat()})" if pretty else ago
         if isinstance(value, Enum):
             return str(value.value)
         if isinstance(value, bool):
