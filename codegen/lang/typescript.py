@@ -133,6 +133,55 @@ def ts_has_consumer(resource: dict[str, Any]) -> bool:
     return {"lease", "ack", "nack", "extend"} <= names
 
 
+def _shape(schema: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What strict mode checks of one schema: declared properties, enum values, element and variant shapes.
+
+    None means "nothing to check" (scalars, free-form JSON).
+    """
+    if not schema:
+        return None
+    ref = schema.get("$ref")
+    if isinstance(ref, str):
+        return {"ref": ref.rsplit("/", 1)[-1]}
+    if "oneOf" in schema:
+        branches = [b for b in schema["oneOf"] if b.get("type") != "null"]
+        if len(branches) == 1:
+            return _shape(branches[0])
+        discriminator = schema.get("discriminator") or {}
+        mapping = {value: target.rsplit("/", 1)[-1] for value, target in (discriminator.get("mapping") or {}).items()}
+        return {"oneOf": mapping, "discriminator": discriminator["propertyName"]} if mapping else None
+    if "enum" in schema:
+        return {"enum": [v for v in schema["enum"] if v is not None]}
+    types = schema.get("type")
+    types = types if isinstance(types, list) else [types]
+    if "array" in types:
+        items = _shape(schema.get("items"))
+        return {"array": items} if items else None
+    if "properties" in schema:
+        props = {name: _shape(prop) for name, prop in schema["properties"].items()}
+        return {"object": props}
+    additional = schema.get("additionalProperties")
+    values = _shape(additional) if isinstance(additional, dict) else None
+    return {"map": values} if values else None
+
+
+def ts_shapes(schemas: dict[str, Any]) -> str:
+    """Every named schema's strict-mode shape, as a JSON object literal."""
+    shapes = {name: _shape(schema) for name, schema in schemas.items()}
+    lines = [f"  {json.dumps(name)}: {json.dumps(shape)}," for name, shape in shapes.items() if shape is not None]
+    return "{\n" + "\n".join(lines) + "\n}"
+
+
+def ts_response_schema(op: dict[str, Any]) -> str | None:
+    """The schema a strict client checks the operation's decoded response (or stream items) against."""
+    response = op["response"]
+    if response["kind"] in ("model", "page"):
+        return response["schema"]
+    if response["kind"] == "stream":
+        return response["item_schema"]
+    return None
+
+
 def filters() -> dict[str, Callable[..., Any]]:
     return {
         "ts_type": ts_type,
@@ -145,5 +194,7 @@ def filters() -> dict[str, Callable[..., Any]]:
         "ts_params_required": ts_params_required,
         "ts_result": ts_result,
         "ts_signature": ts_signature,
+        "ts_shapes": ts_shapes,
+        "ts_response_schema": ts_response_schema,
         "ts_has_consumer": ts_has_consumer,
     }

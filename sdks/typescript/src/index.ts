@@ -18,6 +18,7 @@ export * as constants from "./core/constants.js";
 export {
   APIConnectionError,
   APIError,
+  APIResponseValidationError,
   APIStatusError,
   APITimeoutError,
   AuthenticationError,

@@ -17,8 +17,10 @@ import {
   RETRY_BUDGET_MS,
   SDK_VERSION,
 } from "./constants.js";
+import { findDrift, type ShapeRegistry } from "./drift.js";
 import {
   APIConnectionError,
+  APIResponseValidationError,
   APITimeoutError,
   TriggersError,
   makeStatusError,
@@ -60,6 +62,11 @@ export interface ClientOptions {
   clock?: Clock | undefined;
   /** Random source in [0, 1) for backoff jitter (tests pass a constant). */
   random?: (() => number) | undefined;
+  /**
+   * Fail with APIResponseValidationError when a response has fields, enum values or variants the contract
+   * does not know (default false: they are kept, so a newer server never breaks this SDK). For tests.
+   */
+  strict?: boolean | undefined;
 }
 
 /** Options accepted by every API method as its last argument. */
@@ -93,6 +100,8 @@ export interface RequestSpec {
   accept?: string | undefined;
   /** How to decode a 2xx body (default `json`). */
   responseType?: "json" | "text" | undefined;
+  /** The contract schema of the decoded body (of each item, for streams), checked by strict clients. */
+  schema?: string | undefined;
 }
 
 /** One attempt's outcome on the wire: the response with the body left unread (streams) or read as text. */
@@ -118,10 +127,13 @@ export class CoreClient {
   readonly clock: Clock;
   readonly random: () => number;
   readonly logger: Logger | null;
+  readonly strict: boolean;
+  readonly #shapes: ShapeRegistry;
   readonly #fetch: Fetch;
   readonly #defaultHeaders: Record<string, string>;
 
-  constructor(options: ClientOptions = {}) {
+  /** `shapes` describes the contract for strict mode; the generated TriggersClient passes them. */
+  constructor(options: ClientOptions = {}, shapes: ShapeRegistry = {}) {
     const apiKey = options.apiKey ?? process.env[ENV_API_KEY];
     if (!apiKey) {
       throw new TriggersError(
@@ -136,6 +148,8 @@ export class CoreClient {
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
     this.logger = resolveLogger(options.logger, process.env);
+    this.strict = options.strict ?? false;
+    this.#shapes = shapes;
     this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
     this.#defaultHeaders = { ...options.defaultHeaders };
   }
@@ -166,6 +180,7 @@ export class CoreClient {
           ? undefined
           : parseJSON(text, response, context)
     ) as T;
+    if (spec.schema !== undefined) this.checkContract(data, spec.schema, response, context);
     return {
       data,
       response,
@@ -288,6 +303,20 @@ export class CoreClient {
       cancelTimeout();
       userSignal?.removeEventListener("abort", onUserAbort);
     }
+  }
+
+  /**
+   * @internal
+   * In strict mode, fail when `data` departs from the contract schema `schema`.
+   */
+  checkContract(data: unknown, schema: string, response: Response, context: CallContext): void {
+    if (!this.strict) return;
+    const drift = findDrift(data, schema, this.#shapes);
+    if (drift.length === 0) return;
+    throw new APIResponseValidationError(
+      `Response of ${context.request.method} ${context.request.url} does not match the contract (${schema}): ${drift.slice(0, 5).join("; ")}`,
+      { ...context, requestId: response.headers.get(HEADERS.requestId), drift, response },
+    );
   }
 
   /**

@@ -146,6 +146,20 @@ export class InternalServerError extends APIStatusError {
   override name = "InternalServerError";
 }
 
+/** The response did not match the contract (raised only by clients built with `strict: true`). */
+export class APIResponseValidationError extends APIError {
+  override name = "APIResponseValidationError";
+  /** Each departure from the contract, as `path: problem`. */
+  readonly drift: string[];
+  readonly response: Response;
+
+  constructor(message: string, init: APIErrorInit & { drift: string[]; response: Response }) {
+    super(message, init);
+    this.drift = init.drift;
+    this.response = init.response;
+  }
+}
+
 /** No response arrived (DNS, refused connection, reset, aborted body). The request may have reached the server. */
 export class APIConnectionError extends APIError {
   override name = "APIConnectionError";

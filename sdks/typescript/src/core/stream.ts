@@ -13,7 +13,7 @@ import {
   STREAM_MAX_RECONNECT_DELAY_MS,
   STREAM_RECONNECT_DELAY_MS,
 } from "./constants.js";
-import { APIConnectionError, APIError, APIStatusError, TriggersError } from "./errors.js";
+import { APIConnectionError, APIStatusError, TriggersError } from "./errors.js";
 import { parseRetryAfter, withinRetryAfterCap } from "./retry.js";
 import { SSEParser, type SSEMessage } from "./sse.js";
 
@@ -42,8 +42,8 @@ const RESET_EVENT = "reset";
 class IdleTimeout extends Error {}
 
 /** Fatal statuses: a client error that reconnecting cannot fix. 408 and 429 are worth another try. */
-function isFatal(error: unknown): boolean {
-  return error instanceof APIStatusError && error.status < 500 && error.status !== 408 && error.status !== 429;
+function isFatal(error: APIStatusError): boolean {
+  return error.status < 500 && error.status !== 408 && error.status !== 429;
 }
 
 export class EventStream<T> implements AsyncIterable<T> {
@@ -125,7 +125,7 @@ export class EventStream<T> implements AsyncIterable<T> {
             while (queue.length > 0) {
               const message = queue.shift() as SSEMessage;
               healthy = true;
-              const item = this.#accept(message);
+              const item = this.#accept(message, attempt.response, context);
               if (item !== undefined) yield item;
             }
           }
@@ -138,7 +138,9 @@ export class EventStream<T> implements AsyncIterable<T> {
       } catch (error) {
         if (this.#closer.signal.aborted) return;
         if (userSignal?.aborted) throw userSignal.reason;
-        if (isFatal(error) || !(error instanceof APIError)) throw error;
+        // Only a lost connection or a server-side/transient status is worth reconnecting for.
+        const reconnectable = error instanceof APIConnectionError || (error instanceof APIStatusError && !isFatal(error));
+        if (!reconnectable) throw error;
         lastError = error;
       } finally {
         controller.abort();
@@ -202,7 +204,7 @@ export class EventStream<T> implements AsyncIterable<T> {
   }
 
   /** Decode one SSE message: a reset notice, a duplicate to drop, or an item to deliver. */
-  #accept(message: SSEMessage): T | undefined {
+  #accept(message: SSEMessage, response: Response, context: CallContext): T | undefined {
     if (message.type === RESET_EVENT) {
       const data = parseData(message) as Record<string, unknown>;
       const oldest = data["oldest_sequence"];
@@ -218,7 +220,9 @@ export class EventStream<T> implements AsyncIterable<T> {
       if (this.#lastEventId !== null && !isAfter(message.id, this.#lastEventId)) return undefined;
       this.#lastEventId = message.id;
     }
-    return parseData(message) as T;
+    const item = parseData(message);
+    if (this.#spec.schema !== undefined) this.#core.checkContract(item, this.#spec.schema, response, context);
+    return item as T;
   }
 }
 

@@ -3,6 +3,7 @@
 // rendered by typescript/client.ts.jinja.
 
 import { CoreClient, type ClientOptions } from "../core/client.js";
+import { SHAPES } from "./shapes.js";
 import { EventsResource } from "./resources/events.js";
 import { InboxResource } from "./resources/inbox.js";
 import { SubscriptionsResource } from "./resources/subscriptions.js";
@@ -68,7 +69,7 @@ export class TriggersClient extends CoreClient {
 
   /** `apiKey` / `baseURL` default to the TRIGGERS_API_KEY / TRIGGERS_BASE_URL environment variables. */
   constructor(options: ClientOptions = {}) {
-    super(options);
+    super(options, SHAPES);
     this.events = new EventsResource(this);
     this.inbox = new InboxResource(this);
     this.subscriptions = new SubscriptionsResource(this);

@@ -2,6 +2,7 @@
  * The cross-SDK contract scenarios (tests/contract/scenarios.yaml) through this SDK's public surface,
  * against a live reference server (TRIGGERS_BASE_URL, admin key TRIGGERS_API_KEY). Writes
  * {"language": "typescript", "results": {id: "pass" | "fail" | "skip"}} to TRIGGERS_CONTRACT_REPORT.
+ * Clients are strict: a response field or enum value the contract does not declare fails the scenario.
  */
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
@@ -43,7 +44,7 @@ let counter = 0;
 const unique = (label: string): string => `${run}.${label}${++counter}`;
 
 const clientFor = (apiKey: string | undefined = ADMIN_KEY, options: ClientOptions = {}): TriggersClient =>
-  new TriggersClient({ apiKey, baseURL: BASE_URL, logger: null, ...options });
+  new TriggersClient({ apiKey, baseURL: BASE_URL, logger: null, strict: true, ...options });
 const admin = (): TriggersClient => clientFor();
 
 async function rejects<E extends Error>(promise: PromiseLike<unknown>, errorClass: new (...args: never[]) => E): Promise<E> {

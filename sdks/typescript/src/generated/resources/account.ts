@@ -24,6 +24,7 @@ export class AccountResource extends APIResource {
       {
         method: "get",
         path: `/account`,
+        schema: "Account",
       },
       options,
     );

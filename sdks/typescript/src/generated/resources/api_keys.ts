@@ -59,6 +59,7 @@ export class ApiKeysResource extends APIResource {
           limit: params.limit,
           cursor: params.cursor,
         },
+        schema: "ApiKeyList",
       },
       options,
     );
@@ -83,6 +84,7 @@ export class ApiKeysResource extends APIResource {
           scopes: params.scopes,
           new_account: params.newAccount,
         },
+        schema: "ApiKey",
       },
       options,
     );

@@ -58,6 +58,7 @@ export class DeliveriesResource extends APIResource {
           limit: params.limit,
           cursor: params.cursor,
         },
+        schema: "DeliveryList",
       },
       options,
     );
@@ -77,6 +78,7 @@ export class DeliveriesResource extends APIResource {
       {
         method: "get",
         path: `/deliveries/${pathParam(deliveryId)}`,
+        schema: "Delivery",
       },
       options,
     );
@@ -96,6 +98,7 @@ export class DeliveriesResource extends APIResource {
       {
         method: "post",
         path: `/deliveries/${pathParam(deliveryId)}/retry`,
+        schema: "Delivery",
       },
       options,
     );

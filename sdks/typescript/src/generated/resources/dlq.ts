@@ -83,6 +83,7 @@ export class DlqResource extends APIResource {
           limit: params.limit,
           cursor: params.cursor,
         },
+        schema: "DlqEntryList",
       },
       options,
     );
@@ -108,6 +109,7 @@ export class DlqResource extends APIResource {
           origin: params.origin,
           reason: params.reason,
         },
+        schema: "DlqBulkRetryResult",
       },
       options,
     );
@@ -127,6 +129,7 @@ export class DlqResource extends APIResource {
       {
         method: "get",
         path: `/dlq/${pathParam(entryId)}`,
+        schema: "DlqEntry",
       },
       options,
     );
@@ -165,6 +168,7 @@ export class DlqResource extends APIResource {
       {
         method: "post",
         path: `/dlq/${pathParam(entryId)}/retry`,
+        schema: "DlqRetryResult",
       },
       options,
     );

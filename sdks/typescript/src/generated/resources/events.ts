@@ -175,6 +175,7 @@ export class EventsResource extends APIResource {
           limit: params.limit,
           cursor: params.cursor,
         },
+        schema: "EventList",
       },
       options,
     );
@@ -210,6 +211,7 @@ export class EventsResource extends APIResource {
           dataschema: params.dataschema,
           metadata: params.metadata,
         },
+        schema: "Event",
       },
       options,
     );
@@ -232,6 +234,7 @@ export class EventsResource extends APIResource {
         body: {
           events: params.events,
         },
+        schema: "BatchResult",
       },
       options,
     );
@@ -256,6 +259,7 @@ export class EventsResource extends APIResource {
           types: params.types,
           filter: params.filter,
         },
+        schema: "Event",
       },
       options,
     );
@@ -275,6 +279,7 @@ export class EventsResource extends APIResource {
       {
         method: "get",
         path: `/events/${pathParam(eventId)}`,
+        schema: "Event",
       },
       options,
     );
@@ -298,6 +303,7 @@ export class EventsResource extends APIResource {
           limit: params.limit,
           cursor: params.cursor,
         },
+        schema: "DeliveryList",
       },
       options,
     );
@@ -323,6 +329,7 @@ export class EventsResource extends APIResource {
           time_override: params.timeOverride,
           dry_run: params.dryRun,
         },
+        schema: "EventReplayResult",
       },
       options,
     );
@@ -342,6 +349,7 @@ export class EventsResource extends APIResource {
       {
         method: "get",
         path: `/correlations/${pathParam(correlationId)}`,
+        schema: "Correlation",
       },
       options,
     );

@@ -47,6 +47,7 @@ export class FiltersResource extends APIResource {
           event_types: params.eventTypes,
           event: params.event,
         },
+        schema: "FilterTestResult",
       },
       options,
     );

@@ -26,6 +26,7 @@ export class IdempotencyKeysResource extends APIResource {
       {
         method: "get",
         path: `/idempotency-keys/${pathParam(key)}`,
+        schema: "IdempotencyKeyStatus",
       },
       options,
     );

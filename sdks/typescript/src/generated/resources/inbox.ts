@@ -127,6 +127,7 @@ export class InboxResource extends APIResource {
           limit: params.limit,
           cursor: params.cursor,
         },
+        schema: "EventList",
       },
       options,
     );
@@ -152,6 +153,7 @@ export class InboxResource extends APIResource {
           wait: params.wait,
           types: params.types,
         },
+        schema: "Lease",
       },
       options,
     );
@@ -174,6 +176,7 @@ export class InboxResource extends APIResource {
         body: {
           receipts: params.receipts,
         },
+        schema: "ReceiptResults",
       },
       options,
     );
@@ -197,6 +200,7 @@ export class InboxResource extends APIResource {
           receipts: params.receipts,
           delay: params.delay,
         },
+        schema: "ReceiptResults",
       },
       options,
     );
@@ -220,6 +224,7 @@ export class InboxResource extends APIResource {
           receipts: params.receipts,
           visibility_timeout: params.visibilityTimeout,
         },
+        schema: "ReceiptResults",
       },
       options,
     );

@@ -24,6 +24,7 @@ export class OpsResource extends APIResource {
       {
         method: "get",
         path: `/health`,
+        schema: "Health",
       },
       options,
     );
@@ -63,6 +64,7 @@ export class OpsResource extends APIResource {
       {
         method: "get",
         path: `/stats`,
+        schema: "Stats",
       },
       options,
     );

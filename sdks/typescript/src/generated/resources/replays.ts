@@ -84,6 +84,7 @@ export class ReplaysResource extends APIResource {
           limit: params.limit,
           cursor: params.cursor,
         },
+        schema: "ReplayList",
       },
       options,
     );
@@ -113,6 +114,7 @@ export class ReplaysResource extends APIResource {
           data_patch: params.dataPatch,
           dry_run: params.dryRun,
         },
+        schema: "Replay",
       },
       options,
     );
@@ -132,6 +134,7 @@ export class ReplaysResource extends APIResource {
       {
         method: "get",
         path: `/replays/${pathParam(replayId)}`,
+        schema: "Replay",
       },
       options,
     );
@@ -151,6 +154,7 @@ export class ReplaysResource extends APIResource {
       {
         method: "post",
         path: `/replays/${pathParam(replayId)}/cancel`,
+        schema: "Replay",
       },
       options,
     );

@@ -83,6 +83,7 @@ export class SchemasResource extends APIResource {
           limit: params.limit,
           cursor: params.cursor,
         },
+        schema: "SchemaSubjectList",
       },
       options,
     );
@@ -106,6 +107,7 @@ export class SchemasResource extends APIResource {
           limit: params.limit,
           cursor: params.cursor,
         },
+        schema: "SchemaVersionList",
       },
       options,
     );
@@ -128,6 +130,7 @@ export class SchemasResource extends APIResource {
         body: {
           json_schema: params.jsonSchema,
         },
+        schema: "SchemaVersion",
       },
       options,
     );
@@ -147,6 +150,7 @@ export class SchemasResource extends APIResource {
       {
         method: "get",
         path: `/schemas/${pathParam(eventType)}/versions/${pathParam(version)}`,
+        schema: "SchemaVersion",
       },
       options,
     );
@@ -189,6 +193,7 @@ export class SchemasResource extends APIResource {
           json_schema: params.jsonSchema,
           mode: params.mode,
         },
+        schema: "CompatibilityResult",
       },
       options,
     );
@@ -208,6 +213,7 @@ export class SchemasResource extends APIResource {
       {
         method: "get",
         path: `/schemas/${pathParam(eventType)}/config`,
+        schema: "SchemaConfig",
       },
       options,
     );
@@ -230,6 +236,7 @@ export class SchemasResource extends APIResource {
         body: {
           compatibility: params.compatibility,
         },
+        schema: "SchemaConfig",
       },
       options,
     );

@@ -135,6 +135,7 @@ export class SubscriptionsResource extends APIResource {
           limit: params.limit,
           cursor: params.cursor,
         },
+        schema: "SubscriptionList",
       },
       options,
     );
@@ -164,6 +165,7 @@ export class SubscriptionsResource extends APIResource {
           metadata: params.metadata,
           secret: params.secret,
         },
+        schema: "Subscription",
       },
       options,
     );
@@ -183,6 +185,7 @@ export class SubscriptionsResource extends APIResource {
       {
         method: "get",
         path: `/subscriptions/${pathParam(subscriptionId)}`,
+        schema: "Subscription",
       },
       options,
     );
@@ -211,6 +214,7 @@ export class SubscriptionsResource extends APIResource {
           description: params.description,
           metadata: params.metadata,
         },
+        schema: "Subscription",
       },
       options,
     );
@@ -253,6 +257,7 @@ export class SubscriptionsResource extends APIResource {
           secret: params.secret,
           overlap_seconds: params.overlapSeconds,
         },
+        schema: "Subscription",
       },
       options,
     );
@@ -276,6 +281,7 @@ export class SubscriptionsResource extends APIResource {
           type: params.type,
           data: params.data,
         },
+        schema: "Delivery",
       },
       options,
     );
