@@ -9,7 +9,7 @@ commands, like a real server's database. Responses are streamed (``StreamingASGI
 from __future__ import annotations
 
 import importlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,7 +43,7 @@ class InProcessServer:
     """The reference server over one SQLite file; `http()` opens it for one CLI invocation."""
 
     db_path: Path
-    overrides: dict[str, Any] = field(default_factory=dict)
+    overrides: dict[str, Any] = field(default_factory=dict[str, Any])
 
     def _app(self) -> Any:
         server_app: Any = importlib.import_module("triggers_server.app")
@@ -56,7 +56,7 @@ class InProcessServer:
         return server_app.create_app(settings)
 
     @asynccontextmanager
-    async def http(self) -> AsyncIterator[httpx.AsyncClient]:
+    async def http(self) -> AsyncGenerator[httpx.AsyncClient, None]:
         app = self._app()
         async with app.router.lifespan_context(app), anyio.create_task_group() as group:
             async with httpx.AsyncClient(transport=StreamingASGITransport(app, group)) as http:
@@ -139,7 +139,7 @@ def send_events(server: InProcessServer, types: Sequence[str]) -> list[str]:
     """Create events directly through the SDK; returns their ids."""
 
     async def create(client: TriggersClient) -> list[str]:
-        ids = []
+        ids: list[str] = []
         for index, event_type in enumerate(types):
             event = await client.events.create(type=event_type, source="seed", data={"n": index})
             ids.append(event.id)

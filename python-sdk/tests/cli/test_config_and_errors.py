@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import stat
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -125,7 +125,7 @@ def test_connection_error_exits_3_with_one_line(cli: Cli) -> None:
         raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
 
     @asynccontextmanager
-    async def refusing() -> AsyncIterator[httpx.AsyncClient]:
+    async def refusing() -> AsyncGenerator[httpx.AsyncClient, None]:
         async with httpx.AsyncClient(transport=httpx.MockTransport(refuse)) as client:
             yield client
 
@@ -139,7 +139,7 @@ def test_timeout_exits_3(cli: Cli) -> None:
         raise httpx.ReadTimeout("timed out", request=request)
 
     @asynccontextmanager
-    async def timing_out() -> AsyncIterator[httpx.AsyncClient]:
+    async def timing_out() -> AsyncGenerator[httpx.AsyncClient, None]:
         async with httpx.AsyncClient(transport=httpx.MockTransport(slow)) as client:
             yield client
 

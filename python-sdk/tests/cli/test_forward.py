@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,8 +31,8 @@ class Delivery:
 class Receiver:
     """A local webhook endpoint (ASGI) answering with scripted statuses, recording every request."""
 
-    statuses: list[int] = field(default_factory=list)
-    deliveries: list[Delivery] = field(default_factory=list)
+    statuses: list[int] = field(default_factory=list[int])
+    deliveries: list[Delivery] = field(default_factory=list[Delivery])
     on_request: Callable[[], None] | None = None
 
     async def __call__(
@@ -57,7 +57,7 @@ class Receiver:
 
     def http(self) -> Callable[[], Any]:
         @asynccontextmanager
-        async def open_client() -> AsyncIterator[httpx.AsyncClient]:
+        async def open_client() -> AsyncGenerator[httpx.AsyncClient, None]:
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=self)) as client:
                 yield client
 
@@ -142,7 +142,7 @@ def test_unreachable_local_server_is_reported_and_nacked(cli: Cli, server: InPro
         raise httpx.ConnectError("Connection refused", request=request)
 
     @asynccontextmanager
-    async def refusing() -> AsyncIterator[httpx.AsyncClient]:
+    async def refusing() -> AsyncGenerator[httpx.AsyncClient, None]:
         async with httpx.AsyncClient(transport=httpx.MockTransport(refuse)) as client:
             yield client
 
@@ -211,7 +211,7 @@ def test_ctrl_c_while_polling_an_empty_inbox_stops_promptly(cli: Cli, server: In
             assert leases < 20, "forward kept polling after Ctrl-C"
 
     @asynccontextmanager
-    async def api_with_hook() -> AsyncIterator[httpx.AsyncClient]:
+    async def api_with_hook() -> AsyncGenerator[httpx.AsyncClient, None]:
         async with server.http() as http:
             http.event_hooks["request"].append(interrupt_first_lease)
             yield http

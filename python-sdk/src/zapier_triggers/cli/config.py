@@ -11,7 +11,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import platformdirs
 import tomli_w
@@ -62,7 +62,7 @@ class Profile:
 class ConfigFile:
     path: Path
     default_profile: str | None = None
-    profiles: dict[str, Profile] = field(default_factory=dict)
+    profiles: dict[str, Profile] = field(default_factory=dict[str, Profile])
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ def load_config(path: Path) -> ConfigFile:
     if not isinstance(profiles_raw, dict) or (default is not None and not isinstance(default, str)):
         raise CliError(f'Config file {path}: expected `default_profile = "NAME"` and [profiles.NAME] tables')
     profiles: dict[str, Profile] = {}
-    for name, table in profiles_raw.items():
+    for name, table in cast("dict[str, Any]", profiles_raw).items():
         profiles[name] = _profile(path, name, table)
     return ConfigFile(path, default, profiles)
 
@@ -113,9 +113,10 @@ def load_config(path: Path) -> ConfigFile:
 def _profile(path: Path, name: str, table: Any) -> Profile:
     if not isinstance(table, dict):
         raise CliError(f"Config file {path}: [profiles.{name}] must be a table")
+    entries = cast("dict[str, Any]", table)
     values: dict[str, str] = {}
     for key in _PROFILE_FIELDS:
-        value = table.get(key)
+        value = entries.get(key)
         if value is not None and not isinstance(value, str):
             raise CliError(f"Config file {path}: profiles.{name}.{key} must be a string")
         if value is not None:

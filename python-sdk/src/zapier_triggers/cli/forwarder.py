@@ -24,7 +24,7 @@ import httpx
 from .._client import TriggersClient
 from .._constants import SDK_VERSION
 from .._types import NOT_GIVEN
-from ..types import Event, InboxMessage
+from ..types import Event, InboxMessage, Lease
 from ..webhooks import Webhook
 from .interrupts import GracefulStop
 
@@ -84,7 +84,7 @@ class ForwardStats:
     acked: int = 0
     nacked: int = 0
     released: int = 0
-    latencies_ms: list[float] = field(default_factory=list)
+    latencies_ms: list[float] = field(default_factory=list[float])
 
     @property
     def attempts(self) -> int:
@@ -136,15 +136,7 @@ class Forwarder:
         try:
             with stop.scope:
                 while not stop.requested and (limit is None or self.stats.attempts < limit):
-                    # Shielded: a lease cut short by Ctrl-C would leave events we never saw invisible
-                    # until their visibility timeout; finishing it (at most `wait` s) lets us release them.
-                    with anyio.CancelScope(shield=True):
-                        lease = await self._client.inbox.lease(
-                            max_events=self._settings.batch_size,
-                            visibility_timeout=self._settings.visibility_timeout,
-                            wait=self._settings.wait,
-                            types=list(self._settings.types) or NOT_GIVEN,
-                        )
+                    lease = await self._lease()
                     unsettled = [message.receipt for message in lease.messages]
                     await anyio.lowlevel.checkpoint()  # deliver a stop that arrived during the shielded lease
                     for message in lease.messages:
@@ -161,6 +153,18 @@ class Forwarder:
                 with anyio.CancelScope(shield=True):
                     await self._release(unsettled)
         return self.stats
+
+    async def _lease(self) -> Lease:
+        # Shielded: a lease cut short by Ctrl-C would leave events we never saw invisible until
+        # their visibility timeout; finishing it (at most `wait` seconds) lets us release them.
+        with anyio.CancelScope(shield=True):
+            return await self._client.inbox.lease(
+                max_events=self._settings.batch_size,
+                visibility_timeout=self._settings.visibility_timeout,
+                wait=self._settings.wait,
+                types=list(self._settings.types) or NOT_GIVEN,
+            )
+        raise AssertionError("unreachable: a shielded scope is never cancelled")  # CancelScope may swallow
 
     async def _forward(self, message: InboxMessage) -> DeliveryOutcome:
         request = self.signed_request(message.event, message.delivery_count)

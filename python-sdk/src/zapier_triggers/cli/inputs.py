@@ -11,7 +11,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from .errors import CliError
 
@@ -75,10 +75,13 @@ def read_event_lines(path: str, *, default_source: str) -> list[EventLine]:
             body = json.loads(raw)
         except ValueError as exc:
             raise CliError(f"{path}:{number}: not valid JSON: {exc}") from exc
-        if not isinstance(body, dict) or not isinstance(body.get("type"), str):
+        if not isinstance(body, dict):
             raise CliError(f'{path}:{number}: expected a JSON object with a "type" string')
-        body.setdefault("source", default_source)
-        events.append(EventLine(number, body))
+        event = cast("dict[str, Any]", body)
+        if not isinstance(event.get("type"), str):
+            raise CliError(f'{path}:{number}: expected a JSON object with a "type" string')
+        event.setdefault("source", default_source)
+        events.append(EventLine(number, event))
     if not events:
         raise CliError(f"{path}: no events (expected one JSON object per line)")
     return events

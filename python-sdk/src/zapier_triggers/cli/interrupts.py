@@ -9,7 +9,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 
 import anyio
@@ -31,7 +31,7 @@ class GracefulStop:
 
 
 @asynccontextmanager
-async def graceful_stop() -> AsyncIterator[GracefulStop]:
+async def graceful_stop() -> AsyncGenerator[GracefulStop, None]:
     stop = GracefulStop()
     async with anyio.create_task_group() as group:
         await group.start(_watch_signals, stop)

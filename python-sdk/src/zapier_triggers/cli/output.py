@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from typing import IO, Any, Generic, TypeVar
+from typing import IO, Any, Generic, TypeVar, cast
 
 import pydantic
 import typer
@@ -62,9 +62,9 @@ def to_jsonable(item: object) -> Any:
     if isinstance(item, pydantic.BaseModel):
         return item.model_dump(mode="json")
     if isinstance(item, (list, tuple)):
-        return [to_jsonable(entry) for entry in item]
+        return [to_jsonable(entry) for entry in cast("Sequence[object]", item)]
     if isinstance(item, dict):
-        return {str(key): to_jsonable(value) for key, value in item.items()}
+        return {str(key): to_jsonable(value) for key, value in cast("dict[object, object]", item).items()}
     if isinstance(item, datetime):
         return item.isoformat()
     if isinstance(item, Enum):
@@ -161,8 +161,9 @@ class Printer:
             return str(value.value)
         if isinstance(value, bool):
             return "yes" if value else "no"
-        if isinstance(value, (list, tuple)) and all(isinstance(entry, str) for entry in value):
-            return ", ".join(value) if value else Text("-", style="dim")
+        strings = _string_list(value)
+        if strings is not None:
+            return ", ".join(strings) if strings else Text("-", style="dim")
         if isinstance(value, (str, int, float)):
             return str(value)
         if pretty:
@@ -173,18 +174,31 @@ class Printer:
         typer.echo(text, file=self._stdout)
 
 
+def _string_list(value: object) -> list[str] | None:
+    """A list of strings (event type globs...) shown comma-separated; None for anything else."""
+    if not isinstance(value, (list, tuple)):
+        return None
+    entries = cast("Sequence[object]", value)
+    return (
+        [entry for entry in entries if isinstance(entry, str)]
+        if all(isinstance(entry, str) for entry in entries)
+        else None
+    )
+
+
 def _console(stream: IO[str]) -> Console:
     return Console(file=stream, width=None if _isatty(stream) else _PIPE_WIDTH, highlight=False)
 
 
 def _model_fields(item: object) -> list[Column[Any]]:
-    data = to_jsonable(item)
-    if not isinstance(data, dict):
-        return [Column("value", lambda _: data)]
+    raw = to_jsonable(item)
+    if not isinstance(raw, dict):
+        return [Column("value", lambda _: raw)]
+    data = cast("dict[str, Any]", raw)
+    original: dict[str, object] = {}
     if isinstance(item, pydantic.BaseModel):
         original = {name: getattr(item, name, None) for name in type(item).model_fields}
-        return [Column(name, _getter(original, data, name)) for name in data]
-    return [Column(name, _getter({}, data, name)) for name in data]
+    return [Column(name, _getter(original, data, name)) for name in data]
 
 
 def _getter(original: dict[str, object], data: dict[str, Any], name: str) -> Callable[[object], object]:

@@ -7,7 +7,7 @@ runs it on the async SDK client and turns every failure into one stderr line and
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -115,7 +115,7 @@ class Invocation:
             raise typer.Exit(int(code))
 
     @asynccontextmanager
-    async def _client(self, api_key: str) -> AsyncIterator[TriggersClient]:
+    async def _client(self, api_key: str) -> AsyncGenerator[TriggersClient, None]:
         if self.runtime.api_http is None:
             async with TriggersClient(
                 api_key=api_key, base_url=self.settings.base_url, sleep=self.runtime.sleep

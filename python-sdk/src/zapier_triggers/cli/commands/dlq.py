@@ -9,6 +9,7 @@ from rich.text import Text
 
 from ..._client import TriggersClient
 from ..._types import NOT_GIVEN, NotGiven
+from ...types import DlqEntry
 from ..options import ApiKeyOption, BaseUrlOption, OutputOption, ProfileOption
 from ..render import DLQ_COLUMNS
 from ..runtime import Invocation
@@ -56,7 +57,7 @@ def list_dlq(
     inv = Invocation.create(ctx, profile=profile, output=output, api_key=api_key, base_url=base_url)
 
     async def work(client: TriggersClient) -> None:
-        entries = []
+        entries: list[DlqEntry] = []
         async for entry in client.dlq.list(
             event_type=_given(event_type),
             origin=_given(origin),

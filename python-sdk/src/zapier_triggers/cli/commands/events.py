@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -11,7 +11,7 @@ from rich.text import Text
 
 from ..._client import TriggersClient
 from ..._types import NOT_GIVEN, NotGiven
-from ...types import BatchItemResult
+from ...types import BatchItemResult, Event
 from ..errors import CliError
 from ..exit_codes import ExitCode
 from ..inputs import EventLine, chunks, parse_json_text, parse_pairs, read_event_lines
@@ -191,7 +191,7 @@ def list_events(
             until_at = parse_since(until, now) if until else NOT_GIVEN
         except ValueError as exc:
             raise CliError(f"--since/--until: {exc}") from None
-        events = []
+        events: list[Event] = []
         async for event in client.events.list(
             type=types or NOT_GIVEN,
             source=_given(source),
@@ -329,9 +329,12 @@ def replay_event(
     )
 
     async def work(client: TriggersClient) -> None:
-        data_patch = parse_json_text(patch, what="--patch") if patch is not None else NOT_GIVEN
-        if data_patch is not NOT_GIVEN and not isinstance(data_patch, dict):
-            raise CliError("--patch must be a JSON object (a JSON merge patch)")
+        data_patch: dict[str, Any] | NotGiven = NOT_GIVEN
+        if patch is not None:
+            parsed = parse_json_text(patch, what="--patch")
+            if not isinstance(parsed, dict):
+                raise CliError("--patch must be a JSON object (a JSON merge patch)")
+            data_patch = cast("dict[str, Any]", parsed)
         result = await client.events.replay(
             event_id,
             target=target,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import statistics
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
@@ -103,7 +103,7 @@ def forward(
 
 
 @asynccontextmanager
-async def _local_http(runtime: Runtime, timeout: float) -> AsyncIterator[httpx.AsyncClient]:
+async def _local_http(runtime: Runtime, timeout: float) -> AsyncGenerator[httpx.AsyncClient, None]:
     if runtime.local_http is not None:
         async with runtime.local_http() as http:
             yield http

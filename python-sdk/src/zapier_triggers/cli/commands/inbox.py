@@ -10,6 +10,7 @@ from rich.text import Text
 from ..._client import TriggersClient
 from ..._exceptions import APIStatusError
 from ..._types import NOT_GIVEN
+from ...types import Event
 from ..errors import describe_api_error
 from ..exit_codes import ExitCode
 from ..options import ApiKeyOption, BaseUrlOption, OutputOption, ProfileOption
@@ -40,7 +41,7 @@ def list_inbox(
     inv = Invocation.create(ctx, profile=profile, output=output, api_key=api_key, base_url=base_url)
 
     async def work(client: TriggersClient) -> None:
-        events = []
+        events: list[Event] = []
         async for event in client.inbox.list(type=types or NOT_GIVEN, limit=min(limit, 500)):
             events.append(event)
             if len(events) >= limit:

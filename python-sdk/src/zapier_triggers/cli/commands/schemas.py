@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 from rich.text import Text
 
 from ..._client import TriggersClient
 from ..._types import NOT_GIVEN
+from ...types import SchemaSubject
 from ..errors import CliError
 from ..exit_codes import ExitCode
 from ..inputs import read_json_file
@@ -27,7 +28,7 @@ def _load_schema(path: str) -> dict[str, object]:
     schema = read_json_file(path, what="schema")
     if not isinstance(schema, dict):
         raise CliError(f"schema ({path}) must be a JSON object")
-    return schema
+    return cast("dict[str, object]", schema)
 
 
 @app.command("register")
@@ -114,7 +115,7 @@ def list_schemas(
     inv = Invocation.create(ctx, profile=profile, output=output, api_key=api_key, base_url=base_url)
 
     async def work(client: TriggersClient) -> None:
-        subjects = []
+        subjects: list[SchemaSubject] = []
         async for subject in client.schemas.list(limit=min(limit, 500)):
             subjects.append(subject)
             if len(subjects) >= limit:

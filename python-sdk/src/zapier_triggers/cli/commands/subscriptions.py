@@ -9,6 +9,7 @@ from rich.text import Text
 
 from ..._client import TriggersClient
 from ..._types import NOT_GIVEN
+from ...types import Subscription
 from ..options import ApiKeyOption, BaseUrlOption, OutputOption, ProfileOption
 from ..render import SUBSCRIPTION_COLUMNS
 from ..runtime import Invocation
@@ -67,7 +68,7 @@ def list_subscriptions(
     inv = Invocation.create(ctx, profile=profile, output=output, api_key=api_key, base_url=base_url)
 
     async def work(client: TriggersClient) -> None:
-        items = []
+        items: list[Subscription] = []
         async for subscription in client.subscriptions.list(limit=min(limit, 500)):
             items.append(subscription)
             if len(items) >= limit:
