@@ -489,7 +489,9 @@ const scenarios: Record<string, Scenario> = {
       return ["COMPLETED", "FAILED", "CANCELLED"].includes(current.status) ? current : undefined;
     }, "the replay job to finish");
     assert.equal(final.status, "COMPLETED", final.error ?? "");
-    assert.equal(final.progress.matched, 3);
+    const stored: [string, string | null][] = [];
+    for await (const event of client.events.list({ type: `${prefix}.*` })) stored.push([event.id, event.replay_of]);
+    assert.equal(final.progress.matched, 3, JSON.stringify({ job: final, stored }));
   },
 
   "replay-job-cancel": async () => {
