@@ -12,8 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from zapier_triggers._exceptions import make_status_error
 from zapier_triggers.cli.config import ConfigFile, Profile, mask_secret, resolve_settings
-from zapier_triggers.cli.errors import CliError
+from zapier_triggers.cli.errors import CliError, describe_api_error
 from zapier_triggers.cli.times import parse_since, relative
 
 from .conftest import ADMIN_KEY, BASE_URL, Cli, ndjson
@@ -182,3 +183,26 @@ def test_relative_times_and_since_parsing() -> None:
     assert parse_since("2026-11-25T10:00:00", now).tzinfo is not None
     with pytest.raises(ValueError):
         parse_since("yesterday", now)
+
+
+def test_api_error_line_lists_field_errors_the_detail_does_not_mention() -> None:
+    request = httpx.Request("POST", "http://triggers.test/v1/events")
+    response = httpx.Response(
+        422,
+        json={
+            "type": "https://triggers.dev/problems/validation",
+            "title": "Validation failed",
+            "status": 422,
+            "detail": "2 fields are invalid; /type: too long",
+            "request_id": "req_1",
+            "errors": [
+                {"pointer": "/type", "detail": "too long"},
+                {"pointer": "/time", "detail": "not a date"},
+            ],
+        },
+        request=request,
+    )
+    error = make_status_error(response, idempotency_key=None, retry_after=None)
+    assert describe_api_error(error) == (
+        "422 Validation failed — 2 fields are invalid; /type: too long — /time: not a date (request req_1)"
+    )

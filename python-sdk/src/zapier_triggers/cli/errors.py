@@ -23,7 +23,10 @@ def describe_api_error(error: APIError) -> str:
         parts = [f"{error.status_code} {error.title or 'Error'}"]
         if error.detail:
             parts.append(error.detail)
-        parts.extend(f"{item.pointer or '/'}: {item.detail}" for item in error.errors)
+        shown = error.detail or ""
+        parts.extend(  # field errors the detail does not already spell out
+            f"{item.pointer or '/'}: {item.detail}" for item in error.errors if item.detail not in shown
+        )
         text = " — ".join(parts)
     elif isinstance(error, APITimeoutError):
         text = f"timed out waiting for {_target(error)}"
