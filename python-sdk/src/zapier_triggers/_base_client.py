@@ -182,8 +182,8 @@ def _problem_type(response: httpx.Response) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _encode_query(query: Mapping[str, object]) -> list[tuple[str, str]]:
-    pairs: list[tuple[str, str]] = []
+def _encode_query(query: Mapping[str, object]) -> list[tuple[str, str | int | float | bool | None]]:
+    pairs: list[tuple[str, str | int | float | bool | None]] = []
     for key, value in query.items():
         if value is None or isinstance(value, NotGiven):
             continue
@@ -233,6 +233,7 @@ class ClientCore:
             if isinstance(timeout, NotGiven)
             else timeout
         )
+        self._base_url_text = str(self.base_url)
         self.retry_policy = replace(retry_policy or RetryPolicy(), max_retries=max_retries)
         self.strict = strict
         self.clock = clock or time.monotonic
@@ -259,33 +260,41 @@ class ClientCore:
         *,
         idempotency_key: str | None,
         retry_count: int,
-        build: Callable[..., httpx.Request],
+        client_headers: Mapping[str, str],
     ) -> httpx.Request:
-        """One attempt's request; ``build`` is the httpx client's ``build_request`` (I/O free)."""
-        headers: dict[str, str] = {
-            **self.default_headers,
-            "Accept": options.accept,
-            **(options.headers or {}),
-            HEADER_RETRY_COUNT: str(retry_count),
-        }
+        """One attempt's request, built directly (``httpx.Client.build_request`` costs ~40 µs a call).
+
+        ``client_headers`` are the httpx client's default headers; every layer after it wins,
+        compared case-insensitively, and the caller's ``extra_headers`` win over everything.
+        """
+        layers: list[Mapping[str, str]] = [
+            client_headers,
+            self.default_headers,
+            {"Accept": options.accept, HEADER_RETRY_COUNT: str(retry_count)},
+            options.headers or {},
+        ]
         if idempotency_key is not None:
-            headers[HEADER_IDEMPOTENCY_KEY] = idempotency_key
-        headers.update(options.extra_headers or {})
+            layers.append({HEADER_IDEMPOTENCY_KEY: idempotency_key})
         query = _encode_query({**(options.query or {}), **(options.extra_query or {})})
         content = options.content
         if content is not None:
-            headers.setdefault("Content-Type", options.content_type or "application/octet-stream")
+            layers.append({"Content-Type": options.content_type or "application/octet-stream"})
         elif not isinstance(options.body, NotGiven):
             content = pydantic_core.to_json(options.body, by_alias=True)
-            headers.setdefault("Content-Type", options.content_type or "application/json")
+            layers.append({"Content-Type": options.content_type or "application/json"})
+        layers.append(options.extra_headers or {})
+        merged: dict[str, tuple[str, str]] = {}
+        for layer in layers:
+            for name, value in layer.items():
+                merged[name.lower()] = (name, value)
         timeout = self.timeout if isinstance(options.timeout, NotGiven) else self.to_timeout(options.timeout)
-        return build(
+        return httpx.Request(
             options.method,
-            self.base_url.join(options.path.lstrip("/")),
+            self._base_url_text + options.path.lstrip("/"),
             params=query or None,
-            headers=headers,
+            headers=list(merged.values()),
             content=content,
-            timeout=timeout,
+            extensions={"timeout": timeout.as_dict()},
         )
 
     def idempotency_key_for(self, options: RequestOptions) -> str | None:
@@ -341,7 +350,7 @@ class ClientCore:
         return status == 409 and _problem_type(response) == PROBLEM_IDEMPOTENCY_IN_FLIGHT
 
     def request_flow(
-        self, options: RequestOptions, build: Callable[..., httpx.Request]
+        self, options: RequestOptions, client_headers: Mapping[str, str]
     ) -> Generator[Action, Outcome, CallResult]:
         """The whole life of one call, as actions for a driver to perform."""
         key = self.idempotency_key_for(options)
@@ -349,7 +358,9 @@ class ClientCore:
         started = self.clock()
         retries = 0
         while True:
-            request = self.build_request(options, idempotency_key=key, retry_count=retries, build=build)
+            request = self.build_request(
+                options, idempotency_key=key, retry_count=retries, client_headers=client_headers
+            )
             _log_request(request, options)
             outcome = yield Send(request, options.stream)
             response = outcome if isinstance(outcome, httpx.Response) else None
@@ -441,8 +452,12 @@ class SyncAPIClient:
     http: httpx.Client
     sleep: Callable[[float], None] = field(default=time.sleep)
 
+    def __post_init__(self) -> None:
+        # The httpx client's default headers, read once (changing them later has no effect).
+        self.client_headers = dict(self.http.headers.items())
+
     def send(self, options: RequestOptions) -> CallResult:
-        flow = self.core.request_flow(options, self.http.build_request)
+        flow = self.core.request_flow(options, self.client_headers)
         action = next(flow)
         while True:
             outcome: Outcome
@@ -481,8 +496,12 @@ class AsyncAPIClient:
     http: httpx.AsyncClient
     sleep: Callable[[float], Any] = field(default=anyio.sleep)
 
+    def __post_init__(self) -> None:
+        # The httpx client's default headers, read once (changing them later has no effect).
+        self.client_headers = dict(self.http.headers.items())
+
     async def send(self, options: RequestOptions) -> CallResult:
-        flow = self.core.request_flow(options, self.http.build_request)
+        flow = self.core.request_flow(options, self.client_headers)
         action = next(flow)
         while True:
             outcome: Outcome

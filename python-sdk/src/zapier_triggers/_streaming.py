@@ -338,7 +338,7 @@ class SyncEventStream(Generic[T]):
                 options,
                 idempotency_key=None,
                 retry_count=self.state.failures,
-                build=self._client.http.build_request,
+                client_headers=self._client.client_headers,
             )
             outcome: httpx.Response | httpx.TransportError | None = None
             try:
@@ -392,7 +392,7 @@ class EventStream(Generic[T]):
                 options,
                 idempotency_key=None,
                 retry_count=self.state.failures,
-                build=self._client.http.build_request,
+                client_headers=self._client.client_headers,
             )
             outcome: httpx.Response | httpx.TransportError | None = None
             try:
