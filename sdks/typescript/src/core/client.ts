@@ -75,6 +75,8 @@ export interface RequestOptions {
   timeout?: number | undefined;
   /** Extra headers for this call; `null` removes a default header. */
   headers?: Record<string, string | null | undefined> | undefined;
+  /** Extra query parameters for this call (e.g. one the contract added after this SDK was generated). */
+  query?: Record<string, QueryValue> | undefined;
   /** The Idempotency-Key for a POST (default: a fresh UUID4, reused on every retry of the call). */
   idempotencyKey?: string | undefined;
   /** Aborts the call, including any retry sleep in progress. */
@@ -326,7 +328,8 @@ export class CoreClient {
   context(spec: RequestSpec, options: RequestOptions): CallContext {
     const method = spec.method.toUpperCase();
     const idempotencyKey = options.idempotencyKey ?? (method === "POST" ? randomUUID() : null);
-    return { request: { method, url: this.buildURL(spec.path, spec.query) }, idempotencyKey };
+    const query = options.query === undefined ? spec.query : { ...spec.query, ...options.query };
+    return { request: { method, url: this.buildURL(spec.path, query) }, idempotencyKey };
   }
 
   /**

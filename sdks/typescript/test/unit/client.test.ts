@@ -462,6 +462,12 @@ describe("requests on the wire", () => {
     assert.equal(server.requests[0]!.url, "http://api.test/v1/events?types=order.*&types=user.*&limit=10&dry_run=true");
   });
 
+  test("per-call query parameters are added to the operation's", async () => {
+    const { client, server } = setup([OK()]);
+    await client.request({ method: "get", path: "/events", query: { limit: 5 } }, { query: { include: ["a", "b"] } });
+    assert.equal(server.requests[0]!.url, "http://api.test/v1/events?limit=5&include=a&include=b");
+  });
+
   test("per-call headers add and remove; Authorization cannot be overridden", async () => {
     const { client, server } = setup([OK()], { defaultHeaders: { "X-Team": "blue" } });
     await client.request(
