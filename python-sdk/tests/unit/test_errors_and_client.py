@@ -248,3 +248,24 @@ def test_import_is_lazy() -> None:
 def test_unknown_attribute() -> None:
     with pytest.raises(AttributeError):
         _ = zapier_triggers.DoesNotExist  # type: ignore[attr-defined]
+
+
+def test_user_http_client_defaults_are_kept_but_sdk_headers_win() -> None:
+    seen: list[httpx.Request] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=event_json())
+
+    http = httpx.Client(
+        transport=httpx.MockTransport(handle), headers={"X-Proxy-Token": "p1", "User-Agent": "theirs"}
+    )
+    SyncTriggersClient(api_key=API_KEY, base_url=BASE_URL, http_client=http).events.get(
+        "evt_1", extra_headers={"x-trace": "t"}
+    )
+    headers = seen[0].headers
+    assert headers["X-Proxy-Token"] == "p1"
+    assert headers["User-Agent"].startswith("zapier-triggers-python/")
+    assert headers.get_list("user-agent") == [headers["User-Agent"]]
+    assert headers["X-Trace"] == "t"
+    assert str(seen[0].url) == f"{BASE_URL}/events/evt_1"
