@@ -91,6 +91,11 @@ export class APIStatusError extends APIError {
     this.errors = Array.isArray(problem?.errors) ? problem.errors : [];
   }
 
+  /** The same as `status`, under the name the runtime policy gives it in every SDK (`status_code`). */
+  get statusCode(): number {
+    return this.status;
+  }
+
   /** The problem object when the body was one, for extension members such as `violated_policies`. */
   get problem(): Problem | null {
     return asProblem(this.body);

@@ -353,6 +353,7 @@ describe("error mapping", () => {
       assert.equal((error as Error).constructor, errorClass);
       assert.ok(error instanceof APIStatusError && error instanceof APIError && error instanceof TriggersError);
       assert.equal(error.status, status);
+      assert.equal(error.statusCode, status);
       assert.equal(error.type, `https://triggers.dev/problems/${slug}`);
       assert.equal(error.title, slug);
       assert.equal(error.detail, `${slug} happened`);
