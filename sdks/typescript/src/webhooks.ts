@@ -55,6 +55,15 @@ export class Webhook {
     }
   }
 
+  /**
+   * Verify a fetch-API `Request` (Next.js route handlers, Hono, Deno, Bun, Workers): reads the raw body
+   * once and returns it parsed. Do not read the body before calling this.
+   */
+  async verifyRequest<T = unknown>(request: Request): Promise<T> {
+    const payload = new Uint8Array(await request.arrayBuffer());
+    return this.verify<T>(payload, request.headers);
+  }
+
   /** Verify the signature and timestamp only (any body, including empty). */
   verifySignature(payload: string | Uint8Array, headers: WebhookHeaders): void {
     const id = header(headers, "webhook-id");

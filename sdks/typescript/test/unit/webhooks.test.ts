@@ -111,6 +111,15 @@ describe("Webhook", () => {
     assert.doesNotThrow(() => webhook.verifySignature(body, { "webhook-id": "m", "webhook-timestamp": String(now), "webhook-signature": both }));
   });
 
+  test("verifyRequest reads a fetch Request's raw body", async () => {
+    const body = JSON.stringify({ type: "order.created" });
+    const headers = { "webhook-id": "msg_3", "webhook-timestamp": String(now), "webhook-signature": webhook.sign("msg_3", now, body) };
+    const request = new Request("http://receiver.test/hook", { method: "POST", headers, body });
+    assert.deepEqual(await webhook.verifyRequest(request), { type: "order.created" });
+    const tampered = new Request("http://receiver.test/hook", { method: "POST", headers, body: body.replace("order", "other") });
+    await assert.rejects(webhook.verifyRequest(tampered), WebhookVerificationError);
+  });
+
   test("sign accepts a Date", () => {
     assert.equal(webhook.sign("m", new Date(now * 1000), "{}"), webhook.sign("m", now, "{}"));
   });
