@@ -11,7 +11,9 @@ const work = mkdtempSync(join(tmpdir(), "triggers-sdk-pack-"));
 const run = (command, args, cwd) => execFileSync(command, args, { cwd, stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" });
 
 try {
-  const [packed] = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", work], root));
+  // Build explicitly and pack without lifecycle scripts, so nothing but npm's JSON reaches stdout.
+  run("npm", ["run", "--silent", "build"], root);
+  const [packed] = JSON.parse(run("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", work], root));
   const files = packed.files.map((file) => file.path).sort();
   for (const required of ["package.json", "dist/index.js", "dist/index.d.ts", "dist/webhooks.js", "dist/webhooks.d.ts"]) {
     if (!files.includes(required)) throw new Error(`tarball lacks ${required}`);
