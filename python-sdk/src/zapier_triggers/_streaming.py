@@ -318,7 +318,17 @@ class SyncEventStream(Generic[T]):
 
     @property
     def last_event_id(self) -> str | None:
+        """The id of the last event delivered: pass it as ``last_event_id`` to resume later."""
         return self.state.last_event_id
+
+    @property
+    def on_reset(self) -> Callable[[StreamReset], None] | None:
+        """Called with each :class:`StreamReset` (events were skipped because the cursor expired)."""
+        return self.state.on_reset
+
+    @on_reset.setter
+    def on_reset(self, callback: Callable[[StreamReset], None] | None) -> None:
+        self.state.on_reset = callback
 
     def __enter__(self) -> SyncEventStream[T]:
         return self
@@ -372,7 +382,17 @@ class EventStream(Generic[T]):
 
     @property
     def last_event_id(self) -> str | None:
+        """The id of the last event delivered: pass it as ``last_event_id`` to resume later."""
         return self.state.last_event_id
+
+    @property
+    def on_reset(self) -> Callable[[StreamReset], None] | None:
+        """Called with each :class:`StreamReset` (events were skipped because the cursor expired)."""
+        return self.state.on_reset
+
+    @on_reset.setter
+    def on_reset(self, callback: Callable[[StreamReset], None] | None) -> None:
+        self.state.on_reset = callback
 
     async def __aenter__(self) -> EventStream[T]:
         return self
