@@ -56,10 +56,14 @@ class InProcessServer:
         return server_app.create_app(settings)
 
     @asynccontextmanager
-    async def http(self) -> AsyncGenerator[httpx.AsyncClient, None]:
+    async def http(
+        self, wrap: Callable[[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport] | None = None
+    ) -> AsyncGenerator[httpx.AsyncClient, None]:
+        """An httpx client into a fresh app instance; ``wrap`` lets a test interpose on the transport."""
         app = self._app()
         async with app.router.lifespan_context(app), anyio.create_task_group() as group:
-            async with httpx.AsyncClient(transport=StreamingASGITransport(app, group)) as http:
+            transport: httpx.AsyncBaseTransport = StreamingASGITransport(app, group)
+            async with httpx.AsyncClient(transport=wrap(transport) if wrap else transport) as http:
                 yield http
             group.cancel_scope.cancel()
 

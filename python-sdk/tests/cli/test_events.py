@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import cast
+
+import httpx
 
 from zapier_triggers import TriggersClient
 
@@ -233,3 +236,56 @@ def test_replay_rejects_two_targets_and_non_object_patch(cli: Cli, server: InPro
     bad_patch = cli("events", "replay", event_id, "--patch", "[1]")
     assert bad_patch.exit_code == 2
     assert "JSON object" in bad_patch.stderr
+
+
+class DropStreamAfterFirstEvent(httpx.AsyncBaseTransport):
+    """Cuts the first stream connection right after its first event, as a flaky network would."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.stream_requests: list[httpx.Request] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if not request.url.path.endswith("/events/stream"):
+            return response
+        self.stream_requests.append(request)
+        if len(self.stream_requests) > 1:
+            return response
+        return httpx.Response(
+            response.status_code, headers=response.headers, stream=_CutAfterFirstEvent(response.stream)
+        )
+
+
+class _CutAfterFirstEvent(httpx.AsyncByteStream):
+    def __init__(self, inner: httpx.SyncByteStream | httpx.AsyncByteStream) -> None:
+        assert isinstance(inner, httpx.AsyncByteStream)
+        self.inner = inner
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self.inner:
+            yield chunk
+            if b"data:" in chunk:
+                raise httpx.ReadError("connection reset (test)")
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def test_stream_resumes_after_a_dropped_connection(
+    cli: Cli, server: InProcessServer
+) -> None:
+    ids = send_events(server, ["order.created", "order.updated", "order.paid"])
+    flaky: list[DropStreamAfterFirstEvent] = []
+
+    def wrap(inner: httpx.AsyncBaseTransport) -> httpx.AsyncBaseTransport:
+        flaky.append(DropStreamAfterFirstEvent(inner))
+        return flaky[-1]
+
+    result = cli.ok(
+        "events", "stream", "--last-event-id", "0", "--count", "3", api_http=lambda: server.http(wrap)
+    )
+    assert [e["id"] for e in ndjson(result.stdout)] == ids
+    _, second = flaky[0].stream_requests
+    assert second.headers["last-event-id"] == "1", "the reconnect resumes after the last delivered event"
+    assert "reconnecting" in result.stderr, "the SDK's reconnect notice is shown"

@@ -6,15 +6,17 @@ runs it on the async SDK client and turns every failure into one stderr line and
 
 from __future__ import annotations
 
+import logging
 import sys
-from collections.abc import AsyncGenerator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import anyio
 import httpx
 import typer
+from rich.text import Text
 
 from .._client import TriggersClient
 from .._exceptions import APIError
@@ -89,8 +91,12 @@ class Invocation:
         printer = Printer(resolve_format(output, sys.stdout), now=runtime.now)
         return cls(runtime, settings, printer)
 
-    def run(self, work: Work) -> None:
-        """Run ``work`` with a client; exit with its code, or map its failure to one."""
+    def run(self, work: Work, *, show_sdk_notices: bool = False) -> None:
+        """Run ``work`` with a client; exit with its code, or map its failure to one.
+
+        ``show_sdk_notices`` prints the SDK's retry/reconnect notices on stderr, for long-running
+        commands (stream, forward) where silence during a reconnect would look like a hang.
+        """
         try:
             api_key = self.settings.require_api_key()
         except CliError as error:
@@ -101,7 +107,8 @@ class Invocation:
                 return (await work(client)) or ExitCode.OK
 
         try:
-            code = anyio.run(main)
+            with _sdk_notices(self.printer) if show_sdk_notices else nullcontext():
+                code = anyio.run(main)
         except BaseException as raised:  # exception groups from task groups carry the real error inside
             leaf = _leaf(raised)
             if isinstance(leaf, APIError):
@@ -126,6 +133,30 @@ class Invocation:
             yield TriggersClient(
                 api_key=api_key, base_url=self.settings.base_url, http_client=http, sleep=self.runtime.sleep
             )
+
+
+class _NoticeHandler(logging.Handler):
+    def __init__(self, printer: Printer) -> None:
+        super().__init__(logging.INFO)
+        self._printer = printer
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._printer.note(Text(record.getMessage(), style="dim"))
+
+
+@contextmanager
+def _sdk_notices(printer: Printer) -> Generator[None, None, None]:
+    logger = logging.getLogger("zapier_triggers")
+    handler = _NoticeHandler(printer)
+    previous = logger.level
+    logger.addHandler(handler)
+    if logger.getEffectiveLevel() > logging.INFO:
+        logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
 
 
 def _leaf(error: BaseException) -> BaseException:

@@ -286,7 +286,7 @@ def stream_events(
         resume = f"; resume with --last-event-id {resume_from}" if resume_from else ""
         printer.note(f"{ending}: {received} event{'s' if received != 1 else ''} received{resume}.")
 
-    inv.run(work)
+    inv.run(work, show_sdk_notices=True)
 
 
 @app.command("replay")

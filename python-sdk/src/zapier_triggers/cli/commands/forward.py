@@ -99,7 +99,7 @@ def forward(
             stats = await forwarder.run(stop)
         printer.note(_summary(stats, stopped=stop.requested))
 
-    inv.run(work)
+    inv.run(work, show_sdk_notices=True)
 
 
 @asynccontextmanager
