@@ -36,21 +36,25 @@ async def _broken(scope: MutableMapping[str, Any], receive: Any, send: Any) -> N
 async def test_transport_streams_chunks_before_the_response_ends() -> None:
     async with anyio.create_task_group() as group:
         transport = StreamingASGITransport(_ticker, group)
-        async with httpx.AsyncClient(transport=transport) as http:
-            async with http.stream("POST", "http://app.test/tick?n=3", content=b"hello") as response:
-                chunks = []
-                async for chunk in response.aiter_bytes():
-                    chunks.append(chunk)
-                    if len(chunks) == 3:
-                        break
+        async with (
+            httpx.AsyncClient(transport=transport) as http,
+            http.stream("POST", "http://app.test/tick?n=3", content=b"hello") as response,
+        ):
+            chunks = []
+            async for chunk in response.aiter_bytes():
+                chunks.append(chunk)
+                if len(chunks) == 3:
+                    break
         assert response.status_code == 200 and chunks == [b"0;", b"1;", b"2;"]
 
 
 async def test_transport_reports_an_app_that_fails_before_responding() -> None:
-    async with anyio.create_task_group() as group:
-        async with httpx.AsyncClient(transport=StreamingASGITransport(_broken, group)) as http:
-            with pytest.raises(httpx.RemoteProtocolError, match="boom"):
-                await http.get("http://app.test/")
+    async with (
+        anyio.create_task_group() as group,
+        httpx.AsyncClient(transport=StreamingASGITransport(_broken, group)) as http,
+    ):
+        with pytest.raises(httpx.RemoteProtocolError, match="boom"):
+            await http.get("http://app.test/")
 
 
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])  # the reference server is asyncio-only
