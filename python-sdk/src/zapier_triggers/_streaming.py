@@ -26,6 +26,7 @@ from ._constants import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_TIMEOUT,
     HEADER_LAST_EVENT_ID,
+    RETRY_AFTER_CAP,
     RETRY_JITTER,
     STREAM_IDLE_TIMEOUT,
     STREAM_MAX_RECONNECT_ATTEMPTS,
@@ -261,16 +262,23 @@ class ReconnectState(Generic[T]):
         else:
             logger.warning("Event stream reset (%s); resuming from sequence %s", reset.reason, oldest)
 
-    def reconnect_delay(self, error: APIError) -> float:
-        """Delay before the next connection, or raise ``error`` when the attempts are spent."""
+    def reconnect_delay(self, error: APIError, retry_after: float | None = None) -> float:
+        """Delay before the next connection, or raise ``error`` when the attempts are spent.
+
+        A server's ``Retry-After`` within the cap wins; otherwise ``retry:`` (or 1 s) doubling per
+        consecutive failure up to 30 s, jittered.
+        """
         if self.healthy:
             self.failures = 0
         self.failures += 1
-        if self.failures >= self.policy.max_reconnect_attempts:
+        if self.failures > self.policy.max_reconnect_attempts:
             raise error
-        base = self.server_retry if self.server_retry is not None else self.policy.reconnect_delay
-        delay = min(base * 2.0 ** (self.failures - 1), self.policy.max_reconnect_delay)
-        delay *= 1 - self.policy.jitter * self.random()
+        if retry_after is not None and retry_after <= RETRY_AFTER_CAP:
+            delay = retry_after
+        else:
+            base = self.server_retry if self.server_retry is not None else self.policy.reconnect_delay
+            delay = min(base * 2.0 ** (self.failures - 1), self.policy.max_reconnect_delay)
+            delay *= 1 - self.policy.jitter * self.random()
         logger.info("Event stream disconnected (%s); reconnecting in %.3fs", error.message, delay)
         return delay
 
@@ -290,20 +298,20 @@ def connection_error(
     outcome: httpx.Response | httpx.TransportError | None,
     request: httpx.Request | None,
     core: ClientCore,
-) -> APIError:
-    """The error for a failed connection; raises at once when the status is not worth retrying."""
+) -> tuple[APIError, float | None]:
+    """The error for a failed connection and the server's Retry-After; raises at once on a 4xx
+    other than 408/429 (retrying cannot fix it)."""
     if isinstance(outcome, httpx.Response):
-        error = make_status_error(
-            outcome, idempotency_key=None, retry_after=retry_after_seconds(outcome.headers, core.wall_clock())
-        )
+        retry_after = retry_after_seconds(outcome.headers, core.wall_clock())
+        error = make_status_error(outcome, idempotency_key=None, retry_after=retry_after)
         if outcome.status_code < 500 and outcome.status_code not in (408, 429):
             raise error
-        return error
+        return error, retry_after
     if isinstance(outcome, httpx.TimeoutException):
-        return APITimeoutError(request=request)
+        return APITimeoutError(request=request), None
     if outcome is None:
-        return APIConnectionError("Event stream ended.", request=request)
-    return APIConnectionError(f"Event stream connection lost: {outcome}", request=request)
+        return APIConnectionError("Event stream ended.", request=request), None
+    return APIConnectionError(f"Event stream connection lost: {outcome}", request=request), None
 
 
 class SyncEventStream(Generic[T]):
@@ -366,7 +374,7 @@ class SyncEventStream(Generic[T]):
                     self._response.close()
             if self._closed:
                 return
-            delay = self.state.reconnect_delay(connection_error(outcome, request, self._client.core))
+            delay = self.state.reconnect_delay(*connection_error(outcome, request, self._client.core))
             self._client.sleep(delay)
 
 
@@ -431,5 +439,5 @@ class EventStream(Generic[T]):
                     await self._response.aclose()
             if self._closed:
                 return
-            delay = self.state.reconnect_delay(connection_error(outcome, request, self._client.core))
+            delay = self.state.reconnect_delay(*connection_error(outcome, request, self._client.core))
             await self._client.sleep(delay)

@@ -184,8 +184,15 @@ async def test_gives_up_after_max_consecutive_failures_with_last_error() -> None
     clock = FakeClock()
     with pytest.raises(InternalServerError):
         await _collect(server, 1, clock)
-    assert len(server.requests) == 10
-    assert len(clock.sleeps) == 9
+    assert len(server.requests) == 11  # the first connection + 10 reconnect attempts, as in TS and Go
+    assert len(clock.sleeps) == 10 and clock.sleeps[-1] == 30.0
+
+
+async def test_retry_after_on_a_failed_connection_is_honoured() -> None:
+    server = StreamServer([httpx.Response(429, headers={"Retry-After": "7"}), ([frame(1)], None)])
+    clock = FakeClock()
+    assert await _collect(server, 1, clock) == [1]
+    assert clock.sleeps == [7.0]
 
 
 async def test_client_errors_are_not_retried() -> None:
