@@ -18,8 +18,9 @@ def on_reset(notice: StreamReset) -> None:
 
 async def follow(last_event_id: str | None) -> None:
     async with TriggersClient() as client:
-        stream = client.events.stream(types=["order.*"], last_event_id=last_event_id or "0")
-        stream.on_reset = on_reset
+        stream = client.events.stream(
+            types=["order.*"], last_event_id=last_event_id or "0", on_reset=on_reset
+        )
         async with stream:
             async for event in stream:
                 print(event.sequence, event.type, event.data)

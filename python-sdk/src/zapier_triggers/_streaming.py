@@ -317,10 +317,18 @@ def connection_error(
 class SyncEventStream(Generic[T]):
     """``with client.events.stream(...) as stream: for event in stream`` — reconnects by itself."""
 
-    def __init__(self, client: SyncAPIClient, options: RequestOptions, item_type: type[T]) -> None:
+    def __init__(
+        self,
+        client: SyncAPIClient,
+        options: RequestOptions,
+        item_type: type[T],
+        *,
+        on_reset: Callable[[StreamReset], None] | None = None,
+    ) -> None:
         self._client = client
         self._options = options
         self.state = initial_state(options, item_type, client.core)
+        self.state.on_reset = on_reset
         self._response: httpx.Response | None = None
         self._closed = False
 
@@ -381,10 +389,18 @@ class SyncEventStream(Generic[T]):
 class EventStream(Generic[T]):
     """``async with client.events.stream(...) as stream: async for event in stream`` — resumable."""
 
-    def __init__(self, client: AsyncAPIClient, options: RequestOptions, item_type: type[T]) -> None:
+    def __init__(
+        self,
+        client: AsyncAPIClient,
+        options: RequestOptions,
+        item_type: type[T],
+        *,
+        on_reset: Callable[[StreamReset], None] | None = None,
+    ) -> None:
         self._client = client
         self._options = options
         self.state = initial_state(options, item_type, client.core)
+        self.state.on_reset = on_reset
         self._response: httpx.Response | None = None
         self._closed = False
 

@@ -216,8 +216,7 @@ async def test_reset_notice_is_surfaced_then_streaming_continues() -> None:
     server = StreamServer([([reset, frame(50)], None)])
     client = async_client(server.handle_async, FakeClock())
     notices: list[StreamReset] = []
-    async with client.events.stream(last_event_id="3") as stream:
-        stream.on_reset = notices.append
+    async with client.events.stream(last_event_id="3", on_reset=notices.append) as stream:
         async for event in stream:
             assert event.sequence == 50
             break

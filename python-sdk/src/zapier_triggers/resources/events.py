@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from functools import cached_property
 from typing import Any
@@ -13,7 +13,7 @@ from .._base_client import RequestOptions, path_template
 from .._pagination import AsyncPaginator, SyncPaginator
 from .._resource import AsyncAPIResource, SyncAPIResource, given
 from .._response import async_to_raw_response_wrapper, to_raw_response_wrapper
-from .._streaming import EventStream, SyncEventStream
+from .._streaming import EventStream, StreamReset, SyncEventStream
 from .._types import NOT_GIVEN, NotGiven, Timeout
 
 __all__ = ["Events", "AsyncEvents"]
@@ -146,6 +146,7 @@ class Events(SyncAPIResource):
         types: Sequence[str] | NotGiven = NOT_GIVEN,
         filter: str | NotGiven = NOT_GIVEN,
         last_event_id: str | NotGiven = NOT_GIVEN,
+        on_reset: Callable[[StreamReset], None] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, object] | None = None,
         timeout: Timeout | NotGiven = NOT_GIVEN,
@@ -165,7 +166,7 @@ class Events(SyncAPIResource):
             extra_query=extra_query,
             timeout=timeout,
         )
-        return SyncEventStream(self._client, options, api_types.Event)
+        return SyncEventStream(self._client, options, api_types.Event, on_reset=on_reset)
 
     def get(
         self,
@@ -415,6 +416,7 @@ class AsyncEvents(AsyncAPIResource):
         types: Sequence[str] | NotGiven = NOT_GIVEN,
         filter: str | NotGiven = NOT_GIVEN,
         last_event_id: str | NotGiven = NOT_GIVEN,
+        on_reset: Callable[[StreamReset], None] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, object] | None = None,
         timeout: Timeout | NotGiven = NOT_GIVEN,
@@ -434,7 +436,7 @@ class AsyncEvents(AsyncAPIResource):
             extra_query=extra_query,
             timeout=timeout,
         )
-        return EventStream(self._client, options, api_types.Event)
+        return EventStream(self._client, options, api_types.Event, on_reset=on_reset)
 
     async def get(
         self,
