@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from zapier_triggers import TriggersClient
+from zapier_triggers.cli.output import Printer
 
 from .conftest import Cli, InProcessServer, ndjson, send_events
 
@@ -127,3 +128,17 @@ def test_dlq_unknown_entry_is_an_api_error(cli: Cli) -> None:
     result = cli("dlq", "dismiss", "dlq_missing")
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: 404 ")
+
+
+def test_inbox_pull_releases_everything_when_printing_fails(
+    cli: Cli, server: InProcessServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = send_events(server, ["order.created", "order.paid"])
+
+    def broken_pipe(*_args: object) -> None:
+        raise BrokenPipeError("stdout closed")
+
+    monkeypatch.setattr(Printer, "line", broken_pipe)
+    with pytest.raises(BrokenPipeError):
+        cli("inbox", "pull")
+    assert statuses(server, ids) == ["pending", "pending"], "nothing unseen is acknowledged"

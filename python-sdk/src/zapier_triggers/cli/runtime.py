@@ -117,7 +117,7 @@ class Invocation:
                 raise fail(leaf.message, leaf.code) from None
             if isinstance(leaf, KeyboardInterrupt):
                 raise fail("Interrupted.", ExitCode.INTERRUPTED) from None
-            raise
+            raise leaf from None  # a bug or an OS error: its own traceback, without the group around it
         if code is not ExitCode.OK:
             raise typer.Exit(int(code))
 

@@ -111,21 +111,26 @@ def pull(
             max_events=max_events, visibility_timeout=visibility_timeout, wait=wait, types=types or NOT_GIVEN
         )
         receipts = [message.receipt for message in lease.messages]
+        printed = False
         try:
             for message in lease.messages:
                 printer.line(
                     {"event": message.event, "delivery_count": message.delivery_count},
                     event_line(message.event).append(f"  (delivery {message.delivery_count})", style="dim"),
                 )
+            printed = True
         finally:
             if receipts:
-                settle = client.inbox.nack(receipts=receipts) if release else client.inbox.ack(receipts)
-                results = await settle
-                not_ok = [r for r in results.results if r.status != "ok"]
-                for result in not_ok:
-                    printer.note(
-                        Text(f"{result.receipt}: {result.status} {result.detail or ''}", style="yellow")
-                    )
+                # Only what was shown is acknowledged; if printing failed, everything goes back.
+                if release or not printed:
+                    results = await client.inbox.nack(receipts=receipts)
+                else:
+                    results = await client.inbox.ack(receipts)
+                for result in results.results:
+                    if result.status != "ok":
+                        printer.note(
+                            Text(f"{result.receipt}: {result.status} {result.detail or ''}", style="yellow")
+                        )
         verb = "Released" if release else "Acknowledged"
         if receipts:
             printer.note(f"{verb} {len(receipts)} event{'s' if len(receipts) != 1 else ''}.")
