@@ -7,7 +7,10 @@ pass, so object refs also accept plain mappings and open enums also accept any s
 from __future__ import annotations
 
 import keyword
+import re
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 _SCALARS = {
@@ -79,6 +82,33 @@ def py_repr(value: Any) -> str:
     return repr(value)
 
 
+# A discriminated union field as datamodel-code-generator writes it: the member list, then its Field(...)
+# naming the discriminator.
+_DISCRIMINATED_UNION = re.compile(
+    r"(?P<head>Annotated\[\s*)(?P<members>\w+(?:\s*\|\s*\w+)+)(?P<field>,\s*Field\([^()]*?)"
+    r"discriminator=(?P<quote>['\"])\w+(?P=quote)"
+)
+
+
+def open_unions(source: str) -> str:
+    """Make generated discriminated unions forward compatible.
+
+    A response carrying a variant added to the contract later must still decode, so every
+    ``A | B`` with ``discriminator=`` becomes ``A | B | UnknownVariant`` tried left to right (each
+    known member has a ``Literal`` tag, so the first match is the tagged one).
+    """
+    rewritten, count = _DISCRIMINATED_UNION.subn(
+        lambda m: f'{m["head"]}{m["members"]} | UnknownVariant{m["field"]}union_mode="left_to_right"', source
+    )
+    if count and "UnknownVariant" not in source.split("\nclass ", 1)[0]:
+        rewritten = rewritten.replace(
+            "from zapier_triggers._models import BaseModel",
+            "from zapier_triggers._models import BaseModel, UnknownVariant",
+            1,
+        )
+    return rewritten
+
+
 def filters() -> dict[str, Callable[..., Any]]:
     return {
         "py_type": py_type,
@@ -86,3 +116,13 @@ def filters() -> dict[str, Callable[..., Any]]:
         "py_name": py_name,
         "py_repr": py_repr,
     }
+
+
+if __name__ == "__main__":
+    # Post-processing step of the Python models generator (codegen/config/python.yaml):
+    #   python codegen/lang/python.py open-unions <generated models file>
+    command, target = sys.argv[1:3]
+    if command != "open-unions":
+        sys.exit(f"unknown command {command!r}")
+    path = Path(target)
+    path.write_text(open_unions(path.read_text()))

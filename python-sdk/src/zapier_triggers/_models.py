@@ -12,7 +12,7 @@ from typing import Any, cast
 
 import pydantic
 
-__all__ = ["BaseModel", "OpenStrEnum", "find_drift"]
+__all__ = ["BaseModel", "OpenStrEnum", "UnknownVariant", "find_drift"]
 
 
 class BaseModel(pydantic.BaseModel):
@@ -28,6 +28,14 @@ class BaseModel(pydantic.BaseModel):
     def to_dict(self) -> dict[str, Any]:
         """The wire (JSON) form: aliases, without fields the server did not send."""
         return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+
+class UnknownVariant(BaseModel):
+    """A union member added to the contract after this SDK was generated, kept as sent.
+
+    Generated unions try their known members first (each has a ``Literal`` tag) and fall back to this,
+    so e.g. a new replay target ``kind`` decodes instead of failing; its fields are in ``model_extra``.
+    """
 
 
 class OpenStrEnum(str, enum.Enum):
@@ -56,6 +64,8 @@ def find_drift(value: object, path: str = "$") -> list[str]:
     if isinstance(value, OpenStrEnum):
         if not value.is_known:
             found.append(f"{path}: unknown enum value {value.value!r}")
+    elif isinstance(value, UnknownVariant):
+        found.append(f"{path}: unknown union variant {value.to_dict()!r}")
     elif isinstance(value, pydantic.BaseModel):
         for name in type(value).model_fields:
             found.extend(find_drift(getattr(value, name), f"{path}.{name}"))

@@ -11,6 +11,7 @@ import pytest
 import respx
 
 import zapier_triggers
+import zapier_triggers._models
 from zapier_triggers import (
     APIResponseValidationError,
     APIStatusError,
@@ -269,3 +270,45 @@ def test_user_http_client_defaults_are_kept_but_sdk_headers_win() -> None:
     assert headers.get_list("user-agent") == [headers["User-Agent"]]
     assert headers["X-Trace"] == "t"
     assert str(seen[0].url) == f"{BASE_URL}/events/evt_1"
+
+
+def _replay_json(target: dict[str, object]) -> dict[str, object]:
+    return {
+        "id": "rpl_1",
+        "name": None,
+        "status": "RUNNING",
+        "from": "2026-11-25T00:00:00Z",
+        "to": "2026-11-25T01:00:00Z",
+        "event_types": ["order.*"],
+        "filter": None,
+        "target": target,
+        "data_patch": None,
+        "dry_run": False,
+        "progress": {"matched": 1, "processed": 0, "delivered": 0, "filtered": 0},
+        "error": None,
+        "created_at": "2026-11-25T01:00:00Z",
+        "started_at": None,
+        "finished_at": None,
+    }
+
+
+async def test_unions_decode_known_members_and_keep_unknown_variants() -> None:
+    from zapier_triggers.types import InboxReplayTarget, SubscriptionReplayTarget
+
+    router = _router()
+    subscription = {"kind": "subscription", "subscription_id": "sub_1"}
+    router.get("/replays/rpl_1").mock(return_value=httpx.Response(200, json=_replay_json(subscription)))
+    router.get("/replays/rpl_2").mock(return_value=httpx.Response(200, json=_replay_json({"kind": "inbox"})))
+    router.get("/replays/rpl_3").mock(
+        return_value=httpx.Response(200, json=_replay_json({"kind": "region", "region": "eu"}))
+    )
+    client = async_client(router)
+    first = await client.replays.get("rpl_1")
+    assert isinstance(first.target, SubscriptionReplayTarget) and first.target.subscription_id == "sub_1"
+    assert first.from_.year == 2026
+    assert isinstance((await client.replays.get("rpl_2")).target, InboxReplayTarget)
+    unknown = (await client.replays.get("rpl_3")).target
+    assert isinstance(unknown, zapier_triggers._models.UnknownVariant)
+    assert unknown.model_extra == {"kind": "region", "region": "eu"}
+    with pytest.raises(APIResponseValidationError, match="unknown union variant"):
+        await async_client(router, strict=True).replays.get("rpl_3")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import AnyUrl, AwareDatetime, ConfigDict, Field, RootModel
-from zapier_triggers._models import BaseModel, OpenStrEnum
+from zapier_triggers._models import BaseModel, UnknownVariant, OpenStrEnum
 
 
 class ProblemFieldError(BaseModel):
@@ -594,8 +594,12 @@ class EventReplayRequest(BaseModel):
         populate_by_name=True,
     )
     target: Annotated[
-        SubscriptionReplayTarget | InboxReplayTarget | AllReplayTarget,
-        Field(description="Where a replayed event goes.", discriminator="kind", examples=[{"kind": "inbox"}]),
+        SubscriptionReplayTarget | InboxReplayTarget | AllReplayTarget | UnknownVariant,
+        Field(
+            description="Where a replayed event goes.",
+            union_mode="left_to_right",
+            examples=[{"kind": "inbox"}],
+        ),
     ]
     data_patch: Annotated[
         dict[str, Any] | None,
@@ -1305,8 +1309,12 @@ class ReplayCreate(BaseModel):
     ] = None
     filter: Filter | None = None
     target: Annotated[
-        SubscriptionReplayTarget | InboxReplayTarget | AllReplayTarget,
-        Field(description="Where a replayed event goes.", discriminator="kind", examples=[{"kind": "inbox"}]),
+        SubscriptionReplayTarget | InboxReplayTarget | AllReplayTarget | UnknownVariant,
+        Field(
+            description="Where a replayed event goes.",
+            union_mode="left_to_right",
+            examples=[{"kind": "inbox"}],
+        ),
     ]
     data_patch: Annotated[
         dict[str, Any] | None,
@@ -1334,8 +1342,12 @@ class Replay(BaseModel):
     event_types: Annotated[list[str], Field(description="Type globs.", examples=[["order.*"]])]
     filter: Annotated[Filter | None, Field(description="Filter, if any.")]
     target: Annotated[
-        SubscriptionReplayTarget | InboxReplayTarget | AllReplayTarget,
-        Field(description="Where a replayed event goes.", discriminator="kind", examples=[{"kind": "inbox"}]),
+        SubscriptionReplayTarget | InboxReplayTarget | AllReplayTarget | UnknownVariant,
+        Field(
+            description="Where a replayed event goes.",
+            union_mode="left_to_right",
+            examples=[{"kind": "inbox"}],
+        ),
     ]
     data_patch: Annotated[dict[str, Any] | None, Field(description="Merge patch, if any.")]
     dry_run: Annotated[bool, Field(description="Count only.", examples=[False])]
