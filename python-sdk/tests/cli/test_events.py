@@ -272,9 +272,7 @@ class _CutAfterFirstEvent(httpx.AsyncByteStream):
         await self.inner.aclose()
 
 
-def test_stream_resumes_after_a_dropped_connection(
-    cli: Cli, server: InProcessServer
-) -> None:
+def test_stream_resumes_after_a_dropped_connection(cli: Cli, server: InProcessServer) -> None:
     ids = send_events(server, ["order.created", "order.updated", "order.paid"])
     flaky: list[DropStreamAfterFirstEvent] = []
 

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Literal
 
 import anyio
 import anyio.lowlevel
@@ -31,6 +32,10 @@ from .interrupts import GracefulStop
 __all__ = ["DeliveryOutcome", "ForwardSettings", "ForwardStats", "Forwarder", "new_secret"]
 
 _USER_AGENT = f"triggers-cli/{SDK_VERSION}"
+Settlement = Literal["acked", "nacked", "lease_expired"]
+"""What happened to an event after its POST; `lease_expired`: too late to settle, it will be redelivered."""
+EXTEND_MARGIN = 5.0
+"""Seconds of lease left, beyond one request timeout, below which the lease is extended first."""
 
 
 def new_secret() -> str:
@@ -47,6 +52,7 @@ class ForwardSettings:
     visibility_timeout: int = 30
     wait: int = 2
     retry_delay: int = 5
+    request_timeout: float = 10.0
     max_deliveries: int | None = None
 
 
@@ -59,7 +65,7 @@ class DeliveryOutcome:
     status_code: int | None
     error: str | None
     latency_ms: float
-    acked: bool
+    result: Settlement
     at: datetime
 
     @property
@@ -74,7 +80,7 @@ class DeliveryOutcome:
             "status_code": self.status_code,
             "error": self.error,
             "latency_ms": round(self.latency_ms, 1),
-            "result": "acked" if self.acked else "nacked",
+            "result": self.result,
             "at": self.at.isoformat(),
         }
 
@@ -83,12 +89,22 @@ class DeliveryOutcome:
 class ForwardStats:
     acked: int = 0
     nacked: int = 0
+    expired: int = 0
     released: int = 0
     latencies_ms: list[float] = field(default_factory=list[float])
 
     @property
     def attempts(self) -> int:
-        return self.acked + self.nacked
+        return self.acked + self.nacked + self.expired
+
+    def record(self, result: Settlement, latency_ms: float) -> None:
+        if result == "acked":
+            self.acked += 1
+        elif result == "nacked":
+            self.nacked += 1
+        else:
+            self.expired += 1
+        self.latencies_ms.append(latency_ms)
 
 
 class Forwarder:
@@ -138,10 +154,12 @@ class Forwarder:
                 while not stop.requested and (limit is None or self.stats.attempts < limit):
                     lease = await self._lease()
                     unsettled = [message.receipt for message in lease.messages]
+                    deadline = lease.leased_until.timestamp()
                     await anyio.lowlevel.checkpoint()  # deliver a stop that arrived during the shielded lease
                     for message in lease.messages:
                         if limit is not None and self.stats.attempts >= limit:
                             break
+                        deadline = await self._keep_leased(unsettled, deadline)
                         outcome = await self._forward(message)
                         unsettled.remove(message.receipt)
                         self._on_delivery(outcome)
@@ -166,6 +184,20 @@ class Forwarder:
             )
         raise AssertionError("unreachable: a shielded scope is never cancelled")  # CancelScope may swallow
 
+    async def _keep_leased(self, receipts: list[str], deadline: float) -> float:
+        """Extend the batch's lease when it could expire during the next POST; returns the new deadline.
+
+        Without this, a slow local server would see events redelivered while later events of the same
+        batch still wait their turn.
+        """
+        now = self._wall_clock()
+        if deadline - now >= self._settings.request_timeout + EXTEND_MARGIN:
+            return deadline
+        await self._client.inbox.extend(
+            receipts=receipts, visibility_timeout=self._settings.visibility_timeout
+        )
+        return now + self._settings.visibility_timeout
+
     async def _forward(self, message: InboxMessage) -> DeliveryOutcome:
         request = self.signed_request(message.event, message.delivery_count)
         started = self._timer()
@@ -178,21 +210,25 @@ class Forwarder:
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         latency_ms = (self._timer() - started) * 1000.0
-        ok = status is not None and 200 <= status < 300
-        if ok:
-            await self._client.inbox.ack([message.receipt])
-            self.stats.acked += 1
+        result: Settlement
+        if status is not None and 200 <= status < 300:
+            settled = await self._client.inbox.ack([message.receipt])
+            result = "acked"
         else:
-            await self._client.inbox.nack(receipts=[message.receipt], delay=self._settings.retry_delay)
-            self.stats.nacked += 1
-        self.stats.latencies_ms.append(latency_ms)
+            settled = await self._client.inbox.nack(
+                receipts=[message.receipt], delay=self._settings.retry_delay
+            )
+            result = "nacked"
+        if any(item.status != "ok" for item in settled.results):
+            result = "lease_expired"  # the inbox will redeliver it whatever the local server said
+        self.stats.record(result, latency_ms)
         return DeliveryOutcome(
             event=message.event,
             delivery_count=message.delivery_count,
             status_code=status,
             error=error,
             latency_ms=latency_ms,
-            acked=ok,
+            result=result,
             at=datetime.fromtimestamp(self._wall_clock(), timezone.utc),
         )
 

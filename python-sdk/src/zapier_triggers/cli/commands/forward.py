@@ -83,6 +83,7 @@ def forward(
         visibility_timeout=visibility_timeout,
         wait=wait,
         retry_delay=retry_delay,
+        request_timeout=timeout,
         max_deliveries=max_deliveries,
     )
 
@@ -126,14 +127,18 @@ def _delivery_line(outcome: DeliveryOutcome, retry_delay: int) -> Text:
     else:
         line.append(outcome.error or "no response", style="red")
     line.append(f"  {outcome.latency_ms:.0f} ms", style="dim")
-    if not outcome.acked:
+    if outcome.result == "nacked":
         line.append(f"  nacked, redelivery in {retry_delay}s", style="yellow")
+    elif outcome.result == "lease_expired":
+        line.append("  lease expired before it could be settled; it will be redelivered", style="yellow")
     return line
 
 
 def _summary(stats: ForwardStats, *, stopped: bool) -> str:
     deliveries = f"{stats.attempts} deliver{'ies' if stats.attempts != 1 else 'y'}"
-    text = f"{'Stopped' if stopped else 'Done'}: {deliveries} ({stats.acked} acked, {stats.nacked} nacked)"
+    expired = f", {stats.expired} lease expired" if stats.expired else ""
+    counts = f"{stats.acked} acked, {stats.nacked} nacked{expired}"
+    text = f"{'Stopped' if stopped else 'Done'}: {deliveries} ({counts})"
     if stats.released:
         text += (
             f"; released {stats.released} leased event{'s' if stats.released != 1 else ''} back to the inbox"
