@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 
@@ -144,5 +146,27 @@ func TestDebugLogRedactsSecrets(t *testing.T) {
 	}
 	if !strings.Contains(out, "[REDACTED]") || !strings.Contains(out, "idem-visible") || !strings.Contains(out, "triggers request") {
 		t.Fatalf("log lacks redaction marker, idempotency key or request line:\n%s", out)
+	}
+}
+
+func TestTriggersLogDebugEnvironment(t *testing.T) {
+	srv := newScriptServer(t, jsonReply(200, eventJSON("evt_1", 1)))
+	t.Setenv("TRIGGERS_LOG", "debug")
+	reader, writer, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr := os.Stderr
+	os.Stderr = writer
+	client := testClient(srv.Server, newFakeClock()) // the env logger binds to os.Stderr here
+	os.Stderr = stderr
+	if _, err := client.Events.Get(context.Background(), "evt_1"); err != nil {
+		t.Fatal(err)
+	}
+	writer.Close()
+	out, _ := io.ReadAll(reader)
+	if !strings.Contains(string(out), "triggers request") || strings.Contains(string(out), "tk_test_secret") ||
+		!strings.Contains(string(out), "Authorization:[[REDACTED]]") {
+		t.Fatalf("debug log:\n%s", out)
 	}
 }
