@@ -290,11 +290,19 @@ class ContractModel:
                         name=name,
                         pascal=pascal(name),
                         camel=camel(name),
-                        description=tags.get(op["tags"][0], ""),
+                        description="",
                     ),
                 )
                 res.operations.append(self._operation(path, method, op))
+        for res in resources.values():
+            res.description = tags.get(self._resource_tag(res), "")
         return list(resources.values())
+
+    @staticmethod
+    def _resource_tag(res: Resource) -> str:
+        """The tag describing a resource: its namesake tag, else the tag most of its operations carry."""
+        op_tags = [op.tag for op in res.operations]
+        return res.name if res.name in op_tags else max(set(op_tags), key=op_tags.count)
 
     def as_context(self) -> dict[str, Any]:
         return {

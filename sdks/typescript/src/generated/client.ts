@@ -23,7 +23,7 @@ export class TriggersClient extends CoreClient {
    */
   readonly events: EventsResource;
   /**
-   * Ingest, list, fetch, stream and replay events; workflows by correlation id.
+   * The pull inbox: lease, ack, nack, extend.
    */
   readonly inbox: InboxResource;
   /**

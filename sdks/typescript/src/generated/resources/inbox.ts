@@ -86,7 +86,7 @@ export interface InboxExtendParams {
 }
 
 /**
- * Ingest, list, fetch, stream and replay events; workflows by correlation id.
+ * The pull inbox: lease, ack, nack, extend.
  */
 export class InboxResource extends APIResource {
   /**
