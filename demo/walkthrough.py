@@ -55,7 +55,7 @@ async def main() -> None:
 
         step("Replay one event to the inbox with a patch (dry run first)")
         dry = await client.events.replay(first.id, target={"kind": "inbox"}, dry_run=True)
-        print("dry run:", [(o.target, o.decision) for o in dry.outcomes])
+        print("dry run:", [f"{o.target}: {o.decision.value}" for o in dry.outcomes])
         done = await client.events.replay(first.id, target={"kind": "inbox"}, data_patch={"amount": 50})
         assert done.event is not None
         print(f"replayed as {done.event.id} (replay_of={done.event.replay_of}) data={done.event.data}")
