@@ -1,0 +1,65 @@
+package triggers
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/zapier/triggers-sdk-go/option"
+)
+
+// InboxConsumeParams configures Inbox.Consume.
+type InboxConsumeParams struct {
+	InboxIterateParams
+	// Concurrency is how many handlers run at once (default 1).
+	Concurrency int
+	// NackDelay is how long a failed message stays invisible before redelivery (0 = at once).
+	NackDelay time.Duration
+	// OnSettleError is told about acks and nacks the server refused (e.g. an expired lease);
+	// nil ignores them, since the message is redelivered anyway.
+	OnSettleError func(msg *Message, err error)
+}
+
+// Consume leases messages and runs handler on each, up to Concurrency at a time: a nil result acks
+// the message, an error nacks it. When ctx ends, Consume stops leasing, lets running handlers finish
+// and settles them (graceful stop), then returns nil. A lease error stops it the same way and is
+// returned.
+func (s *InboxService) Consume(ctx context.Context, params InboxConsumeParams, handler func(context.Context, *Message) error, opts ...option.RequestOption) error {
+	workers := max(params.Concurrency, 1)
+	if params.BatchSize == 0 {
+		params.BatchSize = workers
+	}
+	// Settling must outlive ctx: a handler that finished during shutdown still gets its ack.
+	settleCtx := context.WithoutCancel(ctx)
+	slots := make(chan struct{}, workers)
+	var wg sync.WaitGroup
+	var leaseErr error
+	for msg, err := range s.Iterate(ctx, params.InboxIterateParams, opts...) {
+		if err != nil {
+			leaseErr = err
+			break
+		}
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			// Not started: leave it leased; it becomes visible again when the lease ends.
+			wg.Wait()
+			return nil
+		}
+		wg.Add(1)
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			var settleErr error
+			if handlerErr := handler(ctx, msg); handlerErr != nil {
+				settleErr = msg.Nack(settleCtx, params.NackDelay, opts...)
+			} else {
+				settleErr = msg.Ack(settleCtx, opts...)
+			}
+			if settleErr != nil && params.OnSettleError != nil {
+				params.OnSettleError(msg, settleErr)
+			}
+		}()
+	}
+	wg.Wait()
+	return leaseErr
+}
