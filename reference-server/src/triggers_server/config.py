@@ -19,7 +19,7 @@ class Settings:
     rate_limit_per_second: float = 100.0
     rate_limit_burst: int = 200
     max_event_bytes: int = 256 * 1024
-    max_batch_bytes: int = 16 * 1024 * 1024
+    max_batch_bytes: int = 1024 * 1024
     max_batch_events: int = 1000
     bootstrap_admin_key: str | None = None
     retention_seconds: float = 7 * 24 * 3600

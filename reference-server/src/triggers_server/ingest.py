@@ -272,6 +272,13 @@ def binary_draft(headers: Sequence[tuple[str, str]], content_type: str | None, b
         except (ValueError, UnicodeDecodeError) as error:
             raise InvalidCloudEvent("", f"the body is declared JSON but does not parse: {error}") from error
         return _draft_from_attributes(attributes, has_data=True, data=data, data_base64=None)
+    if not content_type:  # no media type: JSON if it parses (as the JSON format assumes), else bytes
+        try:
+            data = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            pass
+        else:
+            return _draft_from_attributes(attributes, has_data=True, data=data, data_base64=None)
     return _draft_from_attributes(
         attributes, has_data=False, data=None, data_base64=base64.b64encode(body).decode("ascii")
     )

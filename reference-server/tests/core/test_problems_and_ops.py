@@ -1,0 +1,117 @@
+"""Every error is problem+json; every response carries X-Request-Id and the rate-limit headers; ops routes."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from core_harness import ADMIN_KEY, Server, assert_problem
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_unknown_route_is_problem_404(server: Server) -> None:
+    body = assert_problem(await server.admin.get("/nope"), 404, "not-found")
+    assert "/v1/nope" in body["detail"]
+
+
+async def test_wrong_method_is_problem_405(server: Server) -> None:
+    assert_problem(await server.admin.delete("/events"), 405, "method-not-allowed")
+
+
+async def test_malformed_json_is_400(server: Server) -> None:
+    response = await server.admin.post(
+        "/inbox/ack", content=b'{"receipts": [', headers={"content-type": "application/json"}
+    )
+    assert_problem(response, 400, "malformed-request")
+
+
+async def test_body_field_errors_are_422_with_pointers(server: Server) -> None:
+    response = await server.admin.post("/inbox/ack", json={"receipts": [], "extra": 1})
+    body = assert_problem(response, 422, "validation")
+    pointers = {error["pointer"] for error in body["errors"]}
+    assert pointers == {"/receipts", "/extra"}
+
+
+async def test_query_parameter_errors_are_400(server: Server) -> None:
+    body = assert_problem(await server.admin.get("/events", params={"limit": "0"}), 400, "malformed-request")
+    assert body["errors"][0]["pointer"] == "/query/limit"
+
+
+async def test_missing_and_unknown_keys_are_401(server: Server) -> None:
+    async with server.client(None) as anonymous:
+        response = await anonymous.get("/events")
+    assert_problem(response, 401, "unauthenticated")
+    assert response.headers["www-authenticate"].startswith("Bearer")
+    async with server.client("tk_" + "z" * 32) as stranger:
+        assert_problem(await stranger.get("/events"), 401, "unauthenticated")
+
+
+async def test_missing_scope_is_403(server: Server) -> None:
+    async with await server.tenant("events:read") as reader:
+        assert_problem(await reader.post("/events", json={"type": "a", "source": "b"}), 403, "forbidden")
+        assert_problem(await reader.get("/metrics"), 403, "forbidden")
+
+
+async def test_every_response_has_request_id_and_ratelimit_headers(server: Server) -> None:
+    responses = [
+        await server.admin.get("/health"),
+        await server.admin.get("/nope"),
+        await server.admin.post("/events", json={}),
+    ]
+    ids = {response.headers["x-request-id"] for response in responses}
+    assert len(ids) == 3
+    for response in responses:
+        assert response.headers["ratelimit-policy"].startswith('"default";q=')
+        assert response.headers["ratelimit"].startswith('"default";r=')
+
+
+async def test_health_is_public(server: Server) -> None:
+    async with server.client(None) as anonymous:
+        response = await anonymous.get("/health")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+
+
+async def test_contract_is_served(server: Server) -> None:
+    response = await server.admin.get("/openapi.yaml")
+    assert response.status_code == 200
+    contract = yaml.safe_load(response.text)
+    assert contract["openapi"].startswith("3.1")
+    assert "/events" in contract["paths"]
+
+
+async def test_metrics_expose_contract_names(server: Server) -> None:
+    await server.admin.post("/events", json={"type": "order.created", "source": "s"})
+    response = await server.admin.get("/metrics")
+    assert response.status_code == 200
+    text = response.text
+    for name in (
+        "triggers_events_ingested_total",
+        "triggers_ingest_latency_seconds",
+        "triggers_inbox_depth",
+        "triggers_dlq_depth",
+        "triggers_http_requests_total",
+        "triggers_deliveries_total",
+        "triggers_delivery_attempt_duration_seconds",
+    ):
+        assert name in text
+    assert 'triggers_events_ingested_total{type="order.created"} 1.0' in text
+    assert ADMIN_KEY not in text
+
+
+async def test_stats_reflect_recent_ingest(server: Server) -> None:
+    for _ in range(3):
+        await server.admin.post("/events", json={"type": "a.b", "source": "s"})
+    await server.admin.post("/events", json={"type": "c.d", "source": "s"})
+    stats = (await server.admin.get("/stats")).json()
+    assert stats["window_seconds"] == 300
+    assert stats["ingest_rate_per_second"] == pytest.approx(4 / 300)
+    assert stats["top_event_types"][0] == {"type": "a.b", "count": 3}
+    assert stats["inbox_depth"] == 4
+    assert stats["dlq_depth"] == 0
+    assert stats["delivery_success_rate"] is None
+    assert stats["ingest_latency_ms"]["p99"] >= stats["ingest_latency_ms"]["p50"] >= 0
+    server.clock.advance(301)
+    later = (await server.admin.get("/stats")).json()
+    assert later["ingest_rate_per_second"] == 0
+    assert later["top_event_types"] == []
