@@ -105,12 +105,26 @@ class Pane:
 
 
 def test_events_stream_renders_and_exits_cleanly_on_ctrl_c(live_server: str, tmp_path: Path) -> None:
+    with SyncTriggersClient(api_key=API_KEY, base_url=live_server) as client:
+        before = client.events.create(type="order.created", source="tmux-test", data={"before": True})
     env = {
         "TRIGGERS_API_KEY": API_KEY,
         "TRIGGERS_BASE_URL": live_server,
         "TRIGGERS_CONFIG": str(tmp_path / "config.toml"),
     }
-    cli = [sys.executable, "-m", "zapier_triggers.cli", "events", "stream", "--type", "order.*"]
+    # Resuming after `before` makes the test independent of when the stream connects: whatever is
+    # created after the banner shows up, live or from the resume cursor.
+    cli = [
+        sys.executable,
+        "-m",
+        "zapier_triggers.cli",
+        "events",
+        "stream",
+        "--type",
+        "order.*",
+        "--last-event-id",
+        str(before.sequence),
+    ]
     command = (
         " ".join(f"{key}={shlex.quote(value)}" for key, value in env.items())
         + " "
@@ -125,7 +139,8 @@ def test_events_stream_renders_and_exits_cleanly_on_ctrl_c(live_server: str, tmp
             event = client.events.create(type="order.created", source="tmux-test", data={"order_id": "123"})
         line = re.compile(rf'\[\d\d:\d\d:\d\d\] {event.id} order.created {{"order_id":"123"}}')
         wait_for(lambda: bool(line.search(pane.text())), "the streamed event line")
-        assert "user.created" not in pane.text()
+        screen = pane.text()
+        assert "user.created" not in screen and before.id not in screen
 
         pane.send_keys("C-c")
         wait_for(lambda: "exit-code=" in pane.text(), "the CLI to exit after Ctrl-C")
