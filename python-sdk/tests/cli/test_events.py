@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import cast
 
@@ -287,3 +288,31 @@ def test_stream_resumes_after_a_dropped_connection(cli: Cli, server: InProcessSe
     _, second = flaky[0].stream_requests
     assert second.headers["last-event-id"] == "1", "the reconnect resumes after the last delivered event"
     assert "reconnecting" in result.stderr, "the SDK's reconnect notice is shown"
+
+
+def test_stream_reports_a_reset_when_the_cursor_expired(cli: Cli, server: InProcessServer) -> None:
+    [event_id] = send_events(server, ["order.created"])
+    event = server.call(lambda client: client.events.get(event_id))
+    body = (
+        "retry: 3000\n\n"
+        'event: reset\ndata: {"reason": "cursor_expired", "oldest_sequence": 1}\n\n'
+        f"id: {event.sequence}\nevent: order.created\ndata: {event.model_dump_json()}\n\n"
+    )
+
+    def sse(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, text=body)
+
+    @asynccontextmanager
+    async def expired_cursor() -> AsyncGenerator[httpx.AsyncClient, None]:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(sse)) as http:
+            yield http
+
+    result = cli.ok("events", "stream", "--last-event-id", "0", "--count", "1", api_http=expired_cursor)
+    assert "Stream reset (cursor_expired): events before sequence 1 have expired" in result.stderr
+    assert [e["id"] for e in ndjson(result.stdout)] == [event_id]
+
+
+def test_stream_with_a_bad_key_fails_at_once(cli: Cli) -> None:
+    result = cli("events", "stream", "--api-key", "tk_wrong_000000000000000000000000")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1].startswith("Error: 401 ")
