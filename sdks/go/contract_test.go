@@ -163,7 +163,8 @@ var scenarios = map[string]func(t *testing.T, h *harness){
 		status, err := h.admin.IdempotencyKeys.Get(h.ctx, raw.IdempotencyKey)
 		noErr(t, err, "idempotency_keys.get")
 		must(t, status.Status == triggers.IdempotencyKeyStateCompleted && status.Route == "/events" && status.ResponseStatus != nil &&
-			*status.ResponseStatus == 201 && status.ResourceID != nil && *status.ResourceID == ev.ID, "status %+v", status)
+			*status.ResponseStatus == 201 && status.ResourceID != nil && *status.ResourceID == ev.ID,
+			"status=%s route=%s response_status=%v resource_id=%v (event %s)", status.Status, status.Route, deref(status.ResponseStatus), deref(status.ResourceID), ev.ID)
 	},
 	"duplicate-source-id-conflict": func(t *testing.T, h *harness) {
 		params := triggers.EventCreateParams{Type: h.kind() + ".dup", Source: "go-contract", ID: triggers.Ptr(uuid.NewString())}
@@ -469,7 +470,7 @@ var scenarios = map[string]func(t *testing.T, h *harness){
 		job, err := h.admin.Replays.Create(h.ctx, triggers.ReplayCreateParams{From: from, To: time.Now().Add(time.Second), EventTypes: []string{k + ".*"}, Target: triggers.ReplayToInbox()})
 		noErr(t, err, "create replay")
 		final := pollReplay(t, h, job.ID)
-		must(t, final.Status == triggers.ReplayStatusCOMPLETED && final.Progress.Matched == 2, "final %+v", final)
+		must(t, final.Status == triggers.ReplayStatusCOMPLETED && final.Progress.Matched == 2, "status %s, progress %+v (2 events in range)", final.Status, final.Progress)
 	},
 	"replay-job-cancel": func(t *testing.T, h *harness) {
 		k := h.kind()
@@ -620,6 +621,13 @@ func leaseOne(t *testing.T, h *harness, typ string, visibility *int) *triggers.M
 	}
 	t.Fatalf("nothing to lease for %s", typ)
 	return nil
+}
+
+func deref[T any](p *T) any {
+	if p == nil {
+		return nil
+	}
+	return *p
 }
 
 func valueOr(p *int, fallback int) int {
