@@ -249,3 +249,26 @@ func TestStreamRejectsNonSSEResponse(t *testing.T) {
 	}
 	mustAs(t, stream.Err(), new(*APIError))
 }
+
+func TestStreamReconnectsAfterConnectionDropMidEvent(t *testing.T) {
+	drop := func(w http.ResponseWriter, r *http.Request) {
+		sseReply(eventFrame(1), "id: 2\ndata: {\"id\":")(w, r)
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			conn.Close() // the network dies in the middle of event 2
+		}
+	}
+	srv := newScriptServer(t, drop, sseReply(eventFrame(2), eventFrame(3)))
+	clock := newFakeClock()
+	stream := testClient(srv.Server, clock).Events.Stream(context.Background(), StreamParams{})
+	defer stream.Close()
+	if got := collect(t, stream, 3); !slices.Equal(got, []int64{1, 2, 3}) {
+		t.Fatalf("got %v (err %v)", got, stream.Err())
+	}
+	if got := srv.recorded()[1].Header.Get("Last-Event-ID"); got != "1" {
+		t.Fatalf("resumed from %q: the half-received event 2 must not count as delivered", got)
+	}
+	if got := clock.Sleeps(); len(got) != 1 || got[0] != time.Second {
+		t.Fatalf("sleeps = %v, want the 1 s default reconnect delay", got)
+	}
+}
