@@ -123,7 +123,7 @@ func Execute(ctx context.Context, cfg *Config, req Request) (*RawResponse, error
 		if !retryable || !safeToRepeat || attempt >= cfg.MaxRetries {
 			return nil, failure
 		}
-		delay := backoff(attempt+1, cfg.Random)
+		delay := Backoff(constants.InitialRetryDelay, constants.MaxRetryDelay, attempt+1, cfg.Random)
 		if retryAfter != nil {
 			if *retryAfter > constants.RetryAfterCap {
 				return nil, failure
@@ -139,14 +139,8 @@ func Execute(ctx context.Context, cfg *Config, req Request) (*RawResponse, error
 	}
 }
 
-// backoff is the policy's exponential delay with jitter for retry number n (1-based).
-func backoff(n int, random func() float64) time.Duration {
-	base := float64(constants.InitialRetryDelay) * math.Pow(2, float64(n-1))
-	base = math.Min(base, float64(constants.MaxRetryDelay))
-	return time.Duration(base * (1 - constants.RetryJitter*random()))
-}
-
-// Backoff exposes the delay formula to the stream reconnect loop, which scales it from its own base.
+// Backoff is the policy's delay before retry number n (1-based): min(base·2^(n-1), limit)·(1 − jitter·random()).
+// Requests use INITIAL_RETRY_DELAY/MAX_RETRY_DELAY; the stream uses its reconnect delay (or retry:) and cap.
 func Backoff(base, limit time.Duration, n int, random func() float64) time.Duration {
 	d := float64(base) * math.Pow(2, float64(n-1))
 	d = math.Min(d, float64(limit))
@@ -186,9 +180,6 @@ func parseRetryAfter(h http.Header, now time.Time) *time.Duration {
 	}
 	return nil
 }
-
-// ParseRetryAfter is parseRetryAfter for other packages (the stream reconnect loop).
-func ParseRetryAfter(h http.Header, now time.Time) *time.Duration { return parseRetryAfter(h, now) }
 
 func isTimeout(err error) bool {
 	if errors.Is(err, context.DeadlineExceeded) {
