@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import anyio
 import anyio.lowlevel
@@ -25,9 +25,11 @@ import httpx
 from .._client import TriggersClient
 from .._constants import SDK_VERSION
 from .._types import NOT_GIVEN
-from ..types import Event, InboxMessage, Lease
 from ..webhooks import Webhook
 from .interrupts import GracefulStop
+
+if TYPE_CHECKING:  # models are only annotations here; importing them costs startup time
+    from ..types import Event, InboxMessage, Lease
 
 __all__ = ["DeliveryOutcome", "ForwardSettings", "ForwardStats", "Forwarder", "new_secret"]
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 
-from ..types import DlqEntry, Event, SchemaSubject, Subscription
 from .output import Column, compact_json
+
+if TYPE_CHECKING:  # models are only annotations here; importing them costs startup time
+    from ..types import DlqEntry, Event, SchemaSubject, Subscription
 
 __all__ = [
     "DLQ_COLUMNS",

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.text import Text
 
 from ..._client import TriggersClient
 from ..._types import NOT_GIVEN, NotGiven
-from ...types import DlqEntry
 from ..options import ApiKeyOption, BaseUrlOption, OutputOption, ProfileOption
 from ..render import DLQ_COLUMNS
 from ..runtime import Invocation
+
+if TYPE_CHECKING:  # models are only annotations here; importing them costs startup time
+    from ...types import DlqEntry
 
 app = typer.Typer(help="Dead letters: list, retry, dismiss.", no_args_is_help=True)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -11,7 +11,6 @@ from rich.text import Text
 
 from ..._client import TriggersClient
 from ..._types import NOT_GIVEN, NotGiven
-from ...types import BatchItemResult, Event
 from ..errors import CliError
 from ..exit_codes import ExitCode
 from ..inputs import EventLine, chunks, parse_json_text, parse_pairs, read_event_lines
@@ -21,6 +20,9 @@ from ..output import Column
 from ..render import EVENT_COLUMNS, event_line
 from ..runtime import Invocation
 from ..times import parse_since
+
+if TYPE_CHECKING:  # models are only annotations here; importing them costs startup time
+    from ...types import BatchItemResult, Event
 
 app = typer.Typer(help="Send, list, inspect, stream and replay events.", no_args_is_help=True)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.text import Text
@@ -10,12 +10,14 @@ from rich.text import Text
 from ..._client import TriggersClient
 from ..._exceptions import APIStatusError
 from ..._types import NOT_GIVEN
-from ...types import Event
 from ..errors import describe_api_error
 from ..exit_codes import ExitCode
 from ..options import ApiKeyOption, BaseUrlOption, OutputOption, ProfileOption
 from ..render import INBOX_COLUMNS, event_line
 from ..runtime import Invocation
+
+if TYPE_CHECKING:  # models are only annotations here; importing them costs startup time
+    from ...types import Event
 
 app = typer.Typer(help="The pull inbox: list, acknowledge, pull.", no_args_is_help=True)
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, cast
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 from rich.text import Text
 
 from ..._client import TriggersClient
 from ..._types import NOT_GIVEN
-from ...types import SchemaSubject
 from ..errors import CliError
 from ..exit_codes import ExitCode
 from ..inputs import read_json_file
@@ -17,6 +16,9 @@ from ..options import ApiKeyOption, BaseUrlOption, OutputOption, ProfileOption
 from ..output import Column
 from ..render import SCHEMA_COLUMNS
 from ..runtime import Invocation
+
+if TYPE_CHECKING:  # models are only annotations here; importing them costs startup time
+    from ...types import SchemaSubject
 
 app = typer.Typer(help="Schema registry: register, check, list.", no_args_is_help=True)
 

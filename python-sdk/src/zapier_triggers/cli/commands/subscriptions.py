@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.text import Text
 
 from ..._client import TriggersClient
 from ..._types import NOT_GIVEN
-from ...types import Subscription
 from ..options import ApiKeyOption, BaseUrlOption, OutputOption, ProfileOption
 from ..render import SUBSCRIPTION_COLUMNS
 from ..runtime import Invocation
+
+if TYPE_CHECKING:  # models are only annotations here; importing them costs startup time
+    from ...types import Subscription
 
 app = typer.Typer(help="Webhook subscriptions: create, list, delete.", no_args_is_help=True)
 
