@@ -206,3 +206,13 @@ def test_api_error_line_lists_field_errors_the_detail_does_not_mention() -> None
     assert describe_api_error(error) == (
         "422 Validation failed — 2 fields are invalid; /type: too long — /time: not a date (request req_1)"
     )
+
+
+def test_delete_profile(cli: Cli, config_file: Path) -> None:
+    cli.ok("config", "set-profile", "local", "--api-key", ADMIN_KEY)
+    cli.ok("config", "set-profile", "other", "--api-key", WRONG_KEY)
+    result = cli.ok("config", "delete-profile", "local")
+    assert "Deleted profile local" in result.stderr
+    text = config_file.read_text()
+    assert "local" not in text and "default_profile" not in text and "[profiles.other]" in text
+    assert cli("config", "delete-profile", "local").exit_code == 2

@@ -28,9 +28,15 @@ def _load() -> ConfigFile:
         raise fail(error.message, error.code) from None
 
 
+def _save(config: ConfigFile) -> None:
+    try:
+        save_config(config)
+    except OSError as exc:
+        raise fail(f"Cannot write {config.path}: {exc}", ExitCode.USAGE) from None
+
+
 @app.command("set-profile")
 def set_profile(
-    ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Profile name, e.g. local, staging, prod.")],
     api_key: Annotated[str | None, typer.Option("--api-key", help="API key for this profile.")] = None,
     base_url: Annotated[
@@ -62,16 +68,28 @@ def set_profile(
         config.default_profile = name
     elif make_default is False and config.default_profile == name:
         config.default_profile = None
-    try:
-        save_config(config)
-    except OSError as exc:
-        raise fail(f"Cannot write {config.path}: {exc}", ExitCode.USAGE) from None
+    _save(config)
     marker = " (default)" if config.default_profile == name else ""
     typer.echo(
         f"Saved profile {name}{marker} to {config.path}: base URL {updated.base_url or '(default)'}, "
         f"API key {mask_secret(updated.api_key)}",
         err=True,
     )
+
+
+@app.command("delete-profile")
+def delete_profile(
+    name: Annotated[str, typer.Argument(help="The profile to remove.")],
+) -> None:
+    """Remove a profile (and its API key) from the config file."""
+    config = _load()
+    if name not in config.profiles:
+        raise fail(f"Profile {name!r} is not in {config.path}.", ExitCode.USAGE)
+    del config.profiles[name]
+    if config.default_profile == name:
+        config.default_profile = None
+    _save(config)
+    typer.echo(f"Deleted profile {name} from {config.path}", err=True)
 
 
 @app.command("show")
