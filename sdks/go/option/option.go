@@ -89,7 +89,7 @@ func WithRetryBudget(d time.Duration) RequestOption {
 // WithHeader sets a header on every request (it replaces any header of the same name).
 func WithHeader(name, value string) RequestOption {
 	return func(c *requestconfig.Config) error {
-		c.Header.Set(name, value)
+		c.WithHeaderValue(name, value)
 		return nil
 	}
 }
@@ -97,7 +97,7 @@ func WithHeader(name, value string) RequestOption {
 // WithQuery adds a query parameter to every request.
 func WithQuery(name, value string) RequestOption {
 	return func(c *requestconfig.Config) error {
-		c.Query.Add(name, value)
+		c.WithQueryValue(name, value)
 		return nil
 	}
 }

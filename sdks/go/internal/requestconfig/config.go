@@ -27,12 +27,15 @@ type SleepFunc func(ctx context.Context, d time.Duration) error
 
 // Config is everything one call needs. Clone it before applying per-call options.
 type Config struct {
-	APIKey         string
-	BaseURL        *url.URL
-	HTTPClient     *http.Client
-	MaxRetries     int
-	Timeout        time.Duration
-	RetryBudget    time.Duration
+	APIKey string
+	// BaseURL is the validated API root without a trailing slash ("" when invalid).
+	BaseURL     string
+	HTTPClient  *http.Client
+	MaxRetries  int
+	Timeout     time.Duration
+	RetryBudget time.Duration
+	// Header and Query are shared between a client and its calls: never modify them in place,
+	// replace them (WithHeaderValue, WithQueryValue).
 	Header         http.Header
 	Query          url.Values
 	IdempotencyKey string
@@ -80,8 +83,6 @@ func Defaults() *Config {
 		MaxRetries:        constants.DefaultMaxRetries,
 		Timeout:           constants.DefaultTimeout,
 		RetryBudget:       constants.RetryBudget,
-		Header:            http.Header{},
-		Query:             url.Values{},
 		Sleep:             SleepContext,
 		Random:            rand.Float64,
 		Now:               time.Now,
@@ -98,34 +99,48 @@ func Defaults() *Config {
 	return cfg
 }
 
-var errUnsupportedScheme = errors.New("base URL must be http or https")
+var errUnsupportedScheme = errors.New("base URL must be an absolute http or https URL")
 
-// ParseBaseURL parses a base URL and guarantees a trailing slash, so relative paths resolve under it.
-func ParseBaseURL(raw string) (*url.URL, error) {
+// ParseBaseURL validates an http(s) base URL and returns it without a trailing slash, ready for
+// "<base>/<path>" joins.
+func ParseBaseURL(raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, &url.Error{Op: "parse", URL: raw, Err: errUnsupportedScheme}
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return "", &url.Error{Op: "parse", URL: raw, Err: errUnsupportedScheme}
 	}
-	if !strings.HasSuffix(u.Path, "/") {
-		u.Path += "/"
-	}
-	return u, nil
+	return strings.TrimSuffix(u.String(), "/"), nil
 }
 
-// Clone copies the config so per-call options cannot leak into the client.
+// Clone copies the config so per-call options cannot leak into the client. Header and Query are
+// copied on write by the options, so cloning them here is unnecessary.
 func (c *Config) Clone() *Config {
 	out := *c
-	out.Header = c.Header.Clone()
-	out.Query = url.Values{}
-	for k, v := range c.Query {
-		out.Query[k] = append([]string(nil), v...)
-	}
 	out.ResponseInto = nil
 	out.IdempotencyKey = ""
 	return &out
+}
+
+// WithHeaderValue replaces the header map by a copy with name set to value.
+func (c *Config) WithHeaderValue(name, value string) {
+	h := c.Header.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
+	h.Set(name, value)
+	c.Header = h
+}
+
+// WithQueryValue replaces the query map by a copy with value added under name.
+func (c *Config) WithQueryValue(name, value string) {
+	q := url.Values{}
+	for k, v := range c.Query {
+		q[k] = append([]string(nil), v...)
+	}
+	q.Add(name, value)
+	c.Query = q
 }
 
 // Apply runs options in order and returns the first error.

@@ -45,11 +45,12 @@ type Request struct {
 const maxErrorBody = 1 << 20
 
 // Execute sends the request, retrying per the runtime policy, and decodes a 2xx body into req.Out.
+// The returned RawResponse is nil unless the request streams or cfg.ResponseInto asks for it.
 func Execute(ctx context.Context, cfg *Config, req Request) (*RawResponse, error) {
 	if cfg.APIKey == "" {
 		return nil, &apierror.ConfigError{Message: "no API key: pass option.WithAPIKey or set " + constants.EnvAPIKey}
 	}
-	if cfg.BaseURL == nil {
+	if cfg.BaseURL == "" {
 		return nil, &apierror.ConfigError{Message: "invalid base URL: pass option.WithBaseURL or set " + constants.EnvBaseURL}
 	}
 	var body []byte
@@ -64,12 +65,19 @@ func Execute(ctx context.Context, cfg *Config, req Request) (*RawResponse, error
 	if idempotencyKey == "" && req.Method == http.MethodPost {
 		idempotencyKey = cfg.NewIdempotencyKey()
 	}
-	safeToRepeat := idempotencyKey != "" || slices.Contains([]string{http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete}, req.Method)
+	safeToRepeat := idempotencyKey != ""
+	switch req.Method {
+	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete:
+		safeToRepeat = true
+	}
 
 	start := cfg.Now()
 	for attempt := 0; ; attempt++ {
 		resp, attemptErr := sendAttempt(ctx, cfg, req, target, body, idempotencyKey, attempt)
 		if attemptErr == nil && resp.StatusCode < 300 {
+			if cfg.ResponseInto == nil && !req.Stream {
+				return nil, decodeBody(cfg, req, resp, idempotencyKey)
+			}
 			raw := &RawResponse{
 				Response:           resp,
 				IdempotencyKey:     idempotencyKey,
@@ -190,6 +198,10 @@ func isTimeout(err error) bool {
 }
 
 func buildURL(cfg *Config, req Request) string {
+	u := cfg.BaseURL + "/" + strings.TrimPrefix(req.Path, "/")
+	if len(req.Query) == 0 && len(cfg.Query) == 0 {
+		return u
+	}
 	query := url.Values{}
 	for k, v := range req.Query {
 		query[k] = append(query[k], v...)
@@ -197,11 +209,7 @@ func buildURL(cfg *Config, req Request) string {
 	for k, v := range cfg.Query {
 		query[k] = v
 	}
-	u := strings.TrimSuffix(cfg.BaseURL.String(), "/") + "/" + strings.TrimPrefix(req.Path, "/")
-	if len(query) > 0 {
-		u += "?" + query.Encode()
-	}
-	return u
+	return u + "?" + query.Encode()
 }
 
 // sendAttempt performs one HTTP exchange. For a stream the timeout covers only the response
