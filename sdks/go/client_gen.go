@@ -11,7 +11,7 @@ type Client struct {
 	core *clientCore
 	// Ingest, list, fetch, stream and replay events; workflows by correlation id.
 	Events *EventsService
-	// Ingest, list, fetch, stream and replay events; workflows by correlation id.
+	// The pull inbox: lease, ack, nack, extend.
 	Inbox *InboxService
 	// Webhook subscriptions with filters and signing secrets.
 	Subscriptions *SubscriptionsService

@@ -13,7 +13,7 @@ import (
 
 // InboxService groups the inbox operations; use it as client.Inbox.
 //
-// Ingest, list, fetch, stream and replay events; workflows by correlation id.
+// The pull inbox: lease, ack, nack, extend.
 type InboxService struct {
 	core *clientCore
 }
