@@ -222,3 +222,34 @@ def test_ctrl_c_while_polling_an_empty_inbox_stops_promptly(cli: Cli, server: In
     assert "Stopped: 0 deliveries (0 acked, 0 nacked)." in result.stderr
     assert leases == 1
     assert receiver.deliveries == []
+
+
+class LeaseOutage(httpx.AsyncBaseTransport):
+    """The API refuses the first ``failures`` lease requests, like a dev server being restarted."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, failures: int) -> None:
+        self.inner = inner
+        self.failures = failures
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/inbox/lease") and self.failures:
+            self.failures -= 1
+            raise httpx.ConnectError("Connection refused", request=request)
+        return await self.inner.handle_async_request(request)
+
+
+def test_forward_waits_out_an_api_outage(cli: Cli, server: InProcessServer) -> None:
+    [event_id] = send_events(server, ["order.created"])
+    receiver = Receiver()
+    # The SDK retries each call 3 times, so 6 refusals make the forwarder's first lease call fail.
+    result = cli.ok(
+        *FORWARD,
+        "--max-deliveries",
+        "1",
+        api_http=lambda: server.http(lambda inner: LeaseOutage(inner, failures=6)),
+        local_http=receiver.http(),
+    )
+    notice = "API unreachable, could not reach http://triggers.test: Connection refused; trying again in 1s."
+    assert notice in result.stderr
+    assert [d.headers["webhook-id"] for d in receiver.deliveries] == [event_id]
+    assert inbox_statuses(server, [event_id]) == ["acknowledged"]

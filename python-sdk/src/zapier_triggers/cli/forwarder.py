@@ -13,7 +13,7 @@ import base64
 import json
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Literal
@@ -24,8 +24,10 @@ import httpx
 
 from .._client import TriggersClient
 from .._constants import SDK_VERSION
+from .._exceptions import APIConnectionError
 from .._types import NOT_GIVEN
 from ..webhooks import Webhook
+from .errors import describe_api_error
 from .interrupts import GracefulStop
 
 if TYPE_CHECKING:  # models are only annotations here; importing them costs startup time
@@ -36,6 +38,9 @@ __all__ = ["DeliveryOutcome", "ForwardSettings", "ForwardStats", "Forwarder", "n
 _USER_AGENT = f"triggers-cli/{SDK_VERSION}"
 Settlement = Literal["acked", "nacked", "lease_expired"]
 """What happened to an event after its POST; `lease_expired`: too late to settle, it will be redelivered."""
+OUTAGE_INITIAL_DELAY = 1.0
+OUTAGE_MAX_DELAY = 30.0
+"""Backoff between leases while the API is unreachable (after the SDK's own retries gave up)."""
 EXTEND_MARGIN = 5.0
 """Seconds of lease left, beyond one request timeout, below which the lease is extended first."""
 
@@ -119,6 +124,8 @@ class Forwarder:
         settings: ForwardSettings,
         *,
         on_delivery: Callable[[DeliveryOutcome], None],
+        on_notice: Callable[[str], None] = lambda _message: None,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
         wall_clock: Callable[[], float] = time.time,
         timer: Callable[[], float] = time.perf_counter,
     ) -> None:
@@ -127,6 +134,8 @@ class Forwarder:
         self._settings = settings
         self._webhook = Webhook(settings.secret)
         self._on_delivery = on_delivery
+        self._on_notice = on_notice
+        self._sleep = sleep
         self._wall_clock = wall_clock
         self._timer = timer
         self.stats = ForwardStats()
@@ -154,7 +163,7 @@ class Forwarder:
         try:
             with stop.scope:
                 while not stop.requested and (limit is None or self.stats.attempts < limit):
-                    lease = await self._lease()
+                    lease = await self._lease_when_reachable()
                     unsettled = [message.receipt for message in lease.messages]
                     deadline = lease.leased_until.timestamp()
                     await anyio.lowlevel.checkpoint()  # deliver a stop that arrived during the shielded lease
@@ -173,6 +182,20 @@ class Forwarder:
                 with anyio.CancelScope(shield=True):
                     await self._release(unsettled)
         return self.stats
+
+    async def _lease_when_reachable(self) -> Lease:
+        """Lease, waiting out API outages (a restarted dev server) instead of exiting; Ctrl-C still stops."""
+        outages = 0
+        while True:
+            try:
+                return await self._lease()
+            except APIConnectionError as error:
+                outages += 1
+                delay = min(OUTAGE_INITIAL_DELAY * 2 ** (outages - 1), OUTAGE_MAX_DELAY)
+                self._on_notice(
+                    f"API unreachable, {describe_api_error(error)}; trying again in {delay:.0f}s."
+                )
+                await self._sleep(delay)
 
     async def _lease(self) -> Lease:
         # Shielded: a lease cut short by Ctrl-C would leave events we never saw invisible until

@@ -7,6 +7,7 @@ from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
+import anyio
 import httpx
 import typer
 from rich.text import Text
@@ -96,7 +97,14 @@ def forward(
             printer.note(Text.assemble(("Signing secret (verify with it): ", "dim"), (chosen_secret, "bold")))
         printer.note(Text("Press Ctrl-C to stop.", style="dim"))
         async with _local_http(inv.runtime, timeout) as http, graceful_stop() as stop:
-            forwarder = Forwarder(client, http, settings, on_delivery=report)
+            forwarder = Forwarder(
+                client,
+                http,
+                settings,
+                on_delivery=report,
+                on_notice=lambda message: printer.note(Text(message, style="yellow")),
+                sleep=inv.runtime.sleep or anyio.sleep,
+            )
             stats = await forwarder.run(stop)
         printer.note(_summary(stats, stopped=stop.requested))
 
