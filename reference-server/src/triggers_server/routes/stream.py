@@ -57,6 +57,10 @@ def _filter(raw: str | None) -> dict[str, Any] | None:
     return expression
 
 
+def _frame(**fields: Any) -> ServerSentEvent:
+    return ServerSentEvent(sep="\n", **fields)
+
+
 @router.get("/events/stream")
 async def stream_events(
     request: Request,
@@ -89,9 +93,9 @@ async def stream_events(
     async def frames() -> AsyncIterator[ServerSentEvent]:
         nonlocal signal
         last = after
-        yield ServerSentEvent(retry=settings.sse_retry_ms)
+        yield _frame(retry=settings.sse_retry_ms)
         if reset is not None:
-            yield ServerSentEvent(data=json.dumps(reset), event="reset")
+            yield _frame(data=json.dumps(reset), event="reset")
         while True:
             now = services.clock.now()
             batch = await services.db.read(
@@ -103,7 +107,7 @@ async def stream_events(
                     continue
                 if expression is not None and not evaluate(expression, event).matched:
                     continue
-                yield ServerSentEvent(
+                yield _frame(
                     data=json.dumps(event, separators=(",", ":"), ensure_ascii=False),
                     event=event["type"],
                     id=str(event["sequence"]),
@@ -111,7 +115,7 @@ async def stream_events(
             if len(batch) == BATCH:
                 continue
             if not await wait_for_signal(signal, services.clock, settings.heartbeat_seconds):
-                yield ServerSentEvent(comment="ping")
+                yield _frame(comment="ping")
             if signal.is_set():
                 signal = services.hub.signal(account_id)
 
