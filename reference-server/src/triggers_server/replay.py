@@ -174,14 +174,10 @@ class Replayer:
             outcomes = self._outcomes(target, verdicts, {}, decision)
             return ReplayOutcome(matched, None, outcomes)
         now = self.services.clock.now()
-        by_id = {subscription.id: subscription for subscription, _ in verdicts}
 
         def write(conn: sqlite3.Connection) -> tuple[dict[str, Any], list[str]]:
             event = insert_event(conn, account_id, draft, now, inbox=target.inbox)
-            planned = [
-                NewDelivery(event["id"], event["type"], by_id[sid].id, by_id[sid].url, payload_of(event))
-                for sid in matched
-            ]
+            planned = [NewDelivery(event["id"], event["type"], sid, payload_of(event)) for sid in matched]
             ids = delivery_store.insert_deliveries(conn, account_id, planned, now=now) if planned else []
             return event, ids
 

@@ -6,12 +6,13 @@ import asyncio
 import json
 import random
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
+from delivery_harness import Receiver
 
 from triggers_server.clock import ManualClock
 from triggers_server.config import Settings
@@ -24,22 +25,6 @@ from triggers_server.webhooks.signing import generate_secret, verify
 
 ACCOUNT = "acc_a"
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-
-
-@dataclass
-class Receiver:
-    """Scripted endpoint: answers from a queue of (status, headers, body) or raises."""
-
-    answers: list[Any] = field(default_factory=list)
-    requests: list[httpx.Request] = field(default_factory=list)
-
-    def handler(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        answer = self.answers.pop(0) if self.answers else (200, {}, b"ok")
-        if isinstance(answer, Exception):
-            raise answer
-        status, headers, body = answer
-        return httpx.Response(status, headers=headers, content=body)
 
 
 @dataclass

@@ -185,3 +185,30 @@ async def test_scope_and_tenant_isolation(server: Server) -> None:
     assert (await server.client.post("/dlq/retry", headers=intruder)).json() == {"retried": 0}
     assert (await server.client.get(f"/dlq/{entry_id}", headers=owner)).status_code == 200
     problem_of(await server.client.get("/dlq", headers=await server.key("events:read")), 403, "forbidden")
+
+
+async def test_inbox_max_deliveries_flows_through_dlq_and_back(server: Server) -> None:
+    """CORE's inbox dead-letters after max_deliveries leases; a DLQ retry puts it back, count reset."""
+    headers = await server.key()
+    created = await server.client.post(
+        "/events", json={"type": "order.created", "source": "shop"}, headers=headers
+    )
+    event_id = created.json()["id"]
+    entries: list[dict[str, Any]] = []
+    for _ in range(10):
+        await server.client.post("/inbox/lease", json={"visibility_timeout": 1}, headers=headers)
+        server.clock.advance(2)
+        entries = (await server.client.get("/dlq", params={"origin": "inbox"}, headers=headers)).json()[
+            "data"
+        ]
+        if entries:
+            break
+    [entry] = entries
+    assert (
+        entry["event_id"] == event_id
+        and entry["reason"] == "max_deliveries_exceeded"
+        and entry["attempts"] >= 5
+    )
+    assert (await server.client.post(f"/dlq/{entry['id']}/retry", headers=headers)).status_code == 200
+    lease = (await server.client.post("/inbox/lease", json={}, headers=headers)).json()
+    assert [(m["event"]["id"], m["delivery_count"]) for m in lease["messages"]] == [(event_id, 1)]

@@ -377,3 +377,18 @@ async def test_tenant_isolation(server: Server) -> None:
     assert (await server.client.get("/subscriptions", headers=intruder)).json()["data"] == []
     assert (await server.client.get("/deliveries", headers=intruder)).json()["data"] == []
     assert (await server.client.get(sub, headers=owner)).status_code == 200
+
+
+async def test_idempotent_create_makes_one_subscription(server: Server) -> None:
+    headers = {**(await server.key()), "Idempotency-Key": "create-sub-1"}
+    body = {"url": "https://hooks.example/in"}
+    first = await server.client.post("/subscriptions", json=body, headers=headers)
+    again = await server.client.post("/subscriptions", json=body, headers=headers)
+    assert first.status_code == 201 and again.status_code in (200, 201)
+    assert again.json()["id"] == first.json()["id"] and again.headers.get("idempotent-replayed") == "true"
+    listing = (await server.client.get("/subscriptions", headers=headers)).json()["data"]
+    assert [item["id"] for item in listing] == [first.json()["id"]]
+    reused = await server.client.post(
+        "/subscriptions", json={"url": "https://other.example"}, headers=headers
+    )
+    problem_of(reused, 422, "idempotency-key-reuse")

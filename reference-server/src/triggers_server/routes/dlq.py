@@ -90,9 +90,7 @@ def retry_entry(conn: sqlite3.Connection, entry: DlqRecord, now: datetime) -> st
             raise RetryRefused(f"subscription {entry.subscription_id!r} no longer exists")
         if not subscription.enabled:
             raise RetryRefused(f"subscription {subscription.id!r} is disabled; enable it first")
-        planned = NewDelivery(
-            original.event_id, original.event_type, subscription.id, subscription.url, original.payload
-        )
+        planned = NewDelivery(original.event_id, original.event_type, subscription.id, original.payload)
         [new_delivery] = delivery_store.insert_deliveries(conn, account_id, [planned], now=now)
     dlq_store.delete_dlq_entry(conn, account_id, entry.id)
     return new_delivery

@@ -71,7 +71,6 @@ class DeliveryRecord:
     event_id: str
     event_type: str
     subscription_id: str
-    url: str
     payload: str
     status: str
     attempt_count: int
@@ -101,7 +100,7 @@ class DeliveryRecord:
 
 
 _COLUMNS = (
-    "seq, id, account_id, event_id, event_type, subscription_id, url, payload, status, attempt_count, "
+    "seq, id, account_id, event_id, event_type, subscription_id, payload, status, attempt_count, "
     "next_attempt_at, last_attempt_at, manual_pending, last_response_status, last_error, "
     "created_at, updated_at"
 )
@@ -119,7 +118,6 @@ def _record(row: sqlite3.Row) -> DeliveryRecord:
         event_id=row["event_id"],
         event_type=row["event_type"],
         subscription_id=row["subscription_id"],
-        url=row["url"],
         payload=row["payload"],
         status=row["status"],
         attempt_count=row["attempt_count"],
@@ -159,7 +157,6 @@ class NewDelivery:
     event_id: str
     event_type: str
     subscription_id: str
-    url: str
     payload: str
 
 
@@ -180,7 +177,6 @@ def insert_deliveries(
                 delivery.event_id,
                 delivery.event_type,
                 delivery.subscription_id,
-                delivery.url,
                 delivery.payload,
                 PENDING,
                 stamp,
@@ -189,9 +185,8 @@ def insert_deliveries(
             )
         )
     conn.executemany(
-        "INSERT INTO deliveries (id, account_id, event_id, event_type, subscription_id, url, payload, "
-        "status, "
-        "next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO deliveries (id, account_id, event_id, event_type, subscription_id, payload, status, "
+        "next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
     return ids
@@ -201,12 +196,6 @@ def get_delivery(conn: sqlite3.Connection, account_id: str, delivery_id: str) ->
     row = conn.execute(
         f"SELECT {_COLUMNS} FROM deliveries WHERE account_id = ? AND id = ?", (account_id, delivery_id)
     ).fetchone()
-    return _record(row) if row is not None else None
-
-
-def get_delivery_by_id(conn: sqlite3.Connection, delivery_id: str) -> DeliveryRecord | None:
-    """Worker-side lookup (no account scope: the worker owns every account's queue)."""
-    row = conn.execute(f"SELECT {_COLUMNS} FROM deliveries WHERE id = ?", (delivery_id,)).fetchone()
     return _record(row) if row is not None else None
 
 

@@ -157,12 +157,3 @@ def list_dlq_entries(
 def delete_dlq_entry(conn: sqlite3.Connection, account_id: str, entry_id: str) -> bool:
     cursor = conn.execute("DELETE FROM dlq_entries WHERE account_id = ? AND id = ?", (account_id, entry_id))
     return cursor.rowcount > 0
-
-
-def dlq_depth(conn: sqlite3.Connection, account_id: str | None = None) -> int:
-    """Entries waiting in the DLQ (all accounts when ``account_id`` is None); for /stats and /account."""
-    if account_id is None:
-        row = conn.execute("SELECT COUNT(*) FROM dlq_entries").fetchone()
-    else:
-        row = conn.execute("SELECT COUNT(*) FROM dlq_entries WHERE account_id = ?", (account_id,)).fetchone()
-    return int(row[0])

@@ -28,7 +28,7 @@ import httpx
 from .. import __version__
 from ..clock import Clock
 from ..config import Settings
-from ..filters import FilterResult, subscription_matches
+from ..filters import subscription_matches
 from ..metrics import Metrics
 from ..storage import deliveries as delivery_store
 from ..storage import subscriptions as subscription_store
@@ -97,14 +97,6 @@ class RetryPolicy:
         if retry_after is not None:
             return min(max(retry_after, scheduled), 2.0 * scheduled)
         return scheduled
-
-
-@dataclass(frozen=True)
-class DryRunVerdict:
-    """Whether one subscription would receive an event, and why."""
-
-    subscription: SubscriptionRecord
-    result: FilterResult
 
 
 class DeliveryService:
@@ -218,18 +210,6 @@ class DeliveryService:
             self._subscriptions[account_id] = cached
         return cached
 
-    async def verdicts(
-        self, account_id: str, event: Mapping[str, Any], subscription_id: str | None = None
-    ) -> list[DryRunVerdict]:
-        """Filter verdict of every enabled subscription (or only ``subscription_id``) for ``event``."""
-        found: list[DryRunVerdict] = []
-        for subscription in await self.enabled_subscriptions(account_id):
-            if subscription_id is not None and subscription.id != subscription_id:
-                continue
-            result = subscription_matches(subscription.event_types, subscription.filter, event)
-            found.append(DryRunVerdict(subscription, result))
-        return found
-
     # -- fan-out -----------------------------------------------------------------------------------
 
     async def on_ingested(self, account_id: str, events: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -251,11 +231,7 @@ class DeliveryService:
                 if not subscription_matches(subscription.event_types, subscription.filter, event).matched:
                     continue
                 payload = payload or payload_of(event)
-                planned.append(
-                    NewDelivery(
-                        str(event["id"]), str(event["type"]), subscription.id, subscription.url, payload
-                    )
-                )
+                planned.append(NewDelivery(str(event["id"]), str(event["type"]), subscription.id, payload))
         if not planned:
             return []
         now = self.clock.now()
@@ -269,29 +245,7 @@ class DeliveryService:
         self, account_id: str, subscription: SubscriptionRecord, event: Mapping[str, Any]
     ) -> str:
         """One delivery of ``event`` to ``subscription`` regardless of its globs and filter (test sends)."""
-        planned = [
-            NewDelivery(
-                str(event["id"]), str(event["type"]), subscription.id, subscription.url, payload_of(event)
-            )
-        ]
-        now = self.clock.now()
-        ids = await self.db.write(
-            lambda conn: delivery_store.insert_deliveries(conn, account_id, planned, now=now)
-        )
-        self.notify()
-        return ids[0]
-
-    async def redeliver(self, account_id: str, delivery: DeliveryRecord) -> str:
-        """A fresh delivery (new schedule) of a dead-lettered delivery's payload."""
-        planned = [
-            NewDelivery(
-                delivery.event_id,
-                delivery.event_type,
-                delivery.subscription_id,
-                delivery.url,
-                delivery.payload,
-            )
-        ]
+        planned = [NewDelivery(str(event["id"]), str(event["type"]), subscription.id, payload_of(event))]
         now = self.clock.now()
         ids = await self.db.write(
             lambda conn: delivery_store.insert_deliveries(conn, account_id, planned, now=now)
@@ -329,17 +283,6 @@ class DeliveryService:
             self._in_flight.update(delivery.id for delivery in batch)
             results = await asyncio.gather(*(guarded(delivery) for delivery in batch))
             attempts += sum(results)
-
-    async def deliver_now(self, delivery_id: str) -> None:
-        """Make the attempt of one due delivery right away (test sends answer with its outcome)."""
-        delivery = await self.db.read(lambda conn: delivery_store.get_delivery_by_id(conn, delivery_id))
-        if delivery is None or delivery.id in self._in_flight:
-            return
-        self._in_flight.add(delivery.id)
-        try:
-            await self._process(delivery)
-        finally:
-            self._in_flight.discard(delivery.id)
 
     async def _process(self, delivery: DeliveryRecord) -> bool:
         """Send one due delivery (or discard/postpone it); True when an HTTP attempt was made."""

@@ -29,7 +29,6 @@ CREATE TABLE deliveries (
     event_id TEXT NOT NULL,
     event_type TEXT NOT NULL,
     subscription_id TEXT NOT NULL,
-    url TEXT NOT NULL,                    -- the subscription URL when the delivery was created
     payload TEXT NOT NULL,                -- the exact JSON body sent on every attempt
     status TEXT NOT NULL,
     attempt_count INTEGER NOT NULL DEFAULT 0,
