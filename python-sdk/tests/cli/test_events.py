@@ -316,3 +316,28 @@ def test_stream_with_a_bad_key_fails_at_once(cli: Cli) -> None:
     result = cli("events", "stream", "--api-key", "tk_wrong_000000000000000000000000")
     assert result.exit_code == 1
     assert result.stderr.splitlines()[-1].startswith("Error: 401 ")
+
+
+def test_a_stream_that_gives_up_still_prints_where_to_resume(cli: Cli, server: InProcessServer) -> None:
+    ids = send_events(server, ["order.created", "order.paid"])
+
+    class ServerGoesAway(httpx.AsyncBaseTransport):
+        """Serves the first stream connection (cut after one event), then refuses every reconnect."""
+
+        def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+            self.inner = DropStreamAfterFirstEvent(inner)
+
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            if self.inner.stream_requests and request.url.path.endswith("/events/stream"):
+                raise httpx.ConnectError("Connection refused", request=request)
+            return await self.inner.handle_async_request(request)
+
+    result = cli("events", "stream", "--last-event-id", "0", api_http=lambda: server.http(ServerGoesAway))
+    assert result.exit_code == 3
+    assert [e["id"] for e in ndjson(result.stdout)] == ids[:1]
+    *_, summary, error = result.stderr.splitlines()
+    assert summary == "Failed: 1 event received; resume with --last-event-id 1."
+    assert (
+        error
+        == "Error: could not reach http://triggers.test: Event stream connection lost: Connection refused"
+    )

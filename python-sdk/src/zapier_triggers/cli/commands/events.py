@@ -256,37 +256,42 @@ def stream_events(
     async def work(client: TriggersClient) -> None:
         received = 0
         resume_from = last_event_id
-        async with graceful_stop() as stop:
-            with stop.scope:
-                stream = client.events.stream(
-                    types=types or NOT_GIVEN,
-                    filter=_given(filter_expression),
-                    last_event_id=_given(last_event_id),
-                )
-                stream.state.on_reset = lambda reset: printer.note(
-                    Text(
-                        f"Stream reset ({reset.reason}): events before sequence {reset.oldest_sequence} "
-                        "have expired; continuing from there.",
-                        style="yellow",
+        outcome = "Failed"
+        try:
+            async with graceful_stop() as stop:
+                with stop.scope:
+                    stream = client.events.stream(
+                        types=types or NOT_GIVEN,
+                        filter=_given(filter_expression),
+                        last_event_id=_given(last_event_id),
                     )
-                )
-                printer.note(
-                    Text.assemble(
-                        ("Streaming ", "dim"),
-                        (", ".join(types) if types else "all events", "bold"),
-                        (f" from {inv.settings.base_url}. Press Ctrl-C to stop.", "dim"),
+                    stream.state.on_reset = lambda reset: printer.note(
+                        Text(
+                            f"Stream reset ({reset.reason}): events before sequence {reset.oldest_sequence} "
+                            "have expired; continuing from there.",
+                            style="yellow",
+                        )
                     )
-                )
-                async with stream:
-                    async for event in stream:
-                        printer.line(event, event_line(event))
-                        received += 1
-                        resume_from = stream.last_event_id or resume_from
-                        if count is not None and received >= count:
-                            break
-        ending = "Stopped" if stop.requested else "Done"
-        resume = f"; resume with --last-event-id {resume_from}" if resume_from else ""
-        printer.note(f"{ending}: {received} event{'s' if received != 1 else ''} received{resume}.")
+                    printer.note(
+                        Text.assemble(
+                            ("Streaming ", "dim"),
+                            (", ".join(types) if types else "all events", "bold"),
+                            (f" from {inv.settings.base_url}. Press Ctrl-C to stop.", "dim"),
+                        )
+                    )
+                    async with stream:
+                        async for event in stream:
+                            printer.line(event, event_line(event))
+                            received += 1
+                            resume_from = stream.last_event_id or resume_from
+                            if count is not None and received >= count:
+                                break
+            outcome = "Stopped" if stop.requested else "Done"
+        finally:
+            # Also on failure, when there is a cursor: it lets the user pick up where the stream broke off.
+            resume = f"; resume with --last-event-id {resume_from}" if resume_from else ""
+            if outcome != "Failed" or resume:
+                printer.note(f"{outcome}: {received} event{'s' if received != 1 else ''} received{resume}.")
 
     inv.run(work, show_sdk_notices=True)
 
