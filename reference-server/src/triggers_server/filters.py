@@ -25,7 +25,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from .globs import matches_any, validate_globs
 from .problems import ProblemError
@@ -48,6 +48,16 @@ class FieldError:
 
     def as_dict(self) -> dict[str, str]:
         return {"pointer": self.pointer, "detail": self.detail}
+
+
+def json_object(value: object) -> Mapping[str, Any] | None:
+    """``value`` as a JSON object, or None when it is something else."""
+    return cast("Mapping[str, Any]", value) if isinstance(value, Mapping) else None
+
+
+def json_array(value: object) -> list[Any] | None:
+    """``value`` as a JSON array, or None when it is something else."""
+    return cast("list[Any]", value) if isinstance(value, list) else None
 
 
 def raise_for_errors(errors: Sequence[FieldError]) -> None:
@@ -92,10 +102,11 @@ def validate_type_globs(globs: object, pointer: str) -> list[FieldError]:
     """Body-field variant of ``globs.validate_globs``: 422-style errors with pointers instead of a 400."""
     if globs is None:
         return []
-    if not isinstance(globs, list):
+    items = json_array(globs)
+    if items is None:
         return [FieldError(pointer, "must be an array of event-type globs")]
     errors: list[FieldError] = []
-    for index, glob in enumerate(globs):
+    for index, glob in enumerate(items):
         if not isinstance(glob, str):
             errors.append(FieldError(f"{pointer}/{index}", "must be a string"))
             continue
@@ -117,20 +128,22 @@ def validate_filter(expression: object, pointer: str = "/filter") -> list[FieldE
 def _validate(expression: object, pointer: str, depth: int) -> list[FieldError]:
     if depth > MAX_FILTER_DEPTH:
         return [FieldError(pointer, f"filter nesting deeper than {MAX_FILTER_DEPTH} levels")]
-    if not isinstance(expression, Mapping):
+    members = json_object(expression)
+    if members is None:
         return [FieldError(pointer, "a filter expression must be an object with one dialect key")]
-    if len(expression) != 1:
+    if len(members) != 1:
         names = ", ".join(DIALECTS)
         return [FieldError(pointer, f"a filter expression must have exactly one dialect key ({names})")]
-    ((dialect, operand),) = expression.items()
+    ((dialect, operand),) = members.items()
     here = f"{pointer}/{dialect}"
     if dialect in LEAF_DIALECTS:
         return _validate_leaf(dialect, operand, here)
     if dialect in ("all", "any"):
-        if not isinstance(operand, list) or not operand:
+        nested_filters = json_array(operand)
+        if not nested_filters:
             return [FieldError(here, f"'{dialect}' needs a non-empty array of filter expressions")]
         errors: list[FieldError] = []
-        for index, nested in enumerate(operand):
+        for index, nested in enumerate(nested_filters):
             errors.extend(_validate(nested, f"{here}/{index}", depth + 1))
         return errors
     if dialect == "not":
@@ -141,12 +154,13 @@ def _validate(expression: object, pointer: str, depth: int) -> list[FieldError]:
 
 
 def _validate_leaf(dialect: str, operand: object, pointer: str) -> list[FieldError]:
-    if not isinstance(operand, Mapping) or not operand:
+    pairs = json_object(operand)
+    if not pairs:
         return [FieldError(pointer, f"'{dialect}' needs a non-empty object of attribute: value")]
     errors: list[FieldError] = []
-    for attribute, value in operand.items():
+    for attribute, value in pairs.items():
         here = f"{pointer}/{_escape_pointer(attribute)}"
-        if not isinstance(attribute, str) or not _ATTRIBUTE_RE.match(attribute):
+        if not _ATTRIBUTE_RE.match(attribute):
             errors.append(FieldError(here, "attribute names are non-empty dotted names"))
         elif not isinstance(value, str):
             errors.append(FieldError(here, f"'{dialect}' values are strings"))
@@ -177,9 +191,7 @@ _TOP_LEVEL_ATTRIBUTES: Final = (
 def attribute_view(event: Mapping[str, Any]) -> dict[str, Any]:
     """The attributes a filter sees for a wire ``Event`` (``id`` = its ``external_id``)."""
     view: dict[str, Any] = {}
-    extensions = event.get("extensions")
-    if isinstance(extensions, Mapping):
-        view.update(extensions)
+    view.update(json_object(event.get("extensions")) or {})
     for name in _TOP_LEVEL_ATTRIBUTES:
         if event.get(name) is not None:
             view[name] = event[name]
@@ -224,7 +236,7 @@ def _evaluate(
 
 def _as_text(value: Any) -> str | None:
     """Strings as they are, numbers and booleans as JSON text; anything else does not compare."""
-    if value is _MISSING or value is None or isinstance(value, (Mapping, list)):
+    if value is _MISSING or value is None or json_object(value) is not None or json_array(value) is not None:
         return None
     if isinstance(value, str):
         return value
@@ -253,10 +265,11 @@ def resolve_attribute(view: Mapping[str, Any], attribute: str) -> Any:
 
 def _walk(node: Any, segments: list[str]) -> Any:
     for segment in segments:
-        if isinstance(node, Mapping):
-            node = node.get(segment, _MISSING)
-        elif isinstance(node, list) and segment.isdigit() and int(segment) < len(node):
-            node = node[int(segment)]
+        members, items = json_object(node), json_array(node)
+        if members is not None:
+            node = members.get(segment, _MISSING)
+        elif items is not None and segment.isdigit() and int(segment) < len(items):
+            node = items[int(segment)]
         else:
             return _MISSING
         if node is _MISSING:

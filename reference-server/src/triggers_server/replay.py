@@ -17,7 +17,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 
 from .clock import isoformat, parse_datetime
-from .filters import subscription_matches
+from .filters import json_object, subscription_matches
 from .problems import ProblemError
 from .routes.events import apply_schema
 from .storage import deliveries as delivery_store
@@ -41,10 +41,11 @@ TARGET_ALL: Final = "all"
 
 def merge_patch(target: Any, patch: Any) -> Any:
     """RFC 7386 JSON Merge Patch: objects merge recursively, null deletes, anything else replaces."""
-    if not isinstance(patch, Mapping):
+    changes = json_object(patch)
+    if changes is None:
         return patch
-    result = dict(target) if isinstance(target, Mapping) else {}
-    for key, value in patch.items():
+    result = dict(json_object(target) or {})
+    for key, value in changes.items():
         if value is None:
             result.pop(key, None)
         else:

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 
 from ..auth import Principal, require_scope
 from ..cursors import decode_cursor, encode_cursor, int_field
-from ..filters import FieldError, raise_for_errors, validate_filter, validate_type_globs
+from ..filters import FieldError, json_object, raise_for_errors, validate_filter, validate_type_globs
 from ..models._generated import (
     RotateSecretRequest,
     SubscriptionCreate,
@@ -51,8 +51,8 @@ def _check_fields(body: dict[str, Any]) -> None:
     errors.extend(validate_type_globs(body.get("event_types"), "/event_types"))
     if body.get("filter") is not None:
         errors.extend(validate_filter(body["filter"]))
-    metadata = body.get("metadata")
-    if isinstance(metadata, dict) and len(metadata) > MAX_METADATA_KEYS:
+    metadata = json_object(body.get("metadata"))
+    if metadata is not None and len(metadata) > MAX_METADATA_KEYS:
         errors.append(FieldError("/metadata", f"at most {MAX_METADATA_KEYS} keys"))
     secret = body.get("secret")
     if secret is not None and not is_valid_secret(secret):

@@ -67,7 +67,7 @@ def _digest(key: bytes, msg_id: str, timestamp: int, body: bytes) -> bytes:
 
 def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     """One ``v1,<base64>`` signature entry."""
-    if isinstance(timestamp, bool) or not isinstance(timestamp, int) or timestamp < 0:
+    if type(timestamp) is not int or timestamp < 0:
         raise ValueError("timestamp must be a non-negative integer number of seconds")
     if "." in msg_id:
         raise ValueError("webhook-id must not contain '.'")
