@@ -57,7 +57,10 @@ def json_object(value: object) -> Mapping[str, Any] | None:
 
 def json_array(value: object) -> list[Any] | None:
     """``value`` as a JSON array, or None when it is something else."""
-    return cast("list[Any]", value) if isinstance(value, list) else None
+    if not isinstance(value, list):
+        return None
+    items: list[Any] = value  # pyright: ignore[reportUnknownVariableType]  (mypy already sees list[Any])
+    return items
 
 
 def raise_for_errors(errors: Sequence[FieldError]) -> None:
