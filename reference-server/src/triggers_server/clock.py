@@ -67,7 +67,11 @@ def to_epoch(moment: datetime) -> float:
 
 def isoformat(moment: datetime) -> str:
     """RFC 3339 UTC with microseconds and a `Z`: fixed width, so stored strings sort chronologically."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    utc = moment.astimezone(UTC)
+    return (
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}"
+        f".{utc.microsecond:06d}Z"
+    )
 
 
 def parse_datetime(value: str) -> datetime:
