@@ -6,6 +6,7 @@ The file lives in the user's config dir (``platformdirs``), or wherever ``TRIGGE
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from collections.abc import Mapping
@@ -18,11 +19,6 @@ import tomli_w
 
 from .._constants import DEFAULT_BASE_URL, ENV_API_KEY, ENV_BASE_URL
 from .errors import CliError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
 
 __all__ = [
     "DEFAULT_SOURCE",
@@ -95,10 +91,10 @@ def config_path(env: Mapping[str, str] | None = None) -> Path:
 def load_config(path: Path) -> ConfigFile:
     """The parsed file; a missing file is an empty config, a malformed one a usage error."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = _parse_toml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return ConfigFile(path)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, ValueError) as exc:  # UnicodeDecodeError and TOMLDecodeError are ValueErrors
         raise CliError(f"Cannot read config file {path}: {exc}") from exc
     default = raw.get("default_profile")
     profiles_raw = raw.get("profiles", {})
@@ -108,6 +104,15 @@ def load_config(path: Path) -> ConfigFile:
     for name, table in cast("dict[str, Any]", profiles_raw).items():
         profiles[name] = _profile(path, name, table)
     return ConfigFile(path, default, profiles)
+
+
+def _parse_toml(text: str) -> dict[str, Any]:
+    """``tomllib`` on Python 3.11+, its backport ``tomli`` (same API) on 3.10.
+
+    Imported by name so type checkers configured for 3.10 need not have the backport installed.
+    """
+    module = importlib.import_module("tomllib" if sys.version_info >= (3, 11) else "tomli")
+    return cast("dict[str, Any]", module.loads(text))
 
 
 def _profile(path: Path, name: str, table: Any) -> Profile:
