@@ -216,3 +216,12 @@ def test_delete_profile(cli: Cli, config_file: Path) -> None:
     text = config_file.read_text()
     assert "local" not in text and "default_profile" not in text and "[profiles.other]" in text
     assert cli("config", "delete-profile", "local").exit_code == 2
+
+
+@pytest.mark.parametrize("url", ["localhost:8080", "http://", "ftp://example.com/v1"])
+def test_a_base_url_that_is_not_http_is_a_usage_error(cli: Cli, url: str) -> None:
+    result = cli("events", "list", "--base-url", url)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: Base URL {url!r} (from flag) must be an http(s) URL like http://127.0.0.1:8080/v1\n"
+    )

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 import platformdirs
 import tomli_w
@@ -175,6 +176,12 @@ def resolve_settings(
     resolved_url = pick("base_url", base_url, ENV_BASE_URL, DEFAULT_BASE_URL)
     resolved_source = pick("source", source, ENV_SOURCE, DEFAULT_SOURCE)
     assert resolved_url is not None and resolved_source is not None  # both have defaults
+    parsed = urlsplit(resolved_url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise CliError(
+            f"Base URL {resolved_url!r} (from {origins['base_url']}) must be an http(s) URL "
+            "like http://127.0.0.1:8080/v1"
+        )
     return ResolvedSettings(name, resolved_key, resolved_url, resolved_source, origins)
 
 
