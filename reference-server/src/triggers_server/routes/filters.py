@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from ..auth import Principal, require_scope
+from ..bodies import parse_model
 from ..filters import raise_for_errors, subscription_matches, validate_filter, validate_type_globs
 from ..models._generated import FilterTestRequest
 
@@ -35,7 +36,8 @@ def sample_event(event: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.post("/filters/test")
-async def test_filter(principal: Reader, body: FilterTestRequest) -> JSONResponse:
+async def test_filter(request: Request, principal: Reader) -> JSONResponse:
+    body = await parse_model(request, FilterTestRequest)
     raw = body.model_dump(mode="json", by_alias=True, exclude_unset=True)
     errors = validate_type_globs(raw.get("event_types"), "/event_types")
     if raw.get("filter") is not None:

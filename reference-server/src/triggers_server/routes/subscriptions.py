@@ -6,10 +6,11 @@ import sqlite3
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from ..auth import Principal, require_scope
+from ..bodies import parse_model
 from ..cursors import decode_cursor, encode_cursor, int_field
 from ..filters import FieldError, json_object, raise_for_errors, validate_filter, validate_type_globs
 from ..models._generated import (
@@ -81,7 +82,8 @@ async def _load(request: Request, account_id: str, subscription_id: str) -> Subs
 
 
 @router.post("/subscriptions")
-async def create_subscription(request: Request, principal: Manager, body: SubscriptionCreate) -> JSONResponse:
+async def create_subscription(request: Request, principal: Manager) -> JSONResponse:
+    body = await parse_model(request, SubscriptionCreate)
     raw = _raw(body)
     _check_fields(raw)
     services = services_of(request)
@@ -132,11 +134,12 @@ async def get_subscription(
 
 @router.patch("/subscriptions/{subscription_id}")
 async def update_subscription(
-    request: Request, principal: Manager, subscription_id: SubscriptionId, body: SubscriptionUpdate
+    request: Request, principal: Manager, subscription_id: SubscriptionId
 ) -> JSONResponse:
+    body = await parse_model(request, SubscriptionUpdate)
     changes = _raw(body)
     _check_fields(changes)
-    for required in ("url", "event_types", "enabled", "metadata"):
+    for required in ("url", "event_types", "enabled", "description", "metadata"):
         if required in changes and changes[required] is None:
             raise_for_errors([FieldError(f"/{required}", "may not be null")])
     services = services_of(request)
@@ -185,9 +188,8 @@ async def rotate_secret(
     request: Request,
     principal: Manager,
     subscription_id: SubscriptionId,
-    body: Annotated[RotateSecretRequest | None, Body()] = None,
 ) -> JSONResponse:
-    options = body or RotateSecretRequest()
+    options = await parse_model(request, RotateSecretRequest, optional=True)
     raw = _raw(options)
     _check_fields({"secret": raw.get("secret")})
     services = services_of(request)
@@ -214,9 +216,8 @@ async def test_subscription(
     request: Request,
     principal: Manager,
     subscription_id: SubscriptionId,
-    body: Annotated[SubscriptionTestRequest | None, Body()] = None,
 ) -> JSONResponse:
-    options = body or SubscriptionTestRequest()
+    options = await parse_model(request, SubscriptionTestRequest, optional=True)
     services = services_of(request)
     account_id = principal.account_id
     subscription = await _load(request, account_id, subscription_id)
