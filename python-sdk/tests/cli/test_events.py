@@ -341,3 +341,35 @@ def test_a_stream_that_gives_up_still_prints_where_to_resume(cli: Cli, server: I
         error
         == "Error: could not reach http://triggers.test: Event stream connection lost: Connection refused"
     )
+
+
+def test_send_file_that_fails_midway_says_what_was_not_sent(
+    cli: Cli, server: InProcessServer, tmp_path: Path
+) -> None:
+    source = tmp_path / "events.ndjson"
+    source.write_text("".join(json.dumps({"type": "bulk.item", "data": {"i": i}}) + "\n" for i in range(5)))
+
+    class SecondBatchFails(httpx.AsyncBaseTransport):
+        def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+            self.inner = inner
+            self.batches = 0
+
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            if request.url.path.endswith("/events/batch"):
+                self.batches += 1
+                if self.batches > 1:
+                    raise httpx.ConnectError("Connection refused", request=request)
+            return await self.inner.handle_async_request(request)
+
+    result = cli(
+        "events",
+        "send",
+        "--file",
+        str(source),
+        "--batch-size",
+        "2",
+        api_http=lambda: server.http(SecondBatchFails),
+    )
+    assert result.exit_code == 3
+    assert "Stopped after 2 of 5 events: lines 3 onwards were not sent." in result.stderr
+    assert result.stderr.splitlines()[-1].startswith("Error: could not reach")

@@ -10,6 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.text import Text
 
 from ..._client import TriggersClient
+from ..._exceptions import APIError
 from ..._types import NOT_GIVEN, NotGiven
 from ..errors import CliError
 from ..exit_codes import ExitCode
@@ -126,13 +127,25 @@ async def _send_file(
         console=printer.err_console,
         disable=not printer.err_console.is_terminal,
     )
+    sent = 0
     with progress:
         task = progress.add_task("send", total=len(lines))
         for index, batch in enumerate(chunks(lines, batch_size)):
-            result = await client.events.create_batch(
-                [line.body for line in batch],
-                idempotency_key=f"{idempotency_key}-{index}" if idempotency_key else None,
-            )
+            try:
+                result = await client.events.create_batch(
+                    [line.body for line in batch],
+                    idempotency_key=f"{idempotency_key}-{index}" if idempotency_key else None,
+                )
+            except APIError:
+                if sent:
+                    printer.note(
+                        Text(
+                            f"Stopped after {sent} of {len(lines)} events: lines {batch[0].line} onwards "
+                            "were not sent.",
+                            style="yellow",
+                        )
+                    )
+                raise
             for item in result.results:
                 line = batch[item.index]
                 tally[str(item.status.value)] += 1
@@ -146,6 +159,7 @@ async def _send_file(
                         "problem": item.problem,
                     }
                 )
+            sent += len(batch)
             progress.advance(task, len(batch))
     if not printer.human:
         printer.records(outcomes, [], empty="")
