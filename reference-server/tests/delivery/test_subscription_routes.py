@@ -392,3 +392,22 @@ async def test_idempotent_create_makes_one_subscription(server: Server) -> None:
         "/subscriptions", json={"url": "https://other.example"}, headers=headers
     )
     problem_of(reused, 422, "idempotency-key-reuse")
+
+
+async def test_body_media_type_and_shape_errors(server: Server) -> None:
+    headers = await server.key()
+    created = await create(server, headers)
+    text = {**headers, "content-type": "text/plain"}
+    response = await server.client.post(
+        "/subscriptions", content=b'{"url": "https://x.example"}', headers=text
+    )
+    problem_of(response, 415, "unsupported-media-type")
+    as_json = {**headers, "content-type": "application/json"}
+    for path in (
+        f"/subscriptions/{created['id']}/test",
+        f"/subscriptions/{created['id']}/rotate-secret",
+        "/dlq/retry",
+    ):
+        problem_of(await server.client.post(path, content=b"null", headers=as_json), 422, "validation")
+        problem_of(await server.client.post(path, content=b"[1]", headers=as_json), 422, "validation")
+    problem_of(await server.client.post("/filters/test", content=b"", headers=as_json), 422, "validation")
