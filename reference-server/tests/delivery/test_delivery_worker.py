@@ -210,7 +210,11 @@ async def test_gone_disables_subscription_and_dead_letters(harness: Harness) -> 
 
 async def test_transport_errors_and_timeouts_are_captured(harness: Harness) -> None:
     await harness.subscription()
-    harness.receiver.answers = [httpx.ConnectError("refused"), httpx.ReadTimeout("slow"), httpx.InvalidURL("bad")]
+    harness.receiver.answers = [
+        httpx.ConnectError("refused"),
+        httpx.ReadTimeout("slow"),
+        httpx.InvalidURL("bad"),
+    ]
     [delivery_id] = await harness.service.on_ingested(ACCOUNT, [event()])
     await harness.service.run_due()
     harness.clock.advance(10)
@@ -225,7 +229,9 @@ async def test_transport_errors_and_timeouts_are_captured(harness: Harness) -> N
     harness.clock.advance(400)
     await harness.service.run_due()
     third = (await harness.attempts(delivery_id))[2]
-    assert third.error == "InvalidURL: bad" and (await harness.delivery(delivery_id)).status == "dead_lettered"
+    assert (
+        third.error == "InvalidURL: bad" and (await harness.delivery(delivery_id)).status == "dead_lettered"
+    )
 
 
 async def test_large_response_body_is_truncated(harness: Harness) -> None:

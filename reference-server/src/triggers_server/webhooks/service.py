@@ -355,7 +355,7 @@ class DeliveryService:
                 await response.aclose()
         except httpx.TimeoutException as exc:
             return self._failed(common, clock_start, f"timeout: {type(exc).__name__}"), None
-        except Exception as exc:  # any failure to get a response (transport, invalid URL, TLS) is a failed attempt
+        except Exception as exc:  # no response at all (transport, invalid URL, TLS): a failed attempt
             return self._failed(common, clock_start, f"{type(exc).__name__}: {exc}"), None
         duration_ms = (time.perf_counter() - clock_start) * 1000.0
         succeeded = 200 <= response.status_code < 300
