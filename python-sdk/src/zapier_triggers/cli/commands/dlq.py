@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from rich.text import Text
 
 from ..._client import TriggersClient
 from ..._types import NOT_GIVEN, NotGiven
+from ..listing import page_size, print_list
 from ..options import ApiKeyOption, BaseUrlOption, OutputOption, ProfileOption
 from ..render import DLQ_COLUMNS
 from ..runtime import Invocation
-
-if TYPE_CHECKING:  # models are only annotations here; importing them costs startup time
-    from ...types import DlqEntry
 
 app = typer.Typer(help="Dead letters: list, retry, dismiss.", no_args_is_help=True)
 
@@ -59,18 +57,16 @@ def list_dlq(
     inv = Invocation.create(ctx, profile=profile, output=output, api_key=api_key, base_url=base_url)
 
     async def work(client: TriggersClient) -> None:
-        entries: list[DlqEntry] = []
-        async for entry in client.dlq.list(
+        entries = client.dlq.list(
             event_type=_given(event_type),
             origin=_given(origin),
             reason=_given(reason),
             subscription_id=_given(subscription),
-            limit=min(limit, 500),
-        ):
-            entries.append(entry)
-            if len(entries) >= limit:
-                break
-        inv.printer.records(entries, DLQ_COLUMNS, empty="The dead-letter queue is empty.")
+            limit=page_size(limit),
+        )
+        await print_list(
+            inv.printer, entries, limit=limit, columns=DLQ_COLUMNS, empty="The dead-letter queue is empty."
+        )
 
     inv.run(work)
 

@@ -16,6 +16,7 @@ from ..errors import CliError
 from ..exit_codes import ExitCode
 from ..inputs import EventLine, chunks, parse_json_text, parse_pairs, read_event_lines
 from ..interrupts import graceful_stop
+from ..listing import page_size, print_list
 from ..options import ApiKeyOption, BaseUrlOption, OutputOption, ProfileOption
 from ..output import Column
 from ..render import EVENT_COLUMNS, event_line
@@ -23,7 +24,7 @@ from ..runtime import Invocation
 from ..times import parse_since
 
 if TYPE_CHECKING:  # models are only annotations here; importing them costs startup time
-    from ...types import BatchItemResult, Event
+    from ...types import BatchItemResult
 
 app = typer.Typer(help="Send, list, inspect, stream and replay events.", no_args_is_help=True)
 
@@ -207,19 +208,15 @@ def list_events(
             until_at = parse_since(until, now) if until else NOT_GIVEN
         except ValueError as exc:
             raise CliError(f"--since/--until: {exc}") from None
-        events: list[Event] = []
-        async for event in client.events.list(
+        events = client.events.list(
             type=types or NOT_GIVEN,
             source=_given(source),
             status=_given(status),
             since=since_at,
             until=until_at,
-            limit=min(limit, 500),
-        ):
-            events.append(event)
-            if len(events) >= limit:
-                break
-        inv.printer.records(events, EVENT_COLUMNS, empty="No events.")
+            limit=page_size(limit),
+        )
+        await print_list(inv.printer, events, limit=limit, columns=EVENT_COLUMNS, empty="No events.")
 
     inv.run(work)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from rich.text import Text
@@ -12,12 +12,10 @@ from ..._exceptions import APIStatusError
 from ..._types import NOT_GIVEN
 from ..errors import describe_api_error
 from ..exit_codes import ExitCode
+from ..listing import page_size, print_list
 from ..options import ApiKeyOption, BaseUrlOption, OutputOption, ProfileOption
 from ..render import INBOX_COLUMNS, event_line
 from ..runtime import Invocation
-
-if TYPE_CHECKING:  # models are only annotations here; importing them costs startup time
-    from ...types import Event
 
 app = typer.Typer(help="The pull inbox: list, acknowledge, pull.", no_args_is_help=True)
 
@@ -43,12 +41,8 @@ def list_inbox(
     inv = Invocation.create(ctx, profile=profile, output=output, api_key=api_key, base_url=base_url)
 
     async def work(client: TriggersClient) -> None:
-        events: list[Event] = []
-        async for event in client.inbox.list(type=types or NOT_GIVEN, limit=min(limit, 500)):
-            events.append(event)
-            if len(events) >= limit:
-                break
-        inv.printer.records(events, INBOX_COLUMNS, empty="The inbox is empty.")
+        events = client.inbox.list(type=types or NOT_GIVEN, limit=page_size(limit))
+        await print_list(inv.printer, events, limit=limit, columns=INBOX_COLUMNS, empty="The inbox is empty.")
 
     inv.run(work)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, cast
+from typing import Annotated, cast
 
 import typer
 from rich.text import Text
@@ -12,13 +12,11 @@ from ..._types import NOT_GIVEN
 from ..errors import CliError
 from ..exit_codes import ExitCode
 from ..inputs import read_json_file
+from ..listing import page_size, print_list
 from ..options import ApiKeyOption, BaseUrlOption, OutputOption, ProfileOption
 from ..output import Column
 from ..render import SCHEMA_COLUMNS
 from ..runtime import Invocation
-
-if TYPE_CHECKING:  # models are only annotations here; importing them costs startup time
-    from ...types import SchemaSubject
 
 app = typer.Typer(help="Schema registry: register, check, list.", no_args_is_help=True)
 
@@ -117,11 +115,9 @@ def list_schemas(
     inv = Invocation.create(ctx, profile=profile, output=output, api_key=api_key, base_url=base_url)
 
     async def work(client: TriggersClient) -> None:
-        subjects: list[SchemaSubject] = []
-        async for subject in client.schemas.list(limit=min(limit, 500)):
-            subjects.append(subject)
-            if len(subjects) >= limit:
-                break
-        inv.printer.records(subjects, SCHEMA_COLUMNS, empty="No schemas registered.")
+        subjects = client.schemas.list(limit=page_size(limit))
+        await print_list(
+            inv.printer, subjects, limit=limit, columns=SCHEMA_COLUMNS, empty="No schemas registered."
+        )
 
     inv.run(work)

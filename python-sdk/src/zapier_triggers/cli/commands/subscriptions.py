@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from rich.text import Text
 
 from ..._client import TriggersClient
 from ..._types import NOT_GIVEN
+from ..listing import page_size, print_list
 from ..options import ApiKeyOption, BaseUrlOption, OutputOption, ProfileOption
 from ..render import SUBSCRIPTION_COLUMNS
 from ..runtime import Invocation
-
-if TYPE_CHECKING:  # models are only annotations here; importing them costs startup time
-    from ...types import Subscription
 
 app = typer.Typer(help="Webhook subscriptions: create, list, delete.", no_args_is_help=True)
 
@@ -70,12 +68,10 @@ def list_subscriptions(
     inv = Invocation.create(ctx, profile=profile, output=output, api_key=api_key, base_url=base_url)
 
     async def work(client: TriggersClient) -> None:
-        items: list[Subscription] = []
-        async for subscription in client.subscriptions.list(limit=min(limit, 500)):
-            items.append(subscription)
-            if len(items) >= limit:
-                break
-        inv.printer.records(items, SUBSCRIPTION_COLUMNS, empty="No subscriptions.")
+        items = client.subscriptions.list(limit=page_size(limit))
+        await print_list(
+            inv.printer, items, limit=limit, columns=SUBSCRIPTION_COLUMNS, empty="No subscriptions."
+        )
 
     inv.run(work)
 
