@@ -324,3 +324,39 @@ async def _until(condition: Callable[[], bool]) -> None:
             return
         await asyncio.sleep(0)
     raise AssertionError("condition never became true")
+
+
+async def test_whole_exchange_is_bounded_by_webhook_timeout() -> None:
+    """A receiver that never answers: the attempt ends at ``webhook_timeout`` (a 10 ms wall-clock bound)."""
+    never = asyncio.Event()
+
+    async def hang(request: httpx.Request) -> httpx.Response:
+        await never.wait()
+        return httpx.Response(200)
+
+    db = await Database.open(":memory:")
+    client = httpx.AsyncClient(transport=httpx.MockTransport(hang))
+    settings = Settings(delivery_worker=False, retry_schedule=(0, 5), webhook_timeout=0.01)
+    service = DeliveryService(settings, ManualClock(START), db, http_client=client, rng=random.Random(1))
+    try:
+        values: dict[str, Any] = {
+            "account_id": ACCOUNT,
+            "url": "https://hooks.example/in",
+            "event_types": [],
+            "filter_expression": None,
+            "enabled": True,
+            "max_rps": None,
+            "description": None,
+            "metadata": {},
+            "secret": generate_secret(),
+            "now": START,
+        }
+        await db.write(lambda conn: subscription_store.insert_subscription(conn, **values))
+        [delivery_id] = await service.on_ingested(ACCOUNT, [event()])
+        assert await service.run_due() == 1
+        [attempt] = await db.read(lambda conn: delivery_store.list_attempts(conn, delivery_id))
+        assert attempt.error is not None and attempt.error.startswith("timeout")
+        assert attempt.response_status is None
+    finally:
+        await client.aclose()
+        await db.close()

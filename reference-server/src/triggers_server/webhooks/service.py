@@ -348,12 +348,13 @@ class DeliveryService:
             request = self.http_client.build_request(
                 "POST", subscription.url, content=body, headers=headers, timeout=self.timeout
             )
-            response = await self.http_client.send(request, stream=True, follow_redirects=False)
-            try:
-                captured, truncated = await _read_capped(response, RESPONSE_BODY_LIMIT)
-            finally:
-                await response.aclose()
-        except httpx.TimeoutException as exc:
+            async with asyncio.timeout(self.timeout):  # bounds the whole exchange, not each socket read
+                response = await self.http_client.send(request, stream=True, follow_redirects=False)
+                try:
+                    captured, truncated = await _read_capped(response, RESPONSE_BODY_LIMIT)
+                finally:
+                    await response.aclose()
+        except (httpx.TimeoutException, TimeoutError) as exc:
             return self._failed(common, clock_start, f"timeout: {type(exc).__name__}"), None
         except Exception as exc:  # no response at all (transport, invalid URL, TLS): a failed attempt
             return self._failed(common, clock_start, f"{type(exc).__name__}: {exc}"), None
