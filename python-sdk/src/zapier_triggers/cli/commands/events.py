@@ -275,13 +275,13 @@ def stream_events(
                         types=types or NOT_GIVEN,
                         filter=_given(filter_expression),
                         last_event_id=_given(last_event_id),
-                    )
-                    stream.state.on_reset = lambda reset: printer.note(
-                        Text(
-                            f"Stream reset ({reset.reason}): events before sequence {reset.oldest_sequence} "
-                            "have expired; continuing from there.",
-                            style="yellow",
-                        )
+                        on_reset=lambda reset: printer.note(
+                            Text(
+                                f"Stream reset ({reset.reason}): events before sequence "
+                                f"{reset.oldest_sequence} have expired; continuing from there.",
+                                style="yellow",
+                            )
+                        ),
                     )
                     printer.note(
                         Text.assemble(
