@@ -14,6 +14,7 @@ from triggers_server.models._generated import (
     Subscription,
     SubscriptionList,
 )
+from triggers_server.storage.events import EventDraft, insert_event
 from triggers_server.webhooks.signing import verify
 
 pytestmark = pytest.mark.anyio
@@ -411,3 +412,23 @@ async def test_body_media_type_and_shape_errors(server: Server) -> None:
         problem_of(await server.client.post(path, content=b"null", headers=as_json), 422, "validation")
         problem_of(await server.client.post(path, content=b"[1]", headers=as_json), 422, "validation")
     problem_of(await server.client.post("/filters/test", content=b"", headers=as_json), 422, "validation")
+
+
+async def test_catch_up_fans_out_events_a_crash_left_behind(server: Server) -> None:
+    """An event committed whose fan-out never ran (crash in between) is delivered once on the next start;
+    events older than the subscription are not."""
+    headers = await server.key()
+    before = await server.ingest(headers, data={"n": 0})
+    await create(server, headers)
+    delivered = await server.ingest(headers, data={"n": 1})
+    account_id = await server.account_of(headers)
+    now = server.clock.now()
+    draft = EventDraft(type="order.created", source="shop", has_data=True, data={"n": 2})
+    orphan = await server.services.db.write(lambda conn: insert_event(conn, account_id, draft, now))
+    assert await server.services.delivery.catch_up() == 1
+    assert await server.services.delivery.catch_up() == 0
+    by_event = {}
+    for event in (before, delivered, orphan):
+        response = await server.client.get("/deliveries", params={"event_id": event["id"]}, headers=headers)
+        by_event[event["id"]] = len(response.json()["data"])
+    assert by_event == {before["id"]: 0, delivered["id"]: 1, orphan["id"]: 1}

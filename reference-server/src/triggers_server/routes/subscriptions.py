@@ -23,7 +23,7 @@ from ..problems import ProblemError
 from ..services import services_of
 from ..storage import deliveries as delivery_store
 from ..storage import subscriptions as subscription_store
-from ..storage.events import EventDraft, insert_event
+from ..storage.events import EventDraft, insert_event, latest_sequence
 from ..storage.subscriptions import SubscriptionRecord
 from ..webhooks.signing import generate_secret, is_valid_secret
 
@@ -89,8 +89,10 @@ async def create_subscription(request: Request, principal: Manager) -> JSONRespo
     services = services_of(request)
     account_id = principal.account_id
     now = services.clock.now()
-    record = await services.db.write(
-        lambda conn: subscription_store.insert_subscription(
+
+    def write(conn: sqlite3.Connection) -> SubscriptionRecord:
+        delivery_store.init_fanout_mark(conn, account_id, latest_sequence(conn, account_id))
+        return subscription_store.insert_subscription(
             conn,
             account_id=account_id,
             url=raw["url"],
@@ -103,7 +105,8 @@ async def create_subscription(request: Request, principal: Manager) -> JSONRespo
             secret=raw.get("secret") or generate_secret(),
             now=now,
         )
-    )
+
+    record = await services.db.write(write)
     services.delivery.invalidate(account_id)
     return _json(record.to_wire(include_secret=True), 201, {"Location": f"/v1/subscriptions/{record.id}"})
 

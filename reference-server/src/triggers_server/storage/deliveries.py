@@ -332,6 +332,30 @@ def set_status(
     )
 
 
+def init_fanout_mark(conn: sqlite3.Connection, account_id: str, sequence: int) -> None:
+    """Start tracking an account's fan-out at ``sequence`` (its latest event) unless already tracked."""
+    conn.execute(
+        "INSERT OR IGNORE INTO delivery_fanout (account_id, through_sequence) VALUES (?, ?)",
+        (account_id, sequence),
+    )
+
+
+def advance_fanout_mark(conn: sqlite3.Connection, account_id: str, sequence: int) -> None:
+    """Record that every event up to ``sequence`` has been fanned out (never moves backwards)."""
+    conn.execute(
+        "INSERT INTO delivery_fanout (account_id, through_sequence) VALUES (?, ?) ON CONFLICT (account_id) "
+        "DO UPDATE SET through_sequence = max(through_sequence, excluded.through_sequence)",
+        (account_id, sequence),
+    )
+
+
+def fanout_marks(conn: sqlite3.Connection) -> dict[str, int]:
+    return {
+        row[0]: int(row[1])
+        for row in conn.execute("SELECT account_id, through_sequence FROM delivery_fanout")
+    }
+
+
 def discard_active(
     conn: sqlite3.Connection, account_id: str, subscription_id: str, *, reason: str, now: datetime
 ) -> int:

@@ -15,6 +15,7 @@ import contextlib
 import json
 import logging
 import random
+import sqlite3
 import time
 from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Final
 import httpx
 
 from .. import __version__
-from ..clock import Clock
+from ..clock import Clock, isoformat
 from ..config import Settings
 from ..filters import subscription_matches
 from ..metrics import Metrics
@@ -35,6 +36,7 @@ from ..storage import subscriptions as subscription_store
 from ..storage.deliveries import AttemptOutcome, DeliveryRecord, NewDelivery
 from ..storage.dlq import ORIGIN_DELIVERY, REASON_ENDPOINT_GONE, REASON_RETRIES_EXHAUSTED, insert_dlq_entry
 from ..storage.engine import Database
+from ..storage.events import events_after
 from ..storage.subscriptions import SubscriptionRecord
 from .signing import webhook_headers
 
@@ -75,6 +77,25 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     if moment.tzinfo is None:
         return None
     return max(0.0, (moment - now).total_seconds())
+
+
+def plan_deliveries(
+    subscriptions: Iterable[SubscriptionRecord], events: Iterable[Mapping[str, Any]]
+) -> list[NewDelivery]:
+    """One delivery per (event, subscription) whose globs and filter match; a subscription never receives
+    events stored before it was created."""
+    planned: list[NewDelivery] = []
+    for event in events:
+        payload: str | None = None
+        created = str(event.get("created_at") or "")
+        for subscription in subscriptions:
+            if created and created < isoformat(subscription.created_at):
+                continue
+            if not subscription_matches(subscription.event_types, subscription.filter, event).matched:
+                continue
+            payload = payload or payload_of(event)
+            planned.append(NewDelivery(str(event["id"]), str(event["type"]), subscription.id, payload))
+    return planned
 
 
 @dataclass(frozen=True)
@@ -163,6 +184,10 @@ class DeliveryService:
         self._wake.set()
 
     async def _run(self) -> None:
+        try:
+            await self.catch_up()
+        except Exception:
+            log.exception("delivery catch-up failed")
         while True:
             self._wake.clear()
             try:
@@ -213,33 +238,46 @@ class DeliveryService:
     # -- fan-out -----------------------------------------------------------------------------------
 
     async def on_ingested(self, account_id: str, events: Sequence[Mapping[str, Any]]) -> list[str]:
-        """Create a pending delivery for every (event, matching enabled subscription); returns their ids."""
-        return await self.fan_out(account_id, events)
+        """Create a pending delivery for every (event, matching enabled subscription); returns their ids.
 
-    async def fan_out(
-        self, account_id: str, events: Iterable[Mapping[str, Any]], *, subscription_id: str | None = None
-    ) -> list[str]:
+        The same write advances the account's fan-out mark, so ``catch_up`` knows which events a crash
+        between their commit and this call left without deliveries.
+        """
         subscriptions = await self.enabled_subscriptions(account_id)
-        if not subscriptions:
+        if not subscriptions or not events:
             return []
-        planned: list[NewDelivery] = []
-        for event in events:
-            payload: str | None = None
-            for subscription in subscriptions:
-                if subscription_id is not None and subscription.id != subscription_id:
-                    continue
-                if not subscription_matches(subscription.event_types, subscription.filter, event).matched:
-                    continue
-                payload = payload or payload_of(event)
-                planned.append(NewDelivery(str(event["id"]), str(event["type"]), subscription.id, payload))
-        if not planned:
-            return []
+        planned = plan_deliveries(subscriptions, events)
+        through = max(int(event.get("sequence") or 0) for event in events)
         now = self.clock.now()
-        ids = await self.db.write(
-            lambda conn: delivery_store.insert_deliveries(conn, account_id, planned, now=now)
-        )
-        self.notify()
+
+        def write(conn: sqlite3.Connection) -> list[str]:
+            ids = delivery_store.insert_deliveries(conn, account_id, planned, now=now) if planned else []
+            delivery_store.advance_fanout_mark(conn, account_id, through)
+            return ids
+
+        ids = await self.db.write(write)
+        if ids:
+            self.notify()
         return ids
+
+    async def catch_up(self) -> int:
+        """Fan out events committed after an account's mark (a crash cut their fan-out); returns deliveries."""
+        made = 0
+        for account_id, through in (await self.db.read(delivery_store.fanout_marks)).items():
+            if not await self.enabled_subscriptions(account_id):
+                continue
+            while batch := await self.db.read(
+                partial(
+                    events_after,
+                    account_id=account_id,
+                    after_sequence=through,
+                    now=self.clock.now(),
+                    limit=500,
+                )
+            ):
+                made += len(await self.on_ingested(account_id, batch))
+                through = int(batch[-1]["sequence"])
+        return made
 
     async def create_delivery(
         self, account_id: str, subscription: SubscriptionRecord, event: Mapping[str, Any]

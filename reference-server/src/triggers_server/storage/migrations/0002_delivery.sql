@@ -45,6 +45,13 @@ CREATE INDEX deliveries_by_event ON deliveries (account_id, event_id);
 CREATE INDEX deliveries_by_subscription ON deliveries (account_id, subscription_id, seq);
 CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE next_attempt_at IS NOT NULL;
 
+-- Per account, the highest event sequence whose deliveries exist: after a crash between an event's commit
+-- and its fan-out, the worker fans out every later event on start (at-least-once webhooks).
+CREATE TABLE delivery_fanout (
+    account_id TEXT PRIMARY KEY,
+    through_sequence INTEGER NOT NULL
+);
+
 CREATE TABLE delivery_attempts (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT NOT NULL UNIQUE,
