@@ -261,7 +261,7 @@ class DeliveryService:
         return ids
 
     async def catch_up(self) -> int:
-        """Fan out events committed after an account's mark (a crash cut their fan-out); returns deliveries."""
+        """Fan out events committed after an account's mark (a crash cut their fan-out); returns the count."""
         made = 0
         for account_id, through in (await self.db.read(delivery_store.fanout_marks)).items():
             if not await self.enabled_subscriptions(account_id):
