@@ -84,13 +84,19 @@ def principal_of(request: Request) -> Principal:
     return principal
 
 
+def authorize(request: Request, scope: str) -> Principal:
+    """The caller's principal: 401 without a valid key, 403 without `scope`. (Hot routes call this
+    directly instead of going through FastAPI's dependency solver.)"""
+    principal = principal_of(request)
+    if not principal.allows(scope):
+        raise ProblemError(403, "forbidden", f"This API key lacks the `{scope}` scope.")
+    return principal
+
+
 def require_scope(scope: str) -> Callable[[Request], Awaitable[Principal]]:
-    """FastAPI dependency: the caller's principal, 401 without a valid key, 403 without `scope`."""
+    """FastAPI dependency form of `authorize`."""
 
     async def dependency(request: Request) -> Principal:
-        principal = principal_of(request)
-        if not principal.allows(scope):
-            raise ProblemError(403, "forbidden", f"This API key lacks the `{scope}` scope.")
-        return principal
+        return authorize(request, scope)
 
     return dependency

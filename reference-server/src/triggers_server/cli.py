@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -14,6 +15,8 @@ from . import __version__
 from .app import create_app
 from .config import FAST_RETRY_SCHEDULE, Settings, parse_schedule
 from .logs import configure_logging
+
+GC_GEN0_THRESHOLD = 20_000
 
 
 def _env(name: str) -> str | None:
@@ -85,6 +88,15 @@ def announce_bootstrap_key(key: str) -> None:
     print(f"Bootstrap admin API key (shown once, store it now): {key}", flush=True)
 
 
+def tune_gc() -> None:
+    """Full (gen-2) collections walk every live object and stalled all in-flight requests for 100-350 ms
+    under load (measured with bench/server_ingest.py). Freezing the startup heap and collecting the
+    young generation less often keeps each pause short and rare."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_GEN0_THRESHOLD, 20, 100)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     settings = settings_from_args(args)
@@ -108,6 +120,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         timeout_graceful_shutdown=5,
     )
     server = uvicorn.Server(config)
+    tune_gc()
     server.run()
     if not server.started:
         sys.exit(1)

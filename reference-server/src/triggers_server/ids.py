@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import random
 import secrets
 import time
+
+_random = random.Random(secrets.randbits(128))  # ids need uniqueness, not secrecy: no syscall per id
 
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 
 
 def new_id(prefix: str) -> str:
-    value = (int(time.time() * 1000) << 80) | secrets.randbits(80)
+    value = (int(time.time() * 1000) << 80) | _random.getrandbits(80)
     chars = []
     for _ in range(26):
         chars.append(_ALPHABET[value & 31])

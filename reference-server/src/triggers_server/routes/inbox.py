@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from ..auth import Principal, require_scope
+from ..auth import Principal, authorize, require_scope
 from ..bodies import parse_model
 from ..cursors import decode_cursor, encode_cursor, int_field
 from ..globs import validate_globs
@@ -63,7 +63,8 @@ async def list_inbox(
 
 
 @router.post("/inbox/lease")
-async def lease_inbox(request: Request, principal: Consumer) -> Response:
+async def lease_inbox(request: Request) -> Response:
+    principal = authorize(request, "inbox:consume")
     services = services_of(request)
     options = await parse_model(request, LeaseRequest, optional=True)
     globs = validate_globs([glob.root for glob in options.types or []], field="types")
@@ -109,7 +110,8 @@ def _results(results: list[dict[str, Any]]) -> Response:
 
 
 @router.post("/inbox/ack")
-async def ack_inbox(request: Request, principal: Consumer) -> Response:
+async def ack_inbox(request: Request) -> Response:
+    principal = authorize(request, "inbox:consume")
     services = services_of(request)
     body = await parse_model(request, AckRequest)
     receipts = [receipt.root for receipt in body.receipts]
@@ -119,7 +121,8 @@ async def ack_inbox(request: Request, principal: Consumer) -> Response:
 
 
 @router.post("/inbox/nack")
-async def nack_inbox(request: Request, principal: Consumer) -> Response:
+async def nack_inbox(request: Request) -> Response:
+    principal = authorize(request, "inbox:consume")
     services = services_of(request)
     body = await parse_model(request, NackRequest)
     receipts = [receipt.root for receipt in body.receipts]
@@ -132,7 +135,8 @@ async def nack_inbox(request: Request, principal: Consumer) -> Response:
 
 
 @router.post("/inbox/extend")
-async def extend_inbox(request: Request, principal: Consumer) -> Response:
+async def extend_inbox(request: Request) -> Response:
+    principal = authorize(request, "inbox:consume")
     services = services_of(request)
     body = await parse_model(request, ExtendRequest)
     receipts = [receipt.root for receipt in body.receipts]

@@ -25,6 +25,8 @@ T = TypeVar("T")
 log = logging.getLogger("triggers_server.storage")
 
 MEMORY = ":memory:"
+CHECKPOINT_EVERY_CHANGES = 5_000  # rows changed since the last checkpoint before one is requested
+CHECKPOINT_INTERVAL_SECONDS = 1.0  # and at least this often while the server runs
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
@@ -114,9 +116,14 @@ class Database:
         self._reader_lock = threading.Lock()
         self._readers = None if self.in_memory else ThreadPoolExecutor(readers, thread_name_prefix="db-read")
         self._closed = False
+        self._checkpoint_due = threading.Event()
+        self._checkpointer: threading.Thread | None = None
+        self._pages_since_checkpoint = 0
+        self.checkpoints = 0
         self.batches_committed = 0
         self.writes_committed = 0
         self.applied_migrations: list[str] = []
+        self._changes_seen = 0
 
     @classmethod
     async def open(cls, path: str, *, max_batch: int = 512, readers: int = 2) -> Database:
@@ -126,6 +133,11 @@ class Database:
         await asyncio.get_running_loop().run_in_executor(None, db._ready.wait)
         if db._open_error is not None:
             raise db._open_error
+        if not db.in_memory:
+            db._checkpointer = threading.Thread(
+                target=db._checkpointer_main, name="db-checkpoint", daemon=True
+            )
+            db._checkpointer.start()
         return db
 
     async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
@@ -146,6 +158,9 @@ class Database:
         self._queue.put(_STOP)
         if self._writer is not None:
             await asyncio.get_running_loop().run_in_executor(None, self._writer.join)
+        if self._checkpointer is not None:
+            self._checkpoint_due.set()
+            await asyncio.get_running_loop().run_in_executor(None, self._checkpointer.join)
         if self._readers is not None:
             self._readers.shutdown(wait=True)
         with self._reader_lock:
@@ -177,11 +192,29 @@ class Database:
         finally:
             conn.execute("COMMIT")
 
+    def _checkpointer_main(self) -> None:
+        """Copy the WAL into the database file (PASSIVE: never blocks the writer or readers)."""
+        conn = _connect(self.path)
+        try:
+            while not self._closed:
+                self._checkpoint_due.wait(CHECKPOINT_INTERVAL_SECONDS)
+                self._checkpoint_due.clear()
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                    self.checkpoints += 1
+                except sqlite3.Error as error:
+                    log.warning("checkpoint failed", extra={"error": str(error)})
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            conn.close()
+
     def _writer_main(self) -> None:
         try:
             conn = _connect(self.path)
             if not self.in_memory:
                 conn.execute("PRAGMA journal_mode = WAL")
+                # Checkpoints run on their own thread (below), so a commit never waits for one.
+                conn.execute("PRAGMA wal_autocheckpoint = 0")
             conn.execute("PRAGMA synchronous = FULL")
             self.applied_migrations = apply_migrations(conn)
         except BaseException as error:  # reported to open()
@@ -241,5 +274,10 @@ class Database:
         else:
             self.batches_committed += 1
             self.writes_committed += sum(1 for job in batch if not job.readonly)
+            self._pages_since_checkpoint += conn.total_changes - self._changes_seen
+            self._changes_seen = conn.total_changes
+            if self._pages_since_checkpoint >= CHECKPOINT_EVERY_CHANGES:
+                self._pages_since_checkpoint = 0
+                self._checkpoint_due.set()
         for job, (result, error) in zip(batch, outcomes, strict=True):
             job.loop.call_soon_threadsafe(_resolve, job.future, result, error)
