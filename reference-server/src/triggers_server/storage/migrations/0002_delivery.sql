@@ -73,6 +73,7 @@ CREATE TABLE delivery_attempts (
     next_attempt_at TEXT
 );
 CREATE INDEX delivery_attempts_by_delivery ON delivery_attempts (delivery_id, attempt_number);
+CREATE INDEX delivery_attempts_by_account ON delivery_attempts (account_id, started_at);  -- /stats success rate
 
 CREATE TABLE dlq_entries (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
