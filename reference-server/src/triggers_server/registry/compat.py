@@ -248,6 +248,7 @@ class _Checker:
     def __init__(self, budget: int) -> None:
         self._active: set[tuple[tuple[int, ...], int]] = set()
         self._budget = budget
+        self._stripped: dict[tuple[int, tuple[str, ...]], tuple[dict[str, Any], dict[str, Any]]] = {}
 
     # -- conjunct expansion -------------------------------------------------------------------
 
@@ -261,18 +262,34 @@ class _Checker:
             if id(node.schema) in seen:
                 continue
             seen.add(id(node.schema))
-            out.append(node)
             schema = _object(node.schema)
             if schema is None:
+                out.append(node)
                 continue
             resolver = _enter(node)
+            expanded: list[str] = []
             for ref_keyword in ("$ref", "$dynamicRef"):
                 target = self._resolve(resolver, schema.get(ref_keyword))
                 if target is not None:
                     stack.append(target)
-            for branch in _array(schema.get("allOf")):
-                stack.append(_Node(branch, resolver))
+                    expanded.append(ref_keyword)
+            if "allOf" in schema:
+                stack.extend(reversed([_Node(branch, resolver) for branch in _array(schema["allOf"])]))
+                expanded.append("allOf")
+            # keep the rest of the node without what was expanded, so a conjunct list never re-expands
+            # a subschema that a caller has since replaced (e.g. one branch of a union)
+            out.append(_Node(self._without(schema, *expanded), node.resolver) if expanded else node)
         return out
+
+    def _without(self, schema: dict[str, Any], *keywords: str) -> dict[str, Any]:
+        """``schema`` minus ``keywords``; the same object for the same input, so cycle detection by
+        identity keeps working."""
+        key = (id(schema), keywords)
+        cached = self._stripped.get(key)
+        if cached is None:
+            cached = (schema, {k: v for k, v in schema.items() if k not in keywords})
+            self._stripped[key] = cached
+        return cached[1]
 
     @staticmethod
     def _resolve(resolver: Resolver[Any], ref: Any) -> _Node | None:
@@ -321,7 +338,7 @@ class _Checker:
                     continue
                 rest = [
                     *conjuncts[:index],
-                    _Node(_without(schema, keyword), node.resolver),
+                    _Node(self._without(schema, keyword), node.resolver),
                     *conjuncts[index + 1 :],
                 ]
                 resolver = _enter(node)
@@ -398,7 +415,7 @@ class _Checker:
                     ]
                 rest = [
                     *writer[:index],
-                    _Node(_without(schema, writer_keyword), node.resolver),
+                    _Node(self._without(schema, writer_keyword), node.resolver),
                     *writer[index + 1 :],
                 ]
                 resolver = _enter(node)
@@ -553,51 +570,30 @@ class _Checker:
     def _check_items(
         self, writer: list[_Node], reader: _Items, resolver: Resolver[Any], path: str
     ) -> list[Incompatibility]:
-        writer_node = next((w for w in writer if _items_model(_dict(w)) is not None), None)
-        writer_items = _items_model(_dict(writer_node)) if writer_node is not None else _Items([], None)
-        assert writer_items is not None
-        writer_resolver = _enter(writer_node) if writer_node is not None else resolver
+        models = [(model, _enter(w)) for w in writer if (model := _items_model(_dict(w))) is not None]
         max_items = min(
             (int(m) for w in writer if isinstance(m := _dict(w).get("maxItems"), int)), default=None
         )
+        longest_prefix = max((len(model.prefix) for model, _ in models), default=0)
+        beyond = max(longest_prefix, len(reader.prefix))
+        rest_keyword = "items" if reader.prefix_keyword == "prefixItems" else "additionalItems"
         problems: list[Incompatibility] = []
-        for position in range(max(len(writer_items.prefix), len(reader.prefix))):
+        for position in range(beyond + 1):
             if max_items is not None and position >= max_items:
                 break
-            if position < len(writer_items.prefix):
-                writer_schema = writer_items.prefix[position]
-            elif writer_items.rest is False:
+            writer_schemas = _writer_item_schemas(models, position)
+            if writer_schemas is None:
                 break  # the writer never produces an item at this position
-            else:
-                writer_schema = writer_items.rest
-            reader_schema, reader_path = (
-                (reader.prefix[position], _pointer(path, reader.prefix_keyword, position))
-                if position < len(reader.prefix)
-                else (
-                    reader.rest,
-                    _pointer(path, "items" if reader.prefix_keyword == "prefixItems" else "additionalItems"),
+            further = position == beyond
+            if position < len(reader.prefix):
+                reader_schema, reader_path = (
+                    reader.prefix[position],
+                    _pointer(path, reader.prefix_keyword, position),
                 )
-            )
-            problems += self._check_member(
-                writer_schema,
-                writer_resolver,
-                reader_schema,
-                resolver,
-                reader_path,
-                "items_narrowed",
-                f"array item {position}",
-            )
-        beyond = max(len(writer_items.prefix), len(reader.prefix))
-        if writer_items.rest is not False and (max_items is None or beyond < max_items):
-            problems += self._check_member(
-                writer_items.rest,
-                writer_resolver,
-                reader.rest,
-                resolver,
-                _pointer(path, "items"),
-                "items_narrowed",
-                "further array items",
-            )
+            else:
+                reader_schema, reader_path = reader.rest, _pointer(path, rest_keyword)
+            what = "further array items" if further else f"array item {position}"
+            problems += self._check_member(writer_schemas, reader_schema, resolver, reader_path, what)
         return problems
 
     def _check_contains(
@@ -800,32 +796,36 @@ class _Checker:
         return problems
 
     def _check_member(
-        self,
-        writer_schema: Any,
-        writer_resolver: Resolver[Any],
-        reader_schema: Any,
-        resolver: Resolver[Any],
-        path: str,
-        kind: str,
-        what: str,
+        self, writer: list[_Node], reader_schema: Any, resolver: Resolver[Any], path: str, what: str
     ) -> list[Incompatibility]:
+        """Array members: ``writer`` holds every writer subschema for them (empty = any value)."""
         if reader_schema is None or reader_schema is True:
             return []
-        if writer_schema is None or writer_schema is True:
+        if not writer:
             if self._check_open(reader_schema, resolver, path):
                 return [
-                    Incompatibility(path, kind, f"{what} are now constrained (the writer allowed any value)")
+                    Incompatibility(
+                        path, "items_narrowed", f"{what} are now constrained (the writer allowed any value)"
+                    )
                 ]
             return []
-        return self.check([_Node(writer_schema, writer_resolver)], _Node(reader_schema, resolver), path)
+        return self.check(writer, _Node(reader_schema, resolver), path)
+
+
+def _writer_item_schemas(models: list[tuple[_Items, Resolver[Any]]], position: int) -> list[_Node] | None:
+    """Every writer subschema for the array item at ``position``; None when no such item can exist."""
+    found: list[_Node] = []
+    for model, resolver in models:
+        schema = model.prefix[position] if position < len(model.prefix) else model.rest
+        if schema is False:
+            return None
+        if schema is not None and schema is not True:
+            found.append(_Node(schema, resolver))
+    return found
 
 
 def _has_alternatives(schema: Any) -> bool:
     return isinstance(schema, dict) and ("anyOf" in schema or "oneOf" in schema)
-
-
-def _without(schema: dict[str, Any], keyword: str) -> dict[str, Any]:
-    return {k: v for k, v in schema.items() if k != keyword}
 
 
 def _object(value: Any) -> dict[str, Any] | None:
