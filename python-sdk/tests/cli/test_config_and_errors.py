@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import stat
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
@@ -17,7 +18,7 @@ from zapier_triggers.cli.config import ConfigFile, Profile, mask_secret, resolve
 from zapier_triggers.cli.errors import CliError, describe_api_error
 from zapier_triggers.cli.times import parse_since, relative
 
-from .conftest import ADMIN_KEY, BASE_URL, Cli, ndjson
+from .conftest import ADMIN_KEY, BASE_URL, Cli, InProcessServer, ndjson
 
 WRONG_KEY = "tk_wrong_000000000000000000000000"
 
@@ -225,3 +226,18 @@ def test_a_base_url_that_is_not_http_is_a_usage_error(cli: Cli, url: str) -> Non
     assert result.stderr == (
         f"Error: Base URL {url!r} (from flag) must be an http(s) URL like http://127.0.0.1:8080/v1\n"
     )
+
+
+def test_ctrl_c_during_a_one_shot_command_exits_130(cli: Cli, server: InProcessServer) -> None:
+    async def interrupt(request: httpx.Request) -> None:
+        signal.raise_signal(signal.SIGINT)
+
+    @asynccontextmanager
+    async def interrupted_api() -> AsyncGenerator[httpx.AsyncClient, None]:
+        async with server.http() as http:
+            http.event_hooks["request"].append(interrupt)
+            yield http
+
+    result = cli("events", "list", api_http=interrupted_api)
+    assert result.exit_code == 130
+    assert result.stderr == "Error: Interrupted.\n"
