@@ -174,8 +174,10 @@ async def main(single: int, batches: int, consumers: int) -> dict[str, Any]:
         "inbox_drain": drain_result,
         "server_rss_mib_after": round(rss, 1),
         "targets": {
-            "single_events_per_second": 3000, "single_p99_ms": 25,
-            "batch_events_per_second": 30000, "drain_events_per_second": 5000,
+            "single_events_per_second": 3000,
+            "single_p99_ms": 25,
+            "batch_events_per_second": 30000,
+            "drain_events_per_second": 5000,
         },
     }
 

@@ -8,7 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 import httpx
@@ -35,8 +35,18 @@ log = logging.getLogger("triggers_server.app")
 
 API_PREFIX = "/v1"
 ROUTE_MODULES = (
-    "stream", "events", "inbox", "idempotency", "account", "ops",
-    "subscriptions", "deliveries", "dlq", "replays", "filters", "schemas",
+    "stream",
+    "events",
+    "inbox",
+    "idempotency",
+    "account",
+    "ops",
+    "subscriptions",
+    "deliveries",
+    "dlq",
+    "replays",
+    "filters",
+    "schemas",
 )
 JANITOR_INTERVAL_SECONDS = 60.0
 
@@ -160,7 +170,7 @@ def create_app(
     install_problem_handlers(app)
     for module in _route_modules():
         app.include_router(module.router, prefix=API_PREFIX)
-    proxy = _ServicesProxy(holder)
+    proxy = cast(Services, _ServicesProxy(holder))
     app.add_middleware(IdempotencyMiddleware, services=proxy)
     app.add_middleware(RateLimitMiddleware, services=proxy)
     app.add_middleware(RequestContextMiddleware, services=proxy)

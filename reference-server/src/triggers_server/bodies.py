@@ -24,7 +24,10 @@ async def parse_model(request: Request, model: type[M], *, optional: bool = Fals
         if optional:
             return model()
         raise ProblemError(
-            422, "validation", "A JSON body is required.", errors=[{"pointer": "", "detail": "body is required"}]
+            422,
+            "validation",
+            "A JSON body is required.",
+            errors=[{"pointer": "", "detail": "body is required"}],
         )
     content_type = request.headers.get("content-type")
     if content_type is not None and not is_json_media_type(content_type):

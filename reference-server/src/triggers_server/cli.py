@@ -24,7 +24,14 @@ def _env(name: str) -> str | None:
     return value if value not in (None, "") else None
 
 
-def _flag(parser: argparse.ArgumentParser, flag: str, env: str, convert: Callable[[str], Any], default: Any, text: str) -> None:
+def _flag(
+    parser: argparse.ArgumentParser,
+    flag: str,
+    env: str,
+    convert: Callable[[str], Any],
+    default: Any,
+    text: str,
+) -> None:
     raw = _env(env)
     try:
         value = convert(raw) if raw is not None else default
@@ -40,25 +47,84 @@ def build_parser() -> argparse.ArgumentParser:
     _flag(parser, "--host", "TRIGGERS_HOST", str, defaults.host, "interface to bind")
     _flag(parser, "--port", "TRIGGERS_PORT", int, defaults.port, "TCP port")
     _flag(parser, "--db", "TRIGGERS_DB", str, defaults.db_path, "SQLite file, or :memory:")
-    _flag(parser, "--admin-key", "TRIGGERS_ADMIN_KEY", str, None, "bootstrap admin API key (tk_...); generated and "
-          "printed once on first start when absent")
-    _flag(parser, "--retry-schedule", "TRIGGERS_RETRY_SCHEDULE", parse_schedule, defaults.retry_schedule,
-          "webhook retry delays in seconds, comma-separated")
-    parser.add_argument("--fast-retries", action="store_true", default=_env("TRIGGERS_FAST_RETRIES") == "1",
-                        help=f"use the test schedule {','.join(f'{v:g}' for v in FAST_RETRY_SCHEDULE)} "
-                        "(env TRIGGERS_FAST_RETRIES=1)")
-    _flag(parser, "--retry-jitter", "TRIGGERS_RETRY_JITTER", float, defaults.retry_jitter, "retry jitter fraction")
-    _flag(parser, "--max-deliveries", "TRIGGERS_MAX_DELIVERIES", int, defaults.max_deliveries,
-          "inbox leases without ack before dead-lettering")
-    _flag(parser, "--rate-limit-rps", "TRIGGERS_RATE_LIMIT_RPS", float, defaults.rate_limit_per_second,
-          "token-bucket refill per API key (requests/s)")
-    _flag(parser, "--rate-limit-burst", "TRIGGERS_RATE_LIMIT_BURST", int, defaults.rate_limit_burst,
-          "token-bucket size per API key")
-    _flag(parser, "--max-event-bytes", "TRIGGERS_MAX_EVENT_BYTES", int, defaults.max_event_bytes,
-          "largest event body")
-    _flag(parser, "--retention-days", "TRIGGERS_RETENTION_DAYS", float, defaults.retention_seconds / 86400,
-          "how long events are kept")
-    _flag(parser, "--heartbeat", "TRIGGERS_HEARTBEAT", float, defaults.heartbeat_seconds, "SSE ping interval (s)")
+    _flag(
+        parser,
+        "--admin-key",
+        "TRIGGERS_ADMIN_KEY",
+        str,
+        None,
+        "bootstrap admin API key (tk_...); generated and printed once on first start when absent",
+    )
+    _flag(
+        parser,
+        "--retry-schedule",
+        "TRIGGERS_RETRY_SCHEDULE",
+        parse_schedule,
+        defaults.retry_schedule,
+        "webhook retry delays in seconds, comma-separated",
+    )
+    parser.add_argument(
+        "--fast-retries",
+        action="store_true",
+        default=_env("TRIGGERS_FAST_RETRIES") == "1",
+        help=f"use the test schedule {','.join(f'{v:g}' for v in FAST_RETRY_SCHEDULE)} (env TRIGGERS_FAST_RETRIES=1)",
+    )
+    _flag(
+        parser,
+        "--retry-jitter",
+        "TRIGGERS_RETRY_JITTER",
+        float,
+        defaults.retry_jitter,
+        "retry jitter fraction",
+    )
+    _flag(
+        parser,
+        "--max-deliveries",
+        "TRIGGERS_MAX_DELIVERIES",
+        int,
+        defaults.max_deliveries,
+        "inbox leases without ack before dead-lettering",
+    )
+    _flag(
+        parser,
+        "--rate-limit-rps",
+        "TRIGGERS_RATE_LIMIT_RPS",
+        float,
+        defaults.rate_limit_per_second,
+        "token-bucket refill per API key (requests/s)",
+    )
+    _flag(
+        parser,
+        "--rate-limit-burst",
+        "TRIGGERS_RATE_LIMIT_BURST",
+        int,
+        defaults.rate_limit_burst,
+        "token-bucket size per API key",
+    )
+    _flag(
+        parser,
+        "--max-event-bytes",
+        "TRIGGERS_MAX_EVENT_BYTES",
+        int,
+        defaults.max_event_bytes,
+        "largest event body",
+    )
+    _flag(
+        parser,
+        "--retention-days",
+        "TRIGGERS_RETENTION_DAYS",
+        float,
+        defaults.retention_seconds / 86400,
+        "how long events are kept",
+    )
+    _flag(
+        parser,
+        "--heartbeat",
+        "TRIGGERS_HEARTBEAT",
+        float,
+        defaults.heartbeat_seconds,
+        "SSE ping interval (s)",
+    )
     _flag(parser, "--log-level", "TRIGGERS_LOG_LEVEL", str, defaults.log_level, "debug, info, warning or error")
     parser.add_argument("--no-delivery-worker", action="store_true", help="do not send webhooks")
     return parser

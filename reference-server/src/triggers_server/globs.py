@@ -31,7 +31,9 @@ def validate_globs(globs: Iterable[str], *, field: str) -> list[str]:
 
 @lru_cache(maxsize=1024)
 def _compiled(glob: str) -> re.Pattern[str]:
-    return re.compile("".join(".*" if part == "*" else re.escape(part) for part in re.split(r"(\*)", glob)) + r"\Z", re.S)
+    return re.compile(
+        "".join(".*" if part == "*" else re.escape(part) for part in re.split(r"(\*)", glob)) + r"\Z", re.S
+    )
 
 
 def matches_any(value: str, globs: Sequence[str]) -> bool:

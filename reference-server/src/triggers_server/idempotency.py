@@ -37,7 +37,7 @@ _STORED_HEADERS = {b"content-type", b"location"}
 
 
 def parse_key(raw: str) -> str:
-    """Accept a bare token or an RFC 8941 sf-string (`"…"`); 1–255 printable ASCII characters."""
+    """Accept a bare token or an RFC 8941 sf-string (`"..."`); 1-255 printable ASCII characters."""
     value = raw.strip()
     if len(value) >= 2 and value.startswith('"') and value.endswith('"'):
         inner = value[1:-1]
@@ -160,8 +160,8 @@ def lookup(
     conn: sqlite3.Connection, account_id: str, key: str, method: str, path: str, now: float
 ) -> StoredResponse | None:
     row = conn.execute(
-        "SELECT * FROM idempotency_keys WHERE account_id = ? AND key = ? AND method = ? AND path = ? "
-        "AND expires_at > ?",
+        "SELECT * FROM idempotency_keys"
+        " WHERE account_id = ? AND key = ? AND method = ? AND path = ? AND expires_at > ?",
         (account_id, key, method, path, now),
     ).fetchone()
     return _stored(row) if row else None
@@ -169,8 +169,8 @@ def lookup(
 
 def latest_for_key(conn: sqlite3.Connection, account_id: str, key: str, now: float) -> StoredResponse | None:
     row = conn.execute(
-        "SELECT * FROM idempotency_keys WHERE account_id = ? AND key = ? AND expires_at > ? "
-        "ORDER BY created_at DESC LIMIT 1",
+        "SELECT * FROM idempotency_keys"
+        " WHERE account_id = ? AND key = ? AND expires_at > ? ORDER BY created_at DESC LIMIT 1",
         (account_id, key, now),
     ).fetchone()
     return _stored(row) if row else None
@@ -252,7 +252,14 @@ class IdempotencyMiddleware:
             await _replay(send, stored)
             return
         context = IdempotencyContext(
-            principal.account_id, key, method, path, print_, now, services.settings.idempotency_ttl_seconds, scope
+            principal.account_id,
+            key,
+            method,
+            path,
+            print_,
+            now,
+            services.settings.idempotency_ttl_seconds,
+            scope,
         )
         self.services.in_flight[scope_key] = InFlight(print_, path, method, isoformat(now))
         try:

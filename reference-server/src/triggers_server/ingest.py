@@ -30,9 +30,7 @@ MAX_METADATA_KEYS = 50
 
 _CORE_ATTRIBUTES = {"specversion", "id", "source", "type", "datacontenttype", "dataschema", "subject", "time"}
 _EXTENSION_NAME = re.compile(r"^[a-z0-9]+$")
-_RFC3339 = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-](\d{2}):(\d{2}))$"
-)
+_RFC3339 = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-](\d{2}):(\d{2}))$")
 _MEDIA_TYPE = re.compile(
     r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}"
     r"(\s*;\s*[A-Za-z0-9!#$&^_.+-]+=(\"[^\"]*\"|[A-Za-z0-9!#$&^_.+-]+))*\s*$"
@@ -84,12 +82,16 @@ def native_draft(item: Any, *, pointer: str = "") -> EventDraft:
     """Validate one `EventCreate` object (422 `validation` with pointers under `pointer`)."""
     if not isinstance(item, dict):
         raise ProblemError(
-            422, "validation", "An event must be a JSON object.",
+            422,
+            "validation",
+            "An event must be a JSON object.",
             errors=[{"pointer": pointer or "/", "detail": "must be an object"}],
         )
     if "time" in item and not isinstance(item["time"], str):
         raise ProblemError(
-            422, "validation", "`time` must be an RFC 3339 date-time string.",
+            422,
+            "validation",
+            "`time` must be an RFC 3339 date-time string.",
             errors=[{"pointer": f"{pointer}/time", "detail": "must be an RFC 3339 date-time string"}],
         )
     try:
@@ -106,13 +108,17 @@ def native_draft(item: Any, *, pointer: str = "") -> EventDraft:
             occurred = parse_rfc3339(item["time"])
         except ValueError as error:
             raise ProblemError(
-                422, "validation", str(error),
+                422,
+                "validation",
+                str(error),
                 errors=[{"pointer": f"{pointer}/time", "detail": "must be an RFC 3339 date-time"}],
             ) from error
     metadata = dict(model.metadata or {})
     if len(metadata) > MAX_METADATA_KEYS:
         raise ProblemError(
-            422, "validation", f"`metadata` holds more than {MAX_METADATA_KEYS} keys.",
+            422,
+            "validation",
+            f"`metadata` holds more than {MAX_METADATA_KEYS} keys.",
             errors=[{"pointer": f"{pointer}/metadata", "detail": f"at most {MAX_METADATA_KEYS} keys"}],
         )
     return EventDraft(
@@ -169,7 +175,7 @@ def _draft_from_attributes(
     if specversion is None:
         raise InvalidCloudEvent("/specversion", "the required attribute `specversion` is missing")
     if specversion != "1.0":
-        raise InvalidCloudEvent("/specversion", f"unsupported specversion {specversion!r}; only \"1.0\"")
+        raise InvalidCloudEvent("/specversion", f'unsupported specversion {specversion!r}; only "1.0"')
     external_id = _non_empty_string(attributes, "id", required=True)
     source = _non_empty_string(attributes, "source", required=True)
     event_type = _non_empty_string(attributes, "type", required=True)
@@ -310,7 +316,9 @@ def cloudevents_batch(payload: Any, *, max_events: int) -> list[BatchItem]:
         raise ProblemError(400, "malformed-request", "A CloudEvents batch must be a JSON array.")
     if len(payload) > max_events:
         raise ProblemError(
-            422, "validation", f"A batch holds at most {max_events} events.",
+            422,
+            "validation",
+            f"A batch holds at most {max_events} events.",
             errors=[{"pointer": "", "detail": f"at most {max_events} items"}],
         )
     items: list[BatchItem] = []
@@ -326,18 +334,24 @@ def native_batch(payload: Any, *, max_events: int, max_event_bytes: int) -> list
     """`{events: [...]}`: each item is validated on its own; invalid ones are `rejected`."""
     if not isinstance(payload, dict) or set(payload) - {"events"}:
         raise ProblemError(
-            422, "validation", "The body must be an object with only an `events` array.",
-            errors=[{"pointer": "", "detail": "expected {\"events\": [...]}"}],
+            422,
+            "validation",
+            "The body must be an object with only an `events` array.",
+            errors=[{"pointer": "", "detail": 'expected {"events": [...]}'}],
         )
     events = payload.get("events")
     if not isinstance(events, list) or not events:
         raise ProblemError(
-            422, "validation", "`events` must be a non-empty array.",
+            422,
+            "validation",
+            "`events` must be a non-empty array.",
             errors=[{"pointer": "/events", "detail": "must be a non-empty array"}],
         )
     if len(events) > max_events:
         raise ProblemError(
-            422, "validation", f"A batch holds at most {max_events} events.",
+            422,
+            "validation",
+            f"A batch holds at most {max_events} events.",
             errors=[{"pointer": "/events", "detail": f"at most {max_events} items"}],
         )
     items: list[BatchItem] = []

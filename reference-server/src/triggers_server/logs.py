@@ -9,8 +9,18 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 _FIELDS = (
-    "request_id", "method", "path", "route", "status", "duration_ms", "account_id", "key_id",
-    "event_count", "error", "delivery_id", "subscription_id",
+    "request_id",
+    "method",
+    "path",
+    "route",
+    "status",
+    "duration_ms",
+    "account_id",
+    "key_id",
+    "event_count",
+    "error",
+    "delivery_id",
+    "subscription_id",
 )
 
 

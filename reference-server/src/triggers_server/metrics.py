@@ -46,32 +46,57 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "http_requests_total", "HTTP requests by route and status.", ["method", "route", "status"],
-            namespace="triggers", registry=self.registry,
+            "http_requests_total",
+            "HTTP requests by route and status.",
+            ["method", "route", "status"],
+            namespace="triggers",
+            registry=self.registry,
         )
         self.request_duration = Histogram(
-            "http_request_duration_seconds", "HTTP request latency.", ["route"],
-            buckets=_LATENCY_BUCKETS, namespace="triggers", registry=self.registry,
+            "http_request_duration_seconds",
+            "HTTP request latency.",
+            ["route"],
+            buckets=_LATENCY_BUCKETS,
+            namespace="triggers",
+            registry=self.registry,
         )
         self.events_ingested = Counter(
-            "events_ingested_total", "Events accepted, by type.", ["type"], namespace="triggers", registry=self.registry
+            "events_ingested_total",
+            "Events accepted, by type.",
+            ["type"],
+            namespace="triggers",
+            registry=self.registry,
         )
         self.ingest_latency = Histogram(
-            "ingest_latency_seconds", "Time from request start to durable commit of ingested events.",
-            buckets=_LATENCY_BUCKETS, namespace="triggers", registry=self.registry,
+            "ingest_latency_seconds",
+            "Time from request start to durable commit of ingested events.",
+            buckets=_LATENCY_BUCKETS,
+            namespace="triggers",
+            registry=self.registry,
         )
-        self.inbox_depth = Gauge("inbox_depth", "Inbox entries not yet acknowledged.", namespace="triggers", registry=self.registry)
+        self.inbox_depth = Gauge(
+            "inbox_depth", "Inbox entries not yet acknowledged.", namespace="triggers", registry=self.registry
+        )
         self.dlq_depth = Gauge("dlq_depth", "Dead-letter queue entries.", namespace="triggers", registry=self.registry)
         self.rate_limited = Counter(
-            "rate_limited_total", "Requests refused by the rate limiter.", namespace="triggers", registry=self.registry
+            "rate_limited_total",
+            "Requests refused by the rate limiter.",
+            namespace="triggers",
+            registry=self.registry,
         )
         self.deliveries = Counter(
-            "deliveries_total", "Webhook delivery outcomes, by final status.", ["status"],
-            namespace="triggers", registry=self.registry,
+            "deliveries_total",
+            "Webhook delivery outcomes, by final status.",
+            ["status"],
+            namespace="triggers",
+            registry=self.registry,
         )
         self.delivery_attempt_duration = Histogram(
-            "delivery_attempt_duration_seconds", "Duration of one webhook attempt.",
-            buckets=_LATENCY_BUCKETS, namespace="triggers", registry=self.registry,
+            "delivery_attempt_duration_seconds",
+            "Duration of one webhook attempt.",
+            buckets=_LATENCY_BUCKETS,
+            namespace="triggers",
+            registry=self.registry,
         )
         self._latency_windows: dict[str, RollingWindow] = {}
 

@@ -86,7 +86,10 @@ class RequestContextMiddleware:
             if not status_holder["started"]:
                 status_holder["status"] = 500
                 await send_problem(
-                    scope, send, ProblemError(500, "internal", "An unexpected error occurred."), [request_id_header]
+                    scope,
+                    send,
+                    ProblemError(500, "internal", "An unexpected error occurred."),
+                    [request_id_header],
                 )
         finally:
             duration = time.perf_counter() - started

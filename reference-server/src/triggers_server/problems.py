@@ -126,9 +126,7 @@ def request_id_of(request: Request) -> str:
 def problem_response(request: Request, error: ProblemError) -> Response:
     rid = request_id_of(request)
     body = error.body(instance=f"{request.url.path}#{rid}", request_id=rid)
-    return Response(
-        problem_bytes(body), status_code=error.status, media_type=PROBLEM_MEDIA_TYPE, headers=error.headers
-    )
+    return Response(problem_bytes(body), status_code=error.status, media_type=PROBLEM_MEDIA_TYPE, headers=error.headers)
 
 
 def json_pointer(location: Sequence[Any]) -> str:

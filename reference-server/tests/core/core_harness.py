@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 import httpx
 import pytest
 
@@ -58,7 +59,7 @@ class Server:
         for _ in range(200_000):
             if self.clock.sleeper_count >= count:
                 return
-            await anyio.sleep(0)
+            await anyio.lowlevel.checkpoint()
         raise AssertionError(f"expected {count} tasks waiting on the clock, found {self.clock.sleeper_count}")
 
 
@@ -80,7 +81,9 @@ async def open_server(config: Settings) -> AsyncIterator[Server]:
     async with app.router.lifespan_context(app):
         services: Services = app.state.services
         async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app), base_url=BASE, headers={"Authorization": f"Bearer {ADMIN_KEY}"}
+            transport=httpx.ASGITransport(app),
+            base_url=BASE,
+            headers={"Authorization": f"Bearer {ADMIN_KEY}"},
         ) as admin:
             yield Server(app, services, clock, admin)
 

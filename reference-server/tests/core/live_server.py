@@ -51,8 +51,24 @@ class LiveServer:
 
 def start(db: Path, log: Path, *extra: str, admin_key: str | None = ADMIN, port: int | None = None) -> LiveServer:
     chosen = port or free_port()
-    args = [sys.executable, "-m", "triggers_server", "--host", "127.0.0.1", "--port", str(chosen), "--db", str(db),
-            "--log-level", "warning", "--rate-limit-rps", "1000000", "--rate-limit-burst", "1000000", *extra]
+    args = [
+        sys.executable,
+        "-m",
+        "triggers_server",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(chosen),
+        "--db",
+        str(db),
+        "--log-level",
+        "warning",
+        "--rate-limit-rps",
+        "1000000",
+        "--rate-limit-burst",
+        "1000000",
+        *extra,
+    ]
     if admin_key:
         args += ["--admin-key", admin_key]
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRIGGERS_")}

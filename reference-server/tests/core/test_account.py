@@ -22,7 +22,11 @@ async def test_account_reports_limits_and_usage(server: Server) -> None:
     assert body["limits"]["max_deliveries"] == 5
     assert body["limits"]["retention_days"] == 7
     assert body["usage"] == {
-        "events_total": 1, "events_today": 1, "inbox_depth": 1, "dlq_depth": 0, "subscriptions": 0,
+        "events_total": 1,
+        "events_today": 1,
+        "inbox_depth": 1,
+        "dlq_depth": 0,
+        "subscriptions": 0,
     }
 
 
@@ -58,7 +62,9 @@ async def test_api_key_pages(server: Server) -> None:
 
 
 async def test_a_key_cannot_revoke_itself(server: Server) -> None:
-    own = next(item for item in (await server.admin.get("/api-keys")).json()["data"] if item["name"] == "bootstrap admin")
+    own = next(
+        item for item in (await server.admin.get("/api-keys")).json()["data"] if item["name"] == "bootstrap admin"
+    )
     assert_problem(await server.admin.delete(f"/api-keys/{own['id']}"), 409, "conflict")
 
 
@@ -77,7 +83,12 @@ async def test_only_the_bootstrap_key_creates_accounts(server: Server) -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [{"name": "x"}, {"name": "", "scopes": ["admin"]}, {"name": "x", "scopes": []}, {"name": "x", "scopes": ["root"]}],
+    [
+        {"name": "x"},
+        {"name": "", "scopes": ["admin"]},
+        {"name": "x", "scopes": []},
+        {"name": "x", "scopes": ["root"]},
+    ],
 )
 async def test_bad_key_requests_are_422(server: Server, body: dict[str, object]) -> None:
     assert_problem(await server.admin.post("/api-keys", json=body), 422, "validation")
@@ -85,9 +96,9 @@ async def test_bad_key_requests_are_422(server: Server, body: dict[str, object])
 
 async def test_tenant_isolation(server: Server) -> None:
     """Account B sees none of account A's resources: each is a 404 or absent from lists."""
-    created = (await server.admin.post(
-        "/events", json=event(correlation_id="wf-a"), headers={"Idempotency-Key": "a-key"}
-    )).json()
+    created = (
+        await server.admin.post("/events", json=event(correlation_id="wf-a"), headers={"Idempotency-Key": "a-key"})
+    ).json()
     lease = (await server.admin.post("/inbox/lease", json={"visibility_timeout": 60})).json()
     receipt = lease["messages"][0]["receipt"]
     own_key = (await server.admin.get("/api-keys")).json()["data"][0]["id"]

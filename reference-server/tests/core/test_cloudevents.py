@@ -21,8 +21,13 @@ SUITE: dict[str, Any] = json.loads(VECTORS.read_text()) if VECTORS.is_file() els
 needs_vectors = pytest.mark.skipif(not VECTORS.is_file(), reason=f"conformance vectors not found at {VECTORS}")
 
 _ATTRIBUTE_FIELDS = {
-    "id": "external_id", "type": "type", "source": "source", "subject": "subject",
-    "datacontenttype": "datacontenttype", "dataschema": "dataschema", "specversion": "specversion",
+    "id": "external_id",
+    "type": "type",
+    "source": "source",
+    "subject": "subject",
+    "datacontenttype": "datacontenttype",
+    "dataschema": "dataschema",
+    "specversion": "specversion",
 }
 
 
@@ -101,7 +106,7 @@ def _sdk_event(**attributes: Any) -> CloudEvent:
         "type": "order.created",
         "source": "/shop",
         "id": "sdk-1",
-        "subject": "Euro € \"quoted\" 100%",
+        "subject": 'Euro € "quoted" 100%',
         "time": datetime(2026, 11, 25, 10, 0, tzinfo=UTC),
         "correlationid": "wf-9",
         "tenant": "acme",
@@ -116,7 +121,7 @@ async def test_cloudevents_sdk_binary_mode(server: Server) -> None:
     response = await server.admin.post("/events", content=message.body, headers=message.headers)
     assert response.status_code == 201, response.text
     stored = response.json()
-    assert stored["subject"] == "Euro € \"quoted\" 100%"
+    assert stored["subject"] == 'Euro € "quoted" 100%'
     assert stored["data"] == {"order_id": "o-1"}
     assert stored["correlation_id"] == "wf-9"
     assert stored["extensions"] == {"tenant": "acme"}
@@ -128,13 +133,22 @@ async def test_cloudevents_sdk_structured_mode(server: Server) -> None:
     response = await server.admin.post("/events", content=message.body, headers=message.headers)
     assert response.status_code == 201, response.text
     stored = response.json()
-    assert (stored["external_id"], stored["type"], stored["subject"]) == ("sdk-2", "order.created", "Euro € \"quoted\" 100%")
+    assert (stored["external_id"], stored["type"], stored["subject"]) == (
+        "sdk-2",
+        "order.created",
+        'Euro € "quoted" 100%',
+    )
     assert stored["extensions"] == {"tenant": "acme"}
 
 
 async def test_cloudevents_sdk_binary_payload(server: Server) -> None:
     event = CloudEvent(
-        attributes={"type": "blob.stored", "source": "/s", "id": "b-1", "datacontenttype": "application/octet-stream"},
+        attributes={
+            "type": "blob.stored",
+            "source": "/s",
+            "id": "b-1",
+            "datacontenttype": "application/octet-stream",
+        },
         data=b"\x00\x01\xff",
     )
     message = ce_http.to_binary_event(event)
@@ -152,7 +166,13 @@ async def test_cloudevents_duplicates_are_409(server: Server) -> None:
 
 
 async def test_binary_mode_with_invalid_json_body_is_400(server: Server) -> None:
-    headers = {"ce-specversion": "1.0", "ce-id": "1", "ce-source": "/s", "ce-type": "t", "content-type": "application/json"}
+    headers = {
+        "ce-specversion": "1.0",
+        "ce-id": "1",
+        "ce-source": "/s",
+        "ce-type": "t",
+        "content-type": "application/json",
+    }
     assert_problem(await server.admin.post("/events", content=b"{nope", headers=headers), 400, "malformed-request")
 
 

@@ -16,8 +16,13 @@ pytestmark = pytest.mark.anyio
 async def test_create_returns_201_with_location_and_a_contract_event(server: Server) -> None:
     response = await server.admin.post(
         "/events",
-        json=event(id="ext-1", subject="order/1", correlation_id="wf-1", metadata={"tenant": "acme"},
-                   time="2026-11-25T10:00:00+01:00"),
+        json=event(
+            id="ext-1",
+            subject="order/1",
+            correlation_id="wf-1",
+            metadata={"tenant": "acme"},
+            time="2026-11-25T10:00:00+01:00",
+        ),
     )
     assert response.status_code == 201
     body = response.json()
@@ -123,7 +128,11 @@ async def test_batch_reports_created_duplicate_and_rejected(server: Server) -> N
     result = response.json()
     BatchResult.model_validate(result)
     assert [item["status"] for item in result["results"]] == [
-        "created", "rejected", "duplicate", "duplicate", "created",
+        "created",
+        "rejected",
+        "duplicate",
+        "duplicate",
+        "created",
     ]
     assert [item["index"] for item in result["results"]] == [0, 1, 2, 3, 4]
     assert (result["created"], result["duplicates"], result["rejected"]) == (2, 2, 1)
@@ -178,6 +187,7 @@ async def test_list_filters(server: Server) -> None:
         event("payment.captured.v2", subject="s1"),
         event("user.signup"),
     )
+
     async def types(**params: Any) -> list[str]:
         response = await server.admin.get("/events", params=params)
         assert response.status_code == 200, response.text
@@ -221,18 +231,20 @@ async def test_get_unknown_event_is_404(server: Server) -> None:
 async def test_correlation_is_causal_with_a_tree(server: Server) -> None:
     root = (await server.admin.post("/events", json=event("order.created", correlation_id="wf", id="r"))).json()
     # an effect may arrive before its cause is known by server id: reference by producer id works too
-    pay = (await server.admin.post(
-        "/events", json=event("payment.captured", correlation_id="wf", causation_id=root["id"])
-    )).json()
-    ship = (await server.admin.post(
-        "/events", json=event("order.shipped", correlation_id="wf", causation_id="r")
-    )).json()
-    mail = (await server.admin.post(
-        "/events", json=event("mail.sent", correlation_id="wf", causation_id=pay["id"])
-    )).json()
-    orphan = (await server.admin.post(
-        "/events", json=event("audit.logged", correlation_id="wf", causation_id="evt_elsewhere")
-    )).json()
+    pay = (
+        await server.admin.post("/events", json=event("payment.captured", correlation_id="wf", causation_id=root["id"]))
+    ).json()
+    ship = (
+        await server.admin.post("/events", json=event("order.shipped", correlation_id="wf", causation_id="r"))
+    ).json()
+    mail = (
+        await server.admin.post("/events", json=event("mail.sent", correlation_id="wf", causation_id=pay["id"]))
+    ).json()
+    orphan = (
+        await server.admin.post(
+            "/events", json=event("audit.logged", correlation_id="wf", causation_id="evt_elsewhere")
+        )
+    ).json()
     response = await server.admin.get("/correlations/wf")
     assert response.status_code == 200
     body = response.json()
@@ -247,9 +259,9 @@ async def test_correlation_is_causal_with_a_tree(server: Server) -> None:
 
 
 async def test_correlation_orders_effects_after_causes_even_when_ingested_first(server: Server) -> None:
-    effect = (await server.admin.post(
-        "/events", json=event("b.effect", correlation_id="wf2", causation_id="cause-1")
-    )).json()
+    effect = (
+        await server.admin.post("/events", json=event("b.effect", correlation_id="wf2", causation_id="cause-1"))
+    ).json()
     cause = (await server.admin.post("/events", json=event("a.cause", correlation_id="wf2", id="cause-1"))).json()
     body = (await server.admin.get("/correlations/wf2")).json()
     assert [item["id"] for item in body["events"]] == [cause["id"], effect["id"]]

@@ -38,9 +38,7 @@ async def test_same_key_different_body_is_422(server: Server) -> None:
 
 async def test_keys_are_scoped_per_route_and_account(server: Server) -> None:
     await server.admin.post("/events", json=event(), headers={"Idempotency-Key": "shared"})
-    batch = await server.admin.post(
-        "/events/batch", json={"events": [event()]}, headers={"Idempotency-Key": "shared"}
-    )
+    batch = await server.admin.post("/events/batch", json={"events": [event()]}, headers={"Idempotency-Key": "shared"})
     assert batch.status_code == 200 and "idempotent-replayed" not in batch.headers
     async with await server.tenant("events:write") as other:
         response = await other.post("/events", json=event(), headers={"Idempotency-Key": "shared"})
@@ -60,9 +58,7 @@ async def test_invalid_keys_are_400(server: Server, key: str) -> None:
 
 
 async def test_non_ascii_key_is_400(server: Server) -> None:
-    response = await server.admin.post(
-        "/events", json=event(), headers=[("Idempotency-Key", "clé".encode())]
-    )
+    response = await server.admin.post("/events", json=event(), headers=[(b"Idempotency-Key", "clé".encode())])
     assert_problem(response, 400, "invalid-idempotency-key")
 
 

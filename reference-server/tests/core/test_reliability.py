@@ -50,7 +50,9 @@ def test_kill_9_during_ingest_loses_and_duplicates_nothing(tmp_path: Path) -> No
         while not killed.is_set():
             number = next(counter)
             try:
-                response = await client.post("/events", json={"type": "load.tick", "source": "crash", "data": {"n": number}})
+                response = await client.post(
+                    "/events", json={"type": "load.tick", "source": "crash", "data": {"n": number}}
+                )
             except httpx.TransportError:
                 return  # the server is gone; this request may or may not have committed
             if response.status_code == 201:
@@ -125,7 +127,11 @@ class DroppingProxy:
                 self.dropped += 1
                 return  # committed upstream, never answered
             out = [f"HTTP/1.1 {response.status_code} {response.reason_phrase}"]
-            out += [f"{k}: {v}" for k, v in response.headers.items() if k.lower() not in ("connection", "content-length", "transfer-encoding")]
+            out += [
+                f"{k}: {v}"
+                for k, v in response.headers.items()
+                if k.lower() not in ("connection", "content-length", "transfer-encoding")
+            ]
             out += [f"content-length: {len(response.content)}", "connection: close", "", ""]
             writer.write("\r\n".join(out).encode("latin-1") + response.content)
             await writer.drain()

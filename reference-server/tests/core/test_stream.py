@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import anyio
+import anyio.lowlevel
 import pytest
 from core_harness import ADMIN_KEY, Server, assert_problem, event
 
@@ -61,10 +62,18 @@ async def open_stream(
     raw_headers = [(b"host", b"testserver"), (b"authorization", f"Bearer {ADMIN_KEY}".encode())]
     raw_headers += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-        "path": "/v1/events/stream", "raw_path": b"/v1/events/stream", "root_path": "",
-        "query_string": urlencode(query or {}, doseq=True).encode(), "headers": raw_headers,
-        "client": ("127.0.0.1", 50000), "server": ("testserver", 80),
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/v1/events/stream",
+        "raw_path": b"/v1/events/stream",
+        "root_path": "",
+        "query_string": urlencode(query or {}, doseq=True).encode(),
+        "headers": raw_headers,
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
     }
 
     async def receive() -> dict[str, Any]:
@@ -136,7 +145,7 @@ async def test_random_disconnects_during_a_burst_lose_and_repeat_nothing(server:
         for index in range(total):
             published.append((await _post(server, f"burst.{index % 3}"))["sequence"])
             if rng.random() < 0.3:
-                await anyio.sleep(0)
+                await anyio.lowlevel.checkpoint()
 
     async with anyio.create_task_group() as group:
         group.start_soon(producer)
@@ -171,7 +180,7 @@ async def test_heartbeat_follows_the_clock(server: Server) -> None:
         parked = server.clock.sleeper_count
         await server.wait_for_sleepers(parked)
         for _ in range(100):
-            await anyio.sleep(0)
+            await anyio.lowlevel.checkpoint()
         server.clock.advance(15)
         assert await stream.frame() == {"comment": "ping"}
 

@@ -95,7 +95,10 @@ async def apply_schema(services: Services, account_id: str, draft: EventDraft, *
         errors = [{"pointer": pointer + entry["pointer"], "detail": entry["detail"]} for entry in failure.errors]
         detail = "; ".join(f"{e['pointer']}: {e['detail']}" for e in errors[:3]) or "schema validation failed"
         raise ProblemError(
-            422, "schema-validation", f"`data` does not match the schema of `{draft.type}`: {detail}", errors=errors
+            422,
+            "schema-validation",
+            f"`data` does not match the schema of `{draft.type}`: {detail}",
+            errors=errors,
         ) from failure
 
 
@@ -186,12 +189,15 @@ async def create_events_batch(request: Request) -> Response:
         items = cloudevents_batch(parse_json_body(body), max_events=settings.max_batch_events)
     elif kind == JSON:
         items = native_batch(
-            parse_json_body(body), max_events=settings.max_batch_events, max_event_bytes=settings.max_event_bytes
+            parse_json_body(body),
+            max_events=settings.max_batch_events,
+            max_event_bytes=settings.max_event_bytes,
         )
     else:
         raise ProblemError(
-            415, "unsupported-media-type",
-            f"POST /events/batch accepts {JSON} ({{\"events\": [...]}}) or {CE_BATCH}; got {kind or 'nothing'}.",
+            415,
+            "unsupported-media-type",
+            f'POST /events/batch accepts {JSON} ({{"events": [...]}}) or {CE_BATCH}; got {kind or "nothing"}.',
         )
     account_id = principal.account_id
     prefix = "/events" if kind == JSON else ""
@@ -213,7 +219,11 @@ async def create_events_batch(request: Request) -> Response:
         for index, item in enumerate(items):
             if item.draft is None:
                 assert item.problem is not None
-                status, event, problem = "rejected", None, item.problem.body(instance=instance, request_id=request_id)
+                status, event, problem = (
+                    "rejected",
+                    None,
+                    item.problem.body(instance=instance, request_id=request_id),
+                )
             else:
                 try:
                     event = insert_event(conn, account_id, item.draft, now)
@@ -247,7 +257,9 @@ def _instant(value: str | None, name: str) -> Any:
         return parse_rfc3339(value)
     except ValueError as error:
         raise ProblemError(
-            400, "malformed-request", f"`{name}` must be an RFC 3339 date-time.",
+            400,
+            "malformed-request",
+            f"`{name}` must be an RFC 3339 date-time.",
             errors=[{"pointer": f"/query/{name}", "detail": "must be an RFC 3339 date-time"}],
         ) from error
 
@@ -325,7 +337,8 @@ def causal_order(events: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], li
     pending = sorted(events, key=lambda event: event["sequence"])
     while len(placed) < len(events):
         heap = [
-            (event["sequence"], event["id"]) for event in pending
+            (event["sequence"], event["id"])
+            for event in pending
             if event["id"] not in placed and (parent[event["id"]] is None or parent[event["id"]] in placed)
         ]
         if not heap:  # only cycles remain: cut the lowest sequence loose
@@ -361,4 +374,3 @@ async def get_correlation(request: Request, principal: Reader, correlation_id: s
         raise ProblemError(404, "not-found", f"No events with correlation id {correlation_id!r} in this account.")
     ordered, roots = causal_order(events)
     return json_response(dumps({"correlation_id": correlation_id, "events": ordered, "roots": roots}))
-

@@ -90,7 +90,11 @@ async def lease_inbox(request: Request) -> Response:
             if not result.messages and not final:
                 return result, None
             payload = _dumps(
-                {"lease_id": result.lease_id, "leased_until": result.leased_until, "messages": result.messages}
+                {
+                    "lease_id": result.lease_id,
+                    "leased_until": result.leased_until,
+                    "messages": result.messages,
+                }
             )
             if context is not None:
                 context.record(conn, status_code=200, headers=JSON_HEADERS, body=payload, resource_id=result.lease_id)
@@ -143,9 +147,7 @@ async def extend_inbox(request: Request) -> Response:
     now = services.clock.now()
     account_id = principal.account_id
     return _results(
-        await services.db.write(
-            lambda conn: store.extend(conn, account_id, receipts, body.visibility_timeout, now)
-        )
+        await services.db.write(lambda conn: store.extend(conn, account_id, receipts, body.visibility_timeout, now))
     )
 
 

@@ -35,8 +35,11 @@ async def get_health(request: Request) -> JSONResponse:
         await services.db.read(lambda conn: conn.execute("SELECT 1").fetchone())
     except Exception as error:
         raise ProblemError(
-            503, "unavailable", f"The database does not answer: {type(error).__name__}.",
-            headers={"Retry-After": "1"}, extra={"retry_after": 1},
+            503,
+            "unavailable",
+            f"The database does not answer: {type(error).__name__}.",
+            headers={"Retry-After": "1"},
+            extra={"retry_after": 1},
         ) from error
     return JSONResponse({"status": "ok", "version": __version__, "time": isoformat(services.clock.now())})
 
@@ -49,16 +52,15 @@ async def get_contract() -> Response:
 def _depths(conn: sqlite3.Connection, account_id: str | None) -> tuple[int, int]:
     where, params = ("WHERE account_id = ?", (account_id,)) if account_id else ("", ())
     inbox = conn.execute(
-        f"SELECT count(*) FROM inbox {where} {'AND' if where else 'WHERE'} state IN ('pending', 'leased')", params
+        f"SELECT count(*) FROM inbox {where} {'AND' if where else 'WHERE'} state IN ('pending', 'leased')",
+        params,
     ).fetchone()[0]
     dlq = conn.execute(f"SELECT count(*) FROM dlq_entries {where}", params).fetchone()[0]
     return int(inbox), int(dlq)
 
 
 @router.get("/metrics")
-async def get_metrics(
-    request: Request, principal: Annotated[Principal, Depends(require_scope("admin"))]
-) -> Response:
+async def get_metrics(request: Request, principal: Annotated[Principal, Depends(require_scope("admin"))]) -> Response:
     services = services_of(request)
     inbox, dlq = await services.db.read(lambda conn: _depths(conn, None))
     services.metrics.inbox_depth.set(inbox)
@@ -81,13 +83,13 @@ async def get_stats(
             "SELECT count(*) FROM events WHERE account_id = ? AND created_at >= ?", (account_id, since)
         ).fetchone()[0]
         types = conn.execute(
-            "SELECT type, count(*) AS n FROM events WHERE account_id = ? AND created_at >= ? "
-            "GROUP BY type ORDER BY n DESC, type LIMIT ?",
+            "SELECT type, count(*) AS n FROM events"
+            " WHERE account_id = ? AND created_at >= ? GROUP BY type ORDER BY n DESC, type LIMIT ?",
             (account_id, since, TOP_TYPES),
         ).fetchall()
         attempts = conn.execute(
-            "SELECT count(*), sum(outcome = 'succeeded') FROM delivery_attempts "
-            "WHERE account_id = ? AND started_at >= ?",
+            "SELECT count(*), sum(outcome = 'succeeded') FROM delivery_attempts"
+            " WHERE account_id = ? AND started_at >= ?",
             (account_id, since),
         ).fetchone()
         return {

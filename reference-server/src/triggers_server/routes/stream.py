@@ -9,7 +9,10 @@ so the read can never skip an event, and the signal is taken before the read, so
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import AsyncIterator
+from datetime import datetime
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -34,8 +37,15 @@ def _cursor(value: str | None, name: str) -> int | None:
         return None
     if not value.isdigit() or len(value) > 19:
         raise ProblemError(
-            400, "malformed-request", f"`{name}` must be a non-negative integer event sequence.",
-            errors=[{"pointer": f"/{'header' if name == 'Last-Event-ID' else 'query'}/{name}", "detail": "digits only"}],
+            400,
+            "malformed-request",
+            f"`{name}` must be a non-negative integer event sequence.",
+            errors=[
+                {
+                    "pointer": f"/{'header' if name == 'Last-Event-ID' else 'query'}/{name}",
+                    "detail": "digits only",
+                }
+            ],
         )
     return int(value)
 
@@ -50,11 +60,17 @@ def _filter(raw: str | None) -> dict[str, Any] | None:
     errors = validate_filter(expression, "/query/filter")
     if errors:
         raise ProblemError(
-            400, "malformed-request", "; ".join(f"{e.pointer}: {e.detail}" for e in errors[:5]),
+            400,
+            "malformed-request",
+            "; ".join(f"{e.pointer}: {e.detail}" for e in errors[:5]),
             errors=[error.as_dict() for error in errors],
         )
     assert isinstance(expression, dict)
     return expression
+
+
+def _next_events(account_id: str, after: int, now: datetime, conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    return events_after(conn, account_id, after, now=now, limit=BATCH)
 
 
 def _frame(**fields: Any) -> ServerSentEvent:
@@ -97,10 +113,7 @@ async def stream_events(
         if reset is not None:
             yield _frame(data=json.dumps(reset), event="reset")
         while True:
-            now = services.clock.now()
-            batch = await services.db.read(
-                lambda conn, since=last: events_after(conn, account_id, since, now=now, limit=BATCH)
-            )
+            batch = await services.db.read(partial(_next_events, account_id, last, services.clock.now()))
             for event in batch:
                 last = event["sequence"]
                 if not matches_any(event["type"], globs):

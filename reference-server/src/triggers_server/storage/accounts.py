@@ -48,9 +48,7 @@ class ApiKeyRecord:
 
 
 def _account(row: sqlite3.Row) -> AccountRecord:
-    return AccountRecord(
-        row["id"], row["name"], row["max_deliveries"], row["created_at"], row["purged_through_seq"]
-    )
+    return AccountRecord(row["id"], row["name"], row["max_deliveries"], row["created_at"], row["purged_through_seq"])
 
 
 def _key(row: sqlite3.Row) -> ApiKeyRecord:
@@ -96,32 +94,34 @@ def create_api_key(
     key_id = new_id("key")
     prefix = plaintext[:7]
     conn.execute(
-        "INSERT INTO api_keys (id, account_id, name, prefix, key_hash, scopes, bootstrap, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (key_id, account_id, name, prefix, hash_key(plaintext), json.dumps(list(scopes)), int(bootstrap),
-         isoformat(now)),
+        "INSERT INTO api_keys (id, account_id, name, prefix, key_hash, scopes, bootstrap, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            key_id,
+            account_id,
+            name,
+            prefix,
+            hash_key(plaintext),
+            json.dumps(list(scopes)),
+            int(bootstrap),
+            isoformat(now),
+        ),
     )
     record = ApiKeyRecord(key_id, account_id, name, prefix, scopes, isoformat(now), None, bootstrap)
     return record, plaintext
 
 
 def find_active_key(conn: sqlite3.Connection, key_hash: str) -> ApiKeyRecord | None:
-    row = conn.execute(
-        "SELECT * FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL", (key_hash,)
-    ).fetchone()
+    row = conn.execute("SELECT * FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL", (key_hash,)).fetchone()
     return _key(row) if row else None
 
 
 def get_api_key(conn: sqlite3.Connection, account_id: str, key_id: str) -> ApiKeyRecord | None:
-    row = conn.execute(
-        "SELECT * FROM api_keys WHERE id = ? AND account_id = ?", (key_id, account_id)
-    ).fetchone()
+    row = conn.execute("SELECT * FROM api_keys WHERE id = ? AND account_id = ?", (key_id, account_id)).fetchone()
     return _key(row) if row else None
 
 
-def list_api_keys(
-    conn: sqlite3.Connection, account_id: str, *, limit: int, after_id: str | None
-) -> list[ApiKeyRecord]:
+def list_api_keys(conn: sqlite3.Connection, account_id: str, *, limit: int, after_id: str | None) -> list[ApiKeyRecord]:
     rows = conn.execute(
         "SELECT * FROM api_keys WHERE account_id = ? AND revoked_at IS NULL AND id > ? ORDER BY id LIMIT ?",
         (account_id, after_id or "", limit),
@@ -182,7 +182,12 @@ def ensure_bootstrap_key(
         return None
     account = create_account(conn, name="default", max_deliveries=max_deliveries, now=now)
     _, plaintext = create_api_key(
-        conn, account_id=account.id, name="bootstrap admin", scopes=("admin",), now=now, secret=secret,
+        conn,
+        account_id=account.id,
+        name="bootstrap admin",
+        scopes=("admin",),
+        now=now,
+        secret=secret,
         bootstrap=True,
     )
     return plaintext if secret is None else None

@@ -134,9 +134,7 @@ class Database:
         if db._open_error is not None:
             raise db._open_error
         if not db.in_memory:
-            db._checkpointer = threading.Thread(
-                target=db._checkpointer_main, name="db-checkpoint", daemon=True
-            )
+            db._checkpointer = threading.Thread(target=db._checkpointer_main, name="db-checkpoint", daemon=True)
             db._checkpointer.start()
         return db
 
@@ -279,5 +277,5 @@ class Database:
             if self._pages_since_checkpoint >= CHECKPOINT_EVERY_CHANGES:
                 self._pages_since_checkpoint = 0
                 self._checkpoint_due.set()
-        for job, (result, error) in zip(batch, outcomes, strict=True):
-            job.loop.call_soon_threadsafe(_resolve, job.future, result, error)
+        for job, (result, failure) in zip(batch, outcomes, strict=True):
+            job.loop.call_soon_threadsafe(_resolve, job.future, result, failure)

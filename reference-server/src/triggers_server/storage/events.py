@@ -91,9 +91,9 @@ def row_to_wire(row: sqlite3.Row, now: float) -> dict[str, Any]:
     }
 
 
-def find_original(conn: sqlite3.Connection, account_id: str, source: str, external_id: str, now: float) -> (
-    dict[str, Any] | None
-):
+def find_original(
+    conn: sqlite3.Connection, account_id: str, source: str, external_id: str, now: float
+) -> dict[str, Any] | None:
     row = conn.execute(
         _SELECT + " WHERE e.account_id = ? AND e.source = ? AND e.external_id = ? AND e.replay_of IS NULL",
         (account_id, source, external_id),
@@ -122,9 +122,24 @@ def insert_event(
         "datacontenttype, dataschema, correlation_id, causation_id, metadata, extensions, schema_version, "
         "replay_of, created_at, size_bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
-            event_id, account_id, draft.external_id, draft.type, draft.source, draft.subject, occurred,
-            data_text, draft.data_base64, draft.datacontenttype, draft.dataschema, draft.correlation_id,
-            draft.causation_id, metadata_text, extensions_text, draft.schema_version, draft.replay_of, created,
+            event_id,
+            account_id,
+            draft.external_id,
+            draft.type,
+            draft.source,
+            draft.subject,
+            occurred,
+            data_text,
+            draft.data_base64,
+            draft.datacontenttype,
+            draft.dataschema,
+            draft.correlation_id,
+            draft.causation_id,
+            metadata_text,
+            extensions_text,
+            draft.schema_version,
+            draft.replay_of,
+            created,
             len(data_text or draft.data_base64 or ""),
         ),
     )
@@ -156,11 +171,13 @@ def insert_event(
     }
 
 
-def enqueue_inbox(conn: sqlite3.Connection, account_id: str, event_sequence: int, event_type: str, now: datetime) -> None:
+def enqueue_inbox(
+    conn: sqlite3.Connection, account_id: str, event_sequence: int, event_type: str, now: datetime
+) -> None:
     """Put a stored event into the account's pull inbox as `pending` (no-op if it is already there)."""
     conn.execute(
-        "INSERT OR IGNORE INTO inbox (event_seq, account_id, event_type, state, visible_at, updated_at) "
-        "VALUES (?, ?, ?, 'pending', ?, ?)",
+        "INSERT OR IGNORE INTO inbox (event_seq, account_id, event_type, state, visible_at, updated_at)"
+        " VALUES (?, ?, ?, 'pending', ?, ?)",
         (event_sequence, account_id, event_type, now.timestamp(), isoformat(now)),
     )
 
@@ -177,9 +194,7 @@ def get_events_by_ids(
     for start in range(0, len(event_ids), 500):
         chunk = list(event_ids[start : start + 500])
         marks = ",".join("?" for _ in chunk)
-        for row in conn.execute(
-            _SELECT + f" WHERE e.account_id = ? AND e.id IN ({marks})", (account_id, *chunk)
-        ):
+        for row in conn.execute(_SELECT + f" WHERE e.account_id = ? AND e.id IN ({marks})", (account_id, *chunk)):
             found[row["id"]] = row_to_wire(row, now.timestamp())
     return found
 
@@ -223,7 +238,9 @@ def list_events(
         clauses.append(clause)
         params.extend(values)
     for column, value in (
-        ("e.source", query.source), ("e.subject", query.subject), ("e.correlation_id", query.correlation_id)
+        ("e.source", query.source),
+        ("e.subject", query.subject),
+        ("e.correlation_id", query.correlation_id),
     ):
         if value is not None:
             clauses.append(f"{column} = ?")
@@ -296,9 +313,9 @@ def purged_through(conn: sqlite3.Connection, account_id: str) -> int:
     return int(row[0]) if row else 0
 
 
-def correlation_events(conn: sqlite3.Connection, account_id: str, correlation_id: str, now: datetime) -> (
-    list[dict[str, Any]]
-):
+def correlation_events(
+    conn: sqlite3.Connection, account_id: str, correlation_id: str, now: datetime
+) -> list[dict[str, Any]]:
     rows = conn.execute(
         _SELECT + " WHERE e.account_id = ? AND e.correlation_id = ? ORDER BY e.seq LIMIT 10000",
         (account_id, correlation_id),
@@ -317,7 +334,8 @@ def purge_retention(conn: sqlite3.Connection, now: datetime, retention_seconds: 
         return 0
     for account_id, highest in marks:
         conn.execute(
-            "UPDATE accounts SET purged_through_seq = max(purged_through_seq, ?) WHERE id = ?", (highest, account_id)
+            "UPDATE accounts SET purged_through_seq = max(purged_through_seq, ?) WHERE id = ?",
+            (highest, account_id),
         )
     conn.execute("DELETE FROM inbox WHERE event_seq IN (SELECT seq FROM events WHERE created_at < ?)", (cutoff,))
     return conn.execute("DELETE FROM events WHERE created_at < ?", (cutoff,)).rowcount

@@ -117,8 +117,8 @@ def lease(
             {"event": events[seq], "receipt": receipt, "delivery_count": count} for seq, receipt, count in leased
         ]
     upcoming = conn.execute(
-        f"SELECT min(visible_at) FROM inbox WHERE account_id = ? AND state IN ('pending', 'leased') "
-        f"AND visible_at > ? AND {type_clause}",
+        f"SELECT min(visible_at) FROM inbox"
+        f" WHERE account_id = ? AND state IN ('pending', 'leased') AND visible_at > ? AND {type_clause}",
         (account_id, stamp, *type_params),
     ).fetchone()[0]
     return LeaseResult(lease_id, isoformat(until), messages, dead, upcoming)
@@ -211,8 +211,8 @@ def extend(
 def ack_event(conn: sqlite3.Connection, account_id: str, event_id: str, now: datetime) -> str:
     """PRD-style ack by event id: "ok", "not_found" (no such event) or "dead_lettered"."""
     row = conn.execute(
-        "SELECT e.seq, i.state FROM events e LEFT JOIN inbox i ON i.event_seq = e.seq "
-        "WHERE e.id = ? AND e.account_id = ?",
+        "SELECT e.seq, i.state FROM events e LEFT JOIN inbox i ON i.event_seq = e.seq"
+        " WHERE e.id = ? AND e.account_id = ?",
         (event_id, account_id),
     ).fetchone()
     if row is None:
@@ -221,8 +221,8 @@ def ack_event(conn: sqlite3.Connection, account_id: str, event_id: str, now: dat
         return "dead_lettered"
     if row["state"] in ("pending", "leased"):
         conn.execute(
-            "UPDATE inbox SET state = 'acknowledged', receipt = NULL, lease_id = NULL, updated_at = ? "
-            "WHERE event_seq = ?",
+            "UPDATE inbox SET state = 'acknowledged', receipt = NULL, lease_id = NULL, updated_at = ?"
+            " WHERE event_seq = ?",
             (isoformat(now), row["seq"]),
         )
     return "ok"
@@ -250,7 +250,10 @@ def list_pending(
     """Visible (pending, or leased with an ended lease) events, oldest first."""
     stamp = now.timestamp()
     clauses = [
-        "i.account_id = ?", "i.state IN ('pending', 'leased')", "i.visible_at <= ?", "i.event_seq > ?",
+        "i.account_id = ?",
+        "i.state IN ('pending', 'leased')",
+        "i.visible_at <= ?",
+        "i.event_seq > ?",
     ]
     params: list[Any] = [account_id, stamp, after_sequence]
     if types:
