@@ -6,8 +6,8 @@ content type, any `ce-*` headers and the canonicalised body. Outcomes:
 - same key still executing → 409 `idempotency-in-flight` with `Retry-After: 1`;
 - same key, different fingerprint → 422 `idempotency-key-reuse`;
 - same key after completion → the stored status, headers and body plus `Idempotent-Replayed: true`.
-Only 2xx and 409 `conflict` outcomes are stored (validation failures and 5xx are not, so a corrected or
-later retry executes). Records expire after `idempotency_ttl_seconds` (24 h) of the injected clock.
+Stored: 2xx and the 4xx that execution itself produced (404 `not-found`, 409 `conflict`); never
+validation failures, rate limits or 5xx, so a corrected or later retry executes. Records expire after `idempotency_ttl_seconds` (24 h) of the injected clock.
 A handler may store its response inside its own write transaction via `IdempotencyContext.record`, so the
 effect and the record commit atomically (a crash can then never execute the request twice).
 """
@@ -193,7 +193,7 @@ def resource_id_of(body: bytes) -> str | None:
 def should_store(status: int, body: bytes) -> bool:
     if 200 <= status < 300:
         return True
-    return status == 409 and b"/problems/conflict" in body
+    return (status == 404 and b"/problems/not-found" in body) or (status == 409 and b"/problems/conflict" in body)
 
 
 class IdempotencyMiddleware:

@@ -138,3 +138,10 @@ async def test_keys_on_other_posts_are_honoured(server: Server) -> None:
     assert first.status_code == 201 and again.status_code == 201
     assert again.headers["idempotent-replayed"] == "true"
     assert again.json()["id"] == first.json()["id"]
+
+
+async def test_not_found_outcomes_are_stored(server: Server) -> None:
+    first = await server.admin.post("/events/evt_missing/ack", headers={"Idempotency-Key": "k-404"})
+    assert first.status_code == 404
+    again = await server.admin.post("/events/evt_missing/ack", headers={"Idempotency-Key": "k-404"})
+    assert again.status_code == 404 and again.headers["idempotent-replayed"] == "true"
