@@ -7,7 +7,8 @@ content type, any `ce-*` headers and the canonicalised body. Outcomes:
 - same key, different fingerprint → 422 `idempotency-key-reuse`;
 - same key after completion → the stored status, headers and body plus `Idempotent-Replayed: true`.
 Stored: 2xx and the 4xx that execution itself produced (404 `not-found`, 409 `conflict`); never
-validation failures, rate limits or 5xx, so a corrected or later retry executes. Records expire after `idempotency_ttl_seconds` (24 h) of the injected clock.
+validation failures, rate limits or 5xx, so a corrected or later retry executes. Records expire after
+`idempotency_ttl_seconds` (24 h) of the injected clock.
 A handler may store its response inside its own write transaction via `IdempotencyContext.record`, so the
 effect and the record commit atomically (a crash can then never execute the request twice).
 """
