@@ -42,7 +42,7 @@ def test_cells_render_for_humans() -> None:
 
 
 def test_records_in_each_format() -> None:
-    rows = [{"id": "a", "n": 1}, {"id": "b", "n": 2}]
+    rows: list[dict[str, object]] = [{"id": "a", "n": 1}, {"id": "b", "n": 2}]
     columns: list[Column[dict[str, object]]] = [
         Column("ID", lambda r: r["id"]),
         Column("N", lambda r: r["n"]),
