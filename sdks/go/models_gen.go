@@ -837,10 +837,10 @@ type DeliveryStatus string
 //
 // Examples: {"event_type":"order.*"}
 type DLQBulkRetryRequest struct {
-	// EventType Type glob.
+	// EventType An event type pattern: `*` matches any run of characters (within and across dot segments), every other character matches itself. `?`, brackets, whitespace and control characters are not allowed.
 	//
 	// Examples: order.*
-	EventType *string `json:"event_type,omitempty"`
+	EventType *TypeGlob `json:"event_type,omitempty"`
 
 	// Origin Where a dead letter came from. Open enum.
 	//
@@ -1223,7 +1223,7 @@ type FilterTestRequest struct {
 	// EventTypes Optional event type globs (`order.*`), as on a subscription.
 	//
 	// Examples: ["order.*"]
-	EventTypes []string `json:"event_types,omitempty"`
+	EventTypes []TypeGlob `json:"event_types,omitempty"`
 
 	// Filter A CloudEvents Subscriptions API filter expression. Exactly one dialect member per object: `exact`/`prefix`/`suffix` map attribute names to strings (all pairs must match, case-sensitive); attributes are CloudEvents attributes of the event (`type`, `source`, `subject`, `id` = the external id, `datacontenttype`, extension names) or `data.<dotted path>` into the payload; `all` (every nested filter matches), `any` (at least one), `not` (the nested filter does not match). An unknown dialect is rejected with 422.
 	//
@@ -1448,7 +1448,7 @@ type LeaseRequest struct {
 	// Types Only lease events whose type matches one of these globs.
 	//
 	// Examples: ["order.*"]
-	Types []string `json:"types,omitempty"`
+	Types []TypeGlob `json:"types,omitempty"`
 
 	// VisibilityTimeout Lease length in seconds.
 	//
@@ -1657,7 +1657,7 @@ type ReplayCreate struct {
 	// EventTypes Type globs; absent means all.
 	//
 	// Examples: ["order.*"]
-	EventTypes []string `json:"event_types,omitempty"`
+	EventTypes []TypeGlob `json:"event_types,omitempty"`
 
 	// Filter A CloudEvents Subscriptions API filter expression. Exactly one dialect member per object: `exact`/`prefix`/`suffix` map attribute names to strings (all pairs must match, case-sensitive); attributes are CloudEvents attributes of the event (`type`, `source`, `subject`, `id` = the external id, `datacontenttype`, extension names) or `data.<dotted path>` into the payload; `all` (every nested filter matches), `any` (at least one), `not` (the nested filter does not match). An unknown dialect is rejected with 422.
 	//
@@ -1987,7 +1987,7 @@ type SubscriptionCreate struct {
 	// EventTypes Event type globs (`order.*`, `*`); empty or absent means every type.
 	//
 	// Examples: ["order.*"]
-	EventTypes []string `json:"event_types,omitempty"`
+	EventTypes []TypeGlob `json:"event_types,omitempty"`
 
 	// Filter A CloudEvents Subscriptions API filter expression. Exactly one dialect member per object: `exact`/`prefix`/`suffix` map attribute names to strings (all pairs must match, case-sensitive); attributes are CloudEvents attributes of the event (`type`, `source`, `subject`, `id` = the external id, `datacontenttype`, extension names) or `data.<dotted path>` into the payload; `all` (every nested filter matches), `any` (at least one), `not` (the nested filter does not match). An unknown dialect is rejected with 422.
 	//
@@ -2074,7 +2074,7 @@ type SubscriptionUpdate struct {
 	// EventTypes Event type globs (`order.*`, `*`); empty or absent means every type.
 	//
 	// Examples: ["order.*"]
-	EventTypes []string `json:"event_types,omitempty"`
+	EventTypes []TypeGlob `json:"event_types,omitempty"`
 
 	// Filter New filter; null removes it.
 	Filter *Filter `json:"filter,omitempty"`
@@ -2107,6 +2107,11 @@ type TypeCount struct {
 	// Examples: order.created
 	Type string `json:"type"`
 }
+
+// TypeGlob An event type pattern: `*` matches any run of characters (within and across dot segments), every other character matches itself. `?`, brackets, whitespace and control characters are not allowed.
+//
+// Examples: order.*
+type TypeGlob = string
 
 // CorrelationID defines model for CorrelationId.
 type CorrelationID = string

@@ -21,7 +21,7 @@ type DLQService struct {
 // DLQListParams holds the query parameters of DLQ.List; zero values are not sent.
 type DLQListParams struct {
 	// Type glob.
-	EventType string
+	EventType TypeGlob
 	// Only this subscription.
 	SubscriptionID string
 	// Only this origin.

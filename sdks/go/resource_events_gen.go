@@ -22,7 +22,7 @@ type EventsService struct {
 // EventListParams holds the query parameters of Events.List; zero values are not sent.
 type EventListParams struct {
 	// Event type glob; repeat for several (OR).
-	Type []string
+	Type []TypeGlob
 	// Exact source.
 	Source string
 	// Exact subject.
@@ -107,7 +107,7 @@ func (s *EventsService) CreateBatch(ctx context.Context, params EventCreateBatch
 // EventStreamParams holds the query parameters of Events.Stream; zero values are not sent.
 type EventStreamParams struct {
 	// Event type globs (OR).
-	Types []string
+	Types []TypeGlob
 	// A `Filter` expression serialised as JSON.
 	Filter string
 	// Resume cursor, same as the `Last-Event-ID` header (the header wins).

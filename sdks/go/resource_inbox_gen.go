@@ -32,7 +32,7 @@ func (s *InboxService) Acknowledge(ctx context.Context, eventID string, opts ...
 // InboxListParams holds the query parameters of Inbox.List; zero values are not sent.
 type InboxListParams struct {
 	// Event type glob; repeat for several (OR).
-	Type []string
+	Type []TypeGlob
 	// Page size.
 	Limit int
 	// Opaque `next_cursor` of the previous page. A malformed or foreign cursor is a 400.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AnyUrl, AwareDatetime, ConfigDict, Field, RootModel
+from pydantic import AnyUrl, AwareDatetime, ConfigDict, Field, RootModel, StringConstraints
 from zapier_triggers._models import BaseModel, UnknownVariant, OpenStrEnum
 
 
@@ -459,6 +459,19 @@ class Correlation(BaseModel):
     ]
 
 
+class TypeGlob(RootModel[str]):
+    root: Annotated[
+        str,
+        Field(
+            description="An event type pattern: `*` matches any run of characters (within and across dot segments), every other character matches itself. `?`, brackets, whitespace and control characters are not allowed.",
+            examples=["order.*"],
+            max_length=255,
+            min_length=1,
+            pattern="^[^\\[\\]?\\s\\x00-\\x1f\\x7f]+$",
+        ),
+    ]
+
+
 class Filter(BaseModel):
     """
     A CloudEvents Subscriptions API filter expression. Exactly one dialect member per object: `exact`/`prefix`/`suffix` map attribute names to strings (all pairs must match, case-sensitive); attributes are CloudEvents attributes of the event (`type`, `source`, `subject`, `id` = the external id, `datacontenttype`, extension names) or `data.<dotted path>` into the payload; `all` (every nested filter matches), `any` (at least one), `not` (the nested filter does not match). An unknown dialect is rejected with 422.
@@ -468,12 +481,17 @@ class Filter(BaseModel):
         extra="allow",
         populate_by_name=True,
     )
-    exact: Annotated[dict[str, str] | None, Field(description="Attribute equals value.", min_length=1)] = None
+    exact: Annotated[
+        dict[Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")], str] | None,
+        Field(description="Attribute equals value.", min_length=1),
+    ] = None
     prefix: Annotated[
-        dict[str, str] | None, Field(description="Attribute starts with value.", min_length=1)
+        dict[Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")], str] | None,
+        Field(description="Attribute starts with value.", min_length=1),
     ] = None
     suffix: Annotated[
-        dict[str, str] | None, Field(description="Attribute ends with value.", min_length=1)
+        dict[Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")], str] | None,
+        Field(description="Attribute ends with value.", min_length=1),
     ] = None
     all: Annotated[list[Filter] | None, Field(description="All nested filters match.", min_length=1)] = None
     any: Annotated[list[Filter] | None, Field(description="Any nested filter matches.", min_length=1)] = None
@@ -509,10 +527,6 @@ class FilterTraceEntry(BaseModel):
     matched: Annotated[bool, Field(description="Whether the clause matched.", examples=[True])]
 
 
-class EventType(RootModel[str]):
-    root: Annotated[str, Field(min_length=1)]
-
-
 class FilterTestRequest(BaseModel):
     """
     A filter and a sample event to evaluate it on.
@@ -524,7 +538,7 @@ class FilterTestRequest(BaseModel):
     )
     filter: Filter | None = None
     event_types: Annotated[
-        list[EventType] | None,
+        list[TypeGlob] | None,
         Field(
             description="Optional event type globs (`order.*`), as on a subscription.", examples=[["order.*"]]
         ),
@@ -665,10 +679,6 @@ class EventReplayResult(BaseModel):
     outcomes: Annotated[list[ReplayOutcome], Field(description="One entry per target considered.")]
 
 
-class Type(RootModel[str]):
-    root: Annotated[str, Field(min_length=1)]
-
-
 class LeaseRequest(BaseModel):
     """
     Lease pending inbox events (at-least-once). Leased events are invisible to other leases until `leased_until`; unacknowledged ones become visible again and count a delivery.
@@ -692,7 +702,7 @@ class LeaseRequest(BaseModel):
         ),
     ] = 0
     types: Annotated[
-        list[Type] | None,
+        list[TypeGlob] | None,
         Field(description="Only lease events whose type matches one of these globs.", examples=[["order.*"]]),
     ] = None
 
@@ -862,7 +872,7 @@ class SubscriptionCreate(BaseModel):
         ),
     ]
     event_types: Annotated[
-        list[EventType] | None,
+        list[TypeGlob] | None,
         Field(
             description="Event type globs (`order.*`, `*`); empty or absent means every type.",
             examples=[["order.*"]],
@@ -922,7 +932,7 @@ class SubscriptionUpdate(BaseModel):
         ),
     ] = None
     event_types: Annotated[
-        list[EventType] | None,
+        list[TypeGlob] | None,
         Field(
             description="Event type globs (`order.*`, `*`); empty or absent means every type.",
             examples=[["order.*"]],
@@ -1226,9 +1236,16 @@ class DlqBulkRetryRequest(BaseModel):
         extra="allow",
         populate_by_name=True,
     )
-    event_type: Annotated[str | None, Field(description="Type glob.", examples=["order.*"], min_length=1)] = (
-        None
-    )
+    event_type: Annotated[
+        str | None,
+        Field(
+            description="An event type pattern: `*` matches any run of characters (within and across dot segments), every other character matches itself. `?`, brackets, whitespace and control characters are not allowed.",
+            examples=["order.*"],
+            max_length=255,
+            min_length=1,
+            pattern="^[^\\[\\]?\\s\\x00-\\x1f\\x7f]+$",
+        ),
+    ] = None
     subscription_id: Annotated[
         str | None, Field(description="Subscription.", examples=["sub_01JD2X8A1B2C3D4E5F6G7H8J9K"])
     ] = None
@@ -1305,7 +1322,7 @@ class ReplayCreate(BaseModel):
         ),
     ]
     event_types: Annotated[
-        list[EventType] | None, Field(description="Type globs; absent means all.", examples=[["order.*"]])
+        list[TypeGlob] | None, Field(description="Type globs; absent means all.", examples=[["order.*"]])
     ] = None
     filter: Filter | None = None
     target: Annotated[

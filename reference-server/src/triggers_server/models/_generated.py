@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AnyUrl, AwareDatetime, BaseModel, ConfigDict, Field, RootModel
+from pydantic import AnyUrl, AwareDatetime, BaseModel, ConfigDict, Field, RootModel, StringConstraints
 
 
 class ProblemFieldError(BaseModel):
@@ -23,9 +23,7 @@ class ProblemFieldError(BaseModel):
             examples=["/data/order_id"],
         ),
     ]
-    detail: Annotated[
-        str, Field(description="What is wrong with it.", examples=["'order_id' is a required property"])
-    ]
+    detail: Annotated[str, Field(description="What is wrong with it.", examples=["'order_id' is a required property"])]
 
 
 class Incompatibility(BaseModel):
@@ -39,8 +37,7 @@ class Incompatibility(BaseModel):
     path: Annotated[
         str,
         Field(
-            description="JSON Pointer into the new schema where the change was found.",
-            examples=["/properties/amount"],
+            description="JSON Pointer into the new schema where the change was found.", examples=["/properties/amount"]
         ),
     ]
     kind: Annotated[
@@ -51,8 +48,7 @@ class Incompatibility(BaseModel):
         ),
     ]
     detail: Annotated[
-        str,
-        Field(description="Human-readable explanation.", examples=["type changed from number to integer"]),
+        str, Field(description="Human-readable explanation.", examples=["type changed from number to integer"])
     ]
     against_version: Annotated[
         int | None, Field(description="The registered version the new schema was compared with.")
@@ -69,22 +65,17 @@ class Problem(BaseModel):
     )
     type: Annotated[
         AnyUrl,
-        Field(
-            description="Stable URI of the error class.",
-            examples=["https://triggers.dev/problems/validation"],
-        ),
+        Field(description="Stable URI of the error class.", examples=["https://triggers.dev/problems/validation"]),
     ]
     title: Annotated[
         str,
         Field(
-            description="Short summary of the error class; stable per `type`.",
-            examples=["Request validation failed"],
+            description="Short summary of the error class; stable per `type`.", examples=["Request validation failed"]
         ),
     ]
     status: Annotated[int, Field(description="The HTTP status code of this response.", examples=[422])]
     detail: Annotated[
-        str | None,
-        Field(description="Explanation specific to this occurrence.", examples=["1 field is invalid"]),
+        str | None, Field(description="Explanation specific to this occurrence.", examples=["1 field is invalid"])
     ] = None
     instance: Annotated[
         str | None,
@@ -94,8 +85,7 @@ class Problem(BaseModel):
         ),
     ] = None
     request_id: Annotated[
-        str | None,
-        Field(description="The request id, same as the `X-Request-Id` header.", examples=["req_01JD2X7Q4M"]),
+        str | None, Field(description="The request id, same as the `X-Request-Id` header.", examples=["req_01JD2X7Q4M"])
     ] = None
     errors: Annotated[
         list[ProblemFieldError] | None, Field(description="Field-level errors (validation problems only).")
@@ -236,33 +226,25 @@ class CloudEvent(BaseModel):
     )
     specversion: Annotated[Literal["1.0"], Field(description="CloudEvents version; only `1.0` is accepted.")]
     id: Annotated[
-        str,
-        Field(description="Producer id; stored as `external_id`.", examples=["A234-1234-1234"], min_length=1),
+        str, Field(description="Producer id; stored as `external_id`.", examples=["A234-1234-1234"], min_length=1)
     ]
-    source: Annotated[
-        str, Field(description="URI reference of the producer.", examples=["/mycontext"], min_length=1)
-    ]
+    source: Annotated[str, Field(description="URI reference of the producer.", examples=["/mycontext"], min_length=1)]
     type: Annotated[str, Field(description="Event type.", examples=["com.example.someevent"], min_length=1)]
     datacontenttype: Annotated[
-        str | None,
-        Field(description="RFC 2046 media type of `data`.", examples=["application/json"], min_length=1),
+        str | None, Field(description="RFC 2046 media type of `data`.", examples=["application/json"], min_length=1)
     ] = None
     dataschema: Annotated[
-        str | None,
-        Field(description="Schema reference; see `EventCreate.dataschema`.", examples=["2"], min_length=1),
+        str | None, Field(description="Schema reference; see `EventCreate.dataschema`.", examples=["2"], min_length=1)
     ] = None
     subject: Annotated[
         str | None, Field(description="Subject within the source.", examples=["order/123"], min_length=1)
     ] = None
-    time: Annotated[
-        AwareDatetime | None, Field(description="Occurrence time.", examples=["2026-11-25T10:15:00Z"])
-    ] = None
-    data: Annotated[
-        Any | None, Field(description="Payload (JSON value).", examples=[{"order_id": "123"}])
-    ] = None
+    time: Annotated[AwareDatetime | None, Field(description="Occurrence time.", examples=["2026-11-25T10:15:00Z"])] = (
+        None
+    )
+    data: Annotated[Any | None, Field(description="Payload (JSON value).", examples=[{"order_id": "123"}])] = None
     data_base64: Annotated[
-        str | None,
-        Field(description="Binary payload, base64; mutually exclusive with `data`.", examples=["TWE="]),
+        str | None, Field(description="Binary payload, base64; mutually exclusive with `data`.", examples=["TWE="])
     ] = None
 
 
@@ -276,10 +258,7 @@ class Event(BaseModel):
     )
     id: Annotated[
         str,
-        Field(
-            description="Server-assigned id (`evt_` + 26 characters).",
-            examples=["evt_01JD2X7Q4M8K3R5T6V7W8X9Y0Z"],
-        ),
+        Field(description="Server-assigned id (`evt_` + 26 characters).", examples=["evt_01JD2X7Q4M8K3R5T6V7W8X9Y0Z"]),
     ]
     external_id: Annotated[
         str | None, Field(description="The producer's id (`EventCreate.id` / CloudEvents `id`), if given.")
@@ -289,16 +268,11 @@ class Event(BaseModel):
     subject: Annotated[str | None, Field(description="Subject within the source.")]
     time: Annotated[AwareDatetime, Field(description="Occurrence time.", examples=["2026-11-25T10:15:00Z"])]
     data: Annotated[
-        Any,
-        Field(
-            description="The payload as ingested (any JSON value; null when the event carries binary data)."
-        ),
+        Any, Field(description="The payload as ingested (any JSON value; null when the event carries binary data).")
     ]
     data_base64: Annotated[
         str | None,
-        Field(
-            description="Binary payload (CloudEvents binary mode with a non-JSON content type, or `data_base64`)."
-        ),
+        Field(description="Binary payload (CloudEvents binary mode with a non-JSON content type, or `data_base64`)."),
     ]
     datacontenttype: Annotated[str | None, Field(description="Media type of the payload.")]
     dataschema: Annotated[str | None, Field(description="The schema reference given at ingestion.")]
@@ -321,16 +295,11 @@ class Event(BaseModel):
     ]
     status: EventStatus
     sequence: Annotated[
-        int,
-        Field(
-            description="Monotonic per account; the SSE `id` and stream resume cursor.", examples=[1234], ge=1
-        ),
+        int, Field(description="Monotonic per account; the SSE `id` and stream resume cursor.", examples=[1234], ge=1)
     ]
     schema_version: Annotated[
         int | None,
-        Field(
-            description="Registry version the payload was validated against; null when the type has no schema."
-        ),
+        Field(description="Registry version the payload was validated against; null when the type has no schema."),
     ]
     replay_of: Annotated[
         str | None,
@@ -341,9 +310,7 @@ class Event(BaseModel):
     delivery_count: Annotated[
         int, Field(description="How many times the event was leased from the inbox.", examples=[0], ge=0)
     ]
-    created_at: Annotated[
-        AwareDatetime, Field(description="Ingestion time.", examples=["2026-11-25T10:15:00.123Z"])
-    ]
+    created_at: Annotated[AwareDatetime, Field(description="Ingestion time.", examples=["2026-11-25T10:15:00.123Z"])]
 
 
 class EventList(BaseModel):
@@ -355,9 +322,7 @@ class EventList(BaseModel):
         populate_by_name=True,
     )
     data: Annotated[list[Event], Field(description="The items of this page, in the list's order.")]
-    next_cursor: Annotated[
-        str | None, Field(description="Opaque cursor for the next page; null on the last page.")
-    ]
+    next_cursor: Annotated[str | None, Field(description="Opaque cursor for the next page; null on the last page.")]
 
 
 class EventBatchCreate(BaseModel):
@@ -369,9 +334,7 @@ class EventBatchCreate(BaseModel):
         extra="forbid",
         populate_by_name=True,
     )
-    events: Annotated[
-        list[EventCreate], Field(description="The events, in order.", max_length=1000, min_length=1)
-    ]
+    events: Annotated[list[EventCreate], Field(description="The events, in order.", max_length=1000, min_length=1)]
 
 
 class BatchItemStatus(StrEnum):
@@ -442,8 +405,19 @@ class Correlation(BaseModel):
     ]
     roots: Annotated[
         list[CausationNode],
+        Field(description="The causation forest: events without a cause inside this workflow, with their descendants."),
+    ]
+
+
+class TypeGlob(RootModel[str]):
+    root: Annotated[
+        str,
         Field(
-            description="The causation forest: events without a cause inside this workflow, with their descendants."
+            description="An event type pattern: `*` matches any run of characters (within and across dot segments), every other character matches itself. `?`, brackets, whitespace and control characters are not allowed.",
+            examples=["order.*"],
+            max_length=255,
+            min_length=1,
+            pattern="^[^\\[\\]?\\s\\x00-\\x1f\\x7f]+$",
         ),
     ]
 
@@ -457,12 +431,17 @@ class Filter(BaseModel):
         extra="forbid",
         populate_by_name=True,
     )
-    exact: Annotated[dict[str, str] | None, Field(description="Attribute equals value.", min_length=1)] = None
+    exact: Annotated[
+        dict[Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")], str] | None,
+        Field(description="Attribute equals value.", min_length=1),
+    ] = None
     prefix: Annotated[
-        dict[str, str] | None, Field(description="Attribute starts with value.", min_length=1)
+        dict[Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")], str] | None,
+        Field(description="Attribute starts with value.", min_length=1),
     ] = None
     suffix: Annotated[
-        dict[str, str] | None, Field(description="Attribute ends with value.", min_length=1)
+        dict[Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")], str] | None,
+        Field(description="Attribute ends with value.", min_length=1),
     ] = None
     all: Annotated[list[Filter] | None, Field(description="All nested filters match.", min_length=1)] = None
     any: Annotated[list[Filter] | None, Field(description="Any nested filter matches.", min_length=1)] = None
@@ -480,8 +459,7 @@ class FilterTraceEntry(BaseModel):
     path: Annotated[
         str,
         Field(
-            description="JSON Pointer to the clause inside the filter (`` for the root).",
-            examples=["/all/1/prefix"],
+            description="JSON Pointer to the clause inside the filter (`` for the root).", examples=["/all/1/prefix"]
         ),
     ]
     dialect: Annotated[
@@ -497,10 +475,6 @@ class FilterTraceEntry(BaseModel):
     matched: Annotated[bool, Field(description="Whether the clause matched.", examples=[True])]
 
 
-class EventType(RootModel[str]):
-    root: Annotated[str, Field(min_length=1)]
-
-
 class FilterTestRequest(BaseModel):
     """
     A filter and a sample event to evaluate it on.
@@ -512,10 +486,8 @@ class FilterTestRequest(BaseModel):
     )
     filter: Filter | None = None
     event_types: Annotated[
-        list[EventType] | None,
-        Field(
-            description="Optional event type globs (`order.*`), as on a subscription.", examples=[["order.*"]]
-        ),
+        list[TypeGlob] | None,
+        Field(description="Optional event type globs (`order.*`), as on a subscription.", examples=[["order.*"]]),
     ] = None
     event: EventCreate
 
@@ -593,9 +565,7 @@ class EventReplayRequest(BaseModel):
     ] = None
     time_override: Annotated[
         AwareDatetime | None,
-        Field(
-            description="`time` of the copy; defaults to the original's.", examples=["2026-11-25T10:15:00Z"]
-        ),
+        Field(description="`time` of the copy; defaults to the original's.", examples=["2026-11-25T10:15:00Z"]),
     ] = None
     dry_run: Annotated[
         bool, Field(description="Evaluate targets and filters, store and deliver nothing.", examples=[True])
@@ -626,8 +596,7 @@ class ReplayOutcome(BaseModel):
     decision: ReplayDecision
     delivery_id: Annotated[str | None, Field(description="The scheduled delivery, when `delivered`.")]
     trace: Annotated[
-        list[FilterTraceEntry],
-        Field(description="The subscription's filter evaluation (empty for the inbox)."),
+        list[FilterTraceEntry], Field(description="The subscription's filter evaluation (empty for the inbox).")
     ]
 
 
@@ -640,14 +609,8 @@ class EventReplayResult(BaseModel):
         populate_by_name=True,
     )
     dry_run: Annotated[bool, Field(description="Echo of the request flag.", examples=[True])]
-    event: Annotated[
-        Event | None, Field(description="The replayed copy (with `replay_of` set); null on a dry run.")
-    ]
+    event: Annotated[Event | None, Field(description="The replayed copy (with `replay_of` set); null on a dry run.")]
     outcomes: Annotated[list[ReplayOutcome], Field(description="One entry per target considered.")]
-
-
-class Type(RootModel[str]):
-    root: Annotated[str, Field(min_length=1)]
 
 
 class LeaseRequest(BaseModel):
@@ -660,9 +623,7 @@ class LeaseRequest(BaseModel):
         populate_by_name=True,
     )
     max_events: Annotated[int, Field(description="Most events to return.", examples=[10], ge=1, le=100)] = 10
-    visibility_timeout: Annotated[
-        int, Field(description="Lease length in seconds.", examples=[30], ge=1, le=3600)
-    ] = 30
+    visibility_timeout: Annotated[int, Field(description="Lease length in seconds.", examples=[30], ge=1, le=3600)] = 30
     wait: Annotated[
         int,
         Field(
@@ -673,7 +634,7 @@ class LeaseRequest(BaseModel):
         ),
     ] = 0
     types: Annotated[
-        list[Type] | None,
+        list[TypeGlob] | None,
         Field(description="Only lease events whose type matches one of these globs.", examples=[["order.*"]]),
     ] = None
 
@@ -690,15 +651,11 @@ class InboxMessage(BaseModel):
     receipt: Annotated[
         str,
         Field(
-            description="Opaque receipt for ack/nack/extend; valid for this lease only.",
-            examples=["rcpt_01JD2X9B7C"],
+            description="Opaque receipt for ack/nack/extend; valid for this lease only.", examples=["rcpt_01JD2X9B7C"]
         ),
     ]
     delivery_count: Annotated[
-        int,
-        Field(
-            description="How many times this event has been leased, this lease included.", examples=[1], ge=1
-        ),
+        int, Field(description="How many times this event has been leased, this lease included.", examples=[1], ge=1)
     ]
 
 
@@ -713,10 +670,7 @@ class Lease(BaseModel):
     lease_id: Annotated[str, Field(description="Lease id.", examples=["lse_01JD2X9A5B"])]
     leased_until: Annotated[
         AwareDatetime,
-        Field(
-            description="When unacknowledged messages become visible again.",
-            examples=["2026-11-25T10:15:00Z"],
-        ),
+        Field(description="When unacknowledged messages become visible again.", examples=["2026-11-25T10:15:00Z"]),
     ]
     messages: Annotated[
         list[InboxMessage], Field(description="The leased events, oldest first; empty when none are pending.")
@@ -738,12 +692,7 @@ class AckRequest(BaseModel):
     )
     receipts: Annotated[
         list[Receipt],
-        Field(
-            description="Receipts to acknowledge.",
-            examples=[["rcpt_01JD2X9B7C"]],
-            max_length=100,
-            min_length=1,
-        ),
+        Field(description="Receipts to acknowledge.", examples=[["rcpt_01JD2X9B7C"]], max_length=100, min_length=1),
     ]
 
 
@@ -758,13 +707,10 @@ class NackRequest(BaseModel):
     )
     receipts: Annotated[
         list[Receipt],
-        Field(
-            description="Receipts to release.", examples=[["rcpt_01JD2X9B7C"]], max_length=100, min_length=1
-        ),
+        Field(description="Receipts to release.", examples=[["rcpt_01JD2X9B7C"]], max_length=100, min_length=1),
     ]
     delay: Annotated[
-        int,
-        Field(description="Seconds before the events become visible again.", examples=[10], ge=0, le=3600),
+        int, Field(description="Seconds before the events become visible again.", examples=[10], ge=0, le=3600)
     ] = 0
 
 
@@ -779,9 +725,7 @@ class ExtendRequest(BaseModel):
     )
     receipts: Annotated[
         list[Receipt],
-        Field(
-            description="Receipts to extend.", examples=[["rcpt_01JD2X9B7C"]], max_length=100, min_length=1
-        ),
+        Field(description="Receipts to extend.", examples=[["rcpt_01JD2X9B7C"]], max_length=100, min_length=1),
     ]
     visibility_timeout: Annotated[
         int, Field(description="New lease length in seconds, counted from now.", examples=[60], ge=1, le=3600)
@@ -839,28 +783,19 @@ class SubscriptionCreate(BaseModel):
         ),
     ]
     event_types: Annotated[
-        list[EventType] | None,
+        list[TypeGlob] | None,
         Field(
-            description="Event type globs (`order.*`, `*`); empty or absent means every type.",
-            examples=[["order.*"]],
+            description="Event type globs (`order.*`, `*`); empty or absent means every type.", examples=[["order.*"]]
         ),
     ] = None
     filter: Filter | None = None
     enabled: Annotated[
         bool,
-        Field(
-            description="Disabled subscriptions receive nothing; pending deliveries are discarded.",
-            examples=[True],
-        ),
+        Field(description="Disabled subscriptions receive nothing; pending deliveries are discarded.", examples=[True]),
     ] = True
     max_rps: Annotated[
         int | None,
-        Field(
-            description="Throttle: at most this many delivery attempts per second.",
-            examples=[50],
-            ge=1,
-            le=10000,
-        ),
+        Field(description="Throttle: at most this many delivery attempts per second.", examples=[50], ge=1, le=10000),
     ] = None
     description: Annotated[
         str | None, Field(description="Free text.", examples=["Orders to the warehouse"], max_length=1024)
@@ -899,19 +834,15 @@ class SubscriptionUpdate(BaseModel):
         ),
     ] = None
     event_types: Annotated[
-        list[EventType] | None,
+        list[TypeGlob] | None,
         Field(
-            description="Event type globs (`order.*`, `*`); empty or absent means every type.",
-            examples=[["order.*"]],
+            description="Event type globs (`order.*`, `*`); empty or absent means every type.", examples=[["order.*"]]
         ),
     ] = None
     filter: Annotated[Filter | None, Field(description="New filter; null removes it.")] = None
     enabled: Annotated[
         bool,
-        Field(
-            description="Disabled subscriptions receive nothing; pending deliveries are discarded.",
-            examples=[True],
-        ),
+        Field(description="Disabled subscriptions receive nothing; pending deliveries are discarded.", examples=[True]),
     ] = True
     max_rps: Annotated[int | None, Field(description="New throttle; null removes it.", ge=1, le=10000)] = None
     description: Annotated[
@@ -952,12 +883,9 @@ class Subscription(BaseModel):
         ),
     ]
     secret: Annotated[
-        str | None,
-        Field(description="The signing secret: returned only by create and rotate-secret, null elsewhere."),
+        str | None, Field(description="The signing secret: returned only by create and rotate-secret, null elsewhere.")
     ]
-    created_at: Annotated[
-        AwareDatetime, Field(description="Creation time.", examples=["2026-11-25T10:15:00Z"])
-    ]
+    created_at: Annotated[AwareDatetime, Field(description="Creation time.", examples=["2026-11-25T10:15:00Z"])]
     updated_at: Annotated[AwareDatetime, Field(description="Last change.", examples=["2026-11-25T10:15:00Z"])]
 
 
@@ -970,9 +898,7 @@ class SubscriptionList(BaseModel):
         populate_by_name=True,
     )
     data: Annotated[list[Subscription], Field(description="The items of this page, in the list's order.")]
-    next_cursor: Annotated[
-        str | None, Field(description="Opaque cursor for the next page; null on the last page.")
-    ]
+    next_cursor: Annotated[str | None, Field(description="Opaque cursor for the next page; null on the last page.")]
 
 
 class RotateSecretRequest(BaseModel):
@@ -1015,9 +941,7 @@ class SubscriptionTestRequest(BaseModel):
     type: Annotated[
         str, Field(description="Event type of the test event.", examples=["triggers.test"], min_length=1)
     ] = "triggers.test"
-    data: Annotated[
-        Any | None, Field(description="Payload of the test event.", examples=[{"hello": "world"}])
-    ] = None
+    data: Annotated[Any | None, Field(description="Payload of the test event.", examples=[{"hello": "world"}])] = None
 
 
 class DeliveryStatus(StrEnum):
@@ -1045,9 +969,7 @@ class DeliveryAttempt(BaseModel):
         AwareDatetime, Field(description="When the request was sent.", examples=["2026-11-25T10:15:00Z"])
     ]
     duration_ms: Annotated[int, Field(description="Time to response or failure.", examples=[87], ge=0)]
-    request_url: Annotated[
-        str, Field(description="URL posted to.", examples=["https://example.com/webhooks/triggers"])
-    ]
+    request_url: Annotated[str, Field(description="URL posted to.", examples=["https://example.com/webhooks/triggers"])]
     request_headers: Annotated[
         dict[str, str],
         Field(description="Headers sent (signatures included).", examples=[{"webhook-id": "msg_01JD2XA"}]),
@@ -1081,23 +1003,17 @@ class Delivery(BaseModel):
         ),
     ]
     event_id: Annotated[str, Field(description="The event.", examples=["evt_01JD2X7Q4M8K3R5T6V7W8X9Y0Z"])]
-    subscription_id: Annotated[
-        str, Field(description="The subscription.", examples=["sub_01JD2X8A1B2C3D4E5F6G7H8J9K"])
-    ]
+    subscription_id: Annotated[str, Field(description="The subscription.", examples=["sub_01JD2X8A1B2C3D4E5F6G7H8J9K"])]
     status: DeliveryStatus
     attempt_count: Annotated[int, Field(description="Attempts made.", examples=[1], ge=0)]
     next_attempt_at: Annotated[AwareDatetime | None, Field(description="When the next attempt is due.")]
     last_attempt_at: Annotated[AwareDatetime | None, Field(description="When the last attempt was made.")]
     last_response_status: Annotated[int | None, Field(description="Status of the last attempt.")]
-    created_at: Annotated[
-        AwareDatetime, Field(description="Creation time.", examples=["2026-11-25T10:15:00Z"])
-    ]
+    created_at: Annotated[AwareDatetime, Field(description="Creation time.", examples=["2026-11-25T10:15:00Z"])]
     updated_at: Annotated[AwareDatetime, Field(description="Last change.", examples=["2026-11-25T10:15:00Z"])]
     attempts: Annotated[
         list[DeliveryAttempt],
-        Field(
-            description="Every attempt, oldest first (only on `GET /deliveries/{delivery_id}`; empty in lists)."
-        ),
+        Field(description="Every attempt, oldest first (only on `GET /deliveries/{delivery_id}`; empty in lists)."),
     ]
 
 
@@ -1110,9 +1026,7 @@ class DeliveryList(BaseModel):
         populate_by_name=True,
     )
     data: Annotated[list[Delivery], Field(description="The items of this page, in the list's order.")]
-    next_cursor: Annotated[
-        str | None, Field(description="Opaque cursor for the next page; null on the last page.")
-    ]
+    next_cursor: Annotated[str | None, Field(description="Opaque cursor for the next page; null on the last page.")]
 
 
 class DlqOrigin(StrEnum):
@@ -1166,9 +1080,7 @@ class DlqEntryList(BaseModel):
         populate_by_name=True,
     )
     data: Annotated[list[DlqEntry], Field(description="The items of this page, in the list's order.")]
-    next_cursor: Annotated[
-        str | None, Field(description="Opaque cursor for the next page; null on the last page.")
-    ]
+    next_cursor: Annotated[str | None, Field(description="Opaque cursor for the next page; null on the last page.")]
 
 
 class DlqRetryResult(BaseModel):
@@ -1179,9 +1091,7 @@ class DlqRetryResult(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    entry_id: Annotated[
-        str, Field(description="The retried entry.", examples=["dlq_01JD2XB0C1D2E3F4G5H6J7K8M9"])
-    ]
+    entry_id: Annotated[str, Field(description="The retried entry.", examples=["dlq_01JD2XB0C1D2E3F4G5H6J7K8M9"])]
     event_id: Annotated[str, Field(description="Its event.", examples=["evt_01JD2X7Q4M8K3R5T6V7W8X9Y0Z"])]
     delivery_id: Annotated[str | None, Field(description="The new delivery (delivery origin).")]
 
@@ -1195,9 +1105,16 @@ class DlqBulkRetryRequest(BaseModel):
         extra="forbid",
         populate_by_name=True,
     )
-    event_type: Annotated[str | None, Field(description="Type glob.", examples=["order.*"], min_length=1)] = (
-        None
-    )
+    event_type: Annotated[
+        str | None,
+        Field(
+            description="An event type pattern: `*` matches any run of characters (within and across dot segments), every other character matches itself. `?`, brackets, whitespace and control characters are not allowed.",
+            examples=["order.*"],
+            max_length=255,
+            min_length=1,
+            pattern="^[^\\[\\]?\\s\\x00-\\x1f\\x7f]+$",
+        ),
+    ] = None
     subscription_id: Annotated[
         str | None, Field(description="Subscription.", examples=["sub_01JD2X8A1B2C3D4E5F6G7H8J9K"])
     ] = None
@@ -1237,13 +1154,10 @@ class ReplayProgress(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    matched: Annotated[
-        int, Field(description="Events in range matching types and filter.", examples=[120], ge=0)
-    ]
+    matched: Annotated[int, Field(description="Events in range matching types and filter.", examples=[120], ge=0)]
     processed: Annotated[int, Field(description="Events handled so far.", examples=[80], ge=0)]
     delivered: Annotated[
-        int,
-        Field(description="Copies sent to a target (or that would be, on a dry run).", examples=[80], ge=0),
+        int, Field(description="Copies sent to a target (or that would be, on a dry run).", examples=[80], ge=0)
     ]
     filtered: Annotated[int, Field(description="Events in range that did not match.", examples=[3], ge=0)]
 
@@ -1266,13 +1180,10 @@ class ReplayCreate(BaseModel):
     ]
     to: Annotated[
         AwareDatetime,
-        Field(
-            description="End of the range (exclusive); must be after `from`.",
-            examples=["2026-11-25T00:00:00Z"],
-        ),
+        Field(description="End of the range (exclusive); must be after `from`.", examples=["2026-11-25T00:00:00Z"]),
     ]
     event_types: Annotated[
-        list[EventType] | None, Field(description="Type globs; absent means all.", examples=[["order.*"]])
+        list[TypeGlob] | None, Field(description="Type globs; absent means all.", examples=[["order.*"]])
     ] = None
     filter: Filter | None = None
     target: Annotated[
@@ -1297,9 +1208,7 @@ class Replay(BaseModel):
     id: Annotated[str, Field(description="Replay id.", examples=["rpl_01JD2XC0D1E2F3G4H5J6K7M8N9"])]
     name: Annotated[str | None, Field(description="Label.")]
     status: ReplayStatus
-    from_: Annotated[
-        AwareDatetime, Field(alias="from", description="Range start.", examples=["2026-11-24T00:00:00Z"])
-    ]
+    from_: Annotated[AwareDatetime, Field(alias="from", description="Range start.", examples=["2026-11-24T00:00:00Z"])]
     to: Annotated[AwareDatetime, Field(description="Range end.", examples=["2026-11-25T00:00:00Z"])]
     event_types: Annotated[list[str], Field(description="Type globs.", examples=[["order.*"]])]
     filter: Annotated[Filter | None, Field(description="Filter, if any.")]
@@ -1311,9 +1220,7 @@ class Replay(BaseModel):
     dry_run: Annotated[bool, Field(description="Count only.", examples=[False])]
     progress: ReplayProgress
     error: Annotated[str | None, Field(description="Why it FAILED.")]
-    created_at: Annotated[
-        AwareDatetime, Field(description="Creation time.", examples=["2026-11-25T10:15:00Z"])
-    ]
+    created_at: Annotated[AwareDatetime, Field(description="Creation time.", examples=["2026-11-25T10:15:00Z"])]
     started_at: Annotated[AwareDatetime | None, Field(description="When it started RUNNING.")]
     finished_at: Annotated[AwareDatetime | None, Field(description="When it reached a final state.")]
 
@@ -1327,9 +1234,7 @@ class ReplayList(BaseModel):
         populate_by_name=True,
     )
     data: Annotated[list[Replay], Field(description="The items of this page, in the list's order.")]
-    next_cursor: Annotated[
-        str | None, Field(description="Opaque cursor for the next page; null on the last page.")
-    ]
+    next_cursor: Annotated[str | None, Field(description="Opaque cursor for the next page; null on the last page.")]
 
 
 class CompatibilityMode(StrEnum):
@@ -1358,9 +1263,7 @@ class SchemaSubject(BaseModel):
     latest_version: Annotated[int, Field(description="Highest live version.", examples=[2], ge=1)]
     versions: Annotated[int, Field(description="Number of live versions.", examples=[2], ge=0)]
     compatibility: CompatibilityMode
-    updated_at: Annotated[
-        AwareDatetime, Field(description="Last registration.", examples=["2026-11-25T10:15:00Z"])
-    ]
+    updated_at: Annotated[AwareDatetime, Field(description="Last registration.", examples=["2026-11-25T10:15:00Z"])]
 
 
 class SchemaSubjectList(BaseModel):
@@ -1372,9 +1275,7 @@ class SchemaSubjectList(BaseModel):
         populate_by_name=True,
     )
     data: Annotated[list[SchemaSubject], Field(description="The items of this page, in the list's order.")]
-    next_cursor: Annotated[
-        str | None, Field(description="Opaque cursor for the next page; null on the last page.")
-    ]
+    next_cursor: Annotated[str | None, Field(description="Opaque cursor for the next page; null on the last page.")]
 
 
 class SchemaVersion(BaseModel):
@@ -1401,9 +1302,7 @@ class SchemaVersion(BaseModel):
             examples=["sha256:6b1c0e4f"],
         ),
     ]
-    created_at: Annotated[
-        AwareDatetime, Field(description="Registration time.", examples=["2026-11-25T10:15:00Z"])
-    ]
+    created_at: Annotated[AwareDatetime, Field(description="Registration time.", examples=["2026-11-25T10:15:00Z"])]
 
 
 class SchemaVersionList(BaseModel):
@@ -1415,9 +1314,7 @@ class SchemaVersionList(BaseModel):
         populate_by_name=True,
     )
     data: Annotated[list[SchemaVersion], Field(description="The items of this page, in the list's order.")]
-    next_cursor: Annotated[
-        str | None, Field(description="Opaque cursor for the next page; null on the last page.")
-    ]
+    next_cursor: Annotated[str | None, Field(description="Opaque cursor for the next page; null on the last page.")]
 
 
 class SchemaVersionCreate(BaseModel):
@@ -1465,9 +1362,7 @@ class CompatibilityResult(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    compatible: Annotated[
-        bool, Field(description="Whether registration would be accepted.", examples=[False])
-    ]
+    compatible: Annotated[bool, Field(description="Whether registration would be accepted.", examples=[False])]
     mode: CompatibilityMode
     incompatibilities: Annotated[list[Incompatibility], Field(description="Reasons, empty when compatible.")]
 
@@ -1513,9 +1408,7 @@ class IdempotencyKeyStatus(BaseModel):
     created_at: Annotated[AwareDatetime, Field(description="First use.", examples=["2026-11-25T10:15:00Z"])]
     expires_at: Annotated[
         AwareDatetime,
-        Field(
-            description="When the key is forgotten (24 h after first use).", examples=["2026-11-26T10:15:00Z"]
-        ),
+        Field(description="When the key is forgotten (24 h after first use).", examples=["2026-11-26T10:15:00Z"]),
     ]
 
 
@@ -1540,20 +1433,14 @@ class AccountLimits(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    requests_per_second: Annotated[
-        int, Field(description="Token-bucket refill rate per API key.", examples=[100])
-    ]
+    requests_per_second: Annotated[int, Field(description="Token-bucket refill rate per API key.", examples=[100])]
     burst: Annotated[int, Field(description="Token-bucket size per API key.", examples=[200])]
-    max_event_bytes: Annotated[
-        int, Field(description="Largest accepted event body (413 above).", examples=[262144])
-    ]
+    max_event_bytes: Annotated[int, Field(description="Largest accepted event body (413 above).", examples=[262144])]
     max_batch_events: Annotated[int, Field(description="Most events per batch.", examples=[1000])]
     max_deliveries: Annotated[
         int, Field(description="Inbox leases without ack before an event is dead-lettered.", examples=[5])
     ]
-    retention_days: Annotated[
-        int, Field(description="How long events are kept (and streamable).", examples=[30])
-    ]
+    retention_days: Annotated[int, Field(description="How long events are kept (and streamable).", examples=[30])]
 
 
 class AccountUsage(BaseModel):
@@ -1583,9 +1470,7 @@ class Account(BaseModel):
     name: Annotated[str, Field(description="Display name.", examples=["Acme"])]
     limits: AccountLimits
     usage: AccountUsage
-    created_at: Annotated[
-        AwareDatetime, Field(description="Creation time.", examples=["2026-11-25T10:15:00Z"])
-    ]
+    created_at: Annotated[AwareDatetime, Field(description="Creation time.", examples=["2026-11-25T10:15:00Z"])]
 
 
 class ApiKeyCreate(BaseModel):
@@ -1624,13 +1509,9 @@ class ApiKey(BaseModel):
     id: Annotated[str, Field(description="Key id.", examples=["key_01JD2XD0E1"])]
     account_id: Annotated[str, Field(description="Owning account.", examples=["acc_01JD2X6Z"])]
     name: Annotated[str, Field(description="Label.", examples=["ci"])]
-    prefix: Annotated[
-        str, Field(description="First characters of the key, for recognition.", examples=["tk_AbCd"])
-    ]
+    prefix: Annotated[str, Field(description="First characters of the key, for recognition.", examples=["tk_AbCd"])]
     scopes: Annotated[list[ApiKeyScope], Field(description="Scopes.")]
-    created_at: Annotated[
-        AwareDatetime, Field(description="Creation time.", examples=["2026-11-25T10:15:00Z"])
-    ]
+    created_at: Annotated[AwareDatetime, Field(description="Creation time.", examples=["2026-11-25T10:15:00Z"])]
     last_used_at: Annotated[AwareDatetime | None, Field(description="Last authenticated request.")]
     key: Annotated[str | None, Field(description="The secret, only in the create response.")]
 
@@ -1644,9 +1525,7 @@ class ApiKeyList(BaseModel):
         populate_by_name=True,
     )
     data: Annotated[list[ApiKey], Field(description="The items of this page, in the list's order.")]
-    next_cursor: Annotated[
-        str | None, Field(description="Opaque cursor for the next page; null on the last page.")
-    ]
+    next_cursor: Annotated[str | None, Field(description="Opaque cursor for the next page; null on the last page.")]
 
 
 class Health(BaseModel):
@@ -1696,9 +1575,7 @@ class Stats(BaseModel):
         populate_by_name=True,
     )
     window_seconds: Annotated[int, Field(description="Window length.", examples=[300])]
-    ingest_rate_per_second: Annotated[
-        float, Field(description="Events ingested per second.", examples=[12.5])
-    ]
+    ingest_rate_per_second: Annotated[float, Field(description="Events ingested per second.", examples=[12.5])]
     ingest_latency_ms: LatencySummary
     delivery_success_rate: Annotated[
         float | None, Field(description="Succeeded attempts / attempts; null without attempts.")

@@ -1576,6 +1576,11 @@ export interface components {
             roots: components["schemas"]["CausationNode"][];
         };
         /**
+         * @description An event type pattern: `*` matches any run of characters (within and across dot segments), every other character matches itself. `?`, brackets, whitespace and control characters are not allowed.
+         * @example order.*
+         */
+        TypeGlob: string;
+        /**
          * @description A CloudEvents Subscriptions API filter expression. Exactly one dialect member per object: `exact`/`prefix`/`suffix` map attribute names to strings (all pairs must match, case-sensitive); attributes are CloudEvents attributes of the event (`type`, `source`, `subject`, `id` = the external id, `datacontenttype`, extension names) or `data.<dotted path>` into the payload; `all` (every nested filter matches), `any` (at least one), `not` (the nested filter does not match). An unknown dialect is rejected with 422.
          * @example {
          *       "all": [
@@ -1682,7 +1687,7 @@ export interface components {
              *       "order.*"
              *     ]
              */
-            event_types?: string[];
+            event_types?: components["schemas"]["TypeGlob"][];
             event: components["schemas"]["EventCreate"];
         };
         /**
@@ -1891,7 +1896,7 @@ export interface components {
              *       "order.*"
              *     ]
              */
-            types?: string[];
+            types?: components["schemas"]["TypeGlob"][];
         };
         /**
          * @description One leased event.
@@ -2129,7 +2134,7 @@ export interface components {
              *       "order.*"
              *     ]
              */
-            event_types?: string[];
+            event_types?: components["schemas"]["TypeGlob"][];
             filter?: components["schemas"]["Filter"];
             /**
              * @description Disabled subscriptions receive nothing; pending deliveries are discarded.
@@ -2181,7 +2186,7 @@ export interface components {
              *       "order.*"
              *     ]
              */
-            event_types?: string[];
+            event_types?: components["schemas"]["TypeGlob"][];
             /** @description New filter; null removes it. */
             filter?: components["schemas"]["Filter"] | null;
             /**
@@ -2720,11 +2725,7 @@ export interface components {
          *     }
          */
         DlqBulkRetryRequest: {
-            /**
-             * @description Type glob.
-             * @example order.*
-             */
-            event_type?: string;
+            event_type?: components["schemas"]["TypeGlob"];
             /**
              * @description Subscription.
              * @example sub_01JD2X8A1B2C3D4E5F6G7H8J9K
@@ -2822,7 +2823,7 @@ export interface components {
              *       "order.*"
              *     ]
              */
-            event_types?: string[];
+            event_types?: components["schemas"]["TypeGlob"][];
             filter?: components["schemas"]["Filter"];
             target: components["schemas"]["ReplayTarget"];
             /**
@@ -4017,7 +4018,7 @@ export interface operations {
                  *       "order.*"
                  *     ]
                  */
-                type?: string[];
+                type?: components["schemas"]["TypeGlob"][];
                 /**
                  * @description Exact source.
                  * @example my-app
@@ -4311,7 +4312,7 @@ export interface operations {
                  *       "order.*"
                  *     ]
                  */
-                types?: string[];
+                types?: components["schemas"]["TypeGlob"][];
                 /**
                  * @description A `Filter` expression serialised as JSON.
                  * @example {"exact":{"source":"my-app"}}
@@ -4569,7 +4570,7 @@ export interface operations {
                  *       "order.*"
                  *     ]
                  */
-                type?: string[];
+                type?: components["schemas"]["TypeGlob"][];
                 /**
                  * @description Page size.
                  * @example 50
@@ -5197,7 +5198,7 @@ export interface operations {
                  * @description Type glob.
                  * @example order.*
                  */
-                event_type?: string;
+                event_type?: components["schemas"]["TypeGlob"];
                 /**
                  * @description Only this subscription.
                  * @example sub_01JD2X8A1B2C3D4E5F6G7H8J9K

@@ -77,6 +77,11 @@ export type CausationNode = Schemas["CausationNode"];
 export type Correlation = Schemas["Correlation"];
 
 /**
+ * An event type pattern: `*` matches any run of characters (within and across dot segments), every other character matches itself. `?`, brackets, whitespace and control characters are not allowed.
+ */
+export type TypeGlob = Schemas["TypeGlob"];
+
+/**
  * A CloudEvents Subscriptions API filter expression. Exactly one dialect member per object: `exact`/`prefix`/`suffix` map attribute names to strings (all pairs must match, case-sensitive); attributes are CloudEvents attributes of the event (`type`, `source`, `subject`, `id` = the external id, `datacontenttype`, extension names) or `data.<dotted path>` into the payload; `all` (every nested filter matches), `any` (at least one), `not` (the nested filter does not match). An unknown dialect is rejected with 422.
  */
 export type Filter = Schemas["Filter"];

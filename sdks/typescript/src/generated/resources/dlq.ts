@@ -14,7 +14,7 @@ export interface DlqListParams {
   /**
    * Type glob.
    */
-  eventType?: string | undefined;
+  eventType?: T.TypeGlob | undefined;
   /**
    * Only this subscription.
    */
@@ -40,7 +40,7 @@ export interface DlqListParams {
 /** Parameters of `dlq.retryAll()` (POST /dlq/retry). */
 export interface DlqRetryAllParams {
   /**
-   * Type glob.
+   * An event type pattern: `*` matches any run of characters (within and across dot segments), every other character matches itself. `?`, brackets, whitespace and control characters are not allowed.
    */
   eventType?: T.DlqBulkRetryRequest["event_type"] | undefined;
   /**

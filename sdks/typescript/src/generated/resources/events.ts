@@ -15,7 +15,7 @@ export interface EventsListParams {
   /**
    * Event type glob; repeat for several (OR).
    */
-  type?: string | readonly string[] | undefined;
+  type?: T.TypeGlob | readonly T.TypeGlob[] | undefined;
   /**
    * Exact source.
    */
@@ -107,7 +107,7 @@ export interface EventsStreamParams {
   /**
    * Event type globs (OR).
    */
-  types?: string | readonly string[] | undefined;
+  types?: T.TypeGlob | readonly T.TypeGlob[] | undefined;
   /**
    * A `Filter` expression serialised as JSON.
    */

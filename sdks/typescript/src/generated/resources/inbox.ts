@@ -22,7 +22,7 @@ export interface InboxListParams {
   /**
    * Event type glob; repeat for several (OR).
    */
-  type?: string | readonly string[] | undefined;
+  type?: T.TypeGlob | readonly T.TypeGlob[] | undefined;
   /**
    * Page size.
    */
