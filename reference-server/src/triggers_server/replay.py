@@ -179,16 +179,15 @@ class Replayer:
         def write(conn: sqlite3.Connection) -> tuple[dict[str, Any], list[str]]:
             event = insert_event(conn, account_id, draft, now, inbox=target.inbox)
             planned = [NewDelivery(event["id"], event["type"], sid, payload_of(event)) for sid in matched]
-            ids = delivery_store.insert_deliveries(conn, account_id, planned, now=now) if planned else []
+            due = self.services.delivery.policy.first_attempt_at(now)
+            ids = delivery_store.insert_deliveries(conn, account_id, planned, now=now, due_at=due) if planned else []
             return event, ids
 
         event, delivery_ids = await self.services.db.write(write)
         self.services.hub.publish(account_id, [event])
         if delivery_ids:
             self.services.delivery.notify()
-        outcomes = self._outcomes(
-            target, verdicts, dict(zip(matched, delivery_ids, strict=True)), "delivered"
-        )
+        outcomes = self._outcomes(target, verdicts, dict(zip(matched, delivery_ids, strict=True)), "delivered")
         return ReplayOutcome(matched, event, outcomes)
 
     @staticmethod
@@ -256,14 +255,10 @@ class ReplayJobs:
         assert found is not None, replay_id
         return found
 
-    async def _set(
-        self, replay_id: str, status: str, expected: tuple[str, ...], error: str | None = None
-    ) -> bool:
+    async def _set(self, replay_id: str, status: str, expected: tuple[str, ...], error: str | None = None) -> bool:
         now = self.services.clock.now()
         return await self.services.db.write(
-            lambda conn: replay_store.set_status(
-                conn, replay_id, status, now=now, error=error, expected=expected
-            )
+            lambda conn: replay_store.set_status(conn, replay_id, status, now=now, error=error, expected=expected)
         )
 
     async def run(self, account_id: str, replay_id: str, *, max_events: int | None = None) -> ReplayRecord:
@@ -277,9 +272,7 @@ class ReplayJobs:
             await self._set(replay_id, replay_store.FAILED, replay_store.ACTIVE, error=problem.detail)
         except Exception as error:
             log.exception("replay job failed", extra={"replay_id": replay_id})
-            await self._set(
-                replay_id, replay_store.FAILED, replay_store.ACTIVE, error=f"internal error: {error}"
-            )
+            await self._set(replay_id, replay_store.FAILED, replay_store.ACTIVE, error=f"internal error: {error}")
         return await self._load(account_id, replay_id)
 
     async def _process(self, account_id: str, replay_id: str, max_events: int | None) -> None:

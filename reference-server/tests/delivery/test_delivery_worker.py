@@ -194,9 +194,7 @@ async def test_gone_disables_subscription_and_dead_letters(harness: Harness) -> 
     assert await harness.service.run_due() == 1
     harness.clock.advance(1)
     assert await harness.service.run_due() == 0
-    stored = await harness.db.read(
-        lambda conn: subscription_store.get_subscription(conn, ACCOUNT, subscription.id)
-    )
+    stored = await harness.db.read(lambda conn: subscription_store.get_subscription(conn, ACCOUNT, subscription.id))
     assert stored is not None and not stored.enabled
     statuses = {(await harness.delivery(i)).status for i in (first, second)}
     assert statuses == {delivery_store.DEAD_LETTERED, delivery_store.DISCARDED}
@@ -220,18 +218,12 @@ async def test_transport_errors_and_timeouts_are_captured(harness: Harness) -> N
     harness.clock.advance(10)
     await harness.service.run_due()
     attempts = await harness.attempts(delivery_id)
-    assert (
-        attempts[0].error is not None
-        and "refused" in attempts[0].error
-        and attempts[0].response_status is None
-    )
+    assert attempts[0].error is not None and "refused" in attempts[0].error and attempts[0].response_status is None
     assert attempts[1].error is not None and attempts[1].error.startswith("timeout")
     harness.clock.advance(400)
     await harness.service.run_due()
     third = (await harness.attempts(delivery_id))[2]
-    assert (
-        third.error == "InvalidURL: bad" and (await harness.delivery(delivery_id)).status == "dead_lettered"
-    )
+    assert third.error == "InvalidURL: bad" and (await harness.delivery(delivery_id)).status == "dead_lettered"
 
 
 async def test_large_response_body_is_truncated(harness: Harness) -> None:
@@ -257,9 +249,7 @@ async def test_max_rps_spaces_attempts(harness: Harness) -> None:
 async def test_disabled_or_deleted_subscription_discards(harness: Harness) -> None:
     subscription = await harness.subscription()
     [delivery_id] = await harness.service.on_ingested(ACCOUNT, [event()])
-    await harness.db.write(
-        lambda conn: subscription_store.delete_subscription(conn, ACCOUNT, subscription.id)
-    )
+    await harness.db.write(lambda conn: subscription_store.delete_subscription(conn, ACCOUNT, subscription.id))
     assert await harness.service.run_due() == 0
     assert (await harness.delivery(delivery_id)).status == delivery_store.DISCARDED
     assert harness.receiver.requests == []
@@ -360,3 +350,13 @@ async def test_whole_exchange_is_bounded_by_webhook_timeout() -> None:
     finally:
         await client.aclose()
         await db.close()
+
+
+async def test_first_attempt_waits_schedule_zero(harness: Harness) -> None:
+    await harness.subscription()
+    harness.service.policy = RetryPolicy((10, 5), 0.2)
+    [delivery_id] = await harness.service.on_ingested(ACCOUNT, [event()])
+    assert (await harness.delivery(delivery_id)).next_attempt_at == START + timedelta(seconds=10)
+    assert await harness.service.run_due() == 0
+    harness.clock.advance(10)
+    assert await harness.service.run_due() == 1

@@ -72,9 +72,7 @@ async def test_dry_run_reports_verdicts_and_stores_nothing(server: Server) -> No
 async def test_replay_to_all_creates_linked_copy(server: Server) -> None:
     headers = await server.key()
     subscription = await create(server, headers, filter={"exact": {"data.country": "DE"}})
-    original = await server.ingest(
-        headers, data={"country": "FR", "amount": 10, "note": "x"}, external_id="A-1"
-    )
+    original = await server.ingest(headers, data={"country": "FR", "amount": 10, "note": "x"}, external_id="A-1")
     assert await server.run_due() == 0
     override = START + timedelta(days=1)
     response = await server.client.post(
@@ -132,9 +130,7 @@ async def test_replay_errors(server: Server) -> None:
     original = await server.ingest(headers, data={"n": 1})
     path = f"/events/{original['id']}/replay"
     problem_of(
-        await server.client.post(
-            "/events/evt_nope/replay", json={"target": {"kind": "all"}}, headers=headers
-        ),
+        await server.client.post("/events/evt_nope/replay", json={"target": {"kind": "all"}}, headers=headers),
         404,
         "not-found",
     )
@@ -157,9 +153,7 @@ async def test_replay_errors(server: Server) -> None:
         "validation",
     )
     problem_of(
-        await server.client.post(
-            path, json={"target": {"kind": "all"}}, headers=await server.key("events:read")
-        ),
+        await server.client.post(path, json={"target": {"kind": "all"}}, headers=await server.key("events:read")),
         403,
         "forbidden",
     )
@@ -178,9 +172,7 @@ async def test_replay_errors(server: Server) -> None:
 async def test_patched_payload_is_schema_validated(server: Server) -> None:
     headers = await server.key("events:write", "events:read", "schemas:manage", "subscriptions:manage")
     schema = {"type": "object", "properties": {"amount": {"type": "number"}}, "required": ["amount"]}
-    created = await server.client.post(
-        "/schemas/order.created/versions", json={"json_schema": schema}, headers=headers
-    )
+    created = await server.client.post("/schemas/order.created/versions", json={"json_schema": schema}, headers=headers)
     assert created.status_code == 201, created.text
     original = await server.ingest(headers, data={"amount": 5})
     path = f"/events/{original['id']}/replay"
@@ -230,9 +222,7 @@ async def test_replay_job_runs_to_completion(server: Server) -> None:
     assert job.progress.processed == 0 and job.started_at is None
     assert await replay_jobs(server.services).run_pending() == 1
     done = (await server.client.get(f"/replays/{job.id}", headers=headers)).json()
-    assert (
-        done["status"] == "COMPLETED" and done["finished_at"] is not None and done["started_at"] is not None
-    )
+    assert done["status"] == "COMPLETED" and done["finished_at"] is not None and done["started_at"] is not None
     assert done["progress"] == {"matched": 2, "processed": 4, "delivered": 2, "filtered": 2}
     listed = (await server.client.get("/events", headers=headers)).json()["data"]
     copies = [event for event in listed if event["replay_of"] is not None]
@@ -249,9 +239,7 @@ async def test_dry_run_job_counts_only(server: Server) -> None:
     await seed_range(server, headers)
     await server.run_due()
     target = {"kind": "subscription", "subscription_id": subscription["id"]}
-    response = await server.client.post(
-        "/replays", json=job_body(dry_run=True, target=target), headers=headers
-    )
+    response = await server.client.post("/replays", json=job_body(dry_run=True, target=target), headers=headers)
     await replay_jobs(server.services).run_pending()
     done = (await server.client.get(f"/replays/{response.json()['id']}", headers=headers)).json()
     assert done["status"] == "COMPLETED"
@@ -283,17 +271,13 @@ async def test_cancel_mid_run_and_conflicts(server: Server) -> None:
     assert again.status_code == 202 and again.json()["status"] == "CANCELLED"
     complete = (await server.client.post("/replays", json=job_body(), headers=headers)).json()
     await jobs.run_pending()
-    problem_of(
-        await server.client.post(f"/replays/{complete['id']}/cancel", headers=headers), 409, "conflict"
-    )
+    problem_of(await server.client.post(f"/replays/{complete['id']}/cancel", headers=headers), 409, "conflict")
     starting = (await server.client.post("/replays", json=job_body(), headers=headers)).json()
     assert (await server.client.post(f"/replays/{starting['id']}/cancel", headers=headers)).json()[
         "status"
     ] == "CANCELLING"
     await jobs.run_pending()
-    assert (await server.client.get(f"/replays/{starting['id']}", headers=headers)).json()[
-        "status"
-    ] == "CANCELLED"
+    assert (await server.client.get(f"/replays/{starting['id']}", headers=headers)).json()["status"] == "CANCELLED"
 
 
 async def test_job_fails_when_patch_breaks_schema(server: Server) -> None:
@@ -301,9 +285,7 @@ async def test_job_fails_when_patch_breaks_schema(server: Server) -> None:
     schema = {"type": "object", "properties": {"n": {"type": "integer"}}}
     await server.client.post("/schemas/order.created/versions", json={"json_schema": schema}, headers=headers)
     await seed_range(server, headers)
-    created = (
-        await server.client.post("/replays", json=job_body(data_patch={"n": "text"}), headers=headers)
-    ).json()
+    created = (await server.client.post("/replays", json=job_body(data_patch={"n": "text"}), headers=headers)).json()
     await replay_jobs(server.services).run_pending()
     failed = (await server.client.get(f"/replays/{created['id']}", headers=headers)).json()
     assert failed["status"] == "FAILED" and "schema" in failed["error"] and failed["finished_at"] is not None
@@ -318,9 +300,7 @@ async def test_job_validation_listing_and_isolation(server: Server) -> None:
         ({"from": isoformat(START)}, "/to"),
         (job_body(**{"from": "yesterday"}), "/from"),
     ):
-        problem = problem_of(
-            await server.client.post("/replays", json=body, headers=headers), 422, "validation"
-        )
+        problem = problem_of(await server.client.post("/replays", json=body, headers=headers), 422, "validation")
         assert pointer in [error["pointer"] for error in problem["errors"]], problem
     problem_of(
         await server.client.post(
@@ -335,16 +315,12 @@ async def test_job_validation_listing_and_isolation(server: Server) -> None:
         (await server.client.post("/replays", json=job_body(name=f"j{n}"), headers=headers)).json()["id"]
         for n in range(3)
     ]
-    page = ReplayList.model_validate(
-        (await server.client.get("/replays", params={"limit": 2}, headers=headers)).json()
-    )
+    page = ReplayList.model_validate((await server.client.get("/replays", params={"limit": 2}, headers=headers)).json())
     assert [job.id for job in page.data] == ids[::-1][:2] and page.next_cursor
     rest = (await server.client.get("/replays", params={"cursor": page.next_cursor}, headers=headers)).json()
     assert [job["id"] for job in rest["data"]] == [ids[0]]
     await server.client.post(f"/replays/{ids[0]}/cancel", headers=headers)
-    cancelling = (
-        await server.client.get("/replays", params={"status": "CANCELLING"}, headers=headers)
-    ).json()["data"]
+    cancelling = (await server.client.get("/replays", params={"status": "CANCELLING"}, headers=headers)).json()["data"]
     assert [job["id"] for job in cancelling] == [ids[0]]
     problem_of(
         await server.client.get("/replays", params={"status": "DONE"}, headers=headers),

@@ -22,14 +22,7 @@ from triggers_server.webhooks.signing import (
     webhook_headers,
 )
 
-VECTORS = (
-    Path(__file__).resolve().parents[3]
-    / ".."
-    / "shared"
-    / "conformance"
-    / "standard-webhooks"
-    / "vectors.json"
-)
+VECTORS = Path(__file__).resolve().parents[3] / ".." / "shared" / "conformance" / "standard-webhooks" / "vectors.json"
 
 
 def _vectors() -> dict[str, Any]:
@@ -50,10 +43,9 @@ def test_sign_cases() -> None:
     cases = _vectors()["sign_cases"]
     assert cases
     for case in cases:
-        assert (
-            sign(case["secret"], case["msg_id"], case["timestamp"], _payload(case))
-            == case["expected_signature"]
-        ), case["id"]
+        assert sign(case["secret"], case["msg_id"], case["timestamp"], _payload(case)) == case["expected_signature"], (
+            case["id"]
+        )
 
 
 def test_verify_cases() -> None:

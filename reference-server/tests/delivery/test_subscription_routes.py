@@ -92,17 +92,13 @@ async def test_given_secret_is_used(server: Server) -> None:
 )
 async def test_create_validation(server: Server, body: dict[str, Any], pointer: str) -> None:
     headers = await server.key()
-    problem = problem_of(
-        await server.client.post("/subscriptions", json=body, headers=headers), 422, "validation"
-    )
+    problem = problem_of(await server.client.post("/subscriptions", json=body, headers=headers), 422, "validation")
     assert pointer in [error["pointer"] for error in problem["errors"]], problem
 
 
 async def test_malformed_json_is_400(server: Server) -> None:
     headers = {**(await server.key()), "content-type": "application/json"}
-    problem_of(
-        await server.client.post("/subscriptions", content=b"{", headers=headers), 400, "malformed-request"
-    )
+    problem_of(await server.client.post("/subscriptions", content=b"{", headers=headers), 400, "malformed-request")
 
 
 async def test_scopes_and_auth(server: Server) -> None:
@@ -122,9 +118,7 @@ async def test_list_is_newest_first_and_paginates(server: Server) -> None:
     seen = [item.id for item in page.data]
     cursor: str | None = page.next_cursor
     while cursor:
-        response = await server.client.get(
-            "/subscriptions", params={"limit": 2, "cursor": cursor}, headers=headers
-        )
+        response = await server.client.get("/subscriptions", params={"limit": 2, "cursor": cursor}, headers=headers)
         next_page = SubscriptionList.model_validate(response.json())
         seen.extend(item.id for item in next_page.data)
         cursor = next_page.next_cursor
@@ -148,9 +142,7 @@ async def test_patch_semantics(server: Server) -> None:
     response = await server.client.patch(path, json={"description": "new"}, headers=headers)
     assert response.status_code == 200
     body = response.json()
-    assert (
-        body["description"] == "new" and body["filter"] == {"exact": {"type": "a"}} and body["max_rps"] == 3
-    )
+    assert body["description"] == "new" and body["filter"] == {"exact": {"type": "a"}} and body["max_rps"] == 3
     assert body["enabled"] is True and body["secret"] is None
     body = (await server.client.patch(path, json={"filter": None, "max_rps": None}, headers=headers)).json()
     assert body["filter"] is None and body["max_rps"] is None
@@ -158,32 +150,22 @@ async def test_patch_semantics(server: Server) -> None:
         await server.client.patch(path, json={"filter": {"not": {"prefix": {"type": "x"}}}}, headers=headers)
     ).json()
     assert body["filter"] == {"not": {"prefix": {"type": "x"}}}
-    problem_of(
-        await server.client.patch(path, json={"filter": {"nope": 1}}, headers=headers), 422, "validation"
-    )
+    problem_of(await server.client.patch(path, json={"filter": {"nope": 1}}, headers=headers), 422, "validation")
     problem_of(await server.client.patch(path, json={"url": None}, headers=headers), 422, "validation")
-    problem_of(
-        await server.client.patch("/subscriptions/sub_missing", json={}, headers=headers), 404, "not-found"
-    )
+    problem_of(await server.client.patch("/subscriptions/sub_missing", json={}, headers=headers), 404, "not-found")
 
 
 async def test_disable_discards_pending_and_reenable_clears_reason(server: Server) -> None:
     headers = await server.key()
     created = await create(server, headers)
     event = await server.ingest(headers, data={"n": 1})
-    response = await server.client.patch(
-        f"/subscriptions/{created['id']}", json={"enabled": False}, headers=headers
-    )
+    response = await server.client.patch(f"/subscriptions/{created['id']}", json={"enabled": False}, headers=headers)
     assert response.json()["enabled"] is False
-    deliveries = (
-        await server.client.get("/deliveries", params={"event_id": event["id"]}, headers=headers)
-    ).json()
+    deliveries = (await server.client.get("/deliveries", params={"event_id": event["id"]}, headers=headers)).json()
     assert [d["status"] for d in deliveries["data"]] == ["discarded"]
     assert await server.run_due() == 0
     assert (await server.ingest(headers, data={"n": 2})) and await server.run_due() == 0
-    response = await server.client.patch(
-        f"/subscriptions/{created['id']}", json={"enabled": True}, headers=headers
-    )
+    response = await server.client.patch(f"/subscriptions/{created['id']}", json={"enabled": True}, headers=headers)
     assert response.json()["enabled"] is True and response.json()["disabled_reason"] is None
 
 
@@ -193,9 +175,7 @@ async def test_delete(server: Server) -> None:
     await server.ingest(headers, data={})
     assert (await server.client.delete(f"/subscriptions/{created['id']}", headers=headers)).status_code == 204
     problem_of(await server.client.get(f"/subscriptions/{created['id']}", headers=headers), 404, "not-found")
-    problem_of(
-        await server.client.delete(f"/subscriptions/{created['id']}", headers=headers), 404, "not-found"
-    )
+    problem_of(await server.client.delete(f"/subscriptions/{created['id']}", headers=headers), 404, "not-found")
     deliveries = (await server.client.get("/deliveries", headers=headers)).json()["data"]
     assert [d["status"] for d in deliveries] == ["discarded"]
 
@@ -230,24 +210,18 @@ async def test_rotate_secret_signs_with_both_during_overlap(server: Server) -> N
         422,
         "validation",
     )
-    problem_of(
-        await server.client.post("/subscriptions/sub_nope/rotate-secret", headers=headers), 404, "not-found"
-    )
+    problem_of(await server.client.post("/subscriptions/sub_nope/rotate-secret", headers=headers), 404, "not-found")
 
 
 async def test_test_send_bypasses_filters(server: Server) -> None:
     headers = await server.key()
-    created = await create(
-        server, headers, event_types=["order.*"], filter={"exact": {"type": "order.created"}}
-    )
+    created = await create(server, headers, event_types=["order.*"], filter={"exact": {"type": "order.created"}})
     response = await server.client.post(
         f"/subscriptions/{created['id']}/test", json={"data": {"hello": "world"}}, headers=headers
     )
     assert response.status_code == 201, response.text
     delivery = Delivery.model_validate(response.json())
-    assert (
-        delivery.status.value == "pending" and response.headers["location"] == f"/v1/deliveries/{delivery.id}"
-    )
+    assert delivery.status.value == "pending" and response.headers["location"] == f"/v1/deliveries/{delivery.id}"
     assert await server.run_due() == 1
     [request] = server.receiver.requests
     envelope = request.read()
@@ -302,11 +276,7 @@ async def test_deliveries_routes(server: Server) -> None:
     assert retried.status_code == 202 and retried.json()["next_attempt_at"] is not None
     assert await server.run_due() == 1
     final = (await server.client.get(f"/deliveries/{item.id}", headers=headers)).json()
-    assert (
-        final["status"] == "succeeded"
-        and final["attempt_count"] == 2
-        and final["last_attempt_at"] is not None
-    )
+    assert final["status"] == "succeeded" and final["attempt_count"] == 2 and final["last_attempt_at"] is not None
     problem_of(await server.client.get("/deliveries/dlv_nope", headers=headers), 404, "not-found")
     problem_of(await server.client.post("/deliveries/dlv_nope/retry", headers=headers), 404, "not-found")
     await server.client.patch(f"/subscriptions/{created['id']}", json={"enabled": False}, headers=headers)
@@ -334,13 +304,9 @@ async def test_filter_test_route(server: Server) -> None:
     by_id = {**body, "filter": {"exact": {"id": "A-1"}}, "event_types": None}
     assert (await server.client.post("/filters/test", json=by_id, headers=headers)).json()["matched"] is True
     no_match = {**body, "event_types": ["invoice.*"]}
-    assert (await server.client.post("/filters/test", json=no_match, headers=headers)).json()[
-        "matched"
-    ] is False
+    assert (await server.client.post("/filters/test", json=no_match, headers=headers)).json()["matched"] is False
     bad = {**body, "filter": {"any": [{"wat": {}}]}}
-    problem = problem_of(
-        await server.client.post("/filters/test", json=bad, headers=headers), 422, "validation"
-    )
+    problem = problem_of(await server.client.post("/filters/test", json=bad, headers=headers), 422, "validation")
     assert problem["errors"][0]["pointer"].startswith("/filter/any/0")
     problem_of(
         await server.client.post("/filters/test", json={"filter": {"exact": {"type": "x"}}}, headers=headers),
@@ -389,9 +355,7 @@ async def test_idempotent_create_makes_one_subscription(server: Server) -> None:
     assert again.json()["id"] == first.json()["id"] and again.headers.get("idempotent-replayed") == "true"
     listing = (await server.client.get("/subscriptions", headers=headers)).json()["data"]
     assert [item["id"] for item in listing] == [first.json()["id"]]
-    reused = await server.client.post(
-        "/subscriptions", json={"url": "https://other.example"}, headers=headers
-    )
+    reused = await server.client.post("/subscriptions", json={"url": "https://other.example"}, headers=headers)
     problem_of(reused, 422, "idempotency-key-reuse")
 
 
@@ -399,9 +363,7 @@ async def test_body_media_type_and_shape_errors(server: Server) -> None:
     headers = await server.key()
     created = await create(server, headers)
     text = {**headers, "content-type": "text/plain"}
-    response = await server.client.post(
-        "/subscriptions", content=b'{"url": "https://x.example"}', headers=text
-    )
+    response = await server.client.post("/subscriptions", content=b'{"url": "https://x.example"}', headers=text)
     problem_of(response, 415, "unsupported-media-type")
     as_json = {**headers, "content-type": "application/json"}
     for path in (

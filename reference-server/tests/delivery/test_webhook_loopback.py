@@ -65,9 +65,7 @@ class VerifyingReceiver:
         if len(failures) == len(self.secrets):
             self.rejected.append("; ".join(failures))
         status = self.answers.pop(0) if self.answers else 200
-        await send(
-            {"type": "http.response.start", "status": status, "headers": [(b"content-type", b"text/plain")]}
-        )
+        await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"text/plain")]})
         await send({"type": "http.response.body", "body": b"received"})
         self.arrivals.put_nowait(status)
 
@@ -112,9 +110,7 @@ async def loopback(request: pytest.FixtureRequest) -> AsyncIterator[Loopback]:
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://test/v1") as api:
                 headers = {"Authorization": f"Bearer {settings.bootstrap_admin_key}"}
-                yield Loopback(
-                    api, app.state.services, clock, receiver, f"http://127.0.0.1:{port}/hook", headers
-                )
+                yield Loopback(api, app.state.services, clock, receiver, f"http://127.0.0.1:{port}/hook", headers)
     finally:
         await webhook_client.aclose()
         receiver_server.should_exit = True
@@ -144,9 +140,7 @@ async def test_every_delivery_verifies_with_the_reference_library(loopback: Loop
     await publish(loop, type="invoice.paid", data={})
     assert await loop.services.delivery.run_due() == 3
     assert loop.receiver.rejected == [] and len(loop.receiver.verified) == 3
-    payloads = sorted(
-        (item["payload"] for item in loop.receiver.verified), key=lambda p: p["data"]["data"]["n"]
-    )
+    payloads = sorted((item["payload"] for item in loop.receiver.verified), key=lambda p: p["data"]["data"]["n"])
     assert [p["data"]["id"] for p in payloads] == [event["id"] for event in events]
     assert all(p["type"] == "order.created" for p in payloads)
     deliveries = (await loop.api.get("/deliveries", headers=loop.headers)).json()["data"]

@@ -60,12 +60,10 @@ def _with_events(
 ) -> list[dict[str, Any]]:
     """Wire entries with their events; an entry whose event left retention is not shown."""
     events = get_events_by_ids(conn, account_id, [entry.event_id for entry in entries], now)
-    return [
-        {**entry.to_wire(), "event": events[entry.event_id]} for entry in entries if entry.event_id in events
-    ]
+    return [{**entry.to_wire(), "event": events[entry.event_id]} for entry in entries if entry.event_id in events]
 
 
-def retry_entry(conn: sqlite3.Connection, entry: DlqRecord, now: datetime) -> str | None:
+def retry_entry(conn: sqlite3.Connection, entry: DlqRecord, now: datetime, first_attempt_at: datetime) -> str | None:
     """Put one dead letter back in play and remove it; returns the new delivery id (delivery origin).
     Raises RetryRefused when its subscription is gone or disabled."""
     account_id = entry.account_id
@@ -83,16 +81,14 @@ def retry_entry(conn: sqlite3.Connection, entry: DlqRecord, now: datetime) -> st
             else None
         )
         original = (
-            delivery_store.get_delivery(conn, account_id, entry.delivery_id)
-            if entry.delivery_id is not None
-            else None
+            delivery_store.get_delivery(conn, account_id, entry.delivery_id) if entry.delivery_id is not None else None
         )
         if subscription is None or original is None:
             raise RetryRefused(f"subscription {entry.subscription_id!r} no longer exists")
         if not subscription.enabled:
             raise RetryRefused(f"subscription {subscription.id!r} is disabled; enable it first")
         planned = NewDelivery(original.event_id, original.event_type, subscription.id, original.payload)
-        [new_delivery] = delivery_store.insert_deliveries(conn, account_id, [planned], now=now)
+        [new_delivery] = delivery_store.insert_deliveries(conn, account_id, [planned], now=now, due_at=first_attempt_at)
     dlq_store.delete_dlq_entry(conn, account_id, entry.id)
     return new_delivery
 
@@ -134,6 +130,7 @@ async def retry_dlq_bulk(request: Request, principal: Consumer) -> JSONResponse:
     services = services_of(request)
     account_id = principal.account_id
     now = services.clock.now()
+    first_attempt = services.delivery.policy.first_attempt_at(now)
 
     def write(conn: sqlite3.Connection) -> int:
         retried = 0
@@ -144,7 +141,7 @@ async def retry_dlq_bulk(request: Request, principal: Consumer) -> JSONResponse:
                 return retried
             for entry in entries:
                 try:
-                    retry_entry(conn, entry, now)
+                    retry_entry(conn, entry, now, first_attempt)
                 except RetryRefused:
                     continue
                 retried += 1
@@ -174,9 +171,7 @@ async def get_dlq_entry(request: Request, principal: Consumer, entry_id: EntryId
 @router.delete("/dlq/{entry_id}")
 async def dismiss_dlq_entry(request: Request, principal: Consumer, entry_id: EntryId) -> Response:
     account_id = principal.account_id
-    if not await services_of(request).db.write(
-        lambda conn: dlq_store.delete_dlq_entry(conn, account_id, entry_id)
-    ):
+    if not await services_of(request).db.write(lambda conn: dlq_store.delete_dlq_entry(conn, account_id, entry_id)):
         raise _not_found(entry_id)
     return Response(status_code=204)
 
@@ -186,13 +181,14 @@ async def retry_dlq_entry(request: Request, principal: Consumer, entry_id: Entry
     services = services_of(request)
     account_id = principal.account_id
     now = services.clock.now()
+    first_attempt = services.delivery.policy.first_attempt_at(now)
 
     def write(conn: sqlite3.Connection) -> dict[str, Any] | None:
         entry = dlq_store.get_dlq_entry(conn, account_id, entry_id)
         if entry is None:
             return None
         try:
-            delivery_id = retry_entry(conn, entry, now)
+            delivery_id = retry_entry(conn, entry, now, first_attempt)
         except RetryRefused as refused:
             raise ProblemError(409, "conflict", f"Cannot retry {entry_id!r}: {refused}.") from refused
         return {"entry_id": entry.id, "event_id": entry.event_id, "delivery_id": delivery_id}

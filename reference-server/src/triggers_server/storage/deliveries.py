@@ -161,10 +161,16 @@ class NewDelivery:
 
 
 def insert_deliveries(
-    conn: sqlite3.Connection, account_id: str, deliveries: Iterable[NewDelivery], *, now: datetime
+    conn: sqlite3.Connection,
+    account_id: str,
+    deliveries: Iterable[NewDelivery],
+    *,
+    now: datetime,
+    due_at: datetime | None = None,
 ) -> list[str]:
-    """Create pending deliveries due at ``now``; returns their ids in order."""
+    """Create pending deliveries first due at ``due_at`` (default ``now``); returns their ids in order."""
     stamp = isoformat(now)
+    due = isoformat(due_at or now)
     ids: list[str] = []
     rows: list[tuple[Any, ...]] = []
     for delivery in deliveries:
@@ -179,7 +185,7 @@ def insert_deliveries(
                 delivery.subscription_id,
                 delivery.payload,
                 PENDING,
-                stamp,
+                due,
                 stamp,
                 stamp,
             )
@@ -244,9 +250,7 @@ def due_deliveries(conn: sqlite3.Connection, now: datetime, *, limit: int) -> li
 
 
 def next_due_time(conn: sqlite3.Connection) -> datetime | None:
-    row = conn.execute(
-        "SELECT MIN(next_attempt_at) FROM deliveries WHERE next_attempt_at IS NOT NULL"
-    ).fetchone()
+    row = conn.execute("SELECT MIN(next_attempt_at) FROM deliveries WHERE next_attempt_at IS NOT NULL").fetchone()
     return _optional_time(row[0]) if row is not None else None
 
 
@@ -350,10 +354,7 @@ def advance_fanout_mark(conn: sqlite3.Connection, account_id: str, sequence: int
 
 
 def fanout_marks(conn: sqlite3.Connection) -> dict[str, int]:
-    return {
-        row[0]: int(row[1])
-        for row in conn.execute("SELECT account_id, through_sequence FROM delivery_fanout")
-    }
+    return {row[0]: int(row[1]) for row in conn.execute("SELECT account_id, through_sequence FROM delivery_fanout")}
 
 
 def discard_active(

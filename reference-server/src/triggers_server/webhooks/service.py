@@ -85,11 +85,12 @@ def plan_deliveries(
     """One delivery per (event, subscription) whose globs and filter match; a subscription never receives
     events stored before it was created."""
     planned: list[NewDelivery] = []
+    births = [(subscription, isoformat(subscription.created_at)) for subscription in subscriptions]
     for event in events:
         payload: str | None = None
         created = str(event.get("created_at") or "")
-        for subscription in subscriptions:
-            if created and created < isoformat(subscription.created_at):
+        for subscription, born in births:
+            if created and created < born:
                 continue
             if not subscription_matches(subscription.event_types, subscription.filter, event).matched:
                 continue
@@ -105,9 +106,9 @@ class RetryPolicy:
     schedule: tuple[float, ...]
     jitter: float
 
-    @property
-    def max_attempts(self) -> int:
-        return len(self.schedule)
+    def first_attempt_at(self, now: datetime) -> datetime:
+        """When a new delivery is first attempted (``schedule[0]`` after creation, no jitter)."""
+        return now + timedelta(seconds=self.schedule[0] if self.schedule else 0.0)
 
     def delay_after(self, attempts_made: int, rng: random.Random, retry_after: float | None) -> float | None:
         """Seconds until the next attempt after ``attempts_made`` attempts, or None when exhausted."""
@@ -229,9 +230,7 @@ class DeliveryService:
     async def enabled_subscriptions(self, account_id: str) -> list[SubscriptionRecord]:
         cached = self._subscriptions.get(account_id)
         if cached is None:
-            cached = await self.db.read(
-                lambda conn: subscription_store.enabled_subscriptions(conn, account_id)
-            )
+            cached = await self.db.read(lambda conn: subscription_store.enabled_subscriptions(conn, account_id))
             self._subscriptions[account_id] = cached
         return cached
 
@@ -251,7 +250,13 @@ class DeliveryService:
         now = self.clock.now()
 
         def write(conn: sqlite3.Connection) -> list[str]:
-            ids = delivery_store.insert_deliveries(conn, account_id, planned, now=now) if planned else []
+            ids = (
+                delivery_store.insert_deliveries(
+                    conn, account_id, planned, now=now, due_at=self.policy.first_attempt_at(now)
+                )
+                if planned
+                else []
+            )
             delivery_store.advance_fanout_mark(conn, account_id, through)
             return ids
 
@@ -279,14 +284,14 @@ class DeliveryService:
                 through = int(batch[-1]["sequence"])
         return made
 
-    async def create_delivery(
-        self, account_id: str, subscription: SubscriptionRecord, event: Mapping[str, Any]
-    ) -> str:
+    async def create_delivery(self, account_id: str, subscription: SubscriptionRecord, event: Mapping[str, Any]) -> str:
         """One delivery of ``event`` to ``subscription`` regardless of its globs and filter (test sends)."""
         planned = [NewDelivery(str(event["id"]), str(event["type"]), subscription.id, payload_of(event))]
         now = self.clock.now()
         ids = await self.db.write(
-            lambda conn: delivery_store.insert_deliveries(conn, account_id, planned, now=now)
+            lambda conn: delivery_store.insert_deliveries(
+                conn, account_id, planned, now=now, due_at=self.policy.first_attempt_at(now)
+            )
         )
         self.notify()
         return ids[0]
@@ -312,9 +317,7 @@ class DeliveryService:
                     self._in_flight.discard(delivery.id)
 
         while True:
-            due = await self.db.read(
-                partial(delivery_store.due_deliveries, now=self.clock.now(), limit=DUE_BATCH)
-            )
+            due = await self.db.read(partial(delivery_store.due_deliveries, now=self.clock.now(), limit=DUE_BATCH))
             batch = [delivery for delivery in due if delivery.id not in self._in_flight]
             if not batch:
                 return attempts
@@ -368,9 +371,7 @@ class DeliveryService:
             "x-triggers-delivery-id": delivery.id,
             "x-triggers-subscription-id": subscription.id,
             "x-triggers-attempt": str(delivery.attempt_count + 1),
-            **webhook_headers(
-                subscription.signing_secrets(started_at), delivery.id, int(started_at.timestamp()), body
-            ),
+            **webhook_headers(subscription.signing_secrets(started_at), delivery.id, int(started_at.timestamp()), body),
         }
         trigger = TRIGGER_MANUAL if manual else TRIGGER_SCHEDULED
         common: dict[str, Any] = {
