@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, TypeVar
 
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
 from .ingest import is_json_media_type
+from .jsoncodec import loads
 from .problems import ProblemError, validation_problem
 
 M = TypeVar("M", bound=BaseModel)
@@ -33,7 +33,7 @@ async def parse_model(request: Request, model: type[M], *, optional: bool = Fals
     if content_type is not None and not is_json_media_type(content_type):
         raise ProblemError(415, "unsupported-media-type", f"Send application/json, not {content_type}.")
     try:
-        payload: Any = json.loads(body)
+        payload: Any = loads(body)
     except (ValueError, UnicodeDecodeError) as error:
         raise ProblemError(400, "malformed-request", f"The request body is not valid JSON: {error}.") from error
     try:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from urllib.parse import unquote_to_bytes
 
 from pydantic import ValidationError
 
+from .jsoncodec import dumps, loads
 from .models._generated import EventCreate
 from .problems import ProblemError, validation_problem
 from .storage.events import EventDraft
@@ -70,7 +70,7 @@ def parse_rfc3339(value: str) -> datetime:
 
 def parse_json_body(body: bytes) -> Any:
     try:
-        return json.loads(body)
+        return loads(body)
     except (ValueError, UnicodeDecodeError) as error:
         raise ProblemError(400, "malformed-request", f"The request body is not valid JSON: {error}.") from error
 
@@ -274,13 +274,13 @@ def binary_draft(headers: Sequence[tuple[str, str]], content_type: str | None, b
         return _draft_from_attributes(attributes, has_data=False, data=None, data_base64=None)
     if is_json_media_type(content_type):
         try:
-            data = json.loads(body)
+            data = loads(body)
         except (ValueError, UnicodeDecodeError) as error:
             raise InvalidCloudEvent("", f"the body is declared JSON but does not parse: {error}") from error
         return _draft_from_attributes(attributes, has_data=True, data=data, data_base64=None)
     if not content_type:  # no media type: JSON if it parses (as the JSON format assumes), else bytes
         try:
-            data = json.loads(body)
+            data = loads(body)
         except (ValueError, UnicodeDecodeError):
             pass
         else:
@@ -330,7 +330,7 @@ def cloudevents_batch(payload: Any, *, max_events: int) -> list[BatchItem]:
     return items
 
 
-def native_batch(payload: Any, *, max_events: int, max_event_bytes: int) -> list[BatchItem]:
+def native_batch(payload: Any, *, max_events: int, max_event_bytes: int, body_bytes: int) -> list[BatchItem]:
     """`{events: [...]}`: each item is validated on its own; invalid ones are `rejected`."""
     if not isinstance(payload, dict) or set(payload) - {"events"}:
         raise ProblemError(
@@ -355,9 +355,10 @@ def native_batch(payload: Any, *, max_events: int, max_event_bytes: int) -> list
             errors=[{"pointer": "/events", "detail": f"at most {max_events} items"}],
         )
     items: list[BatchItem] = []
+    measure = body_bytes > max_event_bytes  # no item can exceed the limit when the whole body does not
     for index, entry in enumerate(events):
         try:
-            if len(json.dumps(entry, separators=(",", ":"))) > max_event_bytes:
+            if measure and len(dumps(entry)) > max_event_bytes:
                 raise ProblemError(413, "payload-too-large", f"This event exceeds {max_event_bytes} bytes.")
             items.append(BatchItem(native_draft(entry, pointer=f"/events/{index}"), None))
         except ProblemError as problem:

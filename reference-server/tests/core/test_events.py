@@ -274,3 +274,17 @@ async def test_causation_cycles_do_not_hang(server: Server) -> None:
     body = (await server.admin.get("/correlations/loop")).json()
     assert len(body["events"]) == 2
     assert len(body["roots"]) == 1 and len(body["roots"][0]["children"]) == 1
+
+
+@pytest.mark.parametrize(
+    "raw", [b'{"type":"a","source":"s","data":NaN}', b'{"type":"a","source":"s","data":-Infinity}']
+)
+async def test_non_json_numbers_are_400(server: Server, raw: bytes) -> None:
+    response = await server.admin.post("/events", content=raw, headers={"content-type": "application/json"})
+    assert_problem(response, 400, "malformed-request")
+
+
+async def test_huge_integers_round_trip(server: Server) -> None:
+    body = (await server.admin.post("/events", json=event(data={"big": 10**40, "neg": -(10**30)}))).json()
+    assert body["data"] == {"big": 10**40, "neg": -(10**30)}
+    assert (await server.admin.get(f"/events/{body['id']}")).json()["data"]["big"] == 10**40

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import heapq
-import json
 import logging
 import time
 from typing import TYPE_CHECKING, Annotated, Any
@@ -31,6 +30,7 @@ from ..ingest import (
     parse_rfc3339,
     structured_draft,
 )
+from ..jsoncodec import dumps
 from ..problems import ProblemError, request_id_of
 from ..registry import SchemaValidationFailed
 from ..services import services_of
@@ -53,10 +53,6 @@ log = logging.getLogger("triggers_server.events")
 Reader = Annotated[Principal, Depends(require_scope("events:read"))]
 EVENTS_CURSOR = "events"
 JSON_HEADERS = [("content-type", "application/json")]
-
-
-def dumps(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def json_response(payload: bytes, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -192,6 +188,7 @@ async def create_events_batch(request: Request) -> Response:
             parse_json_body(body),
             max_events=settings.max_batch_events,
             max_event_bytes=settings.max_event_bytes,
+            body_bytes=len(body),
         )
     else:
         raise ProblemError(

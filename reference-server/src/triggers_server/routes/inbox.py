@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -13,6 +12,7 @@ from ..bodies import parse_model
 from ..cursors import decode_cursor, encode_cursor, int_field
 from ..globs import validate_globs
 from ..idempotency import IdempotencyContext
+from ..jsoncodec import dumps
 from ..models._generated import AckRequest, ExtendRequest, LeaseRequest, NackRequest
 from ..problems import ProblemError
 from ..services import services_of
@@ -26,7 +26,7 @@ JSON_HEADERS = [("content-type", "application/json")]
 
 
 def _dumps(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    return dumps(value)
 
 
 def _json(payload: bytes) -> Response:

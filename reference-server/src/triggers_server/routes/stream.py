@@ -21,6 +21,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from ..auth import Principal, require_scope
 from ..filters import evaluate, validate_filter
 from ..globs import matches_any, validate_globs
+from ..jsoncodec import dumps_text, loads
 from ..problems import ProblemError
 from ..services import services_of
 from ..storage.events import events_after, latest_sequence, oldest_sequence, purged_through
@@ -54,7 +55,7 @@ def _filter(raw: str | None) -> dict[str, Any] | None:
     if raw is None:
         return None
     try:
-        expression = json.loads(raw)
+        expression = loads(raw)
     except ValueError as error:
         raise ProblemError(400, "malformed-request", "`filter` must be a Filter serialised as JSON.") from error
     errors = validate_filter(expression, "/query/filter")
@@ -121,7 +122,7 @@ async def stream_events(
                 if expression is not None and not evaluate(expression, event).matched:
                     continue
                 yield _frame(
-                    data=json.dumps(event, separators=(",", ":"), ensure_ascii=False),
+                    data=dumps_text(event),
                     event=event["type"],
                     id=str(event["sequence"]),
                 )

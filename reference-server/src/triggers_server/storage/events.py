@@ -7,7 +7,6 @@ transaction (ingestion writes the event and its inbox entry atomically; replay r
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,8 +16,10 @@ from typing import Any
 from ..clock import isoformat
 from ..globs import sql_clause
 from ..ids import new_id
+from ..jsoncodec import dumps_text, loads
 
 SPECVERSION = "1.0"
+_EMPTY = "{}"
 _SELECT = (
     "SELECT e.*, i.state AS inbox_state, i.visible_at AS inbox_visible_at, "
     "i.delivery_count AS inbox_delivery_count FROM events e LEFT JOIN inbox i ON i.event_seq = e.seq"
@@ -73,15 +74,15 @@ def row_to_wire(row: sqlite3.Row, now: float) -> dict[str, Any]:
         "source": row["source"],
         "subject": row["subject"],
         "time": row["time"],
-        "data": json.loads(data_text) if data_text is not None else None,
+        "data": loads(data_text) if data_text is not None else None,
         "data_base64": row["data_base64"],
         "datacontenttype": row["datacontenttype"],
         "dataschema": row["dataschema"],
         "specversion": SPECVERSION,
         "correlation_id": row["correlation_id"],
         "causation_id": row["causation_id"],
-        "metadata": json.loads(row["metadata"]),
-        "extensions": json.loads(row["extensions"]),
+        "metadata": loads(row["metadata"]) if row["metadata"] != _EMPTY else {},
+        "extensions": loads(row["extensions"]) if row["extensions"] != _EMPTY else {},
         "status": status_of(row["inbox_state"], row["inbox_visible_at"], now),
         "sequence": row["seq"],
         "schema_version": row["schema_version"],
@@ -114,9 +115,9 @@ def insert_event(
     event_id = new_id("evt")
     created = isoformat(now)
     occurred = isoformat(draft.time) if draft.time is not None else created
-    data_text = json.dumps(draft.data, separators=(",", ":")) if draft.has_data else None
-    metadata_text = json.dumps(draft.metadata, separators=(",", ":"))
-    extensions_text = json.dumps(draft.extensions, separators=(",", ":"))
+    data_text = dumps_text(draft.data) if draft.has_data else None
+    metadata_text = dumps_text(draft.metadata) if draft.metadata else _EMPTY
+    extensions_text = dumps_text(draft.extensions) if draft.extensions else _EMPTY
     cursor = conn.execute(
         "INSERT INTO events (id, account_id, external_id, type, source, subject, time, data, data_base64, "
         "datacontenttype, dataschema, correlation_id, causation_id, metadata, extensions, schema_version, "
