@@ -214,9 +214,7 @@ def evaluate(expression: Mapping[str, Any] | None, event: Mapping[str, Any]) -> 
     return FilterResult(matched, tuple(trace))
 
 
-def _evaluate(
-    expression: Mapping[str, Any], view: Mapping[str, Any], pointer: str, trace: list[TraceEntry]
-) -> bool:
+def _evaluate(expression: Mapping[str, Any], view: Mapping[str, Any], pointer: str, trace: list[TraceEntry]) -> bool:
     ((dialect, operand),) = expression.items()
     here = f"{pointer}/{dialect}"
     if dialect in LEAF_DIALECTS:

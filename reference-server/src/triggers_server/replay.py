@@ -12,7 +12,7 @@ import logging
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("triggers_server.replay")
 
+SNAPSHOT_RESOLUTION: Final = timedelta(microseconds=1)  # created_at is stored to the microsecond
 TARGET_INBOX: Final = "inbox"
 TARGET_SUBSCRIPTION: Final = "subscription"
 TARGET_ALL: Final = "all"
@@ -225,6 +226,7 @@ class ReplayJobs:
         self.services = services
         self.replayer = Replayer(services)
         self._resumed = False
+        self._claimed: set[str] = set()  # jobs a runner of this process is processing right now
 
     @property
     def background(self) -> bool:
@@ -262,17 +264,25 @@ class ReplayJobs:
         )
 
     async def run(self, account_id: str, replay_id: str, *, max_events: int | None = None) -> ReplayRecord:
-        """Process the job until it ends (or ``max_events`` events were handled); returns its state."""
-        job = await self._load(account_id, replay_id)
-        if job.status == replay_store.STARTING:
-            await self._set(replay_id, replay_store.RUNNING, (replay_store.STARTING,))
+        """Process the job until it ends (or ``max_events`` events were handled); returns its state.
+
+        One runner per job: the claim is taken before the first ``await``, so a second runner (a resumed
+        launch, a test's ``run_pending``) returns at once instead of copying the same events again."""
+        if replay_id in self._claimed:
+            return await self._load(account_id, replay_id)
+        self._claimed.add(replay_id)
         try:
+            job = await self._load(account_id, replay_id)
+            if job.status == replay_store.STARTING:
+                await self._set(replay_id, replay_store.RUNNING, (replay_store.STARTING,))
             await self._process(account_id, replay_id, max_events)
         except ProblemError as problem:
             await self._set(replay_id, replay_store.FAILED, replay_store.ACTIVE, error=problem.detail)
         except Exception as error:
             log.exception("replay job failed", extra={"replay_id": replay_id})
             await self._set(replay_id, replay_store.FAILED, replay_store.ACTIVE, error=f"internal error: {error}")
+        finally:
+            self._claimed.discard(replay_id)
         return await self._load(account_id, replay_id)
 
     async def _process(self, account_id: str, replay_id: str, max_events: int | None) -> None:
@@ -299,12 +309,15 @@ class ReplayJobs:
 
     @staticmethod
     def _next_event(job: ReplayRecord, now: datetime, conn: sqlite3.Connection) -> list[dict[str, Any]]:
-        """The event after the job's cursor in its range (every type: globs and filter count as filtered)."""
+        """The event after the job's cursor in its range (every type: globs and filter count as filtered).
+
+        The range is snapshotted at the job's creation: originals created later (and every copy, since
+        ``events_in_range`` returns originals only) are never replayed by it."""
         return events_in_range(
             conn,
             job.account_id,
             start=job.range_from,
-            end=job.range_to,
+            end=min(job.range_to, job.created_at + SNAPSHOT_RESOLUTION),
             types=[],
             after_sequence=job.cursor_sequence,
             limit=1,

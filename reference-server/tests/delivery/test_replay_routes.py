@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 from typing import Any
@@ -341,3 +342,25 @@ async def test_job_validation_listing_and_isolation(server: Server) -> None:
         404,
         "not-found",
     )
+
+
+async def test_one_runner_per_job_and_range_snapshot(server: Server) -> None:
+    """Two runners racing on one job copy each original once; originals created after the job are out."""
+    headers = await server.key()
+    originals = await seed_range(server, headers)
+    body = job_body(event_types=None, to=isoformat(START + timedelta(days=1)))
+    created = (await server.client.post("/replays", json=body, headers=headers)).json()
+    server.clock.advance(1)
+    late = await server.ingest(headers, type="order.created", data={"late": True})
+    jobs = replay_jobs(server.services)
+    account_id = await server.account_of(headers)
+    first, second = await asyncio.gather(jobs.run(account_id, created["id"]), jobs.run(account_id, created["id"]))
+    assert "COMPLETED" in {first.status, second.status}
+    await jobs.run_pending()
+    done = (await server.client.get(f"/replays/{created['id']}", headers=headers)).json()
+    assert done["status"] == "COMPLETED"
+    assert done["progress"] == {"matched": 4, "processed": 4, "delivered": 4, "filtered": 0}
+    events = (await server.client.get("/events", params={"limit": 100}, headers=headers)).json()["data"]
+    copies = sorted(event["replay_of"] for event in events if event["replay_of"])
+    assert copies == sorted(event["id"] for event in originals)
+    assert late["id"] not in copies

@@ -96,13 +96,9 @@ async def retry_delivery(request: Request, principal: Manager, delivery_id: Deli
     )
     if subscription is None or not subscription.enabled:
         state = "deleted" if subscription is None else "disabled"
-        raise ProblemError(
-            409, "conflict", f"Subscription {record.subscription_id!r} is {state}; enable it first."
-        )
+        raise ProblemError(409, "conflict", f"Subscription {record.subscription_id!r} is {state}; enable it first.")
     await services.delivery.retry_now(record)
-    refreshed = await services.db.read(
-        lambda conn: delivery_store.get_delivery(conn, account_id, delivery_id)
-    )
+    refreshed = await services.db.read(lambda conn: delivery_store.get_delivery(conn, account_id, delivery_id))
     assert refreshed is not None
     return JSONResponse(refreshed.to_wire(), status_code=202)
 

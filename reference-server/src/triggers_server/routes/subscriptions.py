@@ -66,9 +66,7 @@ def _raw(model: SubscriptionCreate | SubscriptionUpdate | RotateSecretRequest) -
     return model.model_dump(mode="json", by_alias=True, exclude_unset=True)
 
 
-def _json(
-    body: dict[str, Any], status_code: int = 200, headers: dict[str, str] | None = None
-) -> JSONResponse:
+def _json(body: dict[str, Any], status_code: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(body, status_code=status_code, headers=headers)
 
 
@@ -119,9 +117,7 @@ async def list_subscriptions(
     before = int_field(position, "s") if position is not None else None
     account_id = principal.account_id
     records = await services_of(request).db.read(
-        lambda conn: subscription_store.list_subscriptions(
-            conn, account_id, limit=limit + 1, before_seq=before
-        )
+        lambda conn: subscription_store.list_subscriptions(conn, account_id, limit=limit + 1, before_seq=before)
     )
     page = records[:limit]
     next_cursor = encode_cursor(_CURSOR, {"s": page[-1].seq}) if len(records) > limit else None
@@ -129,16 +125,12 @@ async def list_subscriptions(
 
 
 @router.get("/subscriptions/{subscription_id}")
-async def get_subscription(
-    request: Request, principal: Manager, subscription_id: SubscriptionId
-) -> JSONResponse:
+async def get_subscription(request: Request, principal: Manager, subscription_id: SubscriptionId) -> JSONResponse:
     return _json((await _load(request, principal.account_id, subscription_id)).to_wire())
 
 
 @router.patch("/subscriptions/{subscription_id}")
-async def update_subscription(
-    request: Request, principal: Manager, subscription_id: SubscriptionId
-) -> JSONResponse:
+async def update_subscription(request: Request, principal: Manager, subscription_id: SubscriptionId) -> JSONResponse:
     body = await parse_model(request, SubscriptionUpdate)
     changes = _raw(body)
     _check_fields(changes)
@@ -152,9 +144,7 @@ async def update_subscription(
     def write(conn: sqlite3.Connection) -> SubscriptionRecord | None:
         updated = subscription_store.update_subscription(conn, account_id, subscription_id, changes, now=now)
         if updated is not None and not updated.enabled:
-            delivery_store.discard_active(
-                conn, account_id, subscription_id, reason="subscription disabled", now=now
-            )
+            delivery_store.discard_active(conn, account_id, subscription_id, reason="subscription disabled", now=now)
         return updated
 
     record = await services.db.write(write)
@@ -165,9 +155,7 @@ async def update_subscription(
 
 
 @router.delete("/subscriptions/{subscription_id}")
-async def delete_subscription(
-    request: Request, principal: Manager, subscription_id: SubscriptionId
-) -> Response:
+async def delete_subscription(request: Request, principal: Manager, subscription_id: SubscriptionId) -> Response:
     services = services_of(request)
     account_id = principal.account_id
     now = services.clock.now()
@@ -175,9 +163,7 @@ async def delete_subscription(
     def write(conn: sqlite3.Connection) -> bool:
         deleted = subscription_store.delete_subscription(conn, account_id, subscription_id)
         if deleted:
-            delivery_store.discard_active(
-                conn, account_id, subscription_id, reason="subscription deleted", now=now
-            )
+            delivery_store.discard_active(conn, account_id, subscription_id, reason="subscription deleted", now=now)
         return deleted
 
     if not await services.db.write(write):
@@ -199,9 +185,7 @@ async def rotate_secret(
     account_id = principal.account_id
     now = services.clock.now()
     new_secret = options.secret or generate_secret()
-    overlap = (
-        options.overlap_seconds if "overlap_seconds" in raw else services.settings.secret_rotation_overlap
-    )
+    overlap = options.overlap_seconds if "overlap_seconds" in raw else services.settings.secret_rotation_overlap
     overlap_until = now + timedelta(seconds=overlap)
     record = await services.db.write(
         lambda conn: subscription_store.rotate_secret(

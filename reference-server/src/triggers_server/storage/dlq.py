@@ -136,9 +136,7 @@ def insert_dlq_entry(
 
 
 def get_dlq_entry(conn: sqlite3.Connection, account_id: str, entry_id: str) -> DlqRecord | None:
-    row = conn.execute(
-        "SELECT * FROM dlq_entries WHERE account_id = ? AND id = ?", (account_id, entry_id)
-    ).fetchone()
+    row = conn.execute("SELECT * FROM dlq_entries WHERE account_id = ? AND id = ?", (account_id, entry_id)).fetchone()
     return _record(row) if row is not None else None
 
 

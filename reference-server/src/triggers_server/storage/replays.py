@@ -145,9 +145,7 @@ def insert_replay(
 
 
 def get_replay(conn: sqlite3.Connection, account_id: str, replay_id: str) -> ReplayRecord | None:
-    row = conn.execute(
-        "SELECT * FROM replays WHERE account_id = ? AND id = ?", (account_id, replay_id)
-    ).fetchone()
+    row = conn.execute("SELECT * FROM replays WHERE account_id = ? AND id = ?", (account_id, replay_id)).fetchone()
     return _record(row) if row is not None else None
 
 

@@ -133,9 +133,7 @@ def insert_subscription(
     return found
 
 
-def get_subscription(
-    conn: sqlite3.Connection, account_id: str, subscription_id: str
-) -> SubscriptionRecord | None:
+def get_subscription(conn: sqlite3.Connection, account_id: str, subscription_id: str) -> SubscriptionRecord | None:
     row = conn.execute(
         f"SELECT {_COLUMNS} FROM subscriptions WHERE account_id = ? AND id = ?", (account_id, subscription_id)
     ).fetchone()
@@ -219,14 +217,11 @@ def disable_subscription(
     conn: sqlite3.Connection, account_id: str, subscription_id: str, *, reason: str, now: datetime
 ) -> None:
     conn.execute(
-        "UPDATE subscriptions SET enabled = 0, disabled_reason = ?, updated_at = ? "
-        "WHERE account_id = ? AND id = ?",
+        "UPDATE subscriptions SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE account_id = ? AND id = ?",
         (reason, isoformat(now), account_id, subscription_id),
     )
 
 
 def delete_subscription(conn: sqlite3.Connection, account_id: str, subscription_id: str) -> bool:
-    cursor = conn.execute(
-        "DELETE FROM subscriptions WHERE account_id = ? AND id = ?", (account_id, subscription_id)
-    )
+    cursor = conn.execute("DELETE FROM subscriptions WHERE account_id = ? AND id = ?", (account_id, subscription_id))
     return cursor.rowcount > 0

@@ -80,9 +80,7 @@ def signature_header(secrets_in_use: Sequence[str], msg_id: str, timestamp: int,
     return " ".join(sign(secret, msg_id, timestamp, body) for secret in secrets_in_use)
 
 
-def webhook_headers(
-    secrets_in_use: Sequence[str], msg_id: str, timestamp: int, body: bytes
-) -> dict[str, str]:
+def webhook_headers(secrets_in_use: Sequence[str], msg_id: str, timestamp: int, body: bytes) -> dict[str, str]:
     return {
         HEADER_ID: msg_id,
         HEADER_TIMESTAMP: str(timestamp),
