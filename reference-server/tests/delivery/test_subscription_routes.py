@@ -73,6 +73,7 @@ async def test_given_secret_is_used(server: Server) -> None:
     ("body", "pointer"),
     [
         ({"url": "ftp://x.example/in"}, "/url"),
+        ({"url": "https://x.example/" + "a" * 2048}, "/url"),
         ({"url": "https://x.example", "filter": {"regex": {"type": "x"}}}, "/filter/regex"),
         ({"url": "https://x.example", "filter": {"sql": "type = 'a'"}}, "/filter/sql"),
         ({"url": "https://x.example", "filter": {}}, "/filter"),

@@ -35,6 +35,7 @@ Limit = Annotated[int, Query(ge=1, le=500)]
 Cursor = Annotated[str | None, Query(min_length=1)]
 
 MAX_METADATA_KEYS = 50
+MAX_URL_LENGTH = 2048
 TEST_EVENT_SOURCE = "triggers-server"
 _CURSOR = "subscriptions"
 
@@ -49,6 +50,8 @@ def _check_fields(body: dict[str, Any]) -> None:
     url = body.get("url")
     if url is not None and not str(url).startswith(("https://", "http://")):
         errors.append(FieldError("/url", "must be an http:// or https:// URL"))
+    elif url is not None and len(str(url)) > MAX_URL_LENGTH:
+        errors.append(FieldError("/url", f"at most {MAX_URL_LENGTH} characters"))
     errors.extend(validate_type_globs(body.get("event_types"), "/event_types"))
     if body.get("filter") is not None:
         errors.extend(validate_filter(body["filter"]))
