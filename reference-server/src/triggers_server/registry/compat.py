@@ -255,6 +255,7 @@ class _Checker:
         self._active: set[tuple[tuple[int, ...], int]] = set()
         self._budget = budget
         self._stripped: dict[tuple[int, tuple[str, ...]], tuple[dict[str, Any], dict[str, Any]]] = {}
+        self._texts: dict[int, tuple[Any, str]] = {}
 
     # -- conjunct expansion -------------------------------------------------------------------
 
@@ -287,6 +288,23 @@ class _Checker:
             out.append(_Node(self._without(schema, *expanded), node.resolver) if expanded else node)
         return out
 
+    def _same_schema(self, writer: _Node, reader: _Node) -> bool:
+        """The very same subschema, or an equal one whose meaning cannot depend on its document."""
+        if writer.schema is reader.schema and writer.resolver is reader.resolver:
+            return True
+        reader_text = self._text(reader.schema)
+        if '"$ref"' in reader_text or '"$dynamicRef"' in reader_text or '"$id"' in reader_text:
+            return False
+        return writer.schema is reader.schema or self._text(writer.schema) == reader_text
+
+    def _text(self, schema: Any) -> str:
+        """Canonical JSON of ``schema``, computed once per object."""
+        cached = self._texts.get(id(schema))
+        if cached is None:
+            cached = (schema, _canonical(schema))
+            self._texts[id(schema)] = cached
+        return cached[1]
+
     def _without(self, schema: dict[str, Any], *keywords: str) -> dict[str, Any]:
         """``schema`` minus ``keywords``; the same object for the same input, so cycle detection by
         identity keeps working."""
@@ -313,9 +331,11 @@ class _Checker:
         self._budget -= 1
         if self._budget < 0:
             raise _TooComplex
-        conjuncts = self._conjuncts(writer)
+        conjuncts = self._conjuncts([*writer])
         if any(c.schema is False for c in conjuncts):
             return []  # the writer accepts nothing, so the reader can read everything it wrote
+        if any(self._same_schema(c, reader) for c in [*writer, *conjuncts]):
+            return []  # the writer includes the reader's own constraints
         key = (tuple(sorted(id(c.schema) for c in conjuncts)), id(reader.schema))
         if key in self._active:
             return []  # recursive schema: assume compatible on the cycle, judged by the other keywords
@@ -361,9 +381,7 @@ class _Checker:
         if schema is True or schema == {}:
             return []
         if schema is False:
-            return [
-                Incompatibility(path, "rejects_all", "the reader schema is `false` and rejects every payload")
-            ]
+            return [Incompatibility(path, "rejects_all", "the reader schema is `false` and rejects every payload")]
         schema = _object(schema)
         if schema is None:
             return []
@@ -463,9 +481,7 @@ class _Checker:
                 # not A implies not B exactly when B is contained in A
                 if not self.check([negated], _Node(schema["not"], _enter(node)), path):
                     return []
-        return [
-            Incompatibility(path, "not_narrowed", "the reader's `not` excludes payloads the writer allows")
-        ]
+        return [Incompatibility(path, "not_narrowed", "the reader's `not` excludes payloads the writer allows")]
 
     def _check_conditional(
         self, writer: list[_Node], schema: dict[str, Any], resolver: Resolver[Any], path: str
@@ -533,9 +549,7 @@ class _Checker:
             if keyword in reader and reader[keyword] is not True:
                 if not any(_canonical(_dict(w).get(keyword)) == _canonical(reader[keyword]) for w in writer):
                     problems.append(
-                        Incompatibility(
-                            _pointer(path, keyword), "unevaluated_narrowed", f"{keyword} added or changed"
-                        )
+                        Incompatibility(_pointer(path, keyword), "unevaluated_narrowed", f"{keyword} added or changed")
                     )
         return problems
 
@@ -562,9 +576,7 @@ class _Checker:
         problems = _check_counts(writer, reader, "minItems", "maxItems", "array_length_narrowed", path)
         if reader.get("uniqueItems") is True and not any(_dict(w).get("uniqueItems") is True for w in writer):
             problems.append(
-                Incompatibility(
-                    _pointer(path, "uniqueItems"), "unique_items_added", "items must now be unique"
-                )
+                Incompatibility(_pointer(path, "uniqueItems"), "unique_items_added", "items must now be unique")
             )
         reader_items = _items_model(reader)
         if reader_items is not None:
@@ -577,9 +589,7 @@ class _Checker:
         self, writer: list[_Node], reader: _Items, resolver: Resolver[Any], path: str
     ) -> list[Incompatibility]:
         models = [(model, _enter(w)) for w in writer if (model := _items_model(_dict(w))) is not None]
-        max_items = min(
-            (int(m) for w in writer if isinstance(m := _dict(w).get("maxItems"), int)), default=None
-        )
+        max_items = min((int(m) for w in writer if isinstance(m := _dict(w).get("maxItems"), int)), default=None)
         longest_prefix = max((len(model.prefix) for model, _ in models), default=0)
         beyond = max(longest_prefix, len(reader.prefix))
         rest_keyword = "items" if reader.prefix_keyword == "prefixItems" else "additionalItems"
@@ -621,27 +631,19 @@ class _Checker:
     def _check_objects(
         self, writer: list[_Node], reader: dict[str, Any], resolver: Resolver[Any], path: str
     ) -> list[Incompatibility]:
-        problems = _check_counts(
-            writer, reader, "minProperties", "maxProperties", "property_count_narrowed", path
-        )
+        problems = _check_counts(writer, reader, "minProperties", "maxProperties", "property_count_narrowed", path)
         writer_required = {name for w in writer for name in _list(_dict(w).get("required"))}
         for name in _list(reader.get("required")):
             if name not in writer_required:
                 problems.append(
-                    Incompatibility(
-                        _pointer(path, "required"), "required_added", f"property {name!r} is now required"
-                    )
+                    Incompatibility(_pointer(path, "required"), "required_added", f"property {name!r} is now required")
                 )
         problems += self._check_properties(writer, reader, resolver, path)
         problems += self._check_dependencies(writer, reader, resolver, path, writer_required)
         if "propertyNames" in reader:
-            names = [
-                _Node(_dict(w)["propertyNames"], _enter(w)) for w in writer if "propertyNames" in _dict(w)
-            ]
+            names = [_Node(_dict(w)["propertyNames"], _enter(w)) for w in writer if "propertyNames" in _dict(w)]
             if names:
-                problems += self.check(
-                    names, _Node(reader["propertyNames"], resolver), _pointer(path, "propertyNames")
-                )
+                problems += self.check(names, _Node(reader["propertyNames"], resolver), _pointer(path, "propertyNames"))
             else:
                 problems.append(
                     Incompatibility(
@@ -666,9 +668,7 @@ class _Checker:
             if name in reader_properties:
                 targets.append((reader_properties[name], name_path))
             targets += [
-                (s, _pointer(path, "patternProperties", p))
-                for p, s in reader_patterns.items()
-                if _matches(p, name)
+                (s, _pointer(path, "patternProperties", p)) for p, s in reader_patterns.items() if _matches(p, name)
             ]
             if not targets and "additionalProperties" in reader:
                 targets.append((reader["additionalProperties"], _pointer(path, "additionalProperties")))
@@ -733,8 +733,7 @@ class _Checker:
                             Incompatibility(
                                 additional_path,
                                 "additional_properties_narrowed",
-                                f"properties matching {pattern!r} are no longer accepted"
-                                " as additional properties",
+                                f"properties matching {pattern!r} are no longer accepted as additional properties",
                             )
                         )
             others = _writer_additional(self, writer)
@@ -783,10 +782,7 @@ class _Checker:
                 )
         for keyword, trigger, schema in _dependent_schemas(reader):
             writer_schemas = [
-                _Node(s, _enter(w))
-                for w in writer
-                for _, t, s in _dependent_schemas(_dict(w))
-                if t == trigger
+                _Node(s, _enter(w)) for w in writer for _, t, s in _dependent_schemas(_dict(w)) if t == trigger
             ]
             dep_path = _pointer(path, keyword, trigger)
             if not writer_schemas:
@@ -925,11 +921,7 @@ def _writer_member_schemas(checker: _Checker, writer: list[_Node], name: str) ->
 
 def _writer_additional(checker: _Checker, writer: list[_Node]) -> list[_Node]:
     """Writer subschemas for property names it does not declare (empty = any value allowed)."""
-    return [
-        _Node(_dict(w)["additionalProperties"], _enter(w))
-        for w in writer
-        if "additionalProperties" in _dict(w)
-    ]
+    return [_Node(_dict(w)["additionalProperties"], _enter(w)) for w in writer if "additionalProperties" in _dict(w)]
 
 
 def _dependent_required(schema: dict[str, Any]) -> Iterator[tuple[str, str, list[str]]]:
@@ -1006,9 +998,7 @@ def _check_numbers(
         if (
             writer_high is None
             or writer_high.value > reader_high.value
-            or (
-                writer_high.value == reader_high.value and reader_high.exclusive and not writer_high.exclusive
-            )
+            or (writer_high.value == reader_high.value and reader_high.exclusive and not writer_high.exclusive)
         ):
             was = "no maximum" if writer_high is None else _describe(writer_high, lower=False)
             problems.append(
@@ -1050,9 +1040,7 @@ def _check_strings(writer: list[_Node], reader: dict[str, Any], path: str) -> li
     for keyword, value in _string_values(
         reader, "pattern", "format", "contentEncoding", "contentMediaType", "contentSchema"
     ):
-        if not any(
-            keyword in _dict(w) and _canonical(_dict(w)[keyword]) == _canonical(value) for w in writer
-        ):
+        if not any(keyword in _dict(w) and _canonical(_dict(w)[keyword]) == _canonical(value) for w in writer):
             problems.append(
                 Incompatibility(
                     _pointer(path, keyword),

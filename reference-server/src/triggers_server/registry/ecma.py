@@ -68,9 +68,7 @@ def _additional_properties(
         return
     properties = schema.get("properties", {})
     patterns = list(schema.get("patternProperties", {}))
-    extras = sorted(
-        key for key in instance if key not in properties and not any(search(p, key) for p in patterns)
-    )
+    extras = sorted(key for key in instance if key not in properties and not any(search(p, key) for p in patterns))
     if validator.is_type(additional, "object"):
         for extra in extras:
             yield from validator.descend(instance[extra], additional, path=extra)

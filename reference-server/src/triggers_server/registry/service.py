@@ -91,9 +91,7 @@ def parse_version_ref(ref: str) -> int | None:
         return None
     if _VERSION_NUMBER.match(ref):
         return int(ref)
-    raise ProblemError(
-        400, "malformed-request", f"version must be a positive integer or `latest`, not {ref!r}"
-    )
+    raise ProblemError(400, "malformed-request", f"version must be a positive integer or `latest`, not {ref!r}")
 
 
 def parse_dataschema(event_type: str, dataschema: str | None) -> VersionPin | None:
@@ -141,9 +139,7 @@ class SchemaRegistry:
 
     # -- ingestion --------------------------------------------------------------------------------
 
-    async def validate(
-        self, account_id: str, event_type: str, data: Any, dataschema: str | None
-    ) -> int | None:
+    async def validate(self, account_id: str, event_type: str, data: Any, dataschema: str | None) -> int | None:
         """Validate ``data``; return the version used, None when the type has no schema.
 
         Raises ``SchemaValidationFailed`` (422 schema-validation) or ``ProblemError`` (422 validation)
@@ -174,9 +170,7 @@ class SchemaRegistry:
                 self._latest.put(key, cached)
         return None if cached == _NO_SCHEMA else cached
 
-    async def _compiled_version(
-        self, account_id: str, event_type: str, version: int
-    ) -> CompiledSchema | None:
+    async def _compiled_version(self, account_id: str, event_type: str, version: int) -> CompiledSchema | None:
         key = (account_id, event_type, version)
         cached = self._compiled.get(key)
         if cached is not None:
@@ -224,14 +218,10 @@ class SchemaRegistry:
                     return Registration(record, created=False)
             subject = store.get_subject(conn, account_id, event_type)
             mode = mode_of(subject)
-            problems = check_compatibility(
-                json_schema, [PreviousVersion(r.version, r.json_schema) for r in live], mode
-            )
+            problems = check_compatibility(json_schema, [PreviousVersion(r.version, r.json_schema) for r in live], mode)
             if problems:
                 raise _incompatible(event_type, mode, problems)
-            return Registration(
-                store.insert_version(conn, account_id, event_type, json_schema, now), created=True
-            )
+            return Registration(store.insert_version(conn, account_id, event_type, json_schema, now), created=True)
 
         registration = await self._db.write(transaction)
         if registration.created:
@@ -245,9 +235,7 @@ class SchemaRegistry:
         self.compile(json_schema)
 
         def read(conn: Any) -> tuple[store.SubjectRecord | None, list[store.SchemaVersionRecord]]:
-            return store.get_subject(conn, account_id, event_type), store.live_versions(
-                conn, account_id, event_type
-            )
+            return store.get_subject(conn, account_id, event_type), store.live_versions(conn, account_id, event_type)
 
         subject, live = await self._db.read(read)
         effective = mode or mode_of(subject)
@@ -256,9 +244,7 @@ class SchemaRegistry:
         )
         return CompatibilityReport(not problems, effective, problems)
 
-    async def get_version(
-        self, account_id: str, event_type: str, version_ref: str
-    ) -> store.SchemaVersionRecord:
+    async def get_version(self, account_id: str, event_type: str, version_ref: str) -> store.SchemaVersionRecord:
         version = parse_version_ref(version_ref)
         record = await self._db.read(lambda conn: store.get_version(conn, account_id, event_type, version))
         if record is None:
@@ -286,20 +272,14 @@ class SchemaRegistry:
 
         def transaction(conn: Any) -> bool:
             record = store.get_version(conn, account_id, event_type, version)
-            return record is not None and store.delete_version(
-                conn, account_id, event_type, record.version, now
-            )
+            return record is not None and store.delete_version(conn, account_id, event_type, record.version, now)
 
         if not await self._db.write(transaction):
             raise _not_found(event_type, version_ref)
         self._changed(account_id, event_type)
 
-    async def list_subjects(
-        self, account_id: str, *, limit: int, after: str | None
-    ) -> list[store.SubjectRecord]:
-        return await self._db.read(
-            lambda conn: store.list_subjects(conn, account_id, limit=limit, after=after)
-        )
+    async def list_subjects(self, account_id: str, *, limit: int, after: str | None) -> list[store.SubjectRecord]:
+        return await self._db.read(lambda conn: store.list_subjects(conn, account_id, limit=limit, after=after))
 
     async def get_mode(self, account_id: str, event_type: str) -> CompatibilityMode:
         subject = await self._db.read(lambda conn: store.get_subject(conn, account_id, event_type))
@@ -307,9 +287,7 @@ class SchemaRegistry:
 
     async def set_mode(self, account_id: str, event_type: str, mode: CompatibilityMode) -> CompatibilityMode:
         now = self._clock.now()
-        await self._db.write(
-            lambda conn: store.set_compatibility(conn, account_id, event_type, mode.value, now)
-        )
+        await self._db.write(lambda conn: store.set_compatibility(conn, account_id, event_type, mode.value, now))
         return mode
 
 
@@ -320,16 +298,12 @@ def mode_of(subject: store.SubjectRecord | None) -> CompatibilityMode:
 
 
 def _not_found(event_type: str, version_ref: str) -> ProblemError:
-    return ProblemError(
-        404, "not-found", f"event type {event_type!r} has no live schema version {version_ref}"
-    )
+    return ProblemError(404, "not-found", f"event type {event_type!r} has no live schema version {version_ref}")
 
 
 def _pinned_missing(event_type: str, version_ref: str) -> ProblemError:
     detail = f"event type {event_type!r} has no live schema version {version_ref}"
-    return ProblemError(
-        422, "validation", detail, errors=[{"pointer": pointer("", ["dataschema"]), "detail": detail}]
-    )
+    return ProblemError(422, "validation", detail, errors=[{"pointer": pointer("", ["dataschema"]), "detail": detail}])
 
 
 def _incompatible(event_type: str, mode: CompatibilityMode, problems: list[Incompatibility]) -> ProblemError:

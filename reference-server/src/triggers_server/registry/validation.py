@@ -134,15 +134,10 @@ def _unresolvable_references(schema: Any, documents: Registry[Any]) -> list[dict
 def payload_errors(validator: Validator, data: Any, base: str = "/data") -> list[dict[str, str]]:
     """Every violation of ``data`` as ``{pointer, detail}``, pointers rooted at ``base``."""
     try:
-        errors = sorted(
-            validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message)
-        )
+        errors = sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message))
     except RecursionError:
         return [{"pointer": base, "detail": "the payload is nested too deeply to validate"}]
-    return [
-        {"pointer": pointer(base, error.absolute_path), "detail": _detail(error)}
-        for error in errors[:MAX_ERRORS]
-    ]
+    return [{"pointer": pointer(base, error.absolute_path), "detail": _detail(error)} for error in errors[:MAX_ERRORS]]
 
 
 @dataclass(frozen=True)
