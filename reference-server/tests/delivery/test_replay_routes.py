@@ -208,7 +208,7 @@ def job_body(**overrides: Any) -> dict[str, Any]:
         "target": {"kind": "inbox"},
     }
     body.update(overrides)
-    return body
+    return {key: value for key, value in body.items() if value is not None}
 
 
 async def test_replay_job_runs_to_completion(server: Server) -> None:

@@ -87,6 +87,9 @@ async def test_given_secret_is_used(server: Server) -> None:
         ({"url": "https://x.example", "max_rps": 0}, "/max_rps"),
         ({"url": "https://x.example", "secret": "nope"}, "/secret"),
         ({"url": "https://x.example", "unknown": 1}, "/unknown"),
+        ({"url": "https://x.example", "enabled": 0}, "/enabled"),
+        ({"url": "https://x.example", "max_rps": True}, "/max_rps"),
+        ({"url": "https://x.example", "event_types": None}, "/event_types"),
         ({"url": "https://x.example", "metadata": {f"k{i}": "v" for i in range(51)}}, "/metadata"),
         ({}, "/url"),
     ],
@@ -302,7 +305,7 @@ async def test_filter_test_route(server: Server) -> None:
         ("/all/1/prefix", "prefix"),
     ]
     assert result.trace[3].actual == "DE"
-    by_id = {**body, "filter": {"exact": {"id": "A-1"}}, "event_types": None}
+    by_id = {"filter": {"exact": {"id": "A-1"}}, "event": body["event"]}
     assert (await server.client.post("/filters/test", json=by_id, headers=headers)).json()["matched"] is True
     no_match = {**body, "event_types": ["invoice.*"]}
     assert (await server.client.post("/filters/test", json=no_match, headers=headers)).json()["matched"] is False

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from ..auth import Principal, require_scope
-from ..bodies import parse_model
+from ..contract_schemas import parse_contract_model
 from ..cursors import decode_cursor, encode_cursor, int_field
 from ..globs import validate_globs
 from ..models._generated import DlqBulkRetryRequest, DlqOrigin, DlqReason
@@ -125,7 +125,7 @@ async def list_dlq(
 @router.post("/dlq/retry")
 async def retry_dlq_bulk(request: Request, principal: Consumer) -> JSONResponse:
     """Retry every matching dead letter that can be retried; entries of a gone/disabled subscription stay."""
-    options = await parse_model(request, DlqBulkRetryRequest, optional=True)
+    options = await parse_contract_model(request, DlqBulkRetryRequest, optional=True)
     query = _query(options.event_type, options.subscription_id, options.origin, options.reason)
     services = services_of(request)
     account_id = principal.account_id

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from ..auth import Principal, require_scope
-from ..bodies import parse_model
+from ..contract_schemas import parse_contract_model
 from ..filters import raise_for_errors, subscription_matches, validate_filter, validate_type_globs
 from ..models._generated import FilterTestRequest
 
@@ -37,7 +37,7 @@ def sample_event(event: dict[str, Any]) -> dict[str, Any]:
 
 @router.post("/filters/test")
 async def test_filter(request: Request, principal: Reader) -> JSONResponse:
-    body = await parse_model(request, FilterTestRequest)
+    body = await parse_contract_model(request, FilterTestRequest)
     raw = body.model_dump(mode="json", by_alias=True, exclude_unset=True)
     errors = validate_type_globs(raw.get("event_types"), "/event_types")
     if raw.get("filter") is not None:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from ..auth import Principal, require_scope
-from ..bodies import parse_model
+from ..contract_schemas import parse_contract_model
 from ..cursors import decode_cursor, encode_cursor, int_field
 from ..filters import FieldError, raise_for_errors, validate_filter, validate_type_globs
 from ..models._generated import EventReplayRequest, ReplayCreate, ReplayStatus
@@ -38,7 +38,7 @@ def _not_found(replay_id: str) -> ProblemError:
 
 @router.post("/events/{event_id}/replay")
 async def replay_event(request: Request, principal: Writer, event_id: EventId) -> JSONResponse:
-    body = await parse_model(request, EventReplayRequest)
+    body = await parse_contract_model(request, EventReplayRequest)
     services = services_of(request)
     account_id = principal.account_id
     now = services.clock.now()
@@ -60,7 +60,7 @@ async def replay_event(request: Request, principal: Writer, event_id: EventId) -
 
 @router.post("/replays")
 async def create_replay(request: Request, principal: Writer) -> JSONResponse:
-    body = await parse_model(request, ReplayCreate)
+    body = await parse_contract_model(request, ReplayCreate)
     raw = body.model_dump(mode="json", by_alias=True, exclude_unset=True)
     errors = validate_type_globs(raw.get("event_types"), "/event_types")
     if raw.get("filter") is not None:

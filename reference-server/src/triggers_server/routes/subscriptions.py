@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from ..auth import Principal, require_scope
-from ..bodies import parse_model
+from ..contract_schemas import parse_contract_model
 from ..cursors import decode_cursor, encode_cursor, int_field
 from ..filters import FieldError, json_object, raise_for_errors, validate_filter, validate_type_globs
 from ..models._generated import (
@@ -84,7 +84,7 @@ async def _load(request: Request, account_id: str, subscription_id: str) -> Subs
 
 @router.post("/subscriptions")
 async def create_subscription(request: Request, principal: Manager) -> JSONResponse:
-    body = await parse_model(request, SubscriptionCreate)
+    body = await parse_contract_model(request, SubscriptionCreate)
     raw = _raw(body)
     _check_fields(raw)
     services = services_of(request)
@@ -134,7 +134,7 @@ async def get_subscription(request: Request, principal: Manager, subscription_id
 
 @router.patch("/subscriptions/{subscription_id}")
 async def update_subscription(request: Request, principal: Manager, subscription_id: SubscriptionId) -> JSONResponse:
-    body = await parse_model(request, SubscriptionUpdate)
+    body = await parse_contract_model(request, SubscriptionUpdate)
     changes = _raw(body)
     _check_fields(changes)
     for required in ("url", "event_types", "enabled", "description", "metadata"):
@@ -181,7 +181,7 @@ async def rotate_secret(
     principal: Manager,
     subscription_id: SubscriptionId,
 ) -> JSONResponse:
-    options = await parse_model(request, RotateSecretRequest, optional=True)
+    options = await parse_contract_model(request, RotateSecretRequest, optional=True)
     raw = _raw(options)
     _check_fields({"secret": raw.get("secret")})
     services = services_of(request)
@@ -207,7 +207,7 @@ async def test_subscription(
     principal: Manager,
     subscription_id: SubscriptionId,
 ) -> JSONResponse:
-    options = await parse_model(request, SubscriptionTestRequest, optional=True)
+    options = await parse_contract_model(request, SubscriptionTestRequest, optional=True)
     services = services_of(request)
     account_id = principal.account_id
     subscription = await _load(request, account_id, subscription_id)
