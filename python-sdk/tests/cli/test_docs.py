@@ -15,7 +15,7 @@ _COMMAND = re.compile(r"^(?:\$ )?(triggers (?:.+))$", re.MULTILINE)
 
 
 def documented_commands() -> list[list[str]]:
-    commands = []
+    commands: list[list[str]] = []
     for match in _COMMAND.finditer(DOCS.read_text(encoding="utf-8")):
         line = match.group(1).split(" | ")[0].split("  #")[0]
         commands.append(shlex.split(line)[1:])
