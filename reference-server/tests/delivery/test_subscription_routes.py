@@ -238,6 +238,8 @@ async def test_test_send_bypasses_filters(server: Server) -> None:
     default = await server.client.post(f"/subscriptions/{created['id']}/test", headers=headers)
     assert default.status_code == 201
     problem_of(await server.client.post("/subscriptions/sub_nope/test", headers=headers), 404, "not-found")
+    await server.client.patch(f"/subscriptions/{created['id']}", json={"enabled": False}, headers=headers)
+    problem_of(await server.client.post(f"/subscriptions/{created['id']}/test", headers=headers), 409, "conflict")
     problem_of(
         await server.client.post(f"/subscriptions/{created['id']}/test", json={"type": ""}, headers=headers),
         422,

@@ -211,6 +211,8 @@ async def test_subscription(
     services = services_of(request)
     account_id = principal.account_id
     subscription = await _load(request, account_id, subscription_id)
+    if not subscription.enabled:
+        raise ProblemError(409, "conflict", f"Subscription {subscription_id!r} is disabled; enable it to test it.")
     now = services.clock.now()
     draft = EventDraft(type=options.type, source=TEST_EVENT_SOURCE, has_data=True, data=options.data)
     event = await services.db.write(lambda conn: insert_event(conn, account_id, draft, now, inbox=False))
