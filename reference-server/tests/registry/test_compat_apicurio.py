@@ -36,9 +36,7 @@ _VERDICTS = {
 def _cases() -> list[Any]:
     if not VECTORS.is_file():
         return [
-            pytest.param(
-                None, id="absent", marks=pytest.mark.skip(reason=f"conformance vectors absent: {VECTORS}")
-            )
+            pytest.param(None, id="absent", marks=pytest.mark.skip(reason=f"conformance vectors absent: {VECTORS}"))
         ]
     tests = json.loads(VECTORS.read_text(encoding="utf-8"))["tests"]
     return [

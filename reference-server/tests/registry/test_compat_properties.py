@@ -63,11 +63,7 @@ def _leaf() -> st.SearchStrategy[dict[str, Any]]:
     enum = st.builds(_keyword("enum"), st.lists(scalars, min_size=1, max_size=3, unique_by=repr))
     untyped = st.fixed_dictionaries(
         {},
-        optional={
-            "type": st.lists(
-                st.sampled_from(["string", "number", "null"]), min_size=1, max_size=2, unique=True
-            )
-        },
+        optional={"type": st.lists(st.sampled_from(["string", "number", "null"]), min_size=1, max_size=2, unique=True)},
     )
     return st.one_of(number, string, other, enum, untyped)
 

@@ -45,9 +45,7 @@ def test_invalid_patterns_are_detected() -> None:
 
 def test_keywords_use_ecma_patterns() -> None:
     assert errors({"pattern": r"^\p{Lu}"}, "Éclair") == []
-    assert errors({"pattern": r"^\d+$"}, "١٢٣") == [
-        {"pointer": "/data", "detail": "'١٢٣' does not match '^\\\\d+$'"}
-    ]
+    assert errors({"pattern": r"^\d+$"}, "١٢٣") == [{"pointer": "/data", "detail": "'١٢٣' does not match '^\\\\d+$'"}]
     schema = {"patternProperties": {r"^\p{Letter}+$": {"type": "number"}}, "additionalProperties": False}
     assert errors(schema, {"π": 1}) == []
     assert errors(schema, {"π": "x"}) == [{"pointer": "/data/π", "detail": "'x' is not of type 'number'"}]

@@ -25,9 +25,7 @@ NARROWED: dict[str, Any] = {
 
 
 async def register(server: Server, headers: dict[str, str], event_type: str, schema: Any) -> Any:
-    return await server.client.post(
-        f"/schemas/{event_type}/versions", json={"json_schema": schema}, headers=headers
-    )
+    return await server.client.post(f"/schemas/{event_type}/versions", json={"json_schema": schema}, headers=headers)
 
 
 def problem(response: Any, status: int, slug: str) -> dict[str, Any]:
@@ -83,9 +81,7 @@ async def test_register_get_list_delete_lifecycle(server: Server, admin: dict[st
     assert (await server.client.get("/schemas", headers=admin)).json()["data"] == []
 
 
-async def test_incompatible_registration_is_409_with_incompatibilities(
-    server: Server, admin: dict[str, str]
-) -> None:
+async def test_incompatible_registration_is_409_with_incompatibilities(server: Server, admin: dict[str, str]) -> None:
     await register(server, admin, "order.paid", V2)
     body = problem(await register(server, admin, "order.paid", NARROWED), 409, "schema-incompatible")
     assert body["incompatibilities"] == [
@@ -102,9 +98,7 @@ async def test_incompatible_registration_is_409_with_incompatibilities(
 
 
 async def test_invalid_schema_is_422_with_pointers(server: Server, admin: dict[str, str]) -> None:
-    body = problem(
-        await register(server, admin, "x", {"type": "strng", "minLength": -1}), 422, "invalid-schema"
-    )
+    body = problem(await register(server, admin, "x", {"type": "strng", "minLength": -1}), 422, "invalid-schema")
     pointers = sorted(e["pointer"] for e in body["errors"])
     assert pointers == ["/json_schema/minLength", "/json_schema/type"]
     body = problem(await register(server, admin, "x", {"pattern": "(unclosed"}), 422, "invalid-schema")
@@ -113,9 +107,7 @@ async def test_invalid_schema_is_422_with_pointers(server: Server, admin: dict[s
         await register(server, admin, "x", {"$ref": "https://example.com/remote.json"}), 422, "invalid-schema"
     )
     assert "cannot be resolved" in body["errors"][0]["detail"]
-    compat = await server.client.post(
-        "/schemas/x/compatibility", json={"json_schema": {"type": 5}}, headers=admin
-    )
+    compat = await server.client.post("/schemas/x/compatibility", json={"json_schema": {"type": 5}}, headers=admin)
     problem(compat, 422, "invalid-schema")
 
 
@@ -137,9 +129,7 @@ async def test_request_validation_errors(server: Server, admin: dict[str, str]) 
     problem(await server.client.get("/schemas/x/versions/7", headers=admin), 404, "not-found")
     problem(await server.client.get("/schemas?cursor=bogus", headers=admin), 400, "malformed-request")
     problem(await server.client.get("/schemas?limit=0", headers=admin), 400, "malformed-request")
-    problem(
-        await server.client.get("/schemas/x/versions?cursor=bogus", headers=admin), 400, "malformed-request"
-    )
+    problem(await server.client.get("/schemas/x/versions?cursor=bogus", headers=admin), 400, "malformed-request")
     bad_mode = await server.client.put("/schemas/x/config", json={"compatibility": "SIDEWAYS"}, headers=admin)
     problem(bad_mode, 422, "validation")
     problem(await server.client.delete("/schemas/x/versions/abc", headers=admin), 400, "malformed-request")
@@ -167,18 +157,14 @@ async def test_pagination_of_subjects_and_versions(server: Server, admin: dict[s
     versions = (await server.client.get("/schemas/a.type/versions?limit=3", headers=admin)).json()
     assert [v["version"] for v in versions["data"]] == [1, 2, 3]
     cursor = versions["next_cursor"]
-    tail = (
-        await server.client.get(f"/schemas/a.type/versions?limit=3&cursor={cursor}", headers=admin)
-    ).json()
+    tail = (await server.client.get(f"/schemas/a.type/versions?limit=3&cursor={cursor}", headers=admin)).json()
     assert [v["version"] for v in tail["data"]] == [4] and tail["next_cursor"] is None
     foreign = await server.client.get(f"/schemas?cursor={cursor}", headers=admin)
     problem(foreign, 400, "malformed-request")
 
 
 async def test_compatibility_dry_run_and_config(server: Server, admin: dict[str, str]) -> None:
-    empty = await server.client.post(
-        "/schemas/t/compatibility", json={"json_schema": NARROWED}, headers=admin
-    )
+    empty = await server.client.post("/schemas/t/compatibility", json={"json_schema": NARROWED}, headers=admin)
     assert empty.json() == {"compatible": True, "mode": "BACKWARD", "incompatibilities": []}
     await register(server, admin, "t", V2)
     verdict = (
@@ -192,9 +178,7 @@ async def test_compatibility_dry_run_and_config(server: Server, admin: dict[str,
     assert forward.json() == {"compatible": True, "mode": "FORWARD", "incompatibilities": []}
     assert len((await server.client.get("/schemas/t/versions", headers=admin)).json()["data"]) == 1
 
-    assert (await server.client.get("/schemas/t/config", headers=admin)).json() == {
-        "compatibility": "BACKWARD"
-    }
+    assert (await server.client.get("/schemas/t/config", headers=admin)).json() == {"compatibility": "BACKWARD"}
     put = await server.client.put("/schemas/t/config", json={"compatibility": "NONE"}, headers=admin)
     assert put.status_code == 200 and put.json() == {"compatibility": "NONE"}
     assert (await server.client.get("/schemas/t/config", headers=admin)).json() == {"compatibility": "NONE"}
@@ -203,12 +187,8 @@ async def test_compatibility_dry_run_and_config(server: Server, admin: dict[str,
     assert listed[0]["compatibility"] == "NONE"
     # a mode can be set before the first version exists; the subject is listed only once it has one
     await server.client.put("/schemas/fresh/config", json={"compatibility": "FULL"}, headers=admin)
-    assert [s["event_type"] for s in (await server.client.get("/schemas", headers=admin)).json()["data"]] == [
-        "t"
-    ]
-    assert (await server.client.get("/schemas/fresh/config", headers=admin)).json() == {
-        "compatibility": "FULL"
-    }
+    assert [s["event_type"] for s in (await server.client.get("/schemas", headers=admin)).json()["data"]] == ["t"]
+    assert (await server.client.get("/schemas/fresh/config", headers=admin)).json() == {"compatibility": "FULL"}
 
 
 async def test_transitive_modes_check_every_version(server: Server, admin: dict[str, str]) -> None:
@@ -227,18 +207,14 @@ async def test_transitive_modes_check_every_version(server: Server, admin: dict[
     six = {"type": "integer", "maximum": 6}
     assert (await verdict(six, "BACKWARD"))["compatible"] is True
     transitive = await verdict(six, "BACKWARD_TRANSITIVE")
-    assert [(i["kind"], i["against_version"]) for i in transitive["incompatibilities"]] == [
-        ("maximum_lowered", 1)
-    ]
+    assert [(i["kind"], i["against_version"]) for i in transitive["incompatibilities"]] == [("maximum_lowered", 1)]
     # forward: the registered readers must accept the new writer's data (<= 4 fits both, <= 8 only v1)
     assert (await verdict({"type": "integer", "maximum": 4}, "FORWARD_TRANSITIVE"))["compatible"] is True
     eight = await verdict({"type": "integer", "maximum": 8}, "FORWARD_TRANSITIVE")
     assert [i["against_version"] for i in eight["incompatibilities"]] == [2]
     assert (await verdict({"type": "integer", "maximum": 8}, "FORWARD"))["compatible"] is False
     full = await verdict(six, "FULL")
-    assert [i["detail"].split(":")[0] for i in full["incompatibilities"]] == [
-        "forward check against version 2"
-    ]
+    assert [i["detail"].split(":")[0] for i in full["incompatibilities"]] == ["forward check against version 2"]
     full_transitive = await verdict(six, "FULL_TRANSITIVE")
     assert len(full_transitive["incompatibilities"]) == 2
     assert (await verdict({"type": "string"}, "NONE")) == {
@@ -289,9 +265,7 @@ async def test_account_isolation(server: Server) -> None:
     # bob's first version is his own version 1, unconstrained by alice's
     bobs = await register(server, bob, "order.created", NARROWED)
     assert bobs.status_code == 201 and bobs.json()["version"] == 1
-    assert (await server.client.get("/schemas/order.created/versions/1", headers=alice)).json()[
-        "json_schema"
-    ] == V1
+    assert (await server.client.get("/schemas/order.created/versions/1", headers=alice)).json()["json_schema"] == V1
 
 
 async def test_registration_honours_idempotency_keys(server: Server, admin: dict[str, str]) -> None:

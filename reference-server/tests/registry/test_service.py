@@ -112,9 +112,7 @@ async def test_pins_to_missing_versions_are_422(registry: SchemaRegistry) -> Non
     with pytest.raises(ProblemError) as error:
         await registry.validate(ACCOUNT, "t", {}, "3")
     assert (error.value.status, error.value.slug) == (422, "validation")
-    assert error.value.errors == [
-        {"pointer": "/dataschema", "detail": "event type 't' has no live schema version 3"}
-    ]
+    assert error.value.errors == [{"pointer": "/dataschema", "detail": "event type 't' has no live schema version 3"}]
     with pytest.raises(ProblemError):
         await registry.validate(ACCOUNT, "t", {}, "https://x/schemas/t/versions/latest")
     await registry.register(ACCOUNT, "t", {"type": "object"})
@@ -157,9 +155,7 @@ async def test_preloaded_documents_resolve_without_network() -> None:
     try:
         documents: dict[str, Any] = {"https://schemas.example/money.json": {"type": "number", "minimum": 0}}
         registry = SchemaRegistry(db, ManualClock(START), documents=documents)
-        await registry.register(
-            ACCOUNT, "t", {"properties": {"total": {"$ref": "https://schemas.example/money.json"}}}
-        )
+        await registry.register(ACCOUNT, "t", {"properties": {"total": {"$ref": "https://schemas.example/money.json"}}})
         assert await registry.validate(ACCOUNT, "t", {"total": 1}, None) == 1
         with pytest.raises(SchemaValidationFailed):
             await registry.validate(ACCOUNT, "t", {"total": -1}, None)
