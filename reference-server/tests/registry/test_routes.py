@@ -133,6 +133,8 @@ async def test_request_validation_errors(server: Server, admin: dict[str, str]) 
     bad_mode = await server.client.put("/schemas/x/config", json={"compatibility": "SIDEWAYS"}, headers=admin)
     problem(bad_mode, 422, "validation")
     problem(await server.client.delete("/schemas/x/versions/abc", headers=admin), 400, "malformed-request")
+    long_type = "t" * 256
+    problem(await server.client.get(f"/schemas/{long_type}/config", headers=admin), 400, "malformed-request")
     extra = {"compatibility": "FULL", "normalize": True}
     problem(await server.client.put("/schemas/x/config", json=extra, headers=admin), 422, "validation")
     problem(await server.client.put("/schemas/x/config", json={}, headers=admin), 422, "validation")
