@@ -116,7 +116,6 @@ class ReplayTarget:
 
 @dataclass(frozen=True)
 class ReplayOutcome:
-    matched_subscriptions: tuple[str, ...]
     event: dict[str, Any] | None
     outcomes: list[dict[str, Any]]
 
@@ -174,7 +173,7 @@ class Replayer:
         if dry_run or (not store_unrouted and not matched and not target.inbox):
             decision = "would_deliver" if dry_run else "filtered"
             outcomes = self._outcomes(target, verdicts, {}, decision)
-            return ReplayOutcome(matched, None, outcomes)
+            return ReplayOutcome(None, outcomes)
         now = self.services.clock.now()
 
         def write(conn: sqlite3.Connection) -> tuple[dict[str, Any], list[str]]:
@@ -182,6 +181,7 @@ class Replayer:
             planned = [NewDelivery(event["id"], event["type"], sid, payload_of(event)) for sid in matched]
             due = self.services.delivery.policy.first_attempt_at(now)
             ids = delivery_store.insert_deliveries(conn, account_id, planned, now=now, due_at=due) if planned else []
+            delivery_store.advance_fanout_mark(conn, account_id, int(event["sequence"]))  # routed here, not by catch_up
             return event, ids
 
         event, delivery_ids = await self.services.db.write(write)
@@ -189,7 +189,7 @@ class Replayer:
         if delivery_ids:
             self.services.delivery.notify()
         outcomes = self._outcomes(target, verdicts, dict(zip(matched, delivery_ids, strict=True)), "delivered")
-        return ReplayOutcome(matched, event, outcomes)
+        return ReplayOutcome(event, outcomes)
 
     @staticmethod
     def _outcomes(

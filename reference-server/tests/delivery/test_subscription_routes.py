@@ -395,6 +395,15 @@ async def test_catch_up_fans_out_events_a_crash_left_behind(server: Server) -> N
     orphan = await server.services.db.write(lambda conn: insert_event(conn, account_id, draft, now))
     assert await server.services.delivery.catch_up() == 1
     assert await server.services.delivery.catch_up() == 0
+    subscription_id = (await server.client.get("/subscriptions", headers=headers)).json()["data"][0]["id"]
+    replayed = await server.client.post(
+        f"/events/{delivered['id']}/replay", json={"target": {"kind": "inbox"}}, headers=headers
+    )
+    assert replayed.status_code == 200
+    assert await server.services.delivery.catch_up() == 0, "replay copies route themselves"
+    tested = await server.client.post(f"/subscriptions/{subscription_id}/test", headers=headers)
+    assert tested.status_code == 201
+    assert await server.services.delivery.catch_up() == 0, "a test send goes to its subscription only"
     by_event = {}
     for event in (before, delivered, orphan):
         response = await server.client.get("/deliveries", params={"event_id": event["id"]}, headers=headers)

@@ -215,8 +215,13 @@ async def test_subscription(
         raise ProblemError(409, "conflict", f"Subscription {subscription_id!r} is disabled; enable it to test it.")
     now = services.clock.now()
     draft = EventDraft(type=options.type, source=TEST_EVENT_SOURCE, has_data=True, data=options.data)
-    event = await services.db.write(lambda conn: insert_event(conn, account_id, draft, now, inbox=False))
-    delivery_id = await services.delivery.create_delivery(account_id, subscription, event)
+
+    def write(conn: sqlite3.Connection) -> str:
+        event = insert_event(conn, account_id, draft, now, inbox=False)
+        return services.delivery.send_test_event(conn, account_id, subscription, event)
+
+    delivery_id = await services.db.write(write)
+    services.delivery.notify()
     delivery = await services.db.read(lambda conn: delivery_store.get_delivery(conn, account_id, delivery_id))
     assert delivery is not None
     return _json(delivery.to_wire(), 201, {"Location": f"/v1/deliveries/{delivery_id}"})

@@ -284,17 +284,18 @@ class DeliveryService:
                 through = int(batch[-1]["sequence"])
         return made
 
-    async def create_delivery(self, account_id: str, subscription: SubscriptionRecord, event: Mapping[str, Any]) -> str:
-        """One delivery of ``event`` to ``subscription`` regardless of its globs and filter (test sends)."""
-        planned = [NewDelivery(str(event["id"]), str(event["type"]), subscription.id, payload_of(event))]
+    def send_test_event(
+        self, conn: sqlite3.Connection, account_id: str, subscription: SubscriptionRecord, event: Mapping[str, Any]
+    ) -> str:
+        """Inside the write that stored ``event``: one delivery to ``subscription`` regardless of its globs and
+        filter, and the fan-out mark moved past the event so ``catch_up`` never sends it anywhere else."""
         now = self.clock.now()
-        ids = await self.db.write(
-            lambda conn: delivery_store.insert_deliveries(
-                conn, account_id, planned, now=now, due_at=self.policy.first_attempt_at(now)
-            )
+        planned = [NewDelivery(str(event["id"]), str(event["type"]), subscription.id, payload_of(event))]
+        [delivery_id] = delivery_store.insert_deliveries(
+            conn, account_id, planned, now=now, due_at=self.policy.first_attempt_at(now)
         )
-        self.notify()
-        return ids[0]
+        delivery_store.advance_fanout_mark(conn, account_id, int(event["sequence"]))
+        return delivery_id
 
     async def retry_now(self, delivery: DeliveryRecord) -> None:
         """Queue one immediate manual attempt of ``delivery``."""
