@@ -143,9 +143,10 @@ yaml.safe_dump(doc, open(sys.argv[2], "w"), sort_keys=False)
 # ---------------------------------------------------------------- per component
 @nox.session(python=PY)
 def server(session: nox.Session) -> None:
-    """Reference server: semantic, conformance, schemathesis and reliability tests; mypy --strict."""
+    """Reference server: semantic, conformance, schemathesis and reliability tests; mypy --strict and pyright strict."""
     _install_server(session)
     _run_in(session, SERVER, "mypy", "--strict", "src")
+    _run_in(session, SERVER, "pyright")
     _run_in(session, SERVER, "pytest", "-q", *session.posargs)
 
 
