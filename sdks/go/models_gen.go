@@ -1078,7 +1078,7 @@ type EventCreate struct {
 	// Examples: {"order_id":"123"}
 	Data interface{} `json:"data,omitempty"`
 
-	// Dataschema Pins the schema version to validate against: a version number (`3`) or `…/schemas/{type}/versions/{n}`. Defaults to the latest version.
+	// Dataschema Pins the schema version to validate against: a version number (`3`) or a URI ending in `/schemas/{type}/versions/{n|latest}`. Any other URI (e.g. an external CloudEvents `dataschema`) pins nothing: the latest version is used. A URI naming another event type, or a version that does not exist or was deleted, is a 422 `validation` with pointer `/dataschema`.
 	//
 	// Examples: 2
 	Dataschema *string `json:"dataschema,omitempty"`
@@ -1387,7 +1387,7 @@ type Incompatibility struct {
 	// Examples: type changed from number to integer
 	Detail string `json:"detail"`
 
-	// Kind Stable machine-readable change kind, e.g. `type_narrowed`, `required_added`, `property_added_to_open_model`.
+	// Kind Stable machine-readable change kind (an open set; clients must accept new values). Emitted today: type_narrowed, enum_narrowed, minimum_raised, maximum_lowered, multiple_of_changed, string_length_narrowed, pattern_changed, format_changed, content_encoding_changed, content_media_type_changed, content_schema_changed, array_length_narrowed, unique_items_added, items_narrowed, contains_added, contains_narrowed, property_count_narrowed, required_added, property_added_to_open_model, property_removed_from_closed_model, pattern_property_narrowed, additional_properties_narrowed, property_names_narrowed, dependent_required_added, dependent_schema_added, unevaluated_narrowed, composition_narrowed, not_narrowed, conditional_changed, rejects_all, reference_unresolvable, too_complex.
 	//
 	// Examples: type_narrowed
 	Kind string `json:"kind"`
@@ -1498,6 +1498,11 @@ type Problem struct {
 	//
 	// Examples: /v1/events#req_01JD2X7Q4M
 	Instance *string `json:"instance,omitempty"`
+
+	// Mode The compatibility mode that was applied (`schema-incompatible` only).
+	//
+	// Examples: BACKWARD
+	Mode *string `json:"mode,omitempty"`
 
 	// RequestID The request id, same as the `X-Request-Id` header.
 	//
@@ -1862,7 +1867,7 @@ type SchemaVersion struct {
 //
 // Examples: {"json_schema":{"properties":{"amount":{"type":"number"},"order_id":{"type":"string"}},"required":["order_id"],"type":"object"}}
 type SchemaVersionCreate struct {
-	// JSONSchema JSON Schema draft 2020-12 for the event `data`.
+	// JSONSchema JSON Schema for the event `data`. Dialect: draft 2020-12 when `$schema` is absent; a known dialect URI (draft-04, -06, -07, 2019-09, 2020-12) is honoured. `format` is asserted, not just annotated (date, date-time, time, duration, email, idn-email, hostname, idn-hostname, ipv4, ipv6, uri, uri-reference, iri, iri-reference, uri-template, uuid, json-pointer, relative-json-pointer, regex), so a malformed `date-time` in `data` is a 422 `schema-validation`. `pattern`, `patternProperties` and `format: regex` use ECMA-262 regular expressions. Remote `$ref`s are never fetched: a schema whose `$ref` does not resolve inside itself is a 422 `invalid-schema` naming the reference.
 	//
 	// Examples: {"properties":{"amount":{"type":"number"},"order_id":{"type":"string"}},"required":["order_id"],"type":"object"}
 	JSONSchema map[string]interface{} `json:"json_schema"`

@@ -49,7 +49,7 @@ class Incompatibility(BaseModel):
     kind: Annotated[
         str,
         Field(
-            description="Stable machine-readable change kind, e.g. `type_narrowed`, `required_added`, `property_added_to_open_model`.",
+            description="Stable machine-readable change kind (an open set; clients must accept new values). Emitted today: type_narrowed, enum_narrowed, minimum_raised, maximum_lowered, multiple_of_changed, string_length_narrowed, pattern_changed, format_changed, content_encoding_changed, content_media_type_changed, content_schema_changed, array_length_narrowed, unique_items_added, items_narrowed, contains_added, contains_narrowed, property_count_narrowed, required_added, property_added_to_open_model, property_removed_from_closed_model, pattern_property_narrowed, additional_properties_narrowed, property_names_narrowed, dependent_required_added, dependent_schema_added, unevaluated_narrowed, composition_narrowed, not_narrowed, conditional_changed, rejects_all, reference_unresolvable, too_complex.",
             examples=["type_narrowed"],
         ),
     ]
@@ -107,6 +107,13 @@ class Problem(BaseModel):
     incompatibilities: Annotated[
         list[Incompatibility] | None,
         Field(description="Why a schema version was rejected (`schema-incompatible` only)."),
+    ] = None
+    mode: Annotated[
+        str | None,
+        Field(
+            description="The compatibility mode that was applied (`schema-incompatible` only).",
+            examples=["BACKWARD"],
+        ),
     ] = None
     violated_policies: Annotated[
         list[str] | None, Field(description="Rate-limit policies that were exceeded (`rate-limited` only).")
@@ -216,7 +223,7 @@ class EventCreate(BaseModel):
     dataschema: Annotated[
         str | None,
         Field(
-            description="Pins the schema version to validate against: a version number (`3`) or `…/schemas/{type}/versions/{n}`. Defaults to the latest version.",
+            description="Pins the schema version to validate against: a version number (`3`) or a URI ending in `/schemas/{type}/versions/{n|latest}`. Any other URI (e.g. an external CloudEvents `dataschema`) pins nothing: the latest version is used. A URI naming another event type, or a version that does not exist or was deleted, is a 422 `validation` with pointer `/dataschema`.",
             examples=["2"],
             min_length=1,
         ),
@@ -1502,7 +1509,7 @@ class SchemaVersionCreate(BaseModel):
     json_schema: Annotated[
         dict[str, Any],
         Field(
-            description="JSON Schema draft 2020-12 for the event `data`.",
+            description="JSON Schema for the event `data`. Dialect: draft 2020-12 when `$schema` is absent; a known dialect URI (draft-04, -06, -07, 2019-09, 2020-12) is honoured. `format` is asserted, not just annotated (date, date-time, time, duration, email, idn-email, hostname, idn-hostname, ipv4, ipv6, uri, uri-reference, iri, iri-reference, uri-template, uuid, json-pointer, relative-json-pointer, regex), so a malformed `date-time` in `data` is a 422 `schema-validation`. `pattern`, `patternProperties` and `format: regex` use ECMA-262 regular expressions. Remote `$ref`s are never fetched: a schema whose `$ref` does not resolve inside itself is a 422 `invalid-schema` naming the reference.",
             examples=[
                 {
                     "type": "object",

@@ -7,7 +7,7 @@ import type { ShapeRegistry } from "../core/drift.js";
 export const SHAPES: ShapeRegistry = {
   "ProblemFieldError": {"object": {"pointer": null, "detail": null}},
   "Incompatibility": {"object": {"path": null, "kind": null, "detail": null, "against_version": null}},
-  "Problem": {"object": {"type": null, "title": null, "status": null, "detail": null, "instance": null, "request_id": null, "errors": {"array": {"ref": "ProblemFieldError"}}, "incompatibilities": {"array": {"ref": "Incompatibility"}}, "violated_policies": null, "retry_after": null, "existing_event_id": null}},
+  "Problem": {"object": {"type": null, "title": null, "status": null, "detail": null, "instance": null, "request_id": null, "errors": {"array": {"ref": "ProblemFieldError"}}, "incompatibilities": {"array": {"ref": "Incompatibility"}}, "mode": null, "violated_policies": null, "retry_after": null, "existing_event_id": null}},
   "EventStatus": {"enum": ["pending", "leased", "acknowledged", "dead_lettered"]},
   "EventCreate": {"object": {"type": null, "source": null, "data": null, "subject": null, "time": null, "id": null, "correlation_id": null, "causation_id": null, "dataschema": null, "metadata": null}},
   "CloudEvent": {"object": {"specversion": null, "id": null, "source": null, "type": null, "datacontenttype": null, "dataschema": null, "subject": null, "time": null, "data": null, "data_base64": null}},

@@ -85,7 +85,7 @@ export interface EventsCreateParams {
    */
   causationId?: T.EventCreate["causation_id"] | undefined;
   /**
-   * Pins the schema version to validate against: a version number (`3`) or `…/schemas/{type}/versions/{n}`. Defaults to the latest version.
+   * Pins the schema version to validate against: a version number (`3`) or a URI ending in `/schemas/{type}/versions/{n|latest}`. Any other URI (e.g. an external CloudEvents `dataschema`) pins nothing: the latest version is used. A URI naming another event type, or a version that does not exist or was deleted, is a 422 `validation` with pointer `/dataschema`.
    */
   dataschema?: T.EventCreate["dataschema"] | undefined;
   /**

@@ -36,7 +36,7 @@ export interface SchemasListVersionsParams {
 /** Parameters of `schemas.register()` (POST /schemas/{event_type}/versions). */
 export interface SchemasRegisterParams {
   /**
-   * JSON Schema draft 2020-12 for the event `data`.
+   * JSON Schema for the event `data`. Dialect: draft 2020-12 when `$schema` is absent; a known dialect URI (draft-04, -06, -07, 2019-09, 2020-12) is honoured. `format` is asserted, not just annotated (date, date-time, time, duration, email, idn-email, hostname, idn-hostname, ipv4, ipv6, uri, uri-reference, iri, iri-reference, uri-template, uuid, json-pointer, relative-json-pointer, regex), so a malformed `date-time` in `data` is a 422 `schema-validation`. `pattern`, `patternProperties` and `format: regex` use ECMA-262 regular expressions. Remote `$ref`s are never fetched: a schema whose `$ref` does not resolve inside itself is a 422 `invalid-schema` naming the reference.
    */
   jsonSchema: T.SchemaVersionCreate["json_schema"];
 }
