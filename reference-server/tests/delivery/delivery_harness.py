@@ -20,6 +20,7 @@ from triggers_server.storage.accounts import create_account, create_api_key
 from triggers_server.storage.events import EventDraft, insert_event
 
 START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+Answer = tuple[int, dict[str, str], bytes] | Exception
 ALL_SCOPES = ("events:write", "events:read", "inbox:consume", "subscriptions:manage")
 
 
@@ -27,12 +28,12 @@ ALL_SCOPES = ("events:write", "events:read", "inbox:consume", "subscriptions:man
 class Receiver:
     """Scripted webhook endpoint: answers from a queue of (status, headers, body) or raises; else 200."""
 
-    answers: list[Any] = field(default_factory=list)
-    requests: list[httpx.Request] = field(default_factory=list)
+    answers: list[Answer] = field(default_factory=list[Answer])
+    requests: list[httpx.Request] = field(default_factory=list[httpx.Request])
 
     def handler(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
-        answer = self.answers.pop(0) if self.answers else (200, {}, b"ok")
+        answer: Answer = self.answers.pop(0) if self.answers else (200, {}, b"ok")
         if isinstance(answer, Exception):
             raise answer
         status, headers, body = answer

@@ -192,7 +192,7 @@ async def test_patched_payload_is_schema_validated(server: Server) -> None:
 
 
 async def seed_range(server: Server, headers: dict[str, str]) -> list[dict[str, Any]]:
-    events = []
+    events: list[dict[str, Any]] = []
     for n, event_type in enumerate(["order.created", "order.updated", "invoice.paid", "order.created"]):
         events.append(await server.ingest(headers, type=event_type, data={"n": n, "big": n >= 2}))
         server.clock.advance(60)

@@ -291,7 +291,7 @@ async def test_deliveries_routes(server: Server) -> None:
 
 async def test_filter_test_route(server: Server) -> None:
     headers = await server.key("events:read")
-    body = {
+    body: dict[str, Any] = {
         "filter": {"all": [{"exact": {"type": "order.created"}}, {"prefix": {"data.country": "D"}}]},
         "event_types": ["order.*"],
         "event": {"type": "order.created", "source": "my-app", "id": "A-1", "data": {"country": "DE"}},
@@ -311,7 +311,7 @@ async def test_filter_test_route(server: Server) -> None:
     assert (await server.client.post("/filters/test", json=by_id, headers=headers)).json()["matched"] is True
     no_match = {**body, "event_types": ["invoice.*"]}
     assert (await server.client.post("/filters/test", json=no_match, headers=headers)).json()["matched"] is False
-    bad = {**body, "filter": {"any": [{"wat": {}}]}}
+    bad: dict[str, Any] = {**body, "filter": {"any": [{"wat": {}}]}}
     problem = problem_of(await server.client.post("/filters/test", json=bad, headers=headers), 422, "validation")
     assert problem["errors"][0]["pointer"].startswith("/filter/any/0")
     problem_of(
@@ -335,7 +335,7 @@ async def test_tenant_isolation(server: Server) -> None:
     await server.run_due()
     delivery_id = (await server.client.get("/deliveries", headers=owner)).json()["data"][0]["id"]
     sub = f"/subscriptions/{created['id']}"
-    for method, path, body in (
+    requests: tuple[tuple[str, str, dict[str, Any] | None], ...] = (
         ("GET", sub, None),
         ("PATCH", sub, {}),
         ("DELETE", sub, None),
@@ -344,7 +344,8 @@ async def test_tenant_isolation(server: Server) -> None:
         ("GET", f"/deliveries/{delivery_id}", None),
         ("POST", f"/deliveries/{delivery_id}/retry", None),
         ("GET", f"/events/{event['id']}/deliveries", None),
-    ):
+    )
+    for method, path, body in requests:
         response = await server.client.request(method, path, json=body, headers=intruder)
         problem_of(response, 404, "not-found")
     assert (await server.client.get("/subscriptions", headers=intruder)).json()["data"] == []

@@ -33,11 +33,11 @@ class VerifyingReceiver:
     """ASGI webhook endpoint: verifies each POST against the secrets it knows and answers from a script."""
 
     now: Callable[[], datetime]
-    secrets: list[str] = field(default_factory=list)
-    answers: list[int] = field(default_factory=list)
-    verified: list[dict[str, Any]] = field(default_factory=list)
-    rejected: list[str] = field(default_factory=list)
-    arrivals: asyncio.Queue[int] = field(default_factory=asyncio.Queue)
+    secrets: list[str] = field(default_factory=list[str])
+    answers: list[int] = field(default_factory=list[int])
+    verified: list[dict[str, Any]] = field(default_factory=list[dict[str, Any]])
+    rejected: list[str] = field(default_factory=list[str])
+    arrivals: asyncio.Queue[int] = field(default_factory=asyncio.Queue[int])
 
     async def __call__(
         self,
