@@ -410,3 +410,9 @@ async def test_catch_up_fans_out_events_a_crash_left_behind(server: Server) -> N
         response = await server.client.get("/deliveries", params={"event_id": event["id"]}, headers=headers)
         by_event[event["id"]] = len(response.json()["data"])
     assert by_event == {before["id"]: 0, delivered["id"]: 1, orphan["id"]: 1}
+
+
+async def test_oversized_body_is_413(server: Server) -> None:
+    headers = {**(await server.key()), "content-type": "application/json"}
+    huge = b'{"url": "https://x.example", "description": "' + b"a" * (1024 * 1024) + b'"}'
+    problem_of(await server.client.post("/subscriptions", content=huge, headers=headers), 413, "payload-too-large")
