@@ -115,3 +115,21 @@ async def test_stats_reflect_recent_ingest(server: Server) -> None:
     later = (await server.admin.get("/stats")).json()
     assert later["ingest_rate_per_second"] == 0
     assert later["top_event_types"] == []
+
+
+async def test_crashes_become_problem_500_with_request_id(server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def broken(*args: object) -> int:
+        raise RuntimeError("registry exploded")
+
+    monkeypatch.setattr(server.services.registry, "validate", broken)
+    response = await server.admin.post("/events", json={"type": "a", "source": "s"})
+    body = assert_problem(response, 500, "internal")
+    assert "exploded" not in body["detail"]
+
+
+async def test_health_is_503_when_the_database_is_gone(server: Server) -> None:
+    await server.services.db.close()
+    async with server.client(None) as anonymous:
+        response = await anonymous.get("/health")
+    body = assert_problem(response, 503, "unavailable")
+    assert response.headers["retry-after"] == "1" and body["retry_after"] == 1
