@@ -41,6 +41,7 @@ from ..storage.events import (
     correlation_events,
     get_event,
     insert_event,
+    insert_events,
     list_events,
 )
 
@@ -210,24 +211,22 @@ async def create_events_batch(request: Request) -> Response:
     instance = f"{request.url.path}#{request_id}"
 
     def write(conn: Any) -> tuple[list[dict[str, Any]], bytes]:
+        drafts = [item.draft for item in items if item.draft is not None]
+        stored = iter(insert_events(conn, account_id, drafts, now))
         results: list[dict[str, Any]] = []
         created: list[dict[str, Any]] = []
         counts = {"created": 0, "duplicate": 0, "rejected": 0}
         for index, item in enumerate(items):
             if item.draft is None:
                 assert item.problem is not None
-                status, event, problem = (
-                    "rejected",
-                    None,
-                    item.problem.body(instance=instance, request_id=request_id),
-                )
+                status, event, problem = "rejected", None, item.problem.body(instance=instance, request_id=request_id)
             else:
-                try:
-                    event = insert_event(conn, account_id, item.draft, now)
-                    status, problem = "created", None
-                    created.append(event)
-                except DuplicateEvent as duplicate:
-                    status, event, problem = "duplicate", duplicate.existing, None
+                outcome = next(stored)
+                if isinstance(outcome, DuplicateEvent):
+                    status, event, problem = "duplicate", outcome.existing, None
+                else:
+                    status, event, problem = "created", outcome, None
+                    created.append(outcome)
             counts[status] += 1
             results.append({"index": index, "status": status, "event": event, "problem": problem})
         payload = dumps(

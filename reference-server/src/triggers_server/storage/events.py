@@ -102,74 +102,124 @@ def find_original(
     return row_to_wire(row, now) if row else None
 
 
+_INSERT_EVENT = (
+    "INSERT INTO events (id, account_id, external_id, type, source, subject, time, data, data_base64, "
+    "datacontenttype, dataschema, correlation_id, causation_id, metadata, extensions, schema_version, "
+    "replay_of, created_at, size_bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_INBOX = (
+    "INSERT OR IGNORE INTO inbox (event_seq, account_id, event_type, state, visible_at, updated_at) "
+    "VALUES (?, ?, ?, 'pending', ?, ?)"
+)
+
+
 def insert_event(
     conn: sqlite3.Connection, account_id: str, draft: EventDraft, now: datetime, *, inbox: bool = True
 ) -> dict[str, Any]:
     """Store one event (and by default its pending inbox entry); returns the wire `Event`.
     Raises DuplicateEvent when an original with the same `source` + `id` exists."""
+    [outcome] = insert_events(conn, account_id, [draft], now, inbox=inbox)
+    if isinstance(outcome, DuplicateEvent):
+        raise outcome
+    return outcome
+
+
+def insert_events(
+    conn: sqlite3.Connection, account_id: str, drafts: Sequence[EventDraft], now: datetime, *, inbox: bool = True
+) -> list[dict[str, Any] | DuplicateEvent]:
+    """Store many events with two multi-row statements; per draft, the wire `Event` or a DuplicateEvent
+    (an original with the same `source` + `id` already stored, or earlier in `drafts`)."""
     stamp = now.timestamp()
-    if draft.external_id is not None and draft.replay_of is None:
-        existing = find_original(conn, account_id, draft.source, draft.external_id, stamp)
-        if existing is not None:
-            raise DuplicateEvent(existing)
-    event_id = new_id("evt")
     created = isoformat(now)
-    occurred = isoformat(draft.time) if draft.time is not None else created
-    data_text = dumps_text(draft.data) if draft.has_data else None
-    metadata_text = dumps_text(draft.metadata) if draft.metadata else _EMPTY
-    extensions_text = dumps_text(draft.extensions) if draft.extensions else _EMPTY
-    cursor = conn.execute(
-        "INSERT INTO events (id, account_id, external_id, type, source, subject, time, data, data_base64, "
-        "datacontenttype, dataschema, correlation_id, causation_id, metadata, extensions, schema_version, "
-        "replay_of, created_at, size_bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            event_id,
-            account_id,
-            draft.external_id,
-            draft.type,
-            draft.source,
-            draft.subject,
-            occurred,
-            data_text,
-            draft.data_base64,
-            draft.datacontenttype,
-            draft.dataschema,
-            draft.correlation_id,
-            draft.causation_id,
-            metadata_text,
-            extensions_text,
-            draft.schema_version,
-            draft.replay_of,
-            created,
-            len(data_text or draft.data_base64 or ""),
-        ),
+    outcomes: list[dict[str, Any] | DuplicateEvent] = []
+    rows: list[tuple[Any, ...]] = []
+    fresh: list[dict[str, Any]] = []
+    seen: dict[tuple[str, str], dict[str, Any]] = {}
+    for draft in drafts:
+        key = (draft.source, draft.external_id) if draft.external_id is not None and draft.replay_of is None else None
+        if key is not None:
+            earlier = seen.get(key) or find_original(conn, account_id, key[0], key[1], stamp)
+            if earlier is not None:
+                outcomes.append(DuplicateEvent(earlier))
+                continue
+        event_id = new_id("evt")
+        occurred = isoformat(draft.time) if draft.time is not None else created
+        data_text = dumps_text(draft.data) if draft.has_data else None
+        rows.append(
+            (
+                event_id,
+                account_id,
+                draft.external_id,
+                draft.type,
+                draft.source,
+                draft.subject,
+                occurred,
+                data_text,
+                draft.data_base64,
+                draft.datacontenttype,
+                draft.dataschema,
+                draft.correlation_id,
+                draft.causation_id,
+                dumps_text(draft.metadata) if draft.metadata else _EMPTY,
+                dumps_text(draft.extensions) if draft.extensions else _EMPTY,
+                draft.schema_version,
+                draft.replay_of,
+                created,
+                len(data_text or draft.data_base64 or ""),
+            )
+        )
+        event = {
+            "id": event_id,
+            "external_id": draft.external_id,
+            "type": draft.type,
+            "source": draft.source,
+            "subject": draft.subject,
+            "time": occurred,
+            "data": draft.data if draft.has_data else None,
+            "data_base64": draft.data_base64,
+            "datacontenttype": draft.datacontenttype,
+            "dataschema": draft.dataschema,
+            "specversion": SPECVERSION,
+            "correlation_id": draft.correlation_id,
+            "causation_id": draft.causation_id,
+            "metadata": dict(draft.metadata),
+            "extensions": dict(draft.extensions),
+            "status": "pending" if inbox else "acknowledged",
+            "sequence": 0,
+            "schema_version": draft.schema_version,
+            "replay_of": draft.replay_of,
+            "delivery_count": 0,
+            "created_at": created,
+        }
+        if key is not None:
+            seen[key] = event
+        fresh.append(event)
+        outcomes.append(event)
+    if rows:
+        conn.executemany(_INSERT_EVENT, rows)
+        for event, sequence in zip(fresh, _sequences(conn, [row[0] for row in rows]), strict=True):
+            event["sequence"] = sequence
+        if inbox:
+            conn.executemany(
+                _INSERT_INBOX, [(event["sequence"], account_id, event["type"], stamp, created) for event in fresh]
+            )
+    return outcomes
+
+
+def _sequences(conn: sqlite3.Connection, event_ids: list[str]) -> list[int]:
+    """Sequences of rows just inserted in order. The single writer assigns them consecutively, which one
+    primary-key probe confirms; otherwise they are looked up by id."""
+    last = int(conn.execute("SELECT last_insert_rowid()").fetchone()[0])
+    first = last - len(event_ids) + 1
+    row = conn.execute("SELECT id FROM events WHERE seq = ?", (first,)).fetchone()
+    if row is not None and row[0] == event_ids[0]:
+        return list(range(first, last + 1))
+    found = dict(
+        conn.execute(
+            f"SELECT id, seq FROM events WHERE id IN ({','.join('?' for _ in event_ids)})", event_ids
+        ).fetchall()
     )
-    sequence = int(cursor.lastrowid or 0)
-    if inbox:
-        enqueue_inbox(conn, account_id, sequence, draft.type, now)
-    return {
-        "id": event_id,
-        "external_id": draft.external_id,
-        "type": draft.type,
-        "source": draft.source,
-        "subject": draft.subject,
-        "time": occurred,
-        "data": draft.data if draft.has_data else None,
-        "data_base64": draft.data_base64,
-        "datacontenttype": draft.datacontenttype,
-        "dataschema": draft.dataschema,
-        "specversion": SPECVERSION,
-        "correlation_id": draft.correlation_id,
-        "causation_id": draft.causation_id,
-        "metadata": dict(draft.metadata),
-        "extensions": dict(draft.extensions),
-        "status": "pending" if inbox else "acknowledged",
-        "sequence": sequence,
-        "schema_version": draft.schema_version,
-        "replay_of": draft.replay_of,
-        "delivery_count": 0,
-        "created_at": created,
-    }
+    return [int(found[event_id]) for event_id in event_ids]
 
 
 def enqueue_inbox(
