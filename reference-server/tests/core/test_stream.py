@@ -175,12 +175,13 @@ async def test_type_globs_and_filter(server: Server) -> None:
 
 
 async def test_heartbeat_follows_the_clock(server: Server) -> None:
+    parked = server.clock.sleeper_count
     async with open_stream(server) as stream:
         assert await stream.frame() == {"retry": "3000"}
-        parked = server.clock.sleeper_count
-        await server.wait_for_sleepers(parked)
-        for _ in range(100):
-            await anyio.lowlevel.checkpoint()
+        await server.wait_for_sleepers(parked + 1)  # the stream now waits for events or its heartbeat
+        server.clock.advance(15)
+        assert await stream.frame() == {"comment": "ping"}
+        await server.wait_for_sleepers(parked + 1)
         server.clock.advance(15)
         assert await stream.frame() == {"comment": "ping"}
 
