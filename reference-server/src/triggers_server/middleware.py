@@ -23,12 +23,12 @@ API_PREFIX = "/v1"
 
 
 def route_template(scope: Scope) -> str:
-    """The matched route's template (`/v1/events/{event_id}/replay`), known once routing has run."""
-    route = scope.get("route")
-    template = getattr(route, "path", None)
+    """The matched route's template relative to the API base (`/events/{event_id}/replay`, as in the
+    contract's paths), known once routing has run."""
+    template = getattr(scope.get("route"), "path", None)
     if not isinstance(template, str):
-        return str(scope.get("path", ""))
-    return template if template.startswith(API_PREFIX) else API_PREFIX + template
+        template = str(scope.get("path", ""))
+    return template.removeprefix(API_PREFIX) if template.startswith(API_PREFIX + "/") else template
 
 
 def header(scope: Scope, name: bytes) -> str | None:

@@ -95,7 +95,7 @@ async def test_key_status_completed(server: Server) -> None:
     status = response.json()
     IdempotencyKeyStatus.model_validate(status)
     assert status["status"] == "completed"
-    assert (status["method"], status["route"]) == ("POST", "/v1/events")
+    assert (status["method"], status["route"]) == ("POST", "/events")
     assert status["resource_id"] == created["id"]
     assert status["created_at"] == "2026-11-25T12:00:00.000000Z"
     assert status["expires_at"] == "2026-11-26T12:00:00.000000Z"

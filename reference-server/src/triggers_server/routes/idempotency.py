@@ -30,7 +30,7 @@ async def get_idempotency_key(request: Request, principal: Reader, key: str) -> 
                     "key": key,
                     "status": "in_progress",
                     "method": method,
-                    "route": path,
+                    "route": path.removeprefix("/v1"),
                     "fingerprint": entry.fingerprint,
                     "response_status": None,
                     "resource_id": None,
