@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, cast
@@ -64,7 +64,9 @@ class Services:
     metrics: Metrics
     bootstrap_key: str | None = None
     started_at: float = 0.0
-    in_flight: dict[tuple[str, str, str, str], InFlight] = field(default_factory=dict)
+    in_flight: dict[tuple[str, str, str, str], InFlight] = field(
+        default_factory=dict[tuple[str, str, str, str], InFlight]
+    )
 
 
 def _route_modules() -> list[ModuleType]:
@@ -138,7 +140,7 @@ def create_app(
     holder: dict[str, Services] = {}
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncGenerator[None]:
         services = await open_services(settings, the_clock, webhook_client=webhook_client)
         holder["services"] = services
         app.state.services = services

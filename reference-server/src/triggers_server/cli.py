@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib.util
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -168,12 +169,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     settings = settings_from_args(args)
     configure_logging(settings.log_level)
     app = create_app(settings, announce=announce_bootstrap_key)
-    try:
-        import uvloop  # noqa: F401
-
-        loop = "uvloop"
-    except ImportError:
-        loop = "asyncio"
+    loop = "uvloop" if importlib.util.find_spec("uvloop") is not None else "asyncio"
     config = uvicorn.Config(
         app,
         host=settings.host,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any
+from typing import Any, cast
 
 from .problems import ProblemError
 
@@ -24,10 +24,12 @@ def decode_cursor(kind: str, cursor: str | None) -> dict[str, Any] | None:
         value = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
     except (ValueError, UnicodeError, binascii.Error):
         value = None
-    if not isinstance(value, dict) or value.get("k") != kind:
+    if not isinstance(value, dict):
         raise ProblemError(400, "malformed-request", "The cursor is malformed or belongs to another list.")
-    value.pop("k")
-    return value
+    position = cast("dict[str, Any]", value)
+    if position.pop("k", None) != kind:
+        raise ProblemError(400, "malformed-request", "The cursor is malformed or belongs to another list.")
+    return position
 
 
 def int_field(position: dict[str, Any], name: str) -> int:

@@ -20,7 +20,7 @@ import json
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -186,9 +186,10 @@ def resource_id_of(body: bytes) -> str | None:
         parsed: Any = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         return None
-    if isinstance(parsed, dict) and isinstance(parsed.get("id"), str):
-        return str(parsed["id"])
-    return None
+    if not isinstance(parsed, dict):
+        return None
+    identifier = cast("dict[str, Any]", parsed).get("id")
+    return identifier if isinstance(identifier, str) else None
 
 
 def should_store(status: int, body: bytes) -> bool:

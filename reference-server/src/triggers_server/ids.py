@@ -13,7 +13,7 @@ _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 
 def new_id(prefix: str) -> str:
     value = (int(time.time() * 1000) << 80) | _random.getrandbits(80)
-    chars = []
+    chars: list[str] = []
     for _ in range(26):
         chars.append(_ALPHABET[value & 31])
         value >>= 5

@@ -10,10 +10,10 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, cast
 from urllib.parse import unquote_to_bytes
 
 from pydantic import ValidationError
@@ -78,15 +78,16 @@ def parse_json_body(body: bytes) -> Any:
 # -- native envelope ---------------------------------------------------------------------------------
 
 
-def native_draft(item: Any, *, pointer: str = "") -> EventDraft:
+def native_draft(raw: Any, *, pointer: str = "") -> EventDraft:
     """Validate one `EventCreate` object (422 `validation` with pointers under `pointer`)."""
-    if not isinstance(item, dict):
+    if not isinstance(raw, dict):
         raise ProblemError(
             422,
             "validation",
             "An event must be a JSON object.",
             errors=[{"pointer": pointer or "/", "detail": "must be an object"}],
         )
+    item = cast("dict[str, Any]", raw)
     if "time" in item and not isinstance(item["time"], str):
         raise ProblemError(
             422,
@@ -221,10 +222,11 @@ def _draft_from_attributes(
     )
 
 
-def structured_draft(item: Any) -> EventDraft:
+def structured_draft(raw: Any) -> EventDraft:
     """One CloudEvent in JSON format; raises InvalidCloudEvent."""
-    if not isinstance(item, dict):
+    if not isinstance(raw, dict):
         raise InvalidCloudEvent("", "a CloudEvent must be a JSON object")
+    item = cast("dict[str, Any]", raw)
     attributes = {k: v for k, v in item.items() if k not in ("data", "data_base64")}
     has_data = item.get("data") is not None
     data_base64 = item.get("data_base64")
@@ -314,7 +316,8 @@ def cloudevents_batch(payload: Any, *, max_events: int) -> list[BatchItem]:
     """A CloudEvents batch is one message: any invalid member makes the whole body malformed (400)."""
     if not isinstance(payload, list):
         raise ProblemError(400, "malformed-request", "A CloudEvents batch must be a JSON array.")
-    if len(payload) > max_events:
+    members = list(cast("Iterable[Any]", payload))
+    if len(members) > max_events:
         raise ProblemError(
             422,
             "validation",
@@ -322,7 +325,7 @@ def cloudevents_batch(payload: Any, *, max_events: int) -> list[BatchItem]:
             errors=[{"pointer": "", "detail": f"at most {max_events} items"}],
         )
     items: list[BatchItem] = []
-    for index, entry in enumerate(payload):
+    for index, entry in enumerate(members):
         try:
             items.append(BatchItem(structured_draft(entry), None))
         except InvalidCloudEvent as error:
@@ -332,15 +335,17 @@ def cloudevents_batch(payload: Any, *, max_events: int) -> list[BatchItem]:
 
 def native_batch(payload: Any, *, max_events: int, max_event_bytes: int, body_bytes: int) -> list[BatchItem]:
     """`{events: [...]}`: each item is validated on its own; invalid ones are `rejected`."""
-    if not isinstance(payload, dict) or set(payload) - {"events"}:
+    body = cast("dict[str, Any]", payload) if isinstance(payload, dict) else None
+    if body is None or set(body) - {"events"}:
         raise ProblemError(
             422,
             "validation",
             "The body must be an object with only an `events` array.",
             errors=[{"pointer": "", "detail": 'expected {"events": [...]}'}],
         )
-    events = payload.get("events")
-    if not isinstance(events, list) or not events:
+    raw_events = body.get("events")
+    events = list(cast("Iterable[Any]", raw_events)) if isinstance(raw_events, list) else []
+    if not events:
         raise ProblemError(
             422,
             "validation",

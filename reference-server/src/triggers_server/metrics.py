@@ -19,7 +19,7 @@ class RollingWindow:
 
     span: float = 300.0
     capacity: int = 100_000
-    samples: deque[tuple[float, float]] = field(default_factory=deque)
+    samples: deque[tuple[float, float]] = field(default_factory=deque[tuple[float, float]])
 
     def add(self, at: float, value: float) -> None:
         self.samples.append((at, value))

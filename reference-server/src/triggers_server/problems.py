@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -144,12 +144,13 @@ def validation_problem(errors: Sequence[Any]) -> ProblemError:
     when the body is not JSON at all or only query/path/header parameters are wrong."""
     items: list[dict[str, str]] = []
     in_body = False
-    for error in errors:
-        if not isinstance(error, dict):
+    for raw in errors:
+        if not isinstance(raw, dict):
             continue
+        error = cast("dict[str, Any]", raw)
         if error.get("type") == "json_invalid":
             return ProblemError(400, "malformed-request", "The request body is not valid JSON.")
-        location = tuple(error.get("loc", ()))
+        location: tuple[Any, ...] = tuple(error.get("loc", ()))
         in_body = in_body or not location or location[0] not in ("query", "path", "header", "cookie")
         items.append({"pointer": json_pointer(location), "detail": str(error.get("msg", "invalid"))})
     detail = "; ".join(f"{item['pointer'] or '/'}: {item['detail']}" for item in items[:5]) or "Invalid request."
@@ -172,7 +173,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         slug = _STATUS_SLUGS.get(exc.status_code, "internal" if exc.status_code >= 500 else "malformed-request")
-        detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(slug, "Error")
+        detail = exc.detail or TITLES.get(slug, "Error")
         if exc.status_code == 404:
             detail = f"No route or resource at {request.url.path}."
         elif exc.status_code == 405:

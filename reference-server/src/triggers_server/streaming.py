@@ -7,7 +7,7 @@ sequences in commit order, that read never skips an event, and signals only have
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import anyio
 
@@ -39,7 +39,10 @@ class StreamHub:
 
 
 def _sequence_of(event: Any) -> int | None:
-    value = event.get("sequence") if isinstance(event, dict) else getattr(event, "sequence", None)
+    if isinstance(event, dict):
+        value: Any = cast("dict[str, Any]", event).get("sequence")
+    else:
+        value = getattr(event, "sequence", None)
     return value if isinstance(value, int) else None
 
 

@@ -352,7 +352,9 @@ def causal_order(events: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], li
                 if child["id"] not in placed and parent[child["id"]] == event_id:
                     heapq.heappush(heap, (child["sequence"], child["id"]))
 
-    nodes = {event["id"]: {"event_id": event["id"], "type": event["type"], "children": []} for event in events}
+    nodes: dict[str, dict[str, Any]] = {
+        event["id"]: {"event_id": event["id"], "type": event["type"], "children": []} for event in events
+    }
     roots: list[dict[str, Any]] = []
     for event in ordered:  # causal order keeps every children list sorted by sequence among siblings
         cause_id = parent[event["id"]]

@@ -20,7 +20,7 @@ from ..jsoncodec import dumps_text, loads
 
 SPECVERSION = "1.0"
 _EMPTY = "{}"
-_SELECT = (
+SELECT_EVENTS = (
     "SELECT e.*, i.state AS inbox_state, i.visible_at AS inbox_visible_at, "
     "i.delivery_count AS inbox_delivery_count FROM events e LEFT JOIN inbox i ON i.event_seq = e.seq"
 )
@@ -42,8 +42,8 @@ class EventDraft:
     dataschema: str | None = None
     correlation_id: str | None = None
     causation_id: str | None = None
-    metadata: dict[str, str] = field(default_factory=dict)
-    extensions: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, str] = field(default_factory=dict[str, str])
+    extensions: dict[str, Any] = field(default_factory=dict[str, Any])
     schema_version: int | None = None
     replay_of: str | None = None
 
@@ -65,7 +65,7 @@ def status_of(state: str | None, visible_at: float | None, now: float) -> str:
 
 
 def row_to_wire(row: sqlite3.Row, now: float) -> dict[str, Any]:
-    """The contract's `Event` object for a row of `_SELECT`."""
+    """The contract's `Event` object for a row of `SELECT_EVENTS`."""
     data_text = row["data"]
     return {
         "id": row["id"],
@@ -96,7 +96,7 @@ def find_original(
     conn: sqlite3.Connection, account_id: str, source: str, external_id: str, now: float
 ) -> dict[str, Any] | None:
     row = conn.execute(
-        _SELECT + " WHERE e.account_id = ? AND e.source = ? AND e.external_id = ? AND e.replay_of IS NULL",
+        SELECT_EVENTS + " WHERE e.account_id = ? AND e.source = ? AND e.external_id = ? AND e.replay_of IS NULL",
         (account_id, source, external_id),
     ).fetchone()
     return row_to_wire(row, now) if row else None
@@ -234,7 +234,7 @@ def enqueue_inbox(
 
 
 def get_event(conn: sqlite3.Connection, account_id: str, event_id: str, now: datetime) -> dict[str, Any] | None:
-    row = conn.execute(_SELECT + " WHERE e.id = ? AND e.account_id = ?", (event_id, account_id)).fetchone()
+    row = conn.execute(SELECT_EVENTS + " WHERE e.id = ? AND e.account_id = ?", (event_id, account_id)).fetchone()
     return row_to_wire(row, now.timestamp()) if row else None
 
 
@@ -245,7 +245,7 @@ def get_events_by_ids(
     for start in range(0, len(event_ids), 500):
         chunk = list(event_ids[start : start + 500])
         marks = ",".join("?" for _ in chunk)
-        for row in conn.execute(_SELECT + f" WHERE e.account_id = ? AND e.id IN ({marks})", (account_id, *chunk)):
+        for row in conn.execute(SELECT_EVENTS + f" WHERE e.account_id = ? AND e.id IN ({marks})", (account_id, *chunk)):
             found[row["id"]] = row_to_wire(row, now.timestamp())
     return found
 
@@ -309,7 +309,7 @@ def list_events(
     if before_sequence is not None:
         clauses.append("e.seq < ?")
         params.append(before_sequence)
-    sql = _SELECT + " WHERE " + " AND ".join(clauses) + " ORDER BY e.seq DESC LIMIT ?"
+    sql = SELECT_EVENTS + " WHERE " + " AND ".join(clauses) + " ORDER BY e.seq DESC LIMIT ?"
     return [row_to_wire(row, stamp) for row in conn.execute(sql, (*params, limit))]
 
 
@@ -318,7 +318,7 @@ def events_after(
 ) -> list[dict[str, Any]]:
     """Oldest first, strictly after `after_sequence` (the SSE backfill and live read)."""
     rows = conn.execute(
-        _SELECT + " WHERE e.account_id = ? AND e.seq > ? ORDER BY e.seq LIMIT ?",
+        SELECT_EVENTS + " WHERE e.account_id = ? AND e.seq > ? ORDER BY e.seq LIMIT ?",
         (account_id, after_sequence, limit),
     )
     return [row_to_wire(row, now.timestamp()) for row in rows]
@@ -345,7 +345,7 @@ def events_in_range(
         clause, values = sql_clause("e.type", types)
         clauses.append(clause)
         params.extend(values)
-    sql = _SELECT + " WHERE " + " AND ".join(clauses) + " ORDER BY e.seq LIMIT ?"
+    sql = SELECT_EVENTS + " WHERE " + " AND ".join(clauses) + " ORDER BY e.seq LIMIT ?"
     return [row_to_wire(row, now.timestamp()) for row in conn.execute(sql, (*params, limit))]
 
 
@@ -368,7 +368,7 @@ def correlation_events(
     conn: sqlite3.Connection, account_id: str, correlation_id: str, now: datetime
 ) -> list[dict[str, Any]]:
     rows = conn.execute(
-        _SELECT + " WHERE e.account_id = ? AND e.correlation_id = ? ORDER BY e.seq LIMIT 10000",
+        SELECT_EVENTS + " WHERE e.account_id = ? AND e.correlation_id = ? ORDER BY e.seq LIMIT 10000",
         (account_id, correlation_id),
     )
     return [row_to_wire(row, now.timestamp()) for row in rows]

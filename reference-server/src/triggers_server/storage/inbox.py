@@ -19,7 +19,7 @@ from ..clock import isoformat
 from ..globs import sql_clause
 from ..ids import new_id
 from .dlq import insert_dlq_entry
-from .events import _SELECT, row_to_wire
+from .events import SELECT_EVENTS, row_to_wire
 
 MAX_DELIVERIES_REASON = "max_deliveries_exceeded"
 
@@ -111,7 +111,7 @@ def lease(
         marks = ",".join("?" for _ in leased)
         events = {
             row["seq"]: row_to_wire(row, stamp)
-            for row in conn.execute(_SELECT + f" WHERE e.seq IN ({marks})", [seq for seq, _, _ in leased])
+            for row in conn.execute(SELECT_EVENTS + f" WHERE e.seq IN ({marks})", [seq for seq, _, _ in leased])
         }
         messages = [
             {"event": events[seq], "receipt": receipt, "delivery_count": count} for seq, receipt, count in leased
