@@ -232,3 +232,10 @@ async def test_consume_scope_is_required(server: Server) -> None:
     async with await server.tenant("events:read", "events:write") as client:
         assert_problem(await client.post("/inbox/lease"), 403, "forbidden")
         assert_problem(await client.get("/inbox"), 403, "forbidden")
+
+
+@pytest.mark.parametrize(
+    "body", [{"max_events": True}, {"max_events": "5"}, {"visibility_timeout": 1.5}, {"types": "order.*"}]
+)
+async def test_wrong_json_types_are_422_not_coerced(server: Server, body: dict[str, Any]) -> None:
+    assert_problem(await server.admin.post("/inbox/lease", json=body), 422, "validation")

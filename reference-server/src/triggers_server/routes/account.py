@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from ..auth import Principal, principal_of, require_scope
-from ..bodies import parse_model
+from ..contract_schemas import parse_contract_model
 from ..clock import isoformat
 from ..cursors import decode_cursor, encode_cursor, str_field
 from ..models._generated import ApiKeyCreate
@@ -75,7 +75,7 @@ async def get_account(request: Request) -> JSONResponse:
 @router.post("/api-keys", status_code=201)
 async def create_api_key(request: Request, principal: Admin) -> JSONResponse:
     services = services_of(request)
-    body = await parse_model(request, ApiKeyCreate)
+    body = await parse_contract_model(request, ApiKeyCreate)
     if body.new_account is not None and not principal.bootstrap:
         raise ProblemError(403, "forbidden", "Only the bootstrap admin key may create keys in a new account.")
     scopes = tuple(dict.fromkeys(scope.value for scope in body.scopes))

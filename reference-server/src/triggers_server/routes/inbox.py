@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from ..auth import Principal, authorize, require_scope
-from ..bodies import parse_model
+from ..contract_schemas import parse_contract_model
 from ..cursors import decode_cursor, encode_cursor, int_field
 from ..globs import validate_globs
 from ..idempotency import IdempotencyContext
@@ -66,7 +66,7 @@ async def list_inbox(
 async def lease_inbox(request: Request) -> Response:
     principal = authorize(request, "inbox:consume")
     services = services_of(request)
-    options = await parse_model(request, LeaseRequest, optional=True)
+    options = await parse_contract_model(request, LeaseRequest, optional=True)
     globs = validate_globs([glob.root for glob in options.types or []], field="types")
     account_id = principal.account_id
     context = _idempotency(request)
@@ -117,7 +117,7 @@ def _results(results: list[dict[str, Any]]) -> Response:
 async def ack_inbox(request: Request) -> Response:
     principal = authorize(request, "inbox:consume")
     services = services_of(request)
-    body = await parse_model(request, AckRequest)
+    body = await parse_contract_model(request, AckRequest)
     receipts = [receipt.root for receipt in body.receipts]
     now = services.clock.now()
     account_id = principal.account_id
@@ -128,7 +128,7 @@ async def ack_inbox(request: Request) -> Response:
 async def nack_inbox(request: Request) -> Response:
     principal = authorize(request, "inbox:consume")
     services = services_of(request)
-    body = await parse_model(request, NackRequest)
+    body = await parse_contract_model(request, NackRequest)
     receipts = [receipt.root for receipt in body.receipts]
     now = services.clock.now()
     account_id = principal.account_id
@@ -142,7 +142,7 @@ async def nack_inbox(request: Request) -> Response:
 async def extend_inbox(request: Request) -> Response:
     principal = authorize(request, "inbox:consume")
     services = services_of(request)
-    body = await parse_model(request, ExtendRequest)
+    body = await parse_contract_model(request, ExtendRequest)
     receipts = [receipt.root for receipt in body.receipts]
     now = services.clock.now()
     account_id = principal.account_id
