@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from ..auth import Principal, principal_of, require_scope
-from ..contract_schemas import parse_contract_model
 from ..clock import isoformat
+from ..contract_schemas import parse_contract_model
 from ..cursors import decode_cursor, encode_cursor, str_field
 from ..models._generated import ApiKeyCreate
 from ..problems import ProblemError
