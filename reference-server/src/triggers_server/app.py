@@ -94,11 +94,17 @@ async def open_services(
             conn, secret=settings.bootstrap_admin_key, max_deliveries=settings.max_deliveries, now=clock.now()
         )
     )
+    # Nothing else writes before the app serves, so no commit falls between this read and the hook.
+    start_sequence = await db.read(
+        lambda conn: int(conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0])
+    )
+    hub = StreamHub(start_sequence)
+    db.on_commit = hub.on_commit
     return Services(
         settings=settings,
         clock=clock,
         db=db,
-        hub=StreamHub(),
+        hub=hub,
         registry=SchemaRegistry(db, clock),
         delivery=DeliveryService(settings, clock, db, http_client=webhook_client),
         auth=Authenticator(db, clock),

@@ -19,6 +19,7 @@ import pytest
 from core_harness import ADMIN_KEY, Server, assert_problem, event
 
 from triggers_server.app import run_janitor_once
+from triggers_server.streaming import AccountRing, StreamHub
 
 pytestmark = pytest.mark.anyio
 
@@ -133,7 +134,10 @@ async def test_resume_strictly_after_last_event_id(server: Server) -> None:
         assert json.loads((await stream.event_frame())["data"])["id"] == created[3]["id"]
 
 
-async def test_random_disconnects_during_a_burst_lose_and_repeat_nothing(server: Server) -> None:
+@pytest.mark.parametrize("ring_capacity", [10_000, 7], ids=["from-memory", "mostly-backfill"])
+async def test_random_disconnects_during_a_burst_lose_and_repeat_nothing(server: Server, ring_capacity: int) -> None:
+    """With a tiny ring most resumes fall behind it and backfill from the database, then catch up."""
+    server.services.hub.capacity = ring_capacity
     rng = random.Random(7)
     total = 120
     published: list[int] = []
@@ -216,3 +220,27 @@ async def test_expired_cursor_gets_a_reset_then_continues_from_the_oldest(server
 async def test_bad_stream_requests_are_400(server: Server, query: dict[str, str], headers: dict[str, str]) -> None:
     response = await server.admin.get("/events/stream", params=query, headers=headers)
     assert_problem(response, 400, "malformed-request")
+
+
+async def test_events_from_before_the_hub_started_are_backfilled_from_the_database(server: Server) -> None:
+    early = [await _post(server) for _ in range(3)]
+    server.services.hub = StreamHub(early[-1]["sequence"])  # as after a restart: memory starts empty
+    server.services.db.on_commit = server.services.hub.on_commit
+    async with open_stream(server, headers={"Last-Event-ID": str(early[0]["sequence"])}) as stream:
+        assert [int((await stream.event_frame())["id"]) for _ in range(2)] == [e["sequence"] for e in early[1:]]
+        live = await _post(server)
+        assert int((await stream.event_frame())["id"]) == live["sequence"]
+
+
+def test_ring_vouches_only_above_its_floor() -> None:
+    ring = AccountRing(floor=10, capacity=3)
+    for sequence in range(11, 19):
+        ring.append({"sequence": sequence, "type": "t"})
+    # trimmed (in halves, once past twice the capacity) when 17 arrived: 11-14 left, the floor is 14
+    assert ring.floor == 14 and [entry.sequence for entry in ring.entries] == [15, 16, 17, 18]
+    assert ring.after(13, 10) is None
+    after = ring.after(14, 10)
+    assert after is not None and [entry.sequence for entry in after] == [15, 16, 17, 18]
+    limited = ring.after(16, 1)
+    assert limited is not None and [entry.sequence for entry in limited] == [17]
+    assert limited[0].json == '{"sequence":17,"type":"t"}'

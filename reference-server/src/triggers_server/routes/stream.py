@@ -8,7 +8,6 @@ so the read can never skip an event, and the signal is taken before the read, so
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -25,7 +24,7 @@ from ..jsoncodec import dumps_text, loads
 from ..problems import ProblemError
 from ..services import services_of
 from ..storage.events import events_after, latest_sequence, oldest_sequence, purged_through
-from ..streaming import wait_for_signal
+from ..streaming import RingEntry, wait_for_signal
 
 router = APIRouter()
 Reader = Annotated[Principal, Depends(require_scope("events:read"))]
@@ -102,35 +101,31 @@ async def stream_events(
         reset = {"reason": "cursor_expired", "oldest_sequence": oldest if oldest is not None else purged + 1}
         return purged, reset
 
-    signal = services.hub.signal(account_id)
     after, reset = await services.db.read(start)
     settings = services.settings
 
     async def frames() -> AsyncIterator[ServerSentEvent]:
-        nonlocal signal
         last = after
         yield _frame(retry=settings.sse_retry_ms)
         if reset is not None:
-            yield _frame(data=json.dumps(reset), event="reset")
+            yield _frame(data=dumps_text(reset), event="reset")
         while True:
-            batch = await services.db.read(partial(_next_events, account_id, last, services.clock.now()))
-            for event in batch:
-                last = event["sequence"]
-                if not matches_any(event["type"], globs):
+            signal = services.hub.signal(account_id)  # before reading, so no wake-up is lost
+            recent = services.hub.recent(account_id, last, BATCH)
+            if recent is None:  # cursor older than what the hub holds: backfill from the database
+                rows = await services.db.read(partial(_next_events, account_id, last, services.clock.now()))
+                recent = [RingEntry(event["sequence"], event) for event in rows]
+            for entry in recent:
+                last = entry.sequence
+                if not matches_any(entry.event["type"], globs):
                     continue
-                if expression is not None and not evaluate(expression, event).matched:
+                if expression is not None and not evaluate(expression, entry.event).matched:
                     continue
-                yield _frame(
-                    data=dumps_text(event),
-                    event=event["type"],
-                    id=str(event["sequence"]),
-                )
-            if len(batch) == BATCH:
+                yield _frame(data=entry.json, event=entry.event["type"], id=str(entry.sequence))
+            if len(recent) == BATCH:
                 continue
             if not await wait_for_signal(signal, services.clock, settings.heartbeat_seconds):
                 yield _frame(comment="ping")
-            if signal.is_set():
-                signal = services.hub.signal(account_id)
 
     return EventSourceResponse(
         frames(), ping=_NEVER, sep="\n", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}

@@ -39,6 +39,15 @@ class _Job:
 
 
 _STOP = object()
+_commit_buffer = threading.local()
+
+
+def after_commit(item: Any) -> None:
+    """Queue `item` for `Database.on_commit`, to be delivered (in commit order, on the event loop) once the
+    current write is durably committed; dropped if the write rolls back. No-op outside the writer thread."""
+    items: list[Any] | None = getattr(_commit_buffer, "items", None)
+    if items is not None:
+        items.append(item)
 
 
 def _resolve(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
@@ -124,6 +133,7 @@ class Database:
         self.writes_committed = 0
         self.applied_migrations: list[str] = []
         self._changes_seen = 0
+        self.on_commit: Callable[[list[Any]], None] | None = None
 
     @classmethod
     async def open(cls, path: str, *, max_batch: int = 512, readers: int = 2) -> Database:
@@ -207,6 +217,7 @@ class Database:
             conn.close()
 
     def _writer_main(self) -> None:
+        _commit_buffer.items = []
         try:
             conn = _connect(self.path)
             if not self.in_memory:
@@ -248,16 +259,20 @@ class Database:
             for job in batch:
                 job.loop.call_soon_threadsafe(_resolve, job.future, None, error)
             return
+        committed: list[Any] = _commit_buffer.items
+        committed.clear()
         for job in batch:
             if job.future.cancelled() and job.readonly:
                 outcomes.append((None, None))
                 continue
             conn.execute("SAVEPOINT job")
+            mark = len(committed)
             try:
                 result = job.fn(conn)
             except BaseException as error:
                 conn.execute("ROLLBACK TO job")
                 conn.execute("RELEASE job")
+                del committed[mark:]
                 outcomes.append((None, error))
             else:
                 conn.execute("RELEASE job")
@@ -270,6 +285,9 @@ class Database:
                 conn.execute("ROLLBACK")
             outcomes = [(None, error) for _ in batch]
         else:
+            if committed and self.on_commit is not None:
+                # Scheduled before the futures resolve: listeners see commits in order, before the callers resume.
+                batch[0].loop.call_soon_threadsafe(self.on_commit, list(committed))
             self.batches_committed += 1
             self.writes_committed += sum(1 for job in batch if not job.readonly)
             self._pages_since_checkpoint += conn.total_changes - self._changes_seen
@@ -277,5 +295,6 @@ class Database:
             if self._pages_since_checkpoint >= CHECKPOINT_EVERY_CHANGES:
                 self._pages_since_checkpoint = 0
                 self._checkpoint_due.set()
+        committed.clear()
         for job, (result, failure) in zip(batch, outcomes, strict=True):
             job.loop.call_soon_threadsafe(_resolve, job.future, result, failure)

@@ -17,6 +17,7 @@ from ..clock import isoformat
 from ..globs import sql_clause
 from ..ids import new_id
 from ..jsoncodec import dumps_text, loads
+from .engine import after_commit
 
 SPECVERSION = "1.0"
 _EMPTY = "{}"
@@ -46,6 +47,14 @@ class EventDraft:
     extensions: dict[str, Any] = field(default_factory=dict[str, Any])
     schema_version: int | None = None
     replay_of: str | None = None
+
+
+@dataclass(frozen=True)
+class EventCommitted:
+    """Handed to `Database.on_commit` for every stored event, in sequence order (feeds the stream hub)."""
+
+    account_id: str
+    event: dict[str, Any]
 
 
 class DuplicateEvent(Exception):
@@ -199,6 +208,7 @@ def insert_events(
         conn.executemany(_INSERT_EVENT, rows)
         for event, sequence in zip(fresh, _sequences(conn, [row[0] for row in rows]), strict=True):
             event["sequence"] = sequence
+            after_commit(EventCommitted(account_id, event))
         if inbox:
             conn.executemany(
                 _INSERT_INBOX, [(event["sequence"], account_id, event["type"], stamp, created) for event in fresh]
