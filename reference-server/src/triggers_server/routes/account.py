@@ -7,14 +7,15 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from ..auth import Principal, principal_of, require_scope
 from ..clock import isoformat
 from ..contract_schemas import parse_contract_model
 from ..cursors import decode_cursor, encode_cursor, str_field
-from ..models._generated import ApiKeyCreate
+from ..models._generated import Account, ApiKey, ApiKeyCreate, ApiKeyList
 from ..problems import ProblemError
+from ..responses import contract_json
 from ..services import services_of
 from ..storage import accounts as store
 
@@ -40,7 +41,7 @@ def key_wire(record: store.ApiKeyRecord, *, secret: str | None, last_used: datet
 
 
 @router.get("/account")
-async def get_account(request: Request) -> JSONResponse:
+async def get_account(request: Request) -> Response:
     principal = principal_of(request)
     services = services_of(request)
     settings = services.settings
@@ -54,7 +55,8 @@ async def get_account(request: Request) -> JSONResponse:
     account, usage = await services.db.read(read)
     if account is None:
         raise ProblemError(404, "not-found", "The account of this key no longer exists.")
-    return JSONResponse(
+    return contract_json(
+        Account,
         {
             "id": account.id,
             "name": account.name,
@@ -68,12 +70,12 @@ async def get_account(request: Request) -> JSONResponse:
             },
             "usage": usage,
             "created_at": account.created_at,
-        }
+        },
     )
 
 
 @router.post("/api-keys", status_code=201)
-async def create_api_key(request: Request, principal: Admin) -> JSONResponse:
+async def create_api_key(request: Request, principal: Admin) -> Response:
     services = services_of(request)
     body = await parse_contract_model(request, ApiKeyCreate)
     if body.new_account is not None and not principal.bootstrap:
@@ -91,9 +93,10 @@ async def create_api_key(request: Request, principal: Admin) -> JSONResponse:
         return store.create_api_key(conn, account_id=account_id, name=body.name, scopes=scopes, now=now)
 
     record, secret = await services.db.write(write)
-    return JSONResponse(
+    return contract_json(
+        ApiKey,
         key_wire(record, secret=secret, last_used=None),
-        status_code=201,
+        status=201,
         headers={"Location": f"/v1/api-keys/{record.id}"},
     )
 
@@ -104,7 +107,7 @@ async def list_api_keys(
     principal: Admin,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(min_length=1)] = None,
-) -> JSONResponse:
+) -> Response:
     services = services_of(request)
     position = decode_cursor(KEYS_CURSOR, cursor)
     after = str_field(position, "id") if position is not None else None
@@ -117,11 +120,12 @@ async def list_api_keys(
         records = records[:limit]
         next_cursor = encode_cursor(KEYS_CURSOR, {"id": records[-1].id})
     used = services.auth.last_used
-    return JSONResponse(
+    return contract_json(
+        ApiKeyList,
         {
             "data": [key_wire(record, secret=None, last_used=used.get(record.id)) for record in records],
             "next_cursor": next_cursor,
-        }
+        },
     )
 
 

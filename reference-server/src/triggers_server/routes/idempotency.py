@@ -6,12 +6,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from ..auth import Principal, require_scope
 from ..clock import isoformat, parse_datetime
 from ..idempotency import latest_for_key
+from ..models._generated import IdempotencyKeyStatus
 from ..problems import ProblemError
+from ..responses import contract_json
 from ..services import services_of
 
 router = APIRouter()
@@ -19,13 +21,14 @@ Reader = Annotated[Principal, Depends(require_scope("events:read"))]
 
 
 @router.get("/idempotency-keys/{key}")
-async def get_idempotency_key(request: Request, principal: Reader, key: str) -> JSONResponse:
+async def get_idempotency_key(request: Request, principal: Reader, key: str) -> Response:
     services = services_of(request)
     ttl = timedelta(seconds=services.settings.idempotency_ttl_seconds)
     for (account_id, in_flight_key, method, path), entry in list(services.in_flight.items()):
         if account_id == principal.account_id and in_flight_key == key:
             created = parse_datetime(entry.created_at)
-            return JSONResponse(
+            return contract_json(
+                IdempotencyKeyStatus,
                 {
                     "key": key,
                     "status": "in_progress",
@@ -36,14 +39,15 @@ async def get_idempotency_key(request: Request, principal: Reader, key: str) -> 
                     "resource_id": None,
                     "created_at": entry.created_at,
                     "expires_at": isoformat(created + ttl),
-                }
+                },
             )
     now = services.clock.now().timestamp()
     account_id = principal.account_id
     stored = await services.db.read(lambda conn: latest_for_key(conn, account_id, key, now))
     if stored is None:
         raise ProblemError(404, "not-found", "This Idempotency-Key is unknown or expired for this account.")
-    return JSONResponse(
+    return contract_json(
+        IdempotencyKeyStatus,
         {
             "key": key,
             "status": "completed",
@@ -54,5 +58,5 @@ async def get_idempotency_key(request: Request, principal: Reader, key: str) -> 
             "resource_id": stored.resource_id,
             "created_at": stored.created_at,
             "expires_at": isoformat(datetime.fromtimestamp(stored.expires_at, UTC)),
-        }
+        },
     )

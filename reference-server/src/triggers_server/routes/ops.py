@@ -7,14 +7,16 @@ from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from .. import __version__
 from ..auth import Principal, require_scope
 from ..clock import isoformat
 from ..contract import contract_text
+from ..models._generated import Health, Stats
 from ..problems import ProblemError
+from ..responses import contract_json
 from ..services import services_of
 
 router = APIRouter()
@@ -29,7 +31,7 @@ def _contract() -> str:
 
 
 @router.get("/health")
-async def get_health(request: Request) -> JSONResponse:
+async def get_health(request: Request) -> Response:
     services = services_of(request)
     try:
         await services.db.read(lambda conn: conn.execute("SELECT 1").fetchone())
@@ -41,7 +43,7 @@ async def get_health(request: Request) -> JSONResponse:
             headers={"Retry-After": "1"},
             extra={"retry_after": 1},
         ) from error
-    return JSONResponse({"status": "ok", "version": __version__, "time": isoformat(services.clock.now())})
+    return contract_json(Health, {"status": "ok", "version": __version__, "time": isoformat(services.clock.now())})
 
 
 @router.get("/openapi.yaml", include_in_schema=False)
@@ -71,7 +73,7 @@ async def get_metrics(request: Request, principal: Annotated[Principal, Depends(
 @router.get("/stats")
 async def get_stats(
     request: Request, principal: Annotated[Principal, Depends(require_scope("events:read"))]
-) -> JSONResponse:
+) -> Response:
     services = services_of(request)
     now = services.clock.now()
     since = isoformat(now.fromtimestamp(now.timestamp() - STATS_WINDOW_SECONDS, now.tzinfo))
@@ -103,7 +105,8 @@ async def get_stats(
 
     facts = await services.db.read(read)
     p50, p95, p99 = services.metrics.latency_percentiles(account_id, now.timestamp(), (0.5, 0.95, 0.99))
-    return JSONResponse(
+    return contract_json(
+        Stats,
         {
             "window_seconds": STATS_WINDOW_SECONDS,
             "ingest_rate_per_second": facts["total"] / STATS_WINDOW_SECONDS,
@@ -112,5 +115,5 @@ async def get_stats(
             "inbox_depth": facts["inbox"],
             "dlq_depth": facts["dlq"],
             "top_event_types": facts["types"],
-        }
+        },
     )
