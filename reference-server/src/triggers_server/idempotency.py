@@ -86,6 +86,7 @@ class StoredResponse:
     resource_id: str | None
     created_at: str
     expires_at: float
+    replay_status: int | None = None
 
 
 @dataclass
@@ -118,13 +119,15 @@ class IdempotencyContext:
         headers: list[tuple[str, str]],
         body: bytes,
         resource_id: str | None,
+        replay_status: int | None = None,
     ) -> None:
-        """Store the outcome (inside the caller's transaction, or its own)."""
+        """Store the outcome (inside the caller's transaction, or its own); `replay_status` is the status a
+        replay answers with when it differs from the first response's."""
         expires = self.created_at + timedelta(seconds=self.ttl_seconds)
         conn.execute(
             "INSERT OR REPLACE INTO idempotency_keys (account_id, key, method, path, route, fingerprint, "
-            "status_code, response_headers, response_body, resource_id, created_at, expires_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "status_code, response_headers, response_body, resource_id, created_at, expires_at, replay_status) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 self.account_id,
                 self.key,
@@ -138,6 +141,7 @@ class IdempotencyContext:
                 resource_id,
                 isoformat(self.created_at),
                 expires.timestamp(),
+                replay_status,
             ),
         )
         self.stored = True
@@ -154,6 +158,7 @@ def _stored(row: sqlite3.Row) -> StoredResponse:
         resource_id=row["resource_id"],
         created_at=row["created_at"],
         expires_at=row["expires_at"],
+        replay_status=row["replay_status"],
     )
 
 
@@ -348,5 +353,6 @@ async def _replay(send: Send, stored: StoredResponse) -> None:
     headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in stored.headers]
     headers.append((b"content-length", str(len(stored.body)).encode()))
     headers.append(REPLAYED_HEADER)
-    await send({"type": "http.response.start", "status": stored.status_code, "headers": headers})
+    status = stored.replay_status or stored.status_code
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": stored.body})

@@ -73,7 +73,7 @@ async def test_migrations_are_versioned_and_applied_once(tmp_path: Path) -> None
     applied = list(first.applied_migrations)
     await first.close()
     assert applied == [name for _, name, _ in migration_scripts()]
-    assert applied[0] == "0001_core.sql"
+    assert applied[0] == "0001_core.sql" and "0004_idempotency_replay_status.sql" in applied
     second = await Database.open(path)
     try:
         assert second.applied_migrations == []

@@ -97,6 +97,7 @@ async def test_key_status_completed(server: Server) -> None:
     assert status["status"] == "completed"
     assert (status["method"], status["route"]) == ("POST", "/events")
     assert status["resource_id"] == created["id"]
+    assert status["response_status"] == 201  # the first response's; a replay answers 200
     assert status["created_at"] == "2026-11-25T12:00:00.000000Z"
     assert status["expires_at"] == "2026-11-26T12:00:00.000000Z"
     assert len(status["fingerprint"]) == 64

@@ -157,7 +157,14 @@ async def create_event(request: Request) -> Response:
         payload = dumps(event)
         if context is not None:
             # A replay of this request answers 200 (the contract's "idempotent replay" status).
-            context.record(conn, status_code=200, headers=JSON_HEADERS, body=payload, resource_id=event["id"])
+            context.record(
+                conn,
+                status_code=201,
+                headers=JSON_HEADERS,
+                body=payload,
+                resource_id=event["id"],
+                replay_status=200,
+            )
         return event, payload
 
     try:
