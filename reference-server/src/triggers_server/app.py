@@ -63,7 +63,6 @@ class Services:
     limiter: RateLimiter
     metrics: Metrics
     bootstrap_key: str | None = None
-    started_at: float = 0.0
     in_flight: dict[tuple[str, str, str, str], InFlight] = field(
         default_factory=dict[tuple[str, str, str, str], InFlight]
     )
@@ -111,7 +110,6 @@ async def open_services(
         limiter=RateLimiter(clock, per_second=settings.rate_limit_per_second, burst=settings.rate_limit_burst),
         metrics=Metrics(),
         bootstrap_key=bootstrap,
-        started_at=clock.now().timestamp(),
     )
 
 
@@ -164,7 +162,7 @@ def create_app(
         finally:
             await services.delivery.stop()
             used = services.auth.take_last_used()
-            if used:
+            if used and not services.db.closed:
                 await services.db.write(lambda conn: record_last_used(conn, used))
             await services.db.close()
 
