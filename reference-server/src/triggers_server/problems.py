@@ -10,6 +10,7 @@ from typing import Any, cast
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.responses import Response
 
 PROBLEM_TYPE_BASE = "https://triggers.dev/problems/"
@@ -159,6 +160,19 @@ def validation_problem(errors: Sequence[Any]) -> ProblemError:
     return ProblemError(422, "validation", detail, errors=items)
 
 
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (Starlette names only the first route's)."""
+    allowed: list[str] = []
+    for method in _METHODS:
+        probe = {**request.scope, "method": method}
+        if any(route.matches(probe)[0] == Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return allowed
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Every error leaves as problem+json: ours, FastAPI's validation, Starlette's 404/405, and crashes."""
 
@@ -179,6 +193,8 @@ def install_problem_handlers(app: FastAPI) -> None:
         elif exc.status_code == 405:
             detail = f"{request.method} is not allowed on {request.url.path}."
         headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
         return problem_response(request, ProblemError(exc.status_code, slug, detail, headers=headers))
 
     async def on_crash(request: Request, exc: Exception) -> Response:

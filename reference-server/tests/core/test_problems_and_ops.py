@@ -133,3 +133,10 @@ async def test_health_is_503_when_the_database_is_gone(server: Server) -> None:
         response = await anonymous.get("/health")
     body = assert_problem(response, 503, "unavailable")
     assert response.headers["retry-after"] == "1" and body["retry_after"] == 1
+
+
+async def test_405_lists_every_allowed_method(server: Server) -> None:
+    response = await server.admin.request("OPTIONS", "/api-keys")
+    assert_problem(response, 405, "method-not-allowed")
+    assert response.headers["allow"] == "GET, POST"
+    assert (await server.admin.put("/events/evt_1")).headers["allow"] == "GET"
