@@ -10,8 +10,8 @@ from typing import Any, cast
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 from starlette.responses import Response
+from starlette.routing import Match
 
 PROBLEM_TYPE_BASE = "https://triggers.dev/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
