@@ -16,21 +16,17 @@ CONTRACT = PACKAGE.parent / "openapi.yaml"
 
 @pytest.mark.slow
 def test_wheel_contains_contract_migrations_and_script(tmp_path: Path) -> None:
+    # The PEP 517 hook of the pinned build backend itself (no pip needed: uv-made venvs have none).
     subprocess.run(
         [
             sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--no-build-isolation",
-            "-q",
-            str(PACKAGE),
-            "-w",
+            "-c",
+            "import sys; from hatchling.build import build_wheel; build_wheel(sys.argv[1])",
             str(tmp_path),
         ],
         check=True,
         timeout=300,
+        cwd=PACKAGE,
     )
     [wheel] = tmp_path.glob("triggers_server-*.whl")
     with zipfile.ZipFile(wheel) as archive:
