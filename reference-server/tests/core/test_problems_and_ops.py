@@ -125,6 +125,7 @@ async def test_crashes_become_problem_500_with_request_id(server: Server, monkey
     response = await server.admin.post("/events", json={"type": "a", "source": "s"})
     body = assert_problem(response, 500, "internal")
     assert "exploded" not in body["detail"]
+    assert response.headers["ratelimit"].startswith('"default";r=')
 
 
 async def test_health_is_503_when_the_database_is_gone(server: Server) -> None:
