@@ -21,7 +21,7 @@ export interface paths {
          * Ingest one event
          * @description Stores one event durably (a 2xx means it is on disk), validates `data` against the registered schema of its type (422 `schema-validation` on failure), puts it into the pull inbox, schedules deliveries to matching subscriptions and publishes it on the stream.
          *
-         *     Three encodings: the native envelope (`application/json`, `EventCreate`); CloudEvents structured mode (`application/cloudevents+json`, `CloudEvent`); CloudEvents binary mode (any other content type, e.g. `application/json` or `text/plain`, with `ce-specversion`, `ce-id`, `ce-source`, `ce-type` and optional `ce-*` headers, percent-encoded per the HTTP binding; the body is the data). A request is in binary mode when it carries `ce-specversion`.
+         *     Three encodings: the native envelope (`application/json`, `EventCreate`); CloudEvents structured mode (`application/cloudevents+json`, `CloudEvent`); CloudEvents binary mode (any other content type, e.g. `application/json` or `text/plain`, with `ce-specversion`, `ce-id`, `ce-source`, `ce-type` and optional `ce-*` headers, percent-encoded per the HTTP binding; the body is the data). A request is in binary mode when it carries `ce-specversion`; without a Content-Type its body is stored as JSON `data` when it parses as JSON, otherwise as `data_base64`.
          *
          *     Answers 201 with `Location`, or 200 with `Idempotent-Replayed: true` when the Idempotency-Key was seen with the same body. An event whose `source` + `id` pair already exists is a 409 `conflict` with `existing_event_id`. Bodies above 256 KiB → 413; other media types → 415.
          *
@@ -45,7 +45,7 @@ export interface paths {
         put?: never;
         /**
          * Ingest up to 1000 events
-         * @description Stores each valid event (durable on 2xx) and reports per-item results: `created`, `duplicate` (same `source` + `id` as a stored event, or as an earlier item of this batch) or `rejected` with a problem. The request itself fails only when the body as a whole is malformed (400), too large (413) or holds more than 1000 events (422). Accepts `{events: [...]}` (`application/json`) or a CloudEvents batch (`application/cloudevents-batch+json`, an array of structured events).
+         * @description Stores each valid event (durable on 2xx) and reports per-item results: `created`, `duplicate` (same `source` + `id` as a stored event, or as an earlier item of this batch) or `rejected` with a problem. The request itself fails only when the body as a whole is malformed (400), too large (413) or holds more than 1000 events (422). Accepts `{events: [...]}` (`application/json`) or a CloudEvents batch (`application/cloudevents-batch+json`, an array of structured events). A CloudEvents batch is all or nothing, as the CloudEvents JSON batch format requires: one item that is not a valid CloudEvent makes the whole request a 400 and nothing is stored (an empty array is accepted). Schema-registry failures and duplicates are still reported per item in both forms.
          *
          *     Required scope: `events:write`.
          */
@@ -3930,7 +3930,7 @@ export interface components {
     };
     parameters: {
         /**
-         * @description Makes the request safe to retry (IETF draft-ietf-httpapi-idempotency-key-header). 1–255 printable ASCII characters. Scope: (account, method, route, key), kept 24 h. Same key and same body → the stored response with `Idempotent-Replayed: true`; same key, different body → 422 `idempotency-key-reuse`; same key while the first request is still executing → 409 `idempotency-in-flight` with `Retry-After: 1`. Stored: 2xx responses and 4xx responses produced after execution started (e.g. 404, 409 duplicate); never 400/422 validation failures or 5xx. The SDKs send a UUID4 on every POST.
+         * @description Makes the request safe to retry (IETF draft-ietf-httpapi-idempotency-key-header). 1–255 printable ASCII characters. Scope: (account, method, request path, key), kept 24 h; `GET /idempotency-keys/{key}` reports the route template. Same key and same body → the stored response with `Idempotent-Replayed: true`; same key, different body → 422 `idempotency-key-reuse`; same key while the first request is still executing → 409 `idempotency-in-flight` with `Retry-After: 1`. Stored: 2xx responses and 4xx responses produced after execution started (e.g. 404, 409 duplicate); never 400/422 validation failures or 5xx. The SDKs send a UUID4 on every POST.
          * @example 5f0c2d7e-3a6b-4c1d-9e8f-0a1b2c3d4e5f
          */
         IdempotencyKey: string;
@@ -4095,7 +4095,7 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes the request safe to retry (IETF draft-ietf-httpapi-idempotency-key-header). 1–255 printable ASCII characters. Scope: (account, method, route, key), kept 24 h. Same key and same body → the stored response with `Idempotent-Replayed: true`; same key, different body → 422 `idempotency-key-reuse`; same key while the first request is still executing → 409 `idempotency-in-flight` with `Retry-After: 1`. Stored: 2xx responses and 4xx responses produced after execution started (e.g. 404, 409 duplicate); never 400/422 validation failures or 5xx. The SDKs send a UUID4 on every POST.
+                 * @description Makes the request safe to retry (IETF draft-ietf-httpapi-idempotency-key-header). 1–255 printable ASCII characters. Scope: (account, method, request path, key), kept 24 h; `GET /idempotency-keys/{key}` reports the route template. Same key and same body → the stored response with `Idempotent-Replayed: true`; same key, different body → 422 `idempotency-key-reuse`; same key while the first request is still executing → 409 `idempotency-in-flight` with `Retry-After: 1`. Stored: 2xx responses and 4xx responses produced after execution started (e.g. 404, 409 duplicate); never 400/422 validation failures or 5xx. The SDKs send a UUID4 on every POST.
                  * @example 5f0c2d7e-3a6b-4c1d-9e8f-0a1b2c3d4e5f
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
@@ -4239,7 +4239,7 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes the request safe to retry (IETF draft-ietf-httpapi-idempotency-key-header). 1–255 printable ASCII characters. Scope: (account, method, route, key), kept 24 h. Same key and same body → the stored response with `Idempotent-Replayed: true`; same key, different body → 422 `idempotency-key-reuse`; same key while the first request is still executing → 409 `idempotency-in-flight` with `Retry-After: 1`. Stored: 2xx responses and 4xx responses produced after execution started (e.g. 404, 409 duplicate); never 400/422 validation failures or 5xx. The SDKs send a UUID4 on every POST.
+                 * @description Makes the request safe to retry (IETF draft-ietf-httpapi-idempotency-key-header). 1–255 printable ASCII characters. Scope: (account, method, request path, key), kept 24 h; `GET /idempotency-keys/{key}` reports the route template. Same key and same body → the stored response with `Idempotent-Replayed: true`; same key, different body → 422 `idempotency-key-reuse`; same key while the first request is still executing → 409 `idempotency-in-flight` with `Retry-After: 1`. Stored: 2xx responses and 4xx responses produced after execution started (e.g. 404, 409 duplicate); never 400/422 validation failures or 5xx. The SDKs send a UUID4 on every POST.
                  * @example 5f0c2d7e-3a6b-4c1d-9e8f-0a1b2c3d4e5f
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
@@ -4446,7 +4446,7 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes the request safe to retry (IETF draft-ietf-httpapi-idempotency-key-header). 1–255 printable ASCII characters. Scope: (account, method, route, key), kept 24 h. Same key and same body → the stored response with `Idempotent-Replayed: true`; same key, different body → 422 `idempotency-key-reuse`; same key while the first request is still executing → 409 `idempotency-in-flight` with `Retry-After: 1`. Stored: 2xx responses and 4xx responses produced after execution started (e.g. 404, 409 duplicate); never 400/422 validation failures or 5xx. The SDKs send a UUID4 on every POST.
+                 * @description Makes the request safe to retry (IETF draft-ietf-httpapi-idempotency-key-header). 1–255 printable ASCII characters. Scope: (account, method, request path, key), kept 24 h; `GET /idempotency-keys/{key}` reports the route template. Same key and same body → the stored response with `Idempotent-Replayed: true`; same key, different body → 422 `idempotency-key-reuse`; same key while the first request is still executing → 409 `idempotency-in-flight` with `Retry-After: 1`. Stored: 2xx responses and 4xx responses produced after execution started (e.g. 404, 409 duplicate); never 400/422 validation failures or 5xx. The SDKs send a UUID4 on every POST.
                  * @example 5f0c2d7e-3a6b-4c1d-9e8f-0a1b2c3d4e5f
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
@@ -4495,7 +4495,7 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes the request safe to retry (IETF draft-ietf-httpapi-idempotency-key-header). 1–255 printable ASCII characters. Scope: (account, method, route, key), kept 24 h. Same key and same body → the stored response with `Idempotent-Replayed: true`; same key, different body → 422 `idempotency-key-reuse`; same key while the first request is still executing → 409 `idempotency-in-flight` with `Retry-After: 1`. Stored: 2xx responses and 4xx responses produced after execution started (e.g. 404, 409 duplicate); never 400/422 validation failures or 5xx. The SDKs send a UUID4 on every POST.
+                 * @description Makes the request safe to retry (IETF draft-ietf-httpapi-idempotency-key-header). 1–255 printable ASCII characters. Scope: (account, method, request path, key), kept 24 h; `GET /idempotency-keys/{key}` reports the route template. Same key and same body → the stored response with `Idempotent-Replayed: true`; same key, different body → 422 `idempotency-key-reuse`; same key while the first request is still executing → 409 `idempotency-in-flight` with `Retry-After: 1`. Stored: 2xx responses and 4xx responses produced after execution started (e.g. 404, 409 duplicate); never 400/422 validation failures or 5xx. The SDKs send a UUID4 on every POST.
                  * @example 5f0c2d7e-3a6b-4c1d-9e8f-0a1b2c3d4e5f
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
@@ -4617,7 +4617,7 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes the request safe to retry (IETF draft-ietf-httpapi-idempotency-key-header). 1–255 printable ASCII characters. Scope: (account, method, route, key), kept 24 h. Same key and same body → the stored response with `Idempotent-Replayed: true`; same key, different body → 422 `idempotency-key-reuse`; same key while the first request is still executing → 409 `idempotency-in-flight` with `Retry-After: 1`. Stored: 2xx responses and 4xx responses produced after execution started (e.g. 404, 409 duplicate); never 400/422 validation failures or 5xx. The SDKs send a UUID4 on every POST.
+                 * @description Makes the request safe to retry (IETF draft-ietf-httpapi-idempotency-key-header). 1–255 printable ASCII characters. Scope: (account, method, request path, key), kept 24 h; `GET /idempotency-keys/{key}` reports the route template. Same key and same body → the stored response with `Idempotent-Replayed: true`; same key, different body → 422 `idempotency-key-reuse`; same key while the first request is still executing → 409 `idempotency-in-flight` with `Retry-After: 1`. Stored: 2xx responses and 4xx responses produced after execution started (e.g. 404, 409 duplicate); never 400/422 validation failures or 5xx. The SDKs send a UUID4 on every POST.
                  * @example 5f0c2d7e-3a6b-4c1d-9e8f-0a1b2c3d4e5f
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
@@ -4659,7 +4659,7 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes the request safe to retry (IETF draft-ietf-httpapi-idempotency-key-header). 1–255 printable ASCII characters. Scope: (account, method, route, key), kept 24 h. Same key and same body → the stored response with `Idempotent-Replayed: true`; same key, different body → 422 `idempotency-key-reuse`; same key while the first request is still executing → 409 `idempotency-in-flight` with `Retry-After: 1`. Stored: 2xx responses and 4xx responses produced after execution started (e.g. 404, 409 duplicate); never 400/422 validation failures or 5xx. The SDKs send a UUID4 on every POST.
+                 * @description Makes the request safe to retry (IETF draft-ietf-httpapi-idempotency-key-header). 1–255 printable ASCII characters. Scope: (account, method, request path, key), kept 24 h; `GET /idempotency-keys/{key}` reports the route template. Same key and same body → the stored response with `Idempotent-Replayed: true`; same key, different body → 422 `idempotency-key-reuse`; same key while the first request is still executing → 409 `idempotency-in-flight` with `Retry-After: 1`. Stored: 2xx responses and 4xx responses produced after execution started (e.g. 404, 409 duplicate); never 400/422 validation failures or 5xx. The SDKs send a UUID4 on every POST.
                  * @example 5f0c2d7e-3a6b-4c1d-9e8f-0a1b2c3d4e5f
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
@@ -4700,7 +4700,7 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes the request safe to retry (IETF draft-ietf-httpapi-idempotency-key-header). 1–255 printable ASCII characters. Scope: (account, method, route, key), kept 24 h. Same key and same body → the stored response with `Idempotent-Replayed: true`; same key, different body → 422 `idempotency-key-reuse`; same key while the first request is still executing → 409 `idempotency-in-flight` with `Retry-After: 1`. Stored: 2xx responses and 4xx responses produced after execution started (e.g. 404, 409 duplicate); never 400/422 validation failures or 5xx. The SDKs send a UUID4 on every POST.
+                 * @description Makes the request safe to retry (IETF draft-ietf-httpapi-idempotency-key-header). 1–255 printable ASCII characters. Scope: (account, method, request path, key), kept 24 h; `GET /idempotency-keys/{key}` reports the route template. Same key and same body → the stored response with `Idempotent-Replayed: true`; same key, different body → 422 `idempotency-key-reuse`; same key while the first request is still executing → 409 `idempotency-in-flight` with `Retry-After: 1`. Stored: 2xx responses and 4xx responses produced after execution started (e.g. 404, 409 duplicate); never 400/422 validation failures or 5xx. The SDKs send a UUID4 on every POST.
                  * @example 5f0c2d7e-3a6b-4c1d-9e8f-0a1b2c3d4e5f
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
@@ -4741,7 +4741,7 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes the request safe to retry (IETF draft-ietf-httpapi-idempotency-key-header). 1–255 printable ASCII characters. Scope: (account, method, route, key), kept 24 h. Same key and same body → the stored response with `Idempotent-Replayed: true`; same key, different body → 422 `idempotency-key-reuse`; same key while the first request is still executing → 409 `idempotency-in-flight` with `Retry-After: 1`. Stored: 2xx responses and 4xx responses produced after execution started (e.g. 404, 409 duplicate); never 400/422 validation failures or 5xx. The SDKs send a UUID4 on every POST.
+                 * @description Makes the request safe to retry (IETF draft-ietf-httpapi-idempotency-key-header). 1–255 printable ASCII characters. Scope: (account, method, request path, key), kept 24 h; `GET /idempotency-keys/{key}` reports the route template. Same key and same body → the stored response with `Idempotent-Replayed: true`; same key, different body → 422 `idempotency-key-reuse`; same key while the first request is still executing → 409 `idempotency-in-flight` with `Retry-After: 1`. Stored: 2xx responses and 4xx responses produced after execution started (e.g. 404, 409 duplicate); never 400/422 validation failures or 5xx. The SDKs send a UUID4 on every POST.
                  * @example 5f0c2d7e-3a6b-4c1d-9e8f-0a1b2c3d4e5f
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
@@ -4821,7 +4821,7 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes the request safe to retry (IETF draft-ietf-httpapi-idempotency-key-header). 1–255 printable ASCII characters. Scope: (account, method, route, key), kept 24 h. Same key and same body → the stored response with `Idempotent-Replayed: true`; same key, different body → 422 `idempotency-key-reuse`; same key while the first request is still executing → 409 `idempotency-in-flight` with `Retry-After: 1`. Stored: 2xx responses and 4xx responses produced after execution started (e.g. 404, 409 duplicate); never 400/422 validation failures or 5xx. The SDKs send a UUID4 on every POST.
+                 * @description Makes the request safe to retry (IETF draft-ietf-httpapi-idempotency-key-header). 1–255 printable ASCII characters. Scope: (account, method, request path, key), kept 24 h; `GET /idempotency-keys/{key}` reports the route template. Same key and same body → the stored response with `Idempotent-Replayed: true`; same key, different body → 422 `idempotency-key-reuse`; same key while the first request is still executing → 409 `idempotency-in-flight` with `Retry-After: 1`. Stored: 2xx responses and 4xx responses produced after execution started (e.g. 404, 409 duplicate); never 400/422 validation failures or 5xx. The SDKs send a UUID4 on every POST.
                  * @example 5f0c2d7e-3a6b-4c1d-9e8f-0a1b2c3d4e5f
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
@@ -4972,7 +4972,7 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes the request safe to retry (IETF draft-ietf-httpapi-idempotency-key-header). 1–255 printable ASCII characters. Scope: (account, method, route, key), kept 24 h. Same key and same body → the stored response with `Idempotent-Replayed: true`; same key, different body → 422 `idempotency-key-reuse`; same key while the first request is still executing → 409 `idempotency-in-flight` with `Retry-After: 1`. Stored: 2xx responses and 4xx responses produced after execution started (e.g. 404, 409 duplicate); never 400/422 validation failures or 5xx. The SDKs send a UUID4 on every POST.
+                 * @description Makes the request safe to retry (IETF draft-ietf-httpapi-idempotency-key-header). 1–255 printable ASCII characters. Scope: (account, method, request path, key), kept 24 h; `GET /idempotency-keys/{key}` reports the route template. Same key and same body → the stored response with `Idempotent-Replayed: true`; same key, different body → 422 `idempotency-key-reuse`; same key while the first request is still executing → 409 `idempotency-in-flight` with `Retry-After: 1`. Stored: 2xx responses and 4xx responses produced after execution started (e.g. 404, 409 duplicate); never 400/422 validation failures or 5xx. The SDKs send a UUID4 on every POST.
                  * @example 5f0c2d7e-3a6b-4c1d-9e8f-0a1b2c3d4e5f
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
@@ -5020,7 +5020,7 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes the request safe to retry (IETF draft-ietf-httpapi-idempotency-key-header). 1–255 printable ASCII characters. Scope: (account, method, route, key), kept 24 h. Same key and same body → the stored response with `Idempotent-Replayed: true`; same key, different body → 422 `idempotency-key-reuse`; same key while the first request is still executing → 409 `idempotency-in-flight` with `Retry-After: 1`. Stored: 2xx responses and 4xx responses produced after execution started (e.g. 404, 409 duplicate); never 400/422 validation failures or 5xx. The SDKs send a UUID4 on every POST.
+                 * @description Makes the request safe to retry (IETF draft-ietf-httpapi-idempotency-key-header). 1–255 printable ASCII characters. Scope: (account, method, request path, key), kept 24 h; `GET /idempotency-keys/{key}` reports the route template. Same key and same body → the stored response with `Idempotent-Replayed: true`; same key, different body → 422 `idempotency-key-reuse`; same key while the first request is still executing → 409 `idempotency-in-flight` with `Retry-After: 1`. Stored: 2xx responses and 4xx responses produced after execution started (e.g. 404, 409 duplicate); never 400/422 validation failures or 5xx. The SDKs send a UUID4 on every POST.
                  * @example 5f0c2d7e-3a6b-4c1d-9e8f-0a1b2c3d4e5f
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
@@ -5158,7 +5158,7 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes the request safe to retry (IETF draft-ietf-httpapi-idempotency-key-header). 1–255 printable ASCII characters. Scope: (account, method, route, key), kept 24 h. Same key and same body → the stored response with `Idempotent-Replayed: true`; same key, different body → 422 `idempotency-key-reuse`; same key while the first request is still executing → 409 `idempotency-in-flight` with `Retry-After: 1`. Stored: 2xx responses and 4xx responses produced after execution started (e.g. 404, 409 duplicate); never 400/422 validation failures or 5xx. The SDKs send a UUID4 on every POST.
+                 * @description Makes the request safe to retry (IETF draft-ietf-httpapi-idempotency-key-header). 1–255 printable ASCII characters. Scope: (account, method, request path, key), kept 24 h; `GET /idempotency-keys/{key}` reports the route template. Same key and same body → the stored response with `Idempotent-Replayed: true`; same key, different body → 422 `idempotency-key-reuse`; same key while the first request is still executing → 409 `idempotency-in-flight` with `Retry-After: 1`. Stored: 2xx responses and 4xx responses produced after execution started (e.g. 404, 409 duplicate); never 400/422 validation failures or 5xx. The SDKs send a UUID4 on every POST.
                  * @example 5f0c2d7e-3a6b-4c1d-9e8f-0a1b2c3d4e5f
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
@@ -5260,7 +5260,7 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes the request safe to retry (IETF draft-ietf-httpapi-idempotency-key-header). 1–255 printable ASCII characters. Scope: (account, method, route, key), kept 24 h. Same key and same body → the stored response with `Idempotent-Replayed: true`; same key, different body → 422 `idempotency-key-reuse`; same key while the first request is still executing → 409 `idempotency-in-flight` with `Retry-After: 1`. Stored: 2xx responses and 4xx responses produced after execution started (e.g. 404, 409 duplicate); never 400/422 validation failures or 5xx. The SDKs send a UUID4 on every POST.
+                 * @description Makes the request safe to retry (IETF draft-ietf-httpapi-idempotency-key-header). 1–255 printable ASCII characters. Scope: (account, method, request path, key), kept 24 h; `GET /idempotency-keys/{key}` reports the route template. Same key and same body → the stored response with `Idempotent-Replayed: true`; same key, different body → 422 `idempotency-key-reuse`; same key while the first request is still executing → 409 `idempotency-in-flight` with `Retry-After: 1`. Stored: 2xx responses and 4xx responses produced after execution started (e.g. 404, 409 duplicate); never 400/422 validation failures or 5xx. The SDKs send a UUID4 on every POST.
                  * @example 5f0c2d7e-3a6b-4c1d-9e8f-0a1b2c3d4e5f
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
@@ -5369,7 +5369,7 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes the request safe to retry (IETF draft-ietf-httpapi-idempotency-key-header). 1–255 printable ASCII characters. Scope: (account, method, route, key), kept 24 h. Same key and same body → the stored response with `Idempotent-Replayed: true`; same key, different body → 422 `idempotency-key-reuse`; same key while the first request is still executing → 409 `idempotency-in-flight` with `Retry-After: 1`. Stored: 2xx responses and 4xx responses produced after execution started (e.g. 404, 409 duplicate); never 400/422 validation failures or 5xx. The SDKs send a UUID4 on every POST.
+                 * @description Makes the request safe to retry (IETF draft-ietf-httpapi-idempotency-key-header). 1–255 printable ASCII characters. Scope: (account, method, request path, key), kept 24 h; `GET /idempotency-keys/{key}` reports the route template. Same key and same body → the stored response with `Idempotent-Replayed: true`; same key, different body → 422 `idempotency-key-reuse`; same key while the first request is still executing → 409 `idempotency-in-flight` with `Retry-After: 1`. Stored: 2xx responses and 4xx responses produced after execution started (e.g. 404, 409 duplicate); never 400/422 validation failures or 5xx. The SDKs send a UUID4 on every POST.
                  * @example 5f0c2d7e-3a6b-4c1d-9e8f-0a1b2c3d4e5f
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
@@ -5456,7 +5456,7 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes the request safe to retry (IETF draft-ietf-httpapi-idempotency-key-header). 1–255 printable ASCII characters. Scope: (account, method, route, key), kept 24 h. Same key and same body → the stored response with `Idempotent-Replayed: true`; same key, different body → 422 `idempotency-key-reuse`; same key while the first request is still executing → 409 `idempotency-in-flight` with `Retry-After: 1`. Stored: 2xx responses and 4xx responses produced after execution started (e.g. 404, 409 duplicate); never 400/422 validation failures or 5xx. The SDKs send a UUID4 on every POST.
+                 * @description Makes the request safe to retry (IETF draft-ietf-httpapi-idempotency-key-header). 1–255 printable ASCII characters. Scope: (account, method, request path, key), kept 24 h; `GET /idempotency-keys/{key}` reports the route template. Same key and same body → the stored response with `Idempotent-Replayed: true`; same key, different body → 422 `idempotency-key-reuse`; same key while the first request is still executing → 409 `idempotency-in-flight` with `Retry-After: 1`. Stored: 2xx responses and 4xx responses produced after execution started (e.g. 404, 409 duplicate); never 400/422 validation failures or 5xx. The SDKs send a UUID4 on every POST.
                  * @example 5f0c2d7e-3a6b-4c1d-9e8f-0a1b2c3d4e5f
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
@@ -5534,7 +5534,7 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes the request safe to retry (IETF draft-ietf-httpapi-idempotency-key-header). 1–255 printable ASCII characters. Scope: (account, method, route, key), kept 24 h. Same key and same body → the stored response with `Idempotent-Replayed: true`; same key, different body → 422 `idempotency-key-reuse`; same key while the first request is still executing → 409 `idempotency-in-flight` with `Retry-After: 1`. Stored: 2xx responses and 4xx responses produced after execution started (e.g. 404, 409 duplicate); never 400/422 validation failures or 5xx. The SDKs send a UUID4 on every POST.
+                 * @description Makes the request safe to retry (IETF draft-ietf-httpapi-idempotency-key-header). 1–255 printable ASCII characters. Scope: (account, method, request path, key), kept 24 h; `GET /idempotency-keys/{key}` reports the route template. Same key and same body → the stored response with `Idempotent-Replayed: true`; same key, different body → 422 `idempotency-key-reuse`; same key while the first request is still executing → 409 `idempotency-in-flight` with `Retry-After: 1`. Stored: 2xx responses and 4xx responses produced after execution started (e.g. 404, 409 duplicate); never 400/422 validation failures or 5xx. The SDKs send a UUID4 on every POST.
                  * @example 5f0c2d7e-3a6b-4c1d-9e8f-0a1b2c3d4e5f
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
@@ -5662,7 +5662,7 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes the request safe to retry (IETF draft-ietf-httpapi-idempotency-key-header). 1–255 printable ASCII characters. Scope: (account, method, route, key), kept 24 h. Same key and same body → the stored response with `Idempotent-Replayed: true`; same key, different body → 422 `idempotency-key-reuse`; same key while the first request is still executing → 409 `idempotency-in-flight` with `Retry-After: 1`. Stored: 2xx responses and 4xx responses produced after execution started (e.g. 404, 409 duplicate); never 400/422 validation failures or 5xx. The SDKs send a UUID4 on every POST.
+                 * @description Makes the request safe to retry (IETF draft-ietf-httpapi-idempotency-key-header). 1–255 printable ASCII characters. Scope: (account, method, request path, key), kept 24 h; `GET /idempotency-keys/{key}` reports the route template. Same key and same body → the stored response with `Idempotent-Replayed: true`; same key, different body → 422 `idempotency-key-reuse`; same key while the first request is still executing → 409 `idempotency-in-flight` with `Retry-After: 1`. Stored: 2xx responses and 4xx responses produced after execution started (e.g. 404, 409 duplicate); never 400/422 validation failures or 5xx. The SDKs send a UUID4 on every POST.
                  * @example 5f0c2d7e-3a6b-4c1d-9e8f-0a1b2c3d4e5f
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
@@ -5800,7 +5800,7 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes the request safe to retry (IETF draft-ietf-httpapi-idempotency-key-header). 1–255 printable ASCII characters. Scope: (account, method, route, key), kept 24 h. Same key and same body → the stored response with `Idempotent-Replayed: true`; same key, different body → 422 `idempotency-key-reuse`; same key while the first request is still executing → 409 `idempotency-in-flight` with `Retry-After: 1`. Stored: 2xx responses and 4xx responses produced after execution started (e.g. 404, 409 duplicate); never 400/422 validation failures or 5xx. The SDKs send a UUID4 on every POST.
+                 * @description Makes the request safe to retry (IETF draft-ietf-httpapi-idempotency-key-header). 1–255 printable ASCII characters. Scope: (account, method, request path, key), kept 24 h; `GET /idempotency-keys/{key}` reports the route template. Same key and same body → the stored response with `Idempotent-Replayed: true`; same key, different body → 422 `idempotency-key-reuse`; same key while the first request is still executing → 409 `idempotency-in-flight` with `Retry-After: 1`. Stored: 2xx responses and 4xx responses produced after execution started (e.g. 404, 409 duplicate); never 400/422 validation failures or 5xx. The SDKs send a UUID4 on every POST.
                  * @example 5f0c2d7e-3a6b-4c1d-9e8f-0a1b2c3d4e5f
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
@@ -5956,7 +5956,7 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes the request safe to retry (IETF draft-ietf-httpapi-idempotency-key-header). 1–255 printable ASCII characters. Scope: (account, method, route, key), kept 24 h. Same key and same body → the stored response with `Idempotent-Replayed: true`; same key, different body → 422 `idempotency-key-reuse`; same key while the first request is still executing → 409 `idempotency-in-flight` with `Retry-After: 1`. Stored: 2xx responses and 4xx responses produced after execution started (e.g. 404, 409 duplicate); never 400/422 validation failures or 5xx. The SDKs send a UUID4 on every POST.
+                 * @description Makes the request safe to retry (IETF draft-ietf-httpapi-idempotency-key-header). 1–255 printable ASCII characters. Scope: (account, method, request path, key), kept 24 h; `GET /idempotency-keys/{key}` reports the route template. Same key and same body → the stored response with `Idempotent-Replayed: true`; same key, different body → 422 `idempotency-key-reuse`; same key while the first request is still executing → 409 `idempotency-in-flight` with `Retry-After: 1`. Stored: 2xx responses and 4xx responses produced after execution started (e.g. 404, 409 duplicate); never 400/422 validation failures or 5xx. The SDKs send a UUID4 on every POST.
                  * @example 5f0c2d7e-3a6b-4c1d-9e8f-0a1b2c3d4e5f
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
@@ -6064,7 +6064,7 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes the request safe to retry (IETF draft-ietf-httpapi-idempotency-key-header). 1–255 printable ASCII characters. Scope: (account, method, route, key), kept 24 h. Same key and same body → the stored response with `Idempotent-Replayed: true`; same key, different body → 422 `idempotency-key-reuse`; same key while the first request is still executing → 409 `idempotency-in-flight` with `Retry-After: 1`. Stored: 2xx responses and 4xx responses produced after execution started (e.g. 404, 409 duplicate); never 400/422 validation failures or 5xx. The SDKs send a UUID4 on every POST.
+                 * @description Makes the request safe to retry (IETF draft-ietf-httpapi-idempotency-key-header). 1–255 printable ASCII characters. Scope: (account, method, request path, key), kept 24 h; `GET /idempotency-keys/{key}` reports the route template. Same key and same body → the stored response with `Idempotent-Replayed: true`; same key, different body → 422 `idempotency-key-reuse`; same key while the first request is still executing → 409 `idempotency-in-flight` with `Retry-After: 1`. Stored: 2xx responses and 4xx responses produced after execution started (e.g. 404, 409 duplicate); never 400/422 validation failures or 5xx. The SDKs send a UUID4 on every POST.
                  * @example 5f0c2d7e-3a6b-4c1d-9e8f-0a1b2c3d4e5f
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];

@@ -186,7 +186,7 @@ export class EventsResource extends APIResource {
    *
    * Stores one event durably (a 2xx means it is on disk), validates `data` against the registered schema of its type (422 `schema-validation` on failure), puts it into the pull inbox, schedules deliveries to matching subscriptions and publishes it on the stream.
    *
-   * Three encodings: the native envelope (`application/json`, `EventCreate`); CloudEvents structured mode (`application/cloudevents+json`, `CloudEvent`); CloudEvents binary mode (any other content type, e.g. `application/json` or `text/plain`, with `ce-specversion`, `ce-id`, `ce-source`, `ce-type` and optional `ce-*` headers, percent-encoded per the HTTP binding; the body is the data). A request is in binary mode when it carries `ce-specversion`.
+   * Three encodings: the native envelope (`application/json`, `EventCreate`); CloudEvents structured mode (`application/cloudevents+json`, `CloudEvent`); CloudEvents binary mode (any other content type, e.g. `application/json` or `text/plain`, with `ce-specversion`, `ce-id`, `ce-source`, `ce-type` and optional `ce-*` headers, percent-encoded per the HTTP binding; the body is the data). A request is in binary mode when it carries `ce-specversion`; without a Content-Type its body is stored as JSON `data` when it parses as JSON, otherwise as `data_base64`.
    *
    * Answers 201 with `Location`, or 200 with `Idempotent-Replayed: true` when the Idempotency-Key was seen with the same body. An event whose `source` + `id` pair already exists is a 409 `conflict` with `existing_event_id`. Bodies above 256 KiB → 413; other media types → 415.
    *
@@ -220,7 +220,7 @@ export class EventsResource extends APIResource {
   /**
    * Ingest up to 1000 events
    *
-   * Stores each valid event (durable on 2xx) and reports per-item results: `created`, `duplicate` (same `source` + `id` as a stored event, or as an earlier item of this batch) or `rejected` with a problem. The request itself fails only when the body as a whole is malformed (400), too large (413) or holds more than 1000 events (422). Accepts `{events: [...]}` (`application/json`) or a CloudEvents batch (`application/cloudevents-batch+json`, an array of structured events).
+   * Stores each valid event (durable on 2xx) and reports per-item results: `created`, `duplicate` (same `source` + `id` as a stored event, or as an earlier item of this batch) or `rejected` with a problem. The request itself fails only when the body as a whole is malformed (400), too large (413) or holds more than 1000 events (422). Accepts `{events: [...]}` (`application/json`) or a CloudEvents batch (`application/cloudevents-batch+json`, an array of structured events). A CloudEvents batch is all or nothing, as the CloudEvents JSON batch format requires: one item that is not a valid CloudEvent makes the whole request a 400 and nothing is stored (an empty array is accepted). Schema-registry failures and duplicates are still reported per item in both forms.
    *
    * Required scope: `events:write`.
    *
