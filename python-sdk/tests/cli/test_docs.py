@@ -1,4 +1,4 @@
-"""Every `triggers …` command shown in docs/cli.md parses: the docs cannot drift from the flags."""
+"""Every `triggers …` command in docs/cli.md and the README walkthrough parses: docs cannot drift from the flags."""
 
 from __future__ import annotations
 
@@ -10,15 +10,17 @@ import pytest
 
 from .conftest import Cli
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "cli.md"
+SDK_ROOT = Path(__file__).resolve().parents[2]
+DOCS = (SDK_ROOT / "docs" / "cli.md", SDK_ROOT / "README.md")
 _COMMAND = re.compile(r"^(?:\$ )?(triggers (?:.+))$", re.MULTILINE)
 
 
 def documented_commands() -> list[list[str]]:
     commands: list[list[str]] = []
-    for match in _COMMAND.finditer(DOCS.read_text(encoding="utf-8")):
-        line = match.group(1).split(" | ")[0].split("  #")[0]
-        commands.append(shlex.split(line)[1:])
+    for doc in DOCS:
+        for match in _COMMAND.finditer(doc.read_text(encoding="utf-8")):
+            line = match.group(1).split(" | ")[0].split("  #")[0]
+            commands.append(shlex.split(line)[1:])
     return commands
 
 
