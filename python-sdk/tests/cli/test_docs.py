@@ -1,4 +1,4 @@
-"""Every `triggers …` command in docs/cli.md and the README walkthrough parses: docs cannot drift from the flags."""
+"""Every `triggers …` command in docs/cli.md and the README walkthrough parses (docs cannot drift)."""
 
 from __future__ import annotations
 
