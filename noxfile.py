@@ -145,6 +145,8 @@ yaml.safe_dump(doc, open(sys.argv[2], "w"), sort_keys=False)
 def server(session: nox.Session) -> None:
     """Reference server: semantic, conformance, schemathesis and reliability tests; mypy --strict and pyright strict."""
     _install_server(session)
+    _run_in(session, SERVER, "ruff", "check", "src", "tests")
+    _run_in(session, SERVER, "ruff", "format", "--check", "src", "tests")
     _run_in(session, SERVER, "mypy", "--strict", "src")
     _run_in(session, SERVER, "pyright")
     _run_in(session, SERVER, "pytest", "-q", *session.posargs)
@@ -165,6 +167,8 @@ def python(session: nox.Session) -> None:
         "--ignore=tests/contract",
         *session.posargs,
     )
+    _run_in(session, PYTHON_SDK, "ruff", "check", "src", "tests", "examples")
+    _run_in(session, PYTHON_SDK, "ruff", "format", "--check", "src", "tests", "examples")
     _run_in(session, PYTHON_SDK, "mypy", "--strict", "src", "examples")
     _run_in(session, PYTHON_SDK, "pyright", "src", "examples")
 

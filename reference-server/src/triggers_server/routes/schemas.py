@@ -56,16 +56,12 @@ def _location(event_type: str, version: int) -> str:
 
 
 @router.get("/schemas")
-async def list_schemas(
-    request: Request, principal: Reader, limit: Limit = 50, cursor: Cursor = None
-) -> JSONResponse:
+async def list_schemas(request: Request, principal: Reader, limit: Limit = 50, cursor: Cursor = None) -> JSONResponse:
     position = decode_cursor(_SUBJECTS_CURSOR, cursor)
     after = str_field(position, "after") if position is not None else None
     subjects = await _registry(request).list_subjects(principal.account_id, limit=limit + 1, after=after)
     page = subjects[:limit]
-    next_cursor = (
-        encode_cursor(_SUBJECTS_CURSOR, {"after": page[-1].event_type}) if len(subjects) > limit else None
-    )
+    next_cursor = encode_cursor(_SUBJECTS_CURSOR, {"after": page[-1].event_type}) if len(subjects) > limit else None
     data = [
         SchemaSubject.model_validate(
             {
@@ -91,9 +87,7 @@ async def list_schema_versions(
         principal.account_id, event_type, limit=limit + 1, after_version=after
     )
     page = records[:limit]
-    next_cursor = (
-        encode_cursor(_VERSIONS_CURSOR, {"after": page[-1].version}) if len(records) > limit else None
-    )
+    next_cursor = encode_cursor(_VERSIONS_CURSOR, {"after": page[-1].version}) if len(records) > limit else None
     return _json(SchemaVersionList(data=[_version(r) for r in page], next_cursor=next_cursor))
 
 

@@ -174,9 +174,7 @@ def insert_version(
     return record
 
 
-def delete_version(
-    conn: sqlite3.Connection, account_id: str, event_type: str, version: int, now: datetime
-) -> bool:
+def delete_version(conn: sqlite3.Connection, account_id: str, event_type: str, version: int, now: datetime) -> bool:
     """Soft-delete a live version; False when there is none with that number."""
     cursor = conn.execute(
         "UPDATE schema_versions SET deleted_at = ? WHERE account_id = ? AND event_type = ? AND version = ?"
@@ -186,9 +184,7 @@ def delete_version(
     return cursor.rowcount == 1
 
 
-def set_compatibility(
-    conn: sqlite3.Connection, account_id: str, event_type: str, mode: str, now: datetime
-) -> None:
+def set_compatibility(conn: sqlite3.Connection, account_id: str, event_type: str, mode: str, now: datetime) -> None:
     _ensure_subject(conn, account_id, event_type, now)
     conn.execute(
         "UPDATE schema_subjects SET compatibility = ? WHERE account_id = ? AND event_type = ?",
