@@ -328,7 +328,7 @@ def bench(session: nox.Session) -> None:
     _install_server(session)
     session.install("-r", str(PYTHON_SDK / "requirements-dev.txt"), "-e", str(PYTHON_SDK))
     for script in sorted((ROOT / "bench").glob("*.py")):
-        if script.name != "summarise.py":
+        if script.name != "summarise.py" and not script.name.startswith("_"):
             session.run("python", str(script), *session.posargs)
     _npm_ci(session, TS_SDK)
     _run_in(session, TS_SDK, "npm", "run", "bench", external=True)
