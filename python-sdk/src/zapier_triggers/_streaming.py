@@ -21,7 +21,7 @@ import httpx
 import pydantic
 from httpx_sse import ServerSentEvent
 
-from ._base_client import RequestOptions, retry_after_seconds
+from ._base_client import AsyncAPIClient, RequestOptions, SyncAPIClient, retry_after_seconds
 from ._constants import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_TIMEOUT,
@@ -44,7 +44,7 @@ from ._exceptions import (
 from ._models import find_drift
 
 if TYPE_CHECKING:
-    from ._base_client import AsyncAPIClient, ClientCore, SyncAPIClient
+    from ._base_client import ClientCore
 
 __all__ = [
     "Comment",
@@ -59,6 +59,7 @@ __all__ = [
 
 logger = logging.getLogger("zapier_triggers")
 T = TypeVar("T")
+ClientT = TypeVar("ClientT", bound="SyncAPIClient | AsyncAPIClient")
 
 _END_OF_LINE = re.compile(r"\r\n|\r|\n")
 
@@ -314,12 +315,12 @@ def connection_error(
     return APIConnectionError(f"Event stream connection lost: {outcome}", request=request), None
 
 
-class SyncEventStream(Generic[T]):
-    """``with client.events.stream(...) as stream: for event in stream`` — reconnects by itself."""
+class _EventStreamBase(Generic[ClientT, T]):
+    """What both stream drivers share: the sans-IO reconnect state and its public accessors."""
 
     def __init__(
         self,
-        client: SyncAPIClient,
+        client: ClientT,
         options: RequestOptions,
         item_type: type[T],
         *,
@@ -345,6 +346,10 @@ class SyncEventStream(Generic[T]):
     @on_reset.setter
     def on_reset(self, callback: Callable[[StreamReset], None] | None) -> None:
         self.state.on_reset = callback
+
+
+class SyncEventStream(_EventStreamBase[SyncAPIClient, T]):
+    """``with client.events.stream(...) as stream: for event in stream`` — reconnects by itself."""
 
     def __enter__(self) -> SyncEventStream[T]:
         return self
@@ -386,37 +391,8 @@ class SyncEventStream(Generic[T]):
             self._client.sleep(delay)
 
 
-class EventStream(Generic[T]):
+class EventStream(_EventStreamBase[AsyncAPIClient, T]):
     """``async with client.events.stream(...) as stream: async for event in stream`` — resumable."""
-
-    def __init__(
-        self,
-        client: AsyncAPIClient,
-        options: RequestOptions,
-        item_type: type[T],
-        *,
-        on_reset: Callable[[StreamReset], None] | None = None,
-    ) -> None:
-        self._client = client
-        self._options = options
-        self.state = initial_state(options, item_type, client.core)
-        self.state.on_reset = on_reset
-        self._response: httpx.Response | None = None
-        self._closed = False
-
-    @property
-    def last_event_id(self) -> str | None:
-        """The id of the last event delivered: pass it as ``last_event_id`` to resume later."""
-        return self.state.last_event_id
-
-    @property
-    def on_reset(self) -> Callable[[StreamReset], None] | None:
-        """Called with each :class:`StreamReset` (events were skipped because the cursor expired)."""
-        return self.state.on_reset
-
-    @on_reset.setter
-    def on_reset(self, callback: Callable[[StreamReset], None] | None) -> None:
-        self.state.on_reset = callback
 
     async def __aenter__(self) -> EventStream[T]:
         return self
