@@ -16,6 +16,7 @@ from typing import Any, Final
 
 from ..clock import isoformat, parse_datetime
 from ..ids import new_id
+from .where import add_equals
 
 PENDING: Final = "pending"
 FAILED: Final = "failed"
@@ -221,10 +222,7 @@ def list_deliveries(
     if before_seq is not None:
         clauses.append("seq < ?")
         values.append(before_seq)
-    for column, value in (("subscription_id", subscription_id), ("event_id", event_id), ("status", status)):
-        if value is not None:
-            clauses.append(f"{column} = ?")
-            values.append(value)
+    add_equals(clauses, values, (("subscription_id", subscription_id), ("event_id", event_id), ("status", status)))
     rows = conn.execute(
         f"SELECT {_COLUMNS} FROM deliveries WHERE {' AND '.join(clauses)} ORDER BY seq DESC LIMIT ?",
         (*values, limit),

@@ -10,6 +10,7 @@ from typing import Any, Final
 from ..clock import isoformat, parse_datetime
 from ..globs import sql_clause
 from ..ids import new_id
+from .where import add_equals
 
 ORIGIN_INBOX: Final = "inbox"
 ORIGIN_DELIVERY: Final = "delivery"
@@ -68,14 +69,11 @@ class DlqFilter:
             clause, globs = sql_clause("event_type", [self.event_type])
             clauses.append(clause)
             values.extend(globs)
-        for column, value in (
-            ("subscription_id", self.subscription_id),
-            ("origin", self.origin),
-            ("reason", self.reason),
-        ):
-            if value is not None:
-                clauses.append(f"{column} = ?")
-                values.append(value)
+        add_equals(
+            clauses,
+            values,
+            (("subscription_id", self.subscription_id), ("origin", self.origin), ("reason", self.reason)),
+        )
         return " AND ".join(clauses), values
 
 

@@ -18,6 +18,7 @@ from ..globs import sql_clause
 from ..ids import new_id
 from ..jsoncodec import dumps_text, loads
 from .engine import after_commit
+from .where import add_equals
 
 SPECVERSION = "1.0"
 _EMPTY = "{}"
@@ -298,14 +299,11 @@ def list_events(
         clause, values = sql_clause("e.type", query.types)
         clauses.append(clause)
         params.extend(values)
-    for column, value in (
-        ("e.source", query.source),
-        ("e.subject", query.subject),
-        ("e.correlation_id", query.correlation_id),
-    ):
-        if value is not None:
-            clauses.append(f"{column} = ?")
-            params.append(value)
+    add_equals(
+        clauses,
+        params,
+        (("e.source", query.source), ("e.subject", query.subject), ("e.correlation_id", query.correlation_id)),
+    )
     if query.status is not None:
         clause, values = _status_clause(query.status, stamp)
         clauses.append(clause)
