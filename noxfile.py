@@ -9,14 +9,9 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-import secrets
 import shutil
-import socket
-import subprocess
+import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -188,46 +183,20 @@ def go(session: nox.Session) -> None:
 
 
 # ---------------------------------------------------------------- live server helpers
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextlib.contextmanager
 def _running_server(session: nox.Session, db: str, *extra: str) -> Iterator[tuple[str, str]]:
-    """Start `triggers-server` from the session's venv on a free port; yield (base_url, admin_key)."""
-    port = _free_port()
-    admin_key = "tk_" + secrets.token_urlsafe(24)
-    command = [str(Path(session.bin) / "triggers-server"), "--host", "127.0.0.1", "--port", str(port), "--db", db, "--admin-key", admin_key]
-    base_url = f"http://127.0.0.1:{port}/v1"
-    log_path = Path(tempfile.gettempdir()) / f"triggers-server-{port}.log"
-    with log_path.open("w") as log:
-        proc = subprocess.Popen([*command, *extra], stdout=log, stderr=subprocess.STDOUT)
-        try:
-            _wait_healthy(session, proc, base_url, log_path)
-            yield base_url, admin_key
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    """Start the session venv's `triggers-server` on a free port (bench/_server.py); yield (base_url, admin_key)."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from _server import running_server
 
-
-def _wait_healthy(session: nox.Session, proc: subprocess.Popen[bytes], base_url: str, log_path: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            session.error(f"triggers-server exited with {proc.returncode}; see {log_path}")
+    with contextlib.ExitStack() as stack:
         try:
-            with urllib.request.urlopen(base_url + "/health", timeout=1) as resp:
-                if resp.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.1)
-    session.error(f"triggers-server did not become healthy in 30 s; see {log_path}")
+            server = stack.enter_context(
+                running_server(*extra, executable=str(Path(session.bin) / "triggers-server"), db_path=Path(db), log_level="info")
+            )
+        except RuntimeError as error:  # the server did not start: fail the session with the reason, not a traceback
+            session.error(str(error))
+        yield server.base_url, server.admin_key
 
 
 # ---------------------------------------------------------------- cross-SDK contract

@@ -1,7 +1,7 @@
-"""Start a real `triggers-server` process for a benchmark and hand back its URL, admin key and pid.
+"""Start a real `triggers-server` process and hand back its URL, admin key and pid.
 
-Benchmarks measure the server as users run it (uvicorn, SQLite file in WAL mode), with rate limits lifted
-so the limiter is not what gets measured.
+The one launcher for everything that needs a live server outside the test suites: the benchmarks
+(rate limits lifted, so the limiter is not what gets measured) and the noxfile's contract and demo sessions.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+UNLIMITED = ("--rate-limit-rps", "1000000", "--rate-limit-burst", "1000000")
 
 
 @dataclass(frozen=True)
@@ -41,49 +43,42 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _wait_healthy(proc: subprocess.Popen[bytes], base_url: str, log_path: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"triggers-server exited with {proc.returncode}; see {log_path}")
+        with (
+            contextlib.suppress(urllib.error.URLError, ConnectionError, TimeoutError),
+            urllib.request.urlopen(base_url + "/health", timeout=1),
+        ):
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"triggers-server did not become healthy in 30 s; see {log_path}")
+
+
 @contextlib.contextmanager
-def running_server(*extra: str) -> Iterator[RunningServer]:
-    exe = shutil.which("triggers-server")
+def running_server(
+    *extra: str, executable: str | None = None, db_path: Path | None = None, log_level: str = "warning"
+) -> Iterator[RunningServer]:
+    """Run triggers-server on a free loopback port until the block ends.
+
+    `executable` defaults to the one on PATH; `db_path` to a temporary SQLite file; `extra` are more flags.
+    """
+    exe = executable or shutil.which("triggers-server")
     if exe is None:
-        raise SystemExit("triggers-server is not installed in this environment (nox -s bench installs it)")
+        raise RuntimeError("triggers-server is not installed in this environment (nox -s bench installs it)")
     port = _free_port()
     key = "tk_" + secrets.token_urlsafe(24)
-    with tempfile.TemporaryDirectory(prefix="triggers-bench-") as tmp:
-        db = Path(tmp) / "bench.db"
-        command = [
-            exe,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--db",
-            str(db),
-            "--admin-key",
-            key,
-            "--rate-limit-rps",
-            "1000000",
-            "--rate-limit-burst",
-            "1000000",
-            "--log-level",
-            "warning",
-            *extra,
-        ]
-        with (Path(tmp) / "server.log").open("w") as log:
-            proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    base_url = f"http://127.0.0.1:{port}/v1"
+    with tempfile.TemporaryDirectory(prefix="triggers-server-") as tmp:
+        db = db_path or Path(tmp) / "server.db"
+        log_path = Path(tmp) / "server.log"
+        command = [exe, "--host", "127.0.0.1", "--port", str(port), "--db", str(db), "--admin-key", key, "--log-level", log_level]
+        with log_path.open("w") as log:
+            proc = subprocess.Popen([*command, *extra], stdout=log, stderr=subprocess.STDOUT)
             try:
-                base_url = f"http://127.0.0.1:{port}/v1"
-                deadline = time.monotonic() + 30
-                while True:
-                    if proc.poll() is not None:
-                        raise SystemExit(f"triggers-server exited with {proc.returncode}")
-                    with (
-                        contextlib.suppress(urllib.error.URLError, ConnectionError, TimeoutError),
-                        urllib.request.urlopen(base_url + "/health", timeout=1),
-                    ):
-                        break
-                    if time.monotonic() > deadline:
-                        raise SystemExit("triggers-server did not become healthy")
-                    time.sleep(0.1)
+                _wait_healthy(proc, base_url, log_path)
                 yield RunningServer(base_url, key, proc.pid, db)
             finally:
                 proc.terminate()

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import httpx
-from _server import running_server
+from _server import UNLIMITED, running_server
 
 RESULTS = Path(__file__).resolve().parent / "results" / "server-fanout.json"
 EVENT_TYPE = "bench.fanout"
@@ -40,7 +40,7 @@ async def subscriber(client: httpx.AsyncClient, connected: asyncio.Event, ready:
 
 
 async def run(subscribers: int, events: int, interval: float) -> dict[str, object]:
-    with running_server() as server:
+    with running_server(*UNLIMITED) as server:
         headers = {"Authorization": f"Bearer {server.admin_key}"}
         limits = httpx.Limits(max_connections=subscribers + 8, max_keepalive_connections=subscribers + 8)
         async with httpx.AsyncClient(base_url=server.base_url, headers=headers, limits=limits) as client:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from _server import running_server
+from _server import UNLIMITED, running_server
 
 RESULTS = Path(__file__).resolve().parent / "results" / "server.json"
 
@@ -159,7 +159,7 @@ async def inbox_drain(base: str, key: str, consumers: int) -> dict[str, Any]:
 
 
 async def main(single: int, batches: int, consumers: int) -> dict[str, Any]:
-    with running_server("--no-delivery-worker") as server:
+    with running_server(*UNLIMITED, "--no-delivery-worker") as server:
         warm = await single_ingest(server.base_url, server.admin_key, 500, 16)
         single_result = await single_ingest(server.base_url, server.admin_key, single, 64)
         batch_result = await batch_ingest(server.base_url, server.admin_key, batches, 500, 4)

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import httpx
-from _server import running_server
+from _server import UNLIMITED, running_server
 
 RESULTS = Path(__file__).resolve().parent / "results" / "server-memory.json"
 BATCH = 500
@@ -38,7 +38,7 @@ async def ingest(client: httpx.AsyncClient, total: int, in_flight: int) -> None:
 
 
 async def run(total: int, in_flight: int) -> dict[str, object]:
-    with running_server("--no-delivery-worker") as server:
+    with running_server(*UNLIMITED, "--no-delivery-worker") as server:
         headers = {"Authorization": f"Bearer {server.admin_key}"}
         async with httpx.AsyncClient(base_url=server.base_url, headers=headers) as client:
             rss_start = server.rss_mib()
@@ -47,7 +47,7 @@ async def run(total: int, in_flight: int) -> dict[str, object]:
             elapsed = time.perf_counter() - started
             rss_end = server.rss_mib()
             account = (await client.get("/account")).json()
-        db_mib = sum(p.stat().st_size for p in server.db_path.parent.glob("bench.db*")) / 2**20
+        db_mib = sum(p.stat().st_size for p in server.db_path.parent.glob(f"{server.db_path.name}*")) / 2**20
     return {
         "events_stored": account["usage"]["events_total"],
         "rss_mib_at_start": round(rss_start, 1),
