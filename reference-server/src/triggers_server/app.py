@@ -3,25 +3,38 @@
 from __future__ import annotations
 
 import contextlib
-import importlib
 import logging
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
-from types import ModuleType
 from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 import httpx
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from .auth import Authenticator
 from .clock import Clock, SystemClock
 from .config import Settings
+from .contract_facts import API_PREFIX
 from .idempotency import IdempotencyMiddleware, InFlight, purge_expired
 from .metrics import Metrics
 from .middleware import RequestContextMiddleware
 from .problems import install_problem_handlers
 from .ratelimit import RateLimiter, RateLimitMiddleware
+from .routes import (
+    account,
+    deliveries,
+    dlq,
+    events,
+    filters,
+    idempotency,
+    inbox,
+    ops,
+    replays,
+    schemas,
+    stream,
+    subscriptions,
+)
 from .storage.accounts import ensure_bootstrap_key, record_last_used
 from .storage.engine import Database
 from .storage.events import purge_retention
@@ -33,22 +46,22 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("triggers_server.app")
 
-API_PREFIX = "/v1"
-ROUTE_MODULES = (
-    "stream",
-    "events",
-    "inbox",
-    "idempotency",
-    "account",
-    "ops",
-    "subscriptions",
-    "deliveries",
-    "dlq",
-    "replays",
-    "filters",
-    "schemas",
-)
 JANITOR_INTERVAL_SECONDS = 60.0
+# Every route module, imported explicitly; `/events/stream` comes before `/events/{event_id}`.
+ROUTERS: tuple[APIRouter, ...] = (
+    stream.router,
+    events.router,
+    inbox.router,
+    idempotency.router,
+    account.router,
+    ops.router,
+    subscriptions.router,
+    deliveries.router,
+    dlq.router,
+    replays.router,
+    filters.router,
+    schemas.router,
+)
 
 
 @dataclass
@@ -66,19 +79,6 @@ class Services:
     in_flight: dict[tuple[str, str, str, str], InFlight] = field(
         default_factory=dict[tuple[str, str, str, str], InFlight]
     )
-
-
-def _route_modules() -> list[ModuleType]:
-    """Every `routes/<name>.py` that exists; a missing module is skipped, a broken one raises."""
-    modules: list[ModuleType] = []
-    for name in ROUTE_MODULES:
-        qualified = f"triggers_server.routes.{name}"
-        try:
-            modules.append(importlib.import_module(qualified))
-        except ModuleNotFoundError as error:
-            if error.name != qualified:
-                raise
-    return modules
 
 
 async def open_services(
@@ -174,8 +174,8 @@ def create_app(
         redoc_url=None,
     )
     install_problem_handlers(app)
-    for module in _route_modules():
-        app.include_router(module.router, prefix=API_PREFIX)
+    for router in ROUTERS:
+        app.include_router(router, prefix=API_PREFIX)
     proxy = cast(Services, _ServicesProxy(holder))
     app.add_middleware(IdempotencyMiddleware, services=proxy)
     app.add_middleware(RateLimitMiddleware, services=proxy)

@@ -26,14 +26,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .auth import Principal
 from .clock import isoformat
+from .contract_facts import HEADER_IDEMPOTENCY_KEY, HEADER_IDEMPOTENT_REPLAYED
 from .middleware import header, route_template, send_problem
 from .problems import ProblemError
 
 if TYPE_CHECKING:
     from .app import Services
 
-HEADER = b"idempotency-key"
-REPLAYED_HEADER = (b"idempotent-replayed", b"true")
+HEADER = HEADER_IDEMPOTENCY_KEY.lower().encode()
+REPLAYED_HEADER = (HEADER_IDEMPOTENT_REPLAYED.lower().encode(), b"true")
 _STORED_HEADERS = {b"content-type", b"location"}
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .contract_facts import API_PREFIX, HEADER_X_REQUEST_ID
 from .ids import new_id
 from .problems import PROBLEM_MEDIA_TYPE, ProblemError, problem_bytes
 
@@ -17,9 +18,7 @@ if TYPE_CHECKING:
 
 access_log = logging.getLogger("triggers_server.access")
 error_log = logging.getLogger("triggers_server.errors")
-
-
-API_PREFIX = "/v1"
+_REQUEST_ID_HEADER = HEADER_X_REQUEST_ID.lower().encode()
 
 
 def route_template(scope: Scope) -> str:
@@ -70,7 +69,7 @@ class RequestContextMiddleware:
         principal = await self.services.auth.resolve(header(scope, b"authorization"))
         state["principal"] = principal
         status_holder = {"status": 500, "started": False}
-        request_id_header = (b"x-request-id", request_id.encode())
+        request_id_header = (_REQUEST_ID_HEADER, request_id.encode())
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":

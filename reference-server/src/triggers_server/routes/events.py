@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from ..auth import Principal, authorize, require_scope
+from ..contract_facts import PAGE_LIMIT_DEFAULT
 from ..cursors import decode_cursor, encode_cursor, int_field
 from ..globs import validate_globs
 from ..idempotency import IdempotencyContext
@@ -44,6 +45,7 @@ from ..storage.events import (
     insert_events,
     list_events,
 )
+from .params import PageCursor, PageLimit
 
 if TYPE_CHECKING:
     from ..app import Services
@@ -278,8 +280,8 @@ async def list_events_route(
     status: Annotated[str | None, Query(pattern="^(pending|leased|acknowledged|dead_lettered)$")] = None,
     since: Annotated[str | None, Query()] = None,
     until: Annotated[str | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: Annotated[str | None, Query(min_length=1)] = None,
+    limit: PageLimit = PAGE_LIMIT_DEFAULT,
+    cursor: PageCursor = None,
 ) -> Response:
     services = services_of(request)
     position = decode_cursor(EVENTS_CURSOR, cursor)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import sqlite3
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
 
 from ..auth import Principal, require_scope
+from ..contract_facts import PAGE_LIMIT_DEFAULT
 from ..contract_schemas import parse_contract_model
 from ..cursors import decode_cursor, encode_cursor, int_field
 from ..filters import FieldError, raise_for_errors, validate_filter, validate_type_globs
@@ -19,6 +20,7 @@ from ..services import services_of
 from ..storage import replays as replay_store
 from ..storage.events import get_event
 from ..storage.replays import ReplayRecord
+from .params import PageCursor, PageLimit
 
 router = APIRouter()
 
@@ -26,8 +28,6 @@ Writer = Annotated[Principal, Depends(require_scope("events:write"))]
 Reader = Annotated[Principal, Depends(require_scope("events:read"))]
 EventId = Annotated[str, Path(min_length=1, max_length=255, description="Event id (`evt_…`).")]
 ReplayId = Annotated[str, Path(min_length=1, max_length=255, description="Replay id (`rpl_…`).")]
-Limit = Annotated[int, Query(ge=1, le=500)]
-Cursor = Annotated[str | None, Query(min_length=1)]
 
 _CURSOR = "replays"
 
@@ -98,8 +98,8 @@ async def list_replays(
     request: Request,
     principal: Reader,
     status: ReplayStatus | None = None,
-    limit: Limit = 50,
-    cursor: Cursor = None,
+    limit: PageLimit = PAGE_LIMIT_DEFAULT,
+    cursor: PageCursor = None,
 ) -> JSONResponse:
     position = decode_cursor(_CURSOR, cursor)
     before = int_field(position, "s") if position is not None else None
