@@ -5,8 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncGenerator, Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 import anyio
 import httpx
@@ -16,11 +15,13 @@ from .auth import Authenticator
 from .clock import Clock, SystemClock
 from .config import Settings
 from .contract_facts import API_PREFIX
-from .idempotency import IdempotencyMiddleware, InFlight, purge_expired
+from .idempotency import IdempotencyMiddleware, purge_expired
 from .metrics import Metrics
 from .middleware import RequestContextMiddleware
 from .problems import install_problem_handlers
 from .ratelimit import RateLimiter, RateLimitMiddleware
+from .registry.service import SchemaRegistry
+from .replay import Replayer, ReplayJobs
 from .routes import (
     account,
     deliveries,
@@ -35,14 +36,12 @@ from .routes import (
     stream,
     subscriptions,
 )
+from .services import Services
 from .storage.accounts import ensure_bootstrap_key, record_last_used
 from .storage.engine import Database
 from .storage.events import purge_retention
 from .streaming import StreamHub
-
-if TYPE_CHECKING:
-    from .registry.service import SchemaRegistry
-    from .webhooks.service import DeliveryService
+from .webhooks.service import DeliveryService
 
 log = logging.getLogger("triggers_server.app")
 
@@ -64,29 +63,9 @@ ROUTERS: tuple[APIRouter, ...] = (
 )
 
 
-@dataclass
-class Services:
-    settings: Settings
-    clock: Clock
-    db: Database
-    hub: StreamHub
-    registry: SchemaRegistry
-    delivery: DeliveryService
-    auth: Authenticator
-    limiter: RateLimiter
-    metrics: Metrics
-    bootstrap_key: str | None = None
-    in_flight: dict[tuple[str, str, str, str], InFlight] = field(
-        default_factory=dict[tuple[str, str, str, str], InFlight]
-    )
-
-
 async def open_services(
     settings: Settings, clock: Clock, *, webhook_client: httpx.AsyncClient | None = None
 ) -> Services:
-    from .registry.service import SchemaRegistry
-    from .webhooks.service import DeliveryService
-
     db = await Database.open(settings.db_path)
     bootstrap = await db.write(
         lambda conn: ensure_bootstrap_key(
@@ -99,13 +78,17 @@ async def open_services(
     )
     hub = StreamHub(start_sequence)
     db.on_commit = hub.on_commit
+    registry = SchemaRegistry(db, clock)
+    delivery = DeliveryService(settings, clock, db, http_client=webhook_client)
+    replayer = Replayer(clock=clock, db=db, hub=hub, registry=registry, delivery=delivery)
     return Services(
         settings=settings,
         clock=clock,
         db=db,
         hub=hub,
-        registry=SchemaRegistry(db, clock),
-        delivery=DeliveryService(settings, clock, db, http_client=webhook_client),
+        registry=registry,
+        delivery=delivery,
+        replays=ReplayJobs(replayer, background=settings.delivery_worker),
         auth=Authenticator(db, clock),
         limiter=RateLimiter(clock, per_second=settings.rate_limit_per_second, burst=settings.rate_limit_burst),
         metrics=Metrics(),

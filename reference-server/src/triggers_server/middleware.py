@@ -5,16 +5,25 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .auth import Authenticator
 from .contract_facts import API_PREFIX, HEADER_X_REQUEST_ID
 from .ids import new_id
+from .metrics import Metrics
 from .problems import PROBLEM_MEDIA_TYPE, ProblemError, problem_bytes
 
-if TYPE_CHECKING:
-    from .app import Services
+
+class RequestContextParts(Protocol):
+    """What the outermost layer needs from the running server."""
+
+    @property
+    def auth(self) -> Authenticator: ...
+    @property
+    def metrics(self) -> Metrics: ...
+
 
 access_log = logging.getLogger("triggers_server.access")
 error_log = logging.getLogger("triggers_server.errors")
@@ -53,7 +62,7 @@ async def send_problem(scope: Scope, send: Send, error: ProblemError, extra_head
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, services: Services) -> None:
+    def __init__(self, app: ASGIApp, services: RequestContextParts) -> None:
         self.app = app
         self.services = services
 
