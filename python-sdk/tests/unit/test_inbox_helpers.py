@@ -12,7 +12,7 @@ import anyio.lowlevel
 import httpx
 import pytest
 
-from zapier_triggers import AsyncMessage, SyncMessage
+from zapier_triggers import Message, SyncMessage
 
 from .fakes import async_client, event_json, sync_client
 
@@ -61,7 +61,7 @@ class FakeInbox:
 async def test_iterate_leases_in_batches_and_messages_settle() -> None:
     inbox = FakeInbox(pending=[1, 2, 3])
     client = async_client(inbox.handle_async)
-    seen: list[AsyncMessage] = []
+    seen: list[Message] = []
     async for message in client.inbox.iterate(
         batch_size=2, visibility_timeout=45, wait=0, stop_when_empty=True
     ):
@@ -97,7 +97,7 @@ async def test_consume_acks_successes_nacks_failures_and_bounds_concurrency() ->
     running = 0
     peak = 0
 
-    async def handler(message: AsyncMessage) -> None:
+    async def handler(message: Message) -> None:
         nonlocal running, peak
         running += 1
         peak = max(peak, running)
@@ -118,7 +118,7 @@ async def test_consume_does_not_double_settle_when_handler_settles() -> None:
     inbox = FakeInbox(pending=[1, 2])
     client = async_client(inbox.handle_async)
 
-    async def handler(message: AsyncMessage) -> None:
+    async def handler(message: Message) -> None:
         await message.nack(delay=1)
 
     stats = await client.inbox.consume(handler, wait=0, stop_when_empty=True)
@@ -132,7 +132,7 @@ async def test_graceful_stop_finishes_in_flight_and_releases_the_rest() -> None:
     stop = anyio.Event()
     handled: list[int] = []
 
-    async def handler(message: AsyncMessage) -> None:
+    async def handler(message: Message) -> None:
         handled.append(message.event.sequence)
         stop.set()  # a shutdown signal arrives while the first message is being handled
 

@@ -16,15 +16,17 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import anyio
 
+from .._constants import INBOX_CONSUME_CONCURRENCY, INBOX_LEASE_WAIT
+from .._deprecation import deprecated_aliases
 from .._types import NOT_GIVEN, NotGiven
 
 if TYPE_CHECKING:
     from ..types import Event, Lease, ReceiptResult, ReceiptResults
 
 __all__ = [
-    "AsyncInboxHelpers",
-    "AsyncMessage",
     "ConsumeStats",
+    "InboxHelpers",
+    "Message",
     "StopSignal",
     "SyncInboxHelpers",
     "SyncMessage",
@@ -39,7 +41,7 @@ class StopSignal(Protocol):
     def is_set(self) -> bool: ...
 
 
-class _AsyncInboxOps(Protocol):
+class _InboxOps(Protocol):
     async def lease(
         self,
         *,
@@ -94,10 +96,10 @@ def _lease_args(
     }
 
 
-class AsyncMessage:
+class Message:
     """One leased event; settle it with :meth:`ack` or :meth:`nack` (or let the lease expire)."""
 
-    def __init__(self, inbox: _AsyncInboxOps, event: Event, receipt: str, delivery_count: int) -> None:
+    def __init__(self, inbox: _InboxOps, event: Event, receipt: str, delivery_count: int) -> None:
         self._inbox = inbox
         self.event = event
         self.receipt = receipt
@@ -148,21 +150,21 @@ class SyncMessage:
         return _first(self._inbox.extend(receipts=[self.receipt], visibility_timeout=visibility_timeout))
 
 
-class AsyncInboxHelpers:
-    """Consumer helpers mixed into the generated ``AsyncInbox`` resource."""
+class InboxHelpers:
+    """Consumer helpers mixed into the generated ``Inbox`` resource."""
 
     async def iterate(
         self,
         *,
         batch_size: int = 10,
         visibility_timeout: int = 30,
-        wait: int = 20,
+        wait: int = INBOX_LEASE_WAIT,
         types: Sequence[str] | None = None,
         stop: StopSignal | None = None,
         stop_when_empty: bool = False,
-    ) -> AsyncIterator[AsyncMessage]:
+    ) -> AsyncIterator[Message]:
         """Lease in batches (long-polling ``wait`` seconds) and yield each message until stopped."""
-        inbox = cast(_AsyncInboxOps, self)
+        inbox = cast(_InboxOps, self)
         args = _lease_args(batch_size, visibility_timeout, wait, types)
         while stop is None or not stop.is_set():
             lease = await inbox.lease(**args)
@@ -172,16 +174,16 @@ class AsyncInboxHelpers:
                 if stop is not None and stop.is_set():
                     await _release_async(inbox, [m.receipt for m in lease.messages[index:]])
                     return
-                yield AsyncMessage(inbox, leased.event, leased.receipt, leased.delivery_count)
+                yield Message(inbox, leased.event, leased.receipt, leased.delivery_count)
 
     async def consume(
         self,
-        handler: Callable[[AsyncMessage], Awaitable[object]],
+        handler: Callable[[Message], Awaitable[object]],
         *,
-        concurrency: int = 8,
+        concurrency: int = INBOX_CONSUME_CONCURRENCY,
         batch_size: int | None = None,
         visibility_timeout: int = 30,
-        wait: int = 20,
+        wait: int = INBOX_LEASE_WAIT,
         types: Sequence[str] | None = None,
         nack_delay: int | None = None,
         stop: StopSignal | None = None,
@@ -195,9 +197,9 @@ class AsyncInboxHelpers:
             raise ValueError("concurrency must be >= 1")
         stats = ConsumeStats()
         slots = anyio.Semaphore(concurrency)
-        inbox = cast(_AsyncInboxOps, self)
+        inbox = cast(_InboxOps, self)
 
-        async def run(message: AsyncMessage) -> None:
+        async def run(message: Message) -> None:
             try:
                 await handler(message)
             except Exception:
@@ -233,14 +235,14 @@ class AsyncInboxHelpers:
 
 
 class SyncInboxHelpers:
-    """Consumer helpers mixed into the generated blocking ``Inbox`` resource."""
+    """Consumer helpers mixed into the generated blocking ``SyncInbox`` resource."""
 
     def iterate(
         self,
         *,
         batch_size: int = 10,
         visibility_timeout: int = 30,
-        wait: int = 20,
+        wait: int = INBOX_LEASE_WAIT,
         types: Sequence[str] | None = None,
         stop: StopSignal | None = None,
         stop_when_empty: bool = False,
@@ -262,10 +264,10 @@ class SyncInboxHelpers:
         self,
         handler: Callable[[SyncMessage], object],
         *,
-        concurrency: int = 8,
+        concurrency: int = INBOX_CONSUME_CONCURRENCY,
         batch_size: int | None = None,
         visibility_timeout: int = 30,
-        wait: int = 20,
+        wait: int = INBOX_LEASE_WAIT,
         types: Sequence[str] | None = None,
         nack_delay: int | None = None,
         stop: StopSignal | None = None,
@@ -317,7 +319,7 @@ class SyncInboxHelpers:
         return stats
 
 
-async def _release_async(inbox: _AsyncInboxOps, receipts: list[str]) -> None:
+async def _release_async(inbox: _InboxOps, receipts: list[str]) -> None:
     if receipts:
         await inbox.nack(receipts=receipts)
 
@@ -325,3 +327,8 @@ async def _release_async(inbox: _AsyncInboxOps, receipts: list[str]) -> None:
 def _release_sync(inbox: _SyncInboxOps, receipts: list[str]) -> None:
     if receipts:
         inbox.nack(receipts=receipts)
+
+
+__getattr__ = deprecated_aliases(
+    __name__, globals(), {"AsyncMessage": "Message", "AsyncInboxHelpers": "InboxHelpers"}
+)
