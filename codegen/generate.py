@@ -140,9 +140,7 @@ def generate(only: set[str] | None = None) -> dict[str, list[str]]:
                 out.parent.mkdir(parents=True, exist_ok=True)
                 helper = helpers.get(resource["name"]) if resource is not None else None
                 out.write_text(
-                    template.render(
-                        model=model, policy=policy, resource=resource, helper=helper, helpers=helpers, header=HEADER
-                    )
+                    template.render(model=model, policy=policy, resource=resource, helper=helper, helpers=helpers, header=HEADER)
                 )
                 if item.get("format"):
                     _run(_subst(item["format"], path=str(out), repo=str(ROOT)))

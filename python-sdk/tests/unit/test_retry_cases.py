@@ -6,6 +6,8 @@ The TypeScript and Go SDKs check the same file, so the one behaviour written thr
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -59,29 +61,28 @@ def _check(case: dict[str, Any], script: _Script, clock: FakeClock, succeeded: b
         assert len(clock.sleeps) == attempt - 1
 
 
-@pytest.mark.parametrize("jitter", JITTER)
-@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
-async def test_async_client_follows_the_shared_retry_case(case: dict[str, Any], jitter: float) -> None:
+@contextmanager
+def _checked(case: dict[str, Any], jitter: float) -> Iterator[tuple[_Script, FakeClock]]:
+    """Run the body's request against the case's script; then check what it sent and slept."""
     script, clock = _Script(case), FakeClock(jitter=jitter)
+    succeeded = True
     try:
-        await async_client(script, clock).request(case["method"], "/events/evt_1")
+        yield script, clock
     except APIStatusError as error:
         assert error.status_code == case["status"]
         succeeded = False
-    else:
-        succeeded = True
     _check(case, script, clock, succeeded)
+
+
+@pytest.mark.parametrize("jitter", JITTER)
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+async def test_async_client_follows_the_shared_retry_case(case: dict[str, Any], jitter: float) -> None:
+    with _checked(case, jitter) as (script, clock):
+        await async_client(script, clock).request(case["method"], "/events/evt_1")
 
 
 @pytest.mark.parametrize("jitter", JITTER)
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_sync_client_follows_the_shared_retry_case(case: dict[str, Any], jitter: float) -> None:
-    script, clock = _Script(case), FakeClock(jitter=jitter)
-    try:
+    with _checked(case, jitter) as (script, clock):
         sync_client(script, clock).request(case["method"], "/events/evt_1")
-    except APIStatusError as error:
-        assert error.status_code == case["status"]
-        succeeded = False
-    else:
-        succeeded = True
-    _check(case, script, clock, succeeded)

@@ -5,21 +5,9 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 
 import { INBOX_CONSUME_CONCURRENCY, INBOX_LEASE_WAIT_SECONDS } from "../../src/core/constants.js";
-import { TriggersClient } from "../../src/index.js";
-import { FakeClock, ScriptedFetch, json, packageRoot } from "../helpers.js";
+import { json, packageRoot, scriptedClient } from "../helpers.js";
 
-function setup(replies: Response[]) {
-  const server = new ScriptedFetch(replies);
-  const client = new TriggersClient({
-    apiKey: "tk_test",
-    baseURL: "http://api.test/v1",
-    fetch: server.fetch,
-    clock: new FakeClock(),
-    random: () => 0,
-    logger: null,
-  });
-  return { client, server };
-}
+const setup = scriptedClient;
 
 const stored = { id: "evt_1", type: "a.b", source: "/s", sequence: 1, external_id: "ce-1", specversion: "1.0" };
 

@@ -7,8 +7,8 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 
 import type { HTTPMethod } from "../../src/core/client.js";
-import { APIStatusError, TriggersClient } from "../../src/index.js";
-import { FakeClock, ScriptedFetch, json, packageRoot, problem, readJSON } from "../helpers.js";
+import { APIStatusError } from "../../src/index.js";
+import { json, packageRoot, problem, readJSON, scriptedClient } from "../helpers.js";
 
 interface RetryCase {
   name: string;
@@ -35,16 +35,7 @@ describe("shared retry cases (tests/contract/retry-cases.json)", () => {
     for (const jitter of JITTER) {
       test(`${c.name} (jitter draw ${jitter})`, async () => {
         const replies = [...Array.from({ length: c.attempt - 1 }, () => new Response(null, { status: 503 })), answer(c), json(200, {})];
-        const server = new ScriptedFetch(replies);
-        const clock = new FakeClock();
-        const client = new TriggersClient({
-          apiKey: "tk_test",
-          baseURL: "http://api.test/v1",
-          fetch: server.fetch,
-          clock,
-          random: () => jitter,
-          logger: null,
-        });
+        const { client, server, clock } = scriptedClient(replies, () => jitter);
         let succeeded = true;
         try {
           await client.request({ method: c.method.toLowerCase() as HTTPMethod, path: "/events/evt_1" });
