@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from zapier_triggers import Message, SyncMessage
+from zapier_triggers._constants import INBOX_CONSUME_CONCURRENCY, INBOX_LEASE_WAIT
 
 from .fakes import async_client, event_json, sync_client
 
@@ -178,3 +179,24 @@ async def test_acknowledge_single_event() -> None:
     assert await async_client(handle).inbox.acknowledge("evt_1") is None
     assert seen[0].method == "POST" and seen[0].url.path == "/v1/events/evt_1/ack"
     assert "Idempotency-Key" in seen[0].headers
+
+
+async def test_consumer_defaults_come_from_the_policy() -> None:
+    # Draining (stop_when_empty) leases `concurrency` messages without a long poll, as in the TS and Go SDKs.
+    inbox = FakeInbox(pending=[])
+    client = async_client(inbox.handle_async)
+    await client.inbox.consume(lambda message: anyio.lowlevel.checkpoint(), stop_when_empty=True)
+    assert inbox.lease_bodies == [
+        {"max_events": INBOX_CONSUME_CONCURRENCY, "visibility_timeout": 30, "wait": 0}
+    ]
+    # A running consumer long-polls each lease for the policy's wait.
+    stop = threading.Event()
+
+    def lease_then_stop(request: httpx.Request) -> httpx.Response:
+        stop.set()
+        return inbox(request)
+
+    sync = sync_client(lease_then_stop)
+    assert list(sync.inbox.iterate(stop=stop)) == []
+    assert (INBOX_CONSUME_CONCURRENCY, INBOX_LEASE_WAIT) == (8, 20)
+    assert inbox.lease_bodies[-1]["wait"] == INBOX_LEASE_WAIT

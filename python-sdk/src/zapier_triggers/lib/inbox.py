@@ -84,14 +84,19 @@ def _first(results: ReceiptResults) -> ReceiptResult:
 
 
 def _lease_args(
-    batch_size: int, visibility_timeout: int, wait: int, types: Sequence[str] | None
+    batch_size: int,
+    visibility_timeout: int,
+    wait: int | None,
+    types: Sequence[str] | None,
+    stop_when_empty: bool,
 ) -> dict[str, Any]:
+    """The lease request: ``wait`` defaults to the policy's long poll, or 0 when draining (all SDKs)."""
     if not 1 <= batch_size <= 100:
         raise ValueError("batch_size must be between 1 and 100")
     return {
         "max_events": batch_size,
         "visibility_timeout": visibility_timeout,
-        "wait": wait,
+        "wait": (0 if stop_when_empty else INBOX_LEASE_WAIT) if wait is None else wait,
         "types": list(types) if types is not None else NOT_GIVEN,
     }
 
@@ -158,14 +163,18 @@ class InboxHelpers:
         *,
         batch_size: int = 10,
         visibility_timeout: int = 30,
-        wait: int = INBOX_LEASE_WAIT,
+        wait: int | None = None,
         types: Sequence[str] | None = None,
         stop: StopSignal | None = None,
         stop_when_empty: bool = False,
     ) -> AsyncIterator[Message]:
-        """Lease in batches (long-polling ``wait`` seconds) and yield each message until stopped."""
+        """Lease in batches and yield each message until stopped.
+
+        Each lease long-polls ``wait`` seconds (default 20 from codegen/policy.yaml; 0 with
+        ``stop_when_empty``, which ends at the first empty lease).
+        """
         inbox = cast(_InboxOps, self)
-        args = _lease_args(batch_size, visibility_timeout, wait, types)
+        args = _lease_args(batch_size, visibility_timeout, wait, types, stop_when_empty)
         while stop is None or not stop.is_set():
             lease = await inbox.lease(**args)
             if not lease.messages and stop_when_empty:
@@ -183,7 +192,7 @@ class InboxHelpers:
         concurrency: int = INBOX_CONSUME_CONCURRENCY,
         batch_size: int | None = None,
         visibility_timeout: int = 30,
-        wait: int = INBOX_LEASE_WAIT,
+        wait: int | None = None,
         types: Sequence[str] | None = None,
         nack_delay: int | None = None,
         stop: StopSignal | None = None,
@@ -242,14 +251,18 @@ class SyncInboxHelpers:
         *,
         batch_size: int = 10,
         visibility_timeout: int = 30,
-        wait: int = INBOX_LEASE_WAIT,
+        wait: int | None = None,
         types: Sequence[str] | None = None,
         stop: StopSignal | None = None,
         stop_when_empty: bool = False,
     ) -> Iterator[SyncMessage]:
-        """Lease in batches (long-polling ``wait`` seconds) and yield each message until stopped."""
+        """Lease in batches and yield each message until stopped.
+
+        Each lease long-polls ``wait`` seconds (default 20 from codegen/policy.yaml; 0 with
+        ``stop_when_empty``, which ends at the first empty lease).
+        """
         inbox = cast(_SyncInboxOps, self)
-        args = _lease_args(batch_size, visibility_timeout, wait, types)
+        args = _lease_args(batch_size, visibility_timeout, wait, types, stop_when_empty)
         while stop is None or not stop.is_set():
             lease = inbox.lease(**args)
             if not lease.messages and stop_when_empty:
@@ -267,7 +280,7 @@ class SyncInboxHelpers:
         concurrency: int = INBOX_CONSUME_CONCURRENCY,
         batch_size: int | None = None,
         visibility_timeout: int = 30,
-        wait: int = INBOX_LEASE_WAIT,
+        wait: int | None = None,
         types: Sequence[str] | None = None,
         nack_delay: int | None = None,
         stop: StopSignal | None = None,

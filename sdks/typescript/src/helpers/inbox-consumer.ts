@@ -14,7 +14,7 @@ export interface InboxIterateParams {
   batchSize?: number | undefined;
   /** Seconds each message stays invisible to other consumers (`visibility_timeout`, 1–3600; server default 30). */
   visibilityTimeout?: number | undefined;
-  /** Long-poll seconds when the inbox is empty (0–20, default 20). */
+  /** Long-poll seconds when the inbox is empty (0–20; default 20 from codegen/policy.yaml, 0 with `stopWhenEmpty`). */
   wait?: number | undefined;
   /** Only lease events whose type matches one of these globs. */
   types?: string[] | undefined;
@@ -91,7 +91,7 @@ export class InboxConsumer implements AsyncIterable<LeasedMessage> {
       ...(this.#params.batchSize === undefined ? {} : { maxEvents: this.#params.batchSize }),
       ...(this.#params.visibilityTimeout === undefined ? {} : { visibilityTimeout: this.#params.visibilityTimeout }),
       ...(this.#params.types === undefined ? {} : { types: this.#params.types }),
-      wait: this.#params.wait ?? INBOX_LEASE_WAIT_SECONDS,
+      wait: this.#params.wait ?? (this.#params.stopWhenEmpty ? 0 : INBOX_LEASE_WAIT_SECONDS),
     };
     const options: RequestOptions = { ...this.#options, signal: anySignal(signal, this.#options.signal) };
     while (!signal?.aborted) {

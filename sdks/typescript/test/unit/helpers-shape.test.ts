@@ -29,10 +29,23 @@ describe("events.createCloudEvent()", () => {
 });
 
 describe("inbox.consume() defaults come from codegen/policy.yaml", () => {
-  test("leases `concurrency` messages at a time with the policy's long poll", async () => {
+  test("leases `concurrency` messages at a time, without long polling when draining", async () => {
     const { client, server } = setup([json(200, { lease_id: "l1", leased_until: "2026-11-25T10:15:30Z", messages: [] })]);
     await client.inbox.consume(() => undefined, { stopWhenEmpty: true });
     assert.equal(INBOX_CONSUME_CONCURRENCY, 8);
+    assert.deepEqual(JSON.parse(server.requests[0]!.body!), { max_events: INBOX_CONSUME_CONCURRENCY, wait: 0 });
+  });
+
+  test("a running consumer long-polls each lease for the policy's wait", async () => {
+    const controller = new AbortController();
+    const { client, server } = setup([
+      () => {
+        controller.abort();
+        return json(200, { lease_id: "l1", leased_until: "2026-11-25T10:15:30Z", messages: [] });
+      },
+    ]);
+    await client.inbox.consume(() => undefined, { signal: controller.signal });
+    assert.equal(INBOX_LEASE_WAIT_SECONDS, 20);
     assert.deepEqual(JSON.parse(server.requests[0]!.body!), { max_events: INBOX_CONSUME_CONCURRENCY, wait: INBOX_LEASE_WAIT_SECONDS });
   });
 });

@@ -41,7 +41,7 @@ describe("inbox.iterate()", () => {
     assert.deepEqual(paths(server), [
       "/v1/inbox/lease", "/v1/inbox/ack", "/v1/inbox/ack", "/v1/inbox/lease", "/v1/inbox/ack", "/v1/inbox/lease",
     ]);
-    assert.deepEqual(body(server.requests[0]), { max_events: 2, visibility_timeout: 45, wait: 20 });
+    assert.deepEqual(body(server.requests[0]), { max_events: 2, visibility_timeout: 45, wait: 0 });
     assert.deepEqual(body(server.requests[1]), { receipts: ["r1"] });
   });
 
