@@ -10,10 +10,17 @@ from typing import Any
 
 from .. import types as api_types
 from .._base_client import RequestOptions, path_template
+from .._constants import STREAM_IDLE_TIMEOUT
 from .._pagination import AsyncPaginator, SyncPaginator
 from .._resource import AsyncAPIResource, SyncAPIResource, given
 from .._response import async_to_raw_response_wrapper, to_raw_response_wrapper
-from .._streaming import EventStream, StreamReset, SyncEventStream
+from .._streaming import (
+    EventStream,
+    RawEventStream,
+    StreamReset,
+    SyncEventStream,
+    SyncRawEventStream,
+)
 from .._types import NOT_GIVEN, NotGiven, Timeout
 
 __all__ = ["Events", "AsyncEvents"]
@@ -147,11 +154,16 @@ class Events(SyncAPIResource):
         filter: str | NotGiven = NOT_GIVEN,
         last_event_id: str | NotGiven = NOT_GIVEN,
         on_reset: Callable[[StreamReset], None] | None = None,
+        idle_timeout: float = STREAM_IDLE_TIMEOUT,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, object] | None = None,
         timeout: Timeout | NotGiven = NOT_GIVEN,
     ) -> SyncEventStream[api_types.Event]:
-        """Stream events live (Server-Sent Events)"""
+        """Stream events live (Server-Sent Events)
+
+        Reconnects and resumes by itself; ``idle_timeout`` is the seconds without a byte (events or
+        heartbeats) before the connection is treated as dead and replaced.
+        """
         options = RequestOptions(
             method="GET",
             path="/events/stream",
@@ -166,7 +178,42 @@ class Events(SyncAPIResource):
             extra_query=extra_query,
             timeout=timeout,
         )
-        return SyncEventStream(self._client, options, api_types.Event, on_reset=on_reset)
+        return SyncEventStream(
+            self._client,
+            options,
+            api_types.Event,
+            on_reset=on_reset,
+            idle_timeout=idle_timeout,
+        )
+
+    def stream_raw(
+        self,
+        *,
+        types: Sequence[str] | NotGiven = NOT_GIVEN,
+        filter: str | NotGiven = NOT_GIVEN,
+        last_event_id: str | NotGiven = NOT_GIVEN,
+        idle_timeout: float = STREAM_IDLE_TIMEOUT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+    ) -> SyncRawEventStream:
+        """Like ``stream`` but yields every SSE message (type, data, id, retry) undecoded."""
+        return SyncRawEventStream(
+            self._client,
+            RequestOptions(
+                method="GET",
+                path="/events/stream",
+                query=given(
+                    {
+                        "types": types,
+                        "filter": filter,
+                        "last_event_id": last_event_id,
+                    }
+                ),
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+            ),
+            idle_timeout=idle_timeout,
+        )
 
     def get(
         self,
@@ -417,11 +464,16 @@ class AsyncEvents(AsyncAPIResource):
         filter: str | NotGiven = NOT_GIVEN,
         last_event_id: str | NotGiven = NOT_GIVEN,
         on_reset: Callable[[StreamReset], None] | None = None,
+        idle_timeout: float = STREAM_IDLE_TIMEOUT,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, object] | None = None,
         timeout: Timeout | NotGiven = NOT_GIVEN,
     ) -> EventStream[api_types.Event]:
-        """Stream events live (Server-Sent Events)"""
+        """Stream events live (Server-Sent Events)
+
+        Reconnects and resumes by itself; ``idle_timeout`` is the seconds without a byte (events or
+        heartbeats) before the connection is treated as dead and replaced.
+        """
         options = RequestOptions(
             method="GET",
             path="/events/stream",
@@ -436,7 +488,42 @@ class AsyncEvents(AsyncAPIResource):
             extra_query=extra_query,
             timeout=timeout,
         )
-        return EventStream(self._client, options, api_types.Event, on_reset=on_reset)
+        return EventStream(
+            self._client,
+            options,
+            api_types.Event,
+            on_reset=on_reset,
+            idle_timeout=idle_timeout,
+        )
+
+    def stream_raw(
+        self,
+        *,
+        types: Sequence[str] | NotGiven = NOT_GIVEN,
+        filter: str | NotGiven = NOT_GIVEN,
+        last_event_id: str | NotGiven = NOT_GIVEN,
+        idle_timeout: float = STREAM_IDLE_TIMEOUT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+    ) -> RawEventStream:
+        """Like ``stream`` but yields every SSE message (type, data, id, retry) undecoded."""
+        return RawEventStream(
+            self._client,
+            RequestOptions(
+                method="GET",
+                path="/events/stream",
+                query=given(
+                    {
+                        "types": types,
+                        "filter": filter,
+                        "last_event_id": last_event_id,
+                    }
+                ),
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+            ),
+            idle_timeout=idle_timeout,
+        )
 
     async def get(
         self,
