@@ -31,13 +31,22 @@ if TYPE_CHECKING:
         ProblemDetail,
         RateLimitError,
         SchemaValidationError,
+        StreamRedirectError,
         TriggersError,
         UnprocessableEntityError,
         WebhookVerificationError,
     )
     from ._pagination import Page, Paginator, SyncPaginator
     from ._response import APIResponse
-    from ._streaming import EventStream, StreamPolicy, StreamReset, SyncEventStream
+    from ._streaming import (
+        EventStream,
+        RawEventStream,
+        StreamMessage,
+        StreamPolicy,
+        StreamReset,
+        SyncEventStream,
+        SyncRawEventStream,
+    )
     from ._types import NOT_GIVEN, NotGiven
     from .lib.inbox import Message, SyncMessage
     from .webhooks import Webhook
@@ -53,6 +62,9 @@ _EXPORTS: dict[str, str] = {
     "EventStream": "._streaming",
     "SyncEventStream": "._streaming",
     "StreamPolicy": "._streaming",
+    "StreamMessage": "._streaming",
+    "RawEventStream": "._streaming",
+    "SyncRawEventStream": "._streaming",
     "StreamReset": "._streaming",
     "NOT_GIVEN": "._types",
     "NotGiven": "._types",
@@ -78,6 +90,7 @@ _EXPORTS: dict[str, str] = {
             "ProblemDetail",
             "RateLimitError",
             "SchemaValidationError",
+            "StreamRedirectError",
             "TriggersError",
             "UnprocessableEntityError",
             "WebhookVerificationError",
@@ -109,12 +122,16 @@ __all__ = [
     "PermissionDeniedError",
     "ProblemDetail",
     "RateLimitError",
+    "RawEventStream",
     "RetryPolicy",
     "SchemaValidationError",
+    "StreamMessage",
     "StreamPolicy",
+    "StreamRedirectError",
     "StreamReset",
     "SyncEventStream",
     "SyncMessage",
+    "SyncRawEventStream",
     "SyncPaginator",
     "SyncTriggersClient",
     "TriggersClient",

@@ -36,6 +36,7 @@ __all__ = [
     "ProblemDetail",
     "RateLimitError",
     "SchemaValidationError",
+    "StreamRedirectError",
     "TriggersError",
     "UnprocessableEntityError",
     "WebhookVerificationError",
@@ -159,6 +160,17 @@ class APIStatusError(APIError):
         """Problem members beyond the RFC 9457 core (e.g. ``violated_policies``)."""
         core = {"type", "title", "status", "detail", "instance", "request_id", "errors"}
         return {k: v for k, v in as_object(self.body).items() if k not in core}
+
+
+class StreamRedirectError(APIError):
+    """A 3xx on an event stream that cannot be followed: no usable ``Location``, or too many hops."""
+
+    def __init__(
+        self, message: str, *, request: httpx.Request, status_code: int | None, location: str | None
+    ) -> None:
+        super().__init__(message, request=request)
+        self.status_code = status_code
+        self.location = location
 
 
 class BadRequestError(APIStatusError):

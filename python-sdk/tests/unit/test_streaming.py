@@ -10,7 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from zapier_triggers import AuthenticationError, InternalServerError, StreamReset
+from zapier_triggers import AuthenticationError, InternalServerError, StreamRedirectError, StreamReset
+from zapier_triggers._constants import STREAM_MAX_REDIRECTS
 from zapier_triggers._streaming import Comment, Retry, SSEDecoder
 
 from ..conftest import conformance_file
@@ -221,7 +222,7 @@ async def test_reset_notice_is_surfaced_then_streaming_continues() -> None:
             assert event.sequence == 50
             break
     assert notices == [StreamReset("cursor_expired", 50, {"reason": "cursor_expired", "oldest_sequence": 50})]
-    assert stream.state.resets == notices
+    assert stream.resets == notices
     assert stream.last_event_id == "50"
 
 
@@ -249,3 +250,119 @@ def test_sync_stream_reconnects_and_dedupes() -> None:
     assert seen == [1, 2, 3]
     assert server.requests[1].headers["Last-Event-ID"] == "2"
     assert clock.sleeps == [1.0]
+
+
+# --------------------------------------------------------------------------- issue 11: EventSource model
+def plain(data: str, *, id_line: str | None = None, event: str | None = None) -> bytes:
+    lines = ([id_line] if id_line is not None else []) + ([f"event: {event}"] if event else [])
+    return ("\n".join([*lines, f"data: {data}"]) + "\n\n").encode()
+
+
+async def test_stream_requests_ask_for_an_uncached_event_stream() -> None:
+    server = StreamServer([([frame(1)], None)])
+    await _collect(server, 1, FakeClock())
+    assert server.requests[0].headers["Cache-Control"] == "no-cache"
+    assert server.requests[0].headers["Accept"] == "text/event-stream"
+
+
+async def test_204_ends_the_stream_without_reconnecting() -> None:
+    server = StreamServer([([frame(1)], None), httpx.Response(204)])
+    clock = FakeClock()
+    assert await _collect(server, 99, clock) == [1]
+    assert len(server.requests) == 2 and clock.sleeps == [1.0]
+
+
+async def test_redirects_are_followed_and_authorization_stays_on_the_same_origin_only() -> None:
+    server = StreamServer(
+        [
+            httpx.Response(307, headers={"Location": "/v1/events/stream2"}),
+            httpx.Response(301, headers={"Location": "http://other.test/stream"}),
+            ([frame(1)], None),
+        ]
+    )
+    assert await _collect(server, 1, FakeClock()) == [1]
+    first, same, other = server.requests
+    assert (
+        same.url.path == "/v1/events/stream2"
+        and same.headers["Authorization"] == first.headers["Authorization"]
+    )
+    assert str(other.url) == "http://other.test/stream" and "Authorization" not in other.headers
+    assert other.headers["Cache-Control"] == "no-cache"
+
+
+@pytest.mark.parametrize("location", [None, "", "mailto:x@y.test"])
+async def test_redirect_without_usable_location_raises(location: str | None) -> None:
+    headers = {} if location is None else {"Location": location}
+    server = StreamServer([httpx.Response(302, headers=headers)] * 3)
+    with pytest.raises(StreamRedirectError) as info:
+        await _collect(server, 1, FakeClock())
+    assert info.value.status_code in (302, None) and len(server.requests) == 1
+
+
+async def test_redirects_are_bounded_by_policy() -> None:
+    server = StreamServer([httpx.Response(308, headers={"Location": "/v1/loop"})] * 20)
+    with pytest.raises(StreamRedirectError, match=f"more than {STREAM_MAX_REDIRECTS}"):
+        await _collect(server, 1, FakeClock())
+    assert len(server.requests) == STREAM_MAX_REDIRECTS + 1
+
+
+async def test_event_without_id_after_one_with_id_is_delivered() -> None:
+    second = json.dumps(event_json(2))
+    server = StreamServer([([frame(1), plain(second)], None)])
+    assert await _collect(server, 2, FakeClock()) == [1, 2]
+
+
+async def test_empty_id_line_resets_the_resume_point() -> None:
+    server = StreamServer(
+        [([frame(1), plain(json.dumps(event_json(2)), id_line="id:")], None), ([frame(3)], None)]
+    )
+    client = async_client(server.handle_async, FakeClock())
+    async with client.events.stream(last_event_id="0") as stream:
+        seen = []
+        async for event in stream:
+            seen.append(event.sequence)
+            if len(seen) == 2:
+                assert stream.last_event_id is None
+            if len(seen) == 3:
+                break
+    assert seen == [1, 2, 3]
+    assert "Last-Event-ID" not in server.requests[1].headers
+    assert "last_event_id" not in server.requests[1].url.params
+
+
+async def test_raw_stream_exposes_type_data_id_and_retry() -> None:
+    reset = b'event: reset\ndata: {"reason": "cursor_expired", "oldest_sequence": 5}\n\n'
+    server = StreamServer([([b"retry: 3000\n\n", reset, frame(5), b"event: future.kind\ndata: x\n\n"], None)])
+    client = async_client(server.handle_async, FakeClock())
+    async with client.events.stream_raw(last_event_id="1") as stream:
+        got = []
+        async for message in stream:
+            got.append(message)
+            if len(got) == 3:
+                break
+    assert [(m.event, m.id, m.retry) for m in got] == [
+        ("reset", "1", 3000),
+        ("order.created", "5", None),
+        ("future.kind", "5", None),
+    ]
+    assert got[2].data == "x" and json.loads(got[1].data)["sequence"] == 5
+    assert server.requests[0].headers["Last-Event-ID"] == "1"
+
+
+async def test_idle_timeout_is_a_stream_parameter() -> None:
+    server = StreamServer([([frame(1)], None)])
+    await _collect(server, 1, FakeClock(), idle_timeout=2.5)
+    assert server.requests[0].extensions["timeout"]["read"] == 2.5
+
+
+def test_sync_twin_follows_redirects_ends_on_204_and_streams_raw() -> None:
+    server = StreamServer(
+        [httpx.Response(302, headers={"Location": "/v1/x"}), ([frame(1)], None), httpx.Response(204)]
+    )
+    client = sync_client(server, FakeClock())
+    with client.events.stream_raw(idle_timeout=3.0) as stream:
+        assert [m.id for m in stream] == ["1"]
+    assert server.requests[1].url.path == "/v1/x"
+    assert server.requests[0].extensions["timeout"]["read"] == 3.0
+    with pytest.raises(StreamRedirectError):
+        list(sync_client(StreamServer([httpx.Response(301)]), FakeClock()).events.stream())

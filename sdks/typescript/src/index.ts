@@ -31,6 +31,7 @@ export {
   PermissionDeniedError,
   RateLimitError,
   SchemaValidationError,
+  StreamRedirectError,
   TriggersError,
   UnprocessableEntityError,
   WebhookVerificationError,
@@ -38,7 +39,7 @@ export {
 } from "./core/errors.js";
 export type { LogFields, Logger } from "./core/logger.js";
 export { CursorPage, PagePromise } from "./core/pagination.js";
-export { EventStream, type StreamOptions, type StreamResetNotice } from "./core/stream.js";
+export { EventStream, type StreamMessage, type StreamOptions, type StreamResetNotice } from "./core/stream.js";
 export {
   InboxConsumer,
   LeasedMessage,

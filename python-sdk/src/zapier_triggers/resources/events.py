@@ -11,10 +11,17 @@ from typing import Any
 from .. import types as api_types
 from .._base_client import RequestOptions, path_template
 from .._deprecation import deprecated_aliases
+from .._constants import STREAM_IDLE_TIMEOUT
 from .._pagination import Paginator, SyncPaginator
 from .._resource import APIResource, SyncAPIResource, given
 from .._response import sync_to_raw_response_wrapper, to_raw_response_wrapper
-from .._streaming import EventStream, StreamReset, SyncEventStream
+from .._streaming import (
+    EventStream,
+    RawEventStream,
+    StreamReset,
+    SyncEventStream,
+    SyncRawEventStream,
+)
 from .._types import NOT_GIVEN, NotGiven, Timeout
 from ..lib.events import EventsHelpers, SyncEventsHelpers
 
@@ -149,11 +156,16 @@ class Events(EventsHelpers, APIResource):
         filter: str | NotGiven = NOT_GIVEN,
         last_event_id: str | NotGiven = NOT_GIVEN,
         on_reset: Callable[[StreamReset], None] | None = None,
+        idle_timeout: float = STREAM_IDLE_TIMEOUT,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, object] | None = None,
         timeout: Timeout | NotGiven = NOT_GIVEN,
     ) -> EventStream[api_types.Event]:
-        """Stream events live (Server-Sent Events)"""
+        """Stream events live (Server-Sent Events)
+
+        Reconnects and resumes by itself; ``idle_timeout`` is the seconds without a byte (events or
+        heartbeats) before the connection is treated as dead and replaced.
+        """
         options = RequestOptions(
             method="GET",
             path="/events/stream",
@@ -168,7 +180,42 @@ class Events(EventsHelpers, APIResource):
             extra_query=extra_query,
             timeout=timeout,
         )
-        return EventStream(self._client, options, api_types.Event, on_reset=on_reset)
+        return EventStream(
+            self._client,
+            options,
+            api_types.Event,
+            on_reset=on_reset,
+            idle_timeout=idle_timeout,
+        )
+
+    def stream_raw(
+        self,
+        *,
+        types: Sequence[str] | NotGiven = NOT_GIVEN,
+        filter: str | NotGiven = NOT_GIVEN,
+        last_event_id: str | NotGiven = NOT_GIVEN,
+        idle_timeout: float = STREAM_IDLE_TIMEOUT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+    ) -> RawEventStream:
+        """Like ``stream`` but yields every SSE message (type, data, id, retry) undecoded."""
+        return RawEventStream(
+            self._client,
+            RequestOptions(
+                method="GET",
+                path="/events/stream",
+                query=given(
+                    {
+                        "types": types,
+                        "filter": filter,
+                        "last_event_id": last_event_id,
+                    }
+                ),
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+            ),
+            idle_timeout=idle_timeout,
+        )
 
     async def get(
         self,
@@ -419,11 +466,16 @@ class SyncEvents(SyncEventsHelpers, SyncAPIResource):
         filter: str | NotGiven = NOT_GIVEN,
         last_event_id: str | NotGiven = NOT_GIVEN,
         on_reset: Callable[[StreamReset], None] | None = None,
+        idle_timeout: float = STREAM_IDLE_TIMEOUT,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, object] | None = None,
         timeout: Timeout | NotGiven = NOT_GIVEN,
     ) -> SyncEventStream[api_types.Event]:
-        """Stream events live (Server-Sent Events)"""
+        """Stream events live (Server-Sent Events)
+
+        Reconnects and resumes by itself; ``idle_timeout`` is the seconds without a byte (events or
+        heartbeats) before the connection is treated as dead and replaced.
+        """
         options = RequestOptions(
             method="GET",
             path="/events/stream",
@@ -438,7 +490,42 @@ class SyncEvents(SyncEventsHelpers, SyncAPIResource):
             extra_query=extra_query,
             timeout=timeout,
         )
-        return SyncEventStream(self._client, options, api_types.Event, on_reset=on_reset)
+        return SyncEventStream(
+            self._client,
+            options,
+            api_types.Event,
+            on_reset=on_reset,
+            idle_timeout=idle_timeout,
+        )
+
+    def stream_raw(
+        self,
+        *,
+        types: Sequence[str] | NotGiven = NOT_GIVEN,
+        filter: str | NotGiven = NOT_GIVEN,
+        last_event_id: str | NotGiven = NOT_GIVEN,
+        idle_timeout: float = STREAM_IDLE_TIMEOUT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+    ) -> SyncRawEventStream:
+        """Like ``stream`` but yields every SSE message (type, data, id, retry) undecoded."""
+        return SyncRawEventStream(
+            self._client,
+            RequestOptions(
+                method="GET",
+                path="/events/stream",
+                query=given(
+                    {
+                        "types": types,
+                        "filter": filter,
+                        "last_event_id": last_event_id,
+                    }
+                ),
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+            ),
+            idle_timeout=idle_timeout,
+        )
 
     def get(
         self,

@@ -39,6 +39,7 @@ const (
 	StreamMaxReconnectDelay    = 30 * time.Second
 	StreamMaxReconnectAttempts = 10
 	StreamIdleTimeout          = 45 * time.Second
+	StreamMaxRedirects         = 5
 )
 
 // WebhookTolerance is how far a webhook-timestamp may be from now, both ways.

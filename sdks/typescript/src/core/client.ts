@@ -280,6 +280,8 @@ export class CoreClient {
         method: context.request.method,
         headers,
         ...(body === undefined ? {} : { body }),
+        // Streams follow redirects themselves (bounded, Authorization dropped across origins).
+        ...(stream ? { redirect: "manual" as const } : {}),
         signal: controller.signal,
       });
       const text = stream && response.ok ? null : await response.text();
@@ -384,7 +386,8 @@ export class CoreClient {
       if (value === null) headers.delete(name);
       else if (value !== undefined) headers.set(name, value);
     }
-    headers.set("Authorization", `Bearer ${this.#apiKey}`);
+    // A stream following a cross-origin redirect passes `authorization: null` to send no credentials.
+    if (options.headers?.["authorization"] !== null) headers.set("Authorization", `Bearer ${this.#apiKey}`);
     headers.set(HEADERS.retryCount, String(retryCount));
     if (idempotencyKey !== null) headers.set(HEADERS.idempotencyKey, idempotencyKey);
     return headers;

@@ -56,6 +56,19 @@ export class APIError extends TriggersError {
   }
 }
 
+/** A 3xx on an event stream that cannot be followed: no usable `Location`, or more than `STREAM_MAX_REDIRECTS` hops. */
+export class StreamRedirectError extends APIError {
+  override name = "StreamRedirectError";
+  readonly status: number;
+  readonly location: string | null;
+
+  constructor(message: string, init: APIErrorInit & { status: number; location: string | null }) {
+    super(message, init);
+    this.status = init.status;
+    this.location = init.location;
+  }
+}
+
 export interface APIStatusErrorInit extends APIErrorInit {
   status: number;
   headers: Headers;

@@ -34,8 +34,10 @@ export class SSEParser {
   #eventType = "";
   #lastEventId = "";
 
-  constructor(handlers: SSEHandlers) {
+  /** `lastEventId` seeds the id buffer (browsers carry it across reconnections), so events without `id:` inherit it. */
+  constructor(handlers: SSEHandlers, lastEventId = "") {
     this.#handlers = handlers;
+    this.#lastEventId = lastEventId;
   }
 
   /** Feed the next bytes of the stream, split anywhere. */

@@ -11,9 +11,10 @@ import {
   STREAM_IDLE_TIMEOUT_MS,
   STREAM_MAX_RECONNECT_ATTEMPTS,
   STREAM_MAX_RECONNECT_DELAY_MS,
+  STREAM_MAX_REDIRECTS,
   STREAM_RECONNECT_DELAY_MS,
 } from "./constants.js";
-import { APIConnectionError, APIStatusError, TriggersError } from "./errors.js";
+import { APIConnectionError, APIStatusError, StreamRedirectError, TriggersError } from "./errors.js";
 import { parseRetryAfter, withinRetryAfterCap } from "./retry.js";
 import { SSEParser, type SSEMessage } from "./sse.js";
 
@@ -25,6 +26,17 @@ export interface StreamResetNotice {
   data: Record<string, unknown>;
 }
 
+/** One SSE message as sent, from `streamRaw()`: nothing decoded or dropped. */
+export interface StreamMessage {
+  /** The `event:` type ("message" when absent), e.g. "reset" or a kind this SDK does not know yet. */
+  type: string;
+  data: string;
+  /** The last event id in effect ("" = none). */
+  id: string;
+  /** A `retry:` (milliseconds) the server sent since the previous message, else null. */
+  retry: number | null;
+}
+
 export interface StreamOptions extends RequestOptions {
   /** Resume after this event id, e.g. one persisted from `stream.lastEventId` by a previous run. */
   lastEventId?: string | undefined;
@@ -34,6 +46,32 @@ export interface StreamOptions extends RequestOptions {
   idleTimeout?: number | undefined;
   /** Called when the server reports a reset; streaming then continues from the oldest retained event. */
   onReset?: ((notice: StreamResetNotice) => void) | undefined;
+}
+
+const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
+
+/** The URL a 3xx points to, or a StreamRedirectError when there is no usable `Location` or too many hops. */
+function redirectTarget(context: CallContext, response: Response, hops: number): string {
+  const location = response.headers.get("location")?.trim() ?? "";
+  const fail = (problem: string): never => {
+    throw new StreamRedirectError(`Event stream got ${response.status} with ${problem}`, {
+      request: context.request,
+      status: response.status,
+      location: location || null,
+    });
+  };
+  if (hops >= STREAM_MAX_REDIRECTS) fail(`more than ${STREAM_MAX_REDIRECTS} redirects`);
+  if (location === "") fail("a redirect without a Location header");
+  let target: URL;
+  try {
+    target = new URL(location, context.request.url);
+  } catch {
+    return fail(`a redirect to an invalid Location ${JSON.stringify(location)}`);
+  }
+  if (target.protocol !== "http:" && target.protocol !== "https:") {
+    fail(`a redirect to an unusable Location ${JSON.stringify(location)}`);
+  }
+  return target.href;
 }
 
 /** The name of the SSE event that carries a reset notice instead of an event. */
@@ -52,16 +90,23 @@ export class EventStream<T> implements AsyncIterable<T> {
   readonly #options: StreamOptions;
   readonly #closer = new AbortController();
   #lastEventId: string | null;
+  /** The highest `sequence` delivered: duplicates are recognised by the item's own identity. */
+  #lastSequence: number | null;
   #started = false;
+  readonly #raw: boolean;
+  #pendingRetry: number | null = null;
 
-  constructor(core: CoreClient, spec: RequestSpec, options: StreamOptions = {}) {
+  /** `mode: "raw"` yields every {@link StreamMessage} undecoded (then T must be StreamMessage). */
+  constructor(core: CoreClient, spec: RequestSpec, options: StreamOptions = {}, mode: "typed" | "raw" = "typed") {
+    this.#raw = mode === "raw";
     this.#core = core;
     this.#spec = spec;
     this.#options = options;
-    this.#lastEventId = options.lastEventId ?? null;
+    this.#lastEventId = options.lastEventId || null;
+    this.#lastSequence = /^\d+$/.test(options.lastEventId ?? "") ? Number(options.lastEventId) : null;
   }
 
-  /** The id of the last event delivered; persist it to resume after a restart. */
+  /** The resume point (the last event id the server set; null after an empty `id:`); persist it to resume later. */
   get lastEventId(): string | null {
     return this.#lastEventId;
   }
@@ -97,9 +142,22 @@ export class EventStream<T> implements AsyncIterable<T> {
       this.#closer.signal.addEventListener("abort", onClose, { once: true });
       try {
         const spec = this.#connectSpec();
-        const context = this.#core.context(spec, this.#options);
-        const connectOptions = { ...this.#options, signal: undefined, maxRetries: 0 };
-        const attempt = await this.#core.attempt(spec, connectOptions, context, failures, true, controller);
+        let context = this.#core.context(spec, this.#options);
+        let connectOptions: RequestOptions = { ...this.#options, signal: undefined, maxRetries: 0 };
+        let attempt = await this.#core.attempt(spec, connectOptions, context, failures, true, controller);
+        for (let hops = 0; REDIRECT_STATUSES.has(attempt.response.status); hops++) {
+          const target = redirectTarget(context, attempt.response, hops);
+          if (new URL(target).origin !== new URL(context.request.url).origin) {
+            connectOptions = { ...connectOptions, headers: { ...connectOptions.headers, authorization: null } };
+          }
+          context = { ...context, request: { ...context.request, url: target } };
+          attempt = await this.#core.attempt(spec, connectOptions, context, failures, true, controller);
+        }
+        // 204 No Content: the server says there is nothing more to stream (EventSource stops too).
+        if (attempt.response.status === 204) {
+          await attempt.response.body?.cancel().catch(() => undefined);
+          return;
+        }
         if (!attempt.response.ok) {
           requestedDelay = parseRetryAfter(attempt.response.headers, clock.now());
           throw this.#core.statusError(attempt, context);
@@ -114,8 +172,9 @@ export class EventStream<T> implements AsyncIterable<T> {
           },
           onRetry: (milliseconds) => {
             serverRetry = milliseconds;
+            this.#pendingRetry = milliseconds;
           },
-        });
+        }, this.#lastEventId ?? "");
         const reader = body.getReader();
         try {
           for (;;) {
@@ -176,7 +235,7 @@ export class EventStream<T> implements AsyncIterable<T> {
   }
 
   #connectSpec(): RequestSpec {
-    const headers = { ...this.#spec.headers };
+    const headers: Record<string, string | undefined> = { ...this.#spec.headers, "Cache-Control": "no-cache" };
     if (this.#lastEventId !== null) headers[HEADERS.lastEventId] = this.#lastEventId;
     return { ...this.#spec, accept: "text/event-stream", headers };
   }
@@ -205,6 +264,13 @@ export class EventStream<T> implements AsyncIterable<T> {
 
   /** Decode one SSE message: a reset notice, a duplicate to drop, or an item to deliver. */
   #accept(message: SSEMessage, response: Response, context: CallContext): T | undefined {
+    // Every dispatched message moves the resume point (an empty `id:` clears it, as in EventSource).
+    this.#lastEventId = message.id === "" ? null : message.id;
+    if (this.#raw) {
+      const raw: StreamMessage = { ...message, retry: this.#pendingRetry };
+      this.#pendingRetry = null;
+      return raw as T;
+    }
     if (message.type === RESET_EVENT) {
       const data = parseData(message) as Record<string, unknown>;
       const oldest = data["oldest_sequence"];
@@ -216,11 +282,12 @@ export class EventStream<T> implements AsyncIterable<T> {
       this.#core.logger?.debug("stream reset", { data });
       return undefined;
     }
-    if (message.id !== "") {
-      if (this.#lastEventId !== null && !isAfter(message.id, this.#lastEventId)) return undefined;
-      this.#lastEventId = message.id;
-    }
     const item = parseData(message);
+    const sequence = sequenceOf(item);
+    if (sequence !== null) {
+      if (this.#lastSequence !== null && sequence <= this.#lastSequence) return undefined;
+      this.#lastSequence = sequence;
+    }
     if (this.#spec.schema !== undefined) this.#core.checkContract(item, this.#spec.schema, response, context);
     return item as T;
   }
@@ -231,10 +298,11 @@ export function reconnectDelay(baseMs: number, attempt: number, random: () => nu
   return Math.min(baseMs * 2 ** (attempt - 1), STREAM_MAX_RECONNECT_DELAY_MS) * (1 - RETRY_JITTER * random());
 }
 
-/** Ids are monotonic integers serialised as strings; anything else only dedupes exact repeats. */
-function isAfter(id: string, last: string): boolean {
-  if (/^\d+$/.test(id) && /^\d+$/.test(last)) return BigInt(id) > BigInt(last);
-  return id !== last;
+/** An item's own identity: its integer `sequence` member, if it has one. */
+function sequenceOf(item: unknown): number | null {
+  if (typeof item !== "object" || item === null) return null;
+  const sequence = (item as Record<string, unknown>)["sequence"];
+  return typeof sequence === "number" && Number.isInteger(sequence) ? sequence : null;
 }
 
 function parseData(message: SSEMessage): unknown {

@@ -3,17 +3,18 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
 import { CoreClient } from "../../src/core/client.js";
-import { APIConnectionError, AuthenticationError, TriggersError } from "../../src/core/errors.js";
-import { EventStream, reconnectDelay, type StreamOptions, type StreamResetNotice } from "../../src/core/stream.js";
+import { STREAM_MAX_REDIRECTS } from "../../src/core/constants.js";
+import { APIConnectionError, AuthenticationError, StreamRedirectError, TriggersError } from "../../src/core/errors.js";
+import { EventStream, reconnectDelay, type StreamMessage, type StreamOptions, type StreamResetNotice } from "../../src/core/stream.js";
 import { FakeClock, PushStream, ScriptedFetch, networkError, problem, sseResponse, type Reply } from "../helpers.js";
 
 interface Item {
   id: string;
-  n: number;
+  sequence: number;
 }
 
 function event(sequence: number, type = "order.created"): string {
-  return `id: ${sequence}\nevent: ${type}\ndata: ${JSON.stringify({ id: `evt_${sequence}`, n: sequence })}\n\n`;
+  return `id: ${sequence}\nevent: ${type}\ndata: ${JSON.stringify({ id: `evt_${sequence}`, sequence })}\n\n`;
 }
 
 function setup(replies: Reply[], options: StreamOptions = {}, random = 0) {
@@ -48,7 +49,7 @@ async function take(stream: EventStream<Item>, count: number): Promise<Item[]> {
 describe("resumable stream", () => {
   test("sends the stream request with the right headers and query", async () => {
     const { server, stream } = setup([sseResponse(event(1))]);
-    assert.deepEqual(await take(stream, 1), [{ id: "evt_1", n: 1 }]);
+    assert.deepEqual(await take(stream, 1), [{ id: "evt_1", sequence: 1 }]);
     const request = server.requests[0]!;
     assert.equal(request.method, "GET");
     assert.equal(request.url, "http://api.test/v1/events/stream?types=order.*&types=user.*");
@@ -63,7 +64,7 @@ describe("resumable stream", () => {
       // The server replays from an older cursor: 2 is a duplicate, 3 is new.
       sseResponse(`${event(2)}${event(3)}`),
     ]);
-    assert.deepEqual((await take(stream, 3)).map((item) => item.n), [1, 2, 3]);
+    assert.deepEqual((await take(stream, 3)).map((item) => item.sequence), [1, 2, 3]);
     assert.equal(server.requests[1]!.headers.get("last-event-id"), "2");
     assert.equal(stream.lastEventId, "3");
     // The server's retry: replaced the 1 s default (random = 0 → no jitter).
@@ -82,7 +83,7 @@ describe("resumable stream", () => {
     ]);
     const items: number[] = [];
     for await (const item of stream) {
-      items.push(item.n);
+      items.push(item.sequence);
       // The connection drops after the first event was read.
       if (items.length === 1) push?.error(new TypeError("terminated"));
       if (items.length === 2) break;
@@ -99,7 +100,7 @@ describe("resumable stream", () => {
       networkError(),
       sseResponse(event(3)),
     ]);
-    assert.deepEqual((await take(stream, 3)).map((item) => item.n), [1, 2, 3]);
+    assert.deepEqual((await take(stream, 3)).map((item) => item.sequence), [1, 2, 3]);
     assert.deepEqual(clock.sleeps, [1000, 2000, 1000, 2000]);
   });
 
@@ -136,7 +137,7 @@ describe("resumable stream", () => {
       problem(503, "unavailable"),
       sseResponse(event(1)),
     ]);
-    assert.deepEqual((await take(stream, 1)).map((item) => item.n), [1]);
+    assert.deepEqual((await take(stream, 1)).map((item) => item.sequence), [1]);
     assert.deepEqual(clock.sleeps, [4000, 2000]);
   });
 
@@ -151,7 +152,7 @@ describe("resumable stream", () => {
     ]);
     const items: number[] = [];
     for await (const item of stream) {
-      items.push(item.n);
+      items.push(item.sequence);
       if (items.length === 1) setImmediate(() => clock.advance(45_000));
       if (items.length === 2) break;
     }
@@ -165,7 +166,7 @@ describe("resumable stream", () => {
       [sseResponse(`event: reset\ndata: {"reason":"cursor_expired","oldest_sequence":40}\n\n${event(40)}`)],
       { lastEventId: "3", onReset: (notice) => notices.push(notice) },
     );
-    assert.deepEqual((await take(stream, 1)).map((item) => item.n), [40]);
+    assert.deepEqual((await take(stream, 1)).map((item) => item.sequence), [40]);
     assert.deepEqual(notices, [
       { reason: "cursor_expired", oldestSequence: 40, data: { reason: "cursor_expired", oldest_sequence: 40 } },
     ]);
@@ -173,7 +174,7 @@ describe("resumable stream", () => {
 
   test("a stored cursor resumes the very first connection", async () => {
     const { stream, server } = setup([sseResponse(`${event(5)}${event(6)}`)], { lastEventId: "5" });
-    assert.deepEqual((await take(stream, 1)).map((item) => item.n), [6]);
+    assert.deepEqual((await take(stream, 1)).map((item) => item.sequence), [6]);
     assert.equal(server.requests[0]!.headers.get("last-event-id"), "5");
   });
 
@@ -181,7 +182,7 @@ describe("resumable stream", () => {
     const { stream, server } = setup([sseResponse(event(1)), sseResponse(event(2))], { reconnect: false });
     const items: Item[] = [];
     for await (const item of stream) items.push(item);
-    assert.deepEqual(items.map((item) => item.n), [1]);
+    assert.deepEqual(items.map((item) => item.sequence), [1]);
     assert.equal(server.requests.length, 1);
   });
 
@@ -197,7 +198,7 @@ describe("resumable stream", () => {
     ]);
     const items: number[] = [];
     for await (const item of stream) {
-      items.push(item.n);
+      items.push(item.sequence);
       setImmediate(() => stream.close());
     }
     assert.deepEqual(items, [1]);
@@ -235,4 +236,88 @@ describe("resumable stream", () => {
     await take(stream, 1);
     assert.throws(() => stream[Symbol.asyncIterator](), TypeError);
   });
+
+  test("asks for an uncached event stream (Cache-Control: no-cache)", async () => {
+    const { server, stream } = setup([sseResponse(event(1))]);
+    await take(stream, 1);
+    assert.equal(server.requests[0]!.headers.get("cache-control"), "no-cache");
+    assert.equal(server.requests[0]!.headers.get("accept"), "text/event-stream");
+  });
+
+  test("a 204 No Content ends the stream without reconnecting", async () => {
+    const { server, stream, clock } = setup([sseResponse(event(1)), new Response(null, { status: 204 })]);
+    assert.deepEqual((await take(stream, 99)).map((item) => item.sequence), [1]);
+    assert.equal(server.requests.length, 2);
+    assert.deepEqual(clock.sleeps, [1000]);
+  });
+
+  test("an event without id: after one with an id is delivered (dedupe by the item's own sequence)", async () => {
+    const second = `data: ${JSON.stringify({ id: "evt_2", sequence: 2 })}\n\n`;
+    const { stream } = setup([sseResponse(event(1) + second)]);
+    assert.deepEqual((await take(stream, 2)).map((item) => item.sequence), [1, 2]);
+    assert.equal(stream.lastEventId, "1");
+  });
+
+  test("an empty id: line resets the resume point: no Last-Event-ID on the next connection", async () => {
+    const second = `id:\ndata: ${JSON.stringify({ id: "evt_2", sequence: 2 })}\n\n`;
+    const { server, stream } = setup([sseResponse(event(1) + second), sseResponse(event(3))], { lastEventId: "0" });
+    assert.deepEqual((await take(stream, 3)).map((item) => item.sequence), [1, 2, 3]);
+    assert.equal(server.requests[0]!.headers.get("last-event-id"), "0");
+    assert.equal(server.requests[1]!.headers.get("last-event-id"), null);
+  });
+
+  test("follows redirects, dropping Authorization only on a cross-origin hop", async () => {
+    const { server, stream } = setup([
+      new Response(null, { status: 307, headers: { location: "/v1/events/stream2" } }),
+      new Response(null, { status: 301, headers: { location: "http://other.test/stream" } }),
+      sseResponse(event(1)),
+    ]);
+    assert.deepEqual((await take(stream, 1)).map((item) => item.sequence), [1]);
+    const [first, same, other] = server.requests;
+    assert.equal(same!.url, "http://api.test/v1/events/stream2");
+    assert.equal(same!.headers.get("authorization"), first!.headers.get("authorization"));
+    assert.equal(other!.url, "http://other.test/stream");
+    assert.equal(other!.headers.get("authorization"), null);
+    assert.equal(other!.headers.get("cache-control"), "no-cache");
+  });
+
+  for (const location of [null, "", "mailto:x@y.test", "http://[bad"]) {
+    test(`a redirect without a usable Location (${JSON.stringify(location)}) is a StreamRedirectError`, async () => {
+      const headers: Record<string, string> = location === null ? {} : { location };
+      const { server, stream } = setup([new Response(null, { status: 302, headers }), sseResponse(event(1))]);
+      await assert.rejects(take(stream, 1), (error: unknown) => error instanceof StreamRedirectError && error.status === 302);
+      assert.equal(server.requests.length, 1);
+    });
+  }
+
+  test("redirects are bounded by STREAM_MAX_REDIRECTS", async () => {
+    const loop = Array.from({ length: 20 }, () => new Response(null, { status: 308, headers: { location: "/v1/loop" } }));
+    const { server, stream } = setup(loop);
+    await assert.rejects(take(stream, 1), (error: unknown) => error instanceof StreamRedirectError && /more than/.test(error.message));
+    assert.equal(server.requests.length, STREAM_MAX_REDIRECTS + 1);
+  });
+
+  test("the raw stream exposes each message's type, data, id and retry", async () => {
+    const clock = new FakeClock();
+    const server = new ScriptedFetch([
+      sseResponse(`retry: 3000\n\nevent: reset\ndata: {"reason":"cursor_expired"}\n\n${event(5)}event: future.kind\ndata: x\n\n`),
+    ]);
+    const core = new CoreClient({ apiKey: "tk_test", baseURL: "http://api.test/v1", fetch: server.fetch, clock, logger: null });
+    const stream = new EventStream<StreamMessage>(core, { method: "get", path: "/events/stream" }, { lastEventId: "1" }, "raw");
+    const messages: StreamMessage[] = [];
+    for await (const message of stream) {
+      messages.push(message);
+      if (messages.length === 3) break;
+    }
+    assert.deepEqual(
+      messages.map((m) => [m.type, m.id, m.retry]),
+      [
+        ["reset", "1", 3000],
+        ["order.created", "5", null],
+        ["future.kind", "5", null],
+      ],
+    );
+    assert.equal(messages[2]!.data, "x");
+  });
 });
+

@@ -8,7 +8,7 @@ import type { APIPromise } from "../../core/api-promise.js";
 import type { RequestOptions } from "../../core/client.js";
 import type { PagePromise } from "../../core/pagination.js";
 import { pathParam } from "../../core/resource.js";
-import { EventStream, type StreamOptions } from "../../core/stream.js";
+import { EventStream, type StreamMessage, type StreamOptions } from "../../core/stream.js";
 import { EventsHelpers } from "../../helpers/cloud-events.js";
 import type * as T from "../types.js";
 
@@ -264,6 +264,24 @@ export class EventsResource extends EventsHelpers {
         schema: "Event",
       },
       options,
+    );
+  }
+
+  /** Like `stream()`, but yields every SSE message (type, data, id, retry) as sent: resets and unknown kinds included, nothing decoded or dropped. */
+  streamRaw(params: EventsStreamParams = {}, options?: StreamOptions): EventStream<StreamMessage> {
+    return new EventStream<StreamMessage>(
+      this._client,
+      {
+        method: "get",
+        path: `/events/stream`,
+        query: {
+          types: params.types,
+          filter: params.filter,
+        },
+        schema: "Event",
+      },
+      options,
+      "raw",
     );
   }
 
