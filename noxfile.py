@@ -280,16 +280,10 @@ def contract(session: nox.Session) -> None:
 # ---------------------------------------------------------------- demo & bench
 @nox.session(python=PY)
 def demo(session: nox.Session) -> None:
-    """Start the reference server on a SQLite file and walk through the Python SDK against it."""
+    """The product tour: start the reference server on SQLite (.demo/), run the brief's demo flow, keep serving."""
     _install_server(session)
-    session.install("-e", str(PYTHON_SDK))
-    db = str(ROOT / "demo.db")
-    with _running_server(session, db) as (url, key):
-        session.run(
-            "python",
-            str(ROOT / "demo" / "walkthrough.py"),
-            env={"TRIGGERS_BASE_URL": url, "TRIGGERS_API_KEY": key},
-        )
+    session.install("-e", f"{PYTHON_SDK}[cli]")
+    session.run("python", str(ROOT / "demo" / "tour.py"), "--server", str(Path(session.bin) / "triggers-server"), *session.posargs)
 
 
 @nox.session(python=PY)

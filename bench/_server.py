@@ -61,17 +61,22 @@ def _wait_healthy(proc: subprocess.Popen[bytes], base_url: str, log_path: Path) 
 
 @contextlib.contextmanager
 def running_server(
-    *extra: str, executable: str | None = None, db_path: Path | None = None, log_level: str = "warning"
+    *extra: str,
+    executable: str | None = None,
+    db_path: Path | None = None,
+    admin_key: str | None = None,
+    log_level: str = "warning",
 ) -> Iterator[RunningServer]:
     """Run triggers-server on a free loopback port until the block ends.
 
-    `executable` defaults to the one on PATH; `db_path` to a temporary SQLite file; `extra` are more flags.
+    `executable` defaults to the one on PATH; `db_path` to a temporary SQLite file; `admin_key` to a fresh
+    random key; `extra` are more flags.
     """
     exe = executable or shutil.which("triggers-server")
     if exe is None:
         raise RuntimeError("triggers-server is not installed in this environment (nox -s bench installs it)")
     port = _free_port()
-    key = "tk_" + secrets.token_urlsafe(24)
+    key = admin_key or "tk_" + secrets.token_urlsafe(24)
     base_url = f"http://127.0.0.1:{port}/v1"
     with tempfile.TemporaryDirectory(prefix="triggers-server-") as tmp:
         db = db_path or Path(tmp) / "server.db"

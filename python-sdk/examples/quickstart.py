@@ -12,10 +12,12 @@ from zapier_triggers.types import Event, EventReplayResult
 
 
 async def main() -> None:
+    # demo-snippet: start
     async with TriggersClient() as client:
         event: Event = await client.events.create(
             type="order.created", source="my-app", data={"order_id": "123"}, metadata={"tenant": "acme"}
         )
+        # demo-snippet: end
         print(event.id, event.created_at.isoformat(), event.type, event.status)
 
         same = await client.events.get(event.id)

@@ -24,9 +24,12 @@ raw_response_requested: ContextVar[bool] = ContextVar("zapier_triggers_raw_respo
 
 
 def parse_response(response: httpx.Response, cast_to: type[T] | None, *, strict: bool) -> T:
-    """Decode ``response`` into ``cast_to`` (a pydantic model), or ``None`` for empty responses."""
+    """Decode ``response`` into ``cast_to`` (a pydantic model, or ``str`` for text bodies such as the
+    Prometheus exposition), or ``None`` for empty responses."""
     if cast_to is None or response.status_code == 204 or not response.content:
         return cast(T, None)
+    if cast_to is str:
+        return cast(T, response.text)
     try:
         parsed = cast(Any, cast_to).model_validate_json(response.content)
     except pydantic.ValidationError as exc:

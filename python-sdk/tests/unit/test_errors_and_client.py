@@ -113,6 +113,17 @@ async def test_problem_extensions_are_exposed() -> None:
     assert caught.value.extensions == {"violated_policies": ["burst"]}
 
 
+async def test_text_responses_decode_as_text_in_both_clients() -> None:
+    """`/metrics` answers the Prometheus text exposition, not JSON: the SDK hands back the text."""
+    exposition = '# TYPE triggers_events_ingested_total counter\ntriggers_events_ingested_total{type="a"} 3\n'
+    router = _router()
+    router.get("/metrics").mock(
+        return_value=httpx.Response(200, text=exposition, headers={"content-type": "text/plain; version=0.0.4"})
+    )
+    assert await async_client(router).ops.metrics() == exposition
+    assert sync_client(router).ops.metrics() == exposition
+
+
 async def test_lenient_decoding_keeps_unknown_fields_and_enum_values() -> None:
     router = _router()
     router.get("/events/evt_1").mock(

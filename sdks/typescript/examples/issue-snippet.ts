@@ -4,8 +4,10 @@ const apiKey = process.env["TRIGGERS_API_KEY"] ?? "tk_example";
 const baseURL = process.env["TRIGGERS_BASE_URL"] ?? "http://127.0.0.1:8080/v1";
 
 import { TriggersClient, RateLimitError } from "@zapier-triggers/sdk";
+// demo-snippet: start
 const client = new TriggersClient({ apiKey, baseURL });      // env TRIGGERS_API_KEY / TRIGGERS_BASE_URL
 const ev = await client.events.create({ type: "order.created", source: "my-app", data: { order_id: "123" } });
+// demo-snippet: end
 for await (const e of client.events.list({ type: "order.*" })) {}
 for await (const m of client.inbox.iterate({ batchSize: 10, visibilityTimeout: 30 })) { await m.ack(); }
 const stream = client.events.stream({ types: ["order.*"] }); for await (const e of stream) {}  // resumable

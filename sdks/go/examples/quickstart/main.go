@@ -39,6 +39,7 @@ func run(ctx context.Context) error {
 
 	var first *triggers.Event
 	for i := range 3 {
+		// demo-snippet: start
 		ev, err := client.Events.Create(ctx, triggers.EventCreateParams{
 			Type: kind + ".order_created", Source: "go-quickstart",
 			Data: map[string]any{"order_id": strconv.Itoa(i), "amount": 10 * (i + 1)},
@@ -46,6 +47,7 @@ func run(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("create: %w", err)
 		}
+		// demo-snippet: end
 		if first == nil {
 			first = ev
 		}
