@@ -97,7 +97,7 @@ class FlakyReceiver:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002  (quiet: the tour narrates)
+            def log_message(self, format: str, *args: Any) -> None:  # quiet: the tour narrates
                 return
 
         self._http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
