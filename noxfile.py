@@ -144,6 +144,7 @@ def server(session: nox.Session) -> None:
     _run_in(session, SERVER, "ruff", "format", "--check", "src", "tests")
     _run_in(session, SERVER, "mypy", "--strict", "src")
     _run_in(session, SERVER, "pyright")
+    _run_in(session, SERVER, "lint-imports", "--no-cache")
     _run_in(session, SERVER, "pytest", "-q", *session.posargs)
 
 

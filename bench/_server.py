@@ -7,10 +7,12 @@ The one launcher for everything that needs a live server outside the test suites
 from __future__ import annotations
 
 import contextlib
+import os
 import secrets
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -80,6 +82,30 @@ def running_server(
             try:
                 _wait_healthy(proc, base_url, log_path)
                 yield RunningServer(base_url, key, proc.pid, db)
+            finally:
+                proc.terminate()
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+
+
+@contextlib.contextmanager
+def running_baseline(mode: str) -> Iterator[RunningServer]:
+    """Run bench/_baseline_app.py (`bare` or `sqlite`) on uvicorn + httptools + uvloop, like triggers-server."""
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}/v1"
+    with tempfile.TemporaryDirectory(prefix="baseline-") as tmp:
+        db = Path(tmp) / "baseline.db"
+        log_path = Path(tmp) / "baseline.log"
+        env = {**os.environ, "BASELINE_MODE": mode, "BASELINE_DB": str(db)}
+        command = [sys.executable, "-m", "uvicorn", "_baseline_app:app", "--host", "127.0.0.1", "--port", str(port)]
+        command += ["--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"]
+        with log_path.open("w") as log:
+            proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=Path(__file__).parent)
+            try:
+                _wait_healthy(proc, base_url, log_path)
+                yield RunningServer(base_url, "baseline", proc.pid, db)
             finally:
                 proc.terminate()
                 try:

@@ -38,7 +38,7 @@ async def ingest(client: httpx.AsyncClient, total: int, in_flight: int) -> None:
 
 
 async def run(total: int, in_flight: int) -> dict[str, object]:
-    with running_server(*UNLIMITED, "--no-delivery-worker") as server:
+    with running_server(*UNLIMITED) as server:
         headers = {"Authorization": f"Bearer {server.admin_key}"}
         async with httpx.AsyncClient(base_url=server.base_url, headers=headers) as client:
             rss_start = server.rss_mib()

@@ -4,7 +4,9 @@
     python codegen/generate.py --check    # fail (exit 1) if any committed output differs; leaves the tree as it was
 
 `codegen/config/<target>.yaml` lists, per target, the external model generators and the Jinja templates
-(rendered from one intermediate model, see model.py) with their output paths.
+(rendered from one intermediate model, see model.py) with their output paths, and the hand-written
+helper methods each resource gets (`helpers`): templates wire them in by name, and generation fails
+when a declared method is missing from its hand-written source, so no template holds hand-written code.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import argparse
 import difflib
 import importlib.util
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -75,6 +78,26 @@ def _subst(parts: list[str], **values: str) -> list[str]:
     return [p.format(**values) for p in parts]
 
 
+def _check_helpers(target: str, config: dict[str, Any], resources: set[str]) -> dict[str, dict[str, Any]]:
+    """The target's declared helpers, after checking each names a resource and its methods exist in `source`."""
+    helpers: dict[str, dict[str, Any]] = config.get("helpers") or {}
+    definition = config.get("helper_definition", "")
+    problems = []
+    for resource, helper in helpers.items():
+        if resource not in resources:
+            problems.append(f"helper for unknown resource {resource!r}")
+            continue
+        sources = helper["source"] if isinstance(helper["source"], list) else [helper["source"]]
+        text = "\n".join((ROOT / src).read_text() for src in sources if (ROOT / src).exists())
+        for method in helper["methods"]:
+            pattern = definition.format(method=re.escape(method), resource=re.escape(resource), **helper)
+            if not re.search(pattern, text, re.MULTILINE):
+                problems.append(f"{resource}.{method} is declared but not defined in {', '.join(sources)}")
+    if problems:
+        sys.exit(f"codegen: codegen/config/{target}.yaml helpers: " + "; ".join(problems))
+    return helpers
+
+
 def generate(only: set[str] | None = None) -> dict[str, list[str]]:
     """Write every output in place and return their repo-relative paths per target (config file stem)."""
     doc = yaml.safe_load(CONTRACT.read_text())
@@ -87,6 +110,7 @@ def generate(only: set[str] | None = None) -> dict[str, list[str]]:
             continue
         outputs = per_target.setdefault(config_path.stem, [])
         config = yaml.safe_load(config_path.read_text()) or {}
+        helpers = _check_helpers(config_path.stem, config, {r["name"] for r in model["resources"]})
         for gen in config.get("generators", []):
             out = ROOT / gen["output"]
             out.parent.mkdir(parents=True, exist_ok=True)
@@ -114,7 +138,10 @@ def generate(only: set[str] | None = None) -> dict[str, list[str]]:
                     continue
                 out = ROOT / rel
                 out.parent.mkdir(parents=True, exist_ok=True)
-                out.write_text(template.render(model=model, policy=policy, resource=resource, header=HEADER))
+                helper = helpers.get(resource["name"]) if resource is not None else None
+                out.write_text(
+                    template.render(model=model, policy=policy, resource=resource, helper=helper, helpers=helpers, header=HEADER)
+                )
                 if item.get("format"):
                     _run(_subst(item["format"], path=str(out), repo=str(ROOT)))
                 outputs.append(rel)

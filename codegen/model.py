@@ -304,9 +304,32 @@ class ContractModel:
         op_tags = [op.tag for op in res.operations]
         return res.name if res.name in op_tags else max(set(op_tags), key=op_tags.count)
 
+    def page_limit(self) -> dict[str, int]:
+        """Bounds of the shared `limit` query parameter (every paginated list uses it)."""
+        schema = self._deref(self.components["parameters"]["Limit"])["schema"]
+        return {"minimum": schema["minimum"], "maximum": schema["maximum"], "default": schema["default"]}
+
+    def header_names(self) -> list[str]:
+        """Every header the contract names: response headers and header parameters, in contract order."""
+        names = list(self.components.get("headers", {}))
+        for raw in self.components.get("parameters", {}).values():
+            param = self._deref(raw)
+            if param.get("in") == "header" and param["name"] not in names:
+                names.append(param["name"])
+        for item in self.doc["paths"].values():
+            for method in HTTP_METHODS:
+                for raw in item.get(method, {}).get("parameters", []):
+                    param = self._deref(raw)
+                    if param.get("in") == "header" and param["name"] not in names:
+                        names.append(param["name"])
+        return names
+
     def as_context(self) -> dict[str, Any]:
         return {
             "resources": [asdict(r) for r in self.resources],
+            "operations": [asdict(op) for r in self.resources for op in r.operations],
             "schemas": self.schemas,
             "enums": self.enums,
+            "page_limit": self.page_limit(),
+            "header_names": self.header_names(),
         }

@@ -127,12 +127,6 @@ def ts_result(op: dict[str, Any]) -> str:
     return "void"
 
 
-def ts_has_consumer(resource: dict[str, Any]) -> bool:
-    """A resource with lease/ack/nack/extend gets the `iterate()` consumer helper."""
-    names = {op["method_name"] for op in resource["operations"]}
-    return {"lease", "ack", "nack", "extend"} <= names
-
-
 def _shape(schema: dict[str, Any] | None) -> dict[str, Any] | None:
     """What strict mode checks of one schema: declared properties, enum values, element and variant shapes.
 
@@ -196,5 +190,4 @@ def filters() -> dict[str, Callable[..., Any]]:
         "ts_signature": ts_signature,
         "ts_shapes": ts_shapes,
         "ts_response_schema": ts_response_schema,
-        "ts_has_consumer": ts_has_consumer,
     }

@@ -9,11 +9,11 @@ import signal
 
 import anyio
 
-from zapier_triggers import AsyncMessage, TriggersClient
+from zapier_triggers import Message, TriggersClient
 from zapier_triggers.lib.inbox import ConsumeStats
 
 
-async def handle(message: AsyncMessage) -> None:
+async def handle(message: Message) -> None:
     """Raise to have the message nacked (redelivered later); return to have it acked."""
     if message.delivery_count > 1:
         print(f"redelivery #{message.delivery_count} of {message.event.id}")

@@ -6,12 +6,9 @@ import (
 	"math"
 	"time"
 
+	"github.com/zapier/triggers-sdk-go/internal/constants"
 	"github.com/zapier/triggers-sdk-go/option"
 )
-
-// longPoll is how long each lease waits for events when the caller did not say (the contract's
-// maximum), so an idle consumer makes one request per 20 s instead of spinning.
-const longPoll = 20 * time.Second
 
 // InboxIterateParams configures Inbox.Iterate.
 type InboxIterateParams struct {
@@ -20,7 +17,8 @@ type InboxIterateParams struct {
 	// VisibilityTimeout is how long a leased event stays invisible to other consumers before it is
 	// redelivered unless acknowledged (whole seconds, 1 s–1 h; 0 lets the server choose).
 	VisibilityTimeout time.Duration
-	// Wait is the long-poll time of each lease (0–20 s). Zero means 20 s, or no wait with StopWhenEmpty.
+	// Wait is the long-poll time of each lease (0–20 s). Zero means constants.InboxLeaseWait (20 s,
+	// from codegen/policy.yaml), so an idle consumer does not spin; no wait with StopWhenEmpty.
 	Wait time.Duration
 	// Types only leases events whose type matches one of these globs.
 	Types []string
@@ -95,7 +93,7 @@ func (s *InboxService) Iterate(ctx context.Context, params InboxIterateParams, o
 	}
 	wait := params.Wait
 	if wait == 0 && !params.StopWhenEmpty {
-		wait = longPoll
+		wait = constants.InboxLeaseWait
 	}
 	lease.Wait = Ptr(wholeSeconds(wait))
 	return func(yield func(*Message, error) bool) {

@@ -5,13 +5,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/zapier/triggers-sdk-go/internal/constants"
 	"github.com/zapier/triggers-sdk-go/option"
 )
 
 // InboxConsumeParams configures Inbox.Consume.
 type InboxConsumeParams struct {
 	InboxIterateParams
-	// Concurrency is how many handlers run at once (default 1).
+	// Concurrency is how many handlers run at once (0 means constants.InboxConsumeConcurrency, 8,
+	// from codegen/policy.yaml, the same default as the Python and TypeScript consumers).
 	Concurrency int
 	// NackDelay is how long a failed message stays invisible before redelivery (0 = at once).
 	NackDelay time.Duration
@@ -25,7 +27,10 @@ type InboxConsumeParams struct {
 // and settles them (graceful stop), then returns nil. A lease error stops it the same way and is
 // returned.
 func (s *InboxService) Consume(ctx context.Context, params InboxConsumeParams, handler func(context.Context, *Message) error, opts ...option.RequestOption) error {
-	workers := max(params.Concurrency, 1)
+	workers := params.Concurrency
+	if workers <= 0 {
+		workers = constants.InboxConsumeConcurrency
+	}
 	if params.BatchSize == 0 {
 		params.BatchSize = workers
 	}

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/zapier/triggers-sdk-go/internal/constants"
 )
 
 // inboxServer serves one lease of n events, then empty leases, and records settlements.
@@ -110,4 +112,19 @@ func TestConsumeReturnsLeaseErrors(t *testing.T) {
 	srv := newScriptServer(t, problemReply(401, "unauthenticated"))
 	err := testClient(srv.Server, newFakeClock()).Inbox.Consume(context.Background(), InboxConsumeParams{}, func(context.Context, *Message) error { return nil })
 	mustAs(t, err, new(*AuthenticationError))
+}
+
+func TestConsumeDefaultConcurrencyComesFromPolicy(t *testing.T) {
+	srv, _ := inboxServer(t, 0)
+	client := testClient(srv.Server, newFakeClock())
+	err := client.Inbox.Consume(context.Background(), InboxConsumeParams{InboxIterateParams: InboxIterateParams{StopWhenEmpty: true}}, func(context.Context, *Message) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lease map[string]any
+	_ = json.Unmarshal(srv.recorded()[0].Body, &lease)
+	// One lease fills every worker: the default is the policy's, shared with Python and TypeScript.
+	if constants.InboxConsumeConcurrency != 8 || lease["max_events"] != float64(constants.InboxConsumeConcurrency) {
+		t.Fatalf("lease body = %v, policy concurrency = %d", lease, constants.InboxConsumeConcurrency)
+	}
 }

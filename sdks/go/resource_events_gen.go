@@ -15,6 +15,8 @@ import (
 // EventsService groups the events operations; use it as client.Events.
 //
 // Ingest, list, fetch, stream and replay events; workflows by correlation id.
+//
+// Hand-written helpers (declared in codegen/config/go.yaml): CreateCloudEvent, in cloud_event.go.
 type EventsService struct {
 	core *clientCore
 }

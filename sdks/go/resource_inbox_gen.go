@@ -14,6 +14,8 @@ import (
 // InboxService groups the inbox operations; use it as client.Inbox.
 //
 // The pull inbox: lease, ack, nack, extend.
+//
+// Hand-written helpers (declared in codegen/config/go.yaml): Iterate, Consume, in inbox.go, inbox_consume.go.
 type InboxService struct {
 	core *clientCore
 }

@@ -35,11 +35,11 @@ if TYPE_CHECKING:
         UnprocessableEntityError,
         WebhookVerificationError,
     )
-    from ._pagination import AsyncPaginator, Page, SyncPaginator
+    from ._pagination import Page, Paginator, SyncPaginator
     from ._response import APIResponse
     from ._streaming import EventStream, StreamPolicy, StreamReset, SyncEventStream
     from ._types import NOT_GIVEN, NotGiven
-    from .lib.inbox import AsyncMessage, SyncMessage
+    from .lib.inbox import Message, SyncMessage
     from .webhooks import Webhook
 
 _EXPORTS: dict[str, str] = {
@@ -47,7 +47,7 @@ _EXPORTS: dict[str, str] = {
     "SyncTriggersClient": "._client",
     "RetryPolicy": "._base_client",
     "APIResponse": "._response",
-    "AsyncPaginator": "._pagination",
+    "Paginator": "._pagination",
     "SyncPaginator": "._pagination",
     "Page": "._pagination",
     "EventStream": "._streaming",
@@ -56,7 +56,7 @@ _EXPORTS: dict[str, str] = {
     "StreamReset": "._streaming",
     "NOT_GIVEN": "._types",
     "NotGiven": "._types",
-    "AsyncMessage": ".lib.inbox",
+    "Message": ".lib.inbox",
     "SyncMessage": ".lib.inbox",
     "Webhook": ".webhooks",
     **{
@@ -93,8 +93,6 @@ __all__ = [
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
-    "AsyncMessage",
-    "AsyncPaginator",
     "AuthenticationError",
     "BadRequestError",
     "ConflictError",
@@ -102,10 +100,12 @@ __all__ = [
     "IdempotencyInProgressError",
     "IdempotencyKeyReusedError",
     "InternalServerError",
+    "Message",
     "NOT_GIVEN",
     "NotFoundError",
     "NotGiven",
     "Page",
+    "Paginator",
     "PermissionDeniedError",
     "ProblemDetail",
     "RateLimitError",
@@ -125,7 +125,16 @@ __all__ = [
 ]
 
 
+# Names from before the one naming rule (unprefixed = async), kept until _deprecation.REMOVED_IN.
+_RENAMED: dict[str, str] = {"AsyncPaginator": "Paginator", "AsyncMessage": "Message"}
+
+
 def __getattr__(name: str) -> Any:
+    if name in _RENAMED:
+        from ._deprecation import warn_renamed
+
+        warn_renamed(__name__, name, _RENAMED[name])
+        return __getattr__(_RENAMED[name])
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

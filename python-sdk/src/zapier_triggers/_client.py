@@ -6,92 +6,92 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from ._client_base import AsyncClientBase, SyncClientBase
+from ._client_base import ClientBase, SyncClientBase
 
 if TYPE_CHECKING:
     from .resources.account import (
         Account,
         AccountWithRawResponse,
-        AsyncAccount,
-        AsyncAccountWithRawResponse,
+        SyncAccount,
+        SyncAccountWithRawResponse,
     )
     from .resources.api_keys import (
         ApiKeys,
         ApiKeysWithRawResponse,
-        AsyncApiKeys,
-        AsyncApiKeysWithRawResponse,
+        SyncApiKeys,
+        SyncApiKeysWithRawResponse,
     )
     from .resources.deliveries import (
-        AsyncDeliveries,
-        AsyncDeliveriesWithRawResponse,
         Deliveries,
         DeliveriesWithRawResponse,
+        SyncDeliveries,
+        SyncDeliveriesWithRawResponse,
     )
     from .resources.dlq import (
-        AsyncDlq,
-        AsyncDlqWithRawResponse,
         Dlq,
         DlqWithRawResponse,
+        SyncDlq,
+        SyncDlqWithRawResponse,
     )
     from .resources.events import (
-        AsyncEvents,
-        AsyncEventsWithRawResponse,
         Events,
         EventsWithRawResponse,
+        SyncEvents,
+        SyncEventsWithRawResponse,
     )
     from .resources.filters import (
-        AsyncFilters,
-        AsyncFiltersWithRawResponse,
         Filters,
         FiltersWithRawResponse,
+        SyncFilters,
+        SyncFiltersWithRawResponse,
     )
     from .resources.idempotency_keys import (
-        AsyncIdempotencyKeys,
-        AsyncIdempotencyKeysWithRawResponse,
         IdempotencyKeys,
         IdempotencyKeysWithRawResponse,
+        SyncIdempotencyKeys,
+        SyncIdempotencyKeysWithRawResponse,
     )
     from .resources.inbox import (
-        AsyncInbox,
-        AsyncInboxWithRawResponse,
         Inbox,
         InboxWithRawResponse,
+        SyncInbox,
+        SyncInboxWithRawResponse,
     )
     from .resources.ops import (
-        AsyncOps,
-        AsyncOpsWithRawResponse,
         Ops,
         OpsWithRawResponse,
+        SyncOps,
+        SyncOpsWithRawResponse,
     )
     from .resources.replays import (
-        AsyncReplays,
-        AsyncReplaysWithRawResponse,
         Replays,
         ReplaysWithRawResponse,
+        SyncReplays,
+        SyncReplaysWithRawResponse,
     )
     from .resources.schemas import (
-        AsyncSchemas,
-        AsyncSchemasWithRawResponse,
         Schemas,
         SchemasWithRawResponse,
+        SyncSchemas,
+        SyncSchemasWithRawResponse,
     )
     from .resources.subscriptions import (
-        AsyncSubscriptions,
-        AsyncSubscriptionsWithRawResponse,
         Subscriptions,
         SubscriptionsWithRawResponse,
+        SyncSubscriptions,
+        SyncSubscriptionsWithRawResponse,
     )
 
 __all__ = ["SyncTriggersClient", "TriggersClient"]
 
 
-class SyncTriggersClient(SyncClientBase):
-    """Blocking client for the Triggers API (mirrors TriggersClient)."""
+class TriggersClient(ClientBase):
+    """Async client for the Triggers API (asyncio and trio)."""
 
     @cached_property
-    def with_raw_response(self) -> SyncTriggersClientWithRawResponse:
+    def with_raw_response(self) -> TriggersClientWithRawResponse:
         """Every resource, with methods returning :class:`APIResponse` instead of the model."""
-        return SyncTriggersClientWithRawResponse(self)
+        return TriggersClientWithRawResponse(self)
 
     @cached_property
     def events(self) -> Events:
@@ -166,8 +166,8 @@ class SyncTriggersClient(SyncClientBase):
         return Ops(self._api)
 
 
-class SyncTriggersClientWithRawResponse:
-    def __init__(self, client: SyncTriggersClient) -> None:
+class TriggersClientWithRawResponse:
+    def __init__(self, client: TriggersClient) -> None:
         self._client = client
 
     @property
@@ -219,135 +219,135 @@ class SyncTriggersClientWithRawResponse:
         return self._client.ops.with_raw_response
 
 
-class TriggersClient(AsyncClientBase):
-    """Async client for the Triggers API (asyncio and trio)."""
+class SyncTriggersClient(SyncClientBase):
+    """Blocking client for the Triggers API (mirrors TriggersClient)."""
 
     @cached_property
-    def with_raw_response(self) -> TriggersClientWithRawResponse:
+    def with_raw_response(self) -> SyncTriggersClientWithRawResponse:
         """Every resource, with methods returning :class:`APIResponse` instead of the model."""
-        return TriggersClientWithRawResponse(self)
+        return SyncTriggersClientWithRawResponse(self)
 
     @cached_property
-    def events(self) -> AsyncEvents:
-        from .resources.events import AsyncEvents
+    def events(self) -> SyncEvents:
+        from .resources.events import SyncEvents
 
-        return AsyncEvents(self._api)
-
-    @cached_property
-    def inbox(self) -> AsyncInbox:
-        from .resources.inbox import AsyncInbox
-
-        return AsyncInbox(self._api)
+        return SyncEvents(self._api)
 
     @cached_property
-    def subscriptions(self) -> AsyncSubscriptions:
-        from .resources.subscriptions import AsyncSubscriptions
+    def inbox(self) -> SyncInbox:
+        from .resources.inbox import SyncInbox
 
-        return AsyncSubscriptions(self._api)
-
-    @cached_property
-    def deliveries(self) -> AsyncDeliveries:
-        from .resources.deliveries import AsyncDeliveries
-
-        return AsyncDeliveries(self._api)
+        return SyncInbox(self._api)
 
     @cached_property
-    def dlq(self) -> AsyncDlq:
-        from .resources.dlq import AsyncDlq
+    def subscriptions(self) -> SyncSubscriptions:
+        from .resources.subscriptions import SyncSubscriptions
 
-        return AsyncDlq(self._api)
-
-    @cached_property
-    def replays(self) -> AsyncReplays:
-        from .resources.replays import AsyncReplays
-
-        return AsyncReplays(self._api)
+        return SyncSubscriptions(self._api)
 
     @cached_property
-    def schemas(self) -> AsyncSchemas:
-        from .resources.schemas import AsyncSchemas
+    def deliveries(self) -> SyncDeliveries:
+        from .resources.deliveries import SyncDeliveries
 
-        return AsyncSchemas(self._api)
-
-    @cached_property
-    def idempotency_keys(self) -> AsyncIdempotencyKeys:
-        from .resources.idempotency_keys import AsyncIdempotencyKeys
-
-        return AsyncIdempotencyKeys(self._api)
+        return SyncDeliveries(self._api)
 
     @cached_property
-    def filters(self) -> AsyncFilters:
-        from .resources.filters import AsyncFilters
+    def dlq(self) -> SyncDlq:
+        from .resources.dlq import SyncDlq
 
-        return AsyncFilters(self._api)
-
-    @cached_property
-    def account(self) -> AsyncAccount:
-        from .resources.account import AsyncAccount
-
-        return AsyncAccount(self._api)
+        return SyncDlq(self._api)
 
     @cached_property
-    def api_keys(self) -> AsyncApiKeys:
-        from .resources.api_keys import AsyncApiKeys
+    def replays(self) -> SyncReplays:
+        from .resources.replays import SyncReplays
 
-        return AsyncApiKeys(self._api)
+        return SyncReplays(self._api)
 
     @cached_property
-    def ops(self) -> AsyncOps:
-        from .resources.ops import AsyncOps
+    def schemas(self) -> SyncSchemas:
+        from .resources.schemas import SyncSchemas
 
-        return AsyncOps(self._api)
+        return SyncSchemas(self._api)
+
+    @cached_property
+    def idempotency_keys(self) -> SyncIdempotencyKeys:
+        from .resources.idempotency_keys import SyncIdempotencyKeys
+
+        return SyncIdempotencyKeys(self._api)
+
+    @cached_property
+    def filters(self) -> SyncFilters:
+        from .resources.filters import SyncFilters
+
+        return SyncFilters(self._api)
+
+    @cached_property
+    def account(self) -> SyncAccount:
+        from .resources.account import SyncAccount
+
+        return SyncAccount(self._api)
+
+    @cached_property
+    def api_keys(self) -> SyncApiKeys:
+        from .resources.api_keys import SyncApiKeys
+
+        return SyncApiKeys(self._api)
+
+    @cached_property
+    def ops(self) -> SyncOps:
+        from .resources.ops import SyncOps
+
+        return SyncOps(self._api)
 
 
-class TriggersClientWithRawResponse:
-    def __init__(self, client: TriggersClient) -> None:
+class SyncTriggersClientWithRawResponse:
+    def __init__(self, client: SyncTriggersClient) -> None:
         self._client = client
 
     @property
-    def events(self) -> AsyncEventsWithRawResponse:
+    def events(self) -> SyncEventsWithRawResponse:
         return self._client.events.with_raw_response
 
     @property
-    def inbox(self) -> AsyncInboxWithRawResponse:
+    def inbox(self) -> SyncInboxWithRawResponse:
         return self._client.inbox.with_raw_response
 
     @property
-    def subscriptions(self) -> AsyncSubscriptionsWithRawResponse:
+    def subscriptions(self) -> SyncSubscriptionsWithRawResponse:
         return self._client.subscriptions.with_raw_response
 
     @property
-    def deliveries(self) -> AsyncDeliveriesWithRawResponse:
+    def deliveries(self) -> SyncDeliveriesWithRawResponse:
         return self._client.deliveries.with_raw_response
 
     @property
-    def dlq(self) -> AsyncDlqWithRawResponse:
+    def dlq(self) -> SyncDlqWithRawResponse:
         return self._client.dlq.with_raw_response
 
     @property
-    def replays(self) -> AsyncReplaysWithRawResponse:
+    def replays(self) -> SyncReplaysWithRawResponse:
         return self._client.replays.with_raw_response
 
     @property
-    def schemas(self) -> AsyncSchemasWithRawResponse:
+    def schemas(self) -> SyncSchemasWithRawResponse:
         return self._client.schemas.with_raw_response
 
     @property
-    def idempotency_keys(self) -> AsyncIdempotencyKeysWithRawResponse:
+    def idempotency_keys(self) -> SyncIdempotencyKeysWithRawResponse:
         return self._client.idempotency_keys.with_raw_response
 
     @property
-    def filters(self) -> AsyncFiltersWithRawResponse:
+    def filters(self) -> SyncFiltersWithRawResponse:
         return self._client.filters.with_raw_response
 
     @property
-    def account(self) -> AsyncAccountWithRawResponse:
+    def account(self) -> SyncAccountWithRawResponse:
         return self._client.account.with_raw_response
 
     @property
-    def api_keys(self) -> AsyncApiKeysWithRawResponse:
+    def api_keys(self) -> SyncApiKeysWithRawResponse:
         return self._client.api_keys.with_raw_response
 
     @property
-    def ops(self) -> AsyncOpsWithRawResponse:
+    def ops(self) -> SyncOpsWithRawResponse:
         return self._client.ops.with_raw_response

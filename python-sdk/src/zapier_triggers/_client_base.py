@@ -20,7 +20,7 @@ from ._constants import DEFAULT_MAX_RETRIES
 from ._response import APIResponse
 from ._types import NOT_GIVEN, NotGiven, Timeout
 
-__all__ = ["AsyncClientBase", "SyncClientBase"]
+__all__ = ["ClientBase", "SyncClientBase"]
 
 T = TypeVar("T")
 
@@ -147,7 +147,7 @@ class SyncClientBase:
         self.close()
 
 
-class AsyncClientBase:
+class ClientBase:
     """Async client (asyncio or trio): configuration, the httpx client and the driver."""
 
     def __init__(

@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 import pydantic
 
 from ._base_client import RequestOptions
+from ._deprecation import deprecated_aliases
 
 if TYPE_CHECKING:
     from ._base_client import AsyncAPIClient, SyncAPIClient
 
-__all__ = ["AsyncPaginator", "Page", "SyncPaginator"]
+__all__ = ["Page", "Paginator", "SyncPaginator"]
 
 T = TypeVar("T")
 
@@ -57,7 +58,7 @@ class SyncPaginator(Generic[T]):
             yield from page.data
 
 
-class AsyncPaginator(Generic[T]):
+class Paginator(Generic[T]):
     """``async for`` every item across pages; each page is fetched only when needed."""
 
     def __init__(self, client: AsyncAPIClient, options: RequestOptions, item_type: type[T]) -> None:
@@ -79,3 +80,6 @@ class AsyncPaginator(Generic[T]):
         async for page in self.pages():
             for item in page.data:
                 yield item
+
+
+__getattr__ = deprecated_aliases(__name__, globals(), {"AsyncPaginator": "Paginator"})

@@ -10,7 +10,7 @@ from ._types import NotGiven
 if TYPE_CHECKING:
     from ._base_client import AsyncAPIClient, SyncAPIClient
 
-__all__ = ["AsyncAPIResource", "SyncAPIResource", "given"]
+__all__ = ["APIResource", "SyncAPIResource", "given"]
 
 
 class SyncAPIResource:
@@ -18,7 +18,7 @@ class SyncAPIResource:
         self._client = client
 
 
-class AsyncAPIResource:
+class APIResource:
     def __init__(self, client: AsyncAPIClient) -> None:
         self._client = client
 

@@ -14,7 +14,7 @@ from ._constants import HEADER_IDEMPOTENT_REPLAYED, HEADER_REQUEST_ID
 from ._exceptions import APIResponseValidationError
 from ._models import find_drift
 
-__all__ = ["APIResponse", "parse_response", "to_raw_response_wrapper", "async_to_raw_response_wrapper"]
+__all__ = ["APIResponse", "parse_response", "sync_to_raw_response_wrapper", "to_raw_response_wrapper"]
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -90,7 +90,7 @@ class APIResponse(Generic[T]):
         return f"<APIResponse [{self.status_code}] {self.http_response.request.url}>"
 
 
-def to_raw_response_wrapper(func: Callable[P, T]) -> Callable[P, APIResponse[T]]:
+def sync_to_raw_response_wrapper(func: Callable[P, T]) -> Callable[P, APIResponse[T]]:
     """Wrap a sync resource method so it returns the :class:`APIResponse` instead of the model."""
 
     @functools.wraps(func)
@@ -104,7 +104,7 @@ def to_raw_response_wrapper(func: Callable[P, T]) -> Callable[P, APIResponse[T]]
     return wrapped
 
 
-def async_to_raw_response_wrapper(
+def to_raw_response_wrapper(
     func: Callable[P, Awaitable[T]],
 ) -> Callable[P, Awaitable[APIResponse[T]]]:
     """Wrap an async resource method so it returns the :class:`APIResponse` instead of the model."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from collections.abc import Callable
@@ -90,15 +89,8 @@ async def test_event_create_cloudevents_structured(client: TriggersClient, prefi
         "type": f"{prefix}.ce",
         "data": {"hello": "world"},
     }
-    raw = await client.request(
-        "POST",
-        "/events",
-        content=json.dumps(cloud_event).encode(),
-        content_type="application/cloudevents+json",
-        cast_to=Event,
-    )
-    assert raw.status_code == 201
-    stored = await client.events.get(raw.parse().id)
+    created = await client.events.create_cloud_event(cloud_event)
+    stored = await client.events.get(created.id)
     assert stored.external_id == cloud_event["id"] and stored.specversion == "1.0"
 
 

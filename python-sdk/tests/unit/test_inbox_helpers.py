@@ -12,7 +12,8 @@ import anyio.lowlevel
 import httpx
 import pytest
 
-from zapier_triggers import AsyncMessage, SyncMessage
+from zapier_triggers import Message, SyncMessage
+from zapier_triggers._constants import INBOX_CONSUME_CONCURRENCY, INBOX_LEASE_WAIT
 
 from .fakes import async_client, event_json, sync_client
 
@@ -61,7 +62,7 @@ class FakeInbox:
 async def test_iterate_leases_in_batches_and_messages_settle() -> None:
     inbox = FakeInbox(pending=[1, 2, 3])
     client = async_client(inbox.handle_async)
-    seen: list[AsyncMessage] = []
+    seen: list[Message] = []
     async for message in client.inbox.iterate(
         batch_size=2, visibility_timeout=45, wait=0, stop_when_empty=True
     ):
@@ -97,7 +98,7 @@ async def test_consume_acks_successes_nacks_failures_and_bounds_concurrency() ->
     running = 0
     peak = 0
 
-    async def handler(message: AsyncMessage) -> None:
+    async def handler(message: Message) -> None:
         nonlocal running, peak
         running += 1
         peak = max(peak, running)
@@ -118,7 +119,7 @@ async def test_consume_does_not_double_settle_when_handler_settles() -> None:
     inbox = FakeInbox(pending=[1, 2])
     client = async_client(inbox.handle_async)
 
-    async def handler(message: AsyncMessage) -> None:
+    async def handler(message: Message) -> None:
         await message.nack(delay=1)
 
     stats = await client.inbox.consume(handler, wait=0, stop_when_empty=True)
@@ -132,7 +133,7 @@ async def test_graceful_stop_finishes_in_flight_and_releases_the_rest() -> None:
     stop = anyio.Event()
     handled: list[int] = []
 
-    async def handler(message: AsyncMessage) -> None:
+    async def handler(message: Message) -> None:
         handled.append(message.event.sequence)
         stop.set()  # a shutdown signal arrives while the first message is being handled
 
@@ -178,3 +179,24 @@ async def test_acknowledge_single_event() -> None:
     assert await async_client(handle).inbox.acknowledge("evt_1") is None
     assert seen[0].method == "POST" and seen[0].url.path == "/v1/events/evt_1/ack"
     assert "Idempotency-Key" in seen[0].headers
+
+
+async def test_consumer_defaults_come_from_the_policy() -> None:
+    # Draining (stop_when_empty) leases `concurrency` messages without a long poll, as in the TS and Go SDKs.
+    inbox = FakeInbox(pending=[])
+    client = async_client(inbox.handle_async)
+    await client.inbox.consume(lambda message: anyio.lowlevel.checkpoint(), stop_when_empty=True)
+    assert inbox.lease_bodies == [
+        {"max_events": INBOX_CONSUME_CONCURRENCY, "visibility_timeout": 30, "wait": 0}
+    ]
+    # A running consumer long-polls each lease for the policy's wait.
+    stop = threading.Event()
+
+    def lease_then_stop(request: httpx.Request) -> httpx.Response:
+        stop.set()
+        return inbox(request)
+
+    sync = sync_client(lease_then_stop)
+    assert list(sync.inbox.iterate(stop=stop)) == []
+    assert (INBOX_CONSUME_CONCURRENCY, INBOX_LEASE_WAIT) == (8, 20)
+    assert inbox.lease_bodies[-1]["wait"] == INBOX_LEASE_WAIT

@@ -3,90 +3,69 @@
 from __future__ import annotations
 
 import contextlib
-import importlib
 import logging
 from collections.abc import AsyncGenerator, Callable
-from dataclasses import dataclass, field
-from types import ModuleType
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 import anyio
 import httpx
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from .auth import Authenticator
 from .clock import Clock, SystemClock
 from .config import Settings
-from .idempotency import IdempotencyMiddleware, InFlight, purge_expired
+from .contract_facts import API_PREFIX
+from .idempotency import IdempotencyMiddleware, purge_expired
 from .metrics import Metrics
 from .middleware import RequestContextMiddleware
 from .problems import install_problem_handlers
 from .ratelimit import RateLimiter, RateLimitMiddleware
+from .registry.service import SchemaRegistry
+from .replay import Replayer, ReplayJobs
+from .routes import (
+    account,
+    deliveries,
+    dlq,
+    events,
+    filters,
+    idempotency,
+    inbox,
+    ops,
+    replays,
+    schemas,
+    stream,
+    subscriptions,
+)
+from .services import Services
 from .storage.accounts import ensure_bootstrap_key, record_last_used
 from .storage.engine import Database
 from .storage.events import purge_retention
 from .streaming import StreamHub
-
-if TYPE_CHECKING:
-    from .registry.service import SchemaRegistry
-    from .webhooks.service import DeliveryService
+from .webhooks.service import DeliveryService
 
 log = logging.getLogger("triggers_server.app")
 
-API_PREFIX = "/v1"
-ROUTE_MODULES = (
-    "stream",
-    "events",
-    "inbox",
-    "idempotency",
-    "account",
-    "ops",
-    "subscriptions",
-    "deliveries",
-    "dlq",
-    "replays",
-    "filters",
-    "schemas",
-)
 JANITOR_INTERVAL_SECONDS = 60.0
-
-
-@dataclass
-class Services:
-    settings: Settings
-    clock: Clock
-    db: Database
-    hub: StreamHub
-    registry: SchemaRegistry
-    delivery: DeliveryService
-    auth: Authenticator
-    limiter: RateLimiter
-    metrics: Metrics
-    bootstrap_key: str | None = None
-    in_flight: dict[tuple[str, str, str, str], InFlight] = field(
-        default_factory=dict[tuple[str, str, str, str], InFlight]
-    )
-
-
-def _route_modules() -> list[ModuleType]:
-    """Every `routes/<name>.py` that exists; a missing module is skipped, a broken one raises."""
-    modules: list[ModuleType] = []
-    for name in ROUTE_MODULES:
-        qualified = f"triggers_server.routes.{name}"
-        try:
-            modules.append(importlib.import_module(qualified))
-        except ModuleNotFoundError as error:
-            if error.name != qualified:
-                raise
-    return modules
+# Every route module, imported explicitly; `/events/stream` comes before `/events/{event_id}`.
+ROUTERS: tuple[APIRouter, ...] = (
+    stream.router,
+    events.router,
+    inbox.router,
+    idempotency.router,
+    account.router,
+    ops.router,
+    subscriptions.router,
+    deliveries.router,
+    dlq.router,
+    replays.router,
+    filters.router,
+    schemas.router,
+)
 
 
 async def open_services(
     settings: Settings, clock: Clock, *, webhook_client: httpx.AsyncClient | None = None
 ) -> Services:
-    from .registry.service import SchemaRegistry
-    from .webhooks.service import DeliveryService
-
     db = await Database.open(settings.db_path)
     bootstrap = await db.write(
         lambda conn: ensure_bootstrap_key(
@@ -99,13 +78,17 @@ async def open_services(
     )
     hub = StreamHub(start_sequence)
     db.on_commit = hub.on_commit
+    registry = SchemaRegistry(db, clock)
+    delivery = DeliveryService(settings, clock, db, http_client=webhook_client)
+    replayer = Replayer(clock=clock, db=db, hub=hub, registry=registry, delivery=delivery)
     return Services(
         settings=settings,
         clock=clock,
         db=db,
         hub=hub,
-        registry=SchemaRegistry(db, clock),
-        delivery=DeliveryService(settings, clock, db, http_client=webhook_client),
+        registry=registry,
+        delivery=delivery,
+        replays=ReplayJobs(replayer, background=settings.delivery_worker),
         auth=Authenticator(db, clock),
         limiter=RateLimiter(clock, per_second=settings.rate_limit_per_second, burst=settings.rate_limit_burst),
         metrics=Metrics(),
@@ -174,8 +157,8 @@ def create_app(
         redoc_url=None,
     )
     install_problem_handlers(app)
-    for module in _route_modules():
-        app.include_router(module.router, prefix=API_PREFIX)
+    for router in ROUTERS:
+        app.include_router(router, prefix=API_PREFIX)
     proxy = cast(Services, _ServicesProxy(holder))
     app.add_middleware(IdempotencyMiddleware, services=proxy)
     app.add_middleware(RateLimitMiddleware, services=proxy)

@@ -20,20 +20,20 @@ import json
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, Protocol, cast
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .auth import Principal
-from .clock import isoformat
+from .clock import Clock, isoformat
+from .config import Settings
+from .contract_facts import HEADER_IDEMPOTENCY_KEY, HEADER_IDEMPOTENT_REPLAYED
 from .middleware import header, route_template, send_problem
 from .problems import ProblemError
+from .storage.engine import Database
 
-if TYPE_CHECKING:
-    from .app import Services
-
-HEADER = b"idempotency-key"
-REPLAYED_HEADER = (b"idempotent-replayed", b"true")
+HEADER = HEADER_IDEMPOTENCY_KEY.lower().encode()
+REPLAYED_HEADER = (HEADER_IDEMPOTENT_REPLAYED.lower().encode(), b"true")
 _STORED_HEADERS = {b"content-type", b"location"}
 
 
@@ -203,8 +203,21 @@ def should_store(status: int, body: bytes) -> bool:
     return (status == 404 and b"/problems/not-found" in body) or (status == 409 and b"/problems/conflict" in body)
 
 
+class IdempotencyParts(Protocol):
+    """What keyed POSTs need from the running server."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def db(self) -> Database: ...
+    @property
+    def in_flight(self) -> dict[tuple[str, str, str, str], InFlight]: ...
+
+
 class IdempotencyMiddleware:
-    def __init__(self, app: ASGIApp, services: Services) -> None:
+    def __init__(self, app: ASGIApp, services: IdempotencyParts) -> None:
         self.app = app
         self.services = services
 

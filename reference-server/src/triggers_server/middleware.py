@@ -5,21 +5,29 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .auth import Authenticator
+from .contract_facts import API_PREFIX, HEADER_X_REQUEST_ID
 from .ids import new_id
+from .metrics import Metrics
 from .problems import PROBLEM_MEDIA_TYPE, ProblemError, problem_bytes
 
-if TYPE_CHECKING:
-    from .app import Services
+
+class RequestContextParts(Protocol):
+    """What the outermost layer needs from the running server."""
+
+    @property
+    def auth(self) -> Authenticator: ...
+    @property
+    def metrics(self) -> Metrics: ...
+
 
 access_log = logging.getLogger("triggers_server.access")
 error_log = logging.getLogger("triggers_server.errors")
-
-
-API_PREFIX = "/v1"
+_REQUEST_ID_HEADER = HEADER_X_REQUEST_ID.lower().encode()
 
 
 def route_template(scope: Scope) -> str:
@@ -54,7 +62,7 @@ async def send_problem(scope: Scope, send: Send, error: ProblemError, extra_head
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, services: Services) -> None:
+    def __init__(self, app: ASGIApp, services: RequestContextParts) -> None:
         self.app = app
         self.services = services
 
@@ -70,7 +78,7 @@ class RequestContextMiddleware:
         principal = await self.services.auth.resolve(header(scope, b"authorization"))
         state["principal"] = principal
         status_holder = {"status": 500, "started": False}
-        request_id_header = (b"x-request-id", request_id.encode())
+        request_id_header = (_REQUEST_ID_HEADER, request_id.encode())
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":

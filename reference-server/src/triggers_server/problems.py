@@ -13,29 +13,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import Match
 
-PROBLEM_TYPE_BASE = "https://triggers.dev/problems/"
-PROBLEM_MEDIA_TYPE = "application/problem+json"
+from .contract_facts import PROBLEM_TITLES, PROBLEM_TYPE_BASE
 
-TITLES: dict[str, str] = {
-    "malformed-request": "Malformed request",
-    "invalid-idempotency-key": "Invalid Idempotency-Key",
-    "unauthenticated": "Unauthenticated",
-    "forbidden": "Forbidden",
-    "not-found": "Not found",
-    "method-not-allowed": "Method not allowed",
-    "conflict": "Conflict",
-    "idempotency-in-flight": "Request with this Idempotency-Key is in flight",
-    "schema-incompatible": "Schema incompatible",
-    "payload-too-large": "Payload too large",
-    "unsupported-media-type": "Unsupported media type",
-    "validation": "Validation failed",
-    "idempotency-key-reuse": "Idempotency-Key reused with a different request",
-    "schema-validation": "Event data does not match its schema",
-    "invalid-schema": "Invalid JSON Schema",
-    "rate-limited": "Rate limit exceeded",
-    "internal": "Internal server error",
-    "unavailable": "Service unavailable",
-}
+PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 _STATUS_SLUGS: dict[int, str] = {
     400: "malformed-request",
@@ -72,7 +52,7 @@ class ProblemError(Exception):
         self.status = status
         self.slug = slug
         self.detail = detail
-        self.title = title or TITLES.get(slug, slug.replace("-", " ").capitalize())
+        self.title = title or PROBLEM_TITLES.get(slug, slug.replace("-", " ").capitalize())
         self.errors = errors
         self.headers = headers or {}
         self.extra = extra or {}
@@ -103,7 +83,7 @@ def problem_body(
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + slug,
-        "title": title or TITLES.get(slug, slug),
+        "title": title or PROBLEM_TITLES.get(slug, slug),
         "status": status,
         "detail": detail,
         "instance": instance,
@@ -187,7 +167,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         slug = _STATUS_SLUGS.get(exc.status_code, "internal" if exc.status_code >= 500 else "malformed-request")
-        detail = exc.detail or TITLES.get(slug, "Error")
+        detail = exc.detail or PROBLEM_TITLES.get(slug, "Error")
         if exc.status_code == 404:
             detail = f"No route or resource at {request.url.path}."
         elif exc.status_code == 405:

@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .auth import Principal
 from .clock import Clock
+from .metrics import Metrics
 from .middleware import error_log, send_problem
 from .problems import ProblemError
-
-if TYPE_CHECKING:
-    from .app import Services
 
 POLICY_NAME = "default"
 
@@ -86,8 +84,17 @@ def partition_of(scope: Scope) -> str:
     return "addr:" + (client[0] if client else "unknown")
 
 
+class RateLimitParts(Protocol):
+    """What rate limiting needs from the running server."""
+
+    @property
+    def limiter(self) -> RateLimiter: ...
+    @property
+    def metrics(self) -> Metrics: ...
+
+
 class RateLimitMiddleware:
-    def __init__(self, app: ASGIApp, services: Services) -> None:
+    def __init__(self, app: ASGIApp, services: RateLimitParts) -> None:
         self.app = app
         self.services = services
 

@@ -14,23 +14,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
-from .clock import isoformat, parse_datetime
+from .clock import Clock, isoformat, parse_datetime
 from .filters import json_object, subscription_matches
 from .problems import ProblemError
-from .routes.events import apply_schema
+from .registry.service import SchemaRegistry, apply_schema
 from .storage import deliveries as delivery_store
 from .storage import replays as replay_store
 from .storage import subscriptions as subscription_store
 from .storage.deliveries import NewDelivery
+from .storage.engine import Database
 from .storage.events import EventDraft, events_in_range, insert_event
 from .storage.replays import ReplayRecord
 from .storage.subscriptions import SubscriptionRecord
-from .webhooks.service import payload_of
-
-if TYPE_CHECKING:
-    from .app import Services
+from .streaming import StreamHub
+from .webhooks.service import DeliveryService, payload_of
 
 log = logging.getLogger("triggers_server.replay")
 
@@ -128,15 +127,21 @@ class ReplayOutcome:
 class Replayer:
     """Makes replayed copies for one account at a time."""
 
-    def __init__(self, services: Services) -> None:
-        self.services = services
+    def __init__(
+        self, *, clock: Clock, db: Database, hub: StreamHub, registry: SchemaRegistry, delivery: DeliveryService
+    ) -> None:
+        self.clock = clock
+        self.db = db
+        self.hub = hub
+        self.registry = registry
+        self.delivery = delivery
 
     async def resolve_target(self, account_id: str, target: Mapping[str, Any]) -> ReplayTarget:
         """404 for an unknown subscription, 409 for a disabled one."""
         kind = target["kind"]
         if kind == TARGET_SUBSCRIPTION:
             subscription_id = str(target["subscription_id"])
-            found = await self.services.db.read(
+            found = await self.db.read(
                 lambda conn: subscription_store.get_subscription(conn, account_id, subscription_id)
             )
             if found is None:
@@ -144,7 +149,7 @@ class Replayer:
             if not found.enabled:
                 raise ProblemError(409, "conflict", f"Subscription {subscription_id!r} is disabled.")
             return ReplayTarget(inbox=False, subscriptions=(found,))
-        enabled = await self.services.delivery.enabled_subscriptions(account_id)
+        enabled = await self.delivery.enabled_subscriptions(account_id)
         if kind == TARGET_ALL:
             return ReplayTarget(inbox=True, subscriptions=tuple(enabled))
         return ReplayTarget(inbox=True, subscriptions=())
@@ -163,7 +168,7 @@ class Replayer:
         """Copy ``original`` to ``target`` (or, on a dry run, say what would happen)."""
         draft = copy_draft(original, data_patch, time_override)
         if data_patch is not None:
-            await apply_schema(self.services, account_id, draft, pointer="/data_patch")
+            await apply_schema(self.registry, account_id, draft, pointer="/data_patch")
         preview = preview_of(draft)
         verdicts = [
             (subscription, subscription_matches(subscription.event_types, subscription.filter, preview))
@@ -174,20 +179,20 @@ class Replayer:
             decision = "would_deliver" if dry_run else "filtered"
             outcomes = self._outcomes(target, verdicts, {}, decision)
             return ReplayOutcome(None, outcomes)
-        now = self.services.clock.now()
+        now = self.clock.now()
 
         def write(conn: sqlite3.Connection) -> tuple[dict[str, Any], list[str]]:
             event = insert_event(conn, account_id, draft, now, inbox=target.inbox)
             planned = [NewDelivery(event["id"], event["type"], sid, payload_of(event)) for sid in matched]
-            due = self.services.delivery.policy.first_attempt_at(now)
+            due = self.delivery.policy.first_attempt_at(now)
             ids = delivery_store.insert_deliveries(conn, account_id, planned, now=now, due_at=due) if planned else []
             delivery_store.advance_fanout_mark(conn, account_id, int(event["sequence"]))  # routed here, not by catch_up
             return event, ids
 
-        event, delivery_ids = await self.services.db.write(write)
-        self.services.hub.publish(account_id, [event])
+        event, delivery_ids = await self.db.write(write)
+        self.hub.publish(account_id, [event])
         if delivery_ids:
-            self.services.delivery.notify()
+            self.delivery.notify()
         outcomes = self._outcomes(target, verdicts, dict(zip(matched, delivery_ids, strict=True)), "delivered")
         return ReplayOutcome(event, outcomes)
 
@@ -222,44 +227,43 @@ class Replayer:
 class ReplayJobs:
     """Runs time-range replay jobs; in the background when the worker is on, on demand otherwise."""
 
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.replayer = Replayer(services)
+    def __init__(self, replayer: Replayer, *, background: bool) -> None:
+        self.replayer = replayer
+        self.clock = replayer.clock
+        self.db = replayer.db
+        self.delivery = replayer.delivery
+        self.background = background
         self._resumed = False
         self._claimed: set[str] = set()  # jobs a runner of this process is processing right now
-
-    @property
-    def background(self) -> bool:
-        return self.services.settings.delivery_worker
 
     def launch(self, account_id: str, replay_id: str) -> None:
         """Start processing a new job in the background (no-op when the worker is off)."""
         if self.background:
-            self.services.delivery.spawn(self.run(account_id, replay_id))
+            self.delivery.spawn(self.run(account_id, replay_id))
 
     async def resume(self) -> None:
         """Once per process: relaunch jobs a previous process left unfinished."""
         if self._resumed or not self.background:
             return
         self._resumed = True
-        for account_id, replay_id in await self.services.db.read(replay_store.active_replay_ids):
+        for account_id, replay_id in await self.db.read(replay_store.active_replay_ids):
             self.launch(account_id, replay_id)
 
     async def run_pending(self) -> int:
         """Run every unfinished job to its end; returns how many were run."""
-        jobs = await self.services.db.read(replay_store.active_replay_ids)
+        jobs = await self.db.read(replay_store.active_replay_ids)
         for account_id, replay_id in jobs:
             await self.run(account_id, replay_id)
         return len(jobs)
 
     async def _load(self, account_id: str, replay_id: str) -> ReplayRecord:
-        found = await self.services.db.read(lambda conn: replay_store.get_replay(conn, account_id, replay_id))
+        found = await self.db.read(lambda conn: replay_store.get_replay(conn, account_id, replay_id))
         assert found is not None, replay_id
         return found
 
     async def _set(self, replay_id: str, status: str, expected: tuple[str, ...], error: str | None = None) -> bool:
-        now = self.services.clock.now()
-        return await self.services.db.write(
+        now = self.clock.now()
+        return await self.db.write(
             lambda conn: replay_store.set_status(conn, replay_id, status, now=now, error=error, expected=expected)
         )
 
@@ -298,7 +302,7 @@ class ReplayJobs:
                 return
             if max_events is not None and handled >= max_events:
                 return
-            batch = await self.services.db.read(partial(self._next_event, job, self.services.clock.now()))
+            batch = await self.db.read(partial(self._next_event, job, self.clock.now()))
             if not batch:
                 finished = await self._set(replay_id, replay_store.COMPLETED, (replay_store.RUNNING,))
                 if not finished:
@@ -339,7 +343,7 @@ class ReplayJobs:
             )
             delivered = int(outcome.routed)
         sequence = int(event["sequence"])
-        await self.services.db.write(
+        await self.db.write(
             lambda conn: replay_store.add_progress(
                 conn,
                 job.id,
@@ -350,12 +354,3 @@ class ReplayJobs:
                 filtered=int(not selected),
             )
         )
-
-
-def replay_jobs(services: Services) -> ReplayJobs:
-    """The process-wide job runner of these services (kept on the delivery service, which owns its tasks)."""
-    jobs = services.delivery.replay_jobs
-    if jobs is None:
-        jobs = ReplayJobs(services)
-        services.delivery.replay_jobs = jobs
-    return jobs

@@ -13,9 +13,10 @@ from typing import Any
 import httpx
 import pytest
 
-from triggers_server.app import Services, create_app
+from triggers_server.app import create_app
 from triggers_server.clock import ManualClock
 from triggers_server.config import Settings
+from triggers_server.services import Services
 from triggers_server.storage.accounts import create_account, create_api_key
 from triggers_server.storage.events import EventDraft, insert_event
 

@@ -13,7 +13,7 @@ from test_subscription_routes import create, problem_of
 
 from triggers_server.clock import isoformat
 from triggers_server.models._generated import EventReplayResult, Replay, ReplayList
-from triggers_server.replay import merge_patch, replay_jobs
+from triggers_server.replay import merge_patch
 
 pytestmark = pytest.mark.anyio
 
@@ -221,7 +221,7 @@ async def test_replay_job_runs_to_completion(server: Server) -> None:
     job = Replay.model_validate(response.json())
     assert job.status.value == "STARTING" and response.headers["location"] == f"/v1/replays/{job.id}"
     assert job.progress.processed == 0 and job.started_at is None
-    assert await replay_jobs(server.services).run_pending() == 1
+    assert await server.services.replays.run_pending() == 1
     done = (await server.client.get(f"/replays/{job.id}", headers=headers)).json()
     assert done["status"] == "COMPLETED" and done["finished_at"] is not None and done["started_at"] is not None
     assert done["progress"] == {"matched": 2, "processed": 4, "delivered": 2, "filtered": 2}
@@ -229,7 +229,7 @@ async def test_replay_job_runs_to_completion(server: Server) -> None:
     copies = [event for event in listed if event["replay_of"] is not None]
     assert sorted(copy["replay_of"] for copy in copies) == sorted([events[0]["id"], events[1]["id"]])
     again = await server.client.post("/replays", json=job_body(), headers=headers)
-    await replay_jobs(server.services).run_pending()
+    await server.services.replays.run_pending()
     second = (await server.client.get(f"/replays/{again.json()['id']}", headers=headers)).json()
     assert second["progress"]["matched"] == 3, "replays of replays are never originals"
 
@@ -241,13 +241,13 @@ async def test_dry_run_job_counts_only(server: Server) -> None:
     await server.run_due()
     target = {"kind": "subscription", "subscription_id": subscription["id"]}
     response = await server.client.post("/replays", json=job_body(dry_run=True, target=target), headers=headers)
-    await replay_jobs(server.services).run_pending()
+    await server.services.replays.run_pending()
     done = (await server.client.get(f"/replays/{response.json()['id']}", headers=headers)).json()
     assert done["status"] == "COMPLETED"
     assert done["progress"] == {"matched": 3, "processed": 4, "delivered": 1, "filtered": 1}
     assert await server.run_due() == 0
     wet = await server.client.post("/replays", json=job_body(target=target), headers=headers)
-    await replay_jobs(server.services).run_pending()
+    await server.services.replays.run_pending()
     assert (await server.client.get(f"/replays/{wet.json()['id']}", headers=headers)).json()["progress"][
         "delivered"
     ] == 1
@@ -260,7 +260,7 @@ async def test_cancel_mid_run_and_conflicts(server: Server) -> None:
     headers = await server.key()
     await seed_range(server, headers)
     created = (await server.client.post("/replays", json=job_body(event_types=None), headers=headers)).json()
-    jobs = replay_jobs(server.services)
+    jobs = server.services.replays
     account_id = await server.account_of(headers)
     partial = await jobs.run(account_id, created["id"], max_events=2)
     assert partial.status == "RUNNING" and partial.processed == 2
@@ -287,7 +287,7 @@ async def test_job_fails_when_patch_breaks_schema(server: Server) -> None:
     await server.client.post("/schemas/order.created/versions", json={"json_schema": schema}, headers=headers)
     await seed_range(server, headers)
     created = (await server.client.post("/replays", json=job_body(data_patch={"n": "text"}), headers=headers)).json()
-    await replay_jobs(server.services).run_pending()
+    await server.services.replays.run_pending()
     failed = (await server.client.get(f"/replays/{created['id']}", headers=headers)).json()
     assert failed["status"] == "FAILED" and "schema" in failed["error"] and failed["finished_at"] is not None
 
@@ -352,7 +352,7 @@ async def test_one_runner_per_job_and_range_snapshot(server: Server) -> None:
     created = (await server.client.post("/replays", json=body, headers=headers)).json()
     server.clock.advance(1)
     late = await server.ingest(headers, type="order.created", data={"late": True})
-    jobs = replay_jobs(server.services)
+    jobs = server.services.replays
     account_id = await server.account_of(headers)
     first, second = await asyncio.gather(jobs.run(account_id, created["id"]), jobs.run(account_id, created["id"]))
     assert "COMPLETED" in {first.status, second.status}

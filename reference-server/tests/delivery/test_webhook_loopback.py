@@ -18,9 +18,10 @@ from delivery_harness import START
 from reference_verifier import ClockedWebhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from triggers_server.app import Services, create_app
+from triggers_server.app import create_app
 from triggers_server.clock import ManualClock
 from triggers_server.config import Settings
+from triggers_server.services import Services
 
 pytestmark = pytest.mark.anyio
 

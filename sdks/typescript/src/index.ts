@@ -46,3 +46,4 @@ export {
   type InboxConsumeParams,
   type InboxIterateParams,
 } from "./helpers/inbox-consumer.js";
+export type { CloudEventInput } from "./helpers/cloud-events.js";

@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 
 import type { Cancel, Clock } from "../src/core/clock.js";
 import type { Fetch } from "../src/core/client.js";
+import { TriggersClient } from "../src/index.js";
 
 /** Virtual time: sleeps return at once and advance `now`; scheduled callbacks fire when time passes them. */
 export class FakeClock implements Clock {
@@ -74,6 +75,14 @@ export class ScriptedFetch {
     if (typeof reply === "function") return reply(request);
     return reply;
   };
+}
+
+/** A client answering from `replies` with a fake clock, the given jitter draw and no logging. */
+export function scriptedClient(replies: Reply[], random: () => number = () => 0) {
+  const server = new ScriptedFetch(replies);
+  const clock = new FakeClock();
+  const client = new TriggersClient({ apiKey: "tk_test", baseURL: "http://api.test/v1", fetch: server.fetch, clock, random, logger: null });
+  return { client, server, clock };
 }
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {

@@ -16,15 +16,17 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import anyio
 
+from .._constants import INBOX_CONSUME_CONCURRENCY, INBOX_LEASE_WAIT
+from .._deprecation import deprecated_aliases
 from .._types import NOT_GIVEN, NotGiven
 
 if TYPE_CHECKING:
     from ..types import Event, Lease, ReceiptResult, ReceiptResults
 
 __all__ = [
-    "AsyncInboxHelpers",
-    "AsyncMessage",
     "ConsumeStats",
+    "InboxHelpers",
+    "Message",
     "StopSignal",
     "SyncInboxHelpers",
     "SyncMessage",
@@ -39,7 +41,7 @@ class StopSignal(Protocol):
     def is_set(self) -> bool: ...
 
 
-class _AsyncInboxOps(Protocol):
+class _InboxOps(Protocol):
     async def lease(
         self,
         *,
@@ -82,22 +84,27 @@ def _first(results: ReceiptResults) -> ReceiptResult:
 
 
 def _lease_args(
-    batch_size: int, visibility_timeout: int, wait: int, types: Sequence[str] | None
+    batch_size: int,
+    visibility_timeout: int,
+    wait: int | None,
+    types: Sequence[str] | None,
+    stop_when_empty: bool,
 ) -> dict[str, Any]:
+    """The lease request: ``wait`` defaults to the policy's long poll, or 0 when draining (all SDKs)."""
     if not 1 <= batch_size <= 100:
         raise ValueError("batch_size must be between 1 and 100")
     return {
         "max_events": batch_size,
         "visibility_timeout": visibility_timeout,
-        "wait": wait,
+        "wait": (0 if stop_when_empty else INBOX_LEASE_WAIT) if wait is None else wait,
         "types": list(types) if types is not None else NOT_GIVEN,
     }
 
 
-class AsyncMessage:
+class Message:
     """One leased event; settle it with :meth:`ack` or :meth:`nack` (or let the lease expire)."""
 
-    def __init__(self, inbox: _AsyncInboxOps, event: Event, receipt: str, delivery_count: int) -> None:
+    def __init__(self, inbox: _InboxOps, event: Event, receipt: str, delivery_count: int) -> None:
         self._inbox = inbox
         self.event = event
         self.receipt = receipt
@@ -148,22 +155,26 @@ class SyncMessage:
         return _first(self._inbox.extend(receipts=[self.receipt], visibility_timeout=visibility_timeout))
 
 
-class AsyncInboxHelpers:
-    """Consumer helpers mixed into the generated ``AsyncInbox`` resource."""
+class InboxHelpers:
+    """Consumer helpers mixed into the generated ``Inbox`` resource."""
 
     async def iterate(
         self,
         *,
         batch_size: int = 10,
         visibility_timeout: int = 30,
-        wait: int = 20,
+        wait: int | None = None,
         types: Sequence[str] | None = None,
         stop: StopSignal | None = None,
         stop_when_empty: bool = False,
-    ) -> AsyncIterator[AsyncMessage]:
-        """Lease in batches (long-polling ``wait`` seconds) and yield each message until stopped."""
-        inbox = cast(_AsyncInboxOps, self)
-        args = _lease_args(batch_size, visibility_timeout, wait, types)
+    ) -> AsyncIterator[Message]:
+        """Lease in batches and yield each message until stopped.
+
+        Each lease long-polls ``wait`` seconds (default 20 from codegen/policy.yaml; 0 with
+        ``stop_when_empty``, which ends at the first empty lease).
+        """
+        inbox = cast(_InboxOps, self)
+        args = _lease_args(batch_size, visibility_timeout, wait, types, stop_when_empty)
         while stop is None or not stop.is_set():
             lease = await inbox.lease(**args)
             if not lease.messages and stop_when_empty:
@@ -172,16 +183,16 @@ class AsyncInboxHelpers:
                 if stop is not None and stop.is_set():
                     await _release_async(inbox, [m.receipt for m in lease.messages[index:]])
                     return
-                yield AsyncMessage(inbox, leased.event, leased.receipt, leased.delivery_count)
+                yield Message(inbox, leased.event, leased.receipt, leased.delivery_count)
 
     async def consume(
         self,
-        handler: Callable[[AsyncMessage], Awaitable[object]],
+        handler: Callable[[Message], Awaitable[object]],
         *,
-        concurrency: int = 8,
+        concurrency: int = INBOX_CONSUME_CONCURRENCY,
         batch_size: int | None = None,
         visibility_timeout: int = 30,
-        wait: int = 20,
+        wait: int | None = None,
         types: Sequence[str] | None = None,
         nack_delay: int | None = None,
         stop: StopSignal | None = None,
@@ -195,9 +206,9 @@ class AsyncInboxHelpers:
             raise ValueError("concurrency must be >= 1")
         stats = ConsumeStats()
         slots = anyio.Semaphore(concurrency)
-        inbox = cast(_AsyncInboxOps, self)
+        inbox = cast(_InboxOps, self)
 
-        async def run(message: AsyncMessage) -> None:
+        async def run(message: Message) -> None:
             try:
                 await handler(message)
             except Exception:
@@ -233,21 +244,25 @@ class AsyncInboxHelpers:
 
 
 class SyncInboxHelpers:
-    """Consumer helpers mixed into the generated blocking ``Inbox`` resource."""
+    """Consumer helpers mixed into the generated blocking ``SyncInbox`` resource."""
 
     def iterate(
         self,
         *,
         batch_size: int = 10,
         visibility_timeout: int = 30,
-        wait: int = 20,
+        wait: int | None = None,
         types: Sequence[str] | None = None,
         stop: StopSignal | None = None,
         stop_when_empty: bool = False,
     ) -> Iterator[SyncMessage]:
-        """Lease in batches (long-polling ``wait`` seconds) and yield each message until stopped."""
+        """Lease in batches and yield each message until stopped.
+
+        Each lease long-polls ``wait`` seconds (default 20 from codegen/policy.yaml; 0 with
+        ``stop_when_empty``, which ends at the first empty lease).
+        """
         inbox = cast(_SyncInboxOps, self)
-        args = _lease_args(batch_size, visibility_timeout, wait, types)
+        args = _lease_args(batch_size, visibility_timeout, wait, types, stop_when_empty)
         while stop is None or not stop.is_set():
             lease = inbox.lease(**args)
             if not lease.messages and stop_when_empty:
@@ -262,10 +277,10 @@ class SyncInboxHelpers:
         self,
         handler: Callable[[SyncMessage], object],
         *,
-        concurrency: int = 8,
+        concurrency: int = INBOX_CONSUME_CONCURRENCY,
         batch_size: int | None = None,
         visibility_timeout: int = 30,
-        wait: int = 20,
+        wait: int | None = None,
         types: Sequence[str] | None = None,
         nack_delay: int | None = None,
         stop: StopSignal | None = None,
@@ -317,7 +332,7 @@ class SyncInboxHelpers:
         return stats
 
 
-async def _release_async(inbox: _AsyncInboxOps, receipts: list[str]) -> None:
+async def _release_async(inbox: _InboxOps, receipts: list[str]) -> None:
     if receipts:
         await inbox.nack(receipts=receipts)
 
@@ -325,3 +340,8 @@ async def _release_async(inbox: _AsyncInboxOps, receipts: list[str]) -> None:
 def _release_sync(inbox: _SyncInboxOps, receipts: list[str]) -> None:
     if receipts:
         inbox.nack(receipts=receipts)
+
+
+__getattr__ = deprecated_aliases(
+    __name__, globals(), {"AsyncMessage": "Message", "AsyncInboxHelpers": "InboxHelpers"}
+)

@@ -8,53 +8,21 @@ from functools import cached_property
 
 from .. import types as api_types
 from .._base_client import RequestOptions
-from .._resource import AsyncAPIResource, SyncAPIResource
-from .._response import async_to_raw_response_wrapper, to_raw_response_wrapper
+from .._deprecation import deprecated_aliases
+from .._resource import APIResource, SyncAPIResource
+from .._response import sync_to_raw_response_wrapper, to_raw_response_wrapper
 from .._types import NOT_GIVEN, NotGiven, Timeout
 
-__all__ = ["Account", "AsyncAccount"]
+__all__ = ["Account", "SyncAccount"]
 
 
-class Account(SyncAPIResource):
-    """Account operations (blocking)."""
+class Account(APIResource):
+    """Account operations (async)."""
 
     @cached_property
     def with_raw_response(self) -> AccountWithRawResponse:
         """The same methods, returning :class:`APIResponse` (headers, status, ``parse()``)."""
         return AccountWithRawResponse(self)
-
-    def get(
-        self,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-    ) -> api_types.Account:
-        """Get the caller's account"""
-        options = RequestOptions(
-            method="GET",
-            path="/account",
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
-        )
-        return self._client.request(options, api_types.Account)
-
-
-class AccountWithRawResponse:
-    """``account`` methods that return the raw :class:`APIResponse` (paginated and streaming ones excluded)."""
-
-    def __init__(self, resource: Account) -> None:
-        self.get = to_raw_response_wrapper(resource.get)
-
-
-class AsyncAccount(AsyncAPIResource):
-    """Account operations (async)."""
-
-    @cached_property
-    def with_raw_response(self) -> AsyncAccountWithRawResponse:
-        """The same methods, returning :class:`APIResponse` (headers, status, ``parse()``)."""
-        return AsyncAccountWithRawResponse(self)
 
     async def get(
         self,
@@ -74,8 +42,49 @@ class AsyncAccount(AsyncAPIResource):
         return await self._client.request(options, api_types.Account)
 
 
-class AsyncAccountWithRawResponse:
+class AccountWithRawResponse:
     """``account`` methods that return the raw :class:`APIResponse` (paginated and streaming ones excluded)."""
 
-    def __init__(self, resource: AsyncAccount) -> None:
-        self.get = async_to_raw_response_wrapper(resource.get)
+    def __init__(self, resource: Account) -> None:
+        self.get = to_raw_response_wrapper(resource.get)
+
+
+class SyncAccount(SyncAPIResource):
+    """Account operations (blocking)."""
+
+    @cached_property
+    def with_raw_response(self) -> SyncAccountWithRawResponse:
+        """The same methods, returning :class:`APIResponse` (headers, status, ``parse()``)."""
+        return SyncAccountWithRawResponse(self)
+
+    def get(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> api_types.Account:
+        """Get the caller's account"""
+        options = RequestOptions(
+            method="GET",
+            path="/account",
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        return self._client.request(options, api_types.Account)
+
+
+class SyncAccountWithRawResponse:
+    """``account`` methods that return the raw :class:`APIResponse` (paginated and streaming ones excluded)."""
+
+    def __init__(self, resource: SyncAccount) -> None:
+        self.get = sync_to_raw_response_wrapper(resource.get)
+
+
+# Names from before the naming rule (the async twin was `Async…`), kept until _deprecation.REMOVED_IN.
+__getattr__ = deprecated_aliases(
+    __name__,
+    globals(),
+    {"AsyncAccount": "Account", "AsyncAccountWithRawResponse": "AccountWithRawResponse"},
+)

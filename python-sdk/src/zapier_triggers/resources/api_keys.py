@@ -8,21 +8,117 @@ from functools import cached_property
 
 from .. import types as api_types
 from .._base_client import RequestOptions, path_template
-from .._pagination import AsyncPaginator, SyncPaginator
-from .._resource import AsyncAPIResource, SyncAPIResource, given
-from .._response import async_to_raw_response_wrapper, to_raw_response_wrapper
+from .._deprecation import deprecated_aliases
+from .._pagination import Paginator, SyncPaginator
+from .._resource import APIResource, SyncAPIResource, given
+from .._response import sync_to_raw_response_wrapper, to_raw_response_wrapper
 from .._types import NOT_GIVEN, NotGiven, Timeout
 
-__all__ = ["ApiKeys", "AsyncApiKeys"]
+__all__ = ["ApiKeys", "SyncApiKeys"]
 
 
-class ApiKeys(SyncAPIResource):
-    """ApiKeys operations (blocking)."""
+class ApiKeys(APIResource):
+    """ApiKeys operations (async)."""
 
     @cached_property
     def with_raw_response(self) -> ApiKeysWithRawResponse:
         """The same methods, returning :class:`APIResponse` (headers, status, ``parse()``)."""
         return ApiKeysWithRawResponse(self)
+
+    def list(
+        self,
+        *,
+        limit: int | NotGiven = NOT_GIVEN,
+        cursor: str | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> Paginator[api_types.ApiKey]:
+        """List API keys"""
+        options = RequestOptions(
+            method="GET",
+            path="/api-keys",
+            query=given(
+                {
+                    "limit": limit,
+                    "cursor": cursor,
+                }
+            ),
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        return Paginator(self._client, options, api_types.ApiKey)
+
+    async def create(
+        self,
+        *,
+        name: str,
+        scopes: Sequence[str],
+        new_account: str | NotGiven = NOT_GIVEN,
+        idempotency_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> api_types.ApiKey:
+        """Create an API key
+
+        An ``Idempotency-Key`` is generated unless ``idempotency_key`` is given; retries reuse it.
+        """
+        options = RequestOptions(
+            method="POST",
+            path="/api-keys",
+            body=given(
+                {
+                    "name": name,
+                    "scopes": scopes,
+                    "new_account": new_account,
+                }
+            ),
+            idempotency_key=idempotency_key,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        return await self._client.request(options, api_types.ApiKey)
+
+    async def delete(
+        self,
+        key_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> None:
+        """Revoke an API key"""
+        options = RequestOptions(
+            method="DELETE",
+            path=path_template(
+                "/api-keys/{key_id}",
+                key_id=key_id,
+            ),
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        await self._client.request(options, None)
+
+
+class ApiKeysWithRawResponse:
+    """``api_keys`` methods that return the raw :class:`APIResponse` (paginated and streaming ones excluded)."""
+
+    def __init__(self, resource: ApiKeys) -> None:
+        self.create = to_raw_response_wrapper(resource.create)
+        self.delete = to_raw_response_wrapper(resource.delete)
+
+
+class SyncApiKeys(SyncAPIResource):
+    """ApiKeys operations (blocking)."""
+
+    @cached_property
+    def with_raw_response(self) -> SyncApiKeysWithRawResponse:
+        """The same methods, returning :class:`APIResponse` (headers, status, ``parse()``)."""
+        return SyncApiKeysWithRawResponse(self)
 
     def list(
         self,
@@ -103,104 +199,17 @@ class ApiKeys(SyncAPIResource):
         self._client.request(options, None)
 
 
-class ApiKeysWithRawResponse:
+class SyncApiKeysWithRawResponse:
     """``api_keys`` methods that return the raw :class:`APIResponse` (paginated and streaming ones excluded)."""
 
-    def __init__(self, resource: ApiKeys) -> None:
-        self.create = to_raw_response_wrapper(resource.create)
-        self.delete = to_raw_response_wrapper(resource.delete)
+    def __init__(self, resource: SyncApiKeys) -> None:
+        self.create = sync_to_raw_response_wrapper(resource.create)
+        self.delete = sync_to_raw_response_wrapper(resource.delete)
 
 
-class AsyncApiKeys(AsyncAPIResource):
-    """ApiKeys operations (async)."""
-
-    @cached_property
-    def with_raw_response(self) -> AsyncApiKeysWithRawResponse:
-        """The same methods, returning :class:`APIResponse` (headers, status, ``parse()``)."""
-        return AsyncApiKeysWithRawResponse(self)
-
-    def list(
-        self,
-        *,
-        limit: int | NotGiven = NOT_GIVEN,
-        cursor: str | NotGiven = NOT_GIVEN,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-    ) -> AsyncPaginator[api_types.ApiKey]:
-        """List API keys"""
-        options = RequestOptions(
-            method="GET",
-            path="/api-keys",
-            query=given(
-                {
-                    "limit": limit,
-                    "cursor": cursor,
-                }
-            ),
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
-        )
-        return AsyncPaginator(self._client, options, api_types.ApiKey)
-
-    async def create(
-        self,
-        *,
-        name: str,
-        scopes: Sequence[str],
-        new_account: str | NotGiven = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-    ) -> api_types.ApiKey:
-        """Create an API key
-
-        An ``Idempotency-Key`` is generated unless ``idempotency_key`` is given; retries reuse it.
-        """
-        options = RequestOptions(
-            method="POST",
-            path="/api-keys",
-            body=given(
-                {
-                    "name": name,
-                    "scopes": scopes,
-                    "new_account": new_account,
-                }
-            ),
-            idempotency_key=idempotency_key,
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
-        )
-        return await self._client.request(options, api_types.ApiKey)
-
-    async def delete(
-        self,
-        key_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-    ) -> None:
-        """Revoke an API key"""
-        options = RequestOptions(
-            method="DELETE",
-            path=path_template(
-                "/api-keys/{key_id}",
-                key_id=key_id,
-            ),
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
-        )
-        await self._client.request(options, None)
-
-
-class AsyncApiKeysWithRawResponse:
-    """``api_keys`` methods that return the raw :class:`APIResponse` (paginated and streaming ones excluded)."""
-
-    def __init__(self, resource: AsyncApiKeys) -> None:
-        self.create = async_to_raw_response_wrapper(resource.create)
-        self.delete = async_to_raw_response_wrapper(resource.delete)
+# Names from before the naming rule (the async twin was `Async…`), kept until _deprecation.REMOVED_IN.
+__getattr__ = deprecated_aliases(
+    __name__,
+    globals(),
+    {"AsyncApiKeys": "ApiKeys", "AsyncApiKeysWithRawResponse": "ApiKeysWithRawResponse"},
+)

@@ -8,21 +8,117 @@ from functools import cached_property
 
 from .. import types as api_types
 from .._base_client import RequestOptions, path_template
-from .._pagination import AsyncPaginator, SyncPaginator
-from .._resource import AsyncAPIResource, SyncAPIResource, given
-from .._response import async_to_raw_response_wrapper, to_raw_response_wrapper
+from .._deprecation import deprecated_aliases
+from .._pagination import Paginator, SyncPaginator
+from .._resource import APIResource, SyncAPIResource, given
+from .._response import sync_to_raw_response_wrapper, to_raw_response_wrapper
 from .._types import NOT_GIVEN, NotGiven, Timeout
 
-__all__ = ["Deliveries", "AsyncDeliveries"]
+__all__ = ["Deliveries", "SyncDeliveries"]
 
 
-class Deliveries(SyncAPIResource):
-    """Deliveries operations (blocking)."""
+class Deliveries(APIResource):
+    """Deliveries operations (async)."""
 
     @cached_property
     def with_raw_response(self) -> DeliveriesWithRawResponse:
         """The same methods, returning :class:`APIResponse` (headers, status, ``parse()``)."""
         return DeliveriesWithRawResponse(self)
+
+    def list(
+        self,
+        *,
+        subscription_id: str | NotGiven = NOT_GIVEN,
+        event_id: str | NotGiven = NOT_GIVEN,
+        status: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        cursor: str | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> Paginator[api_types.Delivery]:
+        """List webhook deliveries"""
+        options = RequestOptions(
+            method="GET",
+            path="/deliveries",
+            query=given(
+                {
+                    "subscription_id": subscription_id,
+                    "event_id": event_id,
+                    "status": status,
+                    "limit": limit,
+                    "cursor": cursor,
+                }
+            ),
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        return Paginator(self._client, options, api_types.Delivery)
+
+    async def get(
+        self,
+        delivery_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> api_types.Delivery:
+        """Get a delivery with its attempts"""
+        options = RequestOptions(
+            method="GET",
+            path=path_template(
+                "/deliveries/{delivery_id}",
+                delivery_id=delivery_id,
+            ),
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        return await self._client.request(options, api_types.Delivery)
+
+    async def retry(
+        self,
+        delivery_id: str,
+        *,
+        idempotency_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> api_types.Delivery:
+        """Retry a delivery now
+
+        An ``Idempotency-Key`` is generated unless ``idempotency_key`` is given; retries reuse it.
+        """
+        options = RequestOptions(
+            method="POST",
+            path=path_template(
+                "/deliveries/{delivery_id}/retry",
+                delivery_id=delivery_id,
+            ),
+            idempotency_key=idempotency_key,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        return await self._client.request(options, api_types.Delivery)
+
+
+class DeliveriesWithRawResponse:
+    """``deliveries`` methods that return the raw :class:`APIResponse` (paginated and streaming ones excluded)."""
+
+    def __init__(self, resource: Deliveries) -> None:
+        self.get = to_raw_response_wrapper(resource.get)
+        self.retry = to_raw_response_wrapper(resource.retry)
+
+
+class SyncDeliveries(SyncAPIResource):
+    """Deliveries operations (blocking)."""
+
+    @cached_property
+    def with_raw_response(self) -> SyncDeliveriesWithRawResponse:
+        """The same methods, returning :class:`APIResponse` (headers, status, ``parse()``)."""
+        return SyncDeliveriesWithRawResponse(self)
 
     def list(
         self,
@@ -103,104 +199,17 @@ class Deliveries(SyncAPIResource):
         return self._client.request(options, api_types.Delivery)
 
 
-class DeliveriesWithRawResponse:
+class SyncDeliveriesWithRawResponse:
     """``deliveries`` methods that return the raw :class:`APIResponse` (paginated and streaming ones excluded)."""
 
-    def __init__(self, resource: Deliveries) -> None:
-        self.get = to_raw_response_wrapper(resource.get)
-        self.retry = to_raw_response_wrapper(resource.retry)
+    def __init__(self, resource: SyncDeliveries) -> None:
+        self.get = sync_to_raw_response_wrapper(resource.get)
+        self.retry = sync_to_raw_response_wrapper(resource.retry)
 
 
-class AsyncDeliveries(AsyncAPIResource):
-    """Deliveries operations (async)."""
-
-    @cached_property
-    def with_raw_response(self) -> AsyncDeliveriesWithRawResponse:
-        """The same methods, returning :class:`APIResponse` (headers, status, ``parse()``)."""
-        return AsyncDeliveriesWithRawResponse(self)
-
-    def list(
-        self,
-        *,
-        subscription_id: str | NotGiven = NOT_GIVEN,
-        event_id: str | NotGiven = NOT_GIVEN,
-        status: str | NotGiven = NOT_GIVEN,
-        limit: int | NotGiven = NOT_GIVEN,
-        cursor: str | NotGiven = NOT_GIVEN,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-    ) -> AsyncPaginator[api_types.Delivery]:
-        """List webhook deliveries"""
-        options = RequestOptions(
-            method="GET",
-            path="/deliveries",
-            query=given(
-                {
-                    "subscription_id": subscription_id,
-                    "event_id": event_id,
-                    "status": status,
-                    "limit": limit,
-                    "cursor": cursor,
-                }
-            ),
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
-        )
-        return AsyncPaginator(self._client, options, api_types.Delivery)
-
-    async def get(
-        self,
-        delivery_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-    ) -> api_types.Delivery:
-        """Get a delivery with its attempts"""
-        options = RequestOptions(
-            method="GET",
-            path=path_template(
-                "/deliveries/{delivery_id}",
-                delivery_id=delivery_id,
-            ),
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
-        )
-        return await self._client.request(options, api_types.Delivery)
-
-    async def retry(
-        self,
-        delivery_id: str,
-        *,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-    ) -> api_types.Delivery:
-        """Retry a delivery now
-
-        An ``Idempotency-Key`` is generated unless ``idempotency_key`` is given; retries reuse it.
-        """
-        options = RequestOptions(
-            method="POST",
-            path=path_template(
-                "/deliveries/{delivery_id}/retry",
-                delivery_id=delivery_id,
-            ),
-            idempotency_key=idempotency_key,
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
-        )
-        return await self._client.request(options, api_types.Delivery)
-
-
-class AsyncDeliveriesWithRawResponse:
-    """``deliveries`` methods that return the raw :class:`APIResponse` (paginated and streaming ones excluded)."""
-
-    def __init__(self, resource: AsyncDeliveries) -> None:
-        self.get = async_to_raw_response_wrapper(resource.get)
-        self.retry = async_to_raw_response_wrapper(resource.retry)
+# Names from before the naming rule (the async twin was `Async…`), kept until _deprecation.REMOVED_IN.
+__getattr__ = deprecated_aliases(
+    __name__,
+    globals(),
+    {"AsyncDeliveries": "Deliveries", "AsyncDeliveriesWithRawResponse": "DeliveriesWithRawResponse"},
+)

@@ -8,21 +8,176 @@ from functools import cached_property
 
 from .. import types as api_types
 from .._base_client import RequestOptions, path_template
-from .._pagination import AsyncPaginator, SyncPaginator
-from .._resource import AsyncAPIResource, SyncAPIResource, given
-from .._response import async_to_raw_response_wrapper, to_raw_response_wrapper
+from .._deprecation import deprecated_aliases
+from .._pagination import Paginator, SyncPaginator
+from .._resource import APIResource, SyncAPIResource, given
+from .._response import sync_to_raw_response_wrapper, to_raw_response_wrapper
 from .._types import NOT_GIVEN, NotGiven, Timeout
 
-__all__ = ["Dlq", "AsyncDlq"]
+__all__ = ["Dlq", "SyncDlq"]
 
 
-class Dlq(SyncAPIResource):
-    """Dlq operations (blocking)."""
+class Dlq(APIResource):
+    """Dlq operations (async)."""
 
     @cached_property
     def with_raw_response(self) -> DlqWithRawResponse:
         """The same methods, returning :class:`APIResponse` (headers, status, ``parse()``)."""
         return DlqWithRawResponse(self)
+
+    def list(
+        self,
+        *,
+        event_type: str | NotGiven = NOT_GIVEN,
+        subscription_id: str | NotGiven = NOT_GIVEN,
+        origin: str | NotGiven = NOT_GIVEN,
+        reason: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        cursor: str | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> Paginator[api_types.DlqEntry]:
+        """List dead letters"""
+        options = RequestOptions(
+            method="GET",
+            path="/dlq",
+            query=given(
+                {
+                    "event_type": event_type,
+                    "subscription_id": subscription_id,
+                    "origin": origin,
+                    "reason": reason,
+                    "limit": limit,
+                    "cursor": cursor,
+                }
+            ),
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        return Paginator(self._client, options, api_types.DlqEntry)
+
+    async def retry_all(
+        self,
+        *,
+        event_type: str | NotGiven = NOT_GIVEN,
+        subscription_id: str | NotGiven = NOT_GIVEN,
+        origin: str | NotGiven = NOT_GIVEN,
+        reason: str | NotGiven = NOT_GIVEN,
+        idempotency_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> api_types.DlqBulkRetryResult:
+        """Retry dead letters in bulk
+
+        An ``Idempotency-Key`` is generated unless ``idempotency_key`` is given; retries reuse it.
+        """
+        options = RequestOptions(
+            method="POST",
+            path="/dlq/retry",
+            body=given(
+                {
+                    "event_type": event_type,
+                    "subscription_id": subscription_id,
+                    "origin": origin,
+                    "reason": reason,
+                }
+            ),
+            idempotency_key=idempotency_key,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        return await self._client.request(options, api_types.DlqBulkRetryResult)
+
+    async def get(
+        self,
+        entry_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> api_types.DlqEntry:
+        """Get a dead letter"""
+        options = RequestOptions(
+            method="GET",
+            path=path_template(
+                "/dlq/{entry_id}",
+                entry_id=entry_id,
+            ),
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        return await self._client.request(options, api_types.DlqEntry)
+
+    async def dismiss(
+        self,
+        entry_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> None:
+        """Dismiss a dead letter"""
+        options = RequestOptions(
+            method="DELETE",
+            path=path_template(
+                "/dlq/{entry_id}",
+                entry_id=entry_id,
+            ),
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        await self._client.request(options, None)
+
+    async def retry(
+        self,
+        entry_id: str,
+        *,
+        idempotency_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> api_types.DlqRetryResult:
+        """Retry a dead letter
+
+        An ``Idempotency-Key`` is generated unless ``idempotency_key`` is given; retries reuse it.
+        """
+        options = RequestOptions(
+            method="POST",
+            path=path_template(
+                "/dlq/{entry_id}/retry",
+                entry_id=entry_id,
+            ),
+            idempotency_key=idempotency_key,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        return await self._client.request(options, api_types.DlqRetryResult)
+
+
+class DlqWithRawResponse:
+    """``dlq`` methods that return the raw :class:`APIResponse` (paginated and streaming ones excluded)."""
+
+    def __init__(self, resource: Dlq) -> None:
+        self.retry_all = to_raw_response_wrapper(resource.retry_all)
+        self.get = to_raw_response_wrapper(resource.get)
+        self.dismiss = to_raw_response_wrapper(resource.dismiss)
+        self.retry = to_raw_response_wrapper(resource.retry)
+
+
+class SyncDlq(SyncAPIResource):
+    """Dlq operations (blocking)."""
+
+    @cached_property
+    def with_raw_response(self) -> SyncDlqWithRawResponse:
+        """The same methods, returning :class:`APIResponse` (headers, status, ``parse()``)."""
+        return SyncDlqWithRawResponse(self)
 
     def list(
         self,
@@ -160,165 +315,19 @@ class Dlq(SyncAPIResource):
         return self._client.request(options, api_types.DlqRetryResult)
 
 
-class DlqWithRawResponse:
+class SyncDlqWithRawResponse:
     """``dlq`` methods that return the raw :class:`APIResponse` (paginated and streaming ones excluded)."""
 
-    def __init__(self, resource: Dlq) -> None:
-        self.retry_all = to_raw_response_wrapper(resource.retry_all)
-        self.get = to_raw_response_wrapper(resource.get)
-        self.dismiss = to_raw_response_wrapper(resource.dismiss)
-        self.retry = to_raw_response_wrapper(resource.retry)
+    def __init__(self, resource: SyncDlq) -> None:
+        self.retry_all = sync_to_raw_response_wrapper(resource.retry_all)
+        self.get = sync_to_raw_response_wrapper(resource.get)
+        self.dismiss = sync_to_raw_response_wrapper(resource.dismiss)
+        self.retry = sync_to_raw_response_wrapper(resource.retry)
 
 
-class AsyncDlq(AsyncAPIResource):
-    """Dlq operations (async)."""
-
-    @cached_property
-    def with_raw_response(self) -> AsyncDlqWithRawResponse:
-        """The same methods, returning :class:`APIResponse` (headers, status, ``parse()``)."""
-        return AsyncDlqWithRawResponse(self)
-
-    def list(
-        self,
-        *,
-        event_type: str | NotGiven = NOT_GIVEN,
-        subscription_id: str | NotGiven = NOT_GIVEN,
-        origin: str | NotGiven = NOT_GIVEN,
-        reason: str | NotGiven = NOT_GIVEN,
-        limit: int | NotGiven = NOT_GIVEN,
-        cursor: str | NotGiven = NOT_GIVEN,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-    ) -> AsyncPaginator[api_types.DlqEntry]:
-        """List dead letters"""
-        options = RequestOptions(
-            method="GET",
-            path="/dlq",
-            query=given(
-                {
-                    "event_type": event_type,
-                    "subscription_id": subscription_id,
-                    "origin": origin,
-                    "reason": reason,
-                    "limit": limit,
-                    "cursor": cursor,
-                }
-            ),
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
-        )
-        return AsyncPaginator(self._client, options, api_types.DlqEntry)
-
-    async def retry_all(
-        self,
-        *,
-        event_type: str | NotGiven = NOT_GIVEN,
-        subscription_id: str | NotGiven = NOT_GIVEN,
-        origin: str | NotGiven = NOT_GIVEN,
-        reason: str | NotGiven = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-    ) -> api_types.DlqBulkRetryResult:
-        """Retry dead letters in bulk
-
-        An ``Idempotency-Key`` is generated unless ``idempotency_key`` is given; retries reuse it.
-        """
-        options = RequestOptions(
-            method="POST",
-            path="/dlq/retry",
-            body=given(
-                {
-                    "event_type": event_type,
-                    "subscription_id": subscription_id,
-                    "origin": origin,
-                    "reason": reason,
-                }
-            ),
-            idempotency_key=idempotency_key,
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
-        )
-        return await self._client.request(options, api_types.DlqBulkRetryResult)
-
-    async def get(
-        self,
-        entry_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-    ) -> api_types.DlqEntry:
-        """Get a dead letter"""
-        options = RequestOptions(
-            method="GET",
-            path=path_template(
-                "/dlq/{entry_id}",
-                entry_id=entry_id,
-            ),
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
-        )
-        return await self._client.request(options, api_types.DlqEntry)
-
-    async def dismiss(
-        self,
-        entry_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-    ) -> None:
-        """Dismiss a dead letter"""
-        options = RequestOptions(
-            method="DELETE",
-            path=path_template(
-                "/dlq/{entry_id}",
-                entry_id=entry_id,
-            ),
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
-        )
-        await self._client.request(options, None)
-
-    async def retry(
-        self,
-        entry_id: str,
-        *,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-    ) -> api_types.DlqRetryResult:
-        """Retry a dead letter
-
-        An ``Idempotency-Key`` is generated unless ``idempotency_key`` is given; retries reuse it.
-        """
-        options = RequestOptions(
-            method="POST",
-            path=path_template(
-                "/dlq/{entry_id}/retry",
-                entry_id=entry_id,
-            ),
-            idempotency_key=idempotency_key,
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
-        )
-        return await self._client.request(options, api_types.DlqRetryResult)
-
-
-class AsyncDlqWithRawResponse:
-    """``dlq`` methods that return the raw :class:`APIResponse` (paginated and streaming ones excluded)."""
-
-    def __init__(self, resource: AsyncDlq) -> None:
-        self.retry_all = async_to_raw_response_wrapper(resource.retry_all)
-        self.get = async_to_raw_response_wrapper(resource.get)
-        self.dismiss = async_to_raw_response_wrapper(resource.dismiss)
-        self.retry = async_to_raw_response_wrapper(resource.retry)
+# Names from before the naming rule (the async twin was `Async…`), kept until _deprecation.REMOVED_IN.
+__getattr__ = deprecated_aliases(
+    __name__,
+    globals(),
+    {"AsyncDlq": "Dlq", "AsyncDlqWithRawResponse": "DlqWithRawResponse"},
+)

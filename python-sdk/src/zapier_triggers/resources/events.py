@@ -10,22 +10,294 @@ from typing import Any
 
 from .. import types as api_types
 from .._base_client import RequestOptions, path_template
-from .._pagination import AsyncPaginator, SyncPaginator
-from .._resource import AsyncAPIResource, SyncAPIResource, given
-from .._response import async_to_raw_response_wrapper, to_raw_response_wrapper
+from .._deprecation import deprecated_aliases
+from .._pagination import Paginator, SyncPaginator
+from .._resource import APIResource, SyncAPIResource, given
+from .._response import sync_to_raw_response_wrapper, to_raw_response_wrapper
 from .._streaming import EventStream, StreamReset, SyncEventStream
 from .._types import NOT_GIVEN, NotGiven, Timeout
+from ..lib.events import EventsHelpers, SyncEventsHelpers
 
-__all__ = ["Events", "AsyncEvents"]
+__all__ = ["Events", "SyncEvents"]
 
 
-class Events(SyncAPIResource):
-    """Events operations (blocking)."""
+class Events(EventsHelpers, APIResource):
+    """Events operations (async)."""
 
     @cached_property
     def with_raw_response(self) -> EventsWithRawResponse:
         """The same methods, returning :class:`APIResponse` (headers, status, ``parse()``)."""
         return EventsWithRawResponse(self)
+
+    def list(
+        self,
+        *,
+        type: Sequence[str] | NotGiven = NOT_GIVEN,
+        source: str | NotGiven = NOT_GIVEN,
+        subject: str | NotGiven = NOT_GIVEN,
+        correlation_id: str | NotGiven = NOT_GIVEN,
+        status: str | NotGiven = NOT_GIVEN,
+        since: datetime | str | NotGiven = NOT_GIVEN,
+        until: datetime | str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        cursor: str | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> Paginator[api_types.Event]:
+        """List events"""
+        options = RequestOptions(
+            method="GET",
+            path="/events",
+            query=given(
+                {
+                    "type": type,
+                    "source": source,
+                    "subject": subject,
+                    "correlation_id": correlation_id,
+                    "status": status,
+                    "since": since,
+                    "until": until,
+                    "limit": limit,
+                    "cursor": cursor,
+                }
+            ),
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        return Paginator(self._client, options, api_types.Event)
+
+    async def create(
+        self,
+        *,
+        type: str,
+        source: str,
+        data: Any | NotGiven = NOT_GIVEN,
+        subject: str | NotGiven = NOT_GIVEN,
+        time: datetime | str | NotGiven = NOT_GIVEN,
+        id: str | NotGiven = NOT_GIVEN,
+        correlation_id: str | NotGiven = NOT_GIVEN,
+        causation_id: str | NotGiven = NOT_GIVEN,
+        dataschema: str | NotGiven = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven = NOT_GIVEN,
+        idempotency_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> api_types.Event:
+        """Ingest one event
+
+        An ``Idempotency-Key`` is generated unless ``idempotency_key`` is given; retries reuse it.
+        """
+        options = RequestOptions(
+            method="POST",
+            path="/events",
+            body=given(
+                {
+                    "type": type,
+                    "source": source,
+                    "data": data,
+                    "subject": subject,
+                    "time": time,
+                    "id": id,
+                    "correlation_id": correlation_id,
+                    "causation_id": causation_id,
+                    "dataschema": dataschema,
+                    "metadata": metadata,
+                }
+            ),
+            idempotency_key=idempotency_key,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        return await self._client.request(options, api_types.Event)
+
+    async def create_batch(
+        self,
+        events: Sequence[api_types.EventCreate | Mapping[str, Any]],
+        *,
+        idempotency_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> api_types.BatchResult:
+        """Ingest up to 1000 events
+
+        An ``Idempotency-Key`` is generated unless ``idempotency_key`` is given; retries reuse it.
+        """
+        options = RequestOptions(
+            method="POST",
+            path="/events/batch",
+            body=given(
+                {
+                    "events": events,
+                }
+            ),
+            idempotency_key=idempotency_key,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        return await self._client.request(options, api_types.BatchResult)
+
+    def stream(
+        self,
+        *,
+        types: Sequence[str] | NotGiven = NOT_GIVEN,
+        filter: str | NotGiven = NOT_GIVEN,
+        last_event_id: str | NotGiven = NOT_GIVEN,
+        on_reset: Callable[[StreamReset], None] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> EventStream[api_types.Event]:
+        """Stream events live (Server-Sent Events)"""
+        options = RequestOptions(
+            method="GET",
+            path="/events/stream",
+            query=given(
+                {
+                    "types": types,
+                    "filter": filter,
+                    "last_event_id": last_event_id,
+                }
+            ),
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        return EventStream(self._client, options, api_types.Event, on_reset=on_reset)
+
+    async def get(
+        self,
+        event_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> api_types.Event:
+        """Get an event"""
+        options = RequestOptions(
+            method="GET",
+            path=path_template(
+                "/events/{event_id}",
+                event_id=event_id,
+            ),
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        return await self._client.request(options, api_types.Event)
+
+    def list_deliveries(
+        self,
+        event_id: str,
+        *,
+        limit: int | NotGiven = NOT_GIVEN,
+        cursor: str | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> Paginator[api_types.Delivery]:
+        """List an event's webhook deliveries"""
+        options = RequestOptions(
+            method="GET",
+            path=path_template(
+                "/events/{event_id}/deliveries",
+                event_id=event_id,
+            ),
+            query=given(
+                {
+                    "limit": limit,
+                    "cursor": cursor,
+                }
+            ),
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        return Paginator(self._client, options, api_types.Delivery)
+
+    async def replay(
+        self,
+        event_id: str,
+        *,
+        target: Mapping[str, Any],
+        data_patch: Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        time_override: datetime | str | NotGiven = NOT_GIVEN,
+        dry_run: bool | NotGiven = NOT_GIVEN,
+        idempotency_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> api_types.EventReplayResult:
+        """Replay one event
+
+        An ``Idempotency-Key`` is generated unless ``idempotency_key`` is given; retries reuse it.
+        """
+        options = RequestOptions(
+            method="POST",
+            path=path_template(
+                "/events/{event_id}/replay",
+                event_id=event_id,
+            ),
+            body=given(
+                {
+                    "target": target,
+                    "data_patch": data_patch,
+                    "time_override": time_override,
+                    "dry_run": dry_run,
+                }
+            ),
+            idempotency_key=idempotency_key,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        return await self._client.request(options, api_types.EventReplayResult)
+
+    async def get_correlation(
+        self,
+        correlation_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> api_types.Correlation:
+        """Get a workflow's events"""
+        options = RequestOptions(
+            method="GET",
+            path=path_template(
+                "/correlations/{correlation_id}",
+                correlation_id=correlation_id,
+            ),
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        return await self._client.request(options, api_types.Correlation)
+
+
+class EventsWithRawResponse:
+    """``events`` methods that return the raw :class:`APIResponse` (paginated and streaming ones excluded)."""
+
+    def __init__(self, resource: Events) -> None:
+        self.create = to_raw_response_wrapper(resource.create)
+        self.create_batch = to_raw_response_wrapper(resource.create_batch)
+        self.get = to_raw_response_wrapper(resource.get)
+        self.replay = to_raw_response_wrapper(resource.replay)
+        self.get_correlation = to_raw_response_wrapper(resource.get_correlation)
+
+
+class SyncEvents(SyncEventsHelpers, SyncAPIResource):
+    """Events operations (blocking)."""
+
+    @cached_property
+    def with_raw_response(self) -> SyncEventsWithRawResponse:
+        """The same methods, returning :class:`APIResponse` (headers, status, ``parse()``)."""
+        return SyncEventsWithRawResponse(self)
 
     def list(
         self,
@@ -278,282 +550,20 @@ class Events(SyncAPIResource):
         return self._client.request(options, api_types.Correlation)
 
 
-class EventsWithRawResponse:
+class SyncEventsWithRawResponse:
     """``events`` methods that return the raw :class:`APIResponse` (paginated and streaming ones excluded)."""
 
-    def __init__(self, resource: Events) -> None:
-        self.create = to_raw_response_wrapper(resource.create)
-        self.create_batch = to_raw_response_wrapper(resource.create_batch)
-        self.get = to_raw_response_wrapper(resource.get)
-        self.replay = to_raw_response_wrapper(resource.replay)
-        self.get_correlation = to_raw_response_wrapper(resource.get_correlation)
+    def __init__(self, resource: SyncEvents) -> None:
+        self.create = sync_to_raw_response_wrapper(resource.create)
+        self.create_batch = sync_to_raw_response_wrapper(resource.create_batch)
+        self.get = sync_to_raw_response_wrapper(resource.get)
+        self.replay = sync_to_raw_response_wrapper(resource.replay)
+        self.get_correlation = sync_to_raw_response_wrapper(resource.get_correlation)
 
 
-class AsyncEvents(AsyncAPIResource):
-    """Events operations (async)."""
-
-    @cached_property
-    def with_raw_response(self) -> AsyncEventsWithRawResponse:
-        """The same methods, returning :class:`APIResponse` (headers, status, ``parse()``)."""
-        return AsyncEventsWithRawResponse(self)
-
-    def list(
-        self,
-        *,
-        type: Sequence[str] | NotGiven = NOT_GIVEN,
-        source: str | NotGiven = NOT_GIVEN,
-        subject: str | NotGiven = NOT_GIVEN,
-        correlation_id: str | NotGiven = NOT_GIVEN,
-        status: str | NotGiven = NOT_GIVEN,
-        since: datetime | str | NotGiven = NOT_GIVEN,
-        until: datetime | str | NotGiven = NOT_GIVEN,
-        limit: int | NotGiven = NOT_GIVEN,
-        cursor: str | NotGiven = NOT_GIVEN,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-    ) -> AsyncPaginator[api_types.Event]:
-        """List events"""
-        options = RequestOptions(
-            method="GET",
-            path="/events",
-            query=given(
-                {
-                    "type": type,
-                    "source": source,
-                    "subject": subject,
-                    "correlation_id": correlation_id,
-                    "status": status,
-                    "since": since,
-                    "until": until,
-                    "limit": limit,
-                    "cursor": cursor,
-                }
-            ),
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
-        )
-        return AsyncPaginator(self._client, options, api_types.Event)
-
-    async def create(
-        self,
-        *,
-        type: str,
-        source: str,
-        data: Any | NotGiven = NOT_GIVEN,
-        subject: str | NotGiven = NOT_GIVEN,
-        time: datetime | str | NotGiven = NOT_GIVEN,
-        id: str | NotGiven = NOT_GIVEN,
-        correlation_id: str | NotGiven = NOT_GIVEN,
-        causation_id: str | NotGiven = NOT_GIVEN,
-        dataschema: str | NotGiven = NOT_GIVEN,
-        metadata: Mapping[str, str] | NotGiven = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-    ) -> api_types.Event:
-        """Ingest one event
-
-        An ``Idempotency-Key`` is generated unless ``idempotency_key`` is given; retries reuse it.
-        """
-        options = RequestOptions(
-            method="POST",
-            path="/events",
-            body=given(
-                {
-                    "type": type,
-                    "source": source,
-                    "data": data,
-                    "subject": subject,
-                    "time": time,
-                    "id": id,
-                    "correlation_id": correlation_id,
-                    "causation_id": causation_id,
-                    "dataschema": dataschema,
-                    "metadata": metadata,
-                }
-            ),
-            idempotency_key=idempotency_key,
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
-        )
-        return await self._client.request(options, api_types.Event)
-
-    async def create_batch(
-        self,
-        events: Sequence[api_types.EventCreate | Mapping[str, Any]],
-        *,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-    ) -> api_types.BatchResult:
-        """Ingest up to 1000 events
-
-        An ``Idempotency-Key`` is generated unless ``idempotency_key`` is given; retries reuse it.
-        """
-        options = RequestOptions(
-            method="POST",
-            path="/events/batch",
-            body=given(
-                {
-                    "events": events,
-                }
-            ),
-            idempotency_key=idempotency_key,
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
-        )
-        return await self._client.request(options, api_types.BatchResult)
-
-    def stream(
-        self,
-        *,
-        types: Sequence[str] | NotGiven = NOT_GIVEN,
-        filter: str | NotGiven = NOT_GIVEN,
-        last_event_id: str | NotGiven = NOT_GIVEN,
-        on_reset: Callable[[StreamReset], None] | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-    ) -> EventStream[api_types.Event]:
-        """Stream events live (Server-Sent Events)"""
-        options = RequestOptions(
-            method="GET",
-            path="/events/stream",
-            query=given(
-                {
-                    "types": types,
-                    "filter": filter,
-                    "last_event_id": last_event_id,
-                }
-            ),
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
-        )
-        return EventStream(self._client, options, api_types.Event, on_reset=on_reset)
-
-    async def get(
-        self,
-        event_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-    ) -> api_types.Event:
-        """Get an event"""
-        options = RequestOptions(
-            method="GET",
-            path=path_template(
-                "/events/{event_id}",
-                event_id=event_id,
-            ),
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
-        )
-        return await self._client.request(options, api_types.Event)
-
-    def list_deliveries(
-        self,
-        event_id: str,
-        *,
-        limit: int | NotGiven = NOT_GIVEN,
-        cursor: str | NotGiven = NOT_GIVEN,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-    ) -> AsyncPaginator[api_types.Delivery]:
-        """List an event's webhook deliveries"""
-        options = RequestOptions(
-            method="GET",
-            path=path_template(
-                "/events/{event_id}/deliveries",
-                event_id=event_id,
-            ),
-            query=given(
-                {
-                    "limit": limit,
-                    "cursor": cursor,
-                }
-            ),
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
-        )
-        return AsyncPaginator(self._client, options, api_types.Delivery)
-
-    async def replay(
-        self,
-        event_id: str,
-        *,
-        target: Mapping[str, Any],
-        data_patch: Mapping[str, Any] | NotGiven = NOT_GIVEN,
-        time_override: datetime | str | NotGiven = NOT_GIVEN,
-        dry_run: bool | NotGiven = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-    ) -> api_types.EventReplayResult:
-        """Replay one event
-
-        An ``Idempotency-Key`` is generated unless ``idempotency_key`` is given; retries reuse it.
-        """
-        options = RequestOptions(
-            method="POST",
-            path=path_template(
-                "/events/{event_id}/replay",
-                event_id=event_id,
-            ),
-            body=given(
-                {
-                    "target": target,
-                    "data_patch": data_patch,
-                    "time_override": time_override,
-                    "dry_run": dry_run,
-                }
-            ),
-            idempotency_key=idempotency_key,
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
-        )
-        return await self._client.request(options, api_types.EventReplayResult)
-
-    async def get_correlation(
-        self,
-        correlation_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-    ) -> api_types.Correlation:
-        """Get a workflow's events"""
-        options = RequestOptions(
-            method="GET",
-            path=path_template(
-                "/correlations/{correlation_id}",
-                correlation_id=correlation_id,
-            ),
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
-        )
-        return await self._client.request(options, api_types.Correlation)
-
-
-class AsyncEventsWithRawResponse:
-    """``events`` methods that return the raw :class:`APIResponse` (paginated and streaming ones excluded)."""
-
-    def __init__(self, resource: AsyncEvents) -> None:
-        self.create = async_to_raw_response_wrapper(resource.create)
-        self.create_batch = async_to_raw_response_wrapper(resource.create_batch)
-        self.get = async_to_raw_response_wrapper(resource.get)
-        self.replay = async_to_raw_response_wrapper(resource.replay)
-        self.get_correlation = async_to_raw_response_wrapper(resource.get_correlation)
+# Names from before the naming rule (the async twin was `Async…`), kept until _deprecation.REMOVED_IN.
+__getattr__ = deprecated_aliases(
+    __name__,
+    globals(),
+    {"AsyncEvents": "Events", "AsyncEventsWithRawResponse": "EventsWithRawResponse"},
+)

@@ -9,68 +9,21 @@ from typing import Any
 
 from .. import types as api_types
 from .._base_client import RequestOptions
-from .._resource import AsyncAPIResource, SyncAPIResource, given
-from .._response import async_to_raw_response_wrapper, to_raw_response_wrapper
+from .._deprecation import deprecated_aliases
+from .._resource import APIResource, SyncAPIResource, given
+from .._response import sync_to_raw_response_wrapper, to_raw_response_wrapper
 from .._types import NOT_GIVEN, NotGiven, Timeout
 
-__all__ = ["Filters", "AsyncFilters"]
+__all__ = ["Filters", "SyncFilters"]
 
 
-class Filters(SyncAPIResource):
-    """Filters operations (blocking)."""
+class Filters(APIResource):
+    """Filters operations (async)."""
 
     @cached_property
     def with_raw_response(self) -> FiltersWithRawResponse:
         """The same methods, returning :class:`APIResponse` (headers, status, ``parse()``)."""
         return FiltersWithRawResponse(self)
-
-    def test(
-        self,
-        *,
-        event: api_types.EventCreate | Mapping[str, Any],
-        filter: api_types.Filter | Mapping[str, Any] | NotGiven = NOT_GIVEN,
-        event_types: Sequence[str] | NotGiven = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-    ) -> api_types.FilterTestResult:
-        """Test a filter against a sample event
-
-        An ``Idempotency-Key`` is generated unless ``idempotency_key`` is given; retries reuse it.
-        """
-        options = RequestOptions(
-            method="POST",
-            path="/filters/test",
-            body=given(
-                {
-                    "filter": filter,
-                    "event_types": event_types,
-                    "event": event,
-                }
-            ),
-            idempotency_key=idempotency_key,
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
-        )
-        return self._client.request(options, api_types.FilterTestResult)
-
-
-class FiltersWithRawResponse:
-    """``filters`` methods that return the raw :class:`APIResponse` (paginated and streaming ones excluded)."""
-
-    def __init__(self, resource: Filters) -> None:
-        self.test = to_raw_response_wrapper(resource.test)
-
-
-class AsyncFilters(AsyncAPIResource):
-    """Filters operations (async)."""
-
-    @cached_property
-    def with_raw_response(self) -> AsyncFiltersWithRawResponse:
-        """The same methods, returning :class:`APIResponse` (headers, status, ``parse()``)."""
-        return AsyncFiltersWithRawResponse(self)
 
     async def test(
         self,
@@ -105,8 +58,64 @@ class AsyncFilters(AsyncAPIResource):
         return await self._client.request(options, api_types.FilterTestResult)
 
 
-class AsyncFiltersWithRawResponse:
+class FiltersWithRawResponse:
     """``filters`` methods that return the raw :class:`APIResponse` (paginated and streaming ones excluded)."""
 
-    def __init__(self, resource: AsyncFilters) -> None:
-        self.test = async_to_raw_response_wrapper(resource.test)
+    def __init__(self, resource: Filters) -> None:
+        self.test = to_raw_response_wrapper(resource.test)
+
+
+class SyncFilters(SyncAPIResource):
+    """Filters operations (blocking)."""
+
+    @cached_property
+    def with_raw_response(self) -> SyncFiltersWithRawResponse:
+        """The same methods, returning :class:`APIResponse` (headers, status, ``parse()``)."""
+        return SyncFiltersWithRawResponse(self)
+
+    def test(
+        self,
+        *,
+        event: api_types.EventCreate | Mapping[str, Any],
+        filter: api_types.Filter | Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        event_types: Sequence[str] | NotGiven = NOT_GIVEN,
+        idempotency_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> api_types.FilterTestResult:
+        """Test a filter against a sample event
+
+        An ``Idempotency-Key`` is generated unless ``idempotency_key`` is given; retries reuse it.
+        """
+        options = RequestOptions(
+            method="POST",
+            path="/filters/test",
+            body=given(
+                {
+                    "filter": filter,
+                    "event_types": event_types,
+                    "event": event,
+                }
+            ),
+            idempotency_key=idempotency_key,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        return self._client.request(options, api_types.FilterTestResult)
+
+
+class SyncFiltersWithRawResponse:
+    """``filters`` methods that return the raw :class:`APIResponse` (paginated and streaming ones excluded)."""
+
+    def __init__(self, resource: SyncFilters) -> None:
+        self.test = sync_to_raw_response_wrapper(resource.test)
+
+
+# Names from before the naming rule (the async twin was `Async…`), kept until _deprecation.REMOVED_IN.
+__getattr__ = deprecated_aliases(
+    __name__,
+    globals(),
+    {"AsyncFilters": "Filters", "AsyncFiltersWithRawResponse": "FiltersWithRawResponse"},
+)

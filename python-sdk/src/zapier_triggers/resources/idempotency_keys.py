@@ -8,57 +8,21 @@ from functools import cached_property
 
 from .. import types as api_types
 from .._base_client import RequestOptions, path_template
-from .._resource import AsyncAPIResource, SyncAPIResource
-from .._response import async_to_raw_response_wrapper, to_raw_response_wrapper
+from .._deprecation import deprecated_aliases
+from .._resource import APIResource, SyncAPIResource
+from .._response import sync_to_raw_response_wrapper, to_raw_response_wrapper
 from .._types import NOT_GIVEN, NotGiven, Timeout
 
-__all__ = ["IdempotencyKeys", "AsyncIdempotencyKeys"]
+__all__ = ["IdempotencyKeys", "SyncIdempotencyKeys"]
 
 
-class IdempotencyKeys(SyncAPIResource):
-    """IdempotencyKeys operations (blocking)."""
+class IdempotencyKeys(APIResource):
+    """IdempotencyKeys operations (async)."""
 
     @cached_property
     def with_raw_response(self) -> IdempotencyKeysWithRawResponse:
         """The same methods, returning :class:`APIResponse` (headers, status, ``parse()``)."""
         return IdempotencyKeysWithRawResponse(self)
-
-    def get(
-        self,
-        key: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-    ) -> api_types.IdempotencyKeyStatus:
-        """Inspect an Idempotency-Key"""
-        options = RequestOptions(
-            method="GET",
-            path=path_template(
-                "/idempotency-keys/{key}",
-                key=key,
-            ),
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
-        )
-        return self._client.request(options, api_types.IdempotencyKeyStatus)
-
-
-class IdempotencyKeysWithRawResponse:
-    """``idempotency_keys`` methods that return the raw :class:`APIResponse` (paginated and streaming ones excluded)."""
-
-    def __init__(self, resource: IdempotencyKeys) -> None:
-        self.get = to_raw_response_wrapper(resource.get)
-
-
-class AsyncIdempotencyKeys(AsyncAPIResource):
-    """IdempotencyKeys operations (async)."""
-
-    @cached_property
-    def with_raw_response(self) -> AsyncIdempotencyKeysWithRawResponse:
-        """The same methods, returning :class:`APIResponse` (headers, status, ``parse()``)."""
-        return AsyncIdempotencyKeysWithRawResponse(self)
 
     async def get(
         self,
@@ -82,8 +46,56 @@ class AsyncIdempotencyKeys(AsyncAPIResource):
         return await self._client.request(options, api_types.IdempotencyKeyStatus)
 
 
-class AsyncIdempotencyKeysWithRawResponse:
+class IdempotencyKeysWithRawResponse:
     """``idempotency_keys`` methods that return the raw :class:`APIResponse` (paginated and streaming ones excluded)."""
 
-    def __init__(self, resource: AsyncIdempotencyKeys) -> None:
-        self.get = async_to_raw_response_wrapper(resource.get)
+    def __init__(self, resource: IdempotencyKeys) -> None:
+        self.get = to_raw_response_wrapper(resource.get)
+
+
+class SyncIdempotencyKeys(SyncAPIResource):
+    """IdempotencyKeys operations (blocking)."""
+
+    @cached_property
+    def with_raw_response(self) -> SyncIdempotencyKeysWithRawResponse:
+        """The same methods, returning :class:`APIResponse` (headers, status, ``parse()``)."""
+        return SyncIdempotencyKeysWithRawResponse(self)
+
+    def get(
+        self,
+        key: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> api_types.IdempotencyKeyStatus:
+        """Inspect an Idempotency-Key"""
+        options = RequestOptions(
+            method="GET",
+            path=path_template(
+                "/idempotency-keys/{key}",
+                key=key,
+            ),
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        return self._client.request(options, api_types.IdempotencyKeyStatus)
+
+
+class SyncIdempotencyKeysWithRawResponse:
+    """``idempotency_keys`` methods that return the raw :class:`APIResponse` (paginated and streaming ones excluded)."""
+
+    def __init__(self, resource: SyncIdempotencyKeys) -> None:
+        self.get = sync_to_raw_response_wrapper(resource.get)
+
+
+# Names from before the naming rule (the async twin was `Async…`), kept until _deprecation.REMOVED_IN.
+__getattr__ = deprecated_aliases(
+    __name__,
+    globals(),
+    {
+        "AsyncIdempotencyKeys": "IdempotencyKeys",
+        "AsyncIdempotencyKeysWithRawResponse": "IdempotencyKeysWithRawResponse",
+    },
+)

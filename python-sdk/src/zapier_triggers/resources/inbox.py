@@ -8,22 +8,218 @@ from functools import cached_property
 
 from .. import types as api_types
 from .._base_client import RequestOptions, path_template
-from .._pagination import AsyncPaginator, SyncPaginator
-from .._resource import AsyncAPIResource, SyncAPIResource, given
-from .._response import async_to_raw_response_wrapper, to_raw_response_wrapper
+from .._deprecation import deprecated_aliases
+from .._pagination import Paginator, SyncPaginator
+from .._resource import APIResource, SyncAPIResource, given
+from .._response import sync_to_raw_response_wrapper, to_raw_response_wrapper
 from .._types import NOT_GIVEN, NotGiven, Timeout
-from ..lib.inbox import AsyncInboxHelpers, SyncInboxHelpers
+from ..lib.inbox import InboxHelpers, SyncInboxHelpers
 
-__all__ = ["Inbox", "AsyncInbox"]
+__all__ = ["Inbox", "SyncInbox"]
 
 
-class Inbox(SyncInboxHelpers, SyncAPIResource):
-    """Inbox operations (blocking)."""
+class Inbox(InboxHelpers, APIResource):
+    """Inbox operations (async)."""
 
     @cached_property
     def with_raw_response(self) -> InboxWithRawResponse:
         """The same methods, returning :class:`APIResponse` (headers, status, ``parse()``)."""
         return InboxWithRawResponse(self)
+
+    async def acknowledge(
+        self,
+        event_id: str,
+        *,
+        idempotency_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> None:
+        """Acknowledge an event in the inbox
+
+        An ``Idempotency-Key`` is generated unless ``idempotency_key`` is given; retries reuse it.
+        """
+        options = RequestOptions(
+            method="POST",
+            path=path_template(
+                "/events/{event_id}/ack",
+                event_id=event_id,
+            ),
+            idempotency_key=idempotency_key,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        await self._client.request(options, None)
+
+    def list(
+        self,
+        *,
+        type: Sequence[str] | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        cursor: str | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> Paginator[api_types.Event]:
+        """List pending inbox events"""
+        options = RequestOptions(
+            method="GET",
+            path="/inbox",
+            query=given(
+                {
+                    "type": type,
+                    "limit": limit,
+                    "cursor": cursor,
+                }
+            ),
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        return Paginator(self._client, options, api_types.Event)
+
+    async def lease(
+        self,
+        *,
+        max_events: int | NotGiven = NOT_GIVEN,
+        visibility_timeout: int | NotGiven = NOT_GIVEN,
+        wait: int | NotGiven = NOT_GIVEN,
+        types: Sequence[str] | NotGiven = NOT_GIVEN,
+        idempotency_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> api_types.Lease:
+        """Lease inbox events
+
+        An ``Idempotency-Key`` is generated unless ``idempotency_key`` is given; retries reuse it.
+        """
+        options = RequestOptions(
+            method="POST",
+            path="/inbox/lease",
+            body=given(
+                {
+                    "max_events": max_events,
+                    "visibility_timeout": visibility_timeout,
+                    "wait": wait,
+                    "types": types,
+                }
+            ),
+            idempotency_key=idempotency_key,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        return await self._client.request(options, api_types.Lease)
+
+    async def ack(
+        self,
+        receipts: Sequence[str],
+        *,
+        idempotency_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> api_types.ReceiptResults:
+        """Acknowledge leased messages
+
+        An ``Idempotency-Key`` is generated unless ``idempotency_key`` is given; retries reuse it.
+        """
+        options = RequestOptions(
+            method="POST",
+            path="/inbox/ack",
+            body=given(
+                {
+                    "receipts": receipts,
+                }
+            ),
+            idempotency_key=idempotency_key,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        return await self._client.request(options, api_types.ReceiptResults)
+
+    async def nack(
+        self,
+        *,
+        receipts: Sequence[str],
+        delay: int | NotGiven = NOT_GIVEN,
+        idempotency_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> api_types.ReceiptResults:
+        """Release leased messages
+
+        An ``Idempotency-Key`` is generated unless ``idempotency_key`` is given; retries reuse it.
+        """
+        options = RequestOptions(
+            method="POST",
+            path="/inbox/nack",
+            body=given(
+                {
+                    "receipts": receipts,
+                    "delay": delay,
+                }
+            ),
+            idempotency_key=idempotency_key,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        return await self._client.request(options, api_types.ReceiptResults)
+
+    async def extend(
+        self,
+        *,
+        receipts: Sequence[str],
+        visibility_timeout: int,
+        idempotency_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> api_types.ReceiptResults:
+        """Extend leases
+
+        An ``Idempotency-Key`` is generated unless ``idempotency_key`` is given; retries reuse it.
+        """
+        options = RequestOptions(
+            method="POST",
+            path="/inbox/extend",
+            body=given(
+                {
+                    "receipts": receipts,
+                    "visibility_timeout": visibility_timeout,
+                }
+            ),
+            idempotency_key=idempotency_key,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        return await self._client.request(options, api_types.ReceiptResults)
+
+
+class InboxWithRawResponse:
+    """``inbox`` methods that return the raw :class:`APIResponse` (paginated and streaming ones excluded)."""
+
+    def __init__(self, resource: Inbox) -> None:
+        self.acknowledge = to_raw_response_wrapper(resource.acknowledge)
+        self.lease = to_raw_response_wrapper(resource.lease)
+        self.ack = to_raw_response_wrapper(resource.ack)
+        self.nack = to_raw_response_wrapper(resource.nack)
+        self.extend = to_raw_response_wrapper(resource.extend)
+
+
+class SyncInbox(SyncInboxHelpers, SyncAPIResource):
+    """Inbox operations (blocking)."""
+
+    @cached_property
+    def with_raw_response(self) -> SyncInboxWithRawResponse:
+        """The same methods, returning :class:`APIResponse` (headers, status, ``parse()``)."""
+        return SyncInboxWithRawResponse(self)
 
     def acknowledge(
         self,
@@ -201,207 +397,20 @@ class Inbox(SyncInboxHelpers, SyncAPIResource):
         return self._client.request(options, api_types.ReceiptResults)
 
 
-class InboxWithRawResponse:
+class SyncInboxWithRawResponse:
     """``inbox`` methods that return the raw :class:`APIResponse` (paginated and streaming ones excluded)."""
 
-    def __init__(self, resource: Inbox) -> None:
-        self.acknowledge = to_raw_response_wrapper(resource.acknowledge)
-        self.lease = to_raw_response_wrapper(resource.lease)
-        self.ack = to_raw_response_wrapper(resource.ack)
-        self.nack = to_raw_response_wrapper(resource.nack)
-        self.extend = to_raw_response_wrapper(resource.extend)
+    def __init__(self, resource: SyncInbox) -> None:
+        self.acknowledge = sync_to_raw_response_wrapper(resource.acknowledge)
+        self.lease = sync_to_raw_response_wrapper(resource.lease)
+        self.ack = sync_to_raw_response_wrapper(resource.ack)
+        self.nack = sync_to_raw_response_wrapper(resource.nack)
+        self.extend = sync_to_raw_response_wrapper(resource.extend)
 
 
-class AsyncInbox(AsyncInboxHelpers, AsyncAPIResource):
-    """Inbox operations (async)."""
-
-    @cached_property
-    def with_raw_response(self) -> AsyncInboxWithRawResponse:
-        """The same methods, returning :class:`APIResponse` (headers, status, ``parse()``)."""
-        return AsyncInboxWithRawResponse(self)
-
-    async def acknowledge(
-        self,
-        event_id: str,
-        *,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-    ) -> None:
-        """Acknowledge an event in the inbox
-
-        An ``Idempotency-Key`` is generated unless ``idempotency_key`` is given; retries reuse it.
-        """
-        options = RequestOptions(
-            method="POST",
-            path=path_template(
-                "/events/{event_id}/ack",
-                event_id=event_id,
-            ),
-            idempotency_key=idempotency_key,
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
-        )
-        await self._client.request(options, None)
-
-    def list(
-        self,
-        *,
-        type: Sequence[str] | NotGiven = NOT_GIVEN,
-        limit: int | NotGiven = NOT_GIVEN,
-        cursor: str | NotGiven = NOT_GIVEN,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-    ) -> AsyncPaginator[api_types.Event]:
-        """List pending inbox events"""
-        options = RequestOptions(
-            method="GET",
-            path="/inbox",
-            query=given(
-                {
-                    "type": type,
-                    "limit": limit,
-                    "cursor": cursor,
-                }
-            ),
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
-        )
-        return AsyncPaginator(self._client, options, api_types.Event)
-
-    async def lease(
-        self,
-        *,
-        max_events: int | NotGiven = NOT_GIVEN,
-        visibility_timeout: int | NotGiven = NOT_GIVEN,
-        wait: int | NotGiven = NOT_GIVEN,
-        types: Sequence[str] | NotGiven = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-    ) -> api_types.Lease:
-        """Lease inbox events
-
-        An ``Idempotency-Key`` is generated unless ``idempotency_key`` is given; retries reuse it.
-        """
-        options = RequestOptions(
-            method="POST",
-            path="/inbox/lease",
-            body=given(
-                {
-                    "max_events": max_events,
-                    "visibility_timeout": visibility_timeout,
-                    "wait": wait,
-                    "types": types,
-                }
-            ),
-            idempotency_key=idempotency_key,
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
-        )
-        return await self._client.request(options, api_types.Lease)
-
-    async def ack(
-        self,
-        receipts: Sequence[str],
-        *,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-    ) -> api_types.ReceiptResults:
-        """Acknowledge leased messages
-
-        An ``Idempotency-Key`` is generated unless ``idempotency_key`` is given; retries reuse it.
-        """
-        options = RequestOptions(
-            method="POST",
-            path="/inbox/ack",
-            body=given(
-                {
-                    "receipts": receipts,
-                }
-            ),
-            idempotency_key=idempotency_key,
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
-        )
-        return await self._client.request(options, api_types.ReceiptResults)
-
-    async def nack(
-        self,
-        *,
-        receipts: Sequence[str],
-        delay: int | NotGiven = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-    ) -> api_types.ReceiptResults:
-        """Release leased messages
-
-        An ``Idempotency-Key`` is generated unless ``idempotency_key`` is given; retries reuse it.
-        """
-        options = RequestOptions(
-            method="POST",
-            path="/inbox/nack",
-            body=given(
-                {
-                    "receipts": receipts,
-                    "delay": delay,
-                }
-            ),
-            idempotency_key=idempotency_key,
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
-        )
-        return await self._client.request(options, api_types.ReceiptResults)
-
-    async def extend(
-        self,
-        *,
-        receipts: Sequence[str],
-        visibility_timeout: int,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-    ) -> api_types.ReceiptResults:
-        """Extend leases
-
-        An ``Idempotency-Key`` is generated unless ``idempotency_key`` is given; retries reuse it.
-        """
-        options = RequestOptions(
-            method="POST",
-            path="/inbox/extend",
-            body=given(
-                {
-                    "receipts": receipts,
-                    "visibility_timeout": visibility_timeout,
-                }
-            ),
-            idempotency_key=idempotency_key,
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
-        )
-        return await self._client.request(options, api_types.ReceiptResults)
-
-
-class AsyncInboxWithRawResponse:
-    """``inbox`` methods that return the raw :class:`APIResponse` (paginated and streaming ones excluded)."""
-
-    def __init__(self, resource: AsyncInbox) -> None:
-        self.acknowledge = async_to_raw_response_wrapper(resource.acknowledge)
-        self.lease = async_to_raw_response_wrapper(resource.lease)
-        self.ack = async_to_raw_response_wrapper(resource.ack)
-        self.nack = async_to_raw_response_wrapper(resource.nack)
-        self.extend = async_to_raw_response_wrapper(resource.extend)
+# Names from before the naming rule (the async twin was `Async…`), kept until _deprecation.REMOVED_IN.
+__getattr__ = deprecated_aliases(
+    __name__,
+    globals(),
+    {"AsyncInbox": "Inbox", "AsyncInboxWithRawResponse": "InboxWithRawResponse"},
+)

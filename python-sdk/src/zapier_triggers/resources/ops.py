@@ -8,89 +8,21 @@ from functools import cached_property
 
 from .. import types as api_types
 from .._base_client import RequestOptions
-from .._resource import AsyncAPIResource, SyncAPIResource
-from .._response import async_to_raw_response_wrapper, to_raw_response_wrapper
+from .._deprecation import deprecated_aliases
+from .._resource import APIResource, SyncAPIResource
+from .._response import sync_to_raw_response_wrapper, to_raw_response_wrapper
 from .._types import NOT_GIVEN, NotGiven, Timeout
 
-__all__ = ["Ops", "AsyncOps"]
+__all__ = ["Ops", "SyncOps"]
 
 
-class Ops(SyncAPIResource):
-    """Ops operations (blocking)."""
+class Ops(APIResource):
+    """Ops operations (async)."""
 
     @cached_property
     def with_raw_response(self) -> OpsWithRawResponse:
         """The same methods, returning :class:`APIResponse` (headers, status, ``parse()``)."""
         return OpsWithRawResponse(self)
-
-    def health(
-        self,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-    ) -> api_types.Health:
-        """Health check"""
-        options = RequestOptions(
-            method="GET",
-            path="/health",
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
-        )
-        return self._client.request(options, api_types.Health)
-
-    def metrics(
-        self,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-    ) -> str:
-        """Prometheus metrics"""
-        options = RequestOptions(
-            method="GET",
-            path="/metrics",
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
-        )
-        return self._client.request(options, str)
-
-    def stats(
-        self,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-    ) -> api_types.Stats:
-        """Operational statistics"""
-        options = RequestOptions(
-            method="GET",
-            path="/stats",
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
-        )
-        return self._client.request(options, api_types.Stats)
-
-
-class OpsWithRawResponse:
-    """``ops`` methods that return the raw :class:`APIResponse` (paginated and streaming ones excluded)."""
-
-    def __init__(self, resource: Ops) -> None:
-        self.health = to_raw_response_wrapper(resource.health)
-        self.metrics = to_raw_response_wrapper(resource.metrics)
-        self.stats = to_raw_response_wrapper(resource.stats)
-
-
-class AsyncOps(AsyncAPIResource):
-    """Ops operations (async)."""
-
-    @cached_property
-    def with_raw_response(self) -> AsyncOpsWithRawResponse:
-        """The same methods, returning :class:`APIResponse` (headers, status, ``parse()``)."""
-        return AsyncOpsWithRawResponse(self)
 
     async def health(
         self,
@@ -144,10 +76,87 @@ class AsyncOps(AsyncAPIResource):
         return await self._client.request(options, api_types.Stats)
 
 
-class AsyncOpsWithRawResponse:
+class OpsWithRawResponse:
     """``ops`` methods that return the raw :class:`APIResponse` (paginated and streaming ones excluded)."""
 
-    def __init__(self, resource: AsyncOps) -> None:
-        self.health = async_to_raw_response_wrapper(resource.health)
-        self.metrics = async_to_raw_response_wrapper(resource.metrics)
-        self.stats = async_to_raw_response_wrapper(resource.stats)
+    def __init__(self, resource: Ops) -> None:
+        self.health = to_raw_response_wrapper(resource.health)
+        self.metrics = to_raw_response_wrapper(resource.metrics)
+        self.stats = to_raw_response_wrapper(resource.stats)
+
+
+class SyncOps(SyncAPIResource):
+    """Ops operations (blocking)."""
+
+    @cached_property
+    def with_raw_response(self) -> SyncOpsWithRawResponse:
+        """The same methods, returning :class:`APIResponse` (headers, status, ``parse()``)."""
+        return SyncOpsWithRawResponse(self)
+
+    def health(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> api_types.Health:
+        """Health check"""
+        options = RequestOptions(
+            method="GET",
+            path="/health",
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        return self._client.request(options, api_types.Health)
+
+    def metrics(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> str:
+        """Prometheus metrics"""
+        options = RequestOptions(
+            method="GET",
+            path="/metrics",
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        return self._client.request(options, str)
+
+    def stats(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> api_types.Stats:
+        """Operational statistics"""
+        options = RequestOptions(
+            method="GET",
+            path="/stats",
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        return self._client.request(options, api_types.Stats)
+
+
+class SyncOpsWithRawResponse:
+    """``ops`` methods that return the raw :class:`APIResponse` (paginated and streaming ones excluded)."""
+
+    def __init__(self, resource: SyncOps) -> None:
+        self.health = sync_to_raw_response_wrapper(resource.health)
+        self.metrics = sync_to_raw_response_wrapper(resource.metrics)
+        self.stats = sync_to_raw_response_wrapper(resource.stats)
+
+
+# Names from before the naming rule (the async twin was `Async…`), kept until _deprecation.REMOVED_IN.
+__getattr__ = deprecated_aliases(
+    __name__,
+    globals(),
+    {"AsyncOps": "Ops", "AsyncOpsWithRawResponse": "OpsWithRawResponse"},
+)

@@ -10,21 +10,156 @@ from typing import Any
 
 from .. import types as api_types
 from .._base_client import RequestOptions, path_template
-from .._pagination import AsyncPaginator, SyncPaginator
-from .._resource import AsyncAPIResource, SyncAPIResource, given
-from .._response import async_to_raw_response_wrapper, to_raw_response_wrapper
+from .._deprecation import deprecated_aliases
+from .._pagination import Paginator, SyncPaginator
+from .._resource import APIResource, SyncAPIResource, given
+from .._response import sync_to_raw_response_wrapper, to_raw_response_wrapper
 from .._types import NOT_GIVEN, NotGiven, Timeout
 
-__all__ = ["Replays", "AsyncReplays"]
+__all__ = ["Replays", "SyncReplays"]
 
 
-class Replays(SyncAPIResource):
-    """Replays operations (blocking)."""
+class Replays(APIResource):
+    """Replays operations (async)."""
 
     @cached_property
     def with_raw_response(self) -> ReplaysWithRawResponse:
         """The same methods, returning :class:`APIResponse` (headers, status, ``parse()``)."""
         return ReplaysWithRawResponse(self)
+
+    def list(
+        self,
+        *,
+        status: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        cursor: str | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> Paginator[api_types.Replay]:
+        """List replays"""
+        options = RequestOptions(
+            method="GET",
+            path="/replays",
+            query=given(
+                {
+                    "status": status,
+                    "limit": limit,
+                    "cursor": cursor,
+                }
+            ),
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        return Paginator(self._client, options, api_types.Replay)
+
+    async def create(
+        self,
+        *,
+        from_: datetime | str,
+        to: datetime | str,
+        target: Mapping[str, Any],
+        name: str | NotGiven = NOT_GIVEN,
+        event_types: Sequence[str] | NotGiven = NOT_GIVEN,
+        filter: api_types.Filter | Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        data_patch: Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        dry_run: bool | NotGiven = NOT_GIVEN,
+        idempotency_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> api_types.Replay:
+        """Start a time-range replay
+
+        An ``Idempotency-Key`` is generated unless ``idempotency_key`` is given; retries reuse it.
+        """
+        options = RequestOptions(
+            method="POST",
+            path="/replays",
+            body=given(
+                {
+                    "name": name,
+                    "from": from_,
+                    "to": to,
+                    "event_types": event_types,
+                    "filter": filter,
+                    "target": target,
+                    "data_patch": data_patch,
+                    "dry_run": dry_run,
+                }
+            ),
+            idempotency_key=idempotency_key,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        return await self._client.request(options, api_types.Replay)
+
+    async def get(
+        self,
+        replay_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> api_types.Replay:
+        """Get a replay"""
+        options = RequestOptions(
+            method="GET",
+            path=path_template(
+                "/replays/{replay_id}",
+                replay_id=replay_id,
+            ),
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        return await self._client.request(options, api_types.Replay)
+
+    async def cancel(
+        self,
+        replay_id: str,
+        *,
+        idempotency_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> api_types.Replay:
+        """Cancel a replay
+
+        An ``Idempotency-Key`` is generated unless ``idempotency_key`` is given; retries reuse it.
+        """
+        options = RequestOptions(
+            method="POST",
+            path=path_template(
+                "/replays/{replay_id}/cancel",
+                replay_id=replay_id,
+            ),
+            idempotency_key=idempotency_key,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        return await self._client.request(options, api_types.Replay)
+
+
+class ReplaysWithRawResponse:
+    """``replays`` methods that return the raw :class:`APIResponse` (paginated and streaming ones excluded)."""
+
+    def __init__(self, resource: Replays) -> None:
+        self.create = to_raw_response_wrapper(resource.create)
+        self.get = to_raw_response_wrapper(resource.get)
+        self.cancel = to_raw_response_wrapper(resource.cancel)
+
+
+class SyncReplays(SyncAPIResource):
+    """Replays operations (blocking)."""
+
+    @cached_property
+    def with_raw_response(self) -> SyncReplaysWithRawResponse:
+        """The same methods, returning :class:`APIResponse` (headers, status, ``parse()``)."""
+        return SyncReplaysWithRawResponse(self)
 
     def list(
         self,
@@ -143,144 +278,18 @@ class Replays(SyncAPIResource):
         return self._client.request(options, api_types.Replay)
 
 
-class ReplaysWithRawResponse:
+class SyncReplaysWithRawResponse:
     """``replays`` methods that return the raw :class:`APIResponse` (paginated and streaming ones excluded)."""
 
-    def __init__(self, resource: Replays) -> None:
-        self.create = to_raw_response_wrapper(resource.create)
-        self.get = to_raw_response_wrapper(resource.get)
-        self.cancel = to_raw_response_wrapper(resource.cancel)
+    def __init__(self, resource: SyncReplays) -> None:
+        self.create = sync_to_raw_response_wrapper(resource.create)
+        self.get = sync_to_raw_response_wrapper(resource.get)
+        self.cancel = sync_to_raw_response_wrapper(resource.cancel)
 
 
-class AsyncReplays(AsyncAPIResource):
-    """Replays operations (async)."""
-
-    @cached_property
-    def with_raw_response(self) -> AsyncReplaysWithRawResponse:
-        """The same methods, returning :class:`APIResponse` (headers, status, ``parse()``)."""
-        return AsyncReplaysWithRawResponse(self)
-
-    def list(
-        self,
-        *,
-        status: str | NotGiven = NOT_GIVEN,
-        limit: int | NotGiven = NOT_GIVEN,
-        cursor: str | NotGiven = NOT_GIVEN,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-    ) -> AsyncPaginator[api_types.Replay]:
-        """List replays"""
-        options = RequestOptions(
-            method="GET",
-            path="/replays",
-            query=given(
-                {
-                    "status": status,
-                    "limit": limit,
-                    "cursor": cursor,
-                }
-            ),
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
-        )
-        return AsyncPaginator(self._client, options, api_types.Replay)
-
-    async def create(
-        self,
-        *,
-        from_: datetime | str,
-        to: datetime | str,
-        target: Mapping[str, Any],
-        name: str | NotGiven = NOT_GIVEN,
-        event_types: Sequence[str] | NotGiven = NOT_GIVEN,
-        filter: api_types.Filter | Mapping[str, Any] | NotGiven = NOT_GIVEN,
-        data_patch: Mapping[str, Any] | NotGiven = NOT_GIVEN,
-        dry_run: bool | NotGiven = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-    ) -> api_types.Replay:
-        """Start a time-range replay
-
-        An ``Idempotency-Key`` is generated unless ``idempotency_key`` is given; retries reuse it.
-        """
-        options = RequestOptions(
-            method="POST",
-            path="/replays",
-            body=given(
-                {
-                    "name": name,
-                    "from": from_,
-                    "to": to,
-                    "event_types": event_types,
-                    "filter": filter,
-                    "target": target,
-                    "data_patch": data_patch,
-                    "dry_run": dry_run,
-                }
-            ),
-            idempotency_key=idempotency_key,
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
-        )
-        return await self._client.request(options, api_types.Replay)
-
-    async def get(
-        self,
-        replay_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-    ) -> api_types.Replay:
-        """Get a replay"""
-        options = RequestOptions(
-            method="GET",
-            path=path_template(
-                "/replays/{replay_id}",
-                replay_id=replay_id,
-            ),
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
-        )
-        return await self._client.request(options, api_types.Replay)
-
-    async def cancel(
-        self,
-        replay_id: str,
-        *,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-    ) -> api_types.Replay:
-        """Cancel a replay
-
-        An ``Idempotency-Key`` is generated unless ``idempotency_key`` is given; retries reuse it.
-        """
-        options = RequestOptions(
-            method="POST",
-            path=path_template(
-                "/replays/{replay_id}/cancel",
-                replay_id=replay_id,
-            ),
-            idempotency_key=idempotency_key,
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
-        )
-        return await self._client.request(options, api_types.Replay)
-
-
-class AsyncReplaysWithRawResponse:
-    """``replays`` methods that return the raw :class:`APIResponse` (paginated and streaming ones excluded)."""
-
-    def __init__(self, resource: AsyncReplays) -> None:
-        self.create = async_to_raw_response_wrapper(resource.create)
-        self.get = async_to_raw_response_wrapper(resource.get)
-        self.cancel = async_to_raw_response_wrapper(resource.cancel)
+# Names from before the naming rule (the async twin was `Async…`), kept until _deprecation.REMOVED_IN.
+__getattr__ = deprecated_aliases(
+    __name__,
+    globals(),
+    {"AsyncReplays": "Replays", "AsyncReplaysWithRawResponse": "ReplaysWithRawResponse"},
+)

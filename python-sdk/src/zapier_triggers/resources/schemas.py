@@ -9,21 +9,257 @@ from typing import Any
 
 from .. import types as api_types
 from .._base_client import RequestOptions, path_template
-from .._pagination import AsyncPaginator, SyncPaginator
-from .._resource import AsyncAPIResource, SyncAPIResource, given
-from .._response import async_to_raw_response_wrapper, to_raw_response_wrapper
+from .._deprecation import deprecated_aliases
+from .._pagination import Paginator, SyncPaginator
+from .._resource import APIResource, SyncAPIResource, given
+from .._response import sync_to_raw_response_wrapper, to_raw_response_wrapper
 from .._types import NOT_GIVEN, NotGiven, Timeout
 
-__all__ = ["Schemas", "AsyncSchemas"]
+__all__ = ["Schemas", "SyncSchemas"]
 
 
-class Schemas(SyncAPIResource):
-    """Schemas operations (blocking)."""
+class Schemas(APIResource):
+    """Schemas operations (async)."""
 
     @cached_property
     def with_raw_response(self) -> SchemasWithRawResponse:
         """The same methods, returning :class:`APIResponse` (headers, status, ``parse()``)."""
         return SchemasWithRawResponse(self)
+
+    def list(
+        self,
+        *,
+        limit: int | NotGiven = NOT_GIVEN,
+        cursor: str | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> Paginator[api_types.SchemaSubject]:
+        """List schema subjects"""
+        options = RequestOptions(
+            method="GET",
+            path="/schemas",
+            query=given(
+                {
+                    "limit": limit,
+                    "cursor": cursor,
+                }
+            ),
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        return Paginator(self._client, options, api_types.SchemaSubject)
+
+    def list_versions(
+        self,
+        event_type: str,
+        *,
+        limit: int | NotGiven = NOT_GIVEN,
+        cursor: str | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> Paginator[api_types.SchemaVersion]:
+        """List an event type's schema versions"""
+        options = RequestOptions(
+            method="GET",
+            path=path_template(
+                "/schemas/{event_type}/versions",
+                event_type=event_type,
+            ),
+            query=given(
+                {
+                    "limit": limit,
+                    "cursor": cursor,
+                }
+            ),
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        return Paginator(self._client, options, api_types.SchemaVersion)
+
+    async def register(
+        self,
+        event_type: str,
+        json_schema: Mapping[str, Any],
+        *,
+        idempotency_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> api_types.SchemaVersion:
+        """Register a schema version
+
+        An ``Idempotency-Key`` is generated unless ``idempotency_key`` is given; retries reuse it.
+        """
+        options = RequestOptions(
+            method="POST",
+            path=path_template(
+                "/schemas/{event_type}/versions",
+                event_type=event_type,
+            ),
+            body=given(
+                {
+                    "json_schema": json_schema,
+                }
+            ),
+            idempotency_key=idempotency_key,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        return await self._client.request(options, api_types.SchemaVersion)
+
+    async def get_version(
+        self,
+        event_type: str,
+        version: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> api_types.SchemaVersion:
+        """Get a schema version"""
+        options = RequestOptions(
+            method="GET",
+            path=path_template(
+                "/schemas/{event_type}/versions/{version}",
+                event_type=event_type,
+                version=version,
+            ),
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        return await self._client.request(options, api_types.SchemaVersion)
+
+    async def delete_version(
+        self,
+        event_type: str,
+        version: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> None:
+        """Delete a schema version"""
+        options = RequestOptions(
+            method="DELETE",
+            path=path_template(
+                "/schemas/{event_type}/versions/{version}",
+                event_type=event_type,
+                version=version,
+            ),
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        await self._client.request(options, None)
+
+    async def check_compatibility(
+        self,
+        event_type: str,
+        *,
+        json_schema: Mapping[str, Any],
+        mode: str | NotGiven = NOT_GIVEN,
+        idempotency_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> api_types.CompatibilityResult:
+        """Check a schema's compatibility
+
+        An ``Idempotency-Key`` is generated unless ``idempotency_key`` is given; retries reuse it.
+        """
+        options = RequestOptions(
+            method="POST",
+            path=path_template(
+                "/schemas/{event_type}/compatibility",
+                event_type=event_type,
+            ),
+            body=given(
+                {
+                    "json_schema": json_schema,
+                    "mode": mode,
+                }
+            ),
+            idempotency_key=idempotency_key,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        return await self._client.request(options, api_types.CompatibilityResult)
+
+    async def get_config(
+        self,
+        event_type: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> api_types.SchemaConfig:
+        """Get an event type's compatibility mode"""
+        options = RequestOptions(
+            method="GET",
+            path=path_template(
+                "/schemas/{event_type}/config",
+                event_type=event_type,
+            ),
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        return await self._client.request(options, api_types.SchemaConfig)
+
+    async def update_config(
+        self,
+        event_type: str,
+        compatibility: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> api_types.SchemaConfig:
+        """Set an event type's compatibility mode"""
+        options = RequestOptions(
+            method="PUT",
+            path=path_template(
+                "/schemas/{event_type}/config",
+                event_type=event_type,
+            ),
+            body=given(
+                {
+                    "compatibility": compatibility,
+                }
+            ),
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        return await self._client.request(options, api_types.SchemaConfig)
+
+
+class SchemasWithRawResponse:
+    """``schemas`` methods that return the raw :class:`APIResponse` (paginated and streaming ones excluded)."""
+
+    def __init__(self, resource: Schemas) -> None:
+        self.register = to_raw_response_wrapper(resource.register)
+        self.get_version = to_raw_response_wrapper(resource.get_version)
+        self.delete_version = to_raw_response_wrapper(resource.delete_version)
+        self.check_compatibility = to_raw_response_wrapper(resource.check_compatibility)
+        self.get_config = to_raw_response_wrapper(resource.get_config)
+        self.update_config = to_raw_response_wrapper(resource.update_config)
+
+
+class SyncSchemas(SyncAPIResource):
+    """Schemas operations (blocking)."""
+
+    @cached_property
+    def with_raw_response(self) -> SyncSchemasWithRawResponse:
+        """The same methods, returning :class:`APIResponse` (headers, status, ``parse()``)."""
+        return SyncSchemasWithRawResponse(self)
 
     def list(
         self,
@@ -240,248 +476,21 @@ class Schemas(SyncAPIResource):
         return self._client.request(options, api_types.SchemaConfig)
 
 
-class SchemasWithRawResponse:
+class SyncSchemasWithRawResponse:
     """``schemas`` methods that return the raw :class:`APIResponse` (paginated and streaming ones excluded)."""
 
-    def __init__(self, resource: Schemas) -> None:
-        self.register = to_raw_response_wrapper(resource.register)
-        self.get_version = to_raw_response_wrapper(resource.get_version)
-        self.delete_version = to_raw_response_wrapper(resource.delete_version)
-        self.check_compatibility = to_raw_response_wrapper(resource.check_compatibility)
-        self.get_config = to_raw_response_wrapper(resource.get_config)
-        self.update_config = to_raw_response_wrapper(resource.update_config)
+    def __init__(self, resource: SyncSchemas) -> None:
+        self.register = sync_to_raw_response_wrapper(resource.register)
+        self.get_version = sync_to_raw_response_wrapper(resource.get_version)
+        self.delete_version = sync_to_raw_response_wrapper(resource.delete_version)
+        self.check_compatibility = sync_to_raw_response_wrapper(resource.check_compatibility)
+        self.get_config = sync_to_raw_response_wrapper(resource.get_config)
+        self.update_config = sync_to_raw_response_wrapper(resource.update_config)
 
 
-class AsyncSchemas(AsyncAPIResource):
-    """Schemas operations (async)."""
-
-    @cached_property
-    def with_raw_response(self) -> AsyncSchemasWithRawResponse:
-        """The same methods, returning :class:`APIResponse` (headers, status, ``parse()``)."""
-        return AsyncSchemasWithRawResponse(self)
-
-    def list(
-        self,
-        *,
-        limit: int | NotGiven = NOT_GIVEN,
-        cursor: str | NotGiven = NOT_GIVEN,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-    ) -> AsyncPaginator[api_types.SchemaSubject]:
-        """List schema subjects"""
-        options = RequestOptions(
-            method="GET",
-            path="/schemas",
-            query=given(
-                {
-                    "limit": limit,
-                    "cursor": cursor,
-                }
-            ),
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
-        )
-        return AsyncPaginator(self._client, options, api_types.SchemaSubject)
-
-    def list_versions(
-        self,
-        event_type: str,
-        *,
-        limit: int | NotGiven = NOT_GIVEN,
-        cursor: str | NotGiven = NOT_GIVEN,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-    ) -> AsyncPaginator[api_types.SchemaVersion]:
-        """List an event type's schema versions"""
-        options = RequestOptions(
-            method="GET",
-            path=path_template(
-                "/schemas/{event_type}/versions",
-                event_type=event_type,
-            ),
-            query=given(
-                {
-                    "limit": limit,
-                    "cursor": cursor,
-                }
-            ),
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
-        )
-        return AsyncPaginator(self._client, options, api_types.SchemaVersion)
-
-    async def register(
-        self,
-        event_type: str,
-        json_schema: Mapping[str, Any],
-        *,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-    ) -> api_types.SchemaVersion:
-        """Register a schema version
-
-        An ``Idempotency-Key`` is generated unless ``idempotency_key`` is given; retries reuse it.
-        """
-        options = RequestOptions(
-            method="POST",
-            path=path_template(
-                "/schemas/{event_type}/versions",
-                event_type=event_type,
-            ),
-            body=given(
-                {
-                    "json_schema": json_schema,
-                }
-            ),
-            idempotency_key=idempotency_key,
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
-        )
-        return await self._client.request(options, api_types.SchemaVersion)
-
-    async def get_version(
-        self,
-        event_type: str,
-        version: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-    ) -> api_types.SchemaVersion:
-        """Get a schema version"""
-        options = RequestOptions(
-            method="GET",
-            path=path_template(
-                "/schemas/{event_type}/versions/{version}",
-                event_type=event_type,
-                version=version,
-            ),
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
-        )
-        return await self._client.request(options, api_types.SchemaVersion)
-
-    async def delete_version(
-        self,
-        event_type: str,
-        version: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-    ) -> None:
-        """Delete a schema version"""
-        options = RequestOptions(
-            method="DELETE",
-            path=path_template(
-                "/schemas/{event_type}/versions/{version}",
-                event_type=event_type,
-                version=version,
-            ),
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
-        )
-        await self._client.request(options, None)
-
-    async def check_compatibility(
-        self,
-        event_type: str,
-        *,
-        json_schema: Mapping[str, Any],
-        mode: str | NotGiven = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-    ) -> api_types.CompatibilityResult:
-        """Check a schema's compatibility
-
-        An ``Idempotency-Key`` is generated unless ``idempotency_key`` is given; retries reuse it.
-        """
-        options = RequestOptions(
-            method="POST",
-            path=path_template(
-                "/schemas/{event_type}/compatibility",
-                event_type=event_type,
-            ),
-            body=given(
-                {
-                    "json_schema": json_schema,
-                    "mode": mode,
-                }
-            ),
-            idempotency_key=idempotency_key,
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
-        )
-        return await self._client.request(options, api_types.CompatibilityResult)
-
-    async def get_config(
-        self,
-        event_type: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-    ) -> api_types.SchemaConfig:
-        """Get an event type's compatibility mode"""
-        options = RequestOptions(
-            method="GET",
-            path=path_template(
-                "/schemas/{event_type}/config",
-                event_type=event_type,
-            ),
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
-        )
-        return await self._client.request(options, api_types.SchemaConfig)
-
-    async def update_config(
-        self,
-        event_type: str,
-        compatibility: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-    ) -> api_types.SchemaConfig:
-        """Set an event type's compatibility mode"""
-        options = RequestOptions(
-            method="PUT",
-            path=path_template(
-                "/schemas/{event_type}/config",
-                event_type=event_type,
-            ),
-            body=given(
-                {
-                    "compatibility": compatibility,
-                }
-            ),
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
-        )
-        return await self._client.request(options, api_types.SchemaConfig)
-
-
-class AsyncSchemasWithRawResponse:
-    """``schemas`` methods that return the raw :class:`APIResponse` (paginated and streaming ones excluded)."""
-
-    def __init__(self, resource: AsyncSchemas) -> None:
-        self.register = async_to_raw_response_wrapper(resource.register)
-        self.get_version = async_to_raw_response_wrapper(resource.get_version)
-        self.delete_version = async_to_raw_response_wrapper(resource.delete_version)
-        self.check_compatibility = async_to_raw_response_wrapper(resource.check_compatibility)
-        self.get_config = async_to_raw_response_wrapper(resource.get_config)
-        self.update_config = async_to_raw_response_wrapper(resource.update_config)
+# Names from before the naming rule (the async twin was `Async…`), kept until _deprecation.REMOVED_IN.
+__getattr__ = deprecated_aliases(
+    __name__,
+    globals(),
+    {"AsyncSchemas": "Schemas", "AsyncSchemasWithRawResponse": "SchemasWithRawResponse"},
+)

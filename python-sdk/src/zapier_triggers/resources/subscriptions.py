@@ -9,21 +9,259 @@ from typing import Any
 
 from .. import types as api_types
 from .._base_client import RequestOptions, path_template
-from .._pagination import AsyncPaginator, SyncPaginator
-from .._resource import AsyncAPIResource, SyncAPIResource, given
-from .._response import async_to_raw_response_wrapper, to_raw_response_wrapper
+from .._deprecation import deprecated_aliases
+from .._pagination import Paginator, SyncPaginator
+from .._resource import APIResource, SyncAPIResource, given
+from .._response import sync_to_raw_response_wrapper, to_raw_response_wrapper
 from .._types import NOT_GIVEN, NotGiven, Timeout
 
-__all__ = ["Subscriptions", "AsyncSubscriptions"]
+__all__ = ["Subscriptions", "SyncSubscriptions"]
 
 
-class Subscriptions(SyncAPIResource):
-    """Subscriptions operations (blocking)."""
+class Subscriptions(APIResource):
+    """Subscriptions operations (async)."""
 
     @cached_property
     def with_raw_response(self) -> SubscriptionsWithRawResponse:
         """The same methods, returning :class:`APIResponse` (headers, status, ``parse()``)."""
         return SubscriptionsWithRawResponse(self)
+
+    def list(
+        self,
+        *,
+        limit: int | NotGiven = NOT_GIVEN,
+        cursor: str | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> Paginator[api_types.Subscription]:
+        """List subscriptions"""
+        options = RequestOptions(
+            method="GET",
+            path="/subscriptions",
+            query=given(
+                {
+                    "limit": limit,
+                    "cursor": cursor,
+                }
+            ),
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        return Paginator(self._client, options, api_types.Subscription)
+
+    async def create(
+        self,
+        *,
+        url: str,
+        event_types: Sequence[str] | NotGiven = NOT_GIVEN,
+        filter: api_types.Filter | Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        enabled: bool | NotGiven = NOT_GIVEN,
+        max_rps: int | NotGiven = NOT_GIVEN,
+        description: str | NotGiven = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven = NOT_GIVEN,
+        secret: str | NotGiven = NOT_GIVEN,
+        idempotency_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> api_types.Subscription:
+        """Create a webhook subscription
+
+        An ``Idempotency-Key`` is generated unless ``idempotency_key`` is given; retries reuse it.
+        """
+        options = RequestOptions(
+            method="POST",
+            path="/subscriptions",
+            body=given(
+                {
+                    "url": url,
+                    "event_types": event_types,
+                    "filter": filter,
+                    "enabled": enabled,
+                    "max_rps": max_rps,
+                    "description": description,
+                    "metadata": metadata,
+                    "secret": secret,
+                }
+            ),
+            idempotency_key=idempotency_key,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        return await self._client.request(options, api_types.Subscription)
+
+    async def get(
+        self,
+        subscription_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> api_types.Subscription:
+        """Get a subscription"""
+        options = RequestOptions(
+            method="GET",
+            path=path_template(
+                "/subscriptions/{subscription_id}",
+                subscription_id=subscription_id,
+            ),
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        return await self._client.request(options, api_types.Subscription)
+
+    async def update(
+        self,
+        subscription_id: str,
+        *,
+        url: str | NotGiven = NOT_GIVEN,
+        event_types: Sequence[str] | NotGiven = NOT_GIVEN,
+        filter: api_types.Filter | Mapping[str, Any] | None | NotGiven = NOT_GIVEN,
+        enabled: bool | NotGiven = NOT_GIVEN,
+        max_rps: int | None | NotGiven = NOT_GIVEN,
+        description: str | NotGiven = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> api_types.Subscription:
+        """Update a subscription"""
+        options = RequestOptions(
+            method="PATCH",
+            path=path_template(
+                "/subscriptions/{subscription_id}",
+                subscription_id=subscription_id,
+            ),
+            body=given(
+                {
+                    "url": url,
+                    "event_types": event_types,
+                    "filter": filter,
+                    "enabled": enabled,
+                    "max_rps": max_rps,
+                    "description": description,
+                    "metadata": metadata,
+                }
+            ),
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        return await self._client.request(options, api_types.Subscription)
+
+    async def delete(
+        self,
+        subscription_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> None:
+        """Delete a subscription"""
+        options = RequestOptions(
+            method="DELETE",
+            path=path_template(
+                "/subscriptions/{subscription_id}",
+                subscription_id=subscription_id,
+            ),
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        await self._client.request(options, None)
+
+    async def rotate_secret(
+        self,
+        subscription_id: str,
+        *,
+        secret: str | NotGiven = NOT_GIVEN,
+        overlap_seconds: int | NotGiven = NOT_GIVEN,
+        idempotency_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> api_types.Subscription:
+        """Rotate the signing secret
+
+        An ``Idempotency-Key`` is generated unless ``idempotency_key`` is given; retries reuse it.
+        """
+        options = RequestOptions(
+            method="POST",
+            path=path_template(
+                "/subscriptions/{subscription_id}/rotate-secret",
+                subscription_id=subscription_id,
+            ),
+            body=given(
+                {
+                    "secret": secret,
+                    "overlap_seconds": overlap_seconds,
+                }
+            ),
+            idempotency_key=idempotency_key,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        return await self._client.request(options, api_types.Subscription)
+
+    async def test(
+        self,
+        subscription_id: str,
+        *,
+        type: str | NotGiven = NOT_GIVEN,
+        data: Any | NotGiven = NOT_GIVEN,
+        idempotency_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> api_types.Delivery:
+        """Send a test delivery
+
+        An ``Idempotency-Key`` is generated unless ``idempotency_key`` is given; retries reuse it.
+        """
+        options = RequestOptions(
+            method="POST",
+            path=path_template(
+                "/subscriptions/{subscription_id}/test",
+                subscription_id=subscription_id,
+            ),
+            body=given(
+                {
+                    "type": type,
+                    "data": data,
+                }
+            ),
+            idempotency_key=idempotency_key,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        return await self._client.request(options, api_types.Delivery)
+
+
+class SubscriptionsWithRawResponse:
+    """``subscriptions`` methods that return the raw :class:`APIResponse` (paginated and streaming ones excluded)."""
+
+    def __init__(self, resource: Subscriptions) -> None:
+        self.create = to_raw_response_wrapper(resource.create)
+        self.get = to_raw_response_wrapper(resource.get)
+        self.update = to_raw_response_wrapper(resource.update)
+        self.delete = to_raw_response_wrapper(resource.delete)
+        self.rotate_secret = to_raw_response_wrapper(resource.rotate_secret)
+        self.test = to_raw_response_wrapper(resource.test)
+
+
+class SyncSubscriptions(SyncAPIResource):
+    """Subscriptions operations (blocking)."""
+
+    @cached_property
+    def with_raw_response(self) -> SyncSubscriptionsWithRawResponse:
+        """The same methods, returning :class:`APIResponse` (headers, status, ``parse()``)."""
+        return SyncSubscriptionsWithRawResponse(self)
 
     def list(
         self,
@@ -242,250 +480,24 @@ class Subscriptions(SyncAPIResource):
         return self._client.request(options, api_types.Delivery)
 
 
-class SubscriptionsWithRawResponse:
+class SyncSubscriptionsWithRawResponse:
     """``subscriptions`` methods that return the raw :class:`APIResponse` (paginated and streaming ones excluded)."""
 
-    def __init__(self, resource: Subscriptions) -> None:
-        self.create = to_raw_response_wrapper(resource.create)
-        self.get = to_raw_response_wrapper(resource.get)
-        self.update = to_raw_response_wrapper(resource.update)
-        self.delete = to_raw_response_wrapper(resource.delete)
-        self.rotate_secret = to_raw_response_wrapper(resource.rotate_secret)
-        self.test = to_raw_response_wrapper(resource.test)
+    def __init__(self, resource: SyncSubscriptions) -> None:
+        self.create = sync_to_raw_response_wrapper(resource.create)
+        self.get = sync_to_raw_response_wrapper(resource.get)
+        self.update = sync_to_raw_response_wrapper(resource.update)
+        self.delete = sync_to_raw_response_wrapper(resource.delete)
+        self.rotate_secret = sync_to_raw_response_wrapper(resource.rotate_secret)
+        self.test = sync_to_raw_response_wrapper(resource.test)
 
 
-class AsyncSubscriptions(AsyncAPIResource):
-    """Subscriptions operations (async)."""
-
-    @cached_property
-    def with_raw_response(self) -> AsyncSubscriptionsWithRawResponse:
-        """The same methods, returning :class:`APIResponse` (headers, status, ``parse()``)."""
-        return AsyncSubscriptionsWithRawResponse(self)
-
-    def list(
-        self,
-        *,
-        limit: int | NotGiven = NOT_GIVEN,
-        cursor: str | NotGiven = NOT_GIVEN,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-    ) -> AsyncPaginator[api_types.Subscription]:
-        """List subscriptions"""
-        options = RequestOptions(
-            method="GET",
-            path="/subscriptions",
-            query=given(
-                {
-                    "limit": limit,
-                    "cursor": cursor,
-                }
-            ),
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
-        )
-        return AsyncPaginator(self._client, options, api_types.Subscription)
-
-    async def create(
-        self,
-        *,
-        url: str,
-        event_types: Sequence[str] | NotGiven = NOT_GIVEN,
-        filter: api_types.Filter | Mapping[str, Any] | NotGiven = NOT_GIVEN,
-        enabled: bool | NotGiven = NOT_GIVEN,
-        max_rps: int | NotGiven = NOT_GIVEN,
-        description: str | NotGiven = NOT_GIVEN,
-        metadata: Mapping[str, str] | NotGiven = NOT_GIVEN,
-        secret: str | NotGiven = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-    ) -> api_types.Subscription:
-        """Create a webhook subscription
-
-        An ``Idempotency-Key`` is generated unless ``idempotency_key`` is given; retries reuse it.
-        """
-        options = RequestOptions(
-            method="POST",
-            path="/subscriptions",
-            body=given(
-                {
-                    "url": url,
-                    "event_types": event_types,
-                    "filter": filter,
-                    "enabled": enabled,
-                    "max_rps": max_rps,
-                    "description": description,
-                    "metadata": metadata,
-                    "secret": secret,
-                }
-            ),
-            idempotency_key=idempotency_key,
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
-        )
-        return await self._client.request(options, api_types.Subscription)
-
-    async def get(
-        self,
-        subscription_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-    ) -> api_types.Subscription:
-        """Get a subscription"""
-        options = RequestOptions(
-            method="GET",
-            path=path_template(
-                "/subscriptions/{subscription_id}",
-                subscription_id=subscription_id,
-            ),
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
-        )
-        return await self._client.request(options, api_types.Subscription)
-
-    async def update(
-        self,
-        subscription_id: str,
-        *,
-        url: str | NotGiven = NOT_GIVEN,
-        event_types: Sequence[str] | NotGiven = NOT_GIVEN,
-        filter: api_types.Filter | Mapping[str, Any] | None | NotGiven = NOT_GIVEN,
-        enabled: bool | NotGiven = NOT_GIVEN,
-        max_rps: int | None | NotGiven = NOT_GIVEN,
-        description: str | NotGiven = NOT_GIVEN,
-        metadata: Mapping[str, str] | NotGiven = NOT_GIVEN,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-    ) -> api_types.Subscription:
-        """Update a subscription"""
-        options = RequestOptions(
-            method="PATCH",
-            path=path_template(
-                "/subscriptions/{subscription_id}",
-                subscription_id=subscription_id,
-            ),
-            body=given(
-                {
-                    "url": url,
-                    "event_types": event_types,
-                    "filter": filter,
-                    "enabled": enabled,
-                    "max_rps": max_rps,
-                    "description": description,
-                    "metadata": metadata,
-                }
-            ),
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
-        )
-        return await self._client.request(options, api_types.Subscription)
-
-    async def delete(
-        self,
-        subscription_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-    ) -> None:
-        """Delete a subscription"""
-        options = RequestOptions(
-            method="DELETE",
-            path=path_template(
-                "/subscriptions/{subscription_id}",
-                subscription_id=subscription_id,
-            ),
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
-        )
-        await self._client.request(options, None)
-
-    async def rotate_secret(
-        self,
-        subscription_id: str,
-        *,
-        secret: str | NotGiven = NOT_GIVEN,
-        overlap_seconds: int | NotGiven = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-    ) -> api_types.Subscription:
-        """Rotate the signing secret
-
-        An ``Idempotency-Key`` is generated unless ``idempotency_key`` is given; retries reuse it.
-        """
-        options = RequestOptions(
-            method="POST",
-            path=path_template(
-                "/subscriptions/{subscription_id}/rotate-secret",
-                subscription_id=subscription_id,
-            ),
-            body=given(
-                {
-                    "secret": secret,
-                    "overlap_seconds": overlap_seconds,
-                }
-            ),
-            idempotency_key=idempotency_key,
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
-        )
-        return await self._client.request(options, api_types.Subscription)
-
-    async def test(
-        self,
-        subscription_id: str,
-        *,
-        type: str | NotGiven = NOT_GIVEN,
-        data: Any | NotGiven = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-    ) -> api_types.Delivery:
-        """Send a test delivery
-
-        An ``Idempotency-Key`` is generated unless ``idempotency_key`` is given; retries reuse it.
-        """
-        options = RequestOptions(
-            method="POST",
-            path=path_template(
-                "/subscriptions/{subscription_id}/test",
-                subscription_id=subscription_id,
-            ),
-            body=given(
-                {
-                    "type": type,
-                    "data": data,
-                }
-            ),
-            idempotency_key=idempotency_key,
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
-        )
-        return await self._client.request(options, api_types.Delivery)
-
-
-class AsyncSubscriptionsWithRawResponse:
-    """``subscriptions`` methods that return the raw :class:`APIResponse` (paginated and streaming ones excluded)."""
-
-    def __init__(self, resource: AsyncSubscriptions) -> None:
-        self.create = async_to_raw_response_wrapper(resource.create)
-        self.get = async_to_raw_response_wrapper(resource.get)
-        self.update = async_to_raw_response_wrapper(resource.update)
-        self.delete = async_to_raw_response_wrapper(resource.delete)
-        self.rotate_secret = async_to_raw_response_wrapper(resource.rotate_secret)
-        self.test = async_to_raw_response_wrapper(resource.test)
+# Names from before the naming rule (the async twin was `Async…`), kept until _deprecation.REMOVED_IN.
+__getattr__ = deprecated_aliases(
+    __name__,
+    globals(),
+    {
+        "AsyncSubscriptions": "Subscriptions",
+        "AsyncSubscriptionsWithRawResponse": "SubscriptionsWithRawResponse",
+    },
+)

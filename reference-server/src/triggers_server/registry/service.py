@@ -20,8 +20,16 @@ from ..clock import Clock
 from ..problems import ProblemError
 from ..storage import schemas as store
 from ..storage.engine import Database
+from ..storage.events import EventDraft
 from .compat import DEFAULT_MODE, CompatibilityMode, Incompatibility, PreviousVersion, check_compatibility
-from .validation import CompiledSchema, InvalidSchema, compile_schema, document_registry, pointer
+from .validation import (
+    CompiledSchema,
+    InvalidSchema,
+    SchemaValidationFailed,
+    compile_schema,
+    document_registry,
+    pointer,
+)
 
 VALIDATOR_CACHE_SIZE = 1024
 LATEST_CACHE_SIZE = 100_000
@@ -314,3 +322,22 @@ def _incompatible(event_type: str, mode: CompatibilityMode, problems: list[Incom
         f"{problems[0].detail}",
         extra={"mode": mode.value, "incompatibilities": [p.to_dict() for p in problems]},
     )
+
+
+async def apply_schema(registry: SchemaRegistry, account_id: str, draft: EventDraft, *, pointer: str = "") -> None:
+    """Validate JSON data against the registry (binary payloads are not validated); records the version."""
+    if draft.data_base64 is not None:
+        return
+    try:
+        draft.schema_version = await registry.validate(
+            account_id, draft.type, draft.data if draft.has_data else None, draft.dataschema
+        )
+    except SchemaValidationFailed as failure:
+        errors = [{"pointer": pointer + entry["pointer"], "detail": entry["detail"]} for entry in failure.errors]
+        detail = "; ".join(f"{e['pointer']}: {e['detail']}" for e in errors[:3]) or "schema validation failed"
+        raise ProblemError(
+            422,
+            "schema-validation",
+            f"`data` does not match the schema of `{draft.type}`: {detail}",
+            errors=errors,
+        ) from failure

@@ -6,11 +6,12 @@ import math
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from ..auth import Principal, principal_of, require_scope
 from ..clock import isoformat
+from ..contract_facts import PAGE_LIMIT_DEFAULT
 from ..contract_schemas import parse_contract_model
 from ..cursors import decode_cursor, encode_cursor, str_field
 from ..models._generated import Account, ApiKey, ApiKeyCreate, ApiKeyList
@@ -18,6 +19,7 @@ from ..problems import ProblemError
 from ..responses import contract_json
 from ..services import services_of
 from ..storage import accounts as store
+from .params import PageCursor, PageLimit
 
 router = APIRouter()
 Admin = Annotated[Principal, Depends(require_scope("admin"))]
@@ -105,8 +107,8 @@ async def create_api_key(request: Request, principal: Admin) -> Response:
 async def list_api_keys(
     request: Request,
     principal: Admin,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: Annotated[str | None, Query(min_length=1)] = None,
+    limit: PageLimit = PAGE_LIMIT_DEFAULT,
+    cursor: PageCursor = None,
 ) -> Response:
     services = services_of(request)
     position = decode_cursor(KEYS_CURSOR, cursor)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from ..auth import Principal, require_scope
+from ..contract_facts import PAGE_LIMIT_DEFAULT
 from ..cursors import decode_cursor, encode_cursor, int_field
 from ..models._generated import DeliveryStatus
 from ..problems import ProblemError
@@ -17,6 +18,7 @@ from ..storage import deliveries as delivery_store
 from ..storage import subscriptions as subscription_store
 from ..storage.deliveries import DeliveryRecord
 from ..storage.events import get_event
+from .params import PageCursor, PageLimit
 
 router = APIRouter()
 
@@ -24,8 +26,6 @@ Manager = Annotated[Principal, Depends(require_scope("subscriptions:manage"))]
 Reader = Annotated[Principal, Depends(require_scope("events:read"))]
 DeliveryId = Annotated[str, Path(min_length=1, max_length=255, description="Delivery id (`dlv_…`).")]
 EventId = Annotated[str, Path(min_length=1, max_length=255, description="Event id (`evt_…`).")]
-Limit = Annotated[int, Query(ge=1, le=500)]
-Cursor = Annotated[str | None, Query(min_length=1)]
 Filter = Annotated[str | None, Query(min_length=1)]
 
 _CURSOR = "deliveries"
@@ -50,8 +50,8 @@ async def list_deliveries(
     subscription_id: Filter = None,
     event_id: Filter = None,
     status: DeliveryStatus | None = None,
-    limit: Limit = 50,
-    cursor: Cursor = None,
+    limit: PageLimit = PAGE_LIMIT_DEFAULT,
+    cursor: PageCursor = None,
 ) -> JSONResponse:
     before = _before(_CURSOR, cursor)
     account_id = principal.account_id
@@ -105,7 +105,11 @@ async def retry_delivery(request: Request, principal: Manager, delivery_id: Deli
 
 @router.get("/events/{event_id}/deliveries")
 async def list_event_deliveries(
-    request: Request, principal: Reader, event_id: EventId, limit: Limit = 50, cursor: Cursor = None
+    request: Request,
+    principal: Reader,
+    event_id: EventId,
+    limit: PageLimit = PAGE_LIMIT_DEFAULT,
+    cursor: PageCursor = None,
 ) -> JSONResponse:
     services = services_of(request)
     before = _before(_EVENT_CURSOR, cursor)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from ..auth import Principal, require_scope
+from ..contract_facts import PAGE_LIMIT_DEFAULT
 from ..contract_schemas import parse_contract_model
 from ..cursors import decode_cursor, encode_cursor, int_field
 from ..globs import validate_globs
@@ -23,13 +24,12 @@ from ..storage.deliveries import NewDelivery
 from ..storage.dlq import DlqFilter, DlqRecord
 from ..storage.events import enqueue_inbox, get_event, get_events_by_ids
 from ..storage.inbox import requeue_dead_lettered
+from .params import PageCursor, PageLimit
 
 router = APIRouter()
 
 Consumer = Annotated[Principal, Depends(require_scope("inbox:consume"))]
 EntryId = Annotated[str, Path(min_length=1, max_length=255, description="Dead-letter id (`dlq_…`).")]
-Limit = Annotated[int, Query(ge=1, le=500)]
-Cursor = Annotated[str | None, Query(min_length=1)]
 Text = Annotated[str | None, Query(min_length=1)]
 
 _CURSOR = "dlq"
@@ -101,8 +101,8 @@ async def list_dlq(
     subscription_id: Text = None,
     origin: DlqOrigin | None = None,
     reason: DlqReason | None = None,
-    limit: Limit = 50,
-    cursor: Cursor = None,
+    limit: PageLimit = PAGE_LIMIT_DEFAULT,
+    cursor: PageCursor = None,
 ) -> JSONResponse:
     query = _query(event_type, subscription_id, origin, reason)
     position = decode_cursor(_CURSOR, cursor)

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from ..auth import Principal, authorize, require_scope
+from ..contract_facts import PAGE_LIMIT_DEFAULT
 from ..cursors import decode_cursor, encode_cursor, int_field
 from ..globs import validate_globs
 from ..idempotency import IdempotencyContext
@@ -32,7 +33,7 @@ from ..ingest import (
 )
 from ..jsoncodec import dumps
 from ..problems import ProblemError, request_id_of
-from ..registry import SchemaValidationFailed
+from ..registry.service import apply_schema
 from ..services import services_of
 from ..storage.events import (
     DuplicateEvent,
@@ -44,9 +45,10 @@ from ..storage.events import (
     insert_events,
     list_events,
 )
+from .params import PageCursor, PageLimit
 
 if TYPE_CHECKING:
-    from ..app import Services
+    from ..services import Services
 
 router = APIRouter()
 log = logging.getLogger("triggers_server.events")
@@ -78,25 +80,6 @@ async def read_body(request: Request, limit: int) -> bytes:
 def _idempotency(request: Request) -> IdempotencyContext | None:
     context = request.scope.get("state", {}).get("idempotency")
     return context if isinstance(context, IdempotencyContext) else None
-
-
-async def apply_schema(services: Services, account_id: str, draft: EventDraft, *, pointer: str = "") -> None:
-    """Validate JSON data against the registry (binary payloads are not validated); records the version."""
-    if draft.data_base64 is not None:
-        return
-    try:
-        draft.schema_version = await services.registry.validate(
-            account_id, draft.type, draft.data if draft.has_data else None, draft.dataschema
-        )
-    except SchemaValidationFailed as failure:
-        errors = [{"pointer": pointer + entry["pointer"], "detail": entry["detail"]} for entry in failure.errors]
-        detail = "; ".join(f"{e['pointer']}: {e['detail']}" for e in errors[:3]) or "schema validation failed"
-        raise ProblemError(
-            422,
-            "schema-validation",
-            f"`data` does not match the schema of `{draft.type}`: {detail}",
-            errors=errors,
-        ) from failure
 
 
 async def after_ingest(services: Services, account_id: str, events: list[dict[str, Any]], started: float) -> None:
@@ -148,7 +131,7 @@ async def create_event(request: Request) -> Response:
     body = await read_body(request, services.settings.max_event_bytes)
     draft = single_draft(request, body)
     account_id = principal.account_id
-    await apply_schema(services, account_id, draft)
+    await apply_schema(services.registry, account_id, draft)
     context = _idempotency(request)
     now = services.clock.now()
 
@@ -209,7 +192,7 @@ async def create_events_batch(request: Request) -> Response:
     for index, item in enumerate(items):
         if item.draft is not None:
             try:
-                await apply_schema(services, account_id, item.draft, pointer=f"{prefix}/{index}")
+                await apply_schema(services.registry, account_id, item.draft, pointer=f"{prefix}/{index}")
             except ProblemError as problem:
                 items[index] = BatchItem(None, problem)
     context = _idempotency(request)
@@ -278,8 +261,8 @@ async def list_events_route(
     status: Annotated[str | None, Query(pattern="^(pending|leased|acknowledged|dead_lettered)$")] = None,
     since: Annotated[str | None, Query()] = None,
     until: Annotated[str | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: Annotated[str | None, Query(min_length=1)] = None,
+    limit: PageLimit = PAGE_LIMIT_DEFAULT,
+    cursor: PageCursor = None,
 ) -> Response:
     services = services_of(request)
     position = decode_cursor(EVENTS_CURSOR, cursor)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from ..auth import Principal, authorize, require_scope
+from ..contract_facts import PAGE_LIMIT_DEFAULT
 from ..contract_schemas import parse_contract_model
 from ..cursors import decode_cursor, encode_cursor, int_field
 from ..globs import validate_globs
@@ -18,6 +19,7 @@ from ..problems import ProblemError
 from ..services import services_of
 from ..storage import inbox as store
 from ..streaming import wait_for_signal
+from .params import PageCursor, PageLimit
 
 router = APIRouter()
 Consumer = Annotated[Principal, Depends(require_scope("inbox:consume"))]
@@ -43,8 +45,8 @@ async def list_inbox(
     request: Request,
     principal: Consumer,
     type: Annotated[list[str] | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: Annotated[str | None, Query(min_length=1)] = None,
+    limit: PageLimit = PAGE_LIMIT_DEFAULT,
+    cursor: PageCursor = None,
 ) -> Response:
     services = services_of(request)
     position = decode_cursor(INBOX_CURSOR, cursor)

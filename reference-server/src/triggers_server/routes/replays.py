@@ -5,20 +5,21 @@ from __future__ import annotations
 import sqlite3
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
 
 from ..auth import Principal, require_scope
+from ..contract_facts import PAGE_LIMIT_DEFAULT
 from ..contract_schemas import parse_contract_model
 from ..cursors import decode_cursor, encode_cursor, int_field
 from ..filters import FieldError, raise_for_errors, validate_filter, validate_type_globs
 from ..models._generated import EventReplayRequest, ReplayCreate, ReplayStatus
 from ..problems import ProblemError
-from ..replay import replay_jobs
 from ..services import services_of
 from ..storage import replays as replay_store
 from ..storage.events import get_event
 from ..storage.replays import ReplayRecord
+from .params import PageCursor, PageLimit
 
 router = APIRouter()
 
@@ -26,8 +27,6 @@ Writer = Annotated[Principal, Depends(require_scope("events:write"))]
 Reader = Annotated[Principal, Depends(require_scope("events:read"))]
 EventId = Annotated[str, Path(min_length=1, max_length=255, description="Event id (`evt_…`).")]
 ReplayId = Annotated[str, Path(min_length=1, max_length=255, description="Replay id (`rpl_…`).")]
-Limit = Annotated[int, Query(ge=1, le=500)]
-Cursor = Annotated[str | None, Query(min_length=1)]
 
 _CURSOR = "replays"
 
@@ -45,7 +44,7 @@ async def replay_event(request: Request, principal: Writer, event_id: EventId) -
     original = await services.db.read(lambda conn: get_event(conn, account_id, event_id, now))
     if original is None:
         raise ProblemError(404, "not-found", f"No event {event_id!r} in this account.")
-    jobs = replay_jobs(services)
+    jobs = services.replays
     target = await jobs.replayer.resolve_target(account_id, body.target.model_dump(mode="json"))
     outcome = await jobs.replayer.replay_event(
         account_id,
@@ -70,7 +69,7 @@ async def create_replay(request: Request, principal: Writer) -> JSONResponse:
     raise_for_errors(errors)
     services = services_of(request)
     account_id = principal.account_id
-    jobs = replay_jobs(services)
+    jobs = services.replays
     target = body.target.model_dump(mode="json")
     await jobs.replayer.resolve_target(account_id, target)
     now = services.clock.now()
@@ -98,13 +97,13 @@ async def list_replays(
     request: Request,
     principal: Reader,
     status: ReplayStatus | None = None,
-    limit: Limit = 50,
-    cursor: Cursor = None,
+    limit: PageLimit = PAGE_LIMIT_DEFAULT,
+    cursor: PageCursor = None,
 ) -> JSONResponse:
     position = decode_cursor(_CURSOR, cursor)
     before = int_field(position, "s") if position is not None else None
     services = services_of(request)
-    await replay_jobs(services).resume()
+    await services.replays.resume()
     account_id = principal.account_id
     records = await services.db.read(
         lambda conn: replay_store.list_replays(
@@ -119,7 +118,7 @@ async def list_replays(
 @router.get("/replays/{replay_id}")
 async def get_replay(request: Request, principal: Reader, replay_id: ReplayId) -> JSONResponse:
     services = services_of(request)
-    await replay_jobs(services).resume()
+    await services.replays.resume()
     account_id = principal.account_id
     record = await services.db.read(lambda conn: replay_store.get_replay(conn, account_id, replay_id))
     if record is None:

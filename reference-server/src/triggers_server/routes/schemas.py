@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from ..auth import Principal, require_scope
+from ..contract_facts import PAGE_LIMIT_DEFAULT
 from ..cursors import decode_cursor, encode_cursor, int_field, str_field
 from ..models._generated import (
     CompatibilityCheckRequest,
@@ -25,13 +26,12 @@ from ..registry.compat import CompatibilityMode
 from ..registry.service import SchemaRegistry, mode_of
 from ..services import services_of
 from ..storage.schemas import SchemaVersionRecord
+from .params import PageCursor, PageLimit
 
 router = APIRouter()
 
 EventType = Annotated[str, Path(min_length=1, max_length=255, description="Event type (the schema subject).")]
 VersionRef = Annotated[str, Path(min_length=1, max_length=255, description="A version number or `latest`.")]
-Limit = Annotated[int, Query(ge=1, le=500)]
-Cursor = Annotated[str | None, Query(min_length=1)]
 Reader = Annotated[Principal, Depends(require_scope("events:read"))]
 Manager = Annotated[Principal, Depends(require_scope("schemas:manage"))]
 
@@ -56,7 +56,9 @@ def _location(event_type: str, version: int) -> str:
 
 
 @router.get("/schemas")
-async def list_schemas(request: Request, principal: Reader, limit: Limit = 50, cursor: Cursor = None) -> JSONResponse:
+async def list_schemas(
+    request: Request, principal: Reader, limit: PageLimit = PAGE_LIMIT_DEFAULT, cursor: PageCursor = None
+) -> JSONResponse:
     position = decode_cursor(_SUBJECTS_CURSOR, cursor)
     after = str_field(position, "after") if position is not None else None
     subjects = await _registry(request).list_subjects(principal.account_id, limit=limit + 1, after=after)
@@ -79,7 +81,11 @@ async def list_schemas(request: Request, principal: Reader, limit: Limit = 50, c
 
 @router.get("/schemas/{event_type}/versions")
 async def list_schema_versions(
-    request: Request, event_type: EventType, principal: Reader, limit: Limit = 50, cursor: Cursor = None
+    request: Request,
+    event_type: EventType,
+    principal: Reader,
+    limit: PageLimit = PAGE_LIMIT_DEFAULT,
+    cursor: PageCursor = None,
 ) -> JSONResponse:
     position = decode_cursor(_VERSIONS_CURSOR, cursor)
     after = int_field(position, "after") if position is not None else 0

@@ -6,10 +6,11 @@ import sqlite3
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse, Response
 
 from ..auth import Principal, require_scope
+from ..contract_facts import PAGE_LIMIT_DEFAULT
 from ..contract_schemas import parse_contract_model
 from ..cursors import decode_cursor, encode_cursor, int_field
 from ..filters import FieldError, json_object, raise_for_errors, validate_filter, validate_type_globs
@@ -26,13 +27,12 @@ from ..storage import subscriptions as subscription_store
 from ..storage.events import EventDraft, insert_event, latest_sequence
 from ..storage.subscriptions import SubscriptionRecord
 from ..webhooks.signing import generate_secret, is_valid_secret
+from .params import PageCursor, PageLimit
 
 router = APIRouter()
 
 Manager = Annotated[Principal, Depends(require_scope("subscriptions:manage"))]
 SubscriptionId = Annotated[str, Path(min_length=1, max_length=255, description="Subscription id (`sub_…`).")]
-Limit = Annotated[int, Query(ge=1, le=500)]
-Cursor = Annotated[str | None, Query(min_length=1)]
 
 MAX_METADATA_KEYS = 50
 MAX_URL_LENGTH = 2048
@@ -114,7 +114,7 @@ async def create_subscription(request: Request, principal: Manager) -> JSONRespo
 
 @router.get("/subscriptions")
 async def list_subscriptions(
-    request: Request, principal: Manager, limit: Limit = 50, cursor: Cursor = None
+    request: Request, principal: Manager, limit: PageLimit = PAGE_LIMIT_DEFAULT, cursor: PageCursor = None
 ) -> JSONResponse:
     position = decode_cursor(_CURSOR, cursor)
     before = int_field(position, "s") if position is not None else None

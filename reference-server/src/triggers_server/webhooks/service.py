@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 import httpx
 
@@ -39,9 +39,6 @@ from ..storage.engine import Database
 from ..storage.events import events_after
 from ..storage.subscriptions import SubscriptionRecord
 from .signing import webhook_headers
-
-if TYPE_CHECKING:
-    from ..replay import ReplayJobs
 
 log = logging.getLogger("triggers_server.webhooks")
 
@@ -150,7 +147,6 @@ class DeliveryService:
         self.idle = asyncio.Event()  # set while the background worker waits for work or its next due time
         self._task: asyncio.Task[None] | None = None
         self._side_tasks: set[asyncio.Task[Any]] = set()
-        self.replay_jobs: ReplayJobs | None = None
         self.attempts_sent = 0
         self.attempts_succeeded = 0
 

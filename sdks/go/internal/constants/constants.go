@@ -44,6 +44,12 @@ const (
 // WebhookTolerance is how far a webhook-timestamp may be from now, both ways.
 const WebhookTolerance = 300 * time.Second
 
+// Inbox consumers: handlers run at once by Consume, and the long-poll of each lease.
+const (
+	InboxConsumeConcurrency = 8
+	InboxLeaseWait          = 20 * time.Second
+)
+
 // Pagination limits.
 const (
 	DefaultPageLimit = 50

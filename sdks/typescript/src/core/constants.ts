@@ -25,6 +25,9 @@ export const STREAM_IDLE_TIMEOUT_MS = 45000;
 
 export const WEBHOOK_TOLERANCE_SECONDS = 300;
 
+export const INBOX_CONSUME_CONCURRENCY = 8;
+export const INBOX_LEASE_WAIT_SECONDS = 20;
+
 export const DEFAULT_PAGE_LIMIT = 50;
 export const MAX_PAGE_LIMIT = 500;
 

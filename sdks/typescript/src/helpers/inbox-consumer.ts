@@ -4,18 +4,17 @@
  * with long polling and a graceful stop (leased but unprocessed messages are released, not left to time out).
  */
 import type { RequestOptions } from "../core/client.js";
+import { INBOX_CONSUME_CONCURRENCY, INBOX_LEASE_WAIT_SECONDS } from "../core/constants.js";
 import { TriggersError } from "../core/errors.js";
+import { APIResource } from "../core/resource.js";
 import type { Event, Lease, ReceiptResult, ReceiptResults } from "../generated/types.js";
-
-/** Longest long-poll the server allows (LeaseRequest.wait maximum), used between empty leases. */
-const DEFAULT_WAIT_SECONDS = 20;
 
 export interface InboxIterateParams {
   /** Messages leased per round trip (`max_events`, 1–100; server default 10). */
   batchSize?: number | undefined;
   /** Seconds each message stays invisible to other consumers (`visibility_timeout`, 1–3600; server default 30). */
   visibilityTimeout?: number | undefined;
-  /** Long-poll seconds when the inbox is empty (0–20, default 20). */
+  /** Long-poll seconds when the inbox is empty (0–20; default 20 from codegen/policy.yaml, 0 with `stopWhenEmpty`). */
   wait?: number | undefined;
   /** Only lease events whose type matches one of these globs. */
   types?: string[] | undefined;
@@ -92,7 +91,7 @@ export class InboxConsumer implements AsyncIterable<LeasedMessage> {
       ...(this.#params.batchSize === undefined ? {} : { maxEvents: this.#params.batchSize }),
       ...(this.#params.visibilityTimeout === undefined ? {} : { visibilityTimeout: this.#params.visibilityTimeout }),
       ...(this.#params.types === undefined ? {} : { types: this.#params.types }),
-      wait: this.#params.wait ?? DEFAULT_WAIT_SECONDS,
+      wait: this.#params.wait ?? (this.#params.stopWhenEmpty ? 0 : INBOX_LEASE_WAIT_SECONDS),
     };
     const options: RequestOptions = { ...this.#options, signal: anySignal(signal, this.#options.signal) };
     while (!signal?.aborted) {
@@ -130,7 +129,7 @@ export class InboxConsumer implements AsyncIterable<LeasedMessage> {
 }
 
 export interface InboxConsumeParams extends InboxIterateParams {
-  /** Messages handled at the same time (default 8). */
+  /** Messages handled at the same time (default INBOX_CONSUME_CONCURRENCY from codegen/policy.yaml, 8). */
   concurrency?: number | undefined;
   /** Seconds before a message whose handler failed becomes visible again (default 0: at once). */
   retryDelay?: number | undefined;
@@ -144,8 +143,6 @@ export interface ConsumeSummary {
   nacked: number;
 }
 
-const DEFAULT_CONCURRENCY = 8;
-
 /**
  * Run `handler` over inbox messages with bounded concurrency: ack when it resolves, nack when it throws.
  * Returns once the loop stops (signal aborted, or an empty lease with `stopWhenEmpty`) and every
@@ -156,7 +153,7 @@ export async function consumeInbox(
   handler: (message: LeasedMessage) => unknown,
   params: InboxConsumeParams,
 ): Promise<ConsumeSummary> {
-  const concurrency = params.concurrency ?? DEFAULT_CONCURRENCY;
+  const concurrency = params.concurrency ?? INBOX_CONSUME_CONCURRENCY;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new TriggersError(`concurrency must be a positive integer, got ${String(concurrency)}`);
   }
@@ -193,6 +190,38 @@ export async function consumeInbox(
   }
   if (failures.length > 0) throw failures[0];
   return summary;
+}
+
+/**
+ * The hand-written methods of `client.inbox` (declared in codegen/config/typescript.yaml): the generated
+ * `InboxResource` extends this class, so `iterate()` and `consume()` sit next to lease/ack/nack/extend.
+ */
+export abstract class InboxHelpers extends APIResource {
+  /**
+   * Consume the inbox: lease batches (long polling while empty) and yield one message at a time; settle
+   * each with `message.ack()`, `message.nack({ delay })` or `message.extend(seconds)`. Unacknowledged
+   * messages come back after their visibility timeout (at-least-once). Breaking out of the loop releases
+   * the rest of the current batch.
+   */
+  iterate(this: InboxOperations, params: InboxIterateParams = {}, options?: RequestOptions): InboxConsumer {
+    return new InboxConsumer(this, params, options);
+  }
+
+  /**
+   * Run `handler` over inbox messages, up to `concurrency` (default 8) at a time: ack when it resolves,
+   * nack when it throws. Resolves once `signal` aborts (or the inbox is empty with `stopWhenEmpty`) and
+   * every running handler has finished.
+   */
+  consume(
+    this: InboxOperations,
+    handler: (message: LeasedMessage) => unknown,
+    params: InboxConsumeParams = {},
+    options?: RequestOptions,
+  ): Promise<ConsumeSummary> {
+    // Lease as many messages as can run at once, as the Python and Go consumers do.
+    const batchSize = params.batchSize ?? Math.min(params.concurrency ?? INBOX_CONSUME_CONCURRENCY, 100);
+    return consumeInbox(new InboxConsumer(this, { ...params, batchSize }, options), handler, params);
+  }
 }
 
 function single(results: ReceiptResults, receipt: string): ReceiptResult {

@@ -126,13 +126,8 @@ const scenarios: Record<string, Scenario> = {
   "event-create-cloudevents-structured": async () => {
     const client = admin();
     const ceId = `ce-${randomUUID()}`;
-    const { data, response } = await client
-      .request<Event>({
-        method: "post",
-        path: "/events",
-        contentType: "application/cloudevents+json",
-        body: { specversion: "1.0", id: ceId, source: `${run}-ce`, type: unique("ce"), data: { a: 1 } },
-      })
+    const { data, response } = await client.events
+      .createCloudEvent({ id: ceId, source: `${run}-ce`, type: unique("ce"), data: { a: 1 } })
       .withResponse();
     assert.equal(response.status, 201);
     assert.equal(data.external_id, ceId);

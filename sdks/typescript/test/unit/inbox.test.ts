@@ -2,8 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { TriggersClient } from "../../src/index.js";
-import { FakeClock, ScriptedFetch, json, type RecordedRequest, type Reply } from "../helpers.js";
+import { ScriptedFetch, json, scriptedClient, type RecordedRequest } from "../helpers.js";
 
 function lease(id: string, receipts: string[]): Response {
   return json(200, {
@@ -22,18 +21,7 @@ const settled = (request: RecordedRequest): Response => {
   return json(200, { results: receipts.map((receipt) => ({ receipt, status: "ok", detail: null })) });
 };
 
-function setup(replies: Reply[]) {
-  const server = new ScriptedFetch(replies);
-  const client = new TriggersClient({
-    apiKey: "tk_test",
-    baseURL: "http://api.test/v1",
-    fetch: server.fetch,
-    clock: new FakeClock(),
-    random: () => 0,
-    logger: null,
-  });
-  return { client, server };
-}
+const setup = scriptedClient;
 
 const paths = (server: ScriptedFetch): string[] => server.requests.map((request) => new URL(request.url).pathname);
 const body = (request: RecordedRequest | undefined): unknown => JSON.parse(request!.body!);
@@ -53,7 +41,7 @@ describe("inbox.iterate()", () => {
     assert.deepEqual(paths(server), [
       "/v1/inbox/lease", "/v1/inbox/ack", "/v1/inbox/ack", "/v1/inbox/lease", "/v1/inbox/ack", "/v1/inbox/lease",
     ]);
-    assert.deepEqual(body(server.requests[0]), { max_events: 2, visibility_timeout: 45, wait: 20 });
+    assert.deepEqual(body(server.requests[0]), { max_events: 2, visibility_timeout: 45, wait: 0 });
     assert.deepEqual(body(server.requests[1]), { receipts: ["r1"] });
   });
 

@@ -2,21 +2,10 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { TriggersClient, type Event } from "../../src/index.js";
-import { FakeClock, ScriptedFetch, json, type Reply } from "../helpers.js";
+import type { Event } from "../../src/index.js";
+import { ScriptedFetch, json, scriptedClient, type Reply } from "../helpers.js";
 
-function setup(replies: Reply[]) {
-  const server = new ScriptedFetch(replies);
-  const client = new TriggersClient({
-    apiKey: "tk_test",
-    baseURL: "http://api.test/v1",
-    fetch: server.fetch,
-    clock: new FakeClock(),
-    random: () => 0,
-    logger: null,
-  });
-  return { client, server };
-}
+const setup = scriptedClient;
 
 function sampleEvent(sequence: number, extra: Record<string, unknown> = {}): Event {
   return {
