@@ -29,6 +29,26 @@ def _flatten(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
     return []
 
 
+def _peer_table(data: dict[str, Any]) -> list[str]:
+    """The TypeScript SDK next to raw fetch and openai-node, per scenario, when the run measured the peer."""
+    rows = [
+        f"| {name} | {figures['raw_us_per_call']} | {figures['sdk_us_per_call']} ({figures['ratio']}x) "
+        f"| {figures['openai_node_us_per_call']} ({figures['openai_node_ratio']}x) | {figures['sdk_vs_openai_node']}x |"
+        for name, figures in data.items()
+        if isinstance(figures, dict) and "openai_node_us_per_call" in figures
+    ]
+    if not rows:
+        return []
+    return [
+        f"Side by side, µs per call (ratio to raw fetch); openai-node {data.get('openai_node', '')}:",
+        "",
+        "| scenario | raw fetch + JSON.parse | events.create | openai-node | events.create / openai-node |",
+        "| --- | --- | --- | --- | --- |",
+        *rows,
+        "",
+    ]
+
+
 def main() -> None:
     lines = [
         "# Benchmarks",
@@ -42,7 +62,7 @@ def main() -> None:
     ]
     for path in sorted(RESULTS.glob("*.json")):
         data = json.loads(path.read_text())
-        lines += [f"## {path.stem}", "", "| figure | value |", "| --- | --- |"]
+        lines += [f"## {path.stem}", "", *_peer_table(data), "| figure | value |", "| --- | --- |"]
         lines += [f"| {key} | {value:.4g} |" if isinstance(value, float) else f"| {key} | {value} |" for key, value in _flatten(data)]
         lines.append("")
     DOC.write_text("\n".join(lines))

@@ -22,11 +22,11 @@ export function isSensitiveName(name: string): boolean {
 }
 
 /** Headers as a plain object with sensitive values replaced. */
-export function redactHeaders(headers: Headers): Record<string, string> {
+export function redactHeaders(headers: Headers | Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
-  headers.forEach((value, name) => {
+  for (const [name, value] of headers instanceof Headers ? headers : Object.entries(headers)) {
     out[name] = isSensitiveName(name) ? REDACTED : value;
-  });
+  }
   return out;
 }
 
