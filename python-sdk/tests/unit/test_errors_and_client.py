@@ -118,7 +118,9 @@ async def test_text_responses_decode_as_text_in_both_clients() -> None:
     exposition = '# TYPE triggers_events_ingested_total counter\ntriggers_events_ingested_total{type="a"} 3\n'
     router = _router()
     router.get("/metrics").mock(
-        return_value=httpx.Response(200, text=exposition, headers={"content-type": "text/plain; version=0.0.4"})
+        return_value=httpx.Response(
+            200, text=exposition, headers={"content-type": "text/plain; version=0.0.4"}
+        )
     )
     assert await async_client(router).ops.metrics() == exposition
     assert sync_client(router).ops.metrics() == exposition

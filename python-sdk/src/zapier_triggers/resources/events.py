@@ -10,8 +10,8 @@ from typing import Any
 
 from .. import types as api_types
 from .._base_client import RequestOptions, path_template
-from .._deprecation import deprecated_aliases
 from .._constants import STREAM_IDLE_TIMEOUT
+from .._deprecation import deprecated_aliases
 from .._pagination import Paginator, SyncPaginator
 from .._resource import APIResource, SyncAPIResource, given
 from .._response import sync_to_raw_response_wrapper, to_raw_response_wrapper
