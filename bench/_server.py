@@ -20,6 +20,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 UNLIMITED = ("--rate-limit-rps", "1000000", "--rate-limit-burst", "1000000")
 
@@ -60,6 +61,22 @@ def _wait_healthy(proc: subprocess.Popen[bytes], base_url: str, log_path: Path) 
 
 
 @contextlib.contextmanager
+def _serving(command: list[str], log_path: Path, base_url: str, **popen: Any) -> Iterator[int]:
+    """Start `command` with its output in `log_path`, wait until `base_url` is healthy, yield its pid, stop it."""
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, **popen)
+        try:
+            _wait_healthy(proc, base_url, log_path)
+            yield proc.pid
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@contextlib.contextmanager
 def running_server(
     *extra: str,
     executable: str | None = None,
@@ -82,17 +99,8 @@ def running_server(
         db = db_path or Path(tmp) / "server.db"
         log_path = Path(tmp) / "server.log"
         command = [exe, "--host", "127.0.0.1", "--port", str(port), "--db", str(db), "--admin-key", key, "--log-level", log_level]
-        with log_path.open("w") as log:
-            proc = subprocess.Popen([*command, *extra], stdout=log, stderr=subprocess.STDOUT)
-            try:
-                _wait_healthy(proc, base_url, log_path)
-                yield RunningServer(base_url, key, proc.pid, db)
-            finally:
-                proc.terminate()
-                try:
-                    proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+        with _serving([*command, *extra], log_path, base_url) as pid:
+            yield RunningServer(base_url, key, pid, db)
 
 
 @contextlib.contextmanager
@@ -106,14 +114,5 @@ def running_baseline(mode: str) -> Iterator[RunningServer]:
         env = {**os.environ, "BASELINE_MODE": mode, "BASELINE_DB": str(db)}
         command = [sys.executable, "-m", "uvicorn", "_baseline_app:app", "--host", "127.0.0.1", "--port", str(port)]
         command += ["--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"]
-        with log_path.open("w") as log:
-            proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=Path(__file__).parent)
-            try:
-                _wait_healthy(proc, base_url, log_path)
-                yield RunningServer(base_url, "baseline", proc.pid, db)
-            finally:
-                proc.terminate()
-                try:
-                    proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+        with _serving(command, log_path, base_url, env=env, cwd=Path(__file__).parent) as pid:
+            yield RunningServer(base_url, "baseline", pid, db)

@@ -158,7 +158,9 @@ async def see_in_inbox(tour: Tour, client: TriggersClient, event_type: str, even
     ttfe = time.monotonic() - tour.started_at
     tour.say(f"pending in the inbox: {pending}")
     tour.say(f"time to first event (server start → event visible in the inbox): {ttfe:.2f} s")
-    tour.record("inbox_shows_event", pending=pending, time_to_first_event_seconds=round(ttfe, 3))
+    tour.record(
+        "inbox_shows_event", visible=event_id in pending, pending=pending, time_to_first_event_seconds=round(ttfe, 3)
+    )
     lease = await client.inbox.lease(max_events=10, visibility_timeout=30, types=[event_type])
     await client.inbox.ack(receipts=[m.receipt for m in lease.messages])
     tour.say(f"leased and acknowledged {len(lease.messages)} (the inbox is at-least-once: ack when done)")

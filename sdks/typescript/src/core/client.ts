@@ -417,6 +417,8 @@ export class CoreClient {
         else if (value !== undefined) headers[name.toLowerCase()] = value;
       }
     }
+    // Caller-supplied names/values are checked here (Headers throws on invalid ones), so a bad header fails
+    // at once instead of surfacing later as a retried connection error.
     if (spec.headers !== undefined || options.headers !== undefined) new Headers(headers);
     // A stream following a cross-origin redirect passes `authorization: null` to send no credentials.
     if (options.headers?.["authorization"] !== null) headers["authorization"] = this.#authorization;

@@ -22,26 +22,26 @@ class _Bound:
     exclusive: bool
 
 
-def _lower_bound(schema: dict[str, Any]) -> _Bound | None:
+def _bound(schema: dict[str, Any], inclusive_key: str, exclusive_key: str, lower: bool) -> _Bound | None:
+    """The tightest of `minimum`/`exclusiveMinimum` (or the maximum pair), honouring draft-04's boolean form."""
     bounds: list[_Bound] = []
-    minimum = _as_number(schema.get("minimum"))
-    if minimum is not None:
-        bounds.append(_Bound(minimum, schema.get("exclusiveMinimum") is True))
-    exclusive = _as_number(schema.get("exclusiveMinimum"))
+    inclusive = _as_number(schema.get(inclusive_key))
+    if inclusive is not None:
+        bounds.append(_Bound(inclusive, schema.get(exclusive_key) is True))
+    exclusive = _as_number(schema.get(exclusive_key))
     if exclusive is not None:
         bounds.append(_Bound(exclusive, True))
-    return max(bounds, key=lambda b: (b.value, b.exclusive), default=None)
+    if lower:
+        return max(bounds, key=lambda b: (b.value, b.exclusive), default=None)
+    return min(bounds, key=lambda b: (b.value, not b.exclusive), default=None)
+
+
+def _lower_bound(schema: dict[str, Any]) -> _Bound | None:
+    return _bound(schema, "minimum", "exclusiveMinimum", lower=True)
 
 
 def _upper_bound(schema: dict[str, Any]) -> _Bound | None:
-    bounds: list[_Bound] = []
-    maximum = _as_number(schema.get("maximum"))
-    if maximum is not None:
-        bounds.append(_Bound(maximum, schema.get("exclusiveMaximum") is True))
-    exclusive = _as_number(schema.get("exclusiveMaximum"))
-    if exclusive is not None:
-        bounds.append(_Bound(exclusive, True))
-    return min(bounds, key=lambda b: (b.value, not b.exclusive), default=None)
+    return _bound(schema, "maximum", "exclusiveMaximum", lower=False)
 
 
 def _describe(bound: _Bound, lower: bool) -> str:
