@@ -287,6 +287,14 @@ def demo(session: nox.Session) -> None:
 
 
 @nox.session(python=PY)
+def tour(session: nox.Session) -> None:
+    """The product tour's test: `demo/tour.py --no-wait` on a fresh data folder and again over it, every step checked."""
+    _install_server(session)
+    session.install("-e", f"{PYTHON_SDK}[cli]", "pytest==9.2.0")
+    session.run("pytest", "-q", "-p", "no:cacheprovider", str(ROOT / "demo" / "test_tour.py"), *session.posargs)
+
+
+@nox.session(python=PY)
 def bench(session: nox.Session) -> None:
     """Benchmarks (ratios against same-run baselines), written to bench/results/*.json and summarised in docs/benchmarks.md."""
     _install_server(session)
@@ -325,5 +333,6 @@ def tests(session: nox.Session) -> None:
     session.notify("typescript")
     session.notify("go")
     session.notify("contract")
+    session.notify("tour")
     if not CONFORMANCE.exists():
         session.warn(f"{CONFORMANCE} is absent: conformance-vector checks will skip")

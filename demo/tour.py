@@ -131,8 +131,9 @@ async def create_key(tour: Tour, admin: TriggersClient) -> str:
     tour.step("Quick start: create an API key through the API")
     key = await admin.api_keys.create(name=f"demo {time.strftime('%H:%M:%S')}", scopes=["admin"])
     assert key.key is not None
-    tour.say(f"created {key.id} ({key.prefix}…) with scopes {key.scopes}; the key is shown once, at creation")
-    tour.record("create_api_key", key_id=key.id, scopes=list(key.scopes))
+    scopes = [str(getattr(scope, "value", scope)) for scope in key.scopes]
+    tour.say(f"created {key.id} ({key.prefix}…) with scopes {scopes}; the key is shown once, at creation")
+    tour.record("create_api_key", key_id=key.id, scopes=scopes)
     return key.key
 
 
@@ -195,7 +196,7 @@ async def stream_with_cli(tour: Tour, client: TriggersClient, key: str, event_ty
     for order in ("1003", "1004"):
         created.append((await client.events.create(type=event_type, source="demo-shop", data={"order_id": order})).id)
     resume = str(before.sequence - 1)
-    command = ["triggers", "events", "stream", "--types", event_type, "--last-event-id", resume, "--count", "3"]
+    command = ["triggers", "events", "stream", "--type", event_type, "--last-event-id", resume, "--count", "3"]
     tour.say("$ " + shlex.join(command))
     env = {**os.environ, "TRIGGERS_API_KEY": key, "TRIGGERS_BASE_URL": tour.server.base_url}
     done = subprocess.run([*command, "--output", "ndjson"], capture_output=True, text=True, env=env, timeout=60)
@@ -279,10 +280,10 @@ async def replay_with_patch(tour: Tour, client: TriggersClient, event_type: str)
     done = await client.events.replay(original.id, target={"kind": "inbox"}, data_patch={"amount": 50})
     assert done.event is not None
     copy = done.event
-    tour.say(f"{'':12}{'original':<34}replay")
-    tour.say(f"{'id':<12}{original.id:<34}{copy.id}")
-    tour.say(f"{'data':<12}{json.dumps(original.data):<34}{json.dumps(copy.data)}")
-    tour.say(f"{'replay_of':<12}{'-':<34}{copy.replay_of}")
+    tour.say(f"{'':12}{'original':<38}replay")
+    tour.say(f"{'id':<12}{original.id:<38}{copy.id}")
+    tour.say(f"{'data':<12}{json.dumps(original.data):<38}{json.dumps(copy.data)}")
+    tour.say(f"{'replay_of':<12}{'-':<38}{copy.replay_of}")
     tour.record(
         "replay", original=original.id, copy=copy.id, replay_of=copy.replay_of, original_data=original.data, copy_data=copy.data
     )
@@ -291,9 +292,10 @@ async def replay_with_patch(tour: Tour, client: TriggersClient, event_type: str)
 async def metrics(tour: Tour, client: TriggersClient) -> None:
     tour.step("Metrics: the numbers behind the dashboard (`/stats`, Prometheus `/metrics`)")
     stats = await client.ops.stats()
+    success = "n/a" if stats.delivery_success_rate is None else f"{stats.delivery_success_rate:.0%}"
     tour.say(
-        f"ingest {stats.ingest_rate_per_second:.2f}/s, p50 {stats.ingest_latency_ms.p50} ms, p99 {stats.ingest_latency_ms.p99} ms; "
-        f"delivery success {stats.delivery_success_rate}; inbox depth {stats.inbox_depth}; DLQ depth {stats.dlq_depth}"
+        f"ingest {stats.ingest_rate_per_second:.2f}/s, p50 {stats.ingest_latency_ms.p50:.1f} ms, p99 {stats.ingest_latency_ms.p99:.1f} ms; "
+        f"delivery attempt success {success}; inbox depth {stats.inbox_depth}; DLQ depth {stats.dlq_depth}"
     )
     text = await client.ops.metrics()
     samples = [line for line in text.splitlines() if line.startswith(("triggers_events_ingested_total", "triggers_deliveries_total"))]
