@@ -530,3 +530,26 @@ function restore(name: string, value: string | undefined): void {
   if (value === undefined) delete process.env[name];
   else process.env[name] = value;
 }
+
+describe("caller headers", () => {
+  test("an invalid per-call header value fails the call at once: no request, no retry", async () => {
+    const { client, server } = setup([OK(), OK()]);
+    const error = await rejection(
+      client.request({ method: "get", path: "/events" }, { headers: { "x-trace": "a\r\nb" } }),
+    );
+    assert.ok(error instanceof TypeError, `expected a TypeError, got ${inspect(error)}`);
+    assert.equal(error instanceof APIConnectionError, false);
+    assert.equal(server.requests.length, 0);
+  });
+
+  test("an invalid per-call header name fails the call at once", async () => {
+    const { client, server } = setup([OK()]);
+    const error = await rejection(client.request({ method: "get", path: "/events" }, { headers: { "bad name": "x" } }));
+    assert.ok(error instanceof TypeError);
+    assert.equal(server.requests.length, 0);
+  });
+
+  test("an invalid default header is refused when the client is built", () => {
+    assert.throws(() => setup([], { defaultHeaders: { "x-team": "a\nb" } }), TypeError);
+  });
+});
