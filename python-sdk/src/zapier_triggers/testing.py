@@ -140,7 +140,7 @@ async def triggers_server(**settings: Any) -> AsyncGenerator[TriggersClient, Non
     of the subscriptions you create. Pass ``delivery_worker=False`` to keep it idle.
     """
     # triggers-server ships no py.typed, so its API is used through an explicitly untyped handle.
-    server_app: Any = importlib.import_module("triggers_server.app")
+    server_app: Any = importlib.import_module("triggers_server.http.app")
     server_config: Any = importlib.import_module("triggers_server.config")
     admin_key = "tk_" + secrets.token_urlsafe(24)
     config = server_config.Settings(db_path=":memory:", bootstrap_admin_key=admin_key, **settings)

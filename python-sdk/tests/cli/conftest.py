@@ -46,7 +46,7 @@ class InProcessServer:
     overrides: dict[str, Any] = field(default_factory=dict[str, Any])
 
     def _app(self) -> Any:
-        server_app: Any = importlib.import_module("triggers_server.app")
+        server_app: Any = importlib.import_module("triggers_server.http.app")
         server_config: Any = importlib.import_module("triggers_server.config")
         settings = server_config.Settings(
             db_path=str(self.db_path),

@@ -1,5 +1,5 @@
 """`python -m triggers_server` runs the CLI."""
 
-from .cli import main
+from triggers_server.cli import main
 
 main()

@@ -12,10 +12,10 @@ from typing import Any
 
 import uvicorn
 
-from . import __version__
-from .app import create_app
-from .config import FAST_RETRY_SCHEDULE, Settings, parse_schedule
-from .logs import configure_logging
+from triggers_server import __version__
+from triggers_server.config import FAST_RETRY_SCHEDULE, Settings, parse_schedule
+from triggers_server.http.app import create_app
+from triggers_server.logs import configure_logging
 
 GC_GEN0_THRESHOLD = 20_000
 

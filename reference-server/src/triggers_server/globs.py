@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
-from .problems import ProblemError
+from triggers_server.problems import ProblemError
 
 MAX_GLOB_LENGTH = 255
 _FORBIDDEN = re.compile(r"[\[\]?\s\x00-\x1f\x7f]")

@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import Match
 
-from .contract_facts import PROBLEM_TITLES, PROBLEM_TYPE_BASE
+from triggers_server.contract_facts import PROBLEM_TITLES, PROBLEM_TYPE_BASE
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 

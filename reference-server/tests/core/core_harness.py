@@ -16,11 +16,11 @@ import anyio.lowlevel
 import httpx
 import pytest
 
-from triggers_server.app import create_app
 from triggers_server.clock import ManualClock
 from triggers_server.config import Settings
-from triggers_server.services import Services
-from triggers_server.storage.accounts import create_account, create_api_key
+from triggers_server.http.app import create_app
+from triggers_server.http.services import Services
+from triggers_server.storage.sqlite.accounts import create_account, create_api_key
 
 START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 ADMIN_KEY = "tk_" + "A" * 32

@@ -44,18 +44,20 @@ def test_the_contracts_hold() -> None:
 
 def test_a_reverse_import_from_storage_breaks_the_contracts(tmp_path: Path) -> None:
     package = _copy(tmp_path)
-    _inject(package / "storage" / "events.py", "from ..routes import events as _reverse  # noqa: F401")
+    reverse = "from triggers_server.http.routes import events as _reverse  # noqa: F401"
+    _inject(package / "storage" / "sqlite" / "events.py", reverse)
     result = _lint_imports(tmp_path, package.parent)
     assert result.returncode != 0
     assert "Storage imports neither the HTTP layer nor the domain BROKEN" in result.stdout
-    assert "triggers_server.storage.events -> triggers_server.routes.events" in result.stdout
+    assert "triggers_server.storage.sqlite.events -> triggers_server.http.routes.events" in result.stdout
 
 
 def test_a_type_checking_circle_breaks_the_contracts(tmp_path: Path) -> None:
     package = _copy(tmp_path)
     _inject(
-        package / "streaming.py",
-        "from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    from .services import Services  # noqa: F401",
+        package / "domain" / "streaming.py",
+        "from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n"
+        "    from triggers_server.http.services import Services  # noqa: F401",
     )
     result = _lint_imports(tmp_path, package.parent)
     assert result.returncode != 0

@@ -12,7 +12,7 @@ from cloudevents.core.bindings import http as ce_http
 from cloudevents.core.v1.event import CloudEvent
 from core_harness import CONFORMANCE, Server, assert_problem
 
-from triggers_server.ingest import parse_rfc3339
+from triggers_server.domain.ingest import parse_rfc3339
 
 pytestmark = pytest.mark.anyio
 

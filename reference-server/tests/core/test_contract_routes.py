@@ -10,9 +10,9 @@ import yaml
 from core_harness import Server
 from fastapi.routing import APIRoute
 
-from triggers_server.app import ROUTERS
 from triggers_server.contract import contract_text
 from triggers_server.contract_facts import API_PREFIX, OPERATIONS, Operation
+from triggers_server.http.app import ROUTERS
 
 pytestmark = pytest.mark.anyio
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from triggers_server.storage.engine import Database, migration_scripts
+from triggers_server.storage.sqlite.engine import Database, migration_scripts
 
 pytestmark = pytest.mark.anyio
 

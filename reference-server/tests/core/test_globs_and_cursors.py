@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from triggers_server.cursors import decode_cursor, encode_cursor, int_field
+from triggers_server.domain.cursors import decode_cursor, encode_cursor, int_field
 from triggers_server.globs import matches_any, sql_clause, validate_globs
 from triggers_server.problems import ProblemError
 

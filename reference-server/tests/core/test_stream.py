@@ -18,8 +18,8 @@ import anyio.lowlevel
 import pytest
 from core_harness import ADMIN_KEY, Server, assert_problem, event
 
-from triggers_server.app import run_janitor_once
-from triggers_server.streaming import AccountRing, StreamHub
+from triggers_server.domain.streaming import AccountRing, StreamHub
+from triggers_server.http.app import run_janitor_once
 
 pytestmark = pytest.mark.anyio
 

@@ -8,7 +8,7 @@ import pytest
 from delivery_harness import Server
 from test_subscription_routes import create, problem_of
 
-from triggers_server.contract_schemas import contract_errors
+from triggers_server.http.contract_schemas import contract_errors
 
 pytestmark = pytest.mark.anyio
 

@@ -16,12 +16,12 @@ from delivery_harness import Receiver
 
 from triggers_server.clock import ManualClock
 from triggers_server.config import Settings
-from triggers_server.storage import deliveries as delivery_store
-from triggers_server.storage import dlq as dlq_store
-from triggers_server.storage import subscriptions as subscription_store
-from triggers_server.storage.engine import Database
-from triggers_server.webhooks.service import DeliveryService, RetryPolicy, parse_retry_after
-from triggers_server.webhooks.signing import generate_secret, verify
+from triggers_server.domain.webhooks.service import DeliveryService, RetryPolicy, parse_retry_after
+from triggers_server.domain.webhooks.signing import generate_secret, verify
+from triggers_server.storage.sqlite import deliveries as delivery_store
+from triggers_server.storage.sqlite import dlq as dlq_store
+from triggers_server.storage.sqlite import subscriptions as subscription_store
+from triggers_server.storage.sqlite.engine import Database
 
 ACCOUNT = "acc_a"
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

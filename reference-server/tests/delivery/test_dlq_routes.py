@@ -10,7 +10,7 @@ from delivery_harness import Server
 from test_subscription_routes import create, problem_of
 
 from triggers_server.models._generated import DlqEntry, DlqEntryList, DlqRetryResult
-from triggers_server.storage.dlq import insert_dlq_entry
+from triggers_server.storage.sqlite.dlq import insert_dlq_entry
 
 pytestmark = pytest.mark.anyio
 
@@ -92,7 +92,7 @@ async def test_inbox_origin_retry_requeues_with_count_reset(server: Server) -> N
     assert result == {"entry_id": entry_id, "event_id": entry["event_id"], "delivery_id": None}
     account_id = await server.account_of(headers)
     now = server.clock.now()
-    from triggers_server.storage.events import get_event
+    from triggers_server.storage.sqlite.events import get_event
 
     event = await server.services.db.read(lambda conn: get_event(conn, account_id, entry["event_id"], now))
     assert event is not None and event["status"] == "pending" and event["delivery_count"] == 0

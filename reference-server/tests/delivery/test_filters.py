@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from triggers_server.filters import (
+from triggers_server.domain.filters import (
     evaluate,
     subscription_matches,
     validate_filter,

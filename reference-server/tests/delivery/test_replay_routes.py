@@ -12,8 +12,8 @@ from delivery_harness import START, Server
 from test_subscription_routes import create, problem_of
 
 from triggers_server.clock import isoformat
+from triggers_server.domain.replay import merge_patch
 from triggers_server.models._generated import EventReplayResult, Replay, ReplayList
-from triggers_server.replay import merge_patch
 
 pytestmark = pytest.mark.anyio
 

@@ -11,7 +11,7 @@ import pytest
 from reference_verifier import ClockedWebhook
 from standardwebhooks.webhooks import WebhookVerificationError as ReferenceVerificationError
 
-from triggers_server.webhooks.signing import (
+from triggers_server.domain.webhooks.signing import (
     InvalidSecretError,
     WebhookVerificationError,
     decode_secret,

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from delivery_harness import Server
 
+from triggers_server.domain.webhooks.signing import verify
 from triggers_server.models._generated import (
     Delivery,
     DeliveryList,
@@ -14,8 +15,7 @@ from triggers_server.models._generated import (
     Subscription,
     SubscriptionList,
 )
-from triggers_server.storage.events import EventDraft, insert_event
-from triggers_server.webhooks.signing import verify
+from triggers_server.storage.sqlite.events import EventDraft, insert_event
 
 pytestmark = pytest.mark.anyio
 

@@ -18,10 +18,10 @@ from delivery_harness import START
 from reference_verifier import ClockedWebhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from triggers_server.app import create_app
 from triggers_server.clock import ManualClock
 from triggers_server.config import Settings
-from triggers_server.services import Services
+from triggers_server.http.app import create_app
+from triggers_server.http.services import Services
 
 pytestmark = pytest.mark.anyio
 
@@ -213,7 +213,7 @@ async def test_background_worker_delivers_without_polling(loopback: Loopback) ->
 
 
 def test_clocked_verifier_rejects_stale_and_accepts_fresh() -> None:
-    from triggers_server.webhooks.signing import generate_secret, webhook_headers
+    from triggers_server.domain.webhooks.signing import generate_secret, webhook_headers
 
     secret = generate_secret()
     stamp = int(START.timestamp())

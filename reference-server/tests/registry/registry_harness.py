@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from triggers_server.app import create_app
 from triggers_server.clock import ManualClock
 from triggers_server.config import Settings
-from triggers_server.services import Services
-from triggers_server.storage.accounts import create_account, create_api_key
+from triggers_server.http.app import create_app
+from triggers_server.http.services import Services
+from triggers_server.storage.sqlite.accounts import create_account, create_api_key
 
 ADMIN_KEY = "tk_registry_admin_key_0123456789abcdef"
 START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from triggers_server.registry.compat import (
+from triggers_server.domain.registry.compat import (
     CompatibilityMode,
     PreviousVersion,
     check_compatibility,

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from triggers_server.registry.compat import find_incompatibilities
+from triggers_server.domain.registry.compat import find_incompatibilities
 
 VECTORS = (
     Path(__file__).resolve().parents[3].parent

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from jsonschema.protocols import Validator
 
-from triggers_server.registry.compat import find_incompatibilities
+from triggers_server.domain.registry.compat import find_incompatibilities
 
 NAMES = ["a", "b", "ab"]
 STRINGS = ["", "a", "ab", "abc", "b"]

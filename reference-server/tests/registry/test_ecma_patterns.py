@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from triggers_server.registry.ecma import ecma_validator, is_pattern, search
-from triggers_server.registry.validation import (
+from triggers_server.domain.registry.ecma import ecma_validator, is_pattern, search
+from triggers_server.domain.registry.validation import (
     InvalidSchema,
     compile_schema,
     document_registry,

@@ -21,11 +21,11 @@ import httpx
 import pytest
 from registry_harness import ADMIN_KEY, START
 
-from triggers_server.app import create_app
 from triggers_server.clock import ManualClock
 from triggers_server.config import Settings
-from triggers_server.registry.service import SchemaRegistry
-from triggers_server.services import Services
+from triggers_server.domain.registry.service import SchemaRegistry
+from triggers_server.http.app import create_app
+from triggers_server.http.services import Services
 
 SUITE = Path(__file__).resolve().parents[3].parent / "shared" / "conformance" / "json-schema-test-suite"
 TESTS = SUITE / "tests" / "draft2020-12"

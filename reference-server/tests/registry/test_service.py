@@ -9,17 +9,17 @@ import pytest
 from registry_harness import START
 
 from triggers_server.clock import ManualClock
-from triggers_server.problems import ProblemError
-from triggers_server.registry import SchemaValidationFailed
-from triggers_server.registry.compat import CompatibilityMode
-from triggers_server.registry.service import (
+from triggers_server.domain.registry import SchemaValidationFailed
+from triggers_server.domain.registry.compat import CompatibilityMode
+from triggers_server.domain.registry.service import (
     LruCache,
     SchemaRegistry,
     VersionPin,
     parse_dataschema,
     parse_version_ref,
 )
-from triggers_server.storage.engine import Database
+from triggers_server.problems import ProblemError
+from triggers_server.storage.sqlite.engine import Database
 
 pytestmark = pytest.mark.anyio
 ACCOUNT = "acct_a"

@@ -1,0 +1,46 @@
+"""Rule-based compatibility check between two JSON Schemas (the seven Confluent modes).
+
+The core question is asymmetric: "can every payload a *writer* schema accepts be read by a *reader*
+schema?". BACKWARD asks it with the previous version as writer and the candidate as reader; FORWARD the
+other way round; FULL both. The answer is rule-based rather than a full language-inclusion proof: each
+keyword of the reader must be implied by the writer (same or stricter constraint), combinators are
+compared branch by branch, and anything the rules cannot prove is reported as an incompatibility.
+
+Content models (see ``semantics.md`` §6): a property the reader constrains but the writer left open
+("open content model") is an incompatibility, because old payloads may hold that name with any value;
+a property the writer declared that the reader no longer lists is checked against the reader's
+``patternProperties``/``additionalProperties`` ("partially open" / closed models).
+
+Legacy keywords found in real-world schemas (draft-04..07 ``items`` arrays, ``additionalItems``,
+``dependencies``, ``definitions``, boolean ``exclusiveMinimum``) are understood as well. ``$ref`` is
+followed within the schema (cycles are cut), ``patternProperties`` names match by ECMA-262, and ``oneOf``
+is compared branch-wise like ``anyOf`` (as Confluent and Apicurio do), except that anyOf → oneOf narrows.
+
+Each finding's ``path`` is a JSON pointer along the keywords of the reader schema (the candidate for
+BACKWARD, the registered version for FORWARD), through ``$ref`` as written, e.g.
+``/properties/amount/type``. Comparisons that grow too large are reported as ``too_complex``.
+
+Layout: ``modes`` applies the modes to a version history, ``checker`` is the recursive comparison
+(writer conjuncts, reader decomposition, cycles, budget), and one module per keyword family judges it:
+``combinators``, ``json_types`` (type/enum/const), ``numbers``, ``strings``, ``arrays``, ``objects``
+(``counts`` holds the shared size limits); ``nodes`` and ``values`` are the typed plumbing.
+"""
+
+from triggers_server.domain.registry.compat.checker import CHECK_BUDGET, find_incompatibilities
+from triggers_server.domain.registry.compat.findings import Incompatibility
+from triggers_server.domain.registry.compat.modes import (
+    DEFAULT_MODE,
+    CompatibilityMode,
+    PreviousVersion,
+    check_compatibility,
+)
+
+__all__ = [
+    "CHECK_BUDGET",
+    "DEFAULT_MODE",
+    "CompatibilityMode",
+    "Incompatibility",
+    "PreviousVersion",
+    "check_compatibility",
+    "find_incompatibilities",
+]

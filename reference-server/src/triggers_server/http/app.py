@@ -1,0 +1,180 @@
+"""App factory: wires storage, services, middleware and every route module into one FastAPI app."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncGenerator, Callable
+from typing import Any, cast
+
+import anyio
+import httpx
+from fastapi import APIRouter, FastAPI
+
+from triggers_server.clock import Clock, SystemClock
+from triggers_server.config import Settings
+from triggers_server.contract_facts import API_PREFIX
+from triggers_server.domain.registry.service import SchemaRegistry
+from triggers_server.domain.replay import Replayer, ReplayJobs
+from triggers_server.domain.streaming import StreamHub
+from triggers_server.domain.webhooks.service import DeliveryService
+from triggers_server.http.auth import Authenticator
+from triggers_server.http.idempotency import IdempotencyMiddleware, purge_expired
+from triggers_server.http.middleware import RequestContextMiddleware
+from triggers_server.http.ratelimit import RateLimiter, RateLimitMiddleware
+from triggers_server.http.routes import (
+    account,
+    deliveries,
+    dlq,
+    events,
+    filters,
+    idempotency,
+    inbox,
+    ops,
+    replays,
+    schemas,
+    stream,
+    subscriptions,
+)
+from triggers_server.http.services import Services
+from triggers_server.metrics import Metrics
+from triggers_server.problems import install_problem_handlers
+from triggers_server.storage.sqlite.accounts import ensure_bootstrap_key, record_last_used
+from triggers_server.storage.sqlite.engine import Database
+from triggers_server.storage.sqlite.events import purge_retention
+
+log = logging.getLogger("triggers_server.http.app")
+
+JANITOR_INTERVAL_SECONDS = 60.0
+# Every route module, imported explicitly; `/events/stream` comes before `/events/{event_id}`.
+ROUTERS: tuple[APIRouter, ...] = (
+    stream.router,
+    events.router,
+    inbox.router,
+    idempotency.router,
+    account.router,
+    ops.router,
+    subscriptions.router,
+    deliveries.router,
+    dlq.router,
+    replays.router,
+    filters.router,
+    schemas.router,
+)
+
+
+async def open_services(
+    settings: Settings, clock: Clock, *, webhook_client: httpx.AsyncClient | None = None
+) -> Services:
+    db = await Database.open(settings.db_path)
+    bootstrap = await db.write(
+        lambda conn: ensure_bootstrap_key(
+            conn, secret=settings.bootstrap_admin_key, max_deliveries=settings.max_deliveries, now=clock.now()
+        )
+    )
+    # Nothing else writes before the app serves, so no commit falls between this read and the hook.
+    start_sequence = await db.read(
+        lambda conn: int(conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0])
+    )
+    hub = StreamHub(start_sequence)
+    db.on_commit = hub.on_commit
+    registry = SchemaRegistry(db, clock)
+    delivery = DeliveryService(settings, clock, db, http_client=webhook_client)
+    replayer = Replayer(clock=clock, db=db, hub=hub, registry=registry, delivery=delivery)
+    return Services(
+        settings=settings,
+        clock=clock,
+        db=db,
+        hub=hub,
+        registry=registry,
+        delivery=delivery,
+        replays=ReplayJobs(replayer, background=settings.delivery_worker),
+        auth=Authenticator(db, clock),
+        limiter=RateLimiter(clock, per_second=settings.rate_limit_per_second, burst=settings.rate_limit_burst),
+        metrics=Metrics(),
+        bootstrap_key=bootstrap,
+    )
+
+
+async def run_janitor_once(services: Services) -> None:
+    """Expire idempotency records and events older than the retention window."""
+    now = services.clock.now()
+    used = services.auth.take_last_used()
+    if used:
+        await services.db.write(lambda conn: record_last_used(conn, used))
+    await services.db.write(lambda conn: purge_expired(conn, now.timestamp()))
+    await services.db.write(lambda conn: purge_retention(conn, now, services.settings.retention_seconds))
+
+
+async def _janitor(services: Services) -> None:
+    while True:
+        await services.clock.sleep(JANITOR_INTERVAL_SECONDS)
+        try:
+            await run_janitor_once(services)
+        except Exception:
+            log.exception("janitor pass failed")
+
+
+def create_app(
+    settings: Settings,
+    clock: Clock | None = None,
+    *,
+    webhook_client: httpx.AsyncClient | None = None,
+    announce: Callable[[str], None] | None = None,
+) -> FastAPI:
+    """The ASGI app. Services open in the lifespan; in-process tests enter `app.router.lifespan_context(app)`."""
+    the_clock = clock or SystemClock()
+    holder: dict[str, Services] = {}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncGenerator[None]:
+        services = await open_services(settings, the_clock, webhook_client=webhook_client)
+        holder["services"] = services
+        app.state.services = services
+        if services.bootstrap_key is not None and announce is not None:
+            announce(services.bootstrap_key)
+        if settings.delivery_worker:
+            await services.delivery.start()
+        try:
+            async with anyio.create_task_group() as group:
+                group.start_soon(_janitor, services)
+                try:
+                    yield
+                finally:
+                    group.cancel_scope.cancel()
+        finally:
+            await services.delivery.stop()
+            used = services.auth.take_last_used()
+            if used and not services.db.closed:
+                await services.db.write(lambda conn: record_last_used(conn, used))
+            await services.db.close()
+
+    app = FastAPI(
+        title="Triggers reference server",
+        lifespan=lifespan,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
+    install_problem_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router, prefix=API_PREFIX)
+    proxy = cast(Services, _ServicesProxy(holder))
+    app.add_middleware(IdempotencyMiddleware, services=proxy)
+    app.add_middleware(RateLimitMiddleware, services=proxy)
+    app.add_middleware(RequestContextMiddleware, services=proxy)
+    return app
+
+
+class _ServicesProxy:
+    """Lets middleware built at app-construction time reach the services opened later by the lifespan."""
+
+    def __init__(self, holder: dict[str, Services]) -> None:
+        self._holder = holder
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            services = self._holder["services"]
+        except KeyError:
+            raise RuntimeError("the app's lifespan has not started") from None
+        return getattr(services, name)

@@ -1,0 +1,380 @@
+"""Delivery rows (one per event x subscription) and their attempt log.
+
+Status machine (contract ``DeliveryStatus``): ``pending`` (first attempt scheduled) → ``succeeded`` |
+``failed`` (an attempt failed, the next one is scheduled) → … → ``dead_lettered`` (schedule exhausted or
+endpoint gone); ``discarded`` when the subscription was disabled or deleted before it could be sent.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+from triggers_server.clock import isoformat, parse_datetime
+from triggers_server.ids import new_id
+from triggers_server.storage.sqlite.where import add_equals
+
+PENDING: Final = "pending"
+FAILED: Final = "failed"
+SUCCEEDED: Final = "succeeded"
+DEAD_LETTERED: Final = "dead_lettered"
+DISCARDED: Final = "discarded"
+STATUSES: Final = (PENDING, FAILED, SUCCEEDED, DEAD_LETTERED, DISCARDED)
+ACTIVE_STATUSES: Final = (PENDING, FAILED)
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    id: str
+    delivery_id: str
+    attempt_number: int
+    trigger: str
+    started_at: datetime
+    duration_ms: float
+    request_url: str
+    request_headers: dict[str, str]
+    request_body: str
+    response_status: int | None
+    response_headers: dict[str, str] | None
+    response_body: str | None
+    response_body_truncated: bool
+    error: str | None
+    outcome: str
+    next_attempt_at: datetime | None
+
+    def to_wire(self) -> dict[str, Any]:
+        """The contract's ``DeliveryAttempt``."""
+        return {
+            "attempt_number": self.attempt_number,
+            "started_at": isoformat(self.started_at),
+            "duration_ms": round(self.duration_ms),
+            "request_url": self.request_url,
+            "request_headers": self.request_headers,
+            "request_body": self.request_body,
+            "response_status": self.response_status,
+            "response_headers": self.response_headers or {},
+            "response_body": self.response_body,
+            "response_body_truncated": self.response_body_truncated,
+            "error": self.error,
+            "succeeded": self.outcome == SUCCEEDED,
+        }
+
+
+@dataclass(frozen=True)
+class DeliveryRecord:
+    seq: int
+    id: str
+    account_id: str
+    event_id: str
+    event_type: str
+    subscription_id: str
+    payload: str
+    status: str
+    attempt_count: int
+    next_attempt_at: datetime | None
+    last_attempt_at: datetime | None
+    manual_pending: bool
+    last_response_status: int | None
+    last_error: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    def to_wire(self, attempts: Iterable[AttemptRecord] = ()) -> dict[str, Any]:
+        """The contract's ``Delivery`` (``attempts`` only on the single-delivery read)."""
+        return {
+            "id": self.id,
+            "event_id": self.event_id,
+            "subscription_id": self.subscription_id,
+            "status": self.status,
+            "attempt_count": self.attempt_count,
+            "next_attempt_at": isoformat(self.next_attempt_at) if self.next_attempt_at else None,
+            "last_attempt_at": isoformat(self.last_attempt_at) if self.last_attempt_at else None,
+            "last_response_status": self.last_response_status,
+            "created_at": isoformat(self.created_at),
+            "updated_at": isoformat(self.updated_at),
+            "attempts": [attempt.to_wire() for attempt in attempts],
+        }
+
+
+_COLUMNS = (
+    "seq, id, account_id, event_id, event_type, subscription_id, payload, status, attempt_count, "
+    "next_attempt_at, last_attempt_at, manual_pending, last_response_status, last_error, "
+    "created_at, updated_at"
+)
+
+
+def _optional_time(value: str | None) -> datetime | None:
+    return parse_datetime(value) if value is not None else None
+
+
+def _record(row: sqlite3.Row) -> DeliveryRecord:
+    return DeliveryRecord(
+        seq=row["seq"],
+        id=row["id"],
+        account_id=row["account_id"],
+        event_id=row["event_id"],
+        event_type=row["event_type"],
+        subscription_id=row["subscription_id"],
+        payload=row["payload"],
+        status=row["status"],
+        attempt_count=row["attempt_count"],
+        next_attempt_at=_optional_time(row["next_attempt_at"]),
+        last_attempt_at=_optional_time(row["last_attempt_at"]),
+        manual_pending=bool(row["manual_pending"]),
+        last_response_status=row["last_response_status"],
+        last_error=row["last_error"],
+        created_at=parse_datetime(row["created_at"]),
+        updated_at=parse_datetime(row["updated_at"]),
+    )
+
+
+def _attempt(row: sqlite3.Row) -> AttemptRecord:
+    return AttemptRecord(
+        id=row["id"],
+        delivery_id=row["delivery_id"],
+        attempt_number=row["attempt_number"],
+        trigger=row["trigger"],
+        started_at=parse_datetime(row["started_at"]),
+        duration_ms=row["duration_ms"],
+        request_url=row["request_url"],
+        request_headers=json.loads(row["request_headers"]),
+        request_body=row["request_body"],
+        response_status=row["response_status"],
+        response_headers=json.loads(row["response_headers"]) if row["response_headers"] is not None else None,
+        response_body=row["response_body"],
+        response_body_truncated=bool(row["response_body_truncated"]),
+        error=row["error"],
+        outcome=row["outcome"],
+        next_attempt_at=_optional_time(row["next_attempt_at"]),
+    )
+
+
+@dataclass(frozen=True)
+class NewDelivery:
+    event_id: str
+    event_type: str
+    subscription_id: str
+    payload: str
+
+
+def insert_deliveries(
+    conn: sqlite3.Connection,
+    account_id: str,
+    deliveries: Iterable[NewDelivery],
+    *,
+    now: datetime,
+    due_at: datetime | None = None,
+) -> list[str]:
+    """Create pending deliveries first due at ``due_at`` (default ``now``); returns their ids in order."""
+    stamp = isoformat(now)
+    due = isoformat(due_at or now)
+    ids: list[str] = []
+    rows: list[tuple[Any, ...]] = []
+    for delivery in deliveries:
+        delivery_id = new_id("dlv")
+        ids.append(delivery_id)
+        rows.append(
+            (
+                delivery_id,
+                account_id,
+                delivery.event_id,
+                delivery.event_type,
+                delivery.subscription_id,
+                delivery.payload,
+                PENDING,
+                due,
+                stamp,
+                stamp,
+            )
+        )
+    conn.executemany(
+        "INSERT INTO deliveries (id, account_id, event_id, event_type, subscription_id, payload, status, "
+        "next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    return ids
+
+
+def get_delivery(conn: sqlite3.Connection, account_id: str, delivery_id: str) -> DeliveryRecord | None:
+    row = conn.execute(
+        f"SELECT {_COLUMNS} FROM deliveries WHERE account_id = ? AND id = ?", (account_id, delivery_id)
+    ).fetchone()
+    return _record(row) if row is not None else None
+
+
+def list_deliveries(
+    conn: sqlite3.Connection,
+    account_id: str,
+    *,
+    limit: int,
+    before_seq: int | None = None,
+    subscription_id: str | None = None,
+    event_id: str | None = None,
+    status: str | None = None,
+) -> list[DeliveryRecord]:
+    """Newest first; ``before_seq`` continues a page."""
+    clauses = ["account_id = ?"]
+    values: list[Any] = [account_id]
+    if before_seq is not None:
+        clauses.append("seq < ?")
+        values.append(before_seq)
+    add_equals(clauses, values, (("subscription_id", subscription_id), ("event_id", event_id), ("status", status)))
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM deliveries WHERE {' AND '.join(clauses)} ORDER BY seq DESC LIMIT ?",
+        (*values, limit),
+    ).fetchall()
+    return [_record(row) for row in rows]
+
+
+def list_attempts(conn: sqlite3.Connection, delivery_id: str) -> list[AttemptRecord]:
+    rows = conn.execute(
+        "SELECT * FROM delivery_attempts WHERE delivery_id = ? ORDER BY attempt_number", (delivery_id,)
+    ).fetchall()
+    return [_attempt(row) for row in rows]
+
+
+def due_deliveries(conn: sqlite3.Connection, now: datetime, *, limit: int) -> list[DeliveryRecord]:
+    """Active deliveries whose next attempt is due, oldest first."""
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM deliveries WHERE next_attempt_at IS NOT NULL AND next_attempt_at <= ? "
+        "ORDER BY next_attempt_at, seq LIMIT ?",
+        (isoformat(now), limit),
+    ).fetchall()
+    return [_record(row) for row in rows]
+
+
+def next_due_time(conn: sqlite3.Connection) -> datetime | None:
+    row = conn.execute("SELECT MIN(next_attempt_at) FROM deliveries WHERE next_attempt_at IS NOT NULL").fetchone()
+    return _optional_time(row[0]) if row is not None else None
+
+
+@dataclass(frozen=True)
+class AttemptOutcome:
+    """What one HTTP attempt produced, as recorded."""
+
+    trigger: str
+    started_at: datetime
+    duration_ms: float
+    request_url: str
+    request_headers: dict[str, str]
+    request_body: str
+    response_status: int | None
+    response_headers: dict[str, str] | None
+    response_body: str | None
+    response_body_truncated: bool
+    error: str | None
+    succeeded: bool
+
+
+def record_attempt(
+    conn: sqlite3.Connection,
+    delivery: DeliveryRecord,
+    outcome: AttemptOutcome,
+    *,
+    status: str,
+    next_attempt_at: datetime | None,
+    now: datetime,
+) -> int:
+    """Append the attempt and move the delivery to ``status``; returns the attempt number."""
+    attempt_number = delivery.attempt_count + 1
+    conn.execute(
+        "INSERT INTO delivery_attempts (id, delivery_id, account_id, attempt_number, trigger, started_at, "
+        "duration_ms, request_url, request_headers, request_body, response_status, response_headers, "
+        "response_body, response_body_truncated, error, outcome, next_attempt_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            new_id("att"),
+            delivery.id,
+            delivery.account_id,
+            attempt_number,
+            outcome.trigger,
+            isoformat(outcome.started_at),
+            outcome.duration_ms,
+            outcome.request_url,
+            json.dumps(outcome.request_headers),
+            outcome.request_body,
+            outcome.response_status,
+            json.dumps(outcome.response_headers) if outcome.response_headers is not None else None,
+            outcome.response_body,
+            int(outcome.response_body_truncated),
+            outcome.error,
+            SUCCEEDED if outcome.succeeded else "failed",
+            isoformat(next_attempt_at) if next_attempt_at else None,
+        ),
+    )
+    conn.execute(
+        "UPDATE deliveries SET status = ?, attempt_count = ?, next_attempt_at = ?, last_attempt_at = ?, "
+        "manual_pending = 0, last_response_status = ?, last_error = ?, updated_at = ? WHERE id = ?",
+        (
+            status,
+            attempt_number,
+            isoformat(next_attempt_at) if next_attempt_at else None,
+            isoformat(outcome.started_at),
+            outcome.response_status,
+            outcome.error,
+            isoformat(now),
+            delivery.id,
+        ),
+    )
+    return attempt_number
+
+
+def set_status(
+    conn: sqlite3.Connection, delivery_id: str, status: str, *, now: datetime, last_error: str | None = None
+) -> None:
+    """Terminal transition without an attempt (e.g. discarded because the subscription is gone)."""
+    conn.execute(
+        "UPDATE deliveries SET status = ?, next_attempt_at = NULL, manual_pending = 0, "
+        "last_error = COALESCE(?, last_error), updated_at = ? WHERE id = ?",
+        (status, last_error, isoformat(now), delivery_id),
+    )
+
+
+def init_fanout_mark(conn: sqlite3.Connection, account_id: str, sequence: int) -> None:
+    """Start tracking an account's fan-out at ``sequence`` (its latest event) unless already tracked."""
+    conn.execute(
+        "INSERT OR IGNORE INTO delivery_fanout (account_id, through_sequence) VALUES (?, ?)",
+        (account_id, sequence),
+    )
+
+
+def advance_fanout_mark(conn: sqlite3.Connection, account_id: str, sequence: int) -> None:
+    """Record that every event up to ``sequence`` has been fanned out (never moves backwards)."""
+    conn.execute(
+        "INSERT INTO delivery_fanout (account_id, through_sequence) VALUES (?, ?) ON CONFLICT (account_id) "
+        "DO UPDATE SET through_sequence = max(through_sequence, excluded.through_sequence)",
+        (account_id, sequence),
+    )
+
+
+def fanout_marks(conn: sqlite3.Connection) -> dict[str, int]:
+    return {row[0]: int(row[1]) for row in conn.execute("SELECT account_id, through_sequence FROM delivery_fanout")}
+
+
+def discard_active(
+    conn: sqlite3.Connection, account_id: str, subscription_id: str, *, reason: str, now: datetime
+) -> int:
+    """Discard the subscription's pending and retrying deliveries (it was disabled or deleted)."""
+    cursor = conn.execute(
+        "UPDATE deliveries SET status = ?, next_attempt_at = NULL, manual_pending = 0, last_error = ?, "
+        "updated_at = ? WHERE account_id = ? AND subscription_id = ? AND status IN (?, ?)",
+        (DISCARDED, reason, isoformat(now), account_id, subscription_id, *ACTIVE_STATUSES),
+    )
+    return cursor.rowcount
+
+
+def schedule_manual_retry(conn: sqlite3.Connection, delivery_id: str, *, now: datetime) -> None:
+    """Queue one immediate manual attempt; a failed manual attempt is not rescheduled."""
+    conn.execute(
+        "UPDATE deliveries SET manual_pending = 1, next_attempt_at = ?, updated_at = ? WHERE id = ?",
+        (isoformat(now), isoformat(now), delivery_id),
+    )
+
+
+def postpone(conn: sqlite3.Connection, delivery_id: str, until: datetime) -> None:
+    """Throttled (``max_rps``): try again at ``until`` without counting an attempt."""
+    conn.execute("UPDATE deliveries SET next_attempt_at = ? WHERE id = ?", (isoformat(until), delivery_id))

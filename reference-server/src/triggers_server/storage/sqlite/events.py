@@ -1,0 +1,400 @@
+"""Events: insert (with per-account `source` + `id` dedupe), read as wire dicts, list, correlate, purge.
+
+These functions take a `sqlite3.Connection` so callers compose them inside one `Database.write`
+transaction (ingestion writes the event and its inbox entry atomically; replay reuses `insert_event` and
+`enqueue_inbox`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from triggers_server.clock import isoformat
+from triggers_server.globs import sql_clause
+from triggers_server.ids import new_id
+from triggers_server.jsoncodec import dumps_text, loads
+from triggers_server.storage.sqlite.engine import after_commit
+from triggers_server.storage.sqlite.where import add_equals
+
+SPECVERSION = "1.0"
+_EMPTY = "{}"
+SELECT_EVENTS = (
+    "SELECT e.*, i.state AS inbox_state, i.visible_at AS inbox_visible_at, "
+    "i.delivery_count AS inbox_delivery_count FROM events e LEFT JOIN inbox i ON i.event_seq = e.seq"
+)
+
+
+@dataclass
+class EventDraft:
+    """An event as accepted from any encoding, before the server assigns id, sequence and times."""
+
+    type: str
+    source: str
+    external_id: str | None = None
+    subject: str | None = None
+    time: datetime | None = None
+    has_data: bool = False
+    data: Any = None
+    data_base64: str | None = None
+    datacontenttype: str | None = None
+    dataschema: str | None = None
+    correlation_id: str | None = None
+    causation_id: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict[str, str])
+    extensions: dict[str, Any] = field(default_factory=dict[str, Any])
+    schema_version: int | None = None
+    replay_of: str | None = None
+
+
+@dataclass(frozen=True)
+class EventCommitted:
+    """Handed to `Database.on_commit` for every stored event, in sequence order (feeds the stream hub)."""
+
+    account_id: str
+    event: dict[str, Any]
+
+
+class DuplicateEvent(Exception):
+    """The account already holds an original event with this `source` + `id`."""
+
+    def __init__(self, existing: dict[str, Any]) -> None:
+        super().__init__(existing["id"])
+        self.existing = existing
+
+
+def status_of(state: str | None, visible_at: float | None, now: float) -> str:
+    if state is None:
+        return "acknowledged"
+    if state == "leased" and visible_at is not None and visible_at <= now:
+        return "pending"
+    return state
+
+
+def row_to_wire(row: sqlite3.Row, now: float) -> dict[str, Any]:
+    """The contract's `Event` object for a row of `SELECT_EVENTS`."""
+    data_text = row["data"]
+    return {
+        "id": row["id"],
+        "external_id": row["external_id"],
+        "type": row["type"],
+        "source": row["source"],
+        "subject": row["subject"],
+        "time": row["time"],
+        "data": loads(data_text) if data_text is not None else None,
+        "data_base64": row["data_base64"],
+        "datacontenttype": row["datacontenttype"],
+        "dataschema": row["dataschema"],
+        "specversion": SPECVERSION,
+        "correlation_id": row["correlation_id"],
+        "causation_id": row["causation_id"],
+        "metadata": loads(row["metadata"]) if row["metadata"] != _EMPTY else {},
+        "extensions": loads(row["extensions"]) if row["extensions"] != _EMPTY else {},
+        "status": status_of(row["inbox_state"], row["inbox_visible_at"], now),
+        "sequence": row["seq"],
+        "schema_version": row["schema_version"],
+        "replay_of": row["replay_of"],
+        "delivery_count": row["inbox_delivery_count"] or 0,
+        "created_at": row["created_at"],
+    }
+
+
+def find_original(
+    conn: sqlite3.Connection, account_id: str, source: str, external_id: str, now: float
+) -> dict[str, Any] | None:
+    row = conn.execute(
+        SELECT_EVENTS + " WHERE e.account_id = ? AND e.source = ? AND e.external_id = ? AND e.replay_of IS NULL",
+        (account_id, source, external_id),
+    ).fetchone()
+    return row_to_wire(row, now) if row else None
+
+
+_INSERT_EVENT = (
+    "INSERT INTO events (id, account_id, external_id, type, source, subject, time, data, data_base64, "
+    "datacontenttype, dataschema, correlation_id, causation_id, metadata, extensions, schema_version, "
+    "replay_of, created_at, size_bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_INBOX = (
+    "INSERT OR IGNORE INTO inbox (event_seq, account_id, event_type, state, visible_at, updated_at) "
+    "VALUES (?, ?, ?, 'pending', ?, ?)"
+)
+
+
+def insert_event(
+    conn: sqlite3.Connection, account_id: str, draft: EventDraft, now: datetime, *, inbox: bool = True
+) -> dict[str, Any]:
+    """Store one event (and by default its pending inbox entry); returns the wire `Event`.
+    Raises DuplicateEvent when an original with the same `source` + `id` exists."""
+    [outcome] = insert_events(conn, account_id, [draft], now, inbox=inbox)
+    if isinstance(outcome, DuplicateEvent):
+        raise outcome
+    return outcome
+
+
+def insert_events(
+    conn: sqlite3.Connection, account_id: str, drafts: Sequence[EventDraft], now: datetime, *, inbox: bool = True
+) -> list[dict[str, Any] | DuplicateEvent]:
+    """Store many events with two multi-row statements; per draft, the wire `Event` or a DuplicateEvent
+    (an original with the same `source` + `id` already stored, or earlier in `drafts`)."""
+    stamp = now.timestamp()
+    created = isoformat(now)
+    outcomes: list[dict[str, Any] | DuplicateEvent] = []
+    rows: list[tuple[Any, ...]] = []
+    fresh: list[dict[str, Any]] = []
+    seen: dict[tuple[str, str], dict[str, Any]] = {}
+    for draft in drafts:
+        key = (draft.source, draft.external_id) if draft.external_id is not None and draft.replay_of is None else None
+        if key is not None:
+            earlier = seen.get(key) or find_original(conn, account_id, key[0], key[1], stamp)
+            if earlier is not None:
+                outcomes.append(DuplicateEvent(earlier))
+                continue
+        event_id = new_id("evt")
+        occurred = isoformat(draft.time) if draft.time is not None else created
+        data_text = dumps_text(draft.data) if draft.has_data else None
+        rows.append(
+            (
+                event_id,
+                account_id,
+                draft.external_id,
+                draft.type,
+                draft.source,
+                draft.subject,
+                occurred,
+                data_text,
+                draft.data_base64,
+                draft.datacontenttype,
+                draft.dataschema,
+                draft.correlation_id,
+                draft.causation_id,
+                dumps_text(draft.metadata) if draft.metadata else _EMPTY,
+                dumps_text(draft.extensions) if draft.extensions else _EMPTY,
+                draft.schema_version,
+                draft.replay_of,
+                created,
+                len(data_text or draft.data_base64 or ""),
+            )
+        )
+        event = {
+            "id": event_id,
+            "external_id": draft.external_id,
+            "type": draft.type,
+            "source": draft.source,
+            "subject": draft.subject,
+            "time": occurred,
+            "data": draft.data if draft.has_data else None,
+            "data_base64": draft.data_base64,
+            "datacontenttype": draft.datacontenttype,
+            "dataschema": draft.dataschema,
+            "specversion": SPECVERSION,
+            "correlation_id": draft.correlation_id,
+            "causation_id": draft.causation_id,
+            "metadata": dict(draft.metadata),
+            "extensions": dict(draft.extensions),
+            "status": "pending" if inbox else "acknowledged",
+            "sequence": 0,
+            "schema_version": draft.schema_version,
+            "replay_of": draft.replay_of,
+            "delivery_count": 0,
+            "created_at": created,
+        }
+        if key is not None:
+            seen[key] = event
+        fresh.append(event)
+        outcomes.append(event)
+    if rows:
+        conn.executemany(_INSERT_EVENT, rows)
+        for event, sequence in zip(fresh, _sequences(conn, [row[0] for row in rows]), strict=True):
+            event["sequence"] = sequence
+            after_commit(EventCommitted(account_id, event))
+        if inbox:
+            conn.executemany(
+                _INSERT_INBOX, [(event["sequence"], account_id, event["type"], stamp, created) for event in fresh]
+            )
+    return outcomes
+
+
+def _sequences(conn: sqlite3.Connection, event_ids: list[str]) -> list[int]:
+    """Sequences of rows just inserted in order. The single writer assigns them consecutively, which one
+    primary-key probe confirms; otherwise they are looked up by id."""
+    last = int(conn.execute("SELECT last_insert_rowid()").fetchone()[0])
+    first = last - len(event_ids) + 1
+    row = conn.execute("SELECT id FROM events WHERE seq = ?", (first,)).fetchone()
+    if row is not None and row[0] == event_ids[0]:
+        return list(range(first, last + 1))
+    found = dict(
+        conn.execute(
+            f"SELECT id, seq FROM events WHERE id IN ({','.join('?' for _ in event_ids)})", event_ids
+        ).fetchall()
+    )
+    return [int(found[event_id]) for event_id in event_ids]
+
+
+def enqueue_inbox(
+    conn: sqlite3.Connection, account_id: str, event_sequence: int, event_type: str, now: datetime
+) -> None:
+    """Put a stored event into the account's pull inbox as `pending` (no-op if it is already there)."""
+    conn.execute(
+        "INSERT OR IGNORE INTO inbox (event_seq, account_id, event_type, state, visible_at, updated_at)"
+        " VALUES (?, ?, ?, 'pending', ?, ?)",
+        (event_sequence, account_id, event_type, now.timestamp(), isoformat(now)),
+    )
+
+
+def get_event(conn: sqlite3.Connection, account_id: str, event_id: str, now: datetime) -> dict[str, Any] | None:
+    row = conn.execute(SELECT_EVENTS + " WHERE e.id = ? AND e.account_id = ?", (event_id, account_id)).fetchone()
+    return row_to_wire(row, now.timestamp()) if row else None
+
+
+def get_events_by_ids(
+    conn: sqlite3.Connection, account_id: str, event_ids: Sequence[str], now: datetime
+) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(event_ids), 500):
+        chunk = list(event_ids[start : start + 500])
+        marks = ",".join("?" for _ in chunk)
+        for row in conn.execute(SELECT_EVENTS + f" WHERE e.account_id = ? AND e.id IN ({marks})", (account_id, *chunk)):
+            found[row["id"]] = row_to_wire(row, now.timestamp())
+    return found
+
+
+@dataclass
+class EventQuery:
+    types: Sequence[str] = ()
+    source: str | None = None
+    subject: str | None = None
+    correlation_id: str | None = None
+    status: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def _status_clause(status: str, now: float) -> tuple[str, list[Any]]:
+    if status == "pending":
+        return "(i.state = 'pending' OR (i.state = 'leased' AND i.visible_at <= ?))", [now]
+    if status == "leased":
+        return "(i.state = 'leased' AND i.visible_at > ?)", [now]
+    if status == "acknowledged":
+        return "(i.state = 'acknowledged' OR i.state IS NULL)", []
+    return "i.state = ?", [status]
+
+
+def list_events(
+    conn: sqlite3.Connection,
+    account_id: str,
+    query: EventQuery,
+    *,
+    now: datetime,
+    limit: int,
+    before_sequence: int | None,
+) -> list[dict[str, Any]]:
+    """Newest first; `before_sequence` continues a page. Returns up to `limit` events."""
+    clauses = ["e.account_id = ?"]
+    params: list[Any] = [account_id]
+    stamp = now.timestamp()
+    if query.types:
+        clause, values = sql_clause("e.type", query.types)
+        clauses.append(clause)
+        params.extend(values)
+    add_equals(
+        clauses,
+        params,
+        (("e.source", query.source), ("e.subject", query.subject), ("e.correlation_id", query.correlation_id)),
+    )
+    if query.status is not None:
+        clause, values = _status_clause(query.status, stamp)
+        clauses.append(clause)
+        params.extend(values)
+    if query.since is not None:
+        clauses.append("e.created_at >= ?")
+        params.append(isoformat(query.since))
+    if query.until is not None:
+        clauses.append("e.created_at < ?")
+        params.append(isoformat(query.until))
+    if before_sequence is not None:
+        clauses.append("e.seq < ?")
+        params.append(before_sequence)
+    sql = SELECT_EVENTS + " WHERE " + " AND ".join(clauses) + " ORDER BY e.seq DESC LIMIT ?"
+    return [row_to_wire(row, stamp) for row in conn.execute(sql, (*params, limit))]
+
+
+def events_after(
+    conn: sqlite3.Connection, account_id: str, after_sequence: int, *, now: datetime, limit: int
+) -> list[dict[str, Any]]:
+    """Oldest first, strictly after `after_sequence` (the SSE backfill and live read)."""
+    rows = conn.execute(
+        SELECT_EVENTS + " WHERE e.account_id = ? AND e.seq > ? ORDER BY e.seq LIMIT ?",
+        (account_id, after_sequence, limit),
+    )
+    return [row_to_wire(row, now.timestamp()) for row in rows]
+
+
+def events_in_range(
+    conn: sqlite3.Connection,
+    account_id: str,
+    *,
+    start: datetime,
+    end: datetime,
+    types: Sequence[str],
+    after_sequence: int,
+    limit: int,
+    now: datetime,
+    originals_only: bool = True,
+) -> list[dict[str, Any]]:
+    """Events with `start <= created_at < end`, oldest first by sequence after `after_sequence` (replay jobs)."""
+    clauses = ["e.account_id = ?", "e.created_at >= ?", "e.created_at < ?", "e.seq > ?"]
+    params: list[Any] = [account_id, isoformat(start), isoformat(end), after_sequence]
+    if originals_only:
+        clauses.append("e.replay_of IS NULL")
+    if types:
+        clause, values = sql_clause("e.type", types)
+        clauses.append(clause)
+        params.extend(values)
+    sql = SELECT_EVENTS + " WHERE " + " AND ".join(clauses) + " ORDER BY e.seq LIMIT ?"
+    return [row_to_wire(row, now.timestamp()) for row in conn.execute(sql, (*params, limit))]
+
+
+def latest_sequence(conn: sqlite3.Connection, account_id: str) -> int:
+    row = conn.execute("SELECT max(seq) FROM events WHERE account_id = ?", (account_id,)).fetchone()
+    return int(row[0] or 0)
+
+
+def oldest_sequence(conn: sqlite3.Connection, account_id: str) -> int | None:
+    row = conn.execute("SELECT min(seq) FROM events WHERE account_id = ?", (account_id,)).fetchone()
+    return int(row[0]) if row[0] is not None else None
+
+
+def purged_through(conn: sqlite3.Connection, account_id: str) -> int:
+    row = conn.execute("SELECT purged_through_seq FROM accounts WHERE id = ?", (account_id,)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def correlation_events(
+    conn: sqlite3.Connection, account_id: str, correlation_id: str, now: datetime
+) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        SELECT_EVENTS + " WHERE e.account_id = ? AND e.correlation_id = ? ORDER BY e.seq LIMIT 10000",
+        (account_id, correlation_id),
+    )
+    return [row_to_wire(row, now.timestamp()) for row in rows]
+
+
+def purge_retention(conn: sqlite3.Connection, now: datetime, retention_seconds: float) -> int:
+    """Delete events created before the retention window (with their inbox entries) and remember, per
+    account, the highest purged sequence so a stream cursor at or below it gets a `reset`."""
+    cutoff = isoformat(now - timedelta(seconds=retention_seconds))
+    marks = conn.execute(
+        "SELECT account_id, max(seq) FROM events WHERE created_at < ? GROUP BY account_id", (cutoff,)
+    ).fetchall()
+    if not marks:
+        return 0
+    for account_id, highest in marks:
+        conn.execute(
+            "UPDATE accounts SET purged_through_seq = max(purged_through_seq, ?) WHERE id = ?",
+            (highest, account_id),
+        )
+    conn.execute("DELETE FROM inbox WHERE event_seq IN (SELECT seq FROM events WHERE created_at < ?)", (cutoff,))
+    return conn.execute("DELETE FROM events WHERE created_at < ?", (cutoff,)).rowcount

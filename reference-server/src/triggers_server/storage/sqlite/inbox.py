@@ -1,0 +1,276 @@
+"""The pull inbox: leases with a visibility timeout, ack / nack / extend by receipt, dead-lettering after
+`max_deliveries` leases without an ack (SQS / Pub/Sub semantics).
+
+Receipts are `rcpt_<event sequence>_<random>`: the sequence finds the entry, the whole string must equal
+the entry's current receipt. A receipt of an entry that was since re-leased, released or dead-lettered is
+`expired`; an unknown one is `not_found`.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from triggers_server.clock import isoformat
+from triggers_server.globs import sql_clause
+from triggers_server.ids import new_id
+from triggers_server.storage.sqlite.dlq import insert_dlq_entry
+from triggers_server.storage.sqlite.events import SELECT_EVENTS, row_to_wire
+
+MAX_DELIVERIES_REASON = "max_deliveries_exceeded"
+
+
+@dataclass
+class LeaseResult:
+    lease_id: str
+    leased_until: str
+    messages: list[dict[str, Any]]
+    dead_lettered: int
+    next_visible_at: float | None
+
+
+def new_receipt(event_sequence: int) -> str:
+    return f"rcpt_{event_sequence}_{secrets.token_urlsafe(12)}"
+
+
+def receipt_sequence(receipt: str) -> int | None:
+    parts = receipt.split("_")
+    if len(parts) < 3 or parts[0] != "rcpt" or not parts[1].isdigit():
+        return None
+    return int(parts[1])
+
+
+def _account_max_deliveries(conn: sqlite3.Connection, account_id: str, default: int) -> int:
+    row = conn.execute("SELECT max_deliveries FROM accounts WHERE id = ?", (account_id,)).fetchone()
+    return int(row[0]) if row else default
+
+
+def _dead_letter(conn: sqlite3.Connection, account_id: str, row: sqlite3.Row, now: datetime) -> None:
+    conn.execute(
+        "UPDATE inbox SET state = 'dead_lettered', receipt = NULL, lease_id = NULL, updated_at = ? WHERE event_seq = ?",
+        (isoformat(now), row["event_seq"]),
+    )
+    event_id = conn.execute("SELECT id FROM events WHERE seq = ?", (row["event_seq"],)).fetchone()[0]
+    insert_dlq_entry(
+        conn,
+        account_id=account_id,
+        origin="inbox",
+        event_id=event_id,
+        event_type=row["event_type"],
+        reason=MAX_DELIVERIES_REASON,
+        attempts=row["delivery_count"],
+        now=now,
+        detail=f"leased {row['delivery_count']} times without an ack",
+    )
+
+
+def lease(
+    conn: sqlite3.Connection,
+    account_id: str,
+    *,
+    max_events: int,
+    visibility_timeout: int,
+    types: Sequence[str],
+    now: datetime,
+    default_max_deliveries: int,
+) -> LeaseResult:
+    """Lease up to `max_events` visible entries, oldest first; exhausted entries go to the DLQ instead."""
+    stamp = now.timestamp()
+    until = now + timedelta(seconds=visibility_timeout)
+    lease_id = new_id("lse")
+    max_deliveries = _account_max_deliveries(conn, account_id, default_max_deliveries)
+    type_clause, type_params = sql_clause("event_type", types) if types else ("1", [])
+    leased: list[tuple[int, str, int]] = []
+    dead = 0
+    while len(leased) < max_events:
+        rows = conn.execute(
+            "SELECT event_seq, event_type, delivery_count FROM inbox WHERE account_id = ? "
+            f"AND state IN ('pending', 'leased') AND visible_at <= ? AND {type_clause} ORDER BY event_seq LIMIT ?",
+            (account_id, stamp, *type_params, max_events - len(leased)),
+        ).fetchall()
+        if not rows:
+            break
+        for row in rows:
+            if row["delivery_count"] >= max_deliveries:
+                _dead_letter(conn, account_id, row, now)
+                dead += 1
+                continue
+            receipt = new_receipt(row["event_seq"])
+            conn.execute(
+                "UPDATE inbox SET state = 'leased', delivery_count = delivery_count + 1, receipt = ?, lease_id = ?, "
+                "visible_at = ?, updated_at = ? WHERE event_seq = ?",
+                (receipt, lease_id, until.timestamp(), isoformat(now), row["event_seq"]),
+            )
+            leased.append((row["event_seq"], receipt, row["delivery_count"] + 1))
+    messages: list[dict[str, Any]] = []
+    if leased:
+        marks = ",".join("?" for _ in leased)
+        events = {
+            row["seq"]: row_to_wire(row, stamp)
+            for row in conn.execute(SELECT_EVENTS + f" WHERE e.seq IN ({marks})", [seq for seq, _, _ in leased])
+        }
+        messages = [
+            {"event": events[seq], "receipt": receipt, "delivery_count": count} for seq, receipt, count in leased
+        ]
+    upcoming = conn.execute(
+        f"SELECT min(visible_at) FROM inbox"
+        f" WHERE account_id = ? AND state IN ('pending', 'leased') AND visible_at > ? AND {type_clause}",
+        (account_id, stamp, *type_params),
+    ).fetchone()[0]
+    return LeaseResult(lease_id, isoformat(until), messages, dead, upcoming)
+
+
+def _row_for_receipt(conn: sqlite3.Connection, account_id: str, receipt: str) -> sqlite3.Row | None:
+    sequence = receipt_sequence(receipt)
+    if sequence is None:
+        return None
+    row: sqlite3.Row | None = conn.execute(
+        "SELECT * FROM inbox WHERE event_seq = ? AND account_id = ?", (sequence, account_id)
+    ).fetchone()
+    return row
+
+
+def _result(receipt: str, status: str, detail: str | None = None) -> dict[str, Any]:
+    return {"receipt": receipt, "status": status, "detail": detail}
+
+
+_UNKNOWN = "No lease with this receipt exists in this account."
+_EXPIRED = "The lease ended (expired, released, re-leased or acknowledged otherwise); the event was not changed."
+
+
+def _holds_lease(row: sqlite3.Row, receipt: str, now: float) -> bool:
+    return bool(row["receipt"] == receipt and row["state"] == "leased" and row["visible_at"] > now)
+
+
+def ack(conn: sqlite3.Connection, account_id: str, receipts: Sequence[str], now: datetime) -> list[dict[str, Any]]:
+    results: list[dict[str, Any]] = []
+    stamp = now.timestamp()
+    for receipt in receipts:
+        row = _row_for_receipt(conn, account_id, receipt)
+        if row is None:
+            results.append(_result(receipt, "not_found", _UNKNOWN))
+        elif row["receipt"] == receipt and row["state"] == "acknowledged":
+            results.append(_result(receipt, "ok"))
+        elif _holds_lease(row, receipt, stamp):
+            conn.execute(
+                "UPDATE inbox SET state = 'acknowledged', updated_at = ? WHERE event_seq = ?",
+                (isoformat(now), row["event_seq"]),
+            )
+            results.append(_result(receipt, "ok"))
+        else:
+            results.append(_result(receipt, "expired", _EXPIRED))
+    return results
+
+
+def nack(
+    conn: sqlite3.Connection, account_id: str, receipts: Sequence[str], delay: int, now: datetime
+) -> list[dict[str, Any]]:
+    results: list[dict[str, Any]] = []
+    stamp = now.timestamp()
+    for receipt in receipts:
+        row = _row_for_receipt(conn, account_id, receipt)
+        if row is None:
+            results.append(_result(receipt, "not_found", _UNKNOWN))
+        elif row["receipt"] == receipt and row["state"] == "pending":
+            results.append(_result(receipt, "ok"))  # released already by this receipt
+        elif _holds_lease(row, receipt, stamp):
+            conn.execute(
+                "UPDATE inbox SET state = 'pending', visible_at = ?, updated_at = ? WHERE event_seq = ?",
+                (stamp + delay, isoformat(now), row["event_seq"]),
+            )
+            results.append(_result(receipt, "ok"))
+        else:
+            results.append(_result(receipt, "expired", _EXPIRED))
+    return results
+
+
+def extend(
+    conn: sqlite3.Connection, account_id: str, receipts: Sequence[str], visibility_timeout: int, now: datetime
+) -> list[dict[str, Any]]:
+    results: list[dict[str, Any]] = []
+    stamp = now.timestamp()
+    for receipt in receipts:
+        row = _row_for_receipt(conn, account_id, receipt)
+        if row is None:
+            results.append(_result(receipt, "not_found", _UNKNOWN))
+        elif _holds_lease(row, receipt, stamp):
+            conn.execute(
+                "UPDATE inbox SET visible_at = ?, updated_at = ? WHERE event_seq = ?",
+                (stamp + visibility_timeout, isoformat(now), row["event_seq"]),
+            )
+            results.append(_result(receipt, "ok"))
+        else:
+            results.append(_result(receipt, "expired", _EXPIRED))
+    return results
+
+
+def ack_event(conn: sqlite3.Connection, account_id: str, event_id: str, now: datetime) -> str:
+    """PRD-style ack by event id: "ok", "not_found" (no such event) or "dead_lettered"."""
+    row = conn.execute(
+        "SELECT e.seq, i.state FROM events e LEFT JOIN inbox i ON i.event_seq = e.seq"
+        " WHERE e.id = ? AND e.account_id = ?",
+        (event_id, account_id),
+    ).fetchone()
+    if row is None:
+        return "not_found"
+    if row["state"] == "dead_lettered":
+        return "dead_lettered"
+    if row["state"] in ("pending", "leased"):
+        conn.execute(
+            "UPDATE inbox SET state = 'acknowledged', receipt = NULL, lease_id = NULL, updated_at = ?"
+            " WHERE event_seq = ?",
+            (isoformat(now), row["seq"]),
+        )
+    return "ok"
+
+
+def requeue_dead_lettered(conn: sqlite3.Connection, account_id: str, event_id: str, now: datetime) -> bool:
+    """Put a dead-lettered inbox entry back to `pending`, visible now, with a fresh delivery count."""
+    cursor = conn.execute(
+        "UPDATE inbox SET state = 'pending', visible_at = ?, delivery_count = 0, receipt = NULL, lease_id = NULL, "
+        "updated_at = ? WHERE account_id = ? AND event_seq = (SELECT seq FROM events WHERE id = ? AND account_id = ?)",
+        (now.timestamp(), isoformat(now), account_id, event_id, account_id),
+    )
+    return cursor.rowcount > 0
+
+
+def list_pending(
+    conn: sqlite3.Connection,
+    account_id: str,
+    *,
+    types: Sequence[str],
+    after_sequence: int,
+    limit: int,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """Visible (pending, or leased with an ended lease) events, oldest first."""
+    stamp = now.timestamp()
+    clauses = [
+        "i.account_id = ?",
+        "i.state IN ('pending', 'leased')",
+        "i.visible_at <= ?",
+        "i.event_seq > ?",
+    ]
+    params: list[Any] = [account_id, stamp, after_sequence]
+    if types:
+        clause, values = sql_clause("i.event_type", types)
+        clauses.append(clause)
+        params.extend(values)
+    sql = (
+        "SELECT e.*, i.state AS inbox_state, i.visible_at AS inbox_visible_at, i.delivery_count AS "
+        "inbox_delivery_count FROM inbox i JOIN events e ON e.seq = i.event_seq WHERE "
+        + " AND ".join(clauses)
+        + " ORDER BY i.event_seq LIMIT ?"
+    )
+    return [row_to_wire(row, stamp) for row in conn.execute(sql, (*params, limit))]
+
+
+def inbox_depth(conn: sqlite3.Connection, account_id: str) -> int:
+    row = conn.execute(
+        "SELECT count(*) FROM inbox WHERE account_id = ? AND state IN ('pending', 'leased')", (account_id,)
+    ).fetchone()
+    return int(row[0])

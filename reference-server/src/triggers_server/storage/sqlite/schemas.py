@@ -1,0 +1,192 @@
+"""Schema registry rows: subjects (per account and event type) and their numbered versions."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from triggers_server.clock import isoformat, parse_datetime
+
+
+def canonical_json(schema: Any) -> str:
+    """Key-sorted compact JSON: identical schemas have identical text (and fingerprint)."""
+    return json.dumps(schema, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def fingerprint(schema: Any) -> str:
+    return "sha256:" + hashlib.sha256(canonical_json(schema).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class SchemaVersionRecord:
+    event_type: str
+    version: int
+    json_schema: Any
+    fingerprint: str
+    created_at: datetime
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "event_type": self.event_type,
+            "version": self.version,
+            "json_schema": self.json_schema,
+            "fingerprint": self.fingerprint,
+            "created_at": isoformat(self.created_at),
+        }
+
+
+@dataclass(frozen=True)
+class SubjectRecord:
+    event_type: str
+    compatibility: str | None
+    latest_version: int | None
+    versions: int
+    updated_at: datetime
+
+
+def _version(row: sqlite3.Row) -> SchemaVersionRecord:
+    return SchemaVersionRecord(
+        event_type=row["event_type"],
+        version=row["version"],
+        json_schema=json.loads(row["json_schema"]),
+        fingerprint=row["fingerprint"],
+        created_at=parse_datetime(row["created_at"]),
+    )
+
+
+_VERSION_COLUMNS = "event_type, version, json_schema, fingerprint, created_at"
+_SUBJECT_QUERY = """
+    SELECT s.event_type, s.compatibility, s.updated_at,
+           (SELECT MAX(v.version) FROM schema_versions v
+             WHERE v.account_id = s.account_id AND v.event_type = s.event_type AND v.deleted_at IS NULL)
+             AS latest_version,
+           (SELECT COUNT(*) FROM schema_versions v
+             WHERE v.account_id = s.account_id AND v.event_type = s.event_type AND v.deleted_at IS NULL)
+             AS versions
+      FROM schema_subjects s
+"""
+
+
+def _subject(row: sqlite3.Row) -> SubjectRecord:
+    return SubjectRecord(
+        event_type=row["event_type"],
+        compatibility=row["compatibility"],
+        latest_version=row["latest_version"],
+        versions=row["versions"],
+        updated_at=parse_datetime(row["updated_at"]),
+    )
+
+
+def get_subject(conn: sqlite3.Connection, account_id: str, event_type: str) -> SubjectRecord | None:
+    row = conn.execute(
+        _SUBJECT_QUERY + " WHERE s.account_id = ? AND s.event_type = ?", (account_id, event_type)
+    ).fetchone()
+    return _subject(row) if row is not None else None
+
+
+def list_subjects(
+    conn: sqlite3.Connection, account_id: str, *, limit: int, after: str | None = None
+) -> list[SubjectRecord]:
+    """Subjects with at least one live version, by event type, after ``after``."""
+    rows = conn.execute(
+        "SELECT * FROM (" + _SUBJECT_QUERY + " WHERE s.account_id = ? AND s.event_type > ?)"
+        " WHERE versions > 0 ORDER BY event_type LIMIT ?",
+        (account_id, after or "", limit),
+    ).fetchall()
+    return [_subject(row) for row in rows]
+
+
+def live_versions(conn: sqlite3.Connection, account_id: str, event_type: str) -> list[SchemaVersionRecord]:
+    """Every live version, oldest first."""
+    rows = conn.execute(
+        f"SELECT {_VERSION_COLUMNS} FROM schema_versions WHERE account_id = ? AND event_type = ?"
+        " AND deleted_at IS NULL ORDER BY version",
+        (account_id, event_type),
+    ).fetchall()
+    return [_version(row) for row in rows]
+
+
+def list_versions(
+    conn: sqlite3.Connection, account_id: str, event_type: str, *, limit: int, after_version: int = 0
+) -> list[SchemaVersionRecord]:
+    rows = conn.execute(
+        f"SELECT {_VERSION_COLUMNS} FROM schema_versions WHERE account_id = ? AND event_type = ?"
+        " AND deleted_at IS NULL AND version > ? ORDER BY version LIMIT ?",
+        (account_id, event_type, after_version, limit),
+    ).fetchall()
+    return [_version(row) for row in rows]
+
+
+def get_version(
+    conn: sqlite3.Connection, account_id: str, event_type: str, version: int | None
+) -> SchemaVersionRecord | None:
+    """A live version by number, or the latest live one when ``version`` is None."""
+    if version is None:
+        row = conn.execute(
+            f"SELECT {_VERSION_COLUMNS} FROM schema_versions WHERE account_id = ? AND event_type = ?"
+            " AND deleted_at IS NULL ORDER BY version DESC LIMIT 1",
+            (account_id, event_type),
+        ).fetchone()
+    else:
+        row = conn.execute(
+            f"SELECT {_VERSION_COLUMNS} FROM schema_versions WHERE account_id = ? AND event_type = ?"
+            " AND version = ? AND deleted_at IS NULL",
+            (account_id, event_type, version),
+        ).fetchone()
+    return _version(row) if row is not None else None
+
+
+def _ensure_subject(conn: sqlite3.Connection, account_id: str, event_type: str, now: datetime) -> None:
+    conn.execute(
+        "INSERT INTO schema_subjects (account_id, event_type, updated_at) VALUES (?, ?, ?)"
+        " ON CONFLICT (account_id, event_type) DO NOTHING",
+        (account_id, event_type, isoformat(now)),
+    )
+
+
+def insert_version(
+    conn: sqlite3.Connection, account_id: str, event_type: str, json_schema: Any, now: datetime
+) -> SchemaVersionRecord:
+    """Store ``json_schema`` as the subject's next version number (creating the subject if needed)."""
+    _ensure_subject(conn, account_id, event_type, now)
+    row = conn.execute(
+        "UPDATE schema_subjects SET next_version = next_version + 1, updated_at = ?"
+        " WHERE account_id = ? AND event_type = ? RETURNING next_version - 1 AS version",
+        (isoformat(now), account_id, event_type),
+    ).fetchone()
+    record = SchemaVersionRecord(event_type, int(row["version"]), json_schema, fingerprint(json_schema), now)
+    conn.execute(
+        "INSERT INTO schema_versions (account_id, event_type, version, json_schema, fingerprint, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            account_id,
+            event_type,
+            record.version,
+            json.dumps(json_schema, ensure_ascii=False),
+            record.fingerprint,
+            isoformat(now),
+        ),
+    )
+    return record
+
+
+def delete_version(conn: sqlite3.Connection, account_id: str, event_type: str, version: int, now: datetime) -> bool:
+    """Soft-delete a live version; False when there is none with that number."""
+    cursor = conn.execute(
+        "UPDATE schema_versions SET deleted_at = ? WHERE account_id = ? AND event_type = ? AND version = ?"
+        " AND deleted_at IS NULL",
+        (isoformat(now), account_id, event_type, version),
+    )
+    return cursor.rowcount == 1
+
+
+def set_compatibility(conn: sqlite3.Connection, account_id: str, event_type: str, mode: str, now: datetime) -> None:
+    _ensure_subject(conn, account_id, event_type, now)
+    conn.execute(
+        "UPDATE schema_subjects SET compatibility = ? WHERE account_id = ? AND event_type = ?",
+        (mode, account_id, event_type),
+    )

@@ -1,0 +1,227 @@
+"""Subscription rows: webhook endpoints with their filters, throttle and (rotating) signing secrets."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from triggers_server.clock import isoformat, parse_datetime
+from triggers_server.ids import new_id
+
+
+@dataclass(frozen=True)
+class SubscriptionRecord:
+    seq: int
+    id: str
+    account_id: str
+    url: str
+    event_types: list[str]
+    filter: dict[str, Any] | None
+    enabled: bool
+    disabled_reason: str | None
+    max_rps: float | None
+    description: str | None
+    metadata: dict[str, str]
+    secret: str
+    previous_secret: str | None
+    previous_secret_expires_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    def signing_secrets(self, now: datetime) -> list[str]:
+        """The current secret, plus the previous one while its rotation overlap lasts."""
+        active = [self.secret]
+        if (
+            self.previous_secret is not None
+            and self.previous_secret_expires_at is not None
+            and now < self.previous_secret_expires_at
+        ):
+            active.append(self.previous_secret)
+        return active
+
+    def to_wire(self, *, include_secret: bool = False) -> dict[str, Any]:
+        """The contract's ``Subscription``; ``secret`` only right after create and rotate."""
+        body: dict[str, Any] = {
+            "id": self.id,
+            "url": self.url,
+            "event_types": list(self.event_types),
+            "filter": self.filter,
+            "enabled": self.enabled,
+            "disabled_reason": self.disabled_reason,
+            "max_rps": int(self.max_rps) if self.max_rps is not None else None,
+            "description": self.description,
+            "metadata": dict(self.metadata),
+            "created_at": isoformat(self.created_at),
+            "updated_at": isoformat(self.updated_at),
+            "secret": self.secret if include_secret else None,
+        }
+        return body
+
+
+_COLUMNS = (
+    "seq, id, account_id, url, event_types, filter, enabled, disabled_reason, max_rps, description, "
+    "metadata, "
+    "secret, previous_secret, previous_secret_expires_at, created_at, updated_at"
+)
+
+
+def _record(row: sqlite3.Row) -> SubscriptionRecord:
+    expires = row["previous_secret_expires_at"]
+    return SubscriptionRecord(
+        seq=row["seq"],
+        id=row["id"],
+        account_id=row["account_id"],
+        url=row["url"],
+        event_types=json.loads(row["event_types"]),
+        filter=json.loads(row["filter"]) if row["filter"] is not None else None,
+        enabled=bool(row["enabled"]),
+        disabled_reason=row["disabled_reason"],
+        max_rps=row["max_rps"],
+        description=row["description"],
+        metadata=json.loads(row["metadata"]),
+        secret=row["secret"],
+        previous_secret=row["previous_secret"],
+        previous_secret_expires_at=parse_datetime(expires) if expires is not None else None,
+        created_at=parse_datetime(row["created_at"]),
+        updated_at=parse_datetime(row["updated_at"]),
+    )
+
+
+def new_subscription_id() -> str:
+    return new_id("sub")
+
+
+def insert_subscription(
+    conn: sqlite3.Connection,
+    *,
+    account_id: str,
+    url: str,
+    event_types: list[str],
+    filter_expression: dict[str, Any] | None,
+    enabled: bool,
+    max_rps: float | None,
+    description: str | None,
+    metadata: dict[str, str],
+    secret: str,
+    now: datetime,
+) -> SubscriptionRecord:
+    subscription_id = new_subscription_id()
+    stamp = isoformat(now)
+    conn.execute(
+        "INSERT INTO subscriptions (id, account_id, url, event_types, filter, enabled, max_rps, description, "
+        "metadata, secret, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            subscription_id,
+            account_id,
+            url,
+            json.dumps(event_types),
+            json.dumps(filter_expression) if filter_expression is not None else None,
+            int(enabled),
+            max_rps,
+            description,
+            json.dumps(metadata),
+            secret,
+            stamp,
+            stamp,
+        ),
+    )
+    found = get_subscription(conn, account_id, subscription_id)
+    assert found is not None
+    return found
+
+
+def get_subscription(conn: sqlite3.Connection, account_id: str, subscription_id: str) -> SubscriptionRecord | None:
+    row = conn.execute(
+        f"SELECT {_COLUMNS} FROM subscriptions WHERE account_id = ? AND id = ?", (account_id, subscription_id)
+    ).fetchone()
+    return _record(row) if row is not None else None
+
+
+def list_subscriptions(
+    conn: sqlite3.Connection, account_id: str, *, limit: int, before_seq: int | None = None
+) -> list[SubscriptionRecord]:
+    """Up to ``limit`` subscriptions, newest first; ``before_seq`` continues a page."""
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM subscriptions WHERE account_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+        (account_id, before_seq if before_seq is not None else 2**62, limit),
+    ).fetchall()
+    return [_record(row) for row in rows]
+
+
+def enabled_subscriptions(conn: sqlite3.Connection, account_id: str) -> list[SubscriptionRecord]:
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM subscriptions WHERE account_id = ? AND enabled = 1 ORDER BY seq",
+        (account_id,),
+    ).fetchall()
+    return [_record(row) for row in rows]
+
+
+_UPDATABLE = {"url", "event_types", "filter", "enabled", "max_rps", "description", "metadata"}
+
+
+def update_subscription(
+    conn: sqlite3.Connection, account_id: str, subscription_id: str, changes: dict[str, Any], *, now: datetime
+) -> SubscriptionRecord | None:
+    """Apply a partial update; re-enabling clears ``disabled_reason``. None when not found."""
+    unknown = set(changes) - _UPDATABLE
+    if unknown:
+        raise ValueError(f"not updatable: {sorted(unknown)}")
+    assignments: list[str] = []
+    values: list[Any] = []
+    for name, value in changes.items():
+        if name in ("event_types", "metadata"):
+            value = json.dumps(value)
+        elif name == "filter":
+            value = json.dumps(value) if value is not None else None
+        elif name == "enabled":
+            value = int(bool(value))
+            if value:
+                assignments.append("disabled_reason = NULL")
+        assignments.append(f"{name} = ?")
+        values.append(value)
+    assignments.append("updated_at = ?")
+    values.append(isoformat(now))
+    cursor = conn.execute(
+        f"UPDATE subscriptions SET {', '.join(assignments)} WHERE account_id = ? AND id = ?",
+        (*values, account_id, subscription_id),
+    )
+    if cursor.rowcount == 0:
+        return None
+    return get_subscription(conn, account_id, subscription_id)
+
+
+def rotate_secret(
+    conn: sqlite3.Connection,
+    account_id: str,
+    subscription_id: str,
+    *,
+    new_secret: str,
+    overlap_until: datetime,
+    now: datetime,
+) -> SubscriptionRecord | None:
+    """Make ``new_secret`` current; the old one keeps signing until ``overlap_until``."""
+    cursor = conn.execute(
+        "UPDATE subscriptions SET previous_secret = secret, previous_secret_expires_at = ?, secret = ?, "
+        "updated_at = ? WHERE account_id = ? AND id = ?",
+        (isoformat(overlap_until), new_secret, isoformat(now), account_id, subscription_id),
+    )
+    if cursor.rowcount == 0:
+        return None
+    return get_subscription(conn, account_id, subscription_id)
+
+
+def disable_subscription(
+    conn: sqlite3.Connection, account_id: str, subscription_id: str, *, reason: str, now: datetime
+) -> None:
+    conn.execute(
+        "UPDATE subscriptions SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE account_id = ? AND id = ?",
+        (reason, isoformat(now), account_id, subscription_id),
+    )
+
+
+def delete_subscription(conn: sqlite3.Connection, account_id: str, subscription_id: str) -> bool:
+    cursor = conn.execute("DELETE FROM subscriptions WHERE account_id = ? AND id = ?", (account_id, subscription_id))
+    return cursor.rowcount > 0
