@@ -1,37 +1,17 @@
-"""RFC 9457 problem+json: the one error shape of the API, and the handlers that guarantee it for every 4xx/5xx."""
+"""RFC 9457 problem+json: the one error shape of the API (`http/problem_handlers.py` makes every 4xx/5xx one)."""
 
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Sequence
 from typing import Any, cast
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from starlette.exceptions import HTTPException as StarletteHTTPException
+from fastapi import Request
 from starlette.responses import Response
-from starlette.routing import Match
 
 from triggers_server.contract_facts import PROBLEM_TITLES, PROBLEM_TYPE_BASE
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
-
-_STATUS_SLUGS: dict[int, str] = {
-    400: "malformed-request",
-    401: "unauthenticated",
-    403: "forbidden",
-    404: "not-found",
-    405: "method-not-allowed",
-    409: "conflict",
-    413: "payload-too-large",
-    415: "unsupported-media-type",
-    422: "validation",
-    429: "rate-limited",
-    503: "unavailable",
-}
-
-log = logging.getLogger("triggers_server.problems")
 
 
 class ProblemError(Exception):
@@ -138,50 +118,3 @@ def validation_problem(errors: Sequence[Any]) -> ProblemError:
     if not in_body:
         return ProblemError(400, "malformed-request", detail, errors=items)
     return ProblemError(422, "validation", detail, errors=items)
-
-
-_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
-
-
-def allowed_methods(request: Request) -> list[str]:
-    """Every method some route serves at this path (Starlette names only the first route's)."""
-    allowed: list[str] = []
-    for method in _METHODS:
-        probe = {**request.scope, "method": method}
-        if any(route.matches(probe)[0] == Match.FULL for route in request.app.router.routes):
-            allowed.append(method)
-    return allowed
-
-
-def install_problem_handlers(app: FastAPI) -> None:
-    """Every error leaves as problem+json: ours, FastAPI's validation, Starlette's 404/405, and crashes."""
-
-    async def on_problem(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, ProblemError)
-        return problem_response(request, exc)
-
-    async def on_validation(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, RequestValidationError)
-        return problem_response(request, validation_problem(exc.errors()))
-
-    async def on_http(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, StarletteHTTPException)
-        slug = _STATUS_SLUGS.get(exc.status_code, "internal" if exc.status_code >= 500 else "malformed-request")
-        detail = exc.detail or PROBLEM_TITLES.get(slug, "Error")
-        if exc.status_code == 404:
-            detail = f"No route or resource at {request.url.path}."
-        elif exc.status_code == 405:
-            detail = f"{request.method} is not allowed on {request.url.path}."
-        headers = dict(exc.headers or {})
-        if exc.status_code == 405:
-            headers["Allow"] = ", ".join(allowed_methods(request))
-        return problem_response(request, ProblemError(exc.status_code, slug, detail, headers=headers))
-
-    async def on_crash(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error", extra={"request_id": request_id_of(request)})
-        return problem_response(request, ProblemError(500, "internal", "An unexpected error occurred."))
-
-    app.add_exception_handler(ProblemError, on_problem)
-    app.add_exception_handler(RequestValidationError, on_validation)
-    app.add_exception_handler(StarletteHTTPException, on_http)
-    app.add_exception_handler(Exception, on_crash)

@@ -21,6 +21,7 @@ from triggers_server.domain.webhooks.service import DeliveryService
 from triggers_server.http.auth import Authenticator
 from triggers_server.http.idempotency import IdempotencyMiddleware, purge_expired
 from triggers_server.http.middleware import RequestContextMiddleware
+from triggers_server.http.problem_handlers import install_problem_handlers
 from triggers_server.http.ratelimit import RateLimiter, RateLimitMiddleware
 from triggers_server.http.routes import (
     account,
@@ -38,7 +39,6 @@ from triggers_server.http.routes import (
 )
 from triggers_server.http.services import Services
 from triggers_server.metrics import Metrics
-from triggers_server.problems import install_problem_handlers
 from triggers_server.storage.sqlite.accounts import ensure_bootstrap_key, record_last_used
 from triggers_server.storage.sqlite.engine import Database
 from triggers_server.storage.sqlite.events import purge_retention

@@ -1,0 +1,74 @@
+"""Domain errors: the rules of the API broken, named by the contract's problem type.
+
+The domain raises these and knows nothing of HTTP; `http/` maps each kind to its status and renders it as
+problem+json (`http/problem_handlers.py`). Pointers in `errors` are JSON pointers into the request."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One broken rule at one place of the request (RFC 6901 pointer, e.g. `/data/amount`)."""
+
+    pointer: str
+    detail: str
+
+
+class DomainError(Exception):
+    """Base of every rule violation; `slug` is the contract's problem type (`contract_facts.PROBLEM_TITLES`)."""
+
+    slug: ClassVar[str]
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: Sequence[FieldError] | None = None,
+        retry_after_seconds: float | None = None,
+        extra: Mapping[str, object] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = tuple(errors) if errors is not None else None
+        self.retry_after_seconds = retry_after_seconds
+        self.extra: Mapping[str, object] = extra or {}
+
+
+class Malformed(DomainError):
+    """The request cannot be read as the contract describes it (bad cursor, bad filter syntax, …)."""
+
+    slug = "malformed-request"
+
+
+class Invalid(DomainError):
+    """The request is readable but breaks a rule of the data (schema, ranges); carries pointers."""
+
+    slug = "validation"
+
+
+class NotFound(DomainError):
+    """No such resource in the caller's account (other accounts' resources are indistinguishable)."""
+
+    slug = "not-found"
+
+
+class Conflict(DomainError):
+    """The resource's state forbids the operation now (e.g. retrying a delivery that succeeded)."""
+
+    slug = "conflict"
+
+
+class Forbidden(DomainError):
+    """The caller is known but may not do this (a scope is missing)."""
+
+    slug = "forbidden"
+
+
+class TooLarge(DomainError):
+    """A body, batch or field is over a limit the contract sets."""
+
+    slug = "payload-too-large"
