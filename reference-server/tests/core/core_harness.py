@@ -4,7 +4,6 @@ Nothing here sleeps: time moves only through `server.clock.advance(...)`."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +20,7 @@ from triggers_server.config import Settings
 from triggers_server.http.app import create_app
 from triggers_server.http.services import Services
 from triggers_server.storage.sqlite.accounts import create_account, create_api_key
+from triggers_server.storage.sqlite.engine import Transaction
 
 START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 ADMIN_KEY = "tk_" + "A" * 32
@@ -43,7 +43,7 @@ class Server:
         """(secret, account id) of a new key; a new account unless `account_id` is given."""
         now = self.clock.now()
 
-        def create(conn: sqlite3.Connection) -> tuple[str, str]:
+        def create(conn: Transaction) -> tuple[str, str]:
             account = account_id or create_account(conn, name="tenant", max_deliveries=5, now=now).id
             _, secret = create_api_key(conn, account_id=account, name="test", scopes=scopes or ("admin",), now=now)
             return secret, account

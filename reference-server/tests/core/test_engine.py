@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import anyio
 import pytest
 
-from triggers_server.storage.sqlite.engine import Database, migration_scripts
+from triggers_server.storage.sqlite.engine import Database, Transaction, migration_scripts
 
 pytestmark = pytest.mark.anyio
 
@@ -42,7 +41,7 @@ async def test_a_failing_write_rolls_back_alone(tmp_path: Path) -> None:
     try:
         await db.write(lambda conn: conn.execute("CREATE TABLE t (v INTEGER PRIMARY KEY)"))
 
-        def failing(conn: sqlite3.Connection) -> None:
+        def failing(conn: Transaction) -> None:
             conn.execute("INSERT INTO t VALUES (1)")
             raise RuntimeError("boom")
 

@@ -4,7 +4,6 @@ scripted receiver; tests call ``server.run_due()`` after ``server.clock.advance(
 from __future__ import annotations
 
 import random
-import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,6 +17,7 @@ from triggers_server.config import Settings
 from triggers_server.http.app import create_app
 from triggers_server.http.services import Services
 from triggers_server.storage.sqlite.accounts import create_account, create_api_key
+from triggers_server.storage.sqlite.engine import Transaction
 from triggers_server.storage.sqlite.events import EventDraft, insert_event
 
 START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -53,7 +53,7 @@ class Server:
         now = self.clock.now()
         wanted = scopes or ALL_SCOPES
 
-        def create(conn: sqlite3.Connection) -> str:
+        def create(conn: Transaction) -> str:
             account = account_id or create_account(conn, name="tenant", max_deliveries=5, now=now).id
             _, secret = create_api_key(conn, account_id=account, name="test", scopes=wanted, now=now)
             return secret

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 import pytest
@@ -11,6 +10,7 @@ from test_subscription_routes import create, problem_of
 
 from triggers_server.models._generated import DlqEntry, DlqEntryList, DlqRetryResult
 from triggers_server.storage.sqlite.dlq import insert_dlq_entry
+from triggers_server.storage.sqlite.engine import Transaction
 
 pytestmark = pytest.mark.anyio
 
@@ -33,7 +33,7 @@ async def dead_letter_inbox(server: Server, headers: dict[str, str], event_type:
     account_id = await server.account_of(headers)
     now = server.clock.now()
 
-    def write(conn: sqlite3.Connection) -> str:
+    def write(conn: Transaction) -> str:
         conn.execute(
             "UPDATE inbox SET state = 'dead_lettered', delivery_count = 5 WHERE event_seq = ?",
             (event["sequence"],),

@@ -14,6 +14,7 @@ from triggers_server.config import Settings
 from triggers_server.http.app import create_app
 from triggers_server.http.services import Services
 from triggers_server.storage.sqlite.accounts import create_account, create_api_key
+from triggers_server.storage.sqlite.engine import Transaction
 
 ADMIN_KEY = "tk_registry_admin_key_0123456789abcdef"
 START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -34,10 +35,7 @@ class Server:
         """Authorization headers for a new key with ``scopes`` (a new account unless ``account_id``)."""
         now = self.clock.now()
 
-        def create(conn: object) -> str:
-            import sqlite3
-
-            assert isinstance(conn, sqlite3.Connection)
+        def create(conn: Transaction) -> str:
             account = account_id or create_account(conn, name="tenant", max_deliveries=5, now=now).id
             _, secret = create_api_key(conn, account_id=account, name="test", scopes=scopes, now=now)
             return secret

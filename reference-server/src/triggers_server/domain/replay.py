@@ -9,7 +9,6 @@ background worker off (tests), ``ReplayJobs.run`` / ``run_pending`` drive jobs d
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,7 +25,7 @@ from triggers_server.storage.sqlite import deliveries as delivery_store
 from triggers_server.storage.sqlite import replays as replay_store
 from triggers_server.storage.sqlite import subscriptions as subscription_store
 from triggers_server.storage.sqlite.deliveries import NewDelivery
-from triggers_server.storage.sqlite.engine import Database
+from triggers_server.storage.sqlite.engine import Database, Transaction
 from triggers_server.storage.sqlite.events import EventDraft, events_in_range, insert_event
 from triggers_server.storage.sqlite.replays import ReplayRecord
 from triggers_server.storage.sqlite.subscriptions import SubscriptionRecord
@@ -181,7 +180,7 @@ class Replayer:
             return ReplayOutcome(None, outcomes)
         now = self.clock.now()
 
-        def write(conn: sqlite3.Connection) -> tuple[dict[str, Any], list[str]]:
+        def write(conn: Transaction) -> tuple[dict[str, Any], list[str]]:
             event = insert_event(conn, account_id, draft, now, inbox=target.inbox)
             planned = [NewDelivery(event["id"], event["type"], sid, payload_of(event)) for sid in matched]
             due = self.delivery.policy.first_attempt_at(now)
@@ -312,7 +311,7 @@ class ReplayJobs:
             handled += 1
 
     @staticmethod
-    def _next_event(job: ReplayRecord, now: datetime, conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    def _next_event(job: ReplayRecord, now: datetime, conn: Transaction) -> list[dict[str, Any]]:
         """The event after the job's cursor in its range (every type: globs and filter count as filtered).
 
         The range is snapshotted at the job's creation: originals created later (and every copy, since

@@ -30,7 +30,7 @@ from triggers_server.contract_facts import HEADER_IDEMPOTENCY_KEY, HEADER_IDEMPO
 from triggers_server.http.auth import Principal
 from triggers_server.http.middleware import header, route_template, send_problem
 from triggers_server.problems import ProblemError
-from triggers_server.storage.sqlite.engine import Database
+from triggers_server.storage.sqlite.engine import Database, Transaction
 
 HEADER = HEADER_IDEMPOTENCY_KEY.lower().encode()
 REPLAYED_HEADER = (HEADER_IDEMPOTENT_REPLAYED.lower().encode(), b"true")
@@ -113,7 +113,7 @@ class IdempotencyContext:
 
     def record(
         self,
-        conn: sqlite3.Connection,
+        conn: Transaction,
         *,
         status_code: int,
         headers: list[tuple[str, str]],
@@ -162,9 +162,7 @@ def _stored(row: sqlite3.Row) -> StoredResponse:
     )
 
 
-def lookup(
-    conn: sqlite3.Connection, account_id: str, key: str, method: str, path: str, now: float
-) -> StoredResponse | None:
+def lookup(conn: Transaction, account_id: str, key: str, method: str, path: str, now: float) -> StoredResponse | None:
     row = conn.execute(
         "SELECT * FROM idempotency_keys"
         " WHERE account_id = ? AND key = ? AND method = ? AND path = ? AND expires_at > ?",
@@ -173,7 +171,7 @@ def lookup(
     return _stored(row) if row else None
 
 
-def latest_for_key(conn: sqlite3.Connection, account_id: str, key: str, now: float) -> StoredResponse | None:
+def latest_for_key(conn: Transaction, account_id: str, key: str, now: float) -> StoredResponse | None:
     row = conn.execute(
         "SELECT * FROM idempotency_keys"
         " WHERE account_id = ? AND key = ? AND expires_at > ? ORDER BY created_at DESC LIMIT 1",
@@ -182,7 +180,7 @@ def latest_for_key(conn: sqlite3.Connection, account_id: str, key: str, now: flo
     return _stored(row) if row else None
 
 
-def purge_expired(conn: sqlite3.Connection, now: float) -> int:
+def purge_expired(conn: Transaction, now: float) -> int:
     return conn.execute("DELETE FROM idempotency_keys WHERE expires_at <= ?", (now,)).rowcount
 
 

@@ -15,7 +15,6 @@ import contextlib
 import json
 import logging
 import random
-import sqlite3
 import time
 from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -41,7 +40,7 @@ from triggers_server.storage.sqlite.dlq import (
     REASON_RETRIES_EXHAUSTED,
     insert_dlq_entry,
 )
-from triggers_server.storage.sqlite.engine import Database
+from triggers_server.storage.sqlite.engine import Database, Transaction
 from triggers_server.storage.sqlite.events import events_after
 from triggers_server.storage.sqlite.subscriptions import SubscriptionRecord
 
@@ -250,7 +249,7 @@ class DeliveryService:
         through = max(int(event.get("sequence") or 0) for event in events)
         now = self.clock.now()
 
-        def write(conn: sqlite3.Connection) -> list[str]:
+        def write(conn: Transaction) -> list[str]:
             ids = (
                 delivery_store.insert_deliveries(
                     conn, account_id, planned, now=now, due_at=self.policy.first_attempt_at(now)
@@ -286,7 +285,7 @@ class DeliveryService:
         return made
 
     def send_test_event(
-        self, conn: sqlite3.Connection, account_id: str, subscription: SubscriptionRecord, event: Mapping[str, Any]
+        self, conn: Transaction, account_id: str, subscription: SubscriptionRecord, event: Mapping[str, Any]
     ) -> str:
         """Inside the write that stored ``event``: one delivery to ``subscription`` regardless of its globs and
         filter, and the fan-out mark moved past the event so ``catch_up`` never sends it anywhere else."""

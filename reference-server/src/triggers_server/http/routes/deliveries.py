@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -18,6 +17,7 @@ from triggers_server.problems import ProblemError
 from triggers_server.storage.sqlite import deliveries as delivery_store
 from triggers_server.storage.sqlite import subscriptions as subscription_store
 from triggers_server.storage.sqlite.deliveries import DeliveryRecord
+from triggers_server.storage.sqlite.engine import Transaction
 from triggers_server.storage.sqlite.events import get_event
 
 router = APIRouter()
@@ -73,7 +73,7 @@ async def list_deliveries(
 async def get_delivery(request: Request, principal: Manager, delivery_id: DeliveryId) -> JSONResponse:
     account_id = principal.account_id
 
-    def read(conn: sqlite3.Connection) -> tuple[DeliveryRecord | None, list[delivery_store.AttemptRecord]]:
+    def read(conn: Transaction) -> tuple[DeliveryRecord | None, list[delivery_store.AttemptRecord]]:
         record = delivery_store.get_delivery(conn, account_id, delivery_id)
         return record, delivery_store.list_attempts(conn, delivery_id) if record is not None else []
 

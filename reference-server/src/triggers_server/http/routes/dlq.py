@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -23,6 +22,7 @@ from triggers_server.storage.sqlite import dlq as dlq_store
 from triggers_server.storage.sqlite import subscriptions as subscription_store
 from triggers_server.storage.sqlite.deliveries import NewDelivery
 from triggers_server.storage.sqlite.dlq import DlqFilter, DlqRecord
+from triggers_server.storage.sqlite.engine import Transaction
 from triggers_server.storage.sqlite.events import enqueue_inbox, get_event, get_events_by_ids
 from triggers_server.storage.sqlite.inbox import requeue_dead_lettered
 
@@ -55,15 +55,13 @@ def _query(event_type: str | None, subscription_id: str | None, origin: Any, rea
     )
 
 
-def _with_events(
-    conn: sqlite3.Connection, account_id: str, entries: list[DlqRecord], now: datetime
-) -> list[dict[str, Any]]:
+def _with_events(conn: Transaction, account_id: str, entries: list[DlqRecord], now: datetime) -> list[dict[str, Any]]:
     """Wire entries with their events; an entry whose event left retention is not shown."""
     events = get_events_by_ids(conn, account_id, [entry.event_id for entry in entries], now)
     return [{**entry.to_wire(), "event": events[entry.event_id]} for entry in entries if entry.event_id in events]
 
 
-def retry_entry(conn: sqlite3.Connection, entry: DlqRecord, now: datetime, first_attempt_at: datetime) -> str | None:
+def retry_entry(conn: Transaction, entry: DlqRecord, now: datetime, first_attempt_at: datetime) -> str | None:
     """Put one dead letter back in play and remove it; returns the new delivery id (delivery origin).
     Raises RetryRefused when its subscription is gone or disabled."""
     account_id = entry.account_id
@@ -111,7 +109,7 @@ async def list_dlq(
     account_id = principal.account_id
     now = services.clock.now()
 
-    def read(conn: sqlite3.Connection) -> tuple[list[dict[str, Any]], int | None]:
+    def read(conn: Transaction) -> tuple[list[dict[str, Any]], int | None]:
         entries = dlq_store.list_dlq_entries(conn, account_id, query, limit=limit + 1, before_seq=before)
         page = entries[:limit]
         last = page[-1].seq if len(entries) > limit else None
@@ -132,7 +130,7 @@ async def retry_dlq_bulk(request: Request, principal: Consumer) -> JSONResponse:
     now = services.clock.now()
     first_attempt = services.delivery.policy.first_attempt_at(now)
 
-    def write(conn: sqlite3.Connection) -> int:
+    def write(conn: Transaction) -> int:
         retried = 0
         before: int | None = None
         while True:
@@ -158,7 +156,7 @@ async def get_dlq_entry(request: Request, principal: Consumer, entry_id: EntryId
     account_id = principal.account_id
     now = services.clock.now()
 
-    def read(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    def read(conn: Transaction) -> list[dict[str, Any]]:
         entry = dlq_store.get_dlq_entry(conn, account_id, entry_id)
         return _with_events(conn, account_id, [entry], now) if entry is not None else []
 
@@ -183,7 +181,7 @@ async def retry_dlq_entry(request: Request, principal: Consumer, entry_id: Entry
     now = services.clock.now()
     first_attempt = services.delivery.policy.first_attempt_at(now)
 
-    def write(conn: sqlite3.Connection) -> dict[str, Any] | None:
+    def write(conn: Transaction) -> dict[str, Any] | None:
         entry = dlq_store.get_dlq_entry(conn, account_id, entry_id)
         if entry is None:
             return None

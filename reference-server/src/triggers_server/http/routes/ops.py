@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from functools import lru_cache
 from typing import Annotated, Any
 
@@ -18,6 +17,7 @@ from triggers_server.http.responses import contract_json
 from triggers_server.http.services import services_of
 from triggers_server.models._generated import Health, Stats
 from triggers_server.problems import ProblemError
+from triggers_server.storage.sqlite.engine import Transaction
 
 router = APIRouter()
 
@@ -51,7 +51,7 @@ async def get_contract() -> Response:
     return Response(_contract(), media_type="application/yaml")
 
 
-def _depths(conn: sqlite3.Connection, account_id: str | None) -> tuple[int, int]:
+def _depths(conn: Transaction, account_id: str | None) -> tuple[int, int]:
     where, params = ("WHERE account_id = ?", (account_id,)) if account_id else ("", ())
     inbox = conn.execute(
         f"SELECT count(*) FROM inbox {where} {'AND' if where else 'WHERE'} state IN ('pending', 'leased')",
@@ -79,7 +79,7 @@ async def get_stats(
     since = isoformat(now.fromtimestamp(now.timestamp() - STATS_WINDOW_SECONDS, now.tzinfo))
     account_id = principal.account_id
 
-    def read(conn: sqlite3.Connection) -> dict[str, Any]:
+    def read(conn: Transaction) -> dict[str, Any]:
         inbox, dlq = _depths(conn, account_id)
         total = conn.execute(
             "SELECT count(*) FROM events WHERE account_id = ? AND created_at >= ?", (account_id, since)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
@@ -18,6 +17,7 @@ from triggers_server.http.services import services_of
 from triggers_server.models._generated import EventReplayRequest, ReplayCreate, ReplayStatus
 from triggers_server.problems import ProblemError
 from triggers_server.storage.sqlite import replays as replay_store
+from triggers_server.storage.sqlite.engine import Transaction
 from triggers_server.storage.sqlite.events import get_event
 from triggers_server.storage.sqlite.replays import ReplayRecord
 
@@ -132,7 +132,7 @@ async def cancel_replay(request: Request, principal: Writer, replay_id: ReplayId
     account_id = principal.account_id
     now = services.clock.now()
 
-    def write(conn: sqlite3.Connection) -> ReplayRecord | None:
+    def write(conn: Transaction) -> ReplayRecord | None:
         record = replay_store.get_replay(conn, account_id, replay_id)
         if record is None:
             return None

@@ -8,7 +8,6 @@ so the read can never skip an event, and the signal is taken before the read, so
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import AsyncIterator
 from datetime import datetime
 from functools import partial
@@ -24,6 +23,7 @@ from triggers_server.http.auth import Principal, require_scope
 from triggers_server.http.services import services_of
 from triggers_server.jsoncodec import dumps_text, loads
 from triggers_server.problems import ProblemError
+from triggers_server.storage.sqlite.engine import Transaction
 from triggers_server.storage.sqlite.events import events_after, latest_sequence, oldest_sequence, purged_through
 
 router = APIRouter()
@@ -68,7 +68,7 @@ def _filter(raw: str | None) -> dict[str, Any] | None:
     return cast("dict[str, Any]", expression)
 
 
-def _next_events(account_id: str, after: int, now: datetime, conn: sqlite3.Connection) -> list[dict[str, Any]]:
+def _next_events(account_id: str, after: int, now: datetime, conn: Transaction) -> list[dict[str, Any]]:
     return events_after(conn, account_id, after, now=now, limit=BATCH)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -32,6 +31,7 @@ from triggers_server.models._generated import (
 from triggers_server.problems import ProblemError
 from triggers_server.storage.sqlite import deliveries as delivery_store
 from triggers_server.storage.sqlite import subscriptions as subscription_store
+from triggers_server.storage.sqlite.engine import Transaction
 from triggers_server.storage.sqlite.events import EventDraft, insert_event, latest_sequence
 from triggers_server.storage.sqlite.subscriptions import SubscriptionRecord
 
@@ -97,7 +97,7 @@ async def create_subscription(request: Request, principal: Manager) -> JSONRespo
     account_id = principal.account_id
     now = services.clock.now()
 
-    def write(conn: sqlite3.Connection) -> SubscriptionRecord:
+    def write(conn: Transaction) -> SubscriptionRecord:
         delivery_store.init_fanout_mark(conn, account_id, latest_sequence(conn, account_id))
         return subscription_store.insert_subscription(
             conn,
@@ -150,7 +150,7 @@ async def update_subscription(request: Request, principal: Manager, subscription
     account_id = principal.account_id
     now = services.clock.now()
 
-    def write(conn: sqlite3.Connection) -> SubscriptionRecord | None:
+    def write(conn: Transaction) -> SubscriptionRecord | None:
         updated = subscription_store.update_subscription(conn, account_id, subscription_id, changes, now=now)
         if updated is not None and not updated.enabled:
             delivery_store.discard_active(conn, account_id, subscription_id, reason="subscription disabled", now=now)
@@ -169,7 +169,7 @@ async def delete_subscription(request: Request, principal: Manager, subscription
     account_id = principal.account_id
     now = services.clock.now()
 
-    def write(conn: sqlite3.Connection) -> bool:
+    def write(conn: Transaction) -> bool:
         deleted = subscription_store.delete_subscription(conn, account_id, subscription_id)
         if deleted:
             delivery_store.discard_active(conn, account_id, subscription_id, reason="subscription deleted", now=now)
@@ -222,7 +222,7 @@ async def test_subscription(
     now = services.clock.now()
     draft = EventDraft(type=options.type, source=TEST_EVENT_SOURCE, has_data=True, data=options.data)
 
-    def write(conn: sqlite3.Connection) -> str:
+    def write(conn: Transaction) -> str:
         event = insert_event(conn, account_id, draft, now, inbox=False)
         return services.delivery.send_test_event(conn, account_id, subscription, event)
 

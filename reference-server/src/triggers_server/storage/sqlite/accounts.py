@@ -10,6 +10,7 @@ from datetime import datetime
 
 from triggers_server.clock import isoformat
 from triggers_server.ids import new_api_key_secret, new_id
+from triggers_server.storage.sqlite.engine import Transaction
 
 ALL_SCOPES: tuple[str, ...] = (
     "events:write",
@@ -65,22 +66,22 @@ def _key(row: sqlite3.Row) -> ApiKeyRecord:
     )
 
 
-def create_account(conn: sqlite3.Connection, *, name: str, max_deliveries: int, now: datetime) -> AccountRecord:
+def create_account(tx: Transaction, *, name: str, max_deliveries: int, now: datetime) -> AccountRecord:
     account_id = new_id("acct")
-    conn.execute(
+    tx.execute(
         "INSERT INTO accounts (id, name, max_deliveries, created_at) VALUES (?, ?, ?, ?)",
         (account_id, name, max_deliveries, isoformat(now)),
     )
     return AccountRecord(account_id, name, max_deliveries, isoformat(now), 0)
 
 
-def get_account(conn: sqlite3.Connection, account_id: str) -> AccountRecord | None:
-    row = conn.execute("SELECT * FROM accounts WHERE id = ?", (account_id,)).fetchone()
+def get_account(tx: Transaction, account_id: str) -> AccountRecord | None:
+    row = tx.execute("SELECT * FROM accounts WHERE id = ?", (account_id,)).fetchone()
     return _account(row) if row else None
 
 
 def create_api_key(
-    conn: sqlite3.Connection,
+    tx: Transaction,
     *,
     account_id: str,
     name: str,
@@ -93,7 +94,7 @@ def create_api_key(
     plaintext = secret or new_api_key_secret()
     key_id = new_id("key")
     prefix = plaintext[:7]
-    conn.execute(
+    tx.execute(
         "INSERT INTO api_keys (id, account_id, name, prefix, key_hash, scopes, bootstrap, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (
@@ -111,47 +112,47 @@ def create_api_key(
     return record, plaintext
 
 
-def find_active_key(conn: sqlite3.Connection, key_hash: str) -> ApiKeyRecord | None:
-    row = conn.execute("SELECT * FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL", (key_hash,)).fetchone()
+def find_active_key(tx: Transaction, key_hash: str) -> ApiKeyRecord | None:
+    row = tx.execute("SELECT * FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL", (key_hash,)).fetchone()
     return _key(row) if row else None
 
 
-def get_api_key(conn: sqlite3.Connection, account_id: str, key_id: str) -> ApiKeyRecord | None:
-    row = conn.execute("SELECT * FROM api_keys WHERE id = ? AND account_id = ?", (key_id, account_id)).fetchone()
+def get_api_key(tx: Transaction, account_id: str, key_id: str) -> ApiKeyRecord | None:
+    row = tx.execute("SELECT * FROM api_keys WHERE id = ? AND account_id = ?", (key_id, account_id)).fetchone()
     return _key(row) if row else None
 
 
-def list_api_keys(conn: sqlite3.Connection, account_id: str, *, limit: int, after_id: str | None) -> list[ApiKeyRecord]:
-    rows = conn.execute(
+def list_api_keys(tx: Transaction, account_id: str, *, limit: int, after_id: str | None) -> list[ApiKeyRecord]:
+    rows = tx.execute(
         "SELECT * FROM api_keys WHERE account_id = ? AND revoked_at IS NULL AND id > ? ORDER BY id LIMIT ?",
         (account_id, after_id or "", limit),
     ).fetchall()
     return [_key(row) for row in rows]
 
 
-def revoke_api_key(conn: sqlite3.Connection, account_id: str, key_id: str, now: datetime) -> str | None:
+def revoke_api_key(tx: Transaction, account_id: str, key_id: str, now: datetime) -> str | None:
     """Revoke an active key; returns its hash (to evict from caches) or None when absent."""
-    row = conn.execute(
+    row = tx.execute(
         "SELECT key_hash FROM api_keys WHERE id = ? AND account_id = ? AND revoked_at IS NULL",
         (key_id, account_id),
     ).fetchone()
     if row is None:
         return None
-    conn.execute("UPDATE api_keys SET revoked_at = ? WHERE id = ?", (isoformat(now), key_id))
+    tx.execute("UPDATE api_keys SET revoked_at = ? WHERE id = ?", (isoformat(now), key_id))
     return str(row["key_hash"])
 
 
-def record_last_used(conn: sqlite3.Connection, used: dict[str, datetime]) -> None:
+def record_last_used(tx: Transaction, used: dict[str, datetime]) -> None:
     for key_id, moment in used.items():
-        conn.execute(
+        tx.execute(
             "UPDATE api_keys SET last_used_at = max(coalesce(last_used_at, ''), ?) WHERE id = ?",
             (isoformat(moment), key_id),
         )
 
 
-def account_usage(conn: sqlite3.Connection, account_id: str, *, day_start: str) -> dict[str, int]:
+def account_usage(tx: Transaction, account_id: str, *, day_start: str) -> dict[str, int]:
     def count(sql: str, *params: object) -> int:
-        return int(conn.execute(sql, params).fetchone()[0])
+        return int(tx.execute(sql, params).fetchone()[0])
 
     return {
         "events_total": count("SELECT count(*) FROM events WHERE account_id = ?", account_id),
@@ -166,23 +167,21 @@ def account_usage(conn: sqlite3.Connection, account_id: str, *, day_start: str) 
     }
 
 
-def count_keys(conn: sqlite3.Connection) -> int:
-    return int(conn.execute("SELECT count(*) FROM api_keys").fetchone()[0])
+def count_keys(tx: Transaction) -> int:
+    return int(tx.execute("SELECT count(*) FROM api_keys").fetchone()[0])
 
 
-def ensure_bootstrap_key(
-    conn: sqlite3.Connection, *, secret: str | None, max_deliveries: int, now: datetime
-) -> str | None:
+def ensure_bootstrap_key(tx: Transaction, *, secret: str | None, max_deliveries: int, now: datetime) -> str | None:
     """Make sure an admin key exists. With `secret`, that key is registered (idempotently); without one and
     with an empty database, a fresh key is generated and returned so the CLI can print it once."""
     if secret is not None:
-        if conn.execute("SELECT 1 FROM api_keys WHERE key_hash = ?", (hash_key(secret),)).fetchone():
+        if tx.execute("SELECT 1 FROM api_keys WHERE key_hash = ?", (hash_key(secret),)).fetchone():
             return None
-    elif count_keys(conn) > 0:
+    elif count_keys(tx) > 0:
         return None
-    account = create_account(conn, name="default", max_deliveries=max_deliveries, now=now)
+    account = create_account(tx, name="default", max_deliveries=max_deliveries, now=now)
     _, plaintext = create_api_key(
-        conn,
+        tx,
         account_id=account.id,
         name="bootstrap admin",
         scopes=("admin",),

@@ -16,6 +16,7 @@ from typing import Any, Final
 
 from triggers_server.clock import isoformat, parse_datetime
 from triggers_server.ids import new_id
+from triggers_server.storage.sqlite.engine import Transaction
 from triggers_server.storage.sqlite.where import add_equals
 
 PENDING: Final = "pending"
@@ -162,7 +163,7 @@ class NewDelivery:
 
 
 def insert_deliveries(
-    conn: sqlite3.Connection,
+    tx: Transaction,
     account_id: str,
     deliveries: Iterable[NewDelivery],
     *,
@@ -191,7 +192,7 @@ def insert_deliveries(
                 stamp,
             )
         )
-    conn.executemany(
+    tx.executemany(
         "INSERT INTO deliveries (id, account_id, event_id, event_type, subscription_id, payload, status, "
         "next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
@@ -199,15 +200,15 @@ def insert_deliveries(
     return ids
 
 
-def get_delivery(conn: sqlite3.Connection, account_id: str, delivery_id: str) -> DeliveryRecord | None:
-    row = conn.execute(
+def get_delivery(tx: Transaction, account_id: str, delivery_id: str) -> DeliveryRecord | None:
+    row = tx.execute(
         f"SELECT {_COLUMNS} FROM deliveries WHERE account_id = ? AND id = ?", (account_id, delivery_id)
     ).fetchone()
     return _record(row) if row is not None else None
 
 
 def list_deliveries(
-    conn: sqlite3.Connection,
+    tx: Transaction,
     account_id: str,
     *,
     limit: int,
@@ -223,23 +224,23 @@ def list_deliveries(
         clauses.append("seq < ?")
         values.append(before_seq)
     add_equals(clauses, values, (("subscription_id", subscription_id), ("event_id", event_id), ("status", status)))
-    rows = conn.execute(
+    rows = tx.execute(
         f"SELECT {_COLUMNS} FROM deliveries WHERE {' AND '.join(clauses)} ORDER BY seq DESC LIMIT ?",
         (*values, limit),
     ).fetchall()
     return [_record(row) for row in rows]
 
 
-def list_attempts(conn: sqlite3.Connection, delivery_id: str) -> list[AttemptRecord]:
-    rows = conn.execute(
+def list_attempts(tx: Transaction, delivery_id: str) -> list[AttemptRecord]:
+    rows = tx.execute(
         "SELECT * FROM delivery_attempts WHERE delivery_id = ? ORDER BY attempt_number", (delivery_id,)
     ).fetchall()
     return [_attempt(row) for row in rows]
 
 
-def due_deliveries(conn: sqlite3.Connection, now: datetime, *, limit: int) -> list[DeliveryRecord]:
+def due_deliveries(tx: Transaction, now: datetime, *, limit: int) -> list[DeliveryRecord]:
     """Active deliveries whose next attempt is due, oldest first."""
-    rows = conn.execute(
+    rows = tx.execute(
         f"SELECT {_COLUMNS} FROM deliveries WHERE next_attempt_at IS NOT NULL AND next_attempt_at <= ? "
         "ORDER BY next_attempt_at, seq LIMIT ?",
         (isoformat(now), limit),
@@ -247,8 +248,8 @@ def due_deliveries(conn: sqlite3.Connection, now: datetime, *, limit: int) -> li
     return [_record(row) for row in rows]
 
 
-def next_due_time(conn: sqlite3.Connection) -> datetime | None:
-    row = conn.execute("SELECT MIN(next_attempt_at) FROM deliveries WHERE next_attempt_at IS NOT NULL").fetchone()
+def next_due_time(tx: Transaction) -> datetime | None:
+    row = tx.execute("SELECT MIN(next_attempt_at) FROM deliveries WHERE next_attempt_at IS NOT NULL").fetchone()
     return _optional_time(row[0]) if row is not None else None
 
 
@@ -271,7 +272,7 @@ class AttemptOutcome:
 
 
 def record_attempt(
-    conn: sqlite3.Connection,
+    tx: Transaction,
     delivery: DeliveryRecord,
     outcome: AttemptOutcome,
     *,
@@ -281,7 +282,7 @@ def record_attempt(
 ) -> int:
     """Append the attempt and move the delivery to ``status``; returns the attempt number."""
     attempt_number = delivery.attempt_count + 1
-    conn.execute(
+    tx.execute(
         "INSERT INTO delivery_attempts (id, delivery_id, account_id, attempt_number, trigger, started_at, "
         "duration_ms, request_url, request_headers, request_body, response_status, response_headers, "
         "response_body, response_body_truncated, error, outcome, next_attempt_at) "
@@ -306,7 +307,7 @@ def record_attempt(
             isoformat(next_attempt_at) if next_attempt_at else None,
         ),
     )
-    conn.execute(
+    tx.execute(
         "UPDATE deliveries SET status = ?, attempt_count = ?, next_attempt_at = ?, last_attempt_at = ?, "
         "manual_pending = 0, last_response_status = ?, last_error = ?, updated_at = ? WHERE id = ?",
         (
@@ -323,43 +324,39 @@ def record_attempt(
     return attempt_number
 
 
-def set_status(
-    conn: sqlite3.Connection, delivery_id: str, status: str, *, now: datetime, last_error: str | None = None
-) -> None:
+def set_status(tx: Transaction, delivery_id: str, status: str, *, now: datetime, last_error: str | None = None) -> None:
     """Terminal transition without an attempt (e.g. discarded because the subscription is gone)."""
-    conn.execute(
+    tx.execute(
         "UPDATE deliveries SET status = ?, next_attempt_at = NULL, manual_pending = 0, "
         "last_error = COALESCE(?, last_error), updated_at = ? WHERE id = ?",
         (status, last_error, isoformat(now), delivery_id),
     )
 
 
-def init_fanout_mark(conn: sqlite3.Connection, account_id: str, sequence: int) -> None:
+def init_fanout_mark(tx: Transaction, account_id: str, sequence: int) -> None:
     """Start tracking an account's fan-out at ``sequence`` (its latest event) unless already tracked."""
-    conn.execute(
+    tx.execute(
         "INSERT OR IGNORE INTO delivery_fanout (account_id, through_sequence) VALUES (?, ?)",
         (account_id, sequence),
     )
 
 
-def advance_fanout_mark(conn: sqlite3.Connection, account_id: str, sequence: int) -> None:
+def advance_fanout_mark(tx: Transaction, account_id: str, sequence: int) -> None:
     """Record that every event up to ``sequence`` has been fanned out (never moves backwards)."""
-    conn.execute(
+    tx.execute(
         "INSERT INTO delivery_fanout (account_id, through_sequence) VALUES (?, ?) ON CONFLICT (account_id) "
         "DO UPDATE SET through_sequence = max(through_sequence, excluded.through_sequence)",
         (account_id, sequence),
     )
 
 
-def fanout_marks(conn: sqlite3.Connection) -> dict[str, int]:
-    return {row[0]: int(row[1]) for row in conn.execute("SELECT account_id, through_sequence FROM delivery_fanout")}
+def fanout_marks(tx: Transaction) -> dict[str, int]:
+    return {row[0]: int(row[1]) for row in tx.execute("SELECT account_id, through_sequence FROM delivery_fanout")}
 
 
-def discard_active(
-    conn: sqlite3.Connection, account_id: str, subscription_id: str, *, reason: str, now: datetime
-) -> int:
+def discard_active(tx: Transaction, account_id: str, subscription_id: str, *, reason: str, now: datetime) -> int:
     """Discard the subscription's pending and retrying deliveries (it was disabled or deleted)."""
-    cursor = conn.execute(
+    cursor = tx.execute(
         "UPDATE deliveries SET status = ?, next_attempt_at = NULL, manual_pending = 0, last_error = ?, "
         "updated_at = ? WHERE account_id = ? AND subscription_id = ? AND status IN (?, ?)",
         (DISCARDED, reason, isoformat(now), account_id, subscription_id, *ACTIVE_STATUSES),
@@ -367,14 +364,14 @@ def discard_active(
     return cursor.rowcount
 
 
-def schedule_manual_retry(conn: sqlite3.Connection, delivery_id: str, *, now: datetime) -> None:
+def schedule_manual_retry(tx: Transaction, delivery_id: str, *, now: datetime) -> None:
     """Queue one immediate manual attempt; a failed manual attempt is not rescheduled."""
-    conn.execute(
+    tx.execute(
         "UPDATE deliveries SET manual_pending = 1, next_attempt_at = ?, updated_at = ? WHERE id = ?",
         (isoformat(now), isoformat(now), delivery_id),
     )
 
 
-def postpone(conn: sqlite3.Connection, delivery_id: str, until: datetime) -> None:
+def postpone(tx: Transaction, delivery_id: str, until: datetime) -> None:
     """Throttled (``max_rps``): try again at ``until`` without counting an attempt."""
-    conn.execute("UPDATE deliveries SET next_attempt_at = ? WHERE id = ?", (isoformat(until), delivery_id))
+    tx.execute("UPDATE deliveries SET next_attempt_at = ? WHERE id = ?", (isoformat(until), delivery_id))

@@ -10,6 +10,7 @@ from typing import Any, Final
 from triggers_server.clock import isoformat, parse_datetime
 from triggers_server.globs import sql_clause
 from triggers_server.ids import new_id
+from triggers_server.storage.sqlite.engine import Transaction
 from triggers_server.storage.sqlite.where import add_equals
 
 ORIGIN_INBOX: Final = "inbox"
@@ -95,7 +96,7 @@ def _record(row: sqlite3.Row) -> DlqRecord:
 
 
 def insert_dlq_entry(
-    conn: sqlite3.Connection,
+    tx: Transaction,
     *,
     account_id: str,
     origin: str,
@@ -112,7 +113,7 @@ def insert_dlq_entry(
     if origin not in ORIGINS:
         raise ValueError(f"unknown DLQ origin {origin!r}")
     entry_id = new_id("dlq")
-    conn.execute(
+    tx.execute(
         "INSERT INTO dlq_entries (id, account_id, origin, event_id, event_type, subscription_id, "
         "delivery_id, "
         "reason, detail, attempts, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -133,23 +134,23 @@ def insert_dlq_entry(
     return entry_id
 
 
-def get_dlq_entry(conn: sqlite3.Connection, account_id: str, entry_id: str) -> DlqRecord | None:
-    row = conn.execute("SELECT * FROM dlq_entries WHERE account_id = ? AND id = ?", (account_id, entry_id)).fetchone()
+def get_dlq_entry(tx: Transaction, account_id: str, entry_id: str) -> DlqRecord | None:
+    row = tx.execute("SELECT * FROM dlq_entries WHERE account_id = ? AND id = ?", (account_id, entry_id)).fetchone()
     return _record(row) if row is not None else None
 
 
 def list_dlq_entries(
-    conn: sqlite3.Connection, account_id: str, query: DlqFilter, *, limit: int, before_seq: int | None = None
+    tx: Transaction, account_id: str, query: DlqFilter, *, limit: int, before_seq: int | None = None
 ) -> list[DlqRecord]:
     """Newest first; ``before_seq`` continues a page."""
     where, values = query.where(account_id)
-    rows = conn.execute(
+    rows = tx.execute(
         f"SELECT * FROM dlq_entries WHERE {where} AND seq < ? ORDER BY seq DESC LIMIT ?",
         (*values, before_seq if before_seq is not None else 2**62, limit),
     ).fetchall()
     return [_record(row) for row in rows]
 
 
-def delete_dlq_entry(conn: sqlite3.Connection, account_id: str, entry_id: str) -> bool:
-    cursor = conn.execute("DELETE FROM dlq_entries WHERE account_id = ? AND id = ?", (account_id, entry_id))
+def delete_dlq_entry(tx: Transaction, account_id: str, entry_id: str) -> bool:
+    cursor = tx.execute("DELETE FROM dlq_entries WHERE account_id = ? AND id = ?", (account_id, entry_id))
     return cursor.rowcount > 0

@@ -1,8 +1,9 @@
 """SQLite in WAL mode behind one writer thread that commits many small transactions at once (group commit).
 
-Every `write(fn)` runs `fn(conn)` inside its own SAVEPOINT of a shared transaction; the caller's awaitable
-resolves only after that transaction's COMMIT, so a returned write is durable on disk. A failing `fn`
-rolls back to its savepoint and does not disturb the others in the batch.
+Every `write(fn)` runs `fn(tx)` inside its own SAVEPOINT of a shared transaction (`tx` is a `Transaction`:
+statements only, the engine owns COMMIT and ROLLBACK); the caller's awaitable resolves only after that
+transaction's COMMIT, so a returned write is durable on disk. A failing `fn` rolls back to its savepoint and
+does not disturb the others in the batch.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import queue
 import re
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,9 +31,32 @@ CHECKPOINT_INTERVAL_SECONDS = 1.0  # and at least this often while the server ru
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
+Params = Sequence[Any] | Mapping[str, Any]
+
+
+class Transaction:
+    """What a storage callback may do: run statements in the transaction the engine opened for it.
+
+    It cannot commit, roll back or close: the engine owns the transaction's boundaries (the SAVEPOINT of a
+    group commit, or a read snapshot). The methods are the connection's own, bound once, so this costs
+    nothing per statement."""
+
+    __slots__ = ("_conn", "execute", "executemany")
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self.execute: Callable[..., sqlite3.Cursor] = conn.execute
+        self.executemany: Callable[[str, Iterable[Params]], sqlite3.Cursor] = conn.executemany
+
+    @property
+    def total_changes(self) -> int:
+        """Rows changed on this connection so far (to tell whether a statement touched anything)."""
+        return self._conn.total_changes
+
+
 @dataclass
 class _Job:
-    fn: Callable[[sqlite3.Connection], Any]
+    fn: Callable[[Transaction], Any]
     future: asyncio.Future[Any]
     loop: asyncio.AbstractEventLoop
     readonly: bool
@@ -148,12 +172,12 @@ class Database:
             db._checkpointer.start()
         return db
 
-    async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+    async def write(self, fn: Callable[[Transaction], T]) -> T:
         """Run `fn` in a SAVEPOINT of the next group-committed transaction; return after COMMIT."""
         return await self._submit(fn, readonly=False)
 
-    async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `fn` on a connection that only reads (committed data)."""
+    async def read(self, fn: Callable[[Transaction], T]) -> T:
+        """Run `fn` in a read-only snapshot of committed data."""
         if self._readers is None:
             return await self._submit(fn, readonly=True)
         loop = asyncio.get_running_loop()
@@ -182,7 +206,7 @@ class Database:
 
     # -- internals -------------------------------------------------------------------------------------
 
-    async def _submit(self, fn: Callable[[sqlite3.Connection], T], *, readonly: bool) -> T:
+    async def _submit(self, fn: Callable[[Transaction], T], *, readonly: bool) -> T:
         if self._closed:
             raise RuntimeError("database is closed")
         loop = asyncio.get_running_loop()
@@ -190,19 +214,19 @@ class Database:
         self._queue.put(_Job(fn, future, loop, readonly))
         return await future
 
-    def _run_read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
+    def _run_read(self, fn: Callable[[Transaction], T]) -> T:
+        tx: Transaction | None = getattr(self._local, "tx", None)
+        if tx is None:
             conn = _connect(self.path)
             conn.execute("PRAGMA query_only = ON")
-            self._local.conn = conn
+            tx = self._local.tx = Transaction(conn)
             with self._reader_lock:
                 self._reader_conns.append(conn)
-        conn.execute("BEGIN")
+        tx.execute("BEGIN")
         try:
-            return fn(conn)
+            return fn(tx)
         finally:
-            conn.execute("COMMIT")
+            tx.execute("COMMIT")
 
     def _checkpointer_main(self) -> None:
         """Copy the WAL into the database file (PASSIVE: never blocks the writer or readers)."""
@@ -265,6 +289,7 @@ class Database:
             return
         committed: list[Any] = _commit_buffer.items
         committed.clear()
+        tx = Transaction(conn)
         for job in batch:
             if job.future.cancelled() and job.readonly:
                 outcomes.append((None, None))
@@ -272,7 +297,7 @@ class Database:
             conn.execute("SAVEPOINT job")
             mark = len(committed)
             try:
-                result = job.fn(conn)
+                result = job.fn(tx)
             except BaseException as error:
                 conn.execute("ROLLBACK TO job")
                 conn.execute("RELEASE job")

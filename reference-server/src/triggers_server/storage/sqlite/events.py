@@ -1,6 +1,6 @@
 """Events: insert (with per-account `source` + `id` dedupe), read as wire dicts, list, correlate, purge.
 
-These functions take a `sqlite3.Connection` so callers compose them inside one `Database.write`
+These functions take a `Transaction` so callers compose them inside one `Database.write`
 transaction (ingestion writes the event and its inbox entry atomically; replay reuses `insert_event` and
 `enqueue_inbox`).
 """
@@ -17,7 +17,7 @@ from triggers_server.clock import isoformat
 from triggers_server.globs import sql_clause
 from triggers_server.ids import new_id
 from triggers_server.jsoncodec import dumps_text, loads
-from triggers_server.storage.sqlite.engine import after_commit
+from triggers_server.storage.sqlite.engine import Transaction, after_commit
 from triggers_server.storage.sqlite.where import add_equals
 
 SPECVERSION = "1.0"
@@ -102,10 +102,8 @@ def row_to_wire(row: sqlite3.Row, now: float) -> dict[str, Any]:
     }
 
 
-def find_original(
-    conn: sqlite3.Connection, account_id: str, source: str, external_id: str, now: float
-) -> dict[str, Any] | None:
-    row = conn.execute(
+def find_original(tx: Transaction, account_id: str, source: str, external_id: str, now: float) -> dict[str, Any] | None:
+    row = tx.execute(
         SELECT_EVENTS + " WHERE e.account_id = ? AND e.source = ? AND e.external_id = ? AND e.replay_of IS NULL",
         (account_id, source, external_id),
     ).fetchone()
@@ -124,18 +122,18 @@ _INSERT_INBOX = (
 
 
 def insert_event(
-    conn: sqlite3.Connection, account_id: str, draft: EventDraft, now: datetime, *, inbox: bool = True
+    tx: Transaction, account_id: str, draft: EventDraft, now: datetime, *, inbox: bool = True
 ) -> dict[str, Any]:
     """Store one event (and by default its pending inbox entry); returns the wire `Event`.
     Raises DuplicateEvent when an original with the same `source` + `id` exists."""
-    [outcome] = insert_events(conn, account_id, [draft], now, inbox=inbox)
+    [outcome] = insert_events(tx, account_id, [draft], now, inbox=inbox)
     if isinstance(outcome, DuplicateEvent):
         raise outcome
     return outcome
 
 
 def insert_events(
-    conn: sqlite3.Connection, account_id: str, drafts: Sequence[EventDraft], now: datetime, *, inbox: bool = True
+    tx: Transaction, account_id: str, drafts: Sequence[EventDraft], now: datetime, *, inbox: bool = True
 ) -> list[dict[str, Any] | DuplicateEvent]:
     """Store many events with two multi-row statements; per draft, the wire `Event` or a DuplicateEvent
     (an original with the same `source` + `id` already stored, or earlier in `drafts`)."""
@@ -148,7 +146,7 @@ def insert_events(
     for draft in drafts:
         key = (draft.source, draft.external_id) if draft.external_id is not None and draft.replay_of is None else None
         if key is not None:
-            earlier = seen.get(key) or find_original(conn, account_id, key[0], key[1], stamp)
+            earlier = seen.get(key) or find_original(tx, account_id, key[0], key[1], stamp)
             if earlier is not None:
                 outcomes.append(DuplicateEvent(earlier))
                 continue
@@ -206,57 +204,53 @@ def insert_events(
         fresh.append(event)
         outcomes.append(event)
     if rows:
-        conn.executemany(_INSERT_EVENT, rows)
-        for event, sequence in zip(fresh, _sequences(conn, [row[0] for row in rows]), strict=True):
+        tx.executemany(_INSERT_EVENT, rows)
+        for event, sequence in zip(fresh, _sequences(tx, [row[0] for row in rows]), strict=True):
             event["sequence"] = sequence
             after_commit(EventCommitted(account_id, event))
         if inbox:
-            conn.executemany(
+            tx.executemany(
                 _INSERT_INBOX, [(event["sequence"], account_id, event["type"], stamp, created) for event in fresh]
             )
     return outcomes
 
 
-def _sequences(conn: sqlite3.Connection, event_ids: list[str]) -> list[int]:
+def _sequences(tx: Transaction, event_ids: list[str]) -> list[int]:
     """Sequences of rows just inserted in order. The single writer assigns them consecutively, which one
     primary-key probe confirms; otherwise they are looked up by id."""
-    last = int(conn.execute("SELECT last_insert_rowid()").fetchone()[0])
+    last = int(tx.execute("SELECT last_insert_rowid()").fetchone()[0])
     first = last - len(event_ids) + 1
-    row = conn.execute("SELECT id FROM events WHERE seq = ?", (first,)).fetchone()
+    row = tx.execute("SELECT id FROM events WHERE seq = ?", (first,)).fetchone()
     if row is not None and row[0] == event_ids[0]:
         return list(range(first, last + 1))
     found = dict(
-        conn.execute(
-            f"SELECT id, seq FROM events WHERE id IN ({','.join('?' for _ in event_ids)})", event_ids
-        ).fetchall()
+        tx.execute(f"SELECT id, seq FROM events WHERE id IN ({','.join('?' for _ in event_ids)})", event_ids).fetchall()
     )
     return [int(found[event_id]) for event_id in event_ids]
 
 
-def enqueue_inbox(
-    conn: sqlite3.Connection, account_id: str, event_sequence: int, event_type: str, now: datetime
-) -> None:
+def enqueue_inbox(tx: Transaction, account_id: str, event_sequence: int, event_type: str, now: datetime) -> None:
     """Put a stored event into the account's pull inbox as `pending` (no-op if it is already there)."""
-    conn.execute(
+    tx.execute(
         "INSERT OR IGNORE INTO inbox (event_seq, account_id, event_type, state, visible_at, updated_at)"
         " VALUES (?, ?, ?, 'pending', ?, ?)",
         (event_sequence, account_id, event_type, now.timestamp(), isoformat(now)),
     )
 
 
-def get_event(conn: sqlite3.Connection, account_id: str, event_id: str, now: datetime) -> dict[str, Any] | None:
-    row = conn.execute(SELECT_EVENTS + " WHERE e.id = ? AND e.account_id = ?", (event_id, account_id)).fetchone()
+def get_event(tx: Transaction, account_id: str, event_id: str, now: datetime) -> dict[str, Any] | None:
+    row = tx.execute(SELECT_EVENTS + " WHERE e.id = ? AND e.account_id = ?", (event_id, account_id)).fetchone()
     return row_to_wire(row, now.timestamp()) if row else None
 
 
 def get_events_by_ids(
-    conn: sqlite3.Connection, account_id: str, event_ids: Sequence[str], now: datetime
+    tx: Transaction, account_id: str, event_ids: Sequence[str], now: datetime
 ) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
     for start in range(0, len(event_ids), 500):
         chunk = list(event_ids[start : start + 500])
         marks = ",".join("?" for _ in chunk)
-        for row in conn.execute(SELECT_EVENTS + f" WHERE e.account_id = ? AND e.id IN ({marks})", (account_id, *chunk)):
+        for row in tx.execute(SELECT_EVENTS + f" WHERE e.account_id = ? AND e.id IN ({marks})", (account_id, *chunk)):
             found[row["id"]] = row_to_wire(row, now.timestamp())
     return found
 
@@ -283,7 +277,7 @@ def _status_clause(status: str, now: float) -> tuple[str, list[Any]]:
 
 
 def list_events(
-    conn: sqlite3.Connection,
+    tx: Transaction,
     account_id: str,
     query: EventQuery,
     *,
@@ -318,14 +312,14 @@ def list_events(
         clauses.append("e.seq < ?")
         params.append(before_sequence)
     sql = SELECT_EVENTS + " WHERE " + " AND ".join(clauses) + " ORDER BY e.seq DESC LIMIT ?"
-    return [row_to_wire(row, stamp) for row in conn.execute(sql, (*params, limit))]
+    return [row_to_wire(row, stamp) for row in tx.execute(sql, (*params, limit))]
 
 
 def events_after(
-    conn: sqlite3.Connection, account_id: str, after_sequence: int, *, now: datetime, limit: int
+    tx: Transaction, account_id: str, after_sequence: int, *, now: datetime, limit: int
 ) -> list[dict[str, Any]]:
     """Oldest first, strictly after `after_sequence` (the SSE backfill and live read)."""
-    rows = conn.execute(
+    rows = tx.execute(
         SELECT_EVENTS + " WHERE e.account_id = ? AND e.seq > ? ORDER BY e.seq LIMIT ?",
         (account_id, after_sequence, limit),
     )
@@ -333,7 +327,7 @@ def events_after(
 
 
 def events_in_range(
-    conn: sqlite3.Connection,
+    tx: Transaction,
     account_id: str,
     *,
     start: datetime,
@@ -354,47 +348,45 @@ def events_in_range(
         clauses.append(clause)
         params.extend(values)
     sql = SELECT_EVENTS + " WHERE " + " AND ".join(clauses) + " ORDER BY e.seq LIMIT ?"
-    return [row_to_wire(row, now.timestamp()) for row in conn.execute(sql, (*params, limit))]
+    return [row_to_wire(row, now.timestamp()) for row in tx.execute(sql, (*params, limit))]
 
 
-def latest_sequence(conn: sqlite3.Connection, account_id: str) -> int:
-    row = conn.execute("SELECT max(seq) FROM events WHERE account_id = ?", (account_id,)).fetchone()
+def latest_sequence(tx: Transaction, account_id: str) -> int:
+    row = tx.execute("SELECT max(seq) FROM events WHERE account_id = ?", (account_id,)).fetchone()
     return int(row[0] or 0)
 
 
-def oldest_sequence(conn: sqlite3.Connection, account_id: str) -> int | None:
-    row = conn.execute("SELECT min(seq) FROM events WHERE account_id = ?", (account_id,)).fetchone()
+def oldest_sequence(tx: Transaction, account_id: str) -> int | None:
+    row = tx.execute("SELECT min(seq) FROM events WHERE account_id = ?", (account_id,)).fetchone()
     return int(row[0]) if row[0] is not None else None
 
 
-def purged_through(conn: sqlite3.Connection, account_id: str) -> int:
-    row = conn.execute("SELECT purged_through_seq FROM accounts WHERE id = ?", (account_id,)).fetchone()
+def purged_through(tx: Transaction, account_id: str) -> int:
+    row = tx.execute("SELECT purged_through_seq FROM accounts WHERE id = ?", (account_id,)).fetchone()
     return int(row[0]) if row else 0
 
 
-def correlation_events(
-    conn: sqlite3.Connection, account_id: str, correlation_id: str, now: datetime
-) -> list[dict[str, Any]]:
-    rows = conn.execute(
+def correlation_events(tx: Transaction, account_id: str, correlation_id: str, now: datetime) -> list[dict[str, Any]]:
+    rows = tx.execute(
         SELECT_EVENTS + " WHERE e.account_id = ? AND e.correlation_id = ? ORDER BY e.seq LIMIT 10000",
         (account_id, correlation_id),
     )
     return [row_to_wire(row, now.timestamp()) for row in rows]
 
 
-def purge_retention(conn: sqlite3.Connection, now: datetime, retention_seconds: float) -> int:
+def purge_retention(tx: Transaction, now: datetime, retention_seconds: float) -> int:
     """Delete events created before the retention window (with their inbox entries) and remember, per
     account, the highest purged sequence so a stream cursor at or below it gets a `reset`."""
     cutoff = isoformat(now - timedelta(seconds=retention_seconds))
-    marks = conn.execute(
+    marks = tx.execute(
         "SELECT account_id, max(seq) FROM events WHERE created_at < ? GROUP BY account_id", (cutoff,)
     ).fetchall()
     if not marks:
         return 0
     for account_id, highest in marks:
-        conn.execute(
+        tx.execute(
             "UPDATE accounts SET purged_through_seq = max(purged_through_seq, ?) WHERE id = ?",
             (highest, account_id),
         )
-    conn.execute("DELETE FROM inbox WHERE event_seq IN (SELECT seq FROM events WHERE created_at < ?)", (cutoff,))
-    return conn.execute("DELETE FROM events WHERE created_at < ?", (cutoff,)).rowcount
+    tx.execute("DELETE FROM inbox WHERE event_seq IN (SELECT seq FROM events WHERE created_at < ?)", (cutoff,))
+    return tx.execute("DELETE FROM events WHERE created_at < ?", (cutoff,)).rowcount

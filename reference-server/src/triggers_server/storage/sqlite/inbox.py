@@ -19,6 +19,7 @@ from triggers_server.clock import isoformat
 from triggers_server.globs import sql_clause
 from triggers_server.ids import new_id
 from triggers_server.storage.sqlite.dlq import insert_dlq_entry
+from triggers_server.storage.sqlite.engine import Transaction
 from triggers_server.storage.sqlite.events import SELECT_EVENTS, row_to_wire
 
 MAX_DELIVERIES_REASON = "max_deliveries_exceeded"
@@ -44,19 +45,19 @@ def receipt_sequence(receipt: str) -> int | None:
     return int(parts[1])
 
 
-def _account_max_deliveries(conn: sqlite3.Connection, account_id: str, default: int) -> int:
-    row = conn.execute("SELECT max_deliveries FROM accounts WHERE id = ?", (account_id,)).fetchone()
+def _account_max_deliveries(tx: Transaction, account_id: str, default: int) -> int:
+    row = tx.execute("SELECT max_deliveries FROM accounts WHERE id = ?", (account_id,)).fetchone()
     return int(row[0]) if row else default
 
 
-def _dead_letter(conn: sqlite3.Connection, account_id: str, row: sqlite3.Row, now: datetime) -> None:
-    conn.execute(
+def _dead_letter(tx: Transaction, account_id: str, row: sqlite3.Row, now: datetime) -> None:
+    tx.execute(
         "UPDATE inbox SET state = 'dead_lettered', receipt = NULL, lease_id = NULL, updated_at = ? WHERE event_seq = ?",
         (isoformat(now), row["event_seq"]),
     )
-    event_id = conn.execute("SELECT id FROM events WHERE seq = ?", (row["event_seq"],)).fetchone()[0]
+    event_id = tx.execute("SELECT id FROM events WHERE seq = ?", (row["event_seq"],)).fetchone()[0]
     insert_dlq_entry(
-        conn,
+        tx,
         account_id=account_id,
         origin="inbox",
         event_id=event_id,
@@ -69,7 +70,7 @@ def _dead_letter(conn: sqlite3.Connection, account_id: str, row: sqlite3.Row, no
 
 
 def lease(
-    conn: sqlite3.Connection,
+    tx: Transaction,
     account_id: str,
     *,
     max_events: int,
@@ -82,12 +83,12 @@ def lease(
     stamp = now.timestamp()
     until = now + timedelta(seconds=visibility_timeout)
     lease_id = new_id("lse")
-    max_deliveries = _account_max_deliveries(conn, account_id, default_max_deliveries)
+    max_deliveries = _account_max_deliveries(tx, account_id, default_max_deliveries)
     type_clause, type_params = sql_clause("event_type", types) if types else ("1", [])
     leased: list[tuple[int, str, int]] = []
     dead = 0
     while len(leased) < max_events:
-        rows = conn.execute(
+        rows = tx.execute(
             "SELECT event_seq, event_type, delivery_count FROM inbox WHERE account_id = ? "
             f"AND state IN ('pending', 'leased') AND visible_at <= ? AND {type_clause} ORDER BY event_seq LIMIT ?",
             (account_id, stamp, *type_params, max_events - len(leased)),
@@ -96,11 +97,11 @@ def lease(
             break
         for row in rows:
             if row["delivery_count"] >= max_deliveries:
-                _dead_letter(conn, account_id, row, now)
+                _dead_letter(tx, account_id, row, now)
                 dead += 1
                 continue
             receipt = new_receipt(row["event_seq"])
-            conn.execute(
+            tx.execute(
                 "UPDATE inbox SET state = 'leased', delivery_count = delivery_count + 1, receipt = ?, lease_id = ?, "
                 "visible_at = ?, updated_at = ? WHERE event_seq = ?",
                 (receipt, lease_id, until.timestamp(), isoformat(now), row["event_seq"]),
@@ -111,12 +112,12 @@ def lease(
         marks = ",".join("?" for _ in leased)
         events = {
             row["seq"]: row_to_wire(row, stamp)
-            for row in conn.execute(SELECT_EVENTS + f" WHERE e.seq IN ({marks})", [seq for seq, _, _ in leased])
+            for row in tx.execute(SELECT_EVENTS + f" WHERE e.seq IN ({marks})", [seq for seq, _, _ in leased])
         }
         messages = [
             {"event": events[seq], "receipt": receipt, "delivery_count": count} for seq, receipt, count in leased
         ]
-    upcoming = conn.execute(
+    upcoming = tx.execute(
         f"SELECT min(visible_at) FROM inbox"
         f" WHERE account_id = ? AND state IN ('pending', 'leased') AND visible_at > ? AND {type_clause}",
         (account_id, stamp, *type_params),
@@ -124,11 +125,11 @@ def lease(
     return LeaseResult(lease_id, isoformat(until), messages, dead, upcoming)
 
 
-def _row_for_receipt(conn: sqlite3.Connection, account_id: str, receipt: str) -> sqlite3.Row | None:
+def _row_for_receipt(tx: Transaction, account_id: str, receipt: str) -> sqlite3.Row | None:
     sequence = receipt_sequence(receipt)
     if sequence is None:
         return None
-    row: sqlite3.Row | None = conn.execute(
+    row: sqlite3.Row | None = tx.execute(
         "SELECT * FROM inbox WHERE event_seq = ? AND account_id = ?", (sequence, account_id)
     ).fetchone()
     return row
@@ -146,17 +147,17 @@ def _holds_lease(row: sqlite3.Row, receipt: str, now: float) -> bool:
     return bool(row["receipt"] == receipt and row["state"] == "leased" and row["visible_at"] > now)
 
 
-def ack(conn: sqlite3.Connection, account_id: str, receipts: Sequence[str], now: datetime) -> list[dict[str, Any]]:
+def ack(tx: Transaction, account_id: str, receipts: Sequence[str], now: datetime) -> list[dict[str, Any]]:
     results: list[dict[str, Any]] = []
     stamp = now.timestamp()
     for receipt in receipts:
-        row = _row_for_receipt(conn, account_id, receipt)
+        row = _row_for_receipt(tx, account_id, receipt)
         if row is None:
             results.append(_result(receipt, "not_found", _UNKNOWN))
         elif row["receipt"] == receipt and row["state"] == "acknowledged":
             results.append(_result(receipt, "ok"))
         elif _holds_lease(row, receipt, stamp):
-            conn.execute(
+            tx.execute(
                 "UPDATE inbox SET state = 'acknowledged', updated_at = ? WHERE event_seq = ?",
                 (isoformat(now), row["event_seq"]),
             )
@@ -166,19 +167,17 @@ def ack(conn: sqlite3.Connection, account_id: str, receipts: Sequence[str], now:
     return results
 
 
-def nack(
-    conn: sqlite3.Connection, account_id: str, receipts: Sequence[str], delay: int, now: datetime
-) -> list[dict[str, Any]]:
+def nack(tx: Transaction, account_id: str, receipts: Sequence[str], delay: int, now: datetime) -> list[dict[str, Any]]:
     results: list[dict[str, Any]] = []
     stamp = now.timestamp()
     for receipt in receipts:
-        row = _row_for_receipt(conn, account_id, receipt)
+        row = _row_for_receipt(tx, account_id, receipt)
         if row is None:
             results.append(_result(receipt, "not_found", _UNKNOWN))
         elif row["receipt"] == receipt and row["state"] == "pending":
             results.append(_result(receipt, "ok"))  # released already by this receipt
         elif _holds_lease(row, receipt, stamp):
-            conn.execute(
+            tx.execute(
                 "UPDATE inbox SET state = 'pending', visible_at = ?, updated_at = ? WHERE event_seq = ?",
                 (stamp + delay, isoformat(now), row["event_seq"]),
             )
@@ -189,16 +188,16 @@ def nack(
 
 
 def extend(
-    conn: sqlite3.Connection, account_id: str, receipts: Sequence[str], visibility_timeout: int, now: datetime
+    tx: Transaction, account_id: str, receipts: Sequence[str], visibility_timeout: int, now: datetime
 ) -> list[dict[str, Any]]:
     results: list[dict[str, Any]] = []
     stamp = now.timestamp()
     for receipt in receipts:
-        row = _row_for_receipt(conn, account_id, receipt)
+        row = _row_for_receipt(tx, account_id, receipt)
         if row is None:
             results.append(_result(receipt, "not_found", _UNKNOWN))
         elif _holds_lease(row, receipt, stamp):
-            conn.execute(
+            tx.execute(
                 "UPDATE inbox SET visible_at = ?, updated_at = ? WHERE event_seq = ?",
                 (stamp + visibility_timeout, isoformat(now), row["event_seq"]),
             )
@@ -208,9 +207,9 @@ def extend(
     return results
 
 
-def ack_event(conn: sqlite3.Connection, account_id: str, event_id: str, now: datetime) -> str:
+def ack_event(tx: Transaction, account_id: str, event_id: str, now: datetime) -> str:
     """PRD-style ack by event id: "ok", "not_found" (no such event) or "dead_lettered"."""
-    row = conn.execute(
+    row = tx.execute(
         "SELECT e.seq, i.state FROM events e LEFT JOIN inbox i ON i.event_seq = e.seq"
         " WHERE e.id = ? AND e.account_id = ?",
         (event_id, account_id),
@@ -220,7 +219,7 @@ def ack_event(conn: sqlite3.Connection, account_id: str, event_id: str, now: dat
     if row["state"] == "dead_lettered":
         return "dead_lettered"
     if row["state"] in ("pending", "leased"):
-        conn.execute(
+        tx.execute(
             "UPDATE inbox SET state = 'acknowledged', receipt = NULL, lease_id = NULL, updated_at = ?"
             " WHERE event_seq = ?",
             (isoformat(now), row["seq"]),
@@ -228,9 +227,9 @@ def ack_event(conn: sqlite3.Connection, account_id: str, event_id: str, now: dat
     return "ok"
 
 
-def requeue_dead_lettered(conn: sqlite3.Connection, account_id: str, event_id: str, now: datetime) -> bool:
+def requeue_dead_lettered(tx: Transaction, account_id: str, event_id: str, now: datetime) -> bool:
     """Put a dead-lettered inbox entry back to `pending`, visible now, with a fresh delivery count."""
-    cursor = conn.execute(
+    cursor = tx.execute(
         "UPDATE inbox SET state = 'pending', visible_at = ?, delivery_count = 0, receipt = NULL, lease_id = NULL, "
         "updated_at = ? WHERE account_id = ? AND event_seq = (SELECT seq FROM events WHERE id = ? AND account_id = ?)",
         (now.timestamp(), isoformat(now), account_id, event_id, account_id),
@@ -239,7 +238,7 @@ def requeue_dead_lettered(conn: sqlite3.Connection, account_id: str, event_id: s
 
 
 def list_pending(
-    conn: sqlite3.Connection,
+    tx: Transaction,
     account_id: str,
     *,
     types: Sequence[str],
@@ -266,11 +265,11 @@ def list_pending(
         + " AND ".join(clauses)
         + " ORDER BY i.event_seq LIMIT ?"
     )
-    return [row_to_wire(row, stamp) for row in conn.execute(sql, (*params, limit))]
+    return [row_to_wire(row, stamp) for row in tx.execute(sql, (*params, limit))]
 
 
-def inbox_depth(conn: sqlite3.Connection, account_id: str) -> int:
-    row = conn.execute(
+def inbox_depth(tx: Transaction, account_id: str) -> int:
+    row = tx.execute(
         "SELECT count(*) FROM inbox WHERE account_id = ? AND state IN ('pending', 'leased')", (account_id,)
     ).fetchone()
     return int(row[0])

@@ -10,6 +10,7 @@ from typing import Any, Final
 
 from triggers_server.clock import isoformat, parse_datetime
 from triggers_server.ids import new_id
+from triggers_server.storage.sqlite.engine import Transaction
 
 STARTING: Final = "STARTING"
 RUNNING: Final = "RUNNING"
@@ -106,7 +107,7 @@ def _record(row: sqlite3.Row) -> ReplayRecord:
 
 
 def insert_replay(
-    conn: sqlite3.Connection,
+    tx: Transaction,
     *,
     account_id: str,
     name: str | None,
@@ -120,7 +121,7 @@ def insert_replay(
     now: datetime,
 ) -> ReplayRecord:
     replay_id = new_id("rpl")
-    conn.execute(
+    tx.execute(
         "INSERT INTO replays (id, account_id, name, range_from, range_to, event_types, filter, target, "
         "data_patch, "
         "dry_run, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -139,18 +140,18 @@ def insert_replay(
             isoformat(now),
         ),
     )
-    found = get_replay(conn, account_id, replay_id)
+    found = get_replay(tx, account_id, replay_id)
     assert found is not None
     return found
 
 
-def get_replay(conn: sqlite3.Connection, account_id: str, replay_id: str) -> ReplayRecord | None:
-    row = conn.execute("SELECT * FROM replays WHERE account_id = ? AND id = ?", (account_id, replay_id)).fetchone()
+def get_replay(tx: Transaction, account_id: str, replay_id: str) -> ReplayRecord | None:
+    row = tx.execute("SELECT * FROM replays WHERE account_id = ? AND id = ?", (account_id, replay_id)).fetchone()
     return _record(row) if row is not None else None
 
 
 def list_replays(
-    conn: sqlite3.Connection,
+    tx: Transaction,
     account_id: str,
     *,
     limit: int,
@@ -163,21 +164,21 @@ def list_replays(
     if status is not None:
         clauses.append("status = ?")
         values.append(status)
-    rows = conn.execute(
+    rows = tx.execute(
         f"SELECT * FROM replays WHERE {' AND '.join(clauses)} ORDER BY seq DESC LIMIT ?", (*values, limit)
     ).fetchall()
     return [_record(row) for row in rows]
 
 
-def active_replay_ids(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+def active_replay_ids(tx: Transaction) -> list[tuple[str, str]]:
     """(account_id, replay_id) of every job not yet final, oldest first (what the runner still has to do)."""
     marks = ",".join("?" for _ in ACTIVE)
-    rows = conn.execute(f"SELECT account_id, id FROM replays WHERE status IN ({marks}) ORDER BY seq", ACTIVE)
+    rows = tx.execute(f"SELECT account_id, id FROM replays WHERE status IN ({marks}) ORDER BY seq", ACTIVE)
     return [(row[0], row[1]) for row in rows]
 
 
 def set_status(
-    conn: sqlite3.Connection,
+    tx: Transaction,
     replay_id: str,
     status: str,
     *,
@@ -196,7 +197,7 @@ def set_status(
     if expected is not None:
         guard = " AND status IN (" + ",".join(f":expected{i}" for i in range(len(expected))) + ")"
         params.update({f"expected{i}": value for i, value in enumerate(expected)})
-    cursor = conn.execute(
+    cursor = tx.execute(
         f"UPDATE replays SET status = :status, error = COALESCE(:error, error){stamps} WHERE id = :id{guard}",
         params,
     )
@@ -204,7 +205,7 @@ def set_status(
 
 
 def add_progress(
-    conn: sqlite3.Connection,
+    tx: Transaction,
     replay_id: str,
     *,
     cursor_sequence: int,
@@ -213,7 +214,7 @@ def add_progress(
     delivered: int = 0,
     filtered: int = 0,
 ) -> None:
-    conn.execute(
+    tx.execute(
         "UPDATE replays SET cursor_sequence = ?, matched = matched + ?, processed = processed + ?, "
         "delivered = delivered + ?, filtered = filtered + ? WHERE id = ?",
         (cursor_sequence, matched, processed, delivered, filtered, replay_id),

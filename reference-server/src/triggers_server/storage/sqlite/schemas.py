@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from triggers_server.clock import isoformat, parse_datetime
+from triggers_server.storage.sqlite.engine import Transaction
 
 
 def canonical_json(schema: Any) -> str:
@@ -81,18 +82,16 @@ def _subject(row: sqlite3.Row) -> SubjectRecord:
     )
 
 
-def get_subject(conn: sqlite3.Connection, account_id: str, event_type: str) -> SubjectRecord | None:
-    row = conn.execute(
+def get_subject(tx: Transaction, account_id: str, event_type: str) -> SubjectRecord | None:
+    row = tx.execute(
         _SUBJECT_QUERY + " WHERE s.account_id = ? AND s.event_type = ?", (account_id, event_type)
     ).fetchone()
     return _subject(row) if row is not None else None
 
 
-def list_subjects(
-    conn: sqlite3.Connection, account_id: str, *, limit: int, after: str | None = None
-) -> list[SubjectRecord]:
+def list_subjects(tx: Transaction, account_id: str, *, limit: int, after: str | None = None) -> list[SubjectRecord]:
     """Subjects with at least one live version, by event type, after ``after``."""
-    rows = conn.execute(
+    rows = tx.execute(
         "SELECT * FROM (" + _SUBJECT_QUERY + " WHERE s.account_id = ? AND s.event_type > ?)"
         " WHERE versions > 0 ORDER BY event_type LIMIT ?",
         (account_id, after or "", limit),
@@ -100,9 +99,9 @@ def list_subjects(
     return [_subject(row) for row in rows]
 
 
-def live_versions(conn: sqlite3.Connection, account_id: str, event_type: str) -> list[SchemaVersionRecord]:
+def live_versions(tx: Transaction, account_id: str, event_type: str) -> list[SchemaVersionRecord]:
     """Every live version, oldest first."""
-    rows = conn.execute(
+    rows = tx.execute(
         f"SELECT {_VERSION_COLUMNS} FROM schema_versions WHERE account_id = ? AND event_type = ?"
         " AND deleted_at IS NULL ORDER BY version",
         (account_id, event_type),
@@ -111,9 +110,9 @@ def live_versions(conn: sqlite3.Connection, account_id: str, event_type: str) ->
 
 
 def list_versions(
-    conn: sqlite3.Connection, account_id: str, event_type: str, *, limit: int, after_version: int = 0
+    tx: Transaction, account_id: str, event_type: str, *, limit: int, after_version: int = 0
 ) -> list[SchemaVersionRecord]:
-    rows = conn.execute(
+    rows = tx.execute(
         f"SELECT {_VERSION_COLUMNS} FROM schema_versions WHERE account_id = ? AND event_type = ?"
         " AND deleted_at IS NULL AND version > ? ORDER BY version LIMIT ?",
         (account_id, event_type, after_version, limit),
@@ -121,18 +120,16 @@ def list_versions(
     return [_version(row) for row in rows]
 
 
-def get_version(
-    conn: sqlite3.Connection, account_id: str, event_type: str, version: int | None
-) -> SchemaVersionRecord | None:
+def get_version(tx: Transaction, account_id: str, event_type: str, version: int | None) -> SchemaVersionRecord | None:
     """A live version by number, or the latest live one when ``version`` is None."""
     if version is None:
-        row = conn.execute(
+        row = tx.execute(
             f"SELECT {_VERSION_COLUMNS} FROM schema_versions WHERE account_id = ? AND event_type = ?"
             " AND deleted_at IS NULL ORDER BY version DESC LIMIT 1",
             (account_id, event_type),
         ).fetchone()
     else:
-        row = conn.execute(
+        row = tx.execute(
             f"SELECT {_VERSION_COLUMNS} FROM schema_versions WHERE account_id = ? AND event_type = ?"
             " AND version = ? AND deleted_at IS NULL",
             (account_id, event_type, version),
@@ -140,8 +137,8 @@ def get_version(
     return _version(row) if row is not None else None
 
 
-def _ensure_subject(conn: sqlite3.Connection, account_id: str, event_type: str, now: datetime) -> None:
-    conn.execute(
+def _ensure_subject(tx: Transaction, account_id: str, event_type: str, now: datetime) -> None:
+    tx.execute(
         "INSERT INTO schema_subjects (account_id, event_type, updated_at) VALUES (?, ?, ?)"
         " ON CONFLICT (account_id, event_type) DO NOTHING",
         (account_id, event_type, isoformat(now)),
@@ -149,17 +146,17 @@ def _ensure_subject(conn: sqlite3.Connection, account_id: str, event_type: str, 
 
 
 def insert_version(
-    conn: sqlite3.Connection, account_id: str, event_type: str, json_schema: Any, now: datetime
+    tx: Transaction, account_id: str, event_type: str, json_schema: Any, now: datetime
 ) -> SchemaVersionRecord:
     """Store ``json_schema`` as the subject's next version number (creating the subject if needed)."""
-    _ensure_subject(conn, account_id, event_type, now)
-    row = conn.execute(
+    _ensure_subject(tx, account_id, event_type, now)
+    row = tx.execute(
         "UPDATE schema_subjects SET next_version = next_version + 1, updated_at = ?"
         " WHERE account_id = ? AND event_type = ? RETURNING next_version - 1 AS version",
         (isoformat(now), account_id, event_type),
     ).fetchone()
     record = SchemaVersionRecord(event_type, int(row["version"]), json_schema, fingerprint(json_schema), now)
-    conn.execute(
+    tx.execute(
         "INSERT INTO schema_versions (account_id, event_type, version, json_schema, fingerprint, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?)",
         (
@@ -174,9 +171,9 @@ def insert_version(
     return record
 
 
-def delete_version(conn: sqlite3.Connection, account_id: str, event_type: str, version: int, now: datetime) -> bool:
+def delete_version(tx: Transaction, account_id: str, event_type: str, version: int, now: datetime) -> bool:
     """Soft-delete a live version; False when there is none with that number."""
-    cursor = conn.execute(
+    cursor = tx.execute(
         "UPDATE schema_versions SET deleted_at = ? WHERE account_id = ? AND event_type = ? AND version = ?"
         " AND deleted_at IS NULL",
         (isoformat(now), account_id, event_type, version),
@@ -184,9 +181,9 @@ def delete_version(conn: sqlite3.Connection, account_id: str, event_type: str, v
     return cursor.rowcount == 1
 
 
-def set_compatibility(conn: sqlite3.Connection, account_id: str, event_type: str, mode: str, now: datetime) -> None:
-    _ensure_subject(conn, account_id, event_type, now)
-    conn.execute(
+def set_compatibility(tx: Transaction, account_id: str, event_type: str, mode: str, now: datetime) -> None:
+    _ensure_subject(tx, account_id, event_type, now)
+    tx.execute(
         "UPDATE schema_subjects SET compatibility = ? WHERE account_id = ? AND event_type = ?",
         (mode, account_id, event_type),
     )

@@ -10,6 +10,7 @@ from typing import Any
 
 from triggers_server.clock import isoformat, parse_datetime
 from triggers_server.ids import new_id
+from triggers_server.storage.sqlite.engine import Transaction
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ def new_subscription_id() -> str:
 
 
 def insert_subscription(
-    conn: sqlite3.Connection,
+    tx: Transaction,
     *,
     account_id: str,
     url: str,
@@ -110,7 +111,7 @@ def insert_subscription(
 ) -> SubscriptionRecord:
     subscription_id = new_subscription_id()
     stamp = isoformat(now)
-    conn.execute(
+    tx.execute(
         "INSERT INTO subscriptions (id, account_id, url, event_types, filter, enabled, max_rps, description, "
         "metadata, secret, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
@@ -128,31 +129,31 @@ def insert_subscription(
             stamp,
         ),
     )
-    found = get_subscription(conn, account_id, subscription_id)
+    found = get_subscription(tx, account_id, subscription_id)
     assert found is not None
     return found
 
 
-def get_subscription(conn: sqlite3.Connection, account_id: str, subscription_id: str) -> SubscriptionRecord | None:
-    row = conn.execute(
+def get_subscription(tx: Transaction, account_id: str, subscription_id: str) -> SubscriptionRecord | None:
+    row = tx.execute(
         f"SELECT {_COLUMNS} FROM subscriptions WHERE account_id = ? AND id = ?", (account_id, subscription_id)
     ).fetchone()
     return _record(row) if row is not None else None
 
 
 def list_subscriptions(
-    conn: sqlite3.Connection, account_id: str, *, limit: int, before_seq: int | None = None
+    tx: Transaction, account_id: str, *, limit: int, before_seq: int | None = None
 ) -> list[SubscriptionRecord]:
     """Up to ``limit`` subscriptions, newest first; ``before_seq`` continues a page."""
-    rows = conn.execute(
+    rows = tx.execute(
         f"SELECT {_COLUMNS} FROM subscriptions WHERE account_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
         (account_id, before_seq if before_seq is not None else 2**62, limit),
     ).fetchall()
     return [_record(row) for row in rows]
 
 
-def enabled_subscriptions(conn: sqlite3.Connection, account_id: str) -> list[SubscriptionRecord]:
-    rows = conn.execute(
+def enabled_subscriptions(tx: Transaction, account_id: str) -> list[SubscriptionRecord]:
+    rows = tx.execute(
         f"SELECT {_COLUMNS} FROM subscriptions WHERE account_id = ? AND enabled = 1 ORDER BY seq",
         (account_id,),
     ).fetchall()
@@ -163,7 +164,7 @@ _UPDATABLE = {"url", "event_types", "filter", "enabled", "max_rps", "description
 
 
 def update_subscription(
-    conn: sqlite3.Connection, account_id: str, subscription_id: str, changes: dict[str, Any], *, now: datetime
+    tx: Transaction, account_id: str, subscription_id: str, changes: dict[str, Any], *, now: datetime
 ) -> SubscriptionRecord | None:
     """Apply a partial update; re-enabling clears ``disabled_reason``. None when not found."""
     unknown = set(changes) - _UPDATABLE
@@ -184,17 +185,17 @@ def update_subscription(
         values.append(value)
     assignments.append("updated_at = ?")
     values.append(isoformat(now))
-    cursor = conn.execute(
+    cursor = tx.execute(
         f"UPDATE subscriptions SET {', '.join(assignments)} WHERE account_id = ? AND id = ?",
         (*values, account_id, subscription_id),
     )
     if cursor.rowcount == 0:
         return None
-    return get_subscription(conn, account_id, subscription_id)
+    return get_subscription(tx, account_id, subscription_id)
 
 
 def rotate_secret(
-    conn: sqlite3.Connection,
+    tx: Transaction,
     account_id: str,
     subscription_id: str,
     *,
@@ -203,25 +204,23 @@ def rotate_secret(
     now: datetime,
 ) -> SubscriptionRecord | None:
     """Make ``new_secret`` current; the old one keeps signing until ``overlap_until``."""
-    cursor = conn.execute(
+    cursor = tx.execute(
         "UPDATE subscriptions SET previous_secret = secret, previous_secret_expires_at = ?, secret = ?, "
         "updated_at = ? WHERE account_id = ? AND id = ?",
         (isoformat(overlap_until), new_secret, isoformat(now), account_id, subscription_id),
     )
     if cursor.rowcount == 0:
         return None
-    return get_subscription(conn, account_id, subscription_id)
+    return get_subscription(tx, account_id, subscription_id)
 
 
-def disable_subscription(
-    conn: sqlite3.Connection, account_id: str, subscription_id: str, *, reason: str, now: datetime
-) -> None:
-    conn.execute(
+def disable_subscription(tx: Transaction, account_id: str, subscription_id: str, *, reason: str, now: datetime) -> None:
+    tx.execute(
         "UPDATE subscriptions SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE account_id = ? AND id = ?",
         (reason, isoformat(now), account_id, subscription_id),
     )
 
 
-def delete_subscription(conn: sqlite3.Connection, account_id: str, subscription_id: str) -> bool:
-    cursor = conn.execute("DELETE FROM subscriptions WHERE account_id = ? AND id = ?", (account_id, subscription_id))
+def delete_subscription(tx: Transaction, account_id: str, subscription_id: str) -> bool:
+    cursor = tx.execute("DELETE FROM subscriptions WHERE account_id = ? AND id = ?", (account_id, subscription_id))
     return cursor.rowcount > 0
