@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 import secrets
 import time
@@ -23,3 +24,8 @@ def new_id(prefix: str) -> str:
 def new_api_key_secret() -> str:
     """`tk_` + 32 URL-safe characters (192 random bits)."""
     return "tk_" + secrets.token_urlsafe(24)
+
+
+def hash_key(secret: str) -> str:
+    """The only form in which an API key is stored or looked up (SHA-256, hex)."""
+    return hashlib.sha256(secret.encode()).hexdigest()

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from triggers_server.domain.cursors import decode_cursor, encode_cursor, int_field
+from triggers_server.domain.errors import Malformed
 from triggers_server.globs import matches_any, sql_clause, validate_globs
 from triggers_server.problems import ProblemError
 
@@ -56,9 +57,9 @@ def test_cursors_round_trip_and_are_kind_checked() -> None:
     assert position is not None and int_field(position, "s") == 42
     assert decode_cursor("events", None) is None
     for bad in ("", "%%%", "bm90IGpzb24", encode_cursor("inbox", {"s": 1})):
-        with pytest.raises(ProblemError):
+        with pytest.raises(Malformed):
             decode_cursor("events", bad)
-    with pytest.raises(ProblemError):
+    with pytest.raises(Malformed):
         int_field({"s": -1}, "s")
-    with pytest.raises(ProblemError):
+    with pytest.raises(Malformed):
         int_field({"s": True}, "s")

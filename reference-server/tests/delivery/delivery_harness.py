@@ -62,7 +62,7 @@ class Server:
         return {"Authorization": f"Bearer {secret}"}
 
     async def account_of(self, headers: dict[str, str]) -> str:
-        principal = await self.services.auth.resolve(headers["Authorization"])
+        principal = await self.services.auth.resolve(headers["Authorization"].removeprefix("Bearer "))
         assert principal is not None
         return principal.account_id
 

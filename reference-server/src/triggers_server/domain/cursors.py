@@ -7,7 +7,7 @@ import binascii
 import json
 from typing import Any, cast
 
-from triggers_server.problems import ProblemError
+from triggers_server.domain.errors import Malformed
 
 
 def encode_cursor(kind: str, position: dict[str, Any]) -> str:
@@ -25,22 +25,22 @@ def decode_cursor(kind: str, cursor: str | None) -> dict[str, Any] | None:
     except (ValueError, UnicodeError, binascii.Error):
         value = None
     if not isinstance(value, dict):
-        raise ProblemError(400, "malformed-request", "The cursor is malformed or belongs to another list.")
+        raise Malformed("The cursor is malformed or belongs to another list.")
     position = cast("dict[str, Any]", value)
     if position.pop("k", None) != kind:
-        raise ProblemError(400, "malformed-request", "The cursor is malformed or belongs to another list.")
+        raise Malformed("The cursor is malformed or belongs to another list.")
     return position
 
 
 def int_field(position: dict[str, Any], name: str) -> int:
     value = position.get(name)
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ProblemError(400, "malformed-request", "The cursor is malformed or belongs to another list.")
+        raise Malformed("The cursor is malformed or belongs to another list.")
     return value
 
 
 def str_field(position: dict[str, Any], name: str) -> str:
     value = position.get(name)
     if not isinstance(value, str):
-        raise ProblemError(400, "malformed-request", "The cursor is malformed or belongs to another list.")
+        raise Malformed("The cursor is malformed or belongs to another list.")
     return value

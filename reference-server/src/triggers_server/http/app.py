@@ -14,11 +14,11 @@ from fastapi import APIRouter, FastAPI
 from triggers_server.clock import Clock, SystemClock
 from triggers_server.config import Settings
 from triggers_server.contract_facts import API_PREFIX
+from triggers_server.domain.accounts import AccountService, Authenticator
 from triggers_server.domain.registry.service import SchemaRegistry
 from triggers_server.domain.replay import Replayer, ReplayJobs
 from triggers_server.domain.streaming import StreamHub
 from triggers_server.domain.webhooks.service import DeliveryService
-from triggers_server.http.auth import Authenticator
 from triggers_server.http.idempotency import IdempotencyMiddleware, purge_expired
 from triggers_server.http.middleware import RequestContextMiddleware
 from triggers_server.http.problem_handlers import install_problem_handlers
@@ -39,7 +39,7 @@ from triggers_server.http.routes import (
 )
 from triggers_server.http.services import Services
 from triggers_server.metrics import Metrics
-from triggers_server.storage.sqlite.accounts import ensure_bootstrap_key, record_last_used
+from triggers_server.storage.sqlite.backend import sqlite_stores
 from triggers_server.storage.sqlite.engine import Database
 from triggers_server.storage.sqlite.events import purge_retention
 
@@ -67,10 +67,9 @@ async def open_services(
     settings: Settings, clock: Clock, *, webhook_client: httpx.AsyncClient | None = None
 ) -> Services:
     db = await Database.open(settings.db_path)
-    bootstrap = await db.write(
-        lambda conn: ensure_bootstrap_key(
-            conn, secret=settings.bootstrap_admin_key, max_deliveries=settings.max_deliveries, now=clock.now()
-        )
+    stores = sqlite_stores(db)
+    bootstrap = await stores.accounts.ensure_bootstrap_key(
+        secret=settings.bootstrap_admin_key, max_deliveries=settings.max_deliveries, now=clock.now()
     )
     # Nothing else writes before the app serves, so no commit falls between this read and the hook.
     start_sequence = await db.read(
@@ -81,15 +80,18 @@ async def open_services(
     registry = SchemaRegistry(db, clock)
     delivery = DeliveryService(settings, clock, db, http_client=webhook_client)
     replayer = Replayer(clock=clock, db=db, hub=hub, registry=registry, delivery=delivery)
+    auth = Authenticator(stores.accounts, clock)
     return Services(
         settings=settings,
         clock=clock,
         db=db,
+        stores=stores,
         hub=hub,
         registry=registry,
         delivery=delivery,
         replays=ReplayJobs(replayer, background=settings.delivery_worker),
-        auth=Authenticator(db, clock),
+        auth=auth,
+        accounts=AccountService(stores.accounts, auth, clock, settings),
         limiter=RateLimiter(clock, per_second=settings.rate_limit_per_second, burst=settings.rate_limit_burst),
         metrics=Metrics(),
         bootstrap_key=bootstrap,
@@ -99,9 +101,7 @@ async def open_services(
 async def run_janitor_once(services: Services) -> None:
     """Expire idempotency records and events older than the retention window."""
     now = services.clock.now()
-    used = services.auth.take_last_used()
-    if used:
-        await services.db.write(lambda conn: record_last_used(conn, used))
+    await services.accounts.persist_last_used()
     await services.db.write(lambda conn: purge_expired(conn, now.timestamp()))
     await services.db.write(lambda conn: purge_retention(conn, now, services.settings.retention_seconds))
 
@@ -144,9 +144,8 @@ def create_app(
                     group.cancel_scope.cancel()
         finally:
             await services.delivery.stop()
-            used = services.auth.take_last_used()
-            if used and not services.db.closed:
-                await services.db.write(lambda conn: record_last_used(conn, used))
+            if not services.db.closed:
+                await services.accounts.persist_last_used()
             await services.db.close()
 
     app = FastAPI(

@@ -1,65 +1,13 @@
-"""Bearer API keys → Principal (account + scopes), with scope checks as FastAPI dependencies."""
+"""Bearer API keys on the wire: reading the header, the resolved principal of a request, scope checks."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import datetime
 
 from fastapi import Request
 
-from triggers_server.clock import Clock
+from triggers_server.domain.principal import Principal
 from triggers_server.problems import ProblemError
-from triggers_server.storage.sqlite.accounts import find_active_key, hash_key
-from triggers_server.storage.sqlite.engine import Database
-
-ADMIN = "admin"
-
-
-@dataclass(frozen=True)
-class Principal:
-    account_id: str
-    key_id: str
-    scopes: frozenset[str]
-    bootstrap: bool = False
-
-    def allows(self, scope: str) -> bool:
-        return ADMIN in self.scopes or scope in self.scopes
-
-
-class Authenticator:
-    """Resolves bearer secrets to principals; caches by hash (revocation evicts) so a request costs no read."""
-
-    def __init__(self, db: Database, clock: Clock) -> None:
-        self._db = db
-        self._clock = clock
-        self._cache: dict[str, Principal] = {}
-        self.last_used: dict[str, datetime] = {}
-
-    async def resolve(self, authorization: str | None) -> Principal | None:
-        secret = bearer_secret(authorization)
-        if secret is None:
-            return None
-        digest = hash_key(secret)
-        principal = self._cache.get(digest)
-        if principal is None:
-            record = await self._db.read(lambda conn: find_active_key(conn, digest))
-            if record is None:
-                return None
-            principal = Principal(record.account_id, record.id, frozenset(record.scopes), record.bootstrap)
-            if len(self._cache) > 10_000:
-                self._cache.clear()
-            self._cache[digest] = principal
-        self.last_used[principal.key_id] = self._clock.now()
-        return principal
-
-    def take_last_used(self) -> dict[str, datetime]:
-        """Usage times not yet persisted (the janitor writes them in one transaction)."""
-        used, self.last_used = self.last_used, {}
-        return used
-
-    def evict(self, key_hash: str) -> None:
-        self._cache.pop(key_hash, None)
 
 
 def bearer_secret(authorization: str | None) -> str | None:

@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from triggers_server.clock import Clock, isoformat
 from triggers_server.config import Settings
 from triggers_server.contract_facts import HEADER_IDEMPOTENCY_KEY, HEADER_IDEMPOTENT_REPLAYED
-from triggers_server.http.auth import Principal
+from triggers_server.domain.principal import Principal
 from triggers_server.http.middleware import header, route_template, send_problem
 from triggers_server.problems import ProblemError
 from triggers_server.storage.sqlite.engine import Database, Transaction

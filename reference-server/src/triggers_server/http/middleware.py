@@ -10,7 +10,8 @@ from typing import Any, Protocol
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from triggers_server.contract_facts import API_PREFIX, HEADER_X_REQUEST_ID
-from triggers_server.http.auth import Authenticator
+from triggers_server.domain.accounts import Authenticator
+from triggers_server.http.auth import bearer_secret
 from triggers_server.ids import new_id
 from triggers_server.metrics import Metrics
 from triggers_server.problems import PROBLEM_MEDIA_TYPE, ProblemError, problem_bytes
@@ -75,7 +76,8 @@ class RequestContextMiddleware:
         state: dict[str, Any] = scope.setdefault("state", {})
         state["request_id"] = request_id
         state["started"] = started
-        principal = await self.services.auth.resolve(header(scope, b"authorization"))
+        secret = bearer_secret(header(scope, b"authorization"))
+        principal = None if secret is None else await self.services.auth.resolve(secret)
         state["principal"] = principal
         status_holder = {"status": 500, "started": False}
         request_id_header = (_REQUEST_ID_HEADER, request_id.encode())

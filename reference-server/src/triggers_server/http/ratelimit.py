@@ -10,7 +10,7 @@ from typing import Protocol
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from triggers_server.clock import Clock
-from triggers_server.http.auth import Principal
+from triggers_server.domain.principal import Principal
 from triggers_server.http.middleware import error_log, send_problem
 from triggers_server.metrics import Metrics
 from triggers_server.problems import ProblemError

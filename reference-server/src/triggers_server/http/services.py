@@ -11,14 +11,15 @@ from fastapi import Request
 
 from triggers_server.clock import Clock
 from triggers_server.config import Settings
+from triggers_server.domain.accounts import AccountService, Authenticator
 from triggers_server.domain.registry.service import SchemaRegistry
 from triggers_server.domain.replay import ReplayJobs
 from triggers_server.domain.streaming import StreamHub
 from triggers_server.domain.webhooks.service import DeliveryService
-from triggers_server.http.auth import Authenticator
 from triggers_server.http.idempotency import InFlight
 from triggers_server.http.ratelimit import RateLimiter
 from triggers_server.metrics import Metrics
+from triggers_server.storage.ports.stores import Stores
 from triggers_server.storage.sqlite.engine import Database
 
 
@@ -27,11 +28,13 @@ class Services:
     settings: Settings
     clock: Clock
     db: Database
+    stores: Stores
     hub: StreamHub
     registry: SchemaRegistry
     delivery: DeliveryService
     replays: ReplayJobs
     auth: Authenticator
+    accounts: AccountService
     limiter: RateLimiter
     metrics: Metrics
     bootstrap_key: str | None = None

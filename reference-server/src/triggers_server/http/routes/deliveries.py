@@ -9,7 +9,8 @@ from fastapi.responses import JSONResponse
 
 from triggers_server.contract_facts import PAGE_LIMIT_DEFAULT
 from triggers_server.domain.cursors import decode_cursor, encode_cursor, int_field
-from triggers_server.http.auth import Principal, require_scope
+from triggers_server.domain.principal import Principal
+from triggers_server.http.auth import require_scope
 from triggers_server.http.routes.params import PageCursor, PageLimit
 from triggers_server.http.services import services_of
 from triggers_server.models._generated import DeliveryStatus

@@ -10,8 +10,9 @@ from fastapi.responses import JSONResponse, Response
 
 from triggers_server.contract_facts import PAGE_LIMIT_DEFAULT
 from triggers_server.domain.cursors import decode_cursor, encode_cursor, int_field
+from triggers_server.domain.principal import Principal
 from triggers_server.globs import validate_globs
-from triggers_server.http.auth import Principal, require_scope
+from triggers_server.http.auth import require_scope
 from triggers_server.http.contract_schemas import parse_contract_model
 from triggers_server.http.routes.params import PageCursor, PageLimit
 from triggers_server.http.services import services_of

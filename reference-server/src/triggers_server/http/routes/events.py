@@ -28,9 +28,10 @@ from triggers_server.domain.ingest import (
     parse_rfc3339,
     structured_draft,
 )
+from triggers_server.domain.principal import Principal
 from triggers_server.domain.registry.service import apply_schema
 from triggers_server.globs import validate_globs
-from triggers_server.http.auth import Principal, authorize, require_scope
+from triggers_server.http.auth import authorize, require_scope
 from triggers_server.http.idempotency import IdempotencyContext
 from triggers_server.http.routes.params import PageCursor, PageLimit
 from triggers_server.http.services import services_of

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from triggers_server.domain.filters import raise_for_errors, subscription_matches, validate_filter, validate_type_globs
-from triggers_server.http.auth import Principal, require_scope
+from triggers_server.domain.principal import Principal
+from triggers_server.http.auth import require_scope
 from triggers_server.http.contract_schemas import parse_contract_model
 from triggers_server.models._generated import FilterTestRequest
 

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from triggers_server.clock import isoformat, parse_datetime
-from triggers_server.http.auth import Principal, require_scope
+from triggers_server.domain.principal import Principal
+from triggers_server.http.auth import require_scope
 from triggers_server.http.idempotency import latest_for_key
 from triggers_server.http.responses import contract_json
 from triggers_server.http.services import services_of

@@ -9,9 +9,10 @@ from fastapi.responses import Response
 
 from triggers_server.contract_facts import PAGE_LIMIT_DEFAULT
 from triggers_server.domain.cursors import decode_cursor, encode_cursor, int_field
+from triggers_server.domain.principal import Principal
 from triggers_server.domain.streaming import wait_for_signal
 from triggers_server.globs import validate_globs
-from triggers_server.http.auth import Principal, authorize, require_scope
+from triggers_server.http.auth import authorize, require_scope
 from triggers_server.http.contract_schemas import parse_contract_model
 from triggers_server.http.idempotency import IdempotencyContext
 from triggers_server.http.routes.params import PageCursor, PageLimit

@@ -12,7 +12,8 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from triggers_server import __version__
 from triggers_server.clock import isoformat
 from triggers_server.contract import contract_text
-from triggers_server.http.auth import Principal, require_scope
+from triggers_server.domain.principal import Principal
+from triggers_server.http.auth import require_scope
 from triggers_server.http.responses import contract_json
 from triggers_server.http.services import services_of
 from triggers_server.models._generated import Health, Stats

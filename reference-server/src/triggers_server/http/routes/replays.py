@@ -10,7 +10,8 @@ from fastapi.responses import JSONResponse
 from triggers_server.contract_facts import PAGE_LIMIT_DEFAULT
 from triggers_server.domain.cursors import decode_cursor, encode_cursor, int_field
 from triggers_server.domain.filters import FieldError, raise_for_errors, validate_filter, validate_type_globs
-from triggers_server.http.auth import Principal, require_scope
+from triggers_server.domain.principal import Principal
+from triggers_server.http.auth import require_scope
 from triggers_server.http.contract_schemas import parse_contract_model
 from triggers_server.http.routes.params import PageCursor, PageLimit
 from triggers_server.http.services import services_of

@@ -11,9 +11,10 @@ from pydantic import BaseModel
 
 from triggers_server.contract_facts import PAGE_LIMIT_DEFAULT
 from triggers_server.domain.cursors import decode_cursor, encode_cursor, int_field, str_field
+from triggers_server.domain.principal import Principal
 from triggers_server.domain.registry.compat import CompatibilityMode
 from triggers_server.domain.registry.service import SchemaRegistry, mode_of
-from triggers_server.http.auth import Principal, require_scope
+from triggers_server.http.auth import require_scope
 from triggers_server.http.routes.params import PageCursor, PageLimit
 from triggers_server.http.services import services_of
 from triggers_server.models._generated import (

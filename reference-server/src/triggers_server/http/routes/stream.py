@@ -17,9 +17,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from triggers_server.domain.filters import evaluate, validate_filter
+from triggers_server.domain.principal import Principal
 from triggers_server.domain.streaming import RingEntry, wait_for_signal
 from triggers_server.globs import matches_any, validate_globs
-from triggers_server.http.auth import Principal, require_scope
+from triggers_server.http.auth import require_scope
 from triggers_server.http.services import services_of
 from triggers_server.jsoncodec import dumps_text, loads
 from triggers_server.problems import ProblemError

@@ -17,8 +17,9 @@ from triggers_server.domain.filters import (
     validate_filter,
     validate_type_globs,
 )
+from triggers_server.domain.principal import Principal
 from triggers_server.domain.webhooks.signing import generate_secret, is_valid_secret
-from triggers_server.http.auth import Principal, require_scope
+from triggers_server.http.auth import require_scope
 from triggers_server.http.contract_schemas import parse_contract_model
 from triggers_server.http.routes.params import PageCursor, PageLimit
 from triggers_server.http.services import services_of

@@ -1,51 +1,16 @@
-"""Accounts and API keys. Keys are stored only as SHA-256 hashes; the secret is shown once at creation."""
+"""Accounts and API keys on SQLite (`AccountStore`). Keys are stored only as SHA-256 hashes."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import datetime
 
 from triggers_server.clock import isoformat
-from triggers_server.ids import new_api_key_secret, new_id
-from triggers_server.storage.sqlite.engine import Transaction
-
-ALL_SCOPES: tuple[str, ...] = (
-    "events:write",
-    "events:read",
-    "inbox:consume",
-    "subscriptions:manage",
-    "schemas:manage",
-    "admin",
-)
-
-
-def hash_key(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class AccountRecord:
-    id: str
-    name: str
-    max_deliveries: int
-    created_at: str
-    purged_through_seq: int
-
-
-@dataclass(frozen=True)
-class ApiKeyRecord:
-    id: str
-    account_id: str
-    name: str
-    prefix: str
-    scopes: tuple[str, ...]
-    created_at: str
-    revoked_at: str | None
-    bootstrap: bool = False
-    last_used_at: str | None = None
+from triggers_server.ids import hash_key, new_api_key_secret, new_id
+from triggers_server.storage.ports.accounts import AccountRecord, ApiKeyRecord
+from triggers_server.storage.sqlite.engine import Database, Transaction
 
 
 def _account(row: sqlite3.Row) -> AccountRecord:
@@ -142,7 +107,7 @@ def revoke_api_key(tx: Transaction, account_id: str, key_id: str, now: datetime)
     return str(row["key_hash"])
 
 
-def record_last_used(tx: Transaction, used: dict[str, datetime]) -> None:
+def record_last_used(tx: Transaction, used: Mapping[str, datetime]) -> None:
     for key_id, moment in used.items():
         tx.execute(
             "UPDATE api_keys SET last_used_at = max(coalesce(last_used_at, ''), ?) WHERE id = ?",
@@ -190,3 +155,52 @@ def ensure_bootstrap_key(tx: Transaction, *, secret: str | None, max_deliveries:
         bootstrap=True,
     )
     return plaintext if secret is None else None
+
+
+class SqliteAccountStore:
+    """`storage.ports.accounts.AccountStore` on the group-commit engine: one method, one transaction."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def account_with_usage(
+        self, account_id: str, *, day_start: str
+    ) -> tuple[AccountRecord | None, dict[str, int]]:
+        return await self._db.read(
+            lambda tx: (get_account(tx, account_id), account_usage(tx, account_id, day_start=day_start))
+        )
+
+    async def create_key(
+        self,
+        *,
+        account_id: str,
+        new_account: str | None,
+        max_deliveries: int,
+        name: str,
+        scopes: tuple[str, ...],
+        now: datetime,
+    ) -> tuple[ApiKeyRecord, str]:
+        def write(tx: Transaction) -> tuple[ApiKeyRecord, str]:
+            owner = account_id
+            if new_account is not None:
+                owner = create_account(tx, name=new_account, max_deliveries=max_deliveries, now=now).id
+            return create_api_key(tx, account_id=owner, name=name, scopes=scopes, now=now)
+
+        return await self._db.write(write)
+
+    async def find_active_key(self, key_hash: str) -> ApiKeyRecord | None:
+        return await self._db.read(lambda tx: find_active_key(tx, key_hash))
+
+    async def list_keys(self, account_id: str, *, limit: int, after_id: str | None) -> list[ApiKeyRecord]:
+        return await self._db.read(lambda tx: list_api_keys(tx, account_id, limit=limit, after_id=after_id))
+
+    async def revoke_key(self, account_id: str, key_id: str, now: datetime) -> str | None:
+        return await self._db.write(lambda tx: revoke_api_key(tx, account_id, key_id, now))
+
+    async def record_last_used(self, used: Mapping[str, datetime]) -> None:
+        await self._db.write(lambda tx: record_last_used(tx, used))
+
+    async def ensure_bootstrap_key(self, *, secret: str | None, max_deliveries: int, now: datetime) -> str | None:
+        return await self._db.write(
+            lambda tx: ensure_bootstrap_key(tx, secret=secret, max_deliveries=max_deliveries, now=now)
+        )

@@ -1,0 +1,11 @@
+"""The SQLite backend's ports, bundled over one open `Database`."""
+
+from __future__ import annotations
+
+from triggers_server.storage.ports.stores import Stores
+from triggers_server.storage.sqlite.accounts import SqliteAccountStore
+from triggers_server.storage.sqlite.engine import Database
+
+
+def sqlite_stores(db: Database) -> Stores:
+    return Stores(accounts=SqliteAccountStore(db))
