@@ -290,7 +290,8 @@ func (s *Stream[T]) fatal(err error) bool {
 
 func (s *Stream[T]) connect() error {
 	connCtx, connCancel := context.WithCancel(s.ctx)
-	header := http.Header{}
+	// EventSource sends no-cache so no proxy or cache answers the stream from a stored copy.
+	header := http.Header{"Cache-Control": {"no-cache"}}
 	if s.lastID != "" {
 		header.Set(constants.HeaderLastEventID, s.lastID)
 	}

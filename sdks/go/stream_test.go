@@ -272,3 +272,16 @@ func TestStreamReconnectsAfterConnectionDropMidEvent(t *testing.T) {
 		t.Fatalf("sleeps = %v, want the 1 s default reconnect delay", got)
 	}
 }
+
+func TestStreamAsksForAnUncachedEventStream(t *testing.T) {
+	srv := newScriptServer(t, sseReply(eventFrame(1)))
+	stream := testClient(srv.Server, newFakeClock()).Events.Stream(context.Background(), StreamParams{})
+	defer stream.Close()
+	if got := collect(t, stream, 1); !slices.Equal(got, []int64{1}) {
+		t.Fatalf("got %v (err %v)", got, stream.Err())
+	}
+	h := srv.recorded()[0].Header
+	if h.Get("Cache-Control") != "no-cache" || h.Get("Accept") != "text/event-stream" {
+		t.Fatalf("Cache-Control = %q, Accept = %q", h.Get("Cache-Control"), h.Get("Accept"))
+	}
+}
