@@ -31,7 +31,7 @@ type StreamReset struct {
 
 // Stream is a resumable Server-Sent Events stream of T. It reconnects on network errors, idle
 // connections and a clean end of stream, sending Last-Event-ID so nothing is missed, and drops
-// events it has already delivered.
+// events it has already delivered. A 204 No Content answer ends it (Next returns false, Err nil).
 //
 //	stream := client.Events.Stream(ctx, triggers.StreamParams{Types: []string{"order.*"}})
 //	defer stream.Close()
@@ -63,8 +63,10 @@ type Stream[T any] struct {
 	lastSeq int64
 	haveSeq bool
 
-	current   T
-	err       error
+	current T
+	err     error
+	// done is set once the stream stopped: an error, its context ended, or the server sent 204.
+	done      bool
 	closed    atomic.Bool
 	onReset   func(StreamReset)
 	lastReset *StreamReset
@@ -129,7 +131,7 @@ func (s *Stream[T]) LastEventID() string { return s.lastID }
 // Current is the item read by the last successful Next.
 func (s *Stream[T]) Current() T { return s.current }
 
-// Err is the error that stopped the stream: nil after Close, the context's error after
+// Err is the error that stopped the stream: nil after Close or a 204, the context's error after
 // cancellation, or the last connection error after too many failed reconnects.
 func (s *Stream[T]) Err() error {
 	if s.closed.Load() {
@@ -166,7 +168,7 @@ func (s *Stream[T]) All() iter.Seq2[T, error] {
 // Next advances to the next item, reconnecting as needed. It returns false when the stream is
 // closed, its context ends, or reconnecting failed too often (see Err).
 func (s *Stream[T]) Next() bool {
-	if s.err != nil || s.closed.Load() {
+	if s.done || s.closed.Load() {
 		return false
 	}
 	for {
@@ -196,7 +198,7 @@ func (s *Stream[T]) Next() bool {
 			if s.deliver(msg) {
 				return true
 			}
-			if s.err != nil {
+			if s.done {
 				return false
 			}
 		}
@@ -274,8 +276,8 @@ func (s *Stream[T]) reconnect() error {
 	}
 }
 
-// fatal reports connection errors that reconnecting cannot fix: 4xx other than 408 and 429, and a
-// response that is not an event stream.
+// fatal reports connection errors that reconnecting cannot fix: 4xx other than 408 and 429, a
+// response that is not an event stream, and a 204 (errNoContent).
 func (s *Stream[T]) fatal(err error) bool {
 	if s.ctx.Err() != nil {
 		return true
@@ -301,6 +303,11 @@ func (s *Stream[T]) connect() error {
 	if err != nil {
 		connCancel()
 		return err
+	}
+	if raw.StatusCode == http.StatusNoContent {
+		raw.Body.Close()
+		connCancel()
+		return errNoContent
 	}
 	if mediaType, _, _ := mime.ParseMediaType(raw.Header.Get("Content-Type")); mediaType != "text/event-stream" {
 		raw.Body.Close()
@@ -343,10 +350,16 @@ func (s *Stream[T]) disconnect() {
 	s.conn, s.connCancel, s.parser, s.idle = nil, nil, nil, nil
 }
 
+// stop ends the stream with err (errNoContent ends it without an error).
 func (s *Stream[T]) stop(err error) {
 	s.disconnect()
-	if !s.closed.Load() {
+	if !s.closed.Load() && !errors.Is(err, errNoContent) {
 		s.err = err
 	}
+	s.done = true
 	s.cancel()
 }
+
+// errNoContent is a 204 No Content answer: the server has nothing more to stream, so the stream
+// ends cleanly instead of reconnecting (as EventSource does).
+var errNoContent = errors.New("204 No Content")

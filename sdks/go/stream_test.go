@@ -285,3 +285,31 @@ func TestStreamAsksForAnUncachedEventStream(t *testing.T) {
 		t.Fatalf("Cache-Control = %q, Accept = %q", h.Get("Cache-Control"), h.Get("Accept"))
 	}
 }
+
+func TestStream204NoContentEndsTheStream(t *testing.T) {
+	noContent := func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }
+	srv := newScriptServer(t, sseReply(eventFrame(1)), noContent, sseReply(eventFrame(2)))
+	clock := newFakeClock()
+	stream := testClient(srv.Server, clock).Events.Stream(context.Background(), StreamParams{})
+	defer stream.Close()
+	if got := collect(t, stream, 99); !slices.Equal(got, []int64{1}) {
+		t.Fatalf("got %v", got)
+	}
+	if stream.Err() != nil {
+		t.Fatalf("a 204 is a clean end, got %v", stream.Err())
+	}
+	if got := len(srv.recorded()); got != 2 {
+		t.Fatalf("%d requests: the stream reconnected after the 204", got)
+	}
+	if got := clock.Sleeps(); !slices.Equal(got, []time.Duration{time.Second}) {
+		t.Fatalf("sleeps = %v", got)
+	}
+}
+
+func TestStream204OnTheFirstConnectionEndsTheStream(t *testing.T) {
+	srv := newScriptServer(t, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	stream := testClient(srv.Server, newFakeClock()).Events.Stream(context.Background(), StreamParams{})
+	if stream.Next() || stream.Err() != nil || len(srv.recorded()) != 1 {
+		t.Fatalf("err = %v, requests = %d", stream.Err(), len(srv.recorded()))
+	}
+}
