@@ -124,8 +124,8 @@ func (s *Stream[T]) OnReset(fn func(StreamReset)) *Stream[T] {
 // LastReset is the most recent reset notice, or nil.
 func (s *Stream[T]) LastReset() *StreamReset { return s.lastReset }
 
-// LastEventID is the id of the last delivered event: pass it as StreamParams.LastEventID to resume
-// in a later process.
+// LastEventID is the resume point, the last event id the server set ("" after an empty id: line):
+// pass it as StreamParams.LastEventID to resume in a later process.
 func (s *Stream[T]) LastEventID() string { return s.lastID }
 
 // Current is the item read by the last successful Next.
@@ -205,8 +205,11 @@ func (s *Stream[T]) Next() bool {
 	}
 }
 
-// deliver decodes an event; it returns false for duplicates and reset notices.
+// deliver decodes an event; it returns false for duplicates and reset notices. Every dispatched
+// event moves the resume point to its id (an empty id: clears it, so the next connection sends no
+// Last-Event-ID); duplicates are recognised by the item's own sequence, never by the inherited id.
 func (s *Stream[T]) deliver(msg sse.Message) bool {
+	s.lastID = msg.ID
 	if msg.Type == "reset" {
 		var notice StreamReset
 		if err := json.Unmarshal([]byte(msg.Data), &notice); err == nil {
@@ -217,28 +220,32 @@ func (s *Stream[T]) deliver(msg sse.Message) bool {
 		}
 		return false
 	}
-	seq, seqErr := strconv.ParseInt(msg.ID, 10, 64)
-	if msg.ID != "" {
-		if seqErr == nil && s.haveSeq && seq <= s.lastSeq {
-			return false
-		}
-		if seqErr != nil && msg.ID == s.lastID {
-			return false
-		}
+	seq, hasSeq := sequenceOf(msg.Data)
+	if hasSeq && s.haveSeq && seq <= s.lastSeq {
+		return false
 	}
 	var item T
 	if err := json.Unmarshal([]byte(msg.Data), &item); err != nil {
 		s.stop(&APIError{Method: "GET", URL: s.path, Message: "decoding stream event " + msg.ID + ": " + err.Error(), Cause: err})
 		return false
 	}
-	if msg.ID != "" {
-		s.lastID = msg.ID
-		if seqErr == nil {
-			s.lastSeq, s.haveSeq = seq, true
-		}
+	if hasSeq {
+		s.lastSeq, s.haveSeq = seq, true
 	}
 	s.current = item
 	return true
+}
+
+// sequenceOf is an item's own identity: the integer "sequence" member of its JSON, if it has one.
+func sequenceOf(data string) (int64, bool) {
+	var probe struct {
+		Sequence json.RawMessage `json:"sequence"`
+	}
+	if json.Unmarshal([]byte(data), &probe) != nil {
+		return 0, false
+	}
+	seq, err := strconv.ParseInt(string(probe.Sequence), 10, 64)
+	return seq, err == nil
 }
 
 // reconnect opens a connection, sleeping the policy's delay before each retry.
@@ -317,7 +324,7 @@ func (s *Stream[T]) connect() error {
 	}
 	s.conn, s.connCancel = raw.Response, connCancel
 	s.idle = newIdleTimer(constants.StreamIdleTimeout, connCancel)
-	s.parser = sse.NewParser(&idleReader{r: raw.Body, idle: s.idle})
+	s.parser = sse.NewParser(&idleReader{r: raw.Body, idle: s.idle}, s.lastID)
 	s.lastErr = nil
 	return nil
 }

@@ -313,3 +313,49 @@ func TestStream204OnTheFirstConnectionEndsTheStream(t *testing.T) {
 		t.Fatalf("err = %v, requests = %d", stream.Err(), len(srv.recorded()))
 	}
 }
+
+// idlessFrame is an event without an id: line (it inherits the last event id in effect).
+func idlessFrame(seq int64) string {
+	data, _ := json.Marshal(eventJSON(fmt.Sprintf("evt_%d", seq), seq))
+	return fmt.Sprintf("event: order.created\ndata: %s\n\n", data)
+}
+
+func TestStreamDedupesBySequenceNotByTheInheritedID(t *testing.T) {
+	srv := newScriptServer(t,
+		sseReply(eventFrame(1), idlessFrame(2)),
+		// A new connection inherits the resume point too; 1 is a duplicate by its own sequence.
+		sseReply(idlessFrame(1), idlessFrame(3)),
+		sseReply(eventFrame(4)),
+	)
+	stream := testClient(srv.Server, newFakeClock()).Events.Stream(context.Background(), StreamParams{})
+	defer stream.Close()
+	if got := collect(t, stream, 4); !slices.Equal(got, []int64{1, 2, 3, 4}) {
+		t.Fatalf("got %v (err %v): an event without id: after one with an id must be delivered once", got, stream.Err())
+	}
+	reqs := srv.recorded()
+	if reqs[1].Header.Get("Last-Event-ID") != "1" || reqs[2].Header.Get("Last-Event-ID") != "1" {
+		t.Fatalf("Last-Event-ID = %q, %q: the resume point is the last id the server set", reqs[1].Header.Get("Last-Event-ID"), reqs[2].Header.Get("Last-Event-ID"))
+	}
+}
+
+func TestStreamEmptyIDResetsTheResumePoint(t *testing.T) {
+	srv := newScriptServer(t, sseReply(eventFrame(1), "id:\n"+idlessFrame(2)), sseReply(eventFrame(3)))
+	stream := testClient(srv.Server, newFakeClock()).Events.Stream(context.Background(), StreamParams{LastEventID: "0"})
+	defer stream.Close()
+	if got := collect(t, stream, 2); !slices.Equal(got, []int64{1, 2}) {
+		t.Fatalf("got %v (err %v)", got, stream.Err())
+	}
+	if stream.LastEventID() != "" {
+		t.Fatalf("LastEventID = %q after an empty id:", stream.LastEventID())
+	}
+	if got := collect(t, stream, 1); !slices.Equal(got, []int64{3}) {
+		t.Fatalf("got %v (err %v)", got, stream.Err())
+	}
+	reqs := srv.recorded()
+	if reqs[0].Header.Get("Last-Event-ID") != "0" {
+		t.Fatalf("first Last-Event-ID = %q", reqs[0].Header.Get("Last-Event-ID"))
+	}
+	if _, sent := reqs[1].Header["Last-Event-Id"]; sent {
+		t.Fatalf("reconnect sent Last-Event-ID %q after an empty id:", reqs[1].Header.Get("Last-Event-ID"))
+	}
+}
