@@ -7,9 +7,11 @@ import (
 	"io"
 	"iter"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -32,6 +34,9 @@ type StreamReset struct {
 // Stream is a resumable Server-Sent Events stream of T. It reconnects on network errors, idle
 // connections and a clean end of stream, sending Last-Event-ID so nothing is missed, and drops
 // events it has already delivered. A 204 No Content answer ends it (Next returns false, Err nil).
+// Redirects (301, 302, 303, 307, 308) are followed by the stream itself, at most
+// StreamMaxRedirects hops, without Authorization once a hop changes origin; one it cannot follow
+// stops the stream with a *StreamRedirectError.
 //
 //	stream := client.Events.Stream(ctx, triggers.StreamParams{Types: []string{"order.*"}})
 //	defer stream.Close()
@@ -304,9 +309,17 @@ func (s *Stream[T]) connect() error {
 	if s.lastID != "" {
 		header.Set(constants.HeaderLastEventID, s.lastID)
 	}
-	raw, err := requestconfig.Execute(connCtx, s.cfg, requestconfig.Request{
-		Method: "GET", Path: s.path, Query: s.query, Accept: "text/event-stream", Header: header, Stream: true,
-	})
+	req := requestconfig.Request{
+		Method: "GET", Path: s.path, Query: s.query, Accept: "text/event-stream", Header: header,
+		Stream: true, ManualRedirects: true,
+	}
+	raw, err := requestconfig.Execute(connCtx, s.cfg, req)
+	for hops := 0; err == nil && requestconfig.IsRedirect(raw.StatusCode); hops++ {
+		raw.Body.Close()
+		if req, err = redirect(req, raw, hops); err == nil {
+			raw, err = requestconfig.Execute(connCtx, s.cfg, req)
+		}
+	}
 	if err != nil {
 		connCancel()
 		return err
@@ -327,6 +340,46 @@ func (s *Stream[T]) connect() error {
 	s.parser = sse.NewParser(&idleReader{r: raw.Body, idle: s.idle}, s.lastID)
 	s.lastErr = nil
 	return nil
+}
+
+// redirect is the request for a 3xx's Location, resolved against the URL that answered it. Once a
+// hop leaves the API's origin (scheme, host, port) the Authorization header is no longer sent. A
+// redirect without a usable Location, or after StreamMaxRedirects hops, is a *StreamRedirectError.
+func redirect(req requestconfig.Request, raw *requestconfig.RawResponse, hops int) (requestconfig.Request, error) {
+	from := raw.Request.URL
+	location := raw.Header.Get("Location")
+	fail := func(problem string) (requestconfig.Request, error) {
+		return req, &StreamRedirectError{Location: location, APIError: &APIError{
+			Method: "GET", URL: from.String(), StatusCode: raw.StatusCode, Header: raw.Header,
+			RequestID: raw.Header.Get(constants.HeaderRequestID), Message: "event stream got " + problem,
+		}}
+	}
+	trimmed := strings.TrimSpace(location)
+	if hops >= constants.StreamMaxRedirects {
+		return fail("more than " + strconv.Itoa(constants.StreamMaxRedirects) + " redirects")
+	}
+	if trimmed == "" {
+		return fail("a redirect without a Location header")
+	}
+	target, err := from.Parse(trimmed)
+	if err != nil {
+		return fail("a redirect to an invalid Location " + strconv.Quote(location))
+	}
+	if target.Scheme != "http" && target.Scheme != "https" || target.Host == "" {
+		return fail("a redirect to an unusable Location " + strconv.Quote(location))
+	}
+	req.URL = target.String()
+	req.OmitAuthorization = req.OmitAuthorization || origin(target) != origin(from)
+	return req, nil
+}
+
+// origin is a URL's scheme, host and port, with the scheme's default port made explicit.
+func origin(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	return u.Scheme + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
 }
 
 // idleReader restarts the idle watchdog whenever bytes arrive; when it fires, the connection's

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zapier/triggers-sdk-go/internal/constants"
 	"github.com/zapier/triggers-sdk-go/option"
 )
 
@@ -357,5 +358,88 @@ func TestStreamEmptyIDResetsTheResumePoint(t *testing.T) {
 	}
 	if _, sent := reqs[1].Header["Last-Event-Id"]; sent {
 		t.Fatalf("reconnect sent Last-Event-ID %q after an empty id:", reqs[1].Header.Get("Last-Event-ID"))
+	}
+}
+
+// redirectReply answers status with a Location header (absent when location is nil).
+func redirectReply(status int, location *string) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		if location != nil {
+			w.Header().Set("Location", *location)
+		}
+		w.WriteHeader(status)
+	}
+}
+
+func TestStreamFollowsRedirectsDroppingAuthorizationAcrossOrigins(t *testing.T) {
+	other := newScriptServer(t, sseReply(eventFrame(8)))
+	srv := newScriptServer(t,
+		redirectReply(http.StatusFound, Ptr("/v1/events/stream2")),
+		redirectReply(http.StatusPermanentRedirect, Ptr("stream3")),
+		redirectReply(http.StatusTemporaryRedirect, Ptr("/v1/events/stream4?x=1")),
+		redirectReply(http.StatusMovedPermanently, Ptr(other.URL+"/elsewhere")),
+	)
+	stream := testClient(srv.Server, newFakeClock()).Events.Stream(context.Background(), StreamParams{LastEventID: "7"})
+	defer stream.Close()
+	if got := collect(t, stream, 1); !slices.Equal(got, []int64{8}) {
+		t.Fatalf("got %v (err %v)", got, stream.Err())
+	}
+	same := srv.recorded()
+	if len(same) != 4 || same[1].Path != "/v1/events/stream2" || same[2].Path != "/v1/events/stream3" ||
+		same[3].Path != "/v1/events/stream4" || same[3].Query != "x=1" {
+		t.Fatalf("same-origin hops = %+v", same)
+	}
+	for _, r := range same {
+		if r.Header.Get("Authorization") != "Bearer tk_test_secret" || r.Header.Get("Last-Event-ID") != "7" {
+			t.Fatalf("same-origin hop %s: Authorization %q, Last-Event-ID %q", r.Path, r.Header.Get("Authorization"), r.Header.Get("Last-Event-ID"))
+		}
+	}
+	hop := other.recorded()[0]
+	if _, sent := hop.Header["Authorization"]; sent || hop.Path != "/elsewhere" {
+		t.Fatalf("cross-origin hop %s sent Authorization %q", hop.Path, hop.Header.Get("Authorization"))
+	}
+	if hop.Header.Get("Cache-Control") != "no-cache" || hop.Header.Get("Last-Event-ID") != "7" || hop.Header.Get("Accept") != "text/event-stream" {
+		t.Fatalf("cross-origin hop headers = %v", hop.Header)
+	}
+}
+
+func TestStreamRedirectWithoutUsableLocationIsAStreamRedirectError(t *testing.T) {
+	for name, location := range map[string]*string{
+		"missing": nil, "empty": Ptr(""), "not http": Ptr("mailto:x@y.test"), "invalid": Ptr("http://[bad"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := newScriptServer(t, redirectReply(http.StatusFound, location), sseReply(eventFrame(1)))
+			clock := newFakeClock()
+			stream := testClient(srv.Server, clock).Events.Stream(context.Background(), StreamParams{})
+			if stream.Next() {
+				t.Fatal("unexpected event")
+			}
+			var redirect *StreamRedirectError
+			mustAs(t, stream.Err(), &redirect)
+			mustAs(t, stream.Err(), new(*APIError))
+			want := ""
+			if location != nil {
+				want = *location
+			}
+			if redirect.StatusCode != http.StatusFound || redirect.Location != want {
+				t.Fatalf("status %d, location %q", redirect.StatusCode, redirect.Location)
+			}
+			if len(srv.recorded()) != 1 || len(clock.Sleeps()) != 0 {
+				t.Fatalf("the redirect was retried: %d requests", len(srv.recorded()))
+			}
+		})
+	}
+}
+
+func TestStreamRedirectsAreBounded(t *testing.T) {
+	srv := newScriptServer(t, redirectReply(http.StatusPermanentRedirect, Ptr("/v1/loop")))
+	stream := testClient(srv.Server, newFakeClock()).Events.Stream(context.Background(), StreamParams{})
+	if stream.Next() {
+		t.Fatal("unexpected event")
+	}
+	var redirect *StreamRedirectError
+	mustAs(t, stream.Err(), &redirect)
+	if got := len(srv.recorded()); got != constants.StreamMaxRedirects+1 {
+		t.Fatalf("%d requests, want 1 + %d redirects", got, constants.StreamMaxRedirects)
 	}
 }
