@@ -38,6 +38,10 @@ type StreamReset struct {
 // StreamMaxRedirects hops, without Authorization once a hop changes origin; one it cannot follow
 // stops the stream with a *StreamRedirectError.
 //
+// A connection without a byte (events or heartbeats) for the idle timeout is replaced by a
+// reconnect: 45 s (constants.StreamIdleTimeout, from codegen/policy.yaml) unless the call passes
+// option.WithStreamIdleTimeout.
+//
 //	stream := client.Events.Stream(ctx, triggers.StreamParams{Types: []string{"order.*"}})
 //	defer stream.Close()
 //	for stream.Next() {
@@ -336,8 +340,8 @@ func (s *Stream[T]) connect() error {
 			RequestID: raw.RequestID, Message: "expected text/event-stream, got " + raw.Header.Get("Content-Type")}
 	}
 	s.conn, s.connCancel = raw.Response, connCancel
-	s.idle = newIdleTimer(constants.StreamIdleTimeout, connCancel)
-	s.parser = sse.NewParser(&idleReader{r: raw.Body, idle: s.idle}, s.lastID)
+	s.idle = newIdleTimer(s.cfg.StreamIdleTimeout, connCancel)
+	s.parser = sse.NewParser(&idleReader{r: raw.Body, idle: s.idle, timeout: s.cfg.StreamIdleTimeout}, s.lastID)
 	s.lastErr = nil
 	return nil
 }
@@ -385,14 +389,15 @@ func origin(u *url.URL) string {
 // idleReader restarts the idle watchdog whenever bytes arrive; when it fires, the connection's
 // context is cancelled, the read fails and the stream reconnects.
 type idleReader struct {
-	r    io.Reader
-	idle stopper
+	r       io.Reader
+	idle    stopper
+	timeout time.Duration
 }
 
 func (r *idleReader) Read(p []byte) (int, error) {
 	n, err := r.r.Read(p)
 	if n > 0 {
-		r.idle.Reset(constants.StreamIdleTimeout)
+		r.idle.Reset(r.timeout)
 	}
 	return n, err
 }

@@ -443,3 +443,37 @@ func TestStreamRedirectsAreBounded(t *testing.T) {
 		t.Fatalf("%d requests, want 1 + %d redirects", got, constants.StreamMaxRedirects)
 	}
 }
+
+func TestStreamIdleTimeoutIsAnOptionOfTheCall(t *testing.T) {
+	released := make(chan struct{})
+	silent := func(w http.ResponseWriter, r *http.Request) {
+		sseReply(eventFrame(1))(w, r)
+		select { // no bytes until the client gives up on the connection
+		case <-r.Context().Done():
+		case <-released:
+		}
+	}
+	srv := newScriptServer(t, silent, sseReply(eventFrame(2)))
+	defer close(released)
+	stream := testClient(srv.Server, newFakeClock()).Events.Stream(context.Background(), StreamParams{},
+		option.WithStreamIdleTimeout(20*time.Millisecond))
+	defer stream.Close()
+	if got := collect(t, stream, 2); !slices.Equal(got, []int64{1, 2}) {
+		t.Fatalf("got %v (err %v): the 20 ms idle timeout did not replace the silent connection", got, stream.Err())
+	}
+	if got := srv.recorded()[1].Header.Get("Last-Event-ID"); got != "1" {
+		t.Fatalf("reconnect Last-Event-ID = %q", got)
+	}
+}
+
+func TestStreamIdleTimeoutMustBePositive(t *testing.T) {
+	srv := newScriptServer(t, sseReply(eventFrame(1)))
+	stream := testClient(srv.Server, newFakeClock()).Events.Stream(context.Background(), StreamParams{}, option.WithStreamIdleTimeout(0))
+	if stream.Next() {
+		t.Fatal("unexpected event")
+	}
+	mustAs(t, stream.Err(), new(*ConfigError))
+	if len(srv.recorded()) != 0 {
+		t.Fatal("a misconfigured stream sent a request")
+	}
+}
