@@ -31,9 +31,25 @@ type StreamReset struct {
 	OldestSequence int64  `json:"oldest_sequence"`
 }
 
+// StreamMessage is one Server-Sent Events message as the server sent it, from a raw stream
+// (Events.StreamRaw): nothing decoded or dropped.
+type StreamMessage struct {
+	// Type is the event: field ("message" when absent), e.g. "reset" or a kind this SDK does not
+	// know yet.
+	Type string
+	// Data is the data: lines joined by "\n".
+	Data string
+	// ID is the last event id in effect ("" = none).
+	ID string
+	// Retry is the reconnection time of a retry: the server sent since the previous message, else nil.
+	Retry *time.Duration
+}
+
 // Stream is a resumable Server-Sent Events stream of T. It reconnects on network errors, idle
 // connections and a clean end of stream, sending Last-Event-ID so nothing is missed, and drops
-// events it has already delivered. A 204 No Content answer ends it (Next returns false, Err nil).
+// events it has already delivered (by their own sequence; a raw Stream[StreamMessage] from
+// StreamRaw drops nothing and reports resets as messages). A 204 No Content answer ends it (Next
+// returns false, Err nil).
 // Redirects (301, 302, 303, 307, 308) are followed by the stream itself, at most
 // StreamMaxRedirects hops, without Authorization once a hop changes origin; one it cannot follow
 // stops the stream with a *StreamRedirectError.
@@ -72,6 +88,11 @@ type Stream[T any] struct {
 	lastSeq int64
 	haveSeq bool
 
+	// decode turns a dispatched event into the item to deliver (typed: decodeItem, raw: rawMessage).
+	decode func(msg sse.Message, retry *time.Duration) (T, bool, error)
+	// pendingRetry is a retry: received since the last dispatched event, for StreamMessage.Retry.
+	pendingRetry *time.Duration
+
 	current T
 	err     error
 	// done is set once the stream stopped: an error, its context ended, or the server sent 204.
@@ -93,9 +114,20 @@ var newIdleTimer = func(d time.Duration, fire func()) stopper { return time.Afte
 // newStream connects at once, so events created after Stream returns are not missed (the server
 // starts a cursor-less stream at "now"). A failed first attempt is retried by Next.
 func newStream[T any](ctx context.Context, core *clientCore, path string, query url.Values, opts []option.RequestOption) *Stream[T] {
-	ctx, cancel := context.WithCancel(ctx)
-	s := &Stream[T]{ctx: ctx, cancel: cancel, path: path, query: url.Values{},
-		retryDelay: constants.StreamReconnectDelay}
+	s := &Stream[T]{}
+	s.decode = s.decodeItem
+	return s.open(ctx, core, path, query, opts)
+}
+
+// newRawStream is newStream yielding every SSE message undecoded (Events.StreamRaw).
+func newRawStream(ctx context.Context, core *clientCore, path string, query url.Values, opts []option.RequestOption) *Stream[StreamMessage] {
+	s := &Stream[StreamMessage]{decode: rawMessage}
+	return s.open(ctx, core, path, query, opts)
+}
+
+func (s *Stream[T]) open(ctx context.Context, core *clientCore, path string, query url.Values, opts []option.RequestOption) *Stream[T] {
+	s.ctx, s.cancel = context.WithCancel(ctx)
+	s.path, s.query, s.retryDelay = path, url.Values{}, constants.StreamReconnectDelay
 	for k, v := range query {
 		s.query[k] = v
 	}
@@ -124,7 +156,7 @@ func newStream[T any](ctx context.Context, core *clientCore, path string, query 
 }
 
 // OnReset registers fn to be called when the server reports that the resume cursor expired.
-// Call it before the first Next.
+// Call it before the first Next. A raw stream (StreamRaw) yields the reset message itself instead.
 func (s *Stream[T]) OnReset(fn func(StreamReset)) *Stream[T] {
 	s.onReset = fn
 	return s
@@ -200,6 +232,8 @@ func (s *Stream[T]) Next() bool {
 		switch msg.Kind {
 		case sse.KindRetry:
 			s.retryDelay = time.Duration(msg.Retry) * time.Millisecond
+			retry := s.retryDelay
+			s.pendingRetry = &retry
 		case sse.KindComment:
 			s.healthy = true
 		case sse.KindEvent:
@@ -214,11 +248,28 @@ func (s *Stream[T]) Next() bool {
 	}
 }
 
-// deliver decodes an event; it returns false for duplicates and reset notices. Every dispatched
-// event moves the resume point to its id (an empty id: clears it, so the next connection sends no
-// Last-Event-ID); duplicates are recognised by the item's own sequence, never by the inherited id.
+// deliver turns a dispatched event into Current; it returns false when there is nothing to deliver
+// (a duplicate or a reset notice on a typed stream) or decoding failed. Every dispatched event moves
+// the resume point to its id: an empty id: clears it, so the next connection sends no Last-Event-ID.
 func (s *Stream[T]) deliver(msg sse.Message) bool {
 	s.lastID = msg.ID
+	retry := s.pendingRetry
+	s.pendingRetry = nil
+	item, ok, err := s.decode(msg, retry)
+	if err != nil {
+		s.stop(err)
+		return false
+	}
+	if ok {
+		s.current = item
+	}
+	return ok
+}
+
+// decodeItem is a typed stream's decode: reset notices go to OnReset, duplicates are recognised by
+// the item's own sequence (never by the inherited last event id) and dropped, the rest is decoded.
+func (s *Stream[T]) decodeItem(msg sse.Message, _ *time.Duration) (T, bool, error) {
+	var item T
 	if msg.Type == "reset" {
 		var notice StreamReset
 		if err := json.Unmarshal([]byte(msg.Data), &notice); err == nil {
@@ -227,22 +278,24 @@ func (s *Stream[T]) deliver(msg sse.Message) bool {
 				s.onReset(notice)
 			}
 		}
-		return false
+		return item, false, nil
 	}
 	seq, hasSeq := sequenceOf(msg.Data)
 	if hasSeq && s.haveSeq && seq <= s.lastSeq {
-		return false
+		return item, false, nil
 	}
-	var item T
 	if err := json.Unmarshal([]byte(msg.Data), &item); err != nil {
-		s.stop(&APIError{Method: "GET", URL: s.path, Message: "decoding stream event " + msg.ID + ": " + err.Error(), Cause: err})
-		return false
+		return item, false, &APIError{Method: "GET", URL: s.path, Message: "decoding stream event " + msg.ID + ": " + err.Error(), Cause: err}
 	}
 	if hasSeq {
 		s.lastSeq, s.haveSeq = seq, true
 	}
-	s.current = item
-	return true
+	return item, true, nil
+}
+
+// rawMessage is a raw stream's decode: every event as sent.
+func rawMessage(msg sse.Message, retry *time.Duration) (StreamMessage, bool, error) {
+	return StreamMessage{Type: msg.Type, Data: msg.Data, ID: msg.ID, Retry: retry}, true, nil
 }
 
 // sequenceOf is an item's own identity: the integer "sequence" member of its JSON, if it has one.

@@ -477,3 +477,47 @@ func TestStreamIdleTimeoutMustBePositive(t *testing.T) {
 		t.Fatal("a misconfigured stream sent a request")
 	}
 }
+
+func TestStreamRawExposesTypeDataIDAndRetry(t *testing.T) {
+	srv := newScriptServer(t, sseReply(
+		"retry: 3000\n\nevent: reset\ndata: {\"reason\":\"cursor_expired\",\"oldest_sequence\":5}\n\n",
+		eventFrame(5), eventFrame(5), "event: future.kind\ndata: x\ndata: y\n\n",
+	))
+	stream := testClient(srv.Server, newFakeClock()).Events.StreamRaw(context.Background(), StreamParams{LastEventID: "1"})
+	defer stream.Close()
+	var got []StreamMessage
+	for len(got) < 4 && stream.Next() {
+		got = append(got, stream.Current())
+	}
+	if len(got) != 4 {
+		t.Fatalf("got %d messages (err %v)", len(got), stream.Err())
+	}
+	type row struct {
+		Type, ID string
+		Retry    time.Duration
+	}
+	var rows []row
+	for _, m := range got {
+		r := row{Type: m.Type, ID: m.ID}
+		if m.Retry != nil {
+			r.Retry = *m.Retry
+		}
+		rows = append(rows, r)
+	}
+	// The reset notice and the repeated event 5 are yielded as sent (no dedupe); the retry: is
+	// reported on the message that follows it.
+	want := []row{{"reset", "1", 3 * time.Second}, {"order.created", "5", 0}, {"order.created", "5", 0}, {"future.kind", "5", 0}}
+	if !slices.Equal(rows, want) {
+		t.Fatalf("messages = %+v, want %+v", rows, want)
+	}
+	if got[3].Data != "x\ny" || got[1].Retry != nil {
+		t.Fatalf("data = %q, retry = %v", got[3].Data, got[1].Retry)
+	}
+	var ev Event
+	if err := json.Unmarshal([]byte(got[1].Data), &ev); err != nil || ev.Sequence != 5 {
+		t.Fatalf("data of event 5 = %q", got[1].Data)
+	}
+	if r := srv.recorded()[0]; r.Header.Get("Last-Event-ID") != "1" || r.Header.Get("Cache-Control") != "no-cache" {
+		t.Fatalf("raw stream request headers = %v", r.Header)
+	}
+}
