@@ -48,15 +48,14 @@ type StreamMessage struct {
 // Stream is a resumable Server-Sent Events stream of T. It reconnects on network errors, idle
 // connections and a clean end of stream, sending Last-Event-ID so nothing is missed, and drops
 // events it has already delivered (by their own sequence; a raw Stream[StreamMessage] from
-// StreamRaw drops nothing and reports resets as messages). A 204 No Content answer ends it (Next
-// returns false, Err nil).
-// Redirects (301, 302, 303, 307, 308) are followed by the stream itself, at most
-// StreamMaxRedirects hops, without Authorization once a hop changes origin; one it cannot follow
-// stops the stream with a *StreamRedirectError.
+// StreamRaw drops nothing and reports resets as messages).
 //
-// A connection without a byte (events or heartbeats) for the idle timeout is replaced by a
-// reconnect: 45 s (constants.StreamIdleTimeout, from codegen/policy.yaml) unless the call passes
-// option.WithStreamIdleTimeout.
+// A 204 No Content answer ends the stream (Next returns false, Err nil). Redirects (301, 302, 303,
+// 307, 308) are followed by the stream itself, at most 5 hops (stream_max_redirects in
+// codegen/policy.yaml), without Authorization once a hop changes origin; one it cannot follow stops
+// the stream with a *StreamRedirectError. A connection without a byte (events or heartbeats) for
+// the idle timeout, 45 s (stream_idle_timeout_seconds) unless the call passes
+// option.WithStreamIdleTimeout, is replaced by a reconnect.
 //
 //	stream := client.Events.Stream(ctx, triggers.StreamParams{Types: []string{"order.*"}})
 //	defer stream.Close()
@@ -404,21 +403,20 @@ func (s *Stream[T]) connect() error {
 // redirect without a usable Location, or after StreamMaxRedirects hops, is a *StreamRedirectError.
 func redirect(req requestconfig.Request, raw *requestconfig.RawResponse, hops int) (requestconfig.Request, error) {
 	from := raw.Request.URL
-	location := raw.Header.Get("Location")
+	location := strings.TrimSpace(raw.Header.Get("Location"))
 	fail := func(problem string) (requestconfig.Request, error) {
 		return req, &StreamRedirectError{Location: location, APIError: &APIError{
 			Method: "GET", URL: from.String(), StatusCode: raw.StatusCode, Header: raw.Header,
 			RequestID: raw.Header.Get(constants.HeaderRequestID), Message: "event stream got " + problem,
 		}}
 	}
-	trimmed := strings.TrimSpace(location)
 	if hops >= constants.StreamMaxRedirects {
 		return fail("more than " + strconv.Itoa(constants.StreamMaxRedirects) + " redirects")
 	}
-	if trimmed == "" {
+	if location == "" {
 		return fail("a redirect without a Location header")
 	}
-	target, err := from.Parse(trimmed)
+	target, err := from.Parse(location)
 	if err != nil {
 		return fail("a redirect to an invalid Location " + strconv.Quote(location))
 	}

@@ -162,7 +162,7 @@ func (e *APITimeoutError) Unwrap() error { return &APIConnectionError{e.APIError
 // and Header are the redirect's; the stream returns it at once instead of reconnecting.
 type StreamRedirectError struct {
 	*APIError
-	// Location is the redirect's Location header as sent ("" when there was none).
+	// Location is the redirect's Location header, trimmed ("" when there was none).
 	Location string
 }
 
