@@ -35,7 +35,9 @@ type (
 	InternalServerError        = apierror.InternalServerError
 	APIConnectionError         = apierror.APIConnectionError
 	APITimeoutError            = apierror.APITimeoutError
-	WebhookVerificationError   = apierror.WebhookVerificationError
+	// StreamRedirectError is a redirect an event stream cannot follow (no usable Location, too many hops).
+	StreamRedirectError      = apierror.StreamRedirectError
+	WebhookVerificationError = apierror.WebhookVerificationError
 	// ConfigError means the client or call is misconfigured (no API key, bad option value).
 	ConfigError = apierror.ConfigError
 	// ReceiptError means the server did not accept an inbox receipt (not_found or expired).

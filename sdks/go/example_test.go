@@ -2,7 +2,10 @@ package triggers_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
+	"time"
 
 	triggers "github.com/zapier/triggers-sdk-go"
 	"github.com/zapier/triggers-sdk-go/option"
@@ -35,4 +38,30 @@ func Example() {
 	err = stream.Err()                               // resumable
 	err = webhooks.New(secret).Verify(body, headers) // Standard Webhooks
 	_, _ = ev, err
+}
+
+// The stream snippet of the README: the idle-timeout option, the end of a stream, the typed
+// redirect error and the raw API. Compiled by `go test`, not run.
+func ExampleEventsService_StreamRaw() {
+	ctx := context.Background()
+	client := triggers.NewClient()
+
+	stream := client.Events.Stream(ctx, triggers.StreamParams{Types: []string{"order.*"}},
+		option.WithStreamIdleTimeout(45*time.Second)) // the default, from codegen/policy.yaml
+	for stream.Next() {
+		_ = stream.Current().Sequence
+	}
+	var redirect *triggers.StreamRedirectError
+	if err := stream.Err(); errors.As(err, &redirect) { // nil after Close or a 204
+		fmt.Println("cannot follow", redirect.StatusCode, redirect.Location)
+	}
+	saved := stream.LastEventID()
+
+	raw := client.Events.StreamRaw(ctx, triggers.StreamParams{LastEventID: saved})
+	for m, err := range raw.All() {
+		if err != nil {
+			break
+		}
+		fmt.Println(m.Type, m.ID, m.Data, m.Retry) // "reset" and unknown kinds included
+	}
 }

@@ -131,9 +131,17 @@ func (p EventStreamParams) values() url.Values {
 // Required scope: `events:read`.
 //
 // GET /events/stream (streamEvents).
-// The returned stream reconnects and resumes by itself; see Stream.
+// The returned stream reconnects and resumes by itself; see Stream. option.WithStreamIdleTimeout
+// sets how long a silent connection lasts before it is replaced (default 45 s).
 func (s *EventsService) Stream(ctx context.Context, params EventStreamParams, opts ...option.RequestOption) *Stream[Event] {
 	return newStream[Event](ctx, s.core, "events/stream", params.values(), opts)
+}
+
+// StreamRaw is Stream without decoding: it yields every SSE message (type, data, id, retry)
+// as sent, reset notices and event kinds this SDK does not know included, with the same reconnect,
+// resume, redirect and idle-timeout handling and no duplicate dropping.
+func (s *EventsService) StreamRaw(ctx context.Context, params EventStreamParams, opts ...option.RequestOption) *Stream[StreamMessage] {
+	return newRawStream(ctx, s.core, "events/stream", params.values(), opts)
 }
 
 // Get: Get an event.

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zapier/triggers-sdk-go/internal/constants"
 	"github.com/zapier/triggers-sdk-go/option"
 )
 
@@ -270,5 +271,253 @@ func TestStreamReconnectsAfterConnectionDropMidEvent(t *testing.T) {
 	}
 	if got := clock.Sleeps(); len(got) != 1 || got[0] != time.Second {
 		t.Fatalf("sleeps = %v, want the 1 s default reconnect delay", got)
+	}
+}
+
+func TestStreamAsksForAnUncachedEventStream(t *testing.T) {
+	srv := newScriptServer(t, sseReply(eventFrame(1)))
+	stream := testClient(srv.Server, newFakeClock()).Events.Stream(context.Background(), StreamParams{})
+	defer stream.Close()
+	if got := collect(t, stream, 1); !slices.Equal(got, []int64{1}) {
+		t.Fatalf("got %v (err %v)", got, stream.Err())
+	}
+	h := srv.recorded()[0].Header
+	if h.Get("Cache-Control") != "no-cache" || h.Get("Accept") != "text/event-stream" {
+		t.Fatalf("Cache-Control = %q, Accept = %q", h.Get("Cache-Control"), h.Get("Accept"))
+	}
+}
+
+func TestStream204NoContentEndsTheStream(t *testing.T) {
+	noContent := func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }
+	srv := newScriptServer(t, sseReply(eventFrame(1)), noContent, sseReply(eventFrame(2)))
+	clock := newFakeClock()
+	stream := testClient(srv.Server, clock).Events.Stream(context.Background(), StreamParams{})
+	defer stream.Close()
+	if got := collect(t, stream, 99); !slices.Equal(got, []int64{1}) {
+		t.Fatalf("got %v", got)
+	}
+	if stream.Err() != nil {
+		t.Fatalf("a 204 is a clean end, got %v", stream.Err())
+	}
+	if got := len(srv.recorded()); got != 2 {
+		t.Fatalf("%d requests: the stream reconnected after the 204", got)
+	}
+	if got := clock.Sleeps(); !slices.Equal(got, []time.Duration{time.Second}) {
+		t.Fatalf("sleeps = %v", got)
+	}
+}
+
+func TestStream204OnTheFirstConnectionEndsTheStream(t *testing.T) {
+	srv := newScriptServer(t, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	stream := testClient(srv.Server, newFakeClock()).Events.Stream(context.Background(), StreamParams{})
+	if stream.Next() || stream.Err() != nil || len(srv.recorded()) != 1 {
+		t.Fatalf("err = %v, requests = %d", stream.Err(), len(srv.recorded()))
+	}
+}
+
+// idlessFrame is an event without an id: line (it inherits the last event id in effect).
+func idlessFrame(seq int64) string {
+	data, _ := json.Marshal(eventJSON(fmt.Sprintf("evt_%d", seq), seq))
+	return fmt.Sprintf("event: order.created\ndata: %s\n\n", data)
+}
+
+func TestStreamDedupesBySequenceNotByTheInheritedID(t *testing.T) {
+	srv := newScriptServer(t,
+		sseReply(eventFrame(1), idlessFrame(2)),
+		// A new connection inherits the resume point too; 1 is a duplicate by its own sequence.
+		sseReply(idlessFrame(1), idlessFrame(3)),
+		sseReply(eventFrame(4)),
+	)
+	stream := testClient(srv.Server, newFakeClock()).Events.Stream(context.Background(), StreamParams{})
+	defer stream.Close()
+	if got := collect(t, stream, 4); !slices.Equal(got, []int64{1, 2, 3, 4}) {
+		t.Fatalf("got %v (err %v): an event without id: after one with an id must be delivered once", got, stream.Err())
+	}
+	reqs := srv.recorded()
+	if reqs[1].Header.Get("Last-Event-ID") != "1" || reqs[2].Header.Get("Last-Event-ID") != "1" {
+		t.Fatalf("Last-Event-ID = %q, %q: the resume point is the last id the server set", reqs[1].Header.Get("Last-Event-ID"), reqs[2].Header.Get("Last-Event-ID"))
+	}
+}
+
+func TestStreamEmptyIDResetsTheResumePoint(t *testing.T) {
+	srv := newScriptServer(t, sseReply(eventFrame(1), "id:\n"+idlessFrame(2)), sseReply(eventFrame(3)))
+	stream := testClient(srv.Server, newFakeClock()).Events.Stream(context.Background(), StreamParams{LastEventID: "0"})
+	defer stream.Close()
+	if got := collect(t, stream, 2); !slices.Equal(got, []int64{1, 2}) {
+		t.Fatalf("got %v (err %v)", got, stream.Err())
+	}
+	if stream.LastEventID() != "" {
+		t.Fatalf("LastEventID = %q after an empty id:", stream.LastEventID())
+	}
+	if got := collect(t, stream, 1); !slices.Equal(got, []int64{3}) {
+		t.Fatalf("got %v (err %v)", got, stream.Err())
+	}
+	reqs := srv.recorded()
+	if reqs[0].Header.Get("Last-Event-ID") != "0" {
+		t.Fatalf("first Last-Event-ID = %q", reqs[0].Header.Get("Last-Event-ID"))
+	}
+	if _, sent := reqs[1].Header["Last-Event-Id"]; sent {
+		t.Fatalf("reconnect sent Last-Event-ID %q after an empty id:", reqs[1].Header.Get("Last-Event-ID"))
+	}
+}
+
+// redirectReply answers status with a Location header (absent when location is nil).
+func redirectReply(status int, location *string) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		if location != nil {
+			w.Header().Set("Location", *location)
+		}
+		w.WriteHeader(status)
+	}
+}
+
+func TestStreamFollowsRedirectsDroppingAuthorizationAcrossOrigins(t *testing.T) {
+	other := newScriptServer(t, sseReply(eventFrame(8)))
+	srv := newScriptServer(t,
+		redirectReply(http.StatusFound, Ptr("/v1/events/stream2")),
+		redirectReply(http.StatusPermanentRedirect, Ptr("stream3")),
+		redirectReply(http.StatusTemporaryRedirect, Ptr("/v1/events/stream4?x=1")),
+		redirectReply(http.StatusMovedPermanently, Ptr(other.URL+"/elsewhere")),
+	)
+	stream := testClient(srv.Server, newFakeClock()).Events.Stream(context.Background(), StreamParams{LastEventID: "7"})
+	defer stream.Close()
+	if got := collect(t, stream, 1); !slices.Equal(got, []int64{8}) {
+		t.Fatalf("got %v (err %v)", got, stream.Err())
+	}
+	same := srv.recorded()
+	if len(same) != 4 || same[1].Path != "/v1/events/stream2" || same[2].Path != "/v1/events/stream3" ||
+		same[3].Path != "/v1/events/stream4" || same[3].Query != "x=1" {
+		t.Fatalf("same-origin hops = %+v", same)
+	}
+	for _, r := range same {
+		if r.Header.Get("Authorization") != "Bearer tk_test_secret" || r.Header.Get("Last-Event-ID") != "7" {
+			t.Fatalf("same-origin hop %s: Authorization %q, Last-Event-ID %q", r.Path, r.Header.Get("Authorization"), r.Header.Get("Last-Event-ID"))
+		}
+	}
+	hop := other.recorded()[0]
+	if _, sent := hop.Header["Authorization"]; sent || hop.Path != "/elsewhere" {
+		t.Fatalf("cross-origin hop %s sent Authorization %q", hop.Path, hop.Header.Get("Authorization"))
+	}
+	if hop.Header.Get("Cache-Control") != "no-cache" || hop.Header.Get("Last-Event-ID") != "7" || hop.Header.Get("Accept") != "text/event-stream" {
+		t.Fatalf("cross-origin hop headers = %v", hop.Header)
+	}
+}
+
+func TestStreamRedirectWithoutUsableLocationIsAStreamRedirectError(t *testing.T) {
+	for name, location := range map[string]*string{
+		"missing": nil, "empty": Ptr(""), "not http": Ptr("mailto:x@y.test"), "invalid": Ptr("http://[bad"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := newScriptServer(t, redirectReply(http.StatusFound, location), sseReply(eventFrame(1)))
+			clock := newFakeClock()
+			stream := testClient(srv.Server, clock).Events.Stream(context.Background(), StreamParams{})
+			if stream.Next() {
+				t.Fatal("unexpected event")
+			}
+			var redirect *StreamRedirectError
+			mustAs(t, stream.Err(), &redirect)
+			mustAs(t, stream.Err(), new(*APIError))
+			want := ""
+			if location != nil {
+				want = *location
+			}
+			if redirect.StatusCode != http.StatusFound || redirect.Location != want {
+				t.Fatalf("status %d, location %q", redirect.StatusCode, redirect.Location)
+			}
+			if len(srv.recorded()) != 1 || len(clock.Sleeps()) != 0 {
+				t.Fatalf("the redirect was retried: %d requests", len(srv.recorded()))
+			}
+		})
+	}
+}
+
+func TestStreamRedirectsAreBounded(t *testing.T) {
+	srv := newScriptServer(t, redirectReply(http.StatusPermanentRedirect, Ptr("/v1/loop")))
+	stream := testClient(srv.Server, newFakeClock()).Events.Stream(context.Background(), StreamParams{})
+	if stream.Next() {
+		t.Fatal("unexpected event")
+	}
+	var redirect *StreamRedirectError
+	mustAs(t, stream.Err(), &redirect)
+	if got := len(srv.recorded()); got != constants.StreamMaxRedirects+1 {
+		t.Fatalf("%d requests, want 1 + %d redirects", got, constants.StreamMaxRedirects)
+	}
+}
+
+func TestStreamIdleTimeoutIsAnOptionOfTheCall(t *testing.T) {
+	released := make(chan struct{})
+	silent := func(w http.ResponseWriter, r *http.Request) {
+		sseReply(eventFrame(1))(w, r)
+		select { // no bytes until the client gives up on the connection
+		case <-r.Context().Done():
+		case <-released:
+		}
+	}
+	srv := newScriptServer(t, silent, sseReply(eventFrame(2)))
+	defer close(released)
+	stream := testClient(srv.Server, newFakeClock()).Events.Stream(context.Background(), StreamParams{},
+		option.WithStreamIdleTimeout(20*time.Millisecond))
+	defer stream.Close()
+	if got := collect(t, stream, 2); !slices.Equal(got, []int64{1, 2}) {
+		t.Fatalf("got %v (err %v): the 20 ms idle timeout did not replace the silent connection", got, stream.Err())
+	}
+	if got := srv.recorded()[1].Header.Get("Last-Event-ID"); got != "1" {
+		t.Fatalf("reconnect Last-Event-ID = %q", got)
+	}
+}
+
+func TestStreamIdleTimeoutMustBePositive(t *testing.T) {
+	srv := newScriptServer(t, sseReply(eventFrame(1)))
+	stream := testClient(srv.Server, newFakeClock()).Events.Stream(context.Background(), StreamParams{}, option.WithStreamIdleTimeout(0))
+	if stream.Next() {
+		t.Fatal("unexpected event")
+	}
+	mustAs(t, stream.Err(), new(*ConfigError))
+	if len(srv.recorded()) != 0 {
+		t.Fatal("a misconfigured stream sent a request")
+	}
+}
+
+func TestStreamRawExposesTypeDataIDAndRetry(t *testing.T) {
+	srv := newScriptServer(t, sseReply(
+		"retry: 3000\n\nevent: reset\ndata: {\"reason\":\"cursor_expired\",\"oldest_sequence\":5}\n\n",
+		eventFrame(5), eventFrame(5), "event: future.kind\ndata: x\ndata: y\n\n",
+	))
+	stream := testClient(srv.Server, newFakeClock()).Events.StreamRaw(context.Background(), StreamParams{LastEventID: "1"})
+	defer stream.Close()
+	var got []StreamMessage
+	for len(got) < 4 && stream.Next() {
+		got = append(got, stream.Current())
+	}
+	if len(got) != 4 {
+		t.Fatalf("got %d messages (err %v)", len(got), stream.Err())
+	}
+	type row struct {
+		Type, ID string
+		Retry    time.Duration
+	}
+	var rows []row
+	for _, m := range got {
+		r := row{Type: m.Type, ID: m.ID}
+		if m.Retry != nil {
+			r.Retry = *m.Retry
+		}
+		rows = append(rows, r)
+	}
+	// The reset notice and the repeated event 5 are yielded as sent (no dedupe); the retry: is
+	// reported on the message that follows it.
+	want := []row{{"reset", "1", 3 * time.Second}, {"order.created", "5", 0}, {"order.created", "5", 0}, {"future.kind", "5", 0}}
+	if !slices.Equal(rows, want) {
+		t.Fatalf("messages = %+v, want %+v", rows, want)
+	}
+	if got[3].Data != "x\ny" || got[1].Retry != nil {
+		t.Fatalf("data = %q, retry = %v", got[3].Data, got[1].Retry)
+	}
+	var ev Event
+	if err := json.Unmarshal([]byte(got[1].Data), &ev); err != nil || ev.Sequence != 5 {
+		t.Fatalf("data of event 5 = %q", got[1].Data)
+	}
+	if r := srv.recorded()[0]; r.Header.Get("Last-Event-ID") != "1" || r.Header.Get("Cache-Control") != "no-cache" {
+		t.Fatalf("raw stream request headers = %v", r.Header)
 	}
 }

@@ -75,6 +75,20 @@ func WithTimeout(d time.Duration) RequestOption {
 	}
 }
 
+// WithStreamIdleTimeout sets how long an event stream (Events.Stream, Events.StreamRaw) may go
+// without a byte, events or heartbeats, before its connection is treated as dead and replaced by a
+// reconnect that resumes with Last-Event-ID. The default is constants.StreamIdleTimeout (45 s, three
+// heartbeat intervals, from codegen/policy.yaml). Other calls ignore it.
+func WithStreamIdleTimeout(d time.Duration) RequestOption {
+	return func(c *requestconfig.Config) error {
+		if d <= 0 {
+			return &apierror.ConfigError{Message: "WithStreamIdleTimeout: the timeout must be positive"}
+		}
+		c.StreamIdleTimeout = d
+		return nil
+	}
+}
+
 // WithRetryBudget bounds the total time spent on one call across attempts, sleeps included.
 func WithRetryBudget(d time.Duration) RequestOption {
 	return func(c *requestconfig.Config) error {

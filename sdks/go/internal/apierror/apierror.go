@@ -157,6 +157,17 @@ type APITimeoutError struct{ *APIError }
 
 func (e *APITimeoutError) Unwrap() error { return &APIConnectionError{e.APIError} }
 
+// StreamRedirectError is a 3xx answer to an event stream that cannot be followed: no usable Location
+// (missing, unparsable, not http or https) or more than constants.StreamMaxRedirects hops. StatusCode
+// and Header are the redirect's; the stream returns it at once instead of reconnecting.
+type StreamRedirectError struct {
+	*APIError
+	// Location is the redirect's Location header, trimmed ("" when there was none).
+	Location string
+}
+
+func (e *StreamRedirectError) Unwrap() error { return e.APIError }
+
 // WebhookVerificationError means a webhook's signature, timestamp or headers are not acceptable.
 type WebhookVerificationError struct {
 	Reason string

@@ -42,6 +42,8 @@ type Config struct {
 	StrictDecoding bool
 	Logger         *slog.Logger
 	ResponseInto   *RawResponse
+	// StreamIdleTimeout is how long a stream may stay silent before it reconnects.
+	StreamIdleTimeout time.Duration
 
 	// Sleep, Random and Now are injectable so tests never wait for real.
 	Sleep  SleepFunc
@@ -83,6 +85,7 @@ func Defaults() *Config {
 		MaxRetries:        constants.DefaultMaxRetries,
 		Timeout:           constants.DefaultTimeout,
 		RetryBudget:       constants.RetryBudget,
+		StreamIdleTimeout: constants.StreamIdleTimeout,
 		Sleep:             SleepContext,
 		Random:            rand.Float64,
 		Now:               time.Now,

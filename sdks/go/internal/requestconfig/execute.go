@@ -40,6 +40,25 @@ type Request struct {
 	Out any
 	// Stream returns the live response: the caller reads and closes RawResponse.Body.
 	Stream bool
+	// ManualRedirects hands a redirect (IsRedirect) back like a 2xx, body unread, for the caller to
+	// follow: the request goes straight to the HTTP client's Transport, so the client's own redirect
+	// handling (which also rejects a malformed Location before anyone can report it), Jar and
+	// Timeout do not apply. Used with Stream.
+	ManualRedirects bool
+	// URL, when set, is the absolute target (a redirect's Location) instead of the base URL, Path and
+	// Query.
+	URL string
+	// OmitAuthorization sends no Authorization header (a redirect that left the API's origin).
+	OmitAuthorization bool
+}
+
+// IsRedirect reports the statuses a stream follows itself: 301, 302, 303, 307 and 308.
+func IsRedirect(status int) bool {
+	switch status {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		return true
+	}
+	return false
 }
 
 const maxErrorBody = 1 << 20
@@ -74,7 +93,7 @@ func Execute(ctx context.Context, cfg *Config, req Request) (*RawResponse, error
 	start := cfg.Now()
 	for attempt := 0; ; attempt++ {
 		resp, attemptErr := sendAttempt(ctx, cfg, req, target, body, idempotencyKey, attempt)
-		if attemptErr == nil && resp.StatusCode < 300 {
+		if attemptErr == nil && (resp.StatusCode < 300 || req.ManualRedirects && IsRedirect(resp.StatusCode)) {
 			if cfg.ResponseInto == nil && !req.Stream {
 				return nil, decodeBody(cfg, req, resp, idempotencyKey)
 			}
@@ -198,6 +217,9 @@ func isTimeout(err error) bool {
 }
 
 func buildURL(cfg *Config, req Request) string {
+	if req.URL != "" {
+		return req.URL
+	}
 	u := cfg.BaseURL + "/" + strings.TrimPrefix(req.Path, "/")
 	if len(req.Query) == 0 && len(cfg.Query) == 0 {
 		return u
@@ -230,7 +252,7 @@ func sendAttempt(ctx context.Context, cfg *Config, req Request, target string, b
 	setHeaders(cfg, req, httpReq.Header, body != nil, idempotencyKey, attempt)
 	cfg.logRequest(httpReq, body, attempt)
 	began := cfg.Now()
-	resp, err := cfg.HTTPClient.Do(httpReq)
+	resp, err := roundTrip(cfg.HTTPClient, req.ManualRedirects, httpReq)
 	if err != nil {
 		timer.Stop()
 		if cause := context.Cause(attemptCtx); cause != nil && ctx.Err() == nil {
@@ -245,6 +267,23 @@ func sendAttempt(ctx context.Context, cfg *Config, req Request, target string, b
 	}
 	resp.Body = &cancelOnClose{ReadCloser: resp.Body, timer: timer, cancel: cancel, ctx: attemptCtx}
 	return resp, nil
+}
+
+// roundTrip sends httpReq through client, or straight to its Transport when the caller follows
+// redirects itself.
+func roundTrip(client *http.Client, manualRedirects bool, httpReq *http.Request) (*http.Response, error) {
+	if !manualRedirects {
+		return client.Do(httpReq)
+	}
+	transport := client.Transport
+	if transport == nil {
+		transport = http.DefaultTransport
+	}
+	resp, err := transport.RoundTrip(httpReq)
+	if err == nil && resp.Request == nil {
+		resp.Request = httpReq
+	}
+	return resp, err
 }
 
 // cancelOnClose releases the attempt's context when the body is closed, and reports a body read cut
@@ -296,6 +335,9 @@ func setHeaders(cfg *Config, req Request, h http.Header, hasBody bool, idempoten
 	}
 	for k, v := range cfg.Header {
 		h[k] = v
+	}
+	if req.OmitAuthorization {
+		h.Del("Authorization")
 	}
 }
 

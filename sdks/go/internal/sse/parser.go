@@ -52,9 +52,10 @@ type Parser struct {
 	queue       []Message
 }
 
-// NewParser reads from r.
-func NewParser(r io.Reader) *Parser {
-	return &Parser{r: bufio.NewReaderSize(r, 4096)}
+// NewParser reads from r. lastEventID seeds the last event ID buffer, as a browser carries it
+// across reconnections: an event without an id field on the new connection inherits it.
+func NewParser(r io.Reader, lastEventID string) *Parser {
+	return &Parser{r: bufio.NewReaderSize(r, 4096), lastEventID: lastEventID}
 }
 
 // LastEventID is the stream's current last event ID.

@@ -87,7 +87,7 @@ func TestConformanceVectors(t *testing.T) {
 				}
 				chunks = append(chunks, b)
 			}
-			p := NewParser(&chunkReader{chunks: chunks})
+			p := NewParser(&chunkReader{chunks: chunks}, "")
 			var got []string
 			for {
 				msg, err := p.Next()
@@ -122,12 +122,27 @@ func TestConformanceVectors(t *testing.T) {
 }
 
 func TestUnterminatedEventIsDiscardedAtEOF(t *testing.T) {
-	p := NewParser(strings.NewReader("data: complete\n\ndata: partial"))
+	p := NewParser(strings.NewReader("data: complete\n\ndata: partial"), "")
 	msg, err := p.Next()
 	if err != nil || msg.Data != "complete" {
 		t.Fatalf("first = %+v, %v", msg, err)
 	}
 	if _, err := p.Next(); !errors.Is(err, io.EOF) {
 		t.Fatalf("want EOF, got %v", err)
+	}
+}
+
+func TestSeededLastEventIDIsInheritedUntilAnEmptyID(t *testing.T) {
+	p := NewParser(strings.NewReader("data: a\n\nid:\ndata: b\n\n"), "7")
+	var ids []string
+	for {
+		msg, err := p.Next()
+		if err != nil {
+			break
+		}
+		ids = append(ids, msg.ID)
+	}
+	if strings.Join(ids, ",") != "7," {
+		t.Fatalf("ids = %q", ids)
 	}
 }
