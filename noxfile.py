@@ -34,6 +34,8 @@ GO_SDK = ROOT / "sdks" / "go"
 TOOLS = ROOT / "tools"
 SCRATCH = ROOT / "scratch"
 CONFORMANCE = ROOT.parent / "shared" / "conformance"
+# `go test` through gotestsum: its closing summary lists every skipped test with its reason (plain `go test` hides them).
+GO_TEST = ("go", "run", "gotest.tools/gotestsum@v1.13.0", "--format", "pkgname", "--")
 
 
 def _run_in(session: nox.Session, folder: Path, *args: str, **kwargs: Any) -> Any:
@@ -54,7 +56,7 @@ def _install_server(session: nox.Session) -> None:
 # ---------------------------------------------------------------- contract & codegen
 @nox.session(python=PY)
 def lint(session: nox.Session) -> None:
-    """Validate the contract (openapi-spec-validator, redocly recommended ruleset) and ruff the Python code."""
+    """Validate the contract (openapi-spec-validator, redocly recommended ruleset), ruff the Python code, test the noxfile."""
     session.install("-r", str(CODEGEN_REQUIREMENTS))
     session.run("openapi-spec-validator", str(CONTRACT))
     _npm_ci(session, TOOLS)
@@ -67,6 +69,8 @@ def lint(session: nox.Session) -> None:
         external=True,
     )
     session.run("ruff", "check", "noxfile.py", "codegen", "tests", "bench", "demo")
+    session.install("pytest==9.2.0", "nox==2026.10.20")
+    session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_noxfile.py")
     session.run(
         "ruff",
         "format",
@@ -77,13 +81,23 @@ def lint(session: nox.Session) -> None:
     )
 
 
-@nox.session(python=PY)
-def codegen(session: nox.Session) -> None:
-    """Regenerate every SDK's generated layer (`-- --check` fails on drift instead)."""
+def _codegen(session: nox.Session, *args: str) -> None:
     session.install("-r", str(CODEGEN_REQUIREMENTS))
     if (TS_SDK / "package-lock.json").exists():
         _npm_ci(session, TS_SDK)
-    session.run("python", "codegen/generate.py", *session.posargs)
+    session.run("python", "codegen/generate.py", *args)
+
+
+@nox.session(python=PY)
+def codegen(session: nox.Session) -> None:
+    """Regenerate every SDK's generated layer (`-- --check` fails on drift instead)."""
+    _codegen(session, *session.posargs)
+
+
+@nox.session(python=PY)
+def codegen_check(session: nox.Session) -> None:
+    """`codegen -- --check`: fail when a generated file differs from what the contract and templates produce."""
+    _codegen(session, "--check")
 
 
 @nox.session(python=PY)
@@ -178,9 +192,9 @@ def typescript(session: nox.Session) -> None:
 
 @nox.session(python=False)
 def go(session: nox.Session) -> None:
-    """Go SDK: go vet and go test -race."""
+    """Go SDK: go vet and go test -race (skipped tests listed with their reasons)."""
     _run_in(session, GO_SDK, "go", "vet", "./...", external=True)
-    _run_in(session, GO_SDK, "go", "test", "-race", "-count=1", "./...", external=True)
+    _run_in(session, GO_SDK, *GO_TEST, "-race", "-count=1", "./...", external=True)
 
 
 # ---------------------------------------------------------------- live server helpers
@@ -322,17 +336,14 @@ def bench(session: nox.Session) -> None:
 
 
 # ---------------------------------------------------------------- everything CI runs
-@nox.session(python=False)
+# Prerequisites, not notifications: nox runs each of these first, and reports `tests` successful only when all
+# of them were (a failed one skips `tests`), so the closing line is the verdict on the whole run.
+CI_SESSIONS = ["lint", "codegen_check", "generators_compat", "server", "python", "typescript", "go", "contract", "tour"]
+
+
+@nox.session(python=False, requires=CI_SESSIONS)
 def tests(session: nox.Session) -> None:
     """Everything CI runs: lint, codegen drift, mainstream generators, every component's tests and the contract matrix."""
-    session.notify("lint")
-    session.notify("codegen", posargs=["--check"])
-    session.notify("generators_compat")
-    session.notify("server")
-    session.notify("python")
-    session.notify("typescript")
-    session.notify("go")
-    session.notify("contract")
-    session.notify("tour")
     if not CONFORMANCE.exists():
-        session.warn(f"{CONFORMANCE} is absent: conformance-vector checks will skip")
+        session.warn(f"{CONFORMANCE} is absent: conformance-vector checks were skipped")
+    session.log(f"all {len(CI_SESSIONS)} sessions passed: {', '.join(CI_SESSIONS)}")
