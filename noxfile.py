@@ -338,7 +338,7 @@ def bench(session: nox.Session) -> None:
 # ---------------------------------------------------------------- release artifacts
 DIST = ROOT / "dist"
 RELEASE = ROOT / "release"
-GO_MODULE = "github.com/zapier/triggers-sdk-go"
+GO_MODULE = re.search(r"^module (\S+)$", (GO_SDK / "go.mod").read_text(), flags=re.MULTILINE).group(1)
 
 
 def _versions(session: nox.Session) -> dict[str, str]:
@@ -360,7 +360,7 @@ def _versions(session: nox.Session) -> dict[str, str]:
     return versions
 
 
-def _python_dists(session: nox.Session) -> list[Path]:
+def _python_dists(session: nox.Session) -> None:
     """sdist, then the wheel built from that sdist (as installers do), for the SDK and the server; twine check --strict;
     no direct URL reference in any artifact's metadata (release/check_metadata.py)."""
     for folder in (PYTHON_SDK, SERVER):
@@ -368,7 +368,6 @@ def _python_dists(session: nox.Session) -> list[Path]:
     artifacts = sorted(DIST.glob("*.whl")) + sorted(DIST.glob("*.tar.gz"))
     session.run("twine", "check", "--strict", *map(str, artifacts))
     session.run("python", str(RELEASE / "check_metadata.py"), *map(str, artifacts))
-    return artifacts
 
 
 def _python_install_check(session: nox.Session, label: str, *requirements: str) -> None:
@@ -391,17 +390,14 @@ def _go_module(session: nox.Session, version: str) -> Path:
     _run_in(
         session,
         RELEASE / "gomodzip",
-        *("go", "run", ".", "-repo", str(ROOT), "-subdir", "sdks/go", "-revision", "HEAD"),
+        *("go", "run", ".", "-repo", str(ROOT), "-subdir", GO_SDK.relative_to(ROOT).as_posix(), "-revision", "HEAD"),
         *("-version", f"v{version}", "-out", str(proxy)),
         external=True,
     )
-    _go_consumer_check(session, ["go", "get", f"{GO_MODULE}@v{version}"], {"GOPROXY": f"file://{proxy},{_go_env(session, 'GOPROXY')}"})
+    fallback = str(session.run("go", "env", "GOPROXY", silent=True, external=True)).strip()
+    _go_consumer_check(session, ["go", "get", f"{GO_MODULE}@v{version}"], {"GOPROXY": f"file://{proxy},{fallback}"})
     _go_consumer_check(session, ["go", "mod", "edit", f"-require={GO_MODULE}@v{version}", f"-replace={GO_MODULE}={GO_SDK}"], {})
     return proxy
-
-
-def _go_env(session: nox.Session, name: str) -> str:
-    return str(session.run("go", "env", name, silent=True, external=True)).strip()
 
 
 def _go_consumer_check(session: nox.Session, add: list[str], env: dict[str, str]) -> None:
