@@ -77,9 +77,10 @@ main().catch((error) => {
 });
 `;
 
-// TypeScript without @types/node: only the fetch globals (lib "DOM") and what the package itself declares.
-const typedSmoke = (importLine, webhooksLine) => `${importLine}
-${webhooksLine}
+// TypeScript without @types/node: only the fetch globals (lib "DOM") and what the package itself declares. The same
+// source is an ES module as esm.ts and CommonJS as cjs.cts (its imports compile to require()).
+const typedSmoke = `import { TriggersClient, APIStatusError, RateLimitError, type ClientOptions } from "@zapier-triggers/sdk";
+import { Webhook } from "@zapier-triggers/sdk/webhooks";
 
 declare const process: { exitCode?: number };
 
@@ -141,9 +142,8 @@ try {
   run("node", ["smoke.js"], cjs);
 
   const typed = project("no-types", { type: "module" }, tarball);
-  const names = "TriggersClient, APIStatusError, RateLimitError, type ClientOptions";
-  writeFileSync(join(typed, "esm.ts"), typedSmoke(`import { ${names} } from "@zapier-triggers/sdk";`, `import { Webhook } from "@zapier-triggers/sdk/webhooks";`));
-  writeFileSync(join(typed, "cjs.cts"), typedSmoke(`import { ${names} } from "@zapier-triggers/sdk";`, `import { Webhook } from "@zapier-triggers/sdk/webhooks";`));
+  writeFileSync(join(typed, "esm.ts"), typedSmoke);
+  writeFileSync(join(typed, "cjs.cts"), typedSmoke);
   tsconfig(typed, { lib: ["ES2022", "DOM"], types: [], outDir: "out" }, ["esm.ts", "cjs.cts"]);
   check(bin("tsc"), ["-p", "tsconfig.json"], typed);
   run("node", ["out/esm.js"], typed);
