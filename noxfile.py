@@ -12,6 +12,7 @@ import re
 import shutil
 import sys
 import tempfile
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -343,8 +344,6 @@ GO_MODULE = re.search(r"^module (\S+)$", (GO_SDK / "go.mod").read_text(), flags=
 
 def _versions(session: nox.Session) -> dict[str, str]:
     """Each artifact's version; the three SDKs must carry `sdk_version` from codegen/policy.yaml (their constants do)."""
-    import tomllib
-
     policy = re.search(r'^sdk_version: "([^"]+)"$', (ROOT / "codegen" / "policy.yaml").read_text(), flags=re.MULTILINE)
     if policy is None:
         session.error("codegen/policy.yaml has no sdk_version")
@@ -383,7 +382,7 @@ def _python_install_check(session: nox.Session, label: str, *requirements: str) 
 def _go_module(session: nox.Session, version: str) -> Path:
     """`go mod verify`, then the module zip of the committed sdks/go (golang.org/x/mod/zip, release/gomodzip) in a
     GOPROXY folder under dist/; used from a fresh module through that folder and through `go mod edit -replace`."""
-    if _run_in(session, ROOT, "git", "status", "--porcelain", "--", "sdks/go", silent=True, external=True).strip():
+    if _run_in(session, ROOT, "git", "status", "--porcelain", "--", str(GO_SDK), silent=True, external=True).strip():
         session.warn("sdks/go has uncommitted changes: the module zip holds HEAD, without them")
     _run_in(session, GO_SDK, "go", "mod", "verify", external=True)
     proxy = DIST / "goproxy"
