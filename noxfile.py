@@ -12,6 +12,7 @@ import re
 import shutil
 import sys
 import tempfile
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,8 @@ GO_SDK = ROOT / "sdks" / "go"
 TOOLS = ROOT / "tools"
 SCRATCH = ROOT / "scratch"
 CONFORMANCE = ROOT.parent / "shared" / "conformance"
+# `go test` through gotestsum: its closing summary lists every skipped test with its reason (plain `go test` hides them).
+GO_TEST = ("go", "run", "gotest.tools/gotestsum@v1.13.0", "--format", "pkgname", "--")
 
 
 def _run_in(session: nox.Session, folder: Path, *args: str, **kwargs: Any) -> Any:
@@ -54,7 +57,7 @@ def _install_server(session: nox.Session) -> None:
 # ---------------------------------------------------------------- contract & codegen
 @nox.session(python=PY)
 def lint(session: nox.Session) -> None:
-    """Validate the contract (openapi-spec-validator, redocly recommended ruleset) and ruff the Python code."""
+    """Validate the contract (openapi-spec-validator, redocly recommended ruleset), ruff the Python code, test the noxfile."""
     session.install("-r", str(CODEGEN_REQUIREMENTS))
     session.run("openapi-spec-validator", str(CONTRACT))
     _npm_ci(session, TOOLS)
@@ -66,7 +69,9 @@ def lint(session: nox.Session) -> None:
         str(CONTRACT),
         external=True,
     )
-    session.run("ruff", "check", "noxfile.py", "codegen", "tests", "bench", "demo")
+    session.run("ruff", "check", "noxfile.py", "codegen", "tests", "bench", "demo", "release")
+    session.install("pytest==9.2.0", "nox==2026.10.20")
+    session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_noxfile.py")
     session.run(
         "ruff",
         "format",
@@ -77,13 +82,23 @@ def lint(session: nox.Session) -> None:
     )
 
 
-@nox.session(python=PY)
-def codegen(session: nox.Session) -> None:
-    """Regenerate every SDK's generated layer (`-- --check` fails on drift instead)."""
+def _codegen(session: nox.Session, *args: str) -> None:
     session.install("-r", str(CODEGEN_REQUIREMENTS))
     if (TS_SDK / "package-lock.json").exists():
         _npm_ci(session, TS_SDK)
-    session.run("python", "codegen/generate.py", *session.posargs)
+    session.run("python", "codegen/generate.py", *args)
+
+
+@nox.session(python=PY)
+def codegen(session: nox.Session) -> None:
+    """Regenerate every SDK's generated layer (`-- --check` fails on drift instead)."""
+    _codegen(session, *session.posargs)
+
+
+@nox.session(python=PY)
+def codegen_check(session: nox.Session) -> None:
+    """`codegen -- --check`: fail when a generated file differs from what the contract and templates produce."""
+    _codegen(session, "--check")
 
 
 @nox.session(python=PY)
@@ -178,9 +193,9 @@ def typescript(session: nox.Session) -> None:
 
 @nox.session(python=False)
 def go(session: nox.Session) -> None:
-    """Go SDK: go vet and go test -race."""
+    """Go SDK: go vet and go test -race (skipped tests listed with their reasons)."""
     _run_in(session, GO_SDK, "go", "vet", "./...", external=True)
-    _run_in(session, GO_SDK, "go", "test", "-race", "-count=1", "./...", external=True)
+    _run_in(session, GO_SDK, *GO_TEST, "-race", "-count=1", "./...", external=True)
 
 
 # ---------------------------------------------------------------- live server helpers
@@ -321,18 +336,152 @@ def bench(session: nox.Session) -> None:
     session.run("python", str(ROOT / "bench" / "summarise.py"))
 
 
+# ---------------------------------------------------------------- release artifacts
+DIST = ROOT / "dist"
+RELEASE = ROOT / "release"
+GO_MODULE = re.search(r"^module (\S+)$", (GO_SDK / "go.mod").read_text(), flags=re.MULTILINE).group(1)
+
+
+def _versions(session: nox.Session) -> dict[str, str]:
+    """Each artifact's version; the three SDKs must carry `sdk_version` from codegen/policy.yaml (their constants do)."""
+    policy = re.search(r'^sdk_version: "([^"]+)"$', (ROOT / "codegen" / "policy.yaml").read_text(), flags=re.MULTILINE)
+    if policy is None:
+        session.error("codegen/policy.yaml has no sdk_version")
+    versions = {
+        "zapier-triggers": tomllib.loads((PYTHON_SDK / "pyproject.toml").read_text())["project"]["version"],
+        "triggers-server": tomllib.loads((SERVER / "pyproject.toml").read_text())["project"]["version"],
+        "@zapier-triggers/sdk": json.loads((TS_SDK / "package.json").read_text())["version"],
+        GO_MODULE: policy.group(1),
+    }
+    stale = {name: v for name, v in versions.items() if name != "triggers-server" and v != policy.group(1)}
+    if stale:
+        session.error(f"SDK versions differ from codegen/policy.yaml sdk_version {policy.group(1)}: {stale}")
+    return versions
+
+
+def _python_dists(session: nox.Session) -> None:
+    """sdist, then the wheel built from that sdist (as installers do), for the SDK and the server; twine check --strict;
+    no direct URL reference in any artifact's metadata (release/check_metadata.py)."""
+    for folder in (PYTHON_SDK, SERVER):
+        session.run("python", "-m", "build", "--installer", "uv", "--outdir", str(DIST), str(folder))
+    artifacts = sorted(DIST.glob("*.whl")) + sorted(DIST.glob("*.tar.gz"))
+    session.run("twine", "check", "--strict", *map(str, artifacts))
+    session.run("python", str(RELEASE / "check_metadata.py"), *map(str, artifacts))
+
+
+def _python_install_check(session: nox.Session, label: str, *requirements: str) -> None:
+    """Install `requirements` (paths relative to the repository root) into a fresh venv, then run release/smoke.py
+    there from outside the repository."""
+    with tempfile.TemporaryDirectory(prefix=f"release-{label}-") as tmp:
+        venv = Path(tmp) / "venv"
+        session.run("uv", "venv", "--quiet", "--python", str(Path(session.bin) / "python"), str(venv), external=True)
+        session.run("uv", "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"), *requirements, external=True)
+        _run_in(session, Path(tmp), str(venv / "bin" / "python"), str(RELEASE / "smoke.py"), external=True)
+
+
+def _go_module(session: nox.Session, version: str) -> Path:
+    """`go mod verify`, then the module zip of the committed sdks/go (golang.org/x/mod/zip, release/gomodzip) in a
+    GOPROXY folder under dist/; used from a fresh module through that folder and through `go mod edit -replace`."""
+    if _run_in(session, ROOT, "git", "status", "--porcelain", "--", str(GO_SDK), silent=True, external=True).strip():
+        session.warn("sdks/go has uncommitted changes: the module zip holds HEAD, without them")
+    _run_in(session, GO_SDK, "go", "mod", "verify", external=True)
+    proxy = DIST / "goproxy"
+    _run_in(
+        session,
+        RELEASE / "gomodzip",
+        *("go", "run", ".", "-repo", str(ROOT), "-subdir", GO_SDK.relative_to(ROOT).as_posix(), "-revision", "HEAD"),
+        *("-version", f"v{version}", "-out", str(proxy)),
+        external=True,
+    )
+    fallback = str(session.run("go", "env", "GOPROXY", silent=True, external=True)).strip()
+    _go_consumer_check(session, ["go", "get", f"{GO_MODULE}@v{version}"], {"GOPROXY": f"file://{proxy},{fallback}"})
+    _go_consumer_check(session, ["go", "mod", "edit", f"-require={GO_MODULE}@v{version}", f"-replace={GO_MODULE}={GO_SDK}"], {})
+    return proxy
+
+
+def _go_consumer_check(session: nox.Session, add: list[str], env: dict[str, str]) -> None:
+    """A fresh module outside the repository adds the SDK with `add` (as the Go README says), builds and runs."""
+    with tempfile.TemporaryDirectory(prefix="release-go-") as tmp:
+        consumer = Path(tmp)
+        shutil.copy(RELEASE / "go-consumer" / "main.go", consumer / "main.go")
+        shutil.copy(GO_SDK / "go.sum", consumer / "go.sum")  # the SDK's dependencies, hashes as the SDK pinned them
+        env = {**env, "GONOSUMDB": GO_MODULE, "GOFLAGS": "-mod=mod"}
+        _run_in(session, consumer, "go", "mod", "init", "example.test/consumer", external=True, silent=True)
+        _run_in(session, consumer, *add, external=True, env=env)
+        _run_in(session, consumer, "go", "mod", "tidy", external=True, env=env)
+        _run_in(session, consumer, "go", "run", ".", external=True, env=env)
+
+
+def _release_plan(session: nox.Session, versions: dict[str, str], go_proxy: Path) -> None:
+    """dist/RELEASE.md: what was built from which commit, the order to publish in, and the version tags."""
+    commit = str(session.run("git", "rev-parse", "HEAD", silent=True, external=True)).strip()
+    files = sorted(p.name for p in DIST.iterdir() if p.is_file() and p.name != "RELEASE.md")
+    server, sdk, npm, go = (versions[name] for name in ("triggers-server", "zapier-triggers", "@zapier-triggers/sdk", GO_MODULE))
+    go_zip = (go_proxy / GO_MODULE / "@v" / f"v{go}.zip").relative_to(DIST).as_posix()
+    rows = [
+        ("`triggers-server` (PyPI)", server, f"`twine upload dist/triggers_server-{server}*`", f"`reference-server/v{server}`"),
+        ("`zapier-triggers` (PyPI)", sdk, f"`twine upload dist/zapier_triggers-{sdk}*`", f"`python-sdk/v{sdk}`"),
+        (
+            "`@zapier-triggers/sdk` (npm)",
+            npm,
+            f"`npm publish dist/zapier-triggers-sdk-{npm}.tgz --access public`",
+            f"`sdks/typescript/v{npm}`",
+        ),
+        (f"`{GO_MODULE}` (Go)", f"v{go}", "the tag itself: the module proxy builds the zip from it", f"`sdks/go/v{go}`"),
+    ]
+    table = "\n".join(f"| {n} | {' | '.join(row)} |" for n, row in enumerate(rows, start=1))
+    text = f"""# Release plan
+
+Built by `nox -s release` from commit `{commit}`. Artifacts in `dist/`: {", ".join(f"`{f}`" for f in files)}, `{go_zip}`.
+
+Publish in this order (the SDK's `[testing]` extra needs `triggers-server` on the index first), then tag the commit:
+
+| # | artifact | version | publish | tag |
+|---|----------|---------|---------|-----|
+{table}
+
+The Go tag: the module proxy serves `<module path>@vX.Y.Z` from the tag `<folder>/vX.Y.Z` of the repository the module
+path names. The module lives in `sdks/go/` but its path is `{GO_MODULE}`, which names a repository of its own, so
+before tagging either rename the module to `<this repository's path>/sdks/go` (then the tag is `sdks/go/v{go}` here)
+or publish `sdks/go/` as that repository's root (then the tag is `v{go}` there). `{go_zip}` is the module as of this
+commit; `GOPROXY=file://$PWD/dist/goproxy,$(go env GOPROXY)` serves it until then (sdks/go/README.md).
+
+After publication the registry install lines of the READMEs apply (`pip install zapier-triggers`,
+`npm install @zapier-triggers/sdk`, `go get {GO_MODULE}@v{go}`).
+"""
+    (DIST / "RELEASE.md").write_text(text)
+    session.run("git", "check-ignore", "--quiet", str(DIST / "RELEASE.md"), external=True)
+    session.log(f"wrote {DIST / 'RELEASE.md'}")
+
+
+@nox.session(python=PY)
+def release(session: nox.Session) -> None:
+    """Build every installable artifact into dist/ and check each installs: Python sdists + wheels (twine check),
+    the npm tarball (publint, attw, fresh ESM/CJS/TypeScript projects), the Go module zip, and dist/RELEASE.md."""
+    session.install("build[uv]==1.6.1", "uv==0.13.9", "twine==7.0.0", "packaging==26.4", "pytest==9.2.0")
+    session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", str(RELEASE))
+    versions = _versions(session)
+    shutil.rmtree(DIST, ignore_errors=True)
+    DIST.mkdir()
+    _python_dists(session)
+    wheel = {name: DIST / f"{name.replace('-', '_')}-{versions[name]}-py3-none-any.whl" for name in ("zapier-triggers", "triggers-server")}
+    _python_install_check(session, "dist", str(wheel["triggers-server"]), f"{wheel['zapier-triggers']}[testing]")
+    _python_install_check(session, "clone", "./reference-server", "./python-sdk[testing]")
+    _npm_ci(session, TS_SDK)
+    _run_in(session, TS_SDK, "node", "scripts/check-pack.mjs", "--out", str(DIST), external=True)
+    go_proxy = _go_module(session, versions[GO_MODULE])
+    _release_plan(session, versions, go_proxy)
+
+
 # ---------------------------------------------------------------- everything CI runs
-@nox.session(python=False)
+# Prerequisites, not notifications: nox runs each of these first, and reports `tests` successful only when all
+# of them were (a failed one skips `tests`), so the closing line is the verdict on the whole run.
+CI_SESSIONS = ["lint", "codegen_check", "generators_compat", "server", "python", "typescript", "go", "contract", "tour", "release"]
+
+
+@nox.session(python=False, requires=CI_SESSIONS)
 def tests(session: nox.Session) -> None:
     """Everything CI runs: lint, codegen drift, mainstream generators, every component's tests and the contract matrix."""
-    session.notify("lint")
-    session.notify("codegen", posargs=["--check"])
-    session.notify("generators_compat")
-    session.notify("server")
-    session.notify("python")
-    session.notify("typescript")
-    session.notify("go")
-    session.notify("contract")
-    session.notify("tour")
     if not CONFORMANCE.exists():
-        session.warn(f"{CONFORMANCE} is absent: conformance-vector checks will skip")
+        session.warn(f"{CONFORMANCE} is absent: conformance-vector checks were skipped")
+    session.log(f"all {len(CI_SESSIONS)} sessions passed: {', '.join(CI_SESSIONS)}")

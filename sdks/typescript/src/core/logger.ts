@@ -52,7 +52,7 @@ export const stderrLogger: Logger = {
 };
 
 /** The logger a client uses: the caller's, else stderr when the environment asks for debug, else none. */
-export function resolveLogger(explicit: Logger | null | undefined, env: NodeJS.ProcessEnv): Logger | null {
+export function resolveLogger(explicit: Logger | null | undefined, env: Readonly<Record<string, string | undefined>>): Logger | null {
   if (explicit !== undefined) return explicit;
   return env[ENV_LOG]?.toLowerCase() === "debug" ? stderrLogger : null;
 }
