@@ -9,7 +9,7 @@ from rich.text import Text
 
 from ..._client import TriggersClient
 from ..._types import NOT_GIVEN, NotGiven
-from ..listing import page_size, print_list
+from ..listing import AllOption, CursorOption, LimitOption, ListWindow, print_list
 from ..options import ApiKeyOption, BaseUrlOption, OutputOption, ProfileOption
 from ..render import DLQ_COLUMNS
 from ..runtime import Invocation
@@ -45,27 +45,32 @@ def list_dlq(
     origin: OriginOption = None,
     reason: ReasonOption = None,
     subscription: SubscriptionOption = None,
-    limit: Annotated[
-        int, typer.Option("--limit", "-n", min=1, max=100_000, help="Most entries to show.")
-    ] = 50,
+    limit: LimitOption = None,
+    every: AllOption = False,
+    cursor: CursorOption = None,
     profile: ProfileOption = None,
     output: OutputOption = None,
     api_key: ApiKeyOption = None,
     base_url: BaseUrlOption = None,
 ) -> None:
     """List dead letters, newest first."""
+    window = ListWindow.of(ctx, limit, every, cursor)
     inv = Invocation.create(ctx, profile=profile, output=output, api_key=api_key, base_url=base_url)
 
     async def work(client: TriggersClient) -> None:
-        entries = client.dlq.list(
-            event_type=_given(event_type),
-            origin=_given(origin),
-            reason=_given(reason),
-            subscription_id=_given(subscription),
-            limit=page_size(limit),
-        )
         await print_list(
-            inv.printer, entries, limit=limit, columns=DLQ_COLUMNS, empty="The dead-letter queue is empty."
+            inv.printer,
+            lambda size, after: client.dlq.list(
+                event_type=_given(event_type),
+                origin=_given(origin),
+                reason=_given(reason),
+                subscription_id=_given(subscription),
+                limit=size,
+                cursor=after,
+            ),
+            window=window,
+            columns=DLQ_COLUMNS,
+            empty="The dead-letter queue is empty.",
         )
 
     inv.run(work)
