@@ -45,7 +45,7 @@ class InProcessServer:
     db_path: Path
     overrides: dict[str, Any] = field(default_factory=dict[str, Any])
 
-    def _app(self) -> Any:
+    def _app(self, webhook_client: httpx.AsyncClient | None = None) -> Any:
         server_app: Any = importlib.import_module("triggers_server.app")
         server_config: Any = importlib.import_module("triggers_server.config")
         settings = server_config.Settings(
@@ -53,7 +53,18 @@ class InProcessServer:
             bootstrap_admin_key=ADMIN_KEY,
             **{"delivery_worker": False, **self.overrides},
         )
-        return server_app.create_app(settings)
+        return server_app.create_app(settings, webhook_client=webhook_client)
+
+    def deliver_due(self, receiver: Callable[[httpx.Request], httpx.Response]) -> int:
+        """One pass of the server's webhook sender, posting to ``receiver``; returns the attempts made."""
+
+        async def main() -> int:
+            async with httpx.AsyncClient(transport=httpx.MockTransport(receiver)) as webhook_client:
+                app = self._app(webhook_client)
+                async with app.router.lifespan_context(app):
+                    return int(await app.state.services.delivery.run_due())
+
+        return anyio.run(main)
 
     @asynccontextmanager
     async def http(
