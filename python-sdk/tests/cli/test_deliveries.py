@@ -1,4 +1,4 @@
-"""`triggers deliveries list/get/retry`: every attempt's request and response, against the reference server."""
+"""`triggers deliveries list/get/retry`: every attempt's request and response."""
 
 from __future__ import annotations
 
