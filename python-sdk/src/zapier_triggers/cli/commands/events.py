@@ -6,7 +6,6 @@ from collections import Counter
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 from ..._client import TriggersClient
@@ -19,6 +18,7 @@ from ..interrupts import graceful_stop
 from ..listing import AllOption, CursorOption, LimitOption, ListWindow, print_list
 from ..options import ApiKeyOption, BaseUrlOption, OutputOption, ProfileOption
 from ..output import Column
+from ..progress import bulk_progress
 from ..render import EVENT_COLUMNS, event_line
 from ..runtime import Invocation
 from ..times import parse_since
@@ -120,17 +120,9 @@ async def _send_file(
     tally: Counter[str] = Counter()
     rejected: list[tuple[EventLine, BatchItemResult]] = []
     outcomes: list[dict[str, object]] = []
-    progress = Progress(
-        TextColumn("Sending"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=printer.err_console,
-        disable=not printer.err_console.is_terminal,
-    )
     sent = 0
-    with progress:
-        task = progress.add_task("send", total=len(lines))
+    with bulk_progress(printer) as progress:
+        task = progress.add_task("Sending", total=len(lines))
         for index, batch in enumerate(chunks(lines, batch_size)):
             try:
                 result = await client.events.create_batch(
