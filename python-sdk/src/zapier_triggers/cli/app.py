@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from .._constants import SDK_VERSION
-from .commands import config, deliveries, dlq, events, forward, inbox, schemas, subscriptions
+from .commands import config, deliveries, dlq, events, forward, inbox, schemas, subscriptions, trigger
 
 __all__ = ["app"]
 
@@ -45,6 +45,7 @@ app.add_typer(inbox.app, name="inbox")
 app.command("forward")(forward.forward)
 app.add_typer(deliveries.app, name="deliveries")
 app.add_typer(dlq.app, name="dlq")
+app.command("trigger")(trigger.trigger)
 app.add_typer(schemas.app, name="schemas")
 app.add_typer(subscriptions.app, name="subscriptions")
 app.add_typer(config.app, name="config")
