@@ -9,7 +9,7 @@ commands, like a real server's database. Responses are streamed (``StreamingASGI
 from __future__ import annotations
 
 import importlib
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +28,8 @@ from zapier_triggers import TriggersClient
 from zapier_triggers.cli.app import app
 from zapier_triggers.cli.runtime import HttpFactory, Runtime
 from zapier_triggers.testing import StreamingASGITransport
+
+from .live import run_live_server
 
 T = TypeVar("T")
 ADMIN_KEY = "tk_clitest_0123456789abcdefghijklmnop"
@@ -118,6 +120,13 @@ class Cli:
             f"exit {result.exit_code}\nstdout: {result.stdout}\nstderr: {result.stderr}"
         )
         return result
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[str]:
+    """A real `triggers-server` process (see ``live.py``); its base URL."""
+    with run_live_server(tmp_path) as base_url:
+        yield base_url
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
 """A real terminal (tmux): `triggers events stream` renders live events and exits cleanly on Ctrl-C.
 
-Runs a real `triggers-server` process on loopback and the CLI in a tmux pane, drives it with
-send-keys and reads it with capture-pane. This is the only CLI test that waits for real time,
-and only in bounded polls.
+Runs a real `triggers-server` process on loopback (the ``live_server`` fixture) and the CLI in a
+tmux pane, drives it with send-keys and reads it with capture-pane. Like the other live-server
+tests, it waits for real time only in bounded polls.
 """
 
 from __future__ import annotations
@@ -10,77 +10,18 @@ from __future__ import annotations
 import re
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from zapier_triggers import SyncTriggersClient
 
+from .live import API_KEY, wait_for
+
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
-
-API_KEY = "tk_terminaltest_0123456789abcdefghij"
-POLL_TIMEOUT = 20.0
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = POLL_TIMEOUT) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[str]:
-    port = free_port()
-    log = (tmp_path / "server.log").open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "triggers_server",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--db",
-            str(tmp_path / "live.db"),
-            "--admin-key",
-            API_KEY,
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base_url = f"http://127.0.0.1:{port}/v1"
-
-    def healthy() -> bool:
-        assert process.poll() is None, (tmp_path / "server.log").read_text()
-        try:
-            return httpx.get(f"{base_url}/health", timeout=1.0).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    try:
-        wait_for(healthy, "triggers-server to answer /v1/health")
-        yield base_url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
 
 
 class Pane:

@@ -38,7 +38,7 @@ class Runtime:
 
     ``api_http`` opens the httpx client used to reach the API (tests: the reference server
     in-process), ``local_http`` the one `forward` posts deliveries with, ``sleep`` replaces the SDK's
-    retry/reconnect sleeps, ``now`` the clock behind relative times.
+    retry/reconnect sleeps and `listen`'s poll interval, ``now`` the clock behind relative times.
     """
 
     api_http: HttpFactory | None = None

@@ -1,0 +1,356 @@
+"""`triggers listen`: a live view of events arriving and webhook delivery attempts, by polling the API.
+
+Until the WebSocket listen session exists, each poll reads the events newer than the last one seen
+(by sequence, so clocks never matter) and the newest page of deliveries; a delivery is shown each
+time it makes an attempt (with the response status and latency) or is dead-lettered/discarded.
+On a terminal the view is a Rich live table; piped, ``--output compact`` prints one line per
+event/attempt, ``quiet`` only failed deliveries, ``ndjson`` one JSON object per line.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated, Any
+
+import anyio
+import typer
+from rich.console import Group, RenderableType
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from ..._client import TriggersClient
+from ..._constants import MAX_PAGE_LIMIT
+from ..._types import NOT_GIVEN, NotGiven
+from ..errors import CliError
+from ..exit_codes import ExitCode
+from ..interrupts import graceful_stop
+from ..options import ApiKeyOption, BaseUrlOption, ProfileOption
+from ..output import OutputFormat, Printer, to_jsonable
+from ..render import clock_time
+from ..runtime import Invocation
+from ..times import parse_since
+
+if TYPE_CHECKING:  # models are only annotations here; importing them costs startup time
+    from ...types import Delivery, DeliveryAttempt, Event
+
+__all__ = ["Arrival", "ListenOutput", "Watcher", "compact_line", "listen"]
+
+_QUIET_STATUSES = frozenset({"failed", "dead_lettered", "discarded"})
+_FINAL_STATUSES = frozenset({"dead_lettered", "discarded"})
+_ROWS_KEPT = 500
+
+
+class ListenOutput(str, Enum):
+    interactive = "interactive"
+    compact = "compact"
+    quiet = "quiet"
+    ndjson = "ndjson"
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """One line of the view: an event that arrived, or a delivery that attempted (or gave up)."""
+
+    at: datetime
+    event: Event | None = None
+    delivery: Delivery | None = None
+    attempt: DeliveryAttempt | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.delivery is not None and str(self.delivery.status.value) in _QUIET_STATUSES
+
+    def record(self) -> dict[str, Any]:
+        if self.event is not None:
+            return {"kind": "event", "event": to_jsonable(self.event)}
+        return {
+            "kind": "delivery",
+            "delivery": to_jsonable(self.delivery),
+            "attempt": to_jsonable(self.attempt),
+        }
+
+
+@dataclass
+class Watcher:
+    """Turns successive polls into arrivals; ``prime`` first, so only what happens afterwards shows."""
+
+    client: TriggersClient
+    types: list[str] | None
+    subscription: str | None
+    since: datetime | None
+    last_sequence: int = 0
+    deliveries: dict[str, tuple[str, int]] = field(default_factory=dict[str, tuple[str, int]])
+
+    async def prime(self) -> None:
+        if self.since is None:
+            page = await self.client.events.list(type=self.types or NOT_GIVEN, limit=1).first_page()
+            self.last_sequence = page.data[0].sequence if page.data else 0
+        for delivery in await self._newest_deliveries():
+            if self.since is None or delivery.created_at < self.since:
+                self.deliveries[delivery.id] = _state(delivery)
+
+    async def poll(self) -> list[Arrival]:
+        arrivals = [Arrival(event.created_at, event=event) for event in await self._new_events()]
+        newest = await self._newest_deliveries()
+        seen: dict[str, tuple[str, int]] = {}
+        for delivery in reversed(newest):  # oldest first, like the events
+            state = seen[delivery.id] = _state(delivery)
+            before = self.deliveries.get(delivery.id)
+            if before == state:
+                continue
+            attempted = delivery.attempt_count > (before[1] if before else 0)
+            if attempted:
+                detail = await self.client.deliveries.get(delivery.id)
+                attempt = detail.attempts[-1] if detail.attempts else None
+                moment = attempt.started_at if attempt else delivery.updated_at
+                arrivals.append(Arrival(moment, delivery=delivery, attempt=attempt))
+            elif state[0] in _FINAL_STATUSES:
+                arrivals.append(Arrival(delivery.updated_at, delivery=delivery))
+        self.deliveries = seen  # only the newest page can change next time; older ones have scrolled off
+        return arrivals
+
+    async def _new_events(self) -> list[Event]:
+        found: list[Event] = []
+        async for page in self.client.events.list(
+            type=self.types or NOT_GIVEN,
+            since=self.since if self.since is not None else NOT_GIVEN,
+            limit=MAX_PAGE_LIMIT,
+        ).pages():
+            fresh = [event for event in page.data if event.sequence > self.last_sequence]
+            found.extend(fresh)
+            if len(fresh) < len(page.data):
+                break
+        if found:
+            self.last_sequence = max(event.sequence for event in found)
+        return sorted(found, key=lambda event: event.sequence)
+
+    async def _newest_deliveries(self) -> list[Delivery]:
+        subscription: str | NotGiven = NOT_GIVEN if self.subscription is None else self.subscription
+        page = await self.client.deliveries.list(
+            subscription_id=subscription, limit=MAX_PAGE_LIMIT
+        ).first_page()
+        return page.data
+
+
+def _state(delivery: Delivery) -> tuple[str, int]:
+    return str(delivery.status.value), delivery.attempt_count
+
+
+def listen(
+    ctx: typer.Context,
+    types: Annotated[
+        list[str] | None,
+        typer.Option("--type", "-t", help="Only events of this type glob, e.g. 'order.*' (repeatable)."),
+    ] = None,
+    subscription: Annotated[
+        str | None, typer.Option("--subscription", help="Only deliveries to this subscription.")
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Also show what happened since: a duration (10m, 2h) or ISO-8601."),
+    ] = None,
+    output: Annotated[
+        ListenOutput | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="interactive (a live table; default on a terminal), compact (one line each; default "
+            "when piped), quiet (failed deliveries only) or ndjson.",
+            case_sensitive=False,
+            show_default=False,
+        ),
+    ] = None,
+    interval: Annotated[
+        float, typer.Option("--interval", min=0.05, max=60.0, help="Seconds between polls.")
+    ] = 1.0,
+    count: Annotated[
+        int | None,
+        typer.Option("--count", min=1, help="Exit after this many lines (events and attempts)."),
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--timeout", min=0.0, help="Exit after this many seconds (exit 4 if --count was not reached)."
+        ),
+    ] = None,
+    profile: ProfileOption = None,
+    api_key: ApiKeyOption = None,
+    base_url: BaseUrlOption = None,
+) -> None:
+    """Watch events arrive and webhook deliveries attempt, with status and latency. Ctrl-C stops."""
+    mode = output or (ListenOutput.interactive if _is_terminal() else ListenOutput.compact)
+    fmt = OutputFormat.table if mode is not ListenOutput.ndjson else OutputFormat.ndjson
+    inv = Invocation.create(ctx, profile=profile, output=fmt, api_key=api_key, base_url=base_url)
+    printer = inv.printer
+    sleep = inv.runtime.sleep or anyio.sleep
+
+    async def work(client: TriggersClient) -> ExitCode:
+        try:
+            since_at = parse_since(since, inv.runtime.now()) if since else None
+        except ValueError as exc:
+            raise CliError(f"--since: {exc}") from None
+        watcher = Watcher(client, types, subscription, since_at)
+        view = _View(printer, mode, inv.settings.base_url)
+        await watcher.prime()
+        printer.note(
+            Text(
+                f"Listening for events and deliveries on {inv.settings.base_url} "
+                f"(polling every {interval:g}s). Press Ctrl-C to stop.",
+                style="dim",
+            )
+        )
+        finished = False
+        async with graceful_stop() as stop:
+            with stop.scope, anyio.move_on_after(timeout), view:
+                while True:
+                    for arrival in await watcher.poll():
+                        view.add(arrival)
+                        if count is not None and view.shown >= count:
+                            finished = True
+                            break
+                    view.refresh()
+                    if finished:
+                        break
+                    await sleep(interval)
+        printer.note(view.summary("Stopped" if stop.requested else "Done"))
+        return (
+            ExitCode.INCOMPLETE if count is not None and not finished and not stop.requested else ExitCode.OK
+        )
+
+    inv.run(work, show_sdk_notices=True)
+
+
+def _is_terminal() -> bool:
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+class _View:
+    """Prints arrivals as lines (compact/quiet/ndjson) or keeps them in a Rich live table."""
+
+    def __init__(self, printer: Printer, mode: ListenOutput, base_url: str) -> None:
+        self.printer = printer
+        self.mode = mode
+        self.base_url = base_url
+        self.shown = 0
+        self.events = 0
+        self.attempts = 0
+        self.failures = 0
+        self.rows: deque[Arrival] = deque(maxlen=_ROWS_KEPT)
+        self.live = (
+            Live(self._render(), console=printer.console, auto_refresh=False, transient=False)
+            if mode is ListenOutput.interactive
+            else None
+        )
+
+    def __enter__(self) -> _View:
+        if self.live is not None:
+            self.live.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.live is not None:
+            self.live.stop()
+
+    def add(self, arrival: Arrival) -> None:
+        if arrival.event is not None:
+            self.events += 1
+        else:
+            self.attempts += 1 if arrival.attempt is not None else 0
+            self.failures += 1 if arrival.failed else 0
+        if self.mode is ListenOutput.quiet and not arrival.failed:
+            return
+        self.shown += 1
+        if self.mode is ListenOutput.ndjson:
+            self.printer.line(arrival.record(), Text())
+        elif self.mode is ListenOutput.interactive:
+            self.rows.append(arrival)
+        else:
+            self.printer.line(arrival.record(), compact_line(arrival))
+
+    def refresh(self) -> None:
+        if self.live is not None:
+            self.live.update(self._render(), refresh=True)
+
+    def summary(self, outcome: str) -> str:
+        failed = f", {self.failures} failed" if self.failures else ""
+        return f"{outcome}: {self.events} events, {self.attempts} delivery attempts{failed}."
+
+    def _render(self) -> RenderableType:
+        height = self.printer.console.height
+        table = Table(box=None, header_style="bold", pad_edge=False, expand=True)
+        for name in ("TIME", "KIND", "ID", "WHAT", "STATUS", "LATENCY"):
+            table.add_column(name, no_wrap=True)
+        for arrival in list(self.rows)[-max(height - 4, 5) :]:
+            table.add_row(*_cells(arrival))
+        header = Text.assemble(
+            ("Listening on ", "dim"),
+            (self.base_url, "bold"),
+            (f" · {self.events} events · {self.attempts} attempts", "dim"),
+            (f" · {self.failures} failed" if self.failures else "", "red"),
+            (" · Ctrl-C to stop", "dim"),
+        )
+        return Group(header, table)
+
+
+def _status_text(delivery: Delivery, attempt: DeliveryAttempt | None) -> Text:
+    status = str(delivery.status.value)
+    style = "green" if status == "succeeded" else "red" if status in _QUIET_STATUSES else "yellow"
+    text = Text()
+    if attempt is not None:
+        code = str(attempt.response_status) if attempt.response_status is not None else "---"
+        text.append(f"{code} ", style=style)
+    text.append(status, style=style)
+    return text
+
+
+def _cells(arrival: Arrival) -> Sequence[str | Text]:
+    when = clock_time(arrival.at)
+    if arrival.event is not None:
+        event = arrival.event
+        return (when, "event", event.id, event.type, str(event.status.value), "")
+    assert arrival.delivery is not None
+    delivery, attempt = arrival.delivery, arrival.attempt
+    latency = f"{attempt.duration_ms} ms" if attempt is not None else ""
+    return (
+        when,
+        "delivery",
+        delivery.id,
+        f"{delivery.event_id} → {delivery.subscription_id}",
+        _status_text(delivery, attempt),
+        latency,
+    )
+
+
+def compact_line(arrival: Arrival) -> Text:
+    """``[12:00:01] event evt_… order.created`` or
+
+    ``[12:00:02] delivery dlv_… evt_… → sub_… 200 succeeded 23 ms (attempt 1)``.
+    """
+    line = Text()
+    line.append(f"[{clock_time(arrival.at)}] ", style="dim")
+    if arrival.event is not None:
+        event = arrival.event
+        line.append("event ", style="bold")
+        line.append(event.id, style="cyan")
+        line.append(f" {event.type}")
+        return line
+    assert arrival.delivery is not None
+    delivery, attempt = arrival.delivery, arrival.attempt
+    line.append("delivery ", style="bold")
+    line.append(delivery.id, style="cyan")
+    line.append(f" {delivery.event_id} → {delivery.subscription_id} ")
+    line.append_text(_status_text(delivery, attempt))
+    if attempt is not None:
+        line.append(f" {attempt.duration_ms} ms (attempt {attempt.attempt_number})", style="dim")
+        if attempt.error:
+            line.append(f" {attempt.error}", style="red")
+    return line
