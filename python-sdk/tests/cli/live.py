@@ -36,8 +36,8 @@ def free_port() -> int:
 
 
 @contextmanager
-def run_live_server(tmp_path: Path) -> Iterator[str]:
-    """Start the server over a fresh database; yields its base URL (with /v1)."""
+def run_live_server(tmp_path: Path, *server_args: str) -> Iterator[str]:
+    """Start the server over a fresh database, with ``server_args`` as more flags; yields its base URL."""
     port = free_port()
     log = (tmp_path / "server.log").open("w")
     process = subprocess.Popen(
@@ -53,6 +53,7 @@ def run_live_server(tmp_path: Path) -> Iterator[str]:
             str(tmp_path / "live.db"),
             "--admin-key",
             API_KEY,
+            *server_args,
         ],
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -3,21 +3,26 @@
 Until the WebSocket listen session exists, each poll reads the events newer than the last one seen
 (by sequence, so clocks never matter) and the newest page of deliveries; a delivery is shown each
 time it makes an attempt (with the response status and latency) or is dead-lettered/discarded.
-On a terminal the view is a Rich live table; piped, ``--output compact`` prints one line per
-event/attempt, ``quiet`` only failed deliveries, ``ndjson`` one JSON object per line.
+On a terminal the view is a Rich live table with keys (``r`` retries the newest failed delivery,
+``f`` cycles a filter, ``q`` quits); piped, ``--output compact`` prints one line per event/attempt,
+``quiet`` only failed deliveries, ``ndjson`` one JSON object per line.
 """
 
 from __future__ import annotations
 
+import os
+import select
 import sys
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Generator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import anyio
+import anyio.to_thread
 import typer
 from rich.console import Group, RenderableType
 from rich.live import Live
@@ -26,8 +31,9 @@ from rich.text import Text
 
 from ..._client import TriggersClient
 from ..._constants import MAX_PAGE_LIMIT
+from ..._exceptions import APIStatusError
 from ..._types import NOT_GIVEN, NotGiven
-from ..errors import CliError
+from ..errors import CliError, describe_api_error
 from ..exit_codes import ExitCode
 from ..interrupts import graceful_stop
 from ..options import ApiKeyOption, BaseUrlOption, ProfileOption
@@ -44,6 +50,7 @@ __all__ = ["Arrival", "ListenOutput", "Watcher", "compact_line", "listen"]
 _QUIET_STATUSES = frozenset({"failed", "dead_lettered", "discarded"})
 _FINAL_STATUSES = frozenset({"dead_lettered", "discarded"})
 _ROWS_KEPT = 500
+_FILTERS = ("all", "deliveries", "failed", "events")
 
 
 class ListenOutput(str, Enum):
@@ -205,9 +212,10 @@ def listen(
                 style="dim",
             )
         )
-        finished = False
+        finished = quit_requested = False
         async with graceful_stop() as stop:
-            with stop.scope, anyio.move_on_after(timeout), view:
+            with stop.scope, anyio.move_on_after(timeout), view, _terminal_keys(view.keys_wanted) as keys:
+                view.keys = keys is not None
                 while True:
                     for arrival in await watcher.poll():
                         view.add(arrival)
@@ -217,11 +225,17 @@ def listen(
                     view.refresh()
                     if finished:
                         break
-                    await sleep(interval)
-        printer.note(view.summary("Stopped" if stop.requested else "Done"))
-        return (
-            ExitCode.INCOMPLETE if count is not None and not finished and not stop.requested else ExitCode.OK
-        )
+                    if keys is None:
+                        await sleep(interval)
+                        continue
+                    key = await anyio.to_thread.run_sync(keys, interval, abandon_on_cancel=True)
+                    if key == "q":
+                        quit_requested = True
+                        break
+                    await view.on_key(key, client)
+        printer.note(view.summary("Stopped" if stop.requested or quit_requested else "Done"))
+        interrupted = stop.requested or quit_requested
+        return ExitCode.INCOMPLETE if count is not None and not finished and not interrupted else ExitCode.OK
 
     inv.run(work, show_sdk_notices=True)
 
@@ -231,6 +245,33 @@ def _is_terminal() -> bool:
         return sys.stdout.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+@contextmanager
+def _terminal_keys(wanted: bool) -> Generator[Callable[[float], str | None] | None, None, None]:
+    """On a POSIX terminal: stdin in cbreak mode, and ``read(timeout) -> key | None``; else ``None``."""
+    try:
+        usable = wanted and sys.platform != "win32" and sys.stdin.isatty() and _is_terminal()
+    except (AttributeError, ValueError):
+        usable = False
+    if not usable:
+        yield None
+        return
+    import termios
+    import tty
+
+    fd = sys.stdin.fileno()
+    saved = termios.tcgetattr(fd)
+
+    def read(timeout: float) -> str | None:
+        ready, _, _ = select.select([fd], [], [], timeout)
+        return os.read(fd, 1).decode(errors="replace") if ready else None
+
+    tty.setcbreak(fd)  # keys arrive one by one, unechoed; Ctrl-C still interrupts
+    try:
+        yield read
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
 
 class _View:
@@ -245,6 +286,9 @@ class _View:
         self.attempts = 0
         self.failures = 0
         self.rows: deque[Arrival] = deque(maxlen=_ROWS_KEPT)
+        self.keys = False
+        self.filter = _FILTERS[0]
+        self.message: Text | None = None
         self.live = (
             Live(self._render(), console=printer.console, auto_refresh=False, transient=False)
             if mode is ListenOutput.interactive
@@ -276,6 +320,31 @@ class _View:
         else:
             self.printer.line(arrival.record(), compact_line(arrival))
 
+    @property
+    def keys_wanted(self) -> bool:
+        return self.mode is ListenOutput.interactive
+
+    async def on_key(self, key: str | None, client: TriggersClient) -> None:
+        if key == "f":
+            self.filter = _FILTERS[(_FILTERS.index(self.filter) + 1) % len(_FILTERS)]
+        elif key == "r":
+            await self._retry_newest_failed(client)
+        else:
+            return
+        self.refresh()
+
+    async def _retry_newest_failed(self, client: TriggersClient) -> None:
+        failed = next((row.delivery for row in reversed(self.rows) if row.failed and row.delivery), None)
+        if failed is None:
+            self.message = Text("no failed delivery to retry", style="yellow")
+            return
+        try:
+            retried = await client.deliveries.retry(failed.id)
+        except APIStatusError as error:
+            self.message = Text(f"retry {failed.id}: {describe_api_error(error)}", style="red")
+            return
+        self.message = Text(f"retry of {retried.id} scheduled ({retried.status.value})", style="green")
+
     def refresh(self) -> None:
         if self.live is not None:
             self.live.update(self._render(), refresh=True)
@@ -287,9 +356,15 @@ class _View:
     def _render(self) -> RenderableType:
         height = self.printer.console.height
         table = Table(box=None, header_style="bold", pad_edge=False, expand=True)
-        for name in ("TIME", "KIND", "ID", "WHAT", "STATUS", "LATENCY"):
-            table.add_column(name, no_wrap=True)
-        for arrival in list(self.rows)[-max(height - 4, 5) :]:
+        # Every column but "what" keeps its width (ids stay whole, to copy into `deliveries get`; their
+        # evt_/dlv_ prefix tells events from deliveries); "what" gives way, with an ellipsis, when narrow.
+        table.add_column("TIME", no_wrap=True, min_width=8)
+        table.add_column("ID", no_wrap=True, min_width=30)
+        table.add_column("WHAT", no_wrap=True, overflow="ellipsis", ratio=1)
+        table.add_column("STATUS", no_wrap=True, min_width=13)
+        table.add_column("LATENCY", no_wrap=True, min_width=7)
+        shown = [arrival for arrival in self.rows if _passes(arrival, self.filter)]
+        for arrival in shown[-max(height - 5, 5) :]:
             table.add_row(*_cells(arrival))
         header = Text.assemble(
             ("Listening on ", "dim"),
@@ -298,7 +373,28 @@ class _View:
             (f" · {self.failures} failed" if self.failures else "", "red"),
             (" · Ctrl-C to stop", "dim"),
         )
-        return Group(header, table)
+        parts: list[RenderableType] = [header]
+        if self.keys:
+            parts.append(
+                Text.assemble(
+                    ("keys: r retry the newest failed delivery · f filter ", "dim"),
+                    (f"({self.filter})", "bold"),
+                    (" · q quit", "dim"),
+                )
+            )
+        if self.message is not None:
+            parts.append(self.message)
+        return Group(*parts, table)
+
+
+def _passes(arrival: Arrival, name: str) -> bool:
+    if name == "events":
+        return arrival.event is not None
+    if name == "deliveries":
+        return arrival.delivery is not None
+    if name == "failed":
+        return arrival.failed
+    return True
 
 
 def _status_text(delivery: Delivery, attempt: DeliveryAttempt | None) -> Text:
@@ -316,13 +412,12 @@ def _cells(arrival: Arrival) -> Sequence[str | Text]:
     when = clock_time(arrival.at)
     if arrival.event is not None:
         event = arrival.event
-        return (when, "event", event.id, event.type, str(event.status.value), "")
+        return (when, event.id, event.type, str(event.status.value), "")
     assert arrival.delivery is not None
     delivery, attempt = arrival.delivery, arrival.attempt
     latency = f"{attempt.duration_ms} ms" if attempt is not None else ""
     return (
         when,
-        "delivery",
         delivery.id,
         f"{delivery.event_id} → {delivery.subscription_id}",
         _status_text(delivery, attempt),
