@@ -108,8 +108,9 @@ class Cli:
         env: Mapping[str, str | None] | None = None,
         local_http: HttpFactory | None = None,
         api_http: HttpFactory | None = None,
+        sleep: Callable[[float], Awaitable[None]] = no_sleep,
     ) -> Result:
-        runtime = Runtime(api_http=api_http or self.server.http, local_http=local_http, sleep=no_sleep)
+        runtime = Runtime(api_http=api_http or self.server.http, local_http=local_http, sleep=sleep)
         return self.runner.invoke(
             app, list(args), input=input, env={**self.env, **(env or {})}, obj=runtime, catch_exceptions=False
         )

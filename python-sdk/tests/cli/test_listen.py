@@ -7,7 +7,8 @@ import re
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import pytest
 
 from zapier_triggers import SyncTriggersClient, TriggersClient
 
-from .conftest import Cli, InProcessServer, ndjson
+from .conftest import ADMIN_KEY, BASE_URL, Cli, InProcessServer, ndjson
 from .live import API_KEY
 
 EVENT_LINE = r"\[\d\d:\d\d:\d\d\] event (evt_\w+) order\.created"
@@ -45,7 +46,7 @@ def test_compact_shows_the_event_then_its_attempt(cli: Cli, server: InProcessSer
         delivery_line
     )
     assert "Listening for events and deliveries" in result.stderr
-    assert "Done: 1 events, 1 delivery attempts, 1 failed." in result.stderr
+    assert "Done: 1 event, 1 delivery attempt, 1 failed." in result.stderr
 
 
 def test_quiet_shows_only_failed_deliveries_and_ndjson_has_both(cli: Cli, server: InProcessServer) -> None:
@@ -63,10 +64,33 @@ def test_quiet_shows_only_failed_deliveries_and_ndjson_has_both(cli: Cli, server
 
 
 def test_without_since_only_what_happens_after_the_start_shows(cli: Cli, server: InProcessServer) -> None:
+    delivered_once(server, 200)  # before the start: neither the event nor its attempt is shown
+    opened: list[httpx.AsyncClient] = []
+    later: list[str] = []
+
+    @asynccontextmanager
+    async def api_http() -> AsyncIterator[httpx.AsyncClient]:
+        async with server.http() as http:
+            opened.append(http)
+            yield http
+
+    async def between_polls(_seconds: float) -> None:
+        """The poll interval: another producer sends one event while listen waits (once)."""
+        if not later:
+            producer = TriggersClient(api_key=ADMIN_KEY, base_url=BASE_URL, http_client=opened[0])
+            later.append((await producer.events.create(type="user.created", source="later")).id)
+
+    result = cli.ok("listen", "-o", "compact", "--count", "1", api_http=api_http, sleep=between_polls)
+    [line] = result.stdout.splitlines()
+    assert re.fullmatch(rf"\[\d\d:\d\d:\d\d\] event {later[0]} user\.created", line), line
+    assert "Done: 1 event, 0 delivery attempts." in result.stderr
+
+
+def test_a_timeout_before_count_is_exit_4(cli: Cli, server: InProcessServer) -> None:
     delivered_once(server, 200)
-    result = cli("listen", "-o", "compact", "--count", "1", "--timeout", "0.5")
-    assert result.stdout == "", "the earlier event and attempt are not new"
-    assert result.exit_code == 4, "the timeout came before --count was reached"
+    result = cli("listen", "-o", "compact", "--count", "1", "--timeout", "0")
+    assert result.exit_code == 4
+    assert result.stdout == ""
     assert "Done: 0 events, 0 delivery attempts." in result.stderr
 
 
@@ -135,7 +159,7 @@ def test_compact_against_a_live_server(live_server: str, receiver: str, tmp_path
         stdout
     )
     assert "user.created" not in stdout
-    assert "Done: 1 events, 1 delivery attempts." in stderr
+    assert "Done: 1 event, 1 delivery attempt." in stderr
 
 
 def test_interactive_is_a_live_table(cli: Cli, server: InProcessServer) -> None:
@@ -153,7 +177,7 @@ def test_interactive_is_a_live_table(cli: Cli, server: InProcessServer) -> None:
         env={"TTY_COMPATIBLE": "1"},
     )
     screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", result.stdout)  # Rich's cursor and style codes
-    assert "Listening on http://triggers.test/v1 · 1 events · 1 attempts" in screen
+    assert "Listening on http://triggers.test/v1 · 1 event · 1 attempt" in screen
     assert re.search(r"TIME\s+ID\s+WHAT\s+STATUS\s+LATENCY", screen)
     assert re.search(rf"{event_id}\s+order\.created\s+pending", screen)
     assert re.search(rf"dlv_\w+\s+{event_id} → sub_\w+\s+200 succeeded\s+\d+ ms", screen)

@@ -112,14 +112,14 @@ def test_listen_keys_retry_filter_and_quit(tmp_path: Path) -> None:
             with SyncTriggersClient(api_key=API_KEY, base_url=base_url) as client:
                 event = client.events.create(type="order.created", source="tmux-test")
             wait_for(
-                lambda: "1 events · 1 attempts · 1 failed" in pane.text(), "the event and its failed attempt"
+                lambda: "1 event · 1 attempt · 1 failed" in pane.text(), "the event and its failed attempt"
             )
             # The pane may be narrow: only the "what" column is cut (with an ellipsis).
             assert re.search(rf"{event.id}\s+order\.", pane.text()), pane.text()
             assert re.search(r"dlv_\w{26}\s+evt_\S+\s+--- failed", pane.text()), pane.text()
 
             pane.send_keys("r")
-            wait_for(lambda: "1 events · 2 attempts · 2 failed" in pane.text(), "the retried attempt")
+            wait_for(lambda: "1 event · 2 attempts · 2 failed" in pane.text(), "the retried attempt")
             assert "scheduled" in pane.text()
 
             pane.send_keys("f")
@@ -130,7 +130,7 @@ def test_listen_keys_retry_filter_and_quit(tmp_path: Path) -> None:
             wait_for(lambda: "exit-code=" in pane.text(), "the CLI to exit on q")
             screen = pane.text()
             assert "exit-code=0" in screen, screen
-            assert "Stopped: 1 events, 2 delivery attempts, 2 failed." in screen
+            assert "Stopped: 1 event, 2 delivery attempts, 2 failed." in screen
             assert "Traceback" not in screen
         finally:
             pane.close()

@@ -351,7 +351,9 @@ class _View:
 
     def summary(self, outcome: str) -> str:
         failed = f", {self.failures} failed" if self.failures else ""
-        return f"{outcome}: {self.events} events, {self.attempts} delivery attempts{failed}."
+        return (
+            f"{outcome}: {_count(self.events, 'event')}, {_count(self.attempts, 'delivery attempt')}{failed}."
+        )
 
     def _render(self) -> RenderableType:
         height = self.printer.console.height
@@ -369,7 +371,7 @@ class _View:
         header = Text.assemble(
             ("Listening on ", "dim"),
             (self.base_url, "bold"),
-            (f" · {self.events} events · {self.attempts} attempts", "dim"),
+            (f" · {_count(self.events, 'event')} · {_count(self.attempts, 'attempt')}", "dim"),
             (f" · {self.failures} failed" if self.failures else "", "red"),
             (" · Ctrl-C to stop", "dim"),
         )
@@ -385,6 +387,10 @@ class _View:
         if self.message is not None:
             parts.append(self.message)
         return Group(*parts, table)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _passes(arrival: Arrival, name: str) -> bool:
