@@ -9,7 +9,7 @@ commands, like a real server's database. Responses are streamed (``StreamingASGI
 from __future__ import annotations
 
 import importlib
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +29,8 @@ from zapier_triggers.cli.app import app
 from zapier_triggers.cli.runtime import HttpFactory, Runtime
 from zapier_triggers.testing import StreamingASGITransport
 
+from .live import run_live_server
+
 T = TypeVar("T")
 ADMIN_KEY = "tk_clitest_0123456789abcdefghijklmnop"
 BASE_URL = "http://triggers.test/v1"
@@ -45,7 +47,7 @@ class InProcessServer:
     db_path: Path
     overrides: dict[str, Any] = field(default_factory=dict[str, Any])
 
-    def _app(self) -> Any:
+    def _app(self, webhook_client: httpx.AsyncClient | None = None) -> Any:
         server_app: Any = importlib.import_module("triggers_server.http.app")
         server_config: Any = importlib.import_module("triggers_server.config")
         settings = server_config.Settings(
@@ -53,7 +55,18 @@ class InProcessServer:
             bootstrap_admin_key=ADMIN_KEY,
             **{"delivery_worker": False, **self.overrides},
         )
-        return server_app.create_app(settings)
+        return server_app.create_app(settings, webhook_client=webhook_client)
+
+    def deliver_due(self, receiver: Callable[[httpx.Request], httpx.Response]) -> int:
+        """One pass of the server's webhook sender, posting to ``receiver``; returns the attempts made."""
+
+        async def main() -> int:
+            async with httpx.AsyncClient(transport=httpx.MockTransport(receiver)) as webhook_client:
+                app = self._app(webhook_client)
+                async with app.router.lifespan_context(app):
+                    return int(await app.state.services.delivery.run_due())
+
+        return anyio.run(main)
 
     @asynccontextmanager
     async def http(
@@ -95,8 +108,9 @@ class Cli:
         env: Mapping[str, str | None] | None = None,
         local_http: HttpFactory | None = None,
         api_http: HttpFactory | None = None,
+        sleep: Callable[[float], Awaitable[None]] = no_sleep,
     ) -> Result:
-        runtime = Runtime(api_http=api_http or self.server.http, local_http=local_http, sleep=no_sleep)
+        runtime = Runtime(api_http=api_http or self.server.http, local_http=local_http, sleep=sleep)
         return self.runner.invoke(
             app, list(args), input=input, env={**self.env, **(env or {})}, obj=runtime, catch_exceptions=False
         )
@@ -107,6 +121,13 @@ class Cli:
             f"exit {result.exit_code}\nstdout: {result.stdout}\nstderr: {result.stderr}"
         )
         return result
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[str]:
+    """A real `triggers-server` process (see ``live.py``); its base URL."""
+    with run_live_server(tmp_path) as base_url:
+        yield base_url
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
-"""A real terminal (tmux): `triggers events stream` renders live events and exits cleanly on Ctrl-C.
+"""A real terminal (tmux): `events stream` renders live events and exits on Ctrl-C; `listen` takes keys.
 
-Runs a real `triggers-server` process on loopback and the CLI in a tmux pane, drives it with
-send-keys and reads it with capture-pane. This is the only CLI test that waits for real time,
-and only in bounded polls.
+Runs a real `triggers-server` process on loopback (the ``live_server`` fixture) and the CLI in a
+tmux pane, drives it with send-keys and reads it with capture-pane. Like the other live-server
+tests, it waits for real time only in bounded polls.
 """
 
 from __future__ import annotations
@@ -10,77 +10,18 @@ from __future__ import annotations
 import re
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from zapier_triggers import SyncTriggersClient
 
+from .live import API_KEY, free_port, run_live_server, wait_for
+
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
-
-API_KEY = "tk_terminaltest_0123456789abcdefghij"
-POLL_TIMEOUT = 20.0
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = POLL_TIMEOUT) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[str]:
-    port = free_port()
-    log = (tmp_path / "server.log").open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "triggers_server",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--db",
-            str(tmp_path / "live.db"),
-            "--admin-key",
-            API_KEY,
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base_url = f"http://127.0.0.1:{port}/v1"
-
-    def healthy() -> bool:
-        assert process.poll() is None, (tmp_path / "server.log").read_text()
-        try:
-            return httpx.get(f"{base_url}/health", timeout=1.0).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    try:
-        wait_for(healthy, "triggers-server to answer /v1/health")
-        yield base_url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
 
 
 class Pane:
@@ -150,3 +91,46 @@ def test_events_stream_renders_and_exits_cleanly_on_ctrl_c(live_server: str, tmp
         assert "Traceback" not in screen
     finally:
         pane.close()
+
+
+def test_listen_keys_retry_filter_and_quit(tmp_path: Path) -> None:
+    # No automatic retry within the test (the second attempt is an hour away): only `r` makes one.
+    with run_live_server(tmp_path, "--retry-schedule", "0,3600") as base_url:
+        refused = f"http://127.0.0.1:{free_port()}/hook"  # nothing listens there: every attempt fails
+        with SyncTriggersClient(api_key=API_KEY, base_url=base_url) as client:
+            client.subscriptions.create(url=refused, event_types=["order.*"])
+        env = {
+            "TRIGGERS_API_KEY": API_KEY,
+            "TRIGGERS_BASE_URL": base_url,
+            "TRIGGERS_CONFIG": str(tmp_path / "c"),
+        }
+        cli = [sys.executable, "-m", "zapier_triggers.cli", "listen", "--interval", "0.2"]
+        command = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items()) + " " + shlex.join(cli)
+        pane = Pane(command + '; echo "exit-code=$?"; sleep 60')
+        try:
+            wait_for(lambda: "keys: r retry" in pane.text(), "the live view with its key help")
+            with SyncTriggersClient(api_key=API_KEY, base_url=base_url) as client:
+                event = client.events.create(type="order.created", source="tmux-test")
+            wait_for(
+                lambda: "1 event · 1 attempt · 1 failed" in pane.text(), "the event and its failed attempt"
+            )
+            # The pane may be narrow: only the "what" column is cut (with an ellipsis).
+            assert re.search(rf"{event.id}\s+order\.", pane.text()), pane.text()
+            assert re.search(r"dlv_\w{26}\s+evt_\S+\s+--- failed", pane.text()), pane.text()
+
+            pane.send_keys("r")
+            wait_for(lambda: "1 event · 2 attempts · 2 failed" in pane.text(), "the retried attempt")
+            assert "scheduled" in pane.text()
+
+            pane.send_keys("f")
+            wait_for(lambda: "f filter (deliveries)" in pane.text(), "the deliveries filter")
+            assert not re.search(rf"{event.id}\s+order\.", pane.text()), "events are filtered out"
+
+            pane.send_keys("q")
+            wait_for(lambda: "exit-code=" in pane.text(), "the CLI to exit on q")
+            screen = pane.text()
+            assert "exit-code=0" in screen, screen
+            assert "Stopped: 1 event, 2 delivery attempts, 2 failed." in screen
+            assert "Traceback" not in screen
+        finally:
+            pane.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from .._constants import SDK_VERSION
-from .commands import config, dlq, events, forward, inbox, schemas, subscriptions
+from .commands import config, deliveries, dlq, events, forward, inbox, listen, schemas, subscriptions, trigger
 
 __all__ = ["app"]
 
@@ -43,7 +43,10 @@ def root(
 app.add_typer(events.app, name="events")
 app.add_typer(inbox.app, name="inbox")
 app.command("forward")(forward.forward)
+app.command("listen")(listen.listen)
+app.add_typer(deliveries.app, name="deliveries")
 app.add_typer(dlq.app, name="dlq")
+app.command("trigger")(trigger.trigger)
 app.add_typer(schemas.app, name="schemas")
 app.add_typer(subscriptions.app, name="subscriptions")
 app.add_typer(config.app, name="config")

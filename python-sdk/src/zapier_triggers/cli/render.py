@@ -10,9 +10,10 @@ from rich.text import Text
 from .output import Column, compact_json
 
 if TYPE_CHECKING:  # models are only annotations here; importing them costs startup time
-    from ..types import DlqEntry, Event, SchemaSubject, Subscription
+    from ..types import Delivery, DlqEntry, Event, SchemaSubject, Subscription
 
 __all__ = [
+    "DELIVERY_COLUMNS",
     "DLQ_COLUMNS",
     "EVENT_COLUMNS",
     "INBOX_COLUMNS",
@@ -43,6 +44,16 @@ DLQ_COLUMNS: list[Column[DlqEntry]] = [
     Column("REASON", lambda d: d.reason),
     Column("ATTEMPTS", lambda d: d.attempts),
     Column("CREATED", lambda d: d.created_at, no_wrap=True),
+]
+DELIVERY_COLUMNS: list[Column[Delivery]] = [
+    Column("ID", lambda d: d.id, no_wrap=True),
+    Column("EVENT", lambda d: d.event_id, no_wrap=True),
+    Column("SUBSCRIPTION", lambda d: d.subscription_id, no_wrap=True),
+    Column("STATUS", lambda d: d.status),
+    Column("ATTEMPTS", lambda d: d.attempt_count),
+    Column("LAST", lambda d: d.last_response_status),
+    Column("NEXT", lambda d: d.next_attempt_at, no_wrap=True),
+    Column("UPDATED", lambda d: d.updated_at, no_wrap=True),
 ]
 SCHEMA_COLUMNS: list[Column[SchemaSubject]] = [
     Column("TYPE", lambda s: s.event_type, no_wrap=True),

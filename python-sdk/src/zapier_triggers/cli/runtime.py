@@ -19,7 +19,7 @@ import typer
 from rich.text import Text
 
 from .._client import TriggersClient
-from .._exceptions import APIError
+from .._exceptions import APIError, APIStatusError
 from .config import ResolvedSettings, config_path, load_config, resolve_settings
 from .errors import CliError, describe_api_error, exit_code_for
 from .exit_codes import ExitCode
@@ -38,7 +38,7 @@ class Runtime:
 
     ``api_http`` opens the httpx client used to reach the API (tests: the reference server
     in-process), ``local_http`` the one `forward` posts deliveries with, ``sleep`` replaces the SDK's
-    retry/reconnect sleeps, ``now`` the clock behind relative times.
+    retry/reconnect sleeps and `listen`'s poll interval, ``now`` the clock behind relative times.
     """
 
     api_http: HttpFactory | None = None
@@ -102,9 +102,17 @@ class Invocation:
         except CliError as error:
             raise fail(error.message, error.code) from None
 
+        hint: list[str] = []
+
         async def main() -> ExitCode:
             async with self._client(api_key) as client:
-                return (await work(client)) or ExitCode.OK
+                try:
+                    return (await work(client)) or ExitCode.OK
+                except Exception as raised:
+                    leaf = _leaf(raised)
+                    if isinstance(leaf, APIStatusError) and leaf.status_code == 404:
+                        hint.extend(await missing_v1_hint(client))
+                    raise
 
         try:
             with _sdk_notices(self.printer) if show_sdk_notices else nullcontext():
@@ -112,7 +120,7 @@ class Invocation:
         except BaseException as raised:  # exception groups from task groups carry the real error inside
             leaf = _leaf(raised)
             if isinstance(leaf, APIError):
-                raise fail(describe_api_error(leaf), exit_code_for(leaf)) from None
+                raise fail("; ".join([describe_api_error(leaf), *hint]), exit_code_for(leaf)) from None
             if isinstance(leaf, CliError):
                 raise fail(leaf.message, leaf.code) from None
             if isinstance(leaf, KeyboardInterrupt):
@@ -133,6 +141,22 @@ class Invocation:
             yield TriggersClient(
                 api_key=api_key, base_url=self.settings.base_url, http_client=http, sleep=self.runtime.sleep
             )
+
+
+async def missing_v1_hint(client: TriggersClient) -> list[str]:
+    """After a 404: when the base URL's path lacks ``/v1`` and ``<base>/v1/health`` answers, say so.
+
+    Only a base URL that would work with ``/v1`` gets the hint, so a real "no such event" under a
+    custom prefix (a proxy, another version) is never blamed on the URL.
+    """
+    base = str(client.base_url).rstrip("/")
+    if client.base_url.path.rstrip("/").endswith("/v1"):
+        return []
+    try:
+        await client.request("GET", "v1/health")
+    except APIError:
+        return []
+    return [f"the base URL has no /v1 and {base}/v1 answers: use --base-url {base}/v1"]
 
 
 class _NoticeHandler(logging.Handler):

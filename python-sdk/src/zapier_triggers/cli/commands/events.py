@@ -6,7 +6,6 @@ from collections import Counter
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 from ..._client import TriggersClient
@@ -16,9 +15,10 @@ from ..errors import CliError
 from ..exit_codes import ExitCode
 from ..inputs import EventLine, chunks, parse_json_text, parse_pairs, read_event_lines
 from ..interrupts import graceful_stop
-from ..listing import page_size, print_list
+from ..listing import AllOption, CursorOption, LimitOption, ListWindow, print_list
 from ..options import ApiKeyOption, BaseUrlOption, OutputOption, ProfileOption
 from ..output import Column
+from ..progress import bulk_progress
 from ..render import EVENT_COLUMNS, event_line
 from ..runtime import Invocation
 from ..times import parse_since
@@ -120,17 +120,9 @@ async def _send_file(
     tally: Counter[str] = Counter()
     rejected: list[tuple[EventLine, BatchItemResult]] = []
     outcomes: list[dict[str, object]] = []
-    progress = Progress(
-        TextColumn("Sending"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=printer.err_console,
-        disable=not printer.err_console.is_terminal,
-    )
     sent = 0
-    with progress:
-        task = progress.add_task("send", total=len(lines))
+    with bulk_progress(printer) as progress:
+        task = progress.add_task("Sending", total=len(lines))
         for index, batch in enumerate(chunks(lines, batch_size)):
             try:
                 result = await client.events.create_batch(
@@ -190,15 +182,16 @@ def list_events(
         str | None,
         typer.Option("--until", help="Created before: a duration back from now or ISO-8601."),
     ] = None,
-    limit: Annotated[
-        int, typer.Option("--limit", "-n", min=1, max=100_000, help="Most events to show.")
-    ] = 50,
+    limit: LimitOption = None,
+    every: AllOption = False,
+    cursor: CursorOption = None,
     profile: ProfileOption = None,
     output: OutputOption = None,
     api_key: ApiKeyOption = None,
     base_url: BaseUrlOption = None,
 ) -> None:
     """List events, newest first."""
+    window = ListWindow.of(ctx, limit, every, cursor)
     inv = Invocation.create(ctx, profile=profile, output=output, api_key=api_key, base_url=base_url)
 
     async def work(client: TriggersClient) -> None:
@@ -208,15 +201,21 @@ def list_events(
             until_at = parse_since(until, now) if until else NOT_GIVEN
         except ValueError as exc:
             raise CliError(f"--since/--until: {exc}") from None
-        events = client.events.list(
-            type=types or NOT_GIVEN,
-            source=_given(source),
-            status=_given(status),
-            since=since_at,
-            until=until_at,
-            limit=page_size(limit),
+        await print_list(
+            inv.printer,
+            lambda size, after: client.events.list(
+                type=types or NOT_GIVEN,
+                source=_given(source),
+                status=_given(status),
+                since=since_at,
+                until=until_at,
+                limit=size,
+                cursor=after,
+            ),
+            window=window,
+            columns=EVENT_COLUMNS,
+            empty="No events.",
         )
-        await print_list(inv.printer, events, limit=limit, columns=EVENT_COLUMNS, empty="No events.")
 
     inv.run(work)
 

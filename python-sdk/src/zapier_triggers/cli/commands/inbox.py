@@ -12,7 +12,7 @@ from ..._exceptions import APIStatusError
 from ..._types import NOT_GIVEN
 from ..errors import describe_api_error
 from ..exit_codes import ExitCode
-from ..listing import page_size, print_list
+from ..listing import AllOption, CursorOption, LimitOption, ListWindow, print_list
 from ..options import ApiKeyOption, BaseUrlOption, OutputOption, ProfileOption
 from ..render import INBOX_COLUMNS, event_line
 from ..runtime import Invocation
@@ -29,20 +29,26 @@ TypesOption = Annotated[
 def list_inbox(
     ctx: typer.Context,
     types: TypesOption = None,
-    limit: Annotated[
-        int, typer.Option("--limit", "-n", min=1, max=100_000, help="Most events to show.")
-    ] = 50,
+    limit: LimitOption = None,
+    every: AllOption = False,
+    cursor: CursorOption = None,
     profile: ProfileOption = None,
     output: OutputOption = None,
     api_key: ApiKeyOption = None,
     base_url: BaseUrlOption = None,
 ) -> None:
     """List events waiting in the inbox (pending or leased), oldest first."""
+    window = ListWindow.of(ctx, limit, every, cursor)
     inv = Invocation.create(ctx, profile=profile, output=output, api_key=api_key, base_url=base_url)
 
     async def work(client: TriggersClient) -> None:
-        events = client.inbox.list(type=types or NOT_GIVEN, limit=page_size(limit))
-        await print_list(inv.printer, events, limit=limit, columns=INBOX_COLUMNS, empty="The inbox is empty.")
+        await print_list(
+            inv.printer,
+            lambda size, after: client.inbox.list(type=types or NOT_GIVEN, limit=size, cursor=after),
+            window=window,
+            columns=INBOX_COLUMNS,
+            empty="The inbox is empty.",
+        )
 
     inv.run(work)
 

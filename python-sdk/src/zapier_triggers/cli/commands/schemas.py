@@ -12,7 +12,7 @@ from ..._types import NOT_GIVEN
 from ..errors import CliError
 from ..exit_codes import ExitCode
 from ..inputs import read_json_file
-from ..listing import page_size, print_list
+from ..listing import AllOption, CursorOption, LimitOption, ListWindow, print_list
 from ..options import ApiKeyOption, BaseUrlOption, OutputOption, ProfileOption
 from ..output import Column
 from ..render import SCHEMA_COLUMNS
@@ -105,19 +105,25 @@ def check(
 @app.command("list")
 def list_schemas(
     ctx: typer.Context,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=100_000, help="Most types to show.")] = 50,
+    limit: LimitOption = None,
+    every: AllOption = False,
+    cursor: CursorOption = None,
     profile: ProfileOption = None,
     output: OutputOption = None,
     api_key: ApiKeyOption = None,
     base_url: BaseUrlOption = None,
 ) -> None:
     """List event types that have schemas."""
+    window = ListWindow.of(ctx, limit, every, cursor)
     inv = Invocation.create(ctx, profile=profile, output=output, api_key=api_key, base_url=base_url)
 
     async def work(client: TriggersClient) -> None:
-        subjects = client.schemas.list(limit=page_size(limit))
         await print_list(
-            inv.printer, subjects, limit=limit, columns=SCHEMA_COLUMNS, empty="No schemas registered."
+            inv.printer,
+            lambda size, after: client.schemas.list(limit=size, cursor=after),
+            window=window,
+            columns=SCHEMA_COLUMNS,
+            empty="No schemas registered.",
         )
 
     inv.run(work)

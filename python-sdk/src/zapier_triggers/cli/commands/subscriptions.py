@@ -9,7 +9,7 @@ from rich.text import Text
 
 from ..._client import TriggersClient
 from ..._types import NOT_GIVEN
-from ..listing import page_size, print_list
+from ..listing import AllOption, CursorOption, LimitOption, ListWindow, print_list
 from ..options import ApiKeyOption, BaseUrlOption, OutputOption, ProfileOption
 from ..render import SUBSCRIPTION_COLUMNS
 from ..runtime import Invocation
@@ -58,19 +58,25 @@ def create(
 @app.command("list")
 def list_subscriptions(
     ctx: typer.Context,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=100_000, help="Most to show.")] = 50,
+    limit: LimitOption = None,
+    every: AllOption = False,
+    cursor: CursorOption = None,
     profile: ProfileOption = None,
     output: OutputOption = None,
     api_key: ApiKeyOption = None,
     base_url: BaseUrlOption = None,
 ) -> None:
     """List subscriptions."""
+    window = ListWindow.of(ctx, limit, every, cursor)
     inv = Invocation.create(ctx, profile=profile, output=output, api_key=api_key, base_url=base_url)
 
     async def work(client: TriggersClient) -> None:
-        items = client.subscriptions.list(limit=page_size(limit))
         await print_list(
-            inv.printer, items, limit=limit, columns=SUBSCRIPTION_COLUMNS, empty="No subscriptions."
+            inv.printer,
+            lambda size, after: client.subscriptions.list(limit=size, cursor=after),
+            window=window,
+            columns=SUBSCRIPTION_COLUMNS,
+            empty="No subscriptions.",
         )
 
     inv.run(work)
