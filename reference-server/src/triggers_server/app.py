@@ -24,6 +24,7 @@ from .registry.service import SchemaRegistry
 from .replay import Replayer, ReplayJobs
 from .routes import (
     account,
+    console,
     deliveries,
     dlq,
     events,
@@ -159,6 +160,7 @@ def create_app(
     install_problem_handlers(app)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
+    app.include_router(console.router)  # the web console at /console/ (outside the API prefix)
     proxy = cast(Services, _ServicesProxy(holder))
     app.add_middleware(IdempotencyMiddleware, services=proxy)
     app.add_middleware(RateLimitMiddleware, services=proxy)

@@ -1,0 +1,83 @@
+/** The shell: sign-in when there is no key, else the navigation and the page the path names. */
+import type { TriggersClient } from "@zapier-triggers/sdk";
+import type { JSX } from "preact";
+import { useMemo, useState } from "preact/hooks";
+
+import { ClientContext, makeClient } from "./api.js";
+import { DeliveryPage } from "./pages/delivery.js";
+import { DlqPage } from "./pages/dlq.js";
+import { EventPage } from "./pages/event.js";
+import { EventsPage } from "./pages/events.js";
+import { SignIn } from "./pages/sign-in.js";
+import { SubscriptionsPage } from "./pages/subscriptions.js";
+import { Link, match, navigate, usePath } from "./router.js";
+import { clearKey, loadKey, maskKey, saveKey } from "./session.js";
+
+const NAV: readonly (readonly [string, string])[] = [
+  ["/events", "Events"],
+  ["/dlq", "Dead letters"],
+  ["/subscriptions", "Subscriptions"],
+];
+
+function Page(props: { path: string }): JSX.Element {
+  const { path } = props;
+  let params: Record<string, string> | null;
+  if ((params = match("/events/:id", path)) !== null) return <EventPage id={params["id"] ?? ""} />;
+  if ((params = match("/deliveries/:id", path)) !== null) return <DeliveryPage id={params["id"] ?? ""} />;
+  if (match("/dlq", path) !== null) return <DlqPage />;
+  if (match("/subscriptions", path) !== null) return <SubscriptionsPage />;
+  if (match("/events", path) !== null || path === "/") return <EventsPage />;
+  return (
+    <section>
+      <h1>Not found</h1>
+      <p>
+        There is no console page at <code>{path}</code>. <Link to="/events">Go to the events.</Link>
+      </p>
+    </section>
+  );
+}
+
+export function App(): JSX.Element {
+  const [key, setKey] = useState<string | null>(loadKey);
+  const path = usePath();
+  const client = useMemo<TriggersClient | null>(() => (key === null ? null : makeClient(key)), [key]);
+
+  if (key === null || client === null) {
+    return (
+      <SignIn
+        onSignedIn={(signedIn) => {
+          saveKey(signedIn);
+          setKey(signedIn);
+          if (path === "/") navigate("/events");
+        }}
+      />
+    );
+  }
+  const signOut = (): void => {
+    clearKey();
+    setKey(null);
+  };
+  return (
+    <ClientContext.Provider value={client}>
+      <header class="top">
+        <span class="brand">Triggers console</span>
+        <nav aria-label="Console pages">
+          {NAV.map(([to, label]) => (
+            <Link key={to} to={to} class={path.startsWith(to) ? "current" : undefined}>
+              {label}
+            </Link>
+          ))}
+        </nav>
+        <span class="who">
+          <span aria-label="Signed-in API key">{maskKey(key)}</span>
+          <button type="button" onClick={signOut}>
+            Sign out
+          </button>
+        </span>
+      </header>
+      <main>
+        <Page path={path} />
+      </main>
+    </ClientContext.Provider>
+  );
+}
