@@ -31,6 +31,9 @@ SERVER = ROOT / "reference-server"
 PYTHON_SDK = ROOT / "python-sdk"
 TS_SDK = ROOT / "sdks" / "typescript"
 GO_SDK = ROOT / "sdks" / "go"
+CONSOLE = ROOT / "console"
+CONSOLE_DIST = SERVER / "src" / "triggers_server" / "console_dist"
+CHROMIUM = Path("/usr/bin/chromium")
 TOOLS = ROOT / "tools"
 SCRATCH = ROOT / "scratch"
 CONFORMANCE = ROOT.parent / "shared" / "conformance"
@@ -66,7 +69,7 @@ def lint(session: nox.Session) -> None:
         str(CONTRACT),
         external=True,
     )
-    session.run("ruff", "check", "noxfile.py", "codegen", "tests", "bench", "demo")
+    session.run("ruff", "check", "noxfile.py", "codegen", "tests", "bench", "demo", "console/tests")
     session.run(
         "ruff",
         "format",
@@ -181,6 +184,60 @@ def go(session: nox.Session) -> None:
     """Go SDK: go vet and go test -race."""
     _run_in(session, GO_SDK, "go", "vet", "./...", external=True)
     _run_in(session, GO_SDK, "go", "test", "-race", "-count=1", "./...", external=True)
+
+
+@nox.session(python=PY)
+def console(session: nox.Session) -> None:
+    """Web console: npm ci, tsc --strict, build into the server package, then browser tests against a live server.
+
+    `-- --check` builds into a scratch folder and fails if the committed `console_dist/` differs (the drift check
+    CI runs); `-- --screenshots` writes a screenshot of every test (failures always get one) to
+    console/test-results/; any other argument goes to pytest.
+    """
+    check = "--check" in session.posargs
+    screenshots = "--screenshots" in session.posargs
+    pytest_args = [arg for arg in session.posargs if arg not in ("--check", "--screenshots")]
+    _npm_ci(session, CONSOLE)
+    _run_in(session, CONSOLE, "npm", "run", "typecheck", external=True)
+    if check:
+        with tempfile.TemporaryDirectory(prefix="console-dist-") as out:
+            _run_in(session, CONSOLE, "npm", "run", "build", external=True, env={"CONSOLE_OUT_DIR": out})
+            drift = _tree_differences(Path(out), CONSOLE_DIST)
+        if drift:
+            session.error(f"{CONSOLE_DIST.relative_to(ROOT)} is stale ({', '.join(drift)}): run `nox -s console`")
+    else:
+        _run_in(session, CONSOLE, "npm", "run", "build", external=True)
+    if not CHROMIUM.exists():
+        session.error(f"{CHROMIUM} is missing: apt-get install -y --no-install-recommends chromium")
+    _install_server(session)
+    session.install("-r", str(CONSOLE / "tests" / "requirements.txt"), env={"PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1"})
+    session.run(
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        str(CONSOLE / "tests"),
+        *pytest_args,
+        env={
+            "TRIGGERS_SERVER": str(Path(session.bin) / "triggers-server"),
+            "CHROMIUM": str(CHROMIUM),
+            "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1",
+            "CONSOLE_ARTIFACTS": str(CONSOLE / "test-results"),
+            "CONSOLE_SCREENSHOTS": "1" if screenshots else "0",
+        },
+    )
+
+
+def _tree_differences(built: Path, committed: Path) -> list[str]:
+    """Relative paths that are missing, extra or different between two folders."""
+
+    def files(folder: Path) -> dict[str, bytes]:
+        if not folder.is_dir():
+            return {}
+        return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+    want, have = files(built), files(committed)
+    return sorted(name for name in want.keys() | have.keys() if want.get(name) != have.get(name))
 
 
 # ---------------------------------------------------------------- live server helpers
@@ -324,7 +381,7 @@ def bench(session: nox.Session) -> None:
 # ---------------------------------------------------------------- everything CI runs
 @nox.session(python=False)
 def tests(session: nox.Session) -> None:
-    """Everything CI runs: lint, codegen drift, mainstream generators, every component's tests and the contract matrix."""
+    """Everything CI runs: lint, codegen drift, mainstream generators, every component's tests, the contract matrix, the tour and the console (bundle drift + browser tests)."""
     session.notify("lint")
     session.notify("codegen", posargs=["--check"])
     session.notify("generators_compat")
@@ -334,5 +391,6 @@ def tests(session: nox.Session) -> None:
     session.notify("go")
     session.notify("contract")
     session.notify("tour")
+    session.notify("console", posargs=["--check"])
     if not CONFORMANCE.exists():
         session.warn(f"{CONFORMANCE} is absent: conformance-vector checks will skip")

@@ -1,0 +1,190 @@
+"""The console in a real browser against a live server: every flow through the UI, checked against the API."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from conftest import FailingEndpoint, Live, Watch, sign_in
+from playwright.sync_api import Page, expect
+
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}.{uuid.uuid4().hex[:10]}"
+
+
+def event_row(page: Page, type_: str):  # noqa: ANN201  (a Playwright Locator)
+    return page.get_by_role("table", name="Events").get_by_role("row").filter(has_text=type_)
+
+
+def test_sign_in_keeps_the_key_in_session_storage_masked_and_out_of_urls(page: Page, live: Live, watch: Watch) -> None:
+    page.goto("/")  # the server redirects / to the console
+    expect(page).to_have_url(re.compile(r"/console/$"))
+    page.get_by_label("API key").fill("tk_not-a-real-key-at-all")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_have_text("That API key was not accepted.")
+
+    sign_in(page, live.key)
+    expect(page.get_by_label("Signed-in API key")).to_have_text("••••••••" + live.key[-4:])
+    assert live.key not in page.content()
+    assert page.evaluate("() => sessionStorage.getItem('triggers.console.api-key')") == live.key
+    assert page.evaluate("() => localStorage.length") == 0
+    page.reload()  # still signed in for this tab
+    expect(page.get_by_role("navigation", name="Console pages")).to_be_visible()
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_label("API key")).to_be_visible()
+    assert page.evaluate("() => sessionStorage.length") == 0
+    assert all(live.key not in url for url in watch.requests)
+    assert watch.errors == ["Failed to load resource: the server responded with a status of 401 (Unauthorized)"]
+
+
+def test_an_ingested_event_appears_in_the_live_tail(signed_in: Page, live: Live) -> None:
+    page = signed_in
+    expect(page.get_by_role("status", name="Live tail state")).to_contain_text("Live")
+    type_ = unique("tail.order")
+    created = live.ingest(type_, data={"order_id": "o-7"})
+    row = event_row(page, type_)
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text('{"order_id":"o-7"}')
+    expect(row.get_by_role("link")).to_have_text(str(created["sequence"]))
+
+
+def test_the_tail_filters_by_type_glob(signed_in: Page, live: Live) -> None:
+    page = signed_in
+    prefix = unique("glob")
+    page.get_by_label("Type glob").fill(f"{prefix}.a.*")
+    page.get_by_role("button", name="Apply filter").click()
+    expect(page.get_by_role("status", name="Live tail state")).to_contain_text("Live")
+    live.ingest(f"{prefix}.b.created")  # sent first: had the filter let it through, it would show first
+    live.ingest(f"{prefix}.a.created")
+    expect(event_row(page, f"{prefix}.a.created")).to_have_count(1)
+    expect(event_row(page, f"{prefix}.b.created")).to_have_count(0)
+
+
+def test_the_tail_resumes_after_the_last_event_seen(signed_in: Page, live: Live) -> None:
+    page = signed_in
+    state = page.get_by_role("status", name="Live tail state")
+    before = unique("resume.before")
+    live.ingest(before)
+    expect(event_row(page, before)).to_have_count(1)
+    page.get_by_role("button", name="Pause").click()
+    expect(state).to_contain_text("Paused")
+    missed = [unique("resume.missed") for _ in range(3)]
+    for type_ in missed:
+        live.ingest(type_)
+    page.get_by_role("button", name="Resume").click()
+    for type_ in missed:
+        expect(event_row(page, type_)).to_have_count(1)
+    expect(event_row(page, before)).to_have_count(1)  # resumed after it, not from before it
+
+
+def test_an_html_payload_is_shown_as_text_and_runs_nothing(signed_in: Page, live: Live, watch: Watch) -> None:
+    page = signed_in
+    type_ = unique("xss")
+    created = live.ingest(type_, data={"x": XSS}, subject=XSS, metadata={"x-note": "<script>alert(2)</script>"})
+    row = event_row(page, type_)
+    expect(row).to_contain_text(XSS)
+    row.get_by_role("link").click()
+    expect(page.get_by_label("Data", exact=True)).to_contain_text(f'"x": "{XSS}"')
+    expect(page.get_by_role("table", name="Metadata")).to_contain_text("<script>alert(2)</script>")
+    expect(page.get_by_role("table", name="Envelope")).to_contain_text(created["id"])
+    assert page.locator("main img, main script").count() == 0
+    assert watch.dialogs == []
+    assert not [url for url in watch.requests if url.endswith("/x")]  # the <img src=x> was never an element
+    assert watch.errors == []
+
+
+def test_event_page_shows_envelope_data_curl_and_failing_deliveries(
+    signed_in: Page, live: Live, failing_endpoint: FailingEndpoint
+) -> None:
+    page = signed_in
+    type_ = unique("detail")
+    subscription = live.api.post("/subscriptions", json={"url": failing_endpoint.url, "event_types": [type_]})
+    assert subscription.status_code == 201, subscription.text
+    created = live.ingest(type_, data={"order_id": "o-9", "lines": [1, 2]}, subject="order/o-9", correlation_id="corr-9")
+
+    page.goto(f"/console/events/{created['id']}")
+    envelope = page.get_by_role("table", name="Envelope")
+    for value in (created["id"], type_, "order/o-9", "corr-9", "console-tests"):
+        expect(envelope).to_contain_text(value)
+    expect(page.get_by_label("Data", exact=True)).to_have_text(
+        '{\n  "order_id": "o-9",\n  "lines": [\n    1,\n    2\n  ]\n}'
+    )
+    curl = page.get_by_label("curl command")
+    expect(curl).to_contain_text(f"'{live.origin}/v1/events'")
+    expect(curl).to_contain_text('"type":"' + type_ + '"')
+    expect(curl).to_contain_text("$TRIGGERS_API_KEY")
+    assert live.key not in (curl.text_content() or "")
+
+    # The delivery shows up once its first attempt failed (reload until the worker has made it).
+    deliveries = page.get_by_role("table", name="Deliveries")
+
+    def attempted() -> bool:
+        page.reload()
+        expect(deliveries.or_(page.get_by_text("No deliveries."))).to_be_visible()
+        return deliveries.count() == 1 and "500" in (deliveries.text_content() or "")
+
+    for _ in range(50):
+        if attempted():
+            break
+    expect(deliveries).to_contain_text("500")
+    deliveries.get_by_role("link").first.click()
+    attempt = page.get_by_role("article", name="Attempt 1")
+    expect(attempt).to_contain_text("failed, HTTP 500")
+    expect(attempt.get_by_label("Response body")).to_have_text("receiver down <b>not bold</b>")
+    expect(attempt.get_by_role("table", name="Response headers")).to_contain_text("console-tests")
+    expect(attempt.get_by_label("Request body")).to_contain_text('"order_id":"o-9"')
+    expect(attempt.get_by_role("table", name="Request headers")).to_contain_text("webhook-signature")
+    assert page.locator("main b").count() == 0
+
+
+def test_dlq_bulk_retry_moves_every_entry_matching_the_filter(signed_in: Page, live: Live) -> None:
+    page = signed_in
+    prefix = unique("dlq")
+    matching = [live.ingest(f"{prefix}.match.{i}")["id"] for i in range(60)]  # more than one page (50)
+    others = [live.ingest(f"{prefix}.other")["id"] for _ in range(3)]
+    # Lease and nack everything until nothing is left: with --max-deliveries 1 the next lease dead-letters them.
+    while True:
+        lease = live.api.post("/inbox/lease", json={"max_events": 100}).json()
+        if not lease["messages"]:
+            break
+        receipts = [message["receipt"] for message in lease["messages"]]
+        assert live.api.post("/inbox/nack", json={"receipts": receipts}).status_code == 200
+
+    page.get_by_role("link", name="Dead letters").click()
+    page.get_by_label("Event type glob").fill(f"{prefix}.match.*")
+    page.get_by_role("button", name="Apply filter").click()
+    table = page.get_by_role("table", name="Dead letters")
+    expect(table.get_by_role("row")).to_have_count(51)  # the header and the first page
+    page.get_by_role("button", name="Retry all matching the filter").click()
+    expect(page.get_by_role("status", name="Result summary")).to_have_text(
+        "Retried 60 dead letters matching the filter."
+    )
+    expect(page.get_by_text("No dead letters match.")).to_be_visible()
+
+    def dead(glob: str) -> set[str]:
+        entries = live.api.get("/dlq", params={"event_type": glob, "limit": 200}).json()["data"]
+        return {entry["event_id"] for entry in entries}
+
+    assert dead(f"{prefix}.match.*") == set()
+    assert dead(f"{prefix}.other") == set(others)
+    statuses = {live.api.get(f"/events/{event_id}").json()["status"] for event_id in matching}
+    assert "dead_lettered" not in statuses
+
+
+def test_the_console_requests_nothing_but_its_own_server(signed_in: Page, live: Live, watch: Watch) -> None:
+    page = signed_in
+    live.ingest(unique("origin"))
+    for name in ("Dead letters", "Subscriptions", "Events"):
+        page.get_by_role("link", name=name).click()
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+    page.get_by_role("table", name="Events").get_by_role("link").first.click()
+    expect(page.get_by_role("heading", name="Envelope")).to_be_visible()
+    page.goto("/console/no/such/page")
+    expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+    foreign = [url for url in watch.requests if not url.startswith(live.origin + "/") and not url.startswith("data:")]
+    assert foreign == []
+    assert len(watch.requests) > 5
+    assert watch.errors == []  # a CSP violation would be reported here
