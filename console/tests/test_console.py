@@ -188,3 +188,49 @@ def test_the_console_requests_nothing_but_its_own_server(signed_in: Page, live: 
     assert foreign == []
     assert len(watch.requests) > 5
     assert watch.errors == []  # a CSP violation would be reported here
+
+
+def test_event_page_shows_the_causation_tree_with_the_event_highlighted(signed_in: Page, live: Live) -> None:
+    page = signed_in
+    correlation = unique("saga")
+    root = live.ingest("saga.started", correlation_id=correlation)
+    child = live.ingest("saga.step.done", correlation_id=correlation, causation_id=root["id"])
+    grandchild = live.ingest("saga.finished", correlation_id=correlation, causation_id=child["id"])
+    page.goto(f"/console/events/{child['id']}")
+    tree = page.get_by_role("navigation", name="Causation chain")
+    expect(tree).to_contain_text("3 events with correlation id")
+    here = tree.locator("[aria-current=true]")
+    expect(here).to_contain_text("saga.step.done")
+    expect(here).to_contain_text(child["id"])
+    # root > child > grandchild: the child's list item holds the grandchild, the root's holds both
+    expect(tree.get_by_role("listitem").filter(has_text=root["id"])).to_contain_text(grandchild["id"])
+    tree.get_by_role("link", name="saga.finished").click()
+    expect(page.get_by_role("navigation", name="Causation chain").locator("[aria-current=true]")).to_contain_text(
+        grandchild["id"]
+    )
+
+
+def test_replay_with_a_patch_compares_original_and_replay(signed_in: Page, live: Live) -> None:
+    page = signed_in
+    original = live.ingest(unique("replay"), data={"amount": 10, "currency": "EUR"})
+    page.goto(f"/console/events/{original['id']}")
+    page.get_by_label("Target").select_option("inbox")
+    page.get_by_label("Data patch (JSON Merge Patch)").fill('{"amount": 50, "currency": null}')
+    page.get_by_role("button", name="Preview (dry run)").click()
+    comparison = page.get_by_role("region", name="Comparison")
+    expect(comparison).to_contain_text("Dry run: nothing was stored or sent")
+    expect(comparison.get_by_label("Original data")).to_have_text('{\n  "amount": 10,\n  "currency": "EUR"\n}')
+    expect(comparison.get_by_label("Replay data")).to_have_text('{\n  "amount": 50\n}')
+    changes = comparison.get_by_role("table", name="Changed fields")
+    expect(changes.get_by_role("row").filter(has_text="/amount")).to_contain_text("changed")
+    expect(changes.get_by_role("row").filter(has_text="/currency")).to_contain_text("removed")
+    expect(comparison.get_by_role("table", name="Replay outcomes")).to_contain_text("would_deliver")
+
+    page.get_by_role("button", name="Replay", exact=True).click()
+    expect(comparison).to_contain_text("Replayed as")
+    expect(comparison.get_by_role("table", name="Replay outcomes")).to_contain_text("queued")
+    copy_id = comparison.get_by_role("heading", level=3).get_by_role("link").text_content() or ""
+    stored = live.api.get(f"/events/{copy_id}").json()
+    assert stored["replay_of"] == original["id"]
+    assert stored["data"] == {"amount": 50}
+    assert live.api.get(f"/events/{original['id']}").json()["data"] == {"amount": 10, "currency": "EUR"}

@@ -7,6 +7,8 @@ import { apiBase, describeError, useClient } from "../api.js";
 import { curlForEvent } from "../curl.js";
 import { Link } from "../router.js";
 import { Code, CopyButton, ErrorLine, formatTime, Pairs, pretty } from "../text.js";
+import { CorrelationTree } from "./correlation.js";
+import { ReplayPanel } from "./replay.js";
 
 const ENVELOPE: readonly (keyof TriggersEvent)[] = [
   "id",
@@ -84,12 +86,16 @@ export function EventPage(props: { id: string }): JSX.Element {
       <Pairs values={event.metadata} label="Metadata" />
       <h2>Extensions</h2>
       <Pairs values={event.extensions} label="Extensions" />
+      <h2>Causation chain</h2>
+      <CorrelationTree key={event.id} event={event} />
       <h2>Copy as curl</h2>
       <Code text={curl} label="curl command" />
       <CopyButton text={curl} label="Copy curl" />
       <h2>Deliveries</h2>
       <ErrorLine error={error} />
       {deliveries === null ? <p class="muted">Loading…</p> : <DeliveryTable deliveries={deliveries} />}
+      <h2>Replay</h2>
+      <ReplayPanel key={event.id} event={event} />
     </section>
   );
 }
