@@ -8,6 +8,9 @@ import { DeliveryPage } from "./pages/delivery.js";
 import { DlqPage } from "./pages/dlq.js";
 import { EventPage } from "./pages/event.js";
 import { EventsPage } from "./pages/events.js";
+import { InboxPage } from "./pages/inbox.js";
+import { MetricsPage } from "./pages/metrics.js";
+import { SchemaPage, SchemasPage } from "./pages/schemas.js";
 import { SignIn } from "./pages/sign-in.js";
 import { SubscriptionsPage } from "./pages/subscriptions.js";
 import { Link, match, navigate, usePath } from "./router.js";
@@ -17,6 +20,9 @@ const NAV: readonly (readonly [string, string])[] = [
   ["/events", "Events"],
   ["/dlq", "Dead letters"],
   ["/subscriptions", "Subscriptions"],
+  ["/inbox", "Inbox"],
+  ["/schemas", "Schemas"],
+  ["/metrics", "Metrics"],
 ];
 
 function Page(props: { path: string }): JSX.Element {
@@ -24,7 +30,11 @@ function Page(props: { path: string }): JSX.Element {
   let params: Record<string, string> | null;
   if ((params = match("/events/:id", path)) !== null) return <EventPage id={params["id"] ?? ""} />;
   if ((params = match("/deliveries/:id", path)) !== null) return <DeliveryPage id={params["id"] ?? ""} />;
+  if ((params = match("/schemas/:type", path)) !== null) return <SchemaPage eventType={params["type"] ?? ""} />;
   if (match("/dlq", path) !== null) return <DlqPage />;
+  if (match("/inbox", path) !== null) return <InboxPage />;
+  if (match("/schemas", path) !== null) return <SchemasPage />;
+  if (match("/metrics", path) !== null) return <MetricsPage />;
   if (match("/subscriptions", path) !== null) return <SubscriptionsPage />;
   if (match("/events", path) !== null || path === "/") return <EventsPage />;
   return (

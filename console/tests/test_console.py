@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 
@@ -177,7 +178,7 @@ def test_dlq_bulk_retry_moves_every_entry_matching_the_filter(signed_in: Page, l
 def test_the_console_requests_nothing_but_its_own_server(signed_in: Page, live: Live, watch: Watch) -> None:
     page = signed_in
     live.ingest(unique("origin"))
-    for name in ("Dead letters", "Subscriptions", "Events"):
+    for name in ("Dead letters", "Subscriptions", "Inbox", "Schemas", "Metrics", "Events"):
         page.get_by_role("link", name=name).click()
         expect(page.get_by_role("heading", level=1)).to_be_visible()
     page.get_by_role("table", name="Events").get_by_role("link").first.click()
@@ -234,3 +235,77 @@ def test_replay_with_a_patch_compares_original_and_replay(signed_in: Page, live:
     assert stored["replay_of"] == original["id"]
     assert stored["data"] == {"amount": 50}
     assert live.api.get(f"/events/{original['id']}").json()["data"] == {"amount": 10, "currency": "EUR"}
+
+
+def test_inbox_page_shows_depth_leased_and_a_peek_matching_the_api(signed_in: Page, live: Live) -> None:
+    page = signed_in
+    leased_type = unique("inbox.leased")
+    live.ingest(leased_type)
+    live.ingest(unique("inbox.pending"))
+    lease = live.api.post("/inbox/lease", json={"max_events": 1, "types": [leased_type], "visibility_timeout": 300})
+    assert len(lease.json()["messages"]) == 1
+    page.get_by_role("link", name="Inbox").click()
+    numbers = page.get_by_role("definition")
+    expect(numbers.first).not_to_have_text("")
+    stats = live.api.get("/stats").json()
+    leased = live.api.get("/events", params={"status": "leased", "limit": 200}).json()["data"]
+    peek = live.api.get("/inbox", params={"limit": 50}).json()["data"]
+    depth = page.get_by_label("Inbox depth")
+    expect(depth.locator("div").filter(has_text="Depth").get_by_role("definition")).to_have_text(str(stats["inbox_depth"]))
+    expect(depth.locator("div").filter(has_text="Leased").get_by_role("definition")).to_have_text(str(len(leased)))
+    expect(depth.locator("div").filter(has_text="Pending").get_by_role("definition")).to_have_text(
+        str(stats["inbox_depth"] - len(leased))
+    )
+    rows = page.get_by_role("table", name="Events").locator("tbody tr")
+    expect(rows).to_have_count(len(peek))
+    assert rows.evaluate_all("rows => rows.map(row => row.dataset.eventId)") == [event["id"] for event in peek]
+
+
+def test_metrics_page_numbers_equal_the_stats_api(signed_in: Page, live: Live) -> None:
+    page = signed_in
+    live.ingest(unique("metrics"))
+    page.get_by_role("link", name="Metrics").click()
+    numbers = page.get_by_label("Statistics")
+    expect(numbers).to_be_visible()
+    stats = live.api.get("/stats").json()
+    expect(numbers.locator("div").filter(has_text="Inbox depth").get_by_role("definition")).to_have_text(
+        str(stats["inbox_depth"])
+    )
+    expect(numbers.locator("div").filter(has_text="DLQ depth").get_by_role("definition")).to_have_text(
+        str(stats["dlq_depth"])
+    )
+    expect(numbers.locator("div").filter(has_text="Window").get_by_role("definition")).to_have_text(
+        f"{stats['window_seconds']} s"
+    )
+    top = page.get_by_role("table", name="Top event types").locator("tbody tr")
+    expect(top).to_have_count(len(stats["top_event_types"]))
+    shown = top.evaluate_all("rows => rows.map(row => [row.cells[0].textContent, Number(row.cells[1].textContent)])")
+    assert shown == [[entry["type"], entry["count"]] for entry in stats["top_event_types"]]
+
+
+def test_schema_page_diffs_versions_checks_a_candidate_and_sets_the_mode(signed_in: Page, live: Live) -> None:
+    page = signed_in
+    type_ = unique("schema.order")
+    v1 = {"type": "object", "properties": {"id": {"type": "string"}}, "required": ["id"]}
+    v2 = {**v1, "properties": {"id": {"type": "string", "description": "the order id"}}}  # backward compatible
+    for schema in (v1, v2):
+        response = live.api.post(f"/schemas/{type_}/versions", json={"json_schema": schema})
+        assert response.status_code == 201, response.text
+    page.get_by_role("link", name="Schemas").click()
+    page.get_by_role("table", name="Schema subjects").get_by_role("link", name=type_).click()
+    changes = page.get_by_role("table", name="Schema changes")
+    expect(changes.get_by_role("row").filter(has_text="/properties/id/description")).to_contain_text("added")
+    expect(changes.locator("tbody tr")).to_have_count(1)
+
+    incompatible = {"type": "object", "properties": {"id": {"type": "integer"}}, "required": ["id"]}
+    page.get_by_label("Candidate JSON Schema").fill(json.dumps(incompatible))
+    page.get_by_role("button", name="Check compatibility").click()
+    result = page.get_by_role("status", name="Compatibility result")
+    expected = live.api.post(f"/schemas/{type_}/compatibility", json={"json_schema": incompatible}).json()
+    assert expected["compatible"] is False
+    expect(result).to_contain_text(f"Incompatible under {expected['mode']}")
+    expect(result.get_by_role("listitem")).to_have_count(len(expected["incompatibilities"]))
+
+    page.get_by_label("Compatibility mode").select_option("NONE")
+    expect(page.get_by_role("status").filter(has_text="is now NONE")).to_be_visible()
+    assert live.api.get(f"/schemas/{type_}/config").json()["compatibility"] == "NONE"
