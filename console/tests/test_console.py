@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from pathlib import Path
 
 from conftest import FailingEndpoint, Live, Watch, sign_in
 from playwright.sync_api import Page, expect
@@ -309,3 +310,48 @@ def test_schema_page_diffs_versions_checks_a_candidate_and_sets_the_mode(signed_
     page.get_by_label("Compatibility mode").select_option("NONE")
     expect(page.get_by_role("status").filter(has_text="is now NONE")).to_be_visible()
     assert live.api.get(f"/schemas/{type_}/config").json()["compatibility"] == "NONE"
+
+
+AXE = Path(__file__).resolve().parents[1] / "node_modules" / "axe-core" / "axe.min.js"
+AXE_RUN = """async () => {
+  const result = await axe.run(document, { resultTypes: ["violations"] });
+  return result.violations
+    .filter((violation) => violation.impact === "serious" || violation.impact === "critical")
+    .map((violation) => `${violation.id} (${violation.impact}): ${violation.nodes.map((node) => node.target.join(" ")).join(", ")}`);
+}"""
+
+
+def test_no_page_has_a_serious_or_critical_accessibility_violation(
+    page: Page, live: Live, failing_endpoint: FailingEndpoint
+) -> None:
+    # axe-core (from npm) is added by the browser's init-script hook, which the page's CSP does not govern.
+    page.context.add_init_script(path=str(AXE))
+    type_ = unique("a11y")
+    subscription = live.api.post("/subscriptions", json={"url": failing_endpoint.url, "event_types": [type_]})
+    assert subscription.status_code == 201, subscription.text
+    created = live.ingest(type_, data={"x": 1}, correlation_id=unique("a11y-corr"))
+    schema = {"type": "object"}
+    assert live.api.post(f"/schemas/{type_}/versions", json={"json_schema": schema}).status_code == 201
+
+    def audit(name: str) -> list[str]:
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        expect(page.get_by_text("Loading…")).to_have_count(0)
+        return [f"{name}: {violation}" for violation in page.evaluate(AXE_RUN)]
+
+    violations = []
+    page.goto("/console/")
+    violations += audit("sign-in")
+    sign_in(page, live.key)
+    for path in (
+        "/console/events",
+        f"/console/events/{created['id']}",
+        "/console/dlq",
+        "/console/subscriptions",
+        "/console/inbox",
+        "/console/schemas",
+        f"/console/schemas/{type_}",
+        "/console/metrics",
+    ):
+        page.goto(path)
+        violations += audit(path)
+    assert violations == []
