@@ -211,6 +211,7 @@ def console(session: nox.Session) -> None:
         session.error(f"{CHROMIUM} is missing: apt-get install -y --no-install-recommends chromium")
     _install_server(session)
     session.install("-r", str(CONSOLE / "tests" / "requirements.txt"), env={"PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1"})
+    session.install("-e", str(PYTHON_SDK))  # the tests run the page's copy-as-Python snippet
     session.run(
         "pytest",
         "-q",

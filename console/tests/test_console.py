@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import re
 import uuid
 from pathlib import Path
@@ -355,3 +358,30 @@ def test_no_page_has_a_serious_or_critical_accessibility_violation(
         page.goto(path)
         violations += audit(path)
     assert violations == []
+
+
+def test_copy_as_curl_and_as_python_recreate_the_event(signed_in: Page, live: Live) -> None:
+    page = signed_in
+    data = {"note": "it's <b>bold</b> & $HOME", "nested": {"ok": True, "none": None, "n": [1, 2.5]}}
+    original = live.ingest(
+        unique("copy"), data=data, subject="s'1", correlation_id="corr-'x'", metadata={"h": "v'1"}
+    )
+    page.goto(f"/console/events/{original['id']}")
+    curl = page.get_by_label("curl command").text_content() or ""
+    page.get_by_text("Python", exact=True).click()
+    python = page.get_by_label("Python call").text_content() or ""
+    page.get_by_text("TypeScript", exact=True).click()
+    expect(page.get_by_label("TypeScript call")).to_contain_text("await client.events.create({")
+    page.get_by_text("Go", exact=True).click()
+    expect(page.get_by_label("Go call")).to_contain_text("client.Events.Create(ctx, triggers.EventCreateParams{")
+    env = {**os.environ, "TRIGGERS_API_KEY": live.key, "TRIGGERS_BASE_URL": live.server.base_url}
+
+    from_curl = json.loads(subprocess.run(["bash", "-c", curl], env=env, capture_output=True, check=True, text=True).stdout)
+    script = python + "\nprint(event.id)\n"
+    ran = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    assert ran.returncode == 0, ran.stderr
+    from_python = live.api.get(f"/events/{ran.stdout.strip()}").json()
+    for copy in (from_curl, from_python):
+        assert copy["id"] != original["id"]
+        for name in ("type", "source", "data", "subject", "correlation_id", "metadata"):
+            assert copy[name] == original[name], name

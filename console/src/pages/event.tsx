@@ -4,7 +4,7 @@ import type { JSX } from "preact";
 import { useEffect, useState } from "preact/hooks";
 
 import { apiBase, describeError, useClient } from "../api.js";
-import { curlForEvent } from "../curl.js";
+import { curlForEvent, goForEvent, pythonForEvent, typescriptForEvent } from "../snippets.js";
 import { Link } from "../router.js";
 import { Code, CopyButton, ErrorLine, formatTime, Pairs, pretty } from "../text.js";
 import { CorrelationTree } from "./correlation.js";
@@ -91,6 +91,20 @@ export function EventPage(props: { id: string }): JSX.Element {
       <h2>Copy as curl</h2>
       <Code text={curl} label="curl command" />
       <CopyButton text={curl} label="Copy curl" />
+      <h2>Copy as SDK call</h2>
+      {(
+        [
+          ["Python", pythonForEvent(event)],
+          ["TypeScript", typescriptForEvent(event)],
+          ["Go", goForEvent(event)],
+        ] as const
+      ).map(([language, snippet]) => (
+        <details key={language}>
+          <summary>{language}</summary>
+          <Code text={snippet} label={`${language} call`} />
+          <CopyButton text={snippet} label={`Copy ${language}`} />
+        </details>
+      ))}
       <h2>Deliveries</h2>
       <ErrorLine error={error} />
       {deliveries === null ? <p class="muted">Loading…</p> : <DeliveryTable deliveries={deliveries} />}
