@@ -143,7 +143,7 @@ def watch() -> Watch:
 
 @pytest.fixture
 def page(browser: Browser, live: Live, watch: Watch, request: pytest.FixtureRequest) -> Iterator[Page]:
-    context = browser.new_context(base_url=live.origin)
+    context = browser.new_context(base_url=live.origin, timezone_id="UTC")
     opened = context.new_page()
 
     def on_dialog(dialog: Dialog) -> None:
