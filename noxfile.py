@@ -382,7 +382,8 @@ def bench(session: nox.Session) -> None:
 # ---------------------------------------------------------------- everything CI runs
 @nox.session(python=False)
 def tests(session: nox.Session) -> None:
-    """Everything CI runs: lint, codegen drift, mainstream generators, every component's tests, the contract matrix, the tour and the console (bundle drift + browser tests)."""
+    """Everything CI runs: lint, codegen drift, mainstream generators, every component's tests, the contract matrix,
+    the tour and the console (bundle drift and browser tests)."""
     session.notify("lint")
     session.notify("codegen", posargs=["--check"])
     session.notify("generators_compat")

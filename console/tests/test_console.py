@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
-import re
 import uuid
 from pathlib import Path
 
 from conftest import FailingEndpoint, Live, Watch, sign_in
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -20,7 +20,7 @@ def unique(prefix: str) -> str:
     return f"{prefix}.{uuid.uuid4().hex[:10]}"
 
 
-def event_row(page: Page, type_: str):  # noqa: ANN201  (a Playwright Locator)
+def event_row(page: Page, type_: str) -> Locator:
     return page.get_by_role("table", name="Events").get_by_role("row").filter(has_text=type_)
 
 
@@ -101,9 +101,7 @@ def test_an_html_payload_is_shown_as_text_and_runs_nothing(signed_in: Page, live
     assert watch.errors == []
 
 
-def test_event_page_shows_envelope_data_curl_and_failing_deliveries(
-    signed_in: Page, live: Live, failing_endpoint: FailingEndpoint
-) -> None:
+def test_event_page_shows_envelope_data_curl_and_failing_deliveries(signed_in: Page, live: Live, failing_endpoint: FailingEndpoint) -> None:
     page = signed_in
     type_ = unique("detail")
     subscription = live.api.post("/subscriptions", json={"url": failing_endpoint.url, "event_types": [type_]})
@@ -114,9 +112,7 @@ def test_event_page_shows_envelope_data_curl_and_failing_deliveries(
     envelope = page.get_by_role("table", name="Envelope")
     for value in (created["id"], type_, "order/o-9", "corr-9", "console-tests"):
         expect(envelope).to_contain_text(value)
-    expect(page.get_by_label("Data", exact=True)).to_have_text(
-        '{\n  "order_id": "o-9",\n  "lines": [\n    1,\n    2\n  ]\n}'
-    )
+    expect(page.get_by_label("Data", exact=True)).to_have_text('{\n  "order_id": "o-9",\n  "lines": [\n    1,\n    2\n  ]\n}')
     curl = page.get_by_label("curl command")
     expect(curl).to_contain_text(f"'{live.origin}/v1/events'")
     expect(curl).to_contain_text('"type":"' + type_ + '"')
@@ -164,9 +160,7 @@ def test_dlq_bulk_retry_moves_every_entry_matching_the_filter(signed_in: Page, l
     table = page.get_by_role("table", name="Dead letters")
     expect(table.get_by_role("row")).to_have_count(51)  # the header and the first page
     page.get_by_role("button", name="Retry all matching the filter").click()
-    expect(page.get_by_role("status", name="Result summary")).to_have_text(
-        "Retried 60 dead letters matching the filter."
-    )
+    expect(page.get_by_role("status", name="Result summary")).to_have_text("Retried 60 dead letters matching the filter.")
     expect(page.get_by_text("No dead letters match.")).to_be_visible()
 
     def dead(glob: str) -> set[str]:
@@ -210,9 +204,7 @@ def test_event_page_shows_the_causation_tree_with_the_event_highlighted(signed_i
     # root > child > grandchild: the child's list item holds the grandchild, the root's holds both
     expect(tree.get_by_role("listitem").filter(has_text=root["id"])).to_contain_text(grandchild["id"])
     tree.get_by_role("link", name="saga.finished").click()
-    expect(page.get_by_role("navigation", name="Causation chain").locator("[aria-current=true]")).to_contain_text(
-        grandchild["id"]
-    )
+    expect(page.get_by_role("navigation", name="Causation chain").locator("[aria-current=true]")).to_contain_text(grandchild["id"])
 
 
 def test_replay_with_a_patch_compares_original_and_replay(signed_in: Page, live: Live) -> None:
@@ -257,9 +249,7 @@ def test_inbox_page_shows_depth_leased_and_a_peek_matching_the_api(signed_in: Pa
     depth = page.get_by_label("Inbox depth")
     expect(depth.locator("div").filter(has_text="Depth").get_by_role("definition")).to_have_text(str(stats["inbox_depth"]))
     expect(depth.locator("div").filter(has_text="Leased").get_by_role("definition")).to_have_text(str(len(leased)))
-    expect(depth.locator("div").filter(has_text="Pending").get_by_role("definition")).to_have_text(
-        str(stats["inbox_depth"] - len(leased))
-    )
+    expect(depth.locator("div").filter(has_text="Pending").get_by_role("definition")).to_have_text(str(stats["inbox_depth"] - len(leased)))
     rows = page.get_by_role("table", name="Events").locator("tbody tr")
     expect(rows).to_have_count(len(peek))
     assert rows.evaluate_all("rows => rows.map(row => row.dataset.eventId)") == [event["id"] for event in peek]
@@ -272,15 +262,9 @@ def test_metrics_page_numbers_equal_the_stats_api(signed_in: Page, live: Live) -
     numbers = page.get_by_label("Statistics")
     expect(numbers).to_be_visible()
     stats = live.api.get("/stats").json()
-    expect(numbers.locator("div").filter(has_text="Inbox depth").get_by_role("definition")).to_have_text(
-        str(stats["inbox_depth"])
-    )
-    expect(numbers.locator("div").filter(has_text="DLQ depth").get_by_role("definition")).to_have_text(
-        str(stats["dlq_depth"])
-    )
-    expect(numbers.locator("div").filter(has_text="Window").get_by_role("definition")).to_have_text(
-        f"{stats['window_seconds']} s"
-    )
+    expect(numbers.locator("div").filter(has_text="Inbox depth").get_by_role("definition")).to_have_text(str(stats["inbox_depth"]))
+    expect(numbers.locator("div").filter(has_text="DLQ depth").get_by_role("definition")).to_have_text(str(stats["dlq_depth"]))
+    expect(numbers.locator("div").filter(has_text="Window").get_by_role("definition")).to_have_text(f"{stats['window_seconds']} s")
     top = page.get_by_role("table", name="Top event types").locator("tbody tr")
     expect(top).to_have_count(len(stats["top_event_types"]))
     shown = top.evaluate_all("rows => rows.map(row => [row.cells[0].textContent, Number(row.cells[1].textContent)])")
@@ -324,9 +308,7 @@ AXE_RUN = """async () => {
 }"""
 
 
-def test_no_page_has_a_serious_or_critical_accessibility_violation(
-    page: Page, live: Live, failing_endpoint: FailingEndpoint
-) -> None:
+def test_no_page_has_a_serious_or_critical_accessibility_violation(page: Page, live: Live, failing_endpoint: FailingEndpoint) -> None:
     # axe-core (from npm) is added by the browser's init-script hook, which the page's CSP does not govern.
     page.context.add_init_script(path=str(AXE))
     type_ = unique("a11y")
@@ -363,9 +345,7 @@ def test_no_page_has_a_serious_or_critical_accessibility_violation(
 def test_copy_as_curl_and_as_python_recreate_the_event(signed_in: Page, live: Live) -> None:
     page = signed_in
     data = {"note": "it's <b>bold</b> & $HOME", "nested": {"ok": True, "none": None, "n": [1, 2.5]}}
-    original = live.ingest(
-        unique("copy"), data=data, subject="s'1", correlation_id="corr-'x'", metadata={"h": "v'1"}
-    )
+    original = live.ingest(unique("copy"), data=data, subject="s'1", correlation_id="corr-'x'", metadata={"h": "v'1"})
     page.goto(f"/console/events/{original['id']}")
     curl = page.get_by_label("curl command").text_content() or ""
     page.get_by_text("Python", exact=True).click()
