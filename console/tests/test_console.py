@@ -141,18 +141,34 @@ def test_event_page_shows_envelope_data_curl_and_failing_deliveries(signed_in: P
     assert page.locator("main b").count() == 0
 
 
+def dead_letter_the_inbox(live: Live) -> None:
+    """Lease and nack everything until nothing is left: with --max-deliveries 1 the next lease dead-letters them."""
+    while True:
+        lease = live.api.post("/inbox/lease", json={"max_events": 100}).json()
+        if not lease["messages"]:
+            return
+        receipts = [message["receipt"] for message in lease["messages"]]
+        assert live.api.post("/inbox/nack", json={"receipts": receipts}).status_code == 200
+
+
+def dead_event_ids(live: Live, glob: str) -> set[str]:
+    ids: set[str] = set()
+    cursor = None
+    while True:
+        params = {"event_type": glob, "limit": 200, **({"cursor": cursor} if cursor else {})}
+        body = live.api.get("/dlq", params=params).json()
+        ids |= {entry["event_id"] for entry in body["data"]}
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return ids
+
+
 def test_dlq_bulk_retry_moves_every_entry_matching_the_filter(signed_in: Page, live: Live) -> None:
     page = signed_in
     prefix = unique("dlq")
     matching = [live.ingest(f"{prefix}.match.{i}")["id"] for i in range(60)]  # more than one page (50)
     others = [live.ingest(f"{prefix}.other")["id"] for _ in range(3)]
-    # Lease and nack everything until nothing is left: with --max-deliveries 1 the next lease dead-letters them.
-    while True:
-        lease = live.api.post("/inbox/lease", json={"max_events": 100}).json()
-        if not lease["messages"]:
-            break
-        receipts = [message["receipt"] for message in lease["messages"]]
-        assert live.api.post("/inbox/nack", json={"receipts": receipts}).status_code == 200
+    dead_letter_the_inbox(live)
 
     page.get_by_role("link", name="Dead letters").click()
     page.get_by_label("Event type glob").fill(f"{prefix}.match.*")
@@ -163,12 +179,8 @@ def test_dlq_bulk_retry_moves_every_entry_matching_the_filter(signed_in: Page, l
     expect(page.get_by_role("status", name="Result summary")).to_have_text("Retried 60 dead letters matching the filter.")
     expect(page.get_by_text("No dead letters match.")).to_be_visible()
 
-    def dead(glob: str) -> set[str]:
-        entries = live.api.get("/dlq", params={"event_type": glob, "limit": 200}).json()["data"]
-        return {entry["event_id"] for entry in entries}
-
-    assert dead(f"{prefix}.match.*") == set()
-    assert dead(f"{prefix}.other") == set(others)
+    assert dead_event_ids(live, f"{prefix}.match.*") == set()
+    assert dead_event_ids(live, f"{prefix}.other") == set(others)
     statuses = {live.api.get(f"/events/{event_id}").json()["status"] for event_id in matching}
     assert "dead_lettered" not in statuses
 
@@ -424,3 +436,24 @@ def test_the_tail_keeps_up_with_a_burst_and_renders_only_the_rows_in_view(signed
     page.locator(".viewport").evaluate("viewport => { viewport.scrollTop = viewport.scrollHeight; }")
     expect(page.locator(f'tr[data-event-id="{first_id}"]')).to_be_visible()
     expect(page.locator(f'tr[data-event-id="{first_id}"]')).to_contain_text('{"n":0}')
+
+
+def test_dlq_bulk_dismiss_by_filter_removes_every_matching_entry_with_progress(signed_in: Page, live: Live) -> None:
+    page = signed_in
+    prefix = unique("dismiss")
+    for i in range(70):  # more than one page
+        live.ingest(f"{prefix}.match.{i}")
+    others = {live.ingest(f"{prefix}.other")["id"] for _ in range(2)}
+    dead_letter_the_inbox(live)
+    assert len(dead_event_ids(live, f"{prefix}.match.*")) == 70
+
+    page.goto("/console/dlq")
+    page.get_by_label("Event type glob").fill(f"{prefix}.match.*")
+    page.get_by_role("button", name="Apply filter").click()
+    expect(page.get_by_role("button", name="Load more")).to_be_visible()
+    page.get_by_role("button", name="Dismiss all matching the filter").click()
+    expect(page.get_by_role("status", name="Result summary")).to_have_text("Dismissed 70 dead letters matching the filter.")
+    expect(page.get_by_role("progressbar", name="Bulk progress")).to_have_attribute("value", "70")
+    expect(page.get_by_text("No dead letters match.")).to_be_visible()
+    assert dead_event_ids(live, f"{prefix}.match.*") == set()
+    assert dead_event_ids(live, f"{prefix}.other") == others

@@ -11,6 +11,7 @@ import { Link } from "../router.js";
 import { ErrorLine, formatTime } from "../text.js";
 
 const PAGE = 50;
+const DISMISS_CONCURRENCY = 4;
 const ORIGINS = ["", "inbox", "delivery"] as const;
 const REASONS = ["", "max_deliveries_exceeded", "retries_exhausted", "endpoint_gone"] as const;
 
@@ -42,6 +43,7 @@ export function DlqPage(): JSX.Element {
   const [generation, setGeneration] = useState(0);
   const [busy, setBusy] = useState(false);
   const [summary, setSummary] = useState<string | null>(null);
+  const [progress, setProgress] = useState<{ done: number; total: number } | null>(null);
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => {
@@ -79,9 +81,35 @@ export function DlqPage(): JSX.Element {
 
   const retryAll = (): Promise<void> =>
     act(async () => {
+      setProgress(null);
       const result = await client.dlq.retryAll(params(filter));
       const noun = result.retried === 1 ? "dead letter" : "dead letters";
       return `Retried ${result.retried} ${noun} matching the filter.`;
+    });
+
+  /** There is no bulk-dismiss endpoint: collect every matching id first (dismissing shifts the pages), then dismiss. */
+  const dismissAll = (): Promise<void> =>
+    act(async () => {
+      const ids: string[] = [];
+      for await (const entry of client.dlq.list({ ...params(filter), limit: 200 })) ids.push(entry.id);
+      let done = 0;
+      let failed = 0;
+      setProgress({ done: 0, total: ids.length });
+      const queue = [...ids];
+      const worker = async (): Promise<void> => {
+        for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+          try {
+            await client.dlq.dismiss(id);
+            done += 1;
+          } catch {
+            failed += 1;
+          }
+          setProgress({ done: done + failed, total: ids.length });
+        }
+      };
+      await Promise.all(Array.from({ length: DISMISS_CONCURRENCY }, worker));
+      const noun = done === 1 ? "dead letter" : "dead letters";
+      return `Dismissed ${done} ${noun} matching the filter${failed > 0 ? `; ${failed} could not be dismissed` : ""}.`;
     });
 
   const loadMore = async (): Promise<void> => {
@@ -106,6 +134,7 @@ export function DlqPage(): JSX.Element {
         onSubmit={(event) => {
           event.preventDefault();
           setSummary(null);
+          setProgress(null);
           setFilter({ ...draft });
         }}
       >
@@ -134,7 +163,18 @@ export function DlqPage(): JSX.Element {
       <p>
         <button type="button" disabled={busy} onClick={() => void retryAll()}>
           Retry all matching the filter
-        </button>
+        </button>{" "}
+        <button type="button" disabled={busy} onClick={() => void dismissAll()}>
+          Dismiss all matching the filter
+        </button>{" "}
+        {progress !== null ? (
+          <>
+            <progress aria-label="Bulk progress" value={progress.done} max={Math.max(progress.total, 1)} />{" "}
+            <span class="muted">
+              {progress.done} of {progress.total}
+            </span>
+          </>
+        ) : null}
       </p>
       {summary !== null ? (
         <p class="summary" role="status" aria-label="Result summary">
