@@ -457,3 +457,46 @@ def test_dlq_bulk_dismiss_by_filter_removes_every_matching_entry_with_progress(s
     expect(page.get_by_text("No dead letters match.")).to_be_visible()
     assert dead_event_ids(live, f"{prefix}.match.*") == set()
     assert dead_event_ids(live, f"{prefix}.other") == others
+
+
+def test_subscription_page_edits_rotates_tests_and_charts_response_times(
+    signed_in: Page, live: Live, failing_endpoint: FailingEndpoint
+) -> None:
+    page = signed_in
+    type_ = unique("sub")
+    created = live.api.post("/subscriptions", json={"url": failing_endpoint.url, "event_types": [type_]}).json()
+    page.get_by_role("link", name="Subscriptions").click()
+    card = page.get_by_role("article", name=f"Subscription {created['id']}")
+    expect(card).to_contain_text(type_)
+
+    card.get_by_role("button", name="Send test event").click()
+    expect(page.get_by_role("status").filter(has_text="Sent a test event")).to_be_visible()
+    chart = card.get_by_role("img", name=re.compile(r"Response times of the last \d+ attempts"))
+    for _ in range(50):  # the worker makes the attempt in the background: reload until the card shows it
+        if chart.count() == 1:
+            break
+        page.reload()
+        expect(card.get_by_role("heading", name="Recent deliveries")).to_be_visible()
+        expect(card.get_by_text("Loading…")).to_have_count(0)
+    expect(chart).to_be_visible()
+    listed = live.api.get("/deliveries", params={"subscription_id": created["id"]}).json()["data"]
+    shown = int(re.findall(r"last (\d+) attempts", chart.get_attribute("aria-label") or "")[0])
+    stored = sum(len(live.api.get(f"/deliveries/{d['id']}").json()["attempts"]) for d in listed)
+    assert 1 <= shown <= stored  # the worker may have retried since the page loaded
+    expect(chart.locator("rect.bar.failed")).to_have_count(shown)
+    expect(card.get_by_role("table", name="Deliveries")).to_contain_text("500")
+
+    card.get_by_role("button", name="Rotate secret").click()
+    secret = page.get_by_label("New signing secret")
+    expect(secret).to_contain_text(created["id"])
+    expect(secret).to_contain_text("••••••••")
+
+    card.get_by_role("button", name="Edit").click()
+    card.get_by_label("Types").fill(f"{type_}, {type_}.more")
+    card.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status").filter(has_text=f"Saved {created['id']}")).to_be_visible()
+    assert live.api.get(f"/subscriptions/{created['id']}").json()["event_types"] == [type_, f"{type_}.more"]
+
+    card.get_by_role("button", name="Disable").click()
+    expect(card.get_by_role("heading", level=2)).to_contain_text("disabled")
+    assert live.api.get(f"/subscriptions/{created['id']}").json()["enabled"] is False

@@ -1,13 +1,26 @@
-/** Webhook subscriptions: create, enable/disable, send a test event, and each one's recent deliveries. */
+/**
+ * Webhook subscriptions: create, edit, enable/disable, rotate the signing secret, send a test event, and each
+ * one's recent deliveries with a response-time chart of their attempts.
+ */
 import type { Delivery, Subscription } from "@zapier-triggers/sdk";
 import type { JSX } from "preact";
 import { useEffect, useState } from "preact/hooks";
 
 import { describeError, useClient } from "../api.js";
-import { ErrorLine } from "../text.js";
+import { maskKey } from "../session.js";
+import { CopyButton, ErrorLine, formatTime } from "../text.js";
 import { DeliveryTable } from "./event.js";
 
 const RECENT_DELIVERIES = 20;
+const CHART_WIDTH = 480;
+const CHART_HEIGHT = 120;
+
+function globs(text: string): string[] {
+  return text
+    .split(",")
+    .map((glob) => glob.trim())
+    .filter((glob) => glob !== "");
+}
 
 export function SubscriptionsPage(): JSX.Element {
   const client = useClient();
@@ -17,6 +30,7 @@ export function SubscriptionsPage(): JSX.Element {
   const [types, setTypes] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  const [secret, setSecret] = useState<{ id: string; secret: string } | null>(null);
 
   useEffect(() => {
     let stopped = false;
@@ -45,10 +59,7 @@ export function SubscriptionsPage(): JSX.Element {
 
   const create = (event: Event): void => {
     event.preventDefault();
-    const eventTypes = types
-      .split(",")
-      .map((glob) => glob.trim())
-      .filter((glob) => glob !== "");
+    const eventTypes = globs(types);
     void act(async () => {
       const created = await client.subscriptions.create({ url: url.trim(), eventTypes });
       setUrl("");
@@ -72,6 +83,12 @@ export function SubscriptionsPage(): JSX.Element {
           {notice}
         </p>
       ) : null}
+      {secret !== null ? (
+        <p aria-label="New signing secret">
+          New signing secret of <code>{secret.id}</code>: <code>{maskKey(secret.secret)}</code>{" "}
+          <CopyButton text={secret.secret} label="Copy secret" />
+        </p>
+      ) : null}
       <ErrorLine error={error} />
       {subscriptions === null ? (
         <p class="muted">Loading…</p>
@@ -88,6 +105,19 @@ export function SubscriptionsPage(): JSX.Element {
                 return `${updated.id} is now ${updated.enabled ? "enabled" : "disabled"}.`;
               })
             }
+            onSave={(url, eventTypes) =>
+              void act(async () => {
+                const updated = await client.subscriptions.update(subscription.id, { url, eventTypes });
+                return `Saved ${updated.id}.`;
+              })
+            }
+            onRotate={() =>
+              void act(async () => {
+                const rotated = await client.subscriptions.rotateSecret(subscription.id);
+                if (rotated.secret !== null) setSecret({ id: rotated.id, secret: rotated.secret });
+                return `Rotated the signing secret of ${rotated.id}; the old one stays valid for the overlap window.`;
+              })
+            }
             onTest={() =>
               void act(async () => {
                 const delivery = await client.subscriptions.test(subscription.id);
@@ -101,16 +131,31 @@ export function SubscriptionsPage(): JSX.Element {
   );
 }
 
-function SubscriptionCard(props: { subscription: Subscription; onToggle: () => void; onTest: () => void }): JSX.Element {
+interface CardActions {
+  onToggle: () => void;
+  onTest: () => void;
+  onRotate: () => void;
+  onSave: (url: string, eventTypes: string[]) => void;
+}
+
+function SubscriptionCard(props: { subscription: Subscription } & CardActions): JSX.Element {
   const client = useClient();
   const { subscription } = props;
   const [deliveries, setDeliveries] = useState<Delivery[] | null>(null);
+  const [editing, setEditing] = useState(false);
+  const [url, setUrl] = useState(subscription.url);
+  const [types, setTypes] = useState(subscription.event_types.join(", "));
 
   useEffect(() => {
     let stopped = false;
-    client.deliveries.list({ subscriptionId: subscription.id, limit: RECENT_DELIVERIES }).then(
-      (page) => {
-        if (!stopped) setDeliveries(page.data);
+    const load = async (): Promise<Delivery[]> => {
+      const page = await client.deliveries.list({ subscriptionId: subscription.id, limit: RECENT_DELIVERIES });
+      // A listed delivery carries no attempts; the chart needs each one's.
+      return Promise.all(page.data.map((delivery) => client.deliveries.get(delivery.id)));
+    };
+    load().then(
+      (found) => {
+        if (!stopped) setDeliveries(found);
       },
       () => {
         if (!stopped) setDeliveries([]);
@@ -120,6 +165,12 @@ function SubscriptionCard(props: { subscription: Subscription; onToggle: () => v
       stopped = true;
     };
   }, [client, subscription]);
+
+  const save = (event: Event): void => {
+    event.preventDefault();
+    setEditing(false);
+    props.onSave(url.trim(), globs(types));
+  };
 
   return (
     <article class="card" aria-label={`Subscription ${subscription.id}`}>
@@ -132,13 +183,76 @@ function SubscriptionCard(props: { subscription: Subscription; onToggle: () => v
       <p>
         <button type="button" onClick={props.onToggle}>
           {subscription.enabled ? "Disable" : "Enable"}
-        </button>
+        </button>{" "}
         <button type="button" onClick={props.onTest} disabled={!subscription.enabled}>
           Send test event
+        </button>{" "}
+        <button type="button" onClick={props.onRotate}>
+          Rotate secret
+        </button>{" "}
+        <button type="button" onClick={() => setEditing(!editing)} aria-expanded={editing}>
+          Edit
         </button>
       </p>
+      {editing ? (
+        <form class="filters" onSubmit={save}>
+          <label for={`edit-url-${subscription.id}`}>URL</label>
+          <input id={`edit-url-${subscription.id}`} type="url" required value={url} onInput={(e) => setUrl(e.currentTarget.value)} />
+          <label for={`edit-types-${subscription.id}`}>Types</label>
+          <input id={`edit-types-${subscription.id}`} value={types} onInput={(e) => setTypes(e.currentTarget.value)} />
+          <button type="submit">Save</button>
+        </form>
+      ) : null}
       <h3>Recent deliveries</h3>
-      {deliveries === null ? <p class="muted">Loading…</p> : <DeliveryTable deliveries={deliveries} />}
+      {deliveries === null ? (
+        <p class="muted">Loading…</p>
+      ) : (
+        <>
+          <ResponseTimes deliveries={deliveries} />
+          <DeliveryTable deliveries={deliveries} />
+        </>
+      )}
     </article>
+  );
+}
+
+/** One bar per attempt of the recent deliveries, oldest first: height = duration, red when it failed. */
+function ResponseTimes(props: { deliveries: readonly Delivery[] }): JSX.Element | null {
+  const attempts = props.deliveries
+    .flatMap((delivery) => delivery.attempts)
+    .sort((a, b) => a.started_at.localeCompare(b.started_at));
+  if (attempts.length === 0) return null;
+  const slowest = Math.max(...attempts.map((attempt) => attempt.duration_ms), 1);
+  const width = CHART_WIDTH / attempts.length;
+  return (
+    <figure class="chart">
+      <svg
+        role="img"
+        aria-label={`Response times of the last ${attempts.length} attempts, slowest ${slowest} ms`}
+        viewBox={`0 0 ${CHART_WIDTH} ${CHART_HEIGHT}`}
+        width={CHART_WIDTH}
+        height={CHART_HEIGHT}
+      >
+        {attempts.map((attempt, index) => {
+          const height = Math.max((attempt.duration_ms / slowest) * (CHART_HEIGHT - 4), 2);
+          return (
+            <rect
+              key={`${attempt.started_at}-${index}`}
+              class={attempt.succeeded ? "bar ok" : "bar failed"}
+              x={index * width + 1}
+              y={CHART_HEIGHT - height}
+              width={Math.max(width - 2, 1)}
+              height={height}
+            >
+              <title>
+                {formatTime(attempt.started_at)}: {attempt.duration_ms} ms,{" "}
+                {attempt.response_status !== null ? `HTTP ${attempt.response_status}` : (attempt.error ?? "no response")}
+              </title>
+            </rect>
+          );
+        })}
+      </svg>
+      <figcaption class="muted">Response time per attempt (ms), oldest first; failed attempts in red.</figcaption>
+    </figure>
   );
 }
