@@ -10,6 +10,7 @@ import { EventPage } from "./pages/event.js";
 import { EventsPage } from "./pages/events.js";
 import { InboxPage } from "./pages/inbox.js";
 import { MetricsPage } from "./pages/metrics.js";
+import { ReplaysPage } from "./pages/replays.js";
 import { SchemaPage, SchemasPage } from "./pages/schemas.js";
 import { SignIn } from "./pages/sign-in.js";
 import { SubscriptionsPage } from "./pages/subscriptions.js";
@@ -20,6 +21,7 @@ const NAV: readonly (readonly [string, string])[] = [
   ["/events", "Events"],
   ["/dlq", "Dead letters"],
   ["/subscriptions", "Subscriptions"],
+  ["/replays", "Replays"],
   ["/inbox", "Inbox"],
   ["/schemas", "Schemas"],
   ["/metrics", "Metrics"],
@@ -33,6 +35,7 @@ function Page(props: { path: string }): JSX.Element {
   if ((params = match("/schemas/:type", path)) !== null) return <SchemaPage eventType={params["type"] ?? ""} />;
   if (match("/dlq", path) !== null) return <DlqPage />;
   if (match("/inbox", path) !== null) return <InboxPage />;
+  if (match("/replays", path) !== null) return <ReplaysPage />;
   if (match("/schemas", path) !== null) return <SchemasPage />;
   if (match("/metrics", path) !== null) return <MetricsPage />;
   if (match("/subscriptions", path) !== null) return <SubscriptionsPage />;

@@ -188,7 +188,7 @@ def test_dlq_bulk_retry_moves_every_entry_matching_the_filter(signed_in: Page, l
 def test_the_console_requests_nothing_but_its_own_server(signed_in: Page, live: Live, watch: Watch) -> None:
     page = signed_in
     live.ingest(unique("origin"))
-    for name in ("Dead letters", "Subscriptions", "Inbox", "Schemas", "Metrics", "Events"):
+    for name in ("Dead letters", "Subscriptions", "Replays", "Inbox", "Schemas", "Metrics", "Events"):
         page.get_by_role("link", name=name).click()
         expect(page.get_by_role("heading", level=1)).to_be_visible()
     page.get_by_role("table", name="Events").get_by_role("link").first.click()
@@ -345,6 +345,7 @@ def test_no_page_has_a_serious_or_critical_accessibility_violation(page: Page, l
         "/console/dlq",
         "/console/subscriptions",
         "/console/inbox",
+        "/console/replays",
         "/console/schemas",
         f"/console/schemas/{type_}",
         "/console/metrics",
@@ -500,3 +501,24 @@ def test_subscription_page_edits_rotates_tests_and_charts_response_times(
     card.get_by_role("button", name="Disable").click()
     expect(card.get_by_role("heading", level=2)).to_contain_text("disabled")
     assert live.api.get(f"/subscriptions/{created['id']}").json()["enabled"] is False
+
+
+def test_a_time_range_replay_copies_every_matching_event_with_its_patch(signed_in: Page, live: Live) -> None:
+    page = signed_in
+    type_ = unique("range-replay")
+    originals = {live.ingest(type_, data={"n": i})["id"] for i in range(3)}
+    page.get_by_role("link", name="Replays").click()
+    page.get_by_label("Name").fill(type_)
+    page.get_by_label("From").fill("2000-01-01T00:00:00")
+    page.get_by_label("To").fill("2999-01-01T00:00:00")
+    page.get_by_label("Type globs (comma-separated)").fill(type_)
+    page.get_by_label("Data patch (JSON Merge Patch, optional)").fill('{"replayed": true}')
+    page.get_by_label("Dry run (count only)").uncheck()
+    page.get_by_role("button", name="Start replay").click()
+    row = page.get_by_role("table", name="Replay jobs").get_by_role("row").filter(has_text=type_)
+    expect(row.get_by_role("cell").nth(2)).to_have_text("COMPLETED")
+    expect(row.get_by_role("cell").nth(6)).to_have_text("3")  # processed
+    listed = live.api.get("/events", params={"type": type_, "limit": 100}).json()["data"]
+    copies = [event for event in listed if event["replay_of"] is not None]
+    assert {copy["replay_of"] for copy in copies} == originals
+    assert all(copy["data"]["replayed"] is True for copy in copies)
