@@ -101,3 +101,25 @@ export function goForEvent(event: TriggersEvent): string {
     "})",
   ].join("\n");
 }
+
+/**
+ * The event as a CloudEvents 1.0 structured-mode JSON object: its CloudEvents `id` is the producer's
+ * (`external_id`) when it gave one, extension attributes sit at the top level, and the server's own members
+ * (sequence, status, correlation) are left out.
+ */
+export function cloudEventOf(event: TriggersEvent): Record<string, unknown> {
+  const attributes: Record<string, unknown> = {
+    specversion: event.specversion,
+    id: event.external_id ?? event.id,
+    source: event.source,
+    type: event.type,
+  };
+  if (event.subject !== null) attributes["subject"] = event.subject;
+  attributes["time"] = event.time;
+  if (event.datacontenttype !== null) attributes["datacontenttype"] = event.datacontenttype;
+  if (event.dataschema !== null) attributes["dataschema"] = event.dataschema;
+  Object.assign(attributes, event.extensions);
+  if (event.data_base64 !== null) attributes["data_base64"] = event.data_base64;
+  else if (event.data !== undefined && event.data !== null) attributes["data"] = event.data;
+  return attributes;
+}

@@ -106,13 +106,24 @@ def test_event_page_shows_envelope_data_curl_and_failing_deliveries(signed_in: P
     type_ = unique("detail")
     subscription = live.api.post("/subscriptions", json={"url": failing_endpoint.url, "event_types": [type_]})
     assert subscription.status_code == 201, subscription.text
-    created = live.ingest(type_, data={"order_id": "o-9", "lines": [1, 2]}, subject="order/o-9", correlation_id="corr-9")
+    created = live.ingest(type_, id="ext-9", data={"order_id": "o-9", "lines": [1, 2]}, subject="order/o-9", correlation_id="corr-9")
 
     page.goto(f"/console/events/{created['id']}")
     envelope = page.get_by_role("table", name="Envelope")
     for value in (created["id"], type_, "order/o-9", "corr-9", "console-tests"):
         expect(envelope).to_contain_text(value)
     expect(page.get_by_label("Data", exact=True)).to_have_text('{\n  "order_id": "o-9",\n  "lines": [\n    1,\n    2\n  ]\n}')
+    cloud_event = json.loads(page.get_by_label("CloudEvent").text_content() or "")
+    assert cloud_event == {
+        "specversion": "1.0",
+        "id": "ext-9",  # the producer's id
+        "source": "console-tests",
+        "type": type_,
+        "subject": "order/o-9",
+        "time": created["time"],
+        "datacontenttype": created["datacontenttype"],
+        "data": {"order_id": "o-9", "lines": [1, 2]},
+    }
     curl = page.get_by_label("curl command")
     expect(curl).to_contain_text(f"'{live.origin}/v1/events'")
     expect(curl).to_contain_text('"type":"' + type_ + '"')

@@ -4,7 +4,7 @@ import type { JSX } from "preact";
 import { useEffect, useState } from "preact/hooks";
 
 import { apiBase, describeError, useClient } from "../api.js";
-import { curlForEvent, goForEvent, pythonForEvent, typescriptForEvent } from "../snippets.js";
+import { cloudEventOf, curlForEvent, goForEvent, pythonForEvent, typescriptForEvent } from "../snippets.js";
 import { Link } from "../router.js";
 import { Code, CopyButton, ErrorLine, formatTime, Pairs, pretty } from "../text.js";
 import { CorrelationTree } from "./correlation.js";
@@ -86,6 +86,8 @@ export function EventPage(props: { id: string }): JSX.Element {
       <Pairs values={event.metadata} label="Metadata" />
       <h2>Extensions</h2>
       <Pairs values={event.extensions} label="Extensions" />
+      <h2>CloudEvents view</h2>
+      <Code text={pretty(cloudEventOf(event))} label="CloudEvent" />
       <h2>Causation chain</h2>
       <CorrelationTree key={event.id} event={event} />
       <h2>Copy as curl</h2>
