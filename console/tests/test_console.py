@@ -528,7 +528,8 @@ def test_a_time_range_replay_copies_every_matching_event_with_its_patch(signed_i
     page.get_by_role("button", name="Start replay").click()
     row = page.get_by_role("table", name="Replay jobs").get_by_role("row").filter(has_text=type_)
     expect(row.get_by_role("cell").nth(2)).to_have_text("COMPLETED")
-    expect(row.get_by_role("cell").nth(6)).to_have_text("3")  # processed
+    expect(row.get_by_role("cell").nth(5)).to_have_text("3")  # matched (processed counts every event scanned)
+    expect(row.get_by_role("cell").nth(7)).to_have_text("3")  # delivered: copies made
     listed = live.api.get("/events", params={"type": type_, "limit": 100}).json()["data"]
     copies = [event for event in listed if event["replay_of"] is not None]
     assert {copy["replay_of"] for copy in copies} == originals
