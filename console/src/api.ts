@@ -8,8 +8,20 @@ export function apiBase(): string {
   return new URL("/v1", window.location.origin).href;
 }
 
-export function makeClient(apiKey: string): TriggersClient {
-  return new TriggersClient({ apiKey, baseURL: apiBase(), logger: null });
+/** Dispatched on `window` when the API answers 401 to the signed-in key (revoked or expired): the shell signs out. */
+export const UNAUTHORIZED_EVENT = "console:unauthorized";
+
+/** `onUnauthorized` is called for every 401 response (the sign-in form's own check passes none). */
+export function makeClient(apiKey: string, onUnauthorized?: () => void): TriggersClient {
+  const watched =
+    onUnauthorized === undefined
+      ? undefined
+      : async (input: string, init: RequestInit): Promise<Response> => {
+          const response = await fetch(input, init);
+          if (response.status === 401) onUnauthorized();
+          return response;
+        };
+  return new TriggersClient({ apiKey, baseURL: apiBase(), logger: null, fetch: watched });
 }
 
 export const ClientContext = createContext<TriggersClient | null>(null);

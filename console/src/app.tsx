@@ -1,9 +1,9 @@
 /** The shell: sign-in when there is no key, else the navigation and the page the path names. */
 import type { TriggersClient } from "@zapier-triggers/sdk";
 import type { JSX } from "preact";
-import { useMemo, useState } from "preact/hooks";
+import { useEffect, useMemo, useState } from "preact/hooks";
 
-import { ClientContext, makeClient } from "./api.js";
+import { ClientContext, makeClient, UNAUTHORIZED_EVENT } from "./api.js";
 import { DeliveryPage } from "./pages/delivery.js";
 import { DlqPage } from "./pages/dlq.js";
 import { EventPage } from "./pages/event.js";
@@ -52,24 +52,39 @@ function Page(props: { path: string }): JSX.Element {
 
 export function App(): JSX.Element {
   const [key, setKey] = useState<string | null>(loadKey);
+  const [notice, setNotice] = useState<string | null>(null);
   const path = usePath();
-  const client = useMemo<TriggersClient | null>(() => (key === null ? null : makeClient(key)), [key]);
+  const client = useMemo<TriggersClient | null>(
+    () => (key === null ? null : makeClient(key, () => window.dispatchEvent(new Event(UNAUTHORIZED_EVENT)))),
+    [key],
+  );
+  const signOut = (): void => {
+    clearKey();
+    setKey(null);
+  };
+
+  useEffect(() => {
+    const rejected = (): void => {
+      signOut();
+      setNotice("The server no longer accepts that API key (revoked or expired): sign in again.");
+    };
+    window.addEventListener(UNAUTHORIZED_EVENT, rejected);
+    return () => window.removeEventListener(UNAUTHORIZED_EVENT, rejected);
+  }, []);
 
   if (key === null || client === null) {
     return (
       <SignIn
+        notice={notice}
         onSignedIn={(signedIn) => {
           saveKey(signedIn);
+          setNotice(null);
           setKey(signedIn);
           if (path === "/") navigate("/events");
         }}
       />
     );
   }
-  const signOut = (): void => {
-    clearKey();
-    setKey(null);
-  };
   return (
     <ClientContext.Provider value={client}>
       <header class="top">

@@ -534,3 +534,17 @@ def test_a_time_range_replay_copies_every_matching_event_with_its_patch(signed_i
     copies = [event for event in listed if event["replay_of"] is not None]
     assert {copy["replay_of"] for copy in copies} == originals
     assert all(copy["data"]["replayed"] is True for copy in copies)
+
+
+def test_a_revoked_key_signs_the_console_out(page: Page, live: Live, watch: Watch) -> None:
+    created = live.api.post("/api-keys", json={"name": "console-revoked", "scopes": ["admin"]})
+    assert created.status_code == 201, created.text
+    key = created.json()
+    sign_in(page, key["key"])
+    expect(page.get_by_role("status", name="Live tail state")).to_contain_text("Live")
+    assert live.api.delete(f"/api-keys/{key['id']}").status_code == 204
+    page.get_by_role("link", name="Dead letters").click()  # the next call is refused
+    expect(page.get_by_role("status")).to_have_text("The server no longer accepts that API key (revoked or expired): sign in again.")
+    expect(page.get_by_label("API key")).to_be_visible()
+    assert page.evaluate("() => sessionStorage.length") == 0
+    assert [error for error in watch.errors if "401" not in error] == []

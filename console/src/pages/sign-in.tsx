@@ -6,7 +6,7 @@ import { useState } from "preact/hooks";
 import { describeError, makeClient } from "../api.js";
 import { ErrorLine } from "../text.js";
 
-export function SignIn(props: { onSignedIn: (key: string) => void }): JSX.Element {
+export function SignIn(props: { onSignedIn: (key: string) => void; notice?: string | null }): JSX.Element {
   const [key, setKey] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -33,6 +33,11 @@ export function SignIn(props: { onSignedIn: (key: string) => void }): JSX.Elemen
   return (
     <main class="sign-in">
       <h1>Triggers console</h1>
+      {props.notice ? (
+        <p class="error" role="status">
+          {props.notice}
+        </p>
+      ) : null}
       <form onSubmit={(event) => void submit(event)}>
         <label for="api-key">API key</label>
         <input
