@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import uuid
 from pathlib import Path
 
+import httpx
+from _server import _free_port, _wait_healthy
 from conftest import FailingEndpoint, Live, Watch, sign_in
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -548,3 +551,44 @@ def test_a_revoked_key_signs_the_console_out(page: Page, live: Live, watch: Watc
     expect(page.get_by_label("API key")).to_be_visible()
     assert page.evaluate("() => sessionStorage.length") == 0
     assert [error for error in watch.errors if "401" not in error] == []
+
+
+def test_the_tail_reconnects_after_the_server_dies_and_resumes_after_the_last_event(browser: Browser, tmp_path: Path) -> None:
+    """Kill the server under an open tail, start it again on the same port and database: the SDK reconnects with
+    Last-Event-ID set to the last event shown, and the event ingested meanwhile appears once."""
+    executable = os.environ.get("TRIGGERS_SERVER") or shutil.which("triggers-server") or "triggers-server"
+    port, key = _free_port(), "tk_" + uuid.uuid4().hex
+    base_url = f"http://127.0.0.1:{port}/v1"
+    command = [executable, "--host", "127.0.0.1", "--port", str(port), "--db", str(tmp_path / "s.db"), "--admin-key", key]
+
+    def start() -> subprocess.Popen[bytes]:
+        log = (tmp_path / "server.log").open("ab")
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        _wait_healthy(process, base_url, tmp_path / "server.log")
+        return process
+
+    server = start()
+    context = browser.new_context(base_url=base_url.removesuffix("/v1"))
+    api = httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {key}"})
+    try:
+        page = context.new_page()
+        streams: list[dict[str, str]] = []
+        page.on("request", lambda sent: streams.append(sent.headers) if "/v1/events/stream" in sent.url else None)
+        sign_in(page, key)
+        before = api.post("/events", json={"type": unique("drop.before"), "source": "console-tests"}).json()
+        expect(event_row(page, before["type"])).to_have_count(1)
+        connected = len(streams)
+        server.kill()  # the connection drops at once, as on a crash
+        server.wait()
+        server = start()
+        missed = api.post("/events", json={"type": unique("drop.missed"), "source": "console-tests"}).json()
+        expect(event_row(page, missed["type"])).to_have_count(1, timeout=45_000)
+        expect(event_row(page, before["type"])).to_have_count(1)
+        resumed = streams[connected:]
+        assert resumed, "the stream did not reconnect"
+        assert resumed[-1].get("last-event-id") == str(before["sequence"])
+    finally:
+        api.close()
+        context.close()
+        server.kill()
+        server.wait()
