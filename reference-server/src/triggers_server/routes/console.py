@@ -9,6 +9,7 @@ The app talks to the API under `/v1` with the signed-in key like any other clien
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 from typing import Final
 
@@ -17,7 +18,8 @@ from starlette.exceptions import HTTPException
 from starlette.responses import FileResponse, RedirectResponse
 
 CONSOLE_PATH: Final = "/console"
-DIST: Final = Path(__file__).resolve().parent.parent / "console_dist"
+# Found through the package, not this module's location, so the module can move within the server.
+DIST: Final = Path(str(resources.files("triggers_server").joinpath("console_dist")))
 CONTENT_SECURITY_POLICY: Final = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; base-uri 'none'; frame-ancestors 'none'"
