@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 from _server import _free_port, _wait_healthy
-from conftest import FailingEndpoint, Live, Watch, sign_in
+from conftest import ARTIFACTS, FailingEndpoint, Live, Watch, sign_in
 from playwright.sync_api import Browser, Locator, Page, expect
 
 XSS = "<img src=x onerror=alert(1)>"
@@ -347,6 +347,10 @@ def test_no_page_has_a_serious_or_critical_accessibility_violation(page: Page, l
     def audit(name: str) -> list[str]:
         expect(page.get_by_role("heading", level=1)).to_be_visible()
         expect(page.get_by_text("Loading…")).to_have_count(0)
+        if os.environ.get("CONSOLE_SCREENSHOTS") == "1":  # `nox -s console -- --screenshots`: every page once
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "root"
+            page.screenshot(path=str(ARTIFACTS / f"page-{slug}.png"), full_page=True)
         return [f"{name}: {violation}" for violation in page.evaluate(AXE_RUN)]
 
     violations = []

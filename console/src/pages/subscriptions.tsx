@@ -14,6 +14,7 @@ import { DeliveryTable } from "./event.js";
 const RECENT_DELIVERIES = 20;
 const CHART_WIDTH = 480;
 const CHART_HEIGHT = 120;
+const MAX_BAR_WIDTH = 24;
 
 function globs(text: string): string[] {
   return text
@@ -223,7 +224,7 @@ function ResponseTimes(props: { deliveries: readonly Delivery[] }): JSX.Element 
     .sort((a, b) => a.started_at.localeCompare(b.started_at));
   if (attempts.length === 0) return null;
   const slowest = Math.max(...attempts.map((attempt) => attempt.duration_ms), 1);
-  const width = CHART_WIDTH / attempts.length;
+  const width = Math.min(CHART_WIDTH / attempts.length, MAX_BAR_WIDTH);
   return (
     <figure class="chart">
       <svg
@@ -252,7 +253,9 @@ function ResponseTimes(props: { deliveries: readonly Delivery[] }): JSX.Element 
           );
         })}
       </svg>
-      <figcaption class="muted">Response time per attempt (ms), oldest first; failed attempts in red.</figcaption>
+      <figcaption class="muted">
+        Response time per attempt, oldest first (full height: {slowest} ms); failed attempts in red.
+      </figcaption>
     </figure>
   );
 }
