@@ -32,6 +32,9 @@ SERVER = ROOT / "reference-server"
 PYTHON_SDK = ROOT / "python-sdk"
 TS_SDK = ROOT / "sdks" / "typescript"
 GO_SDK = ROOT / "sdks" / "go"
+CONSOLE = ROOT / "console"
+CONSOLE_DIST = SERVER / "src" / "triggers_server" / "console_dist"
+CHROMIUM = Path("/usr/bin/chromium")
 TOOLS = ROOT / "tools"
 SCRATCH = ROOT / "scratch"
 CONFORMANCE = ROOT.parent / "shared" / "conformance"
@@ -69,7 +72,7 @@ def lint(session: nox.Session) -> None:
         str(CONTRACT),
         external=True,
     )
-    session.run("ruff", "check", "noxfile.py", "codegen", "tests", "bench", "demo", "release")
+    session.run("ruff", "check", "noxfile.py", "codegen", "tests", "bench", "demo", "release", "console/tests")
     session.install("pytest==9.2.0", "nox==2026.10.20")
     session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_noxfile.py")
     session.run(
@@ -196,6 +199,69 @@ def go(session: nox.Session) -> None:
     """Go SDK: go vet and go test -race (skipped tests listed with their reasons)."""
     _run_in(session, GO_SDK, "go", "vet", "./...", external=True)
     _run_in(session, GO_SDK, *GO_TEST, "-race", "-count=1", "./...", external=True)
+
+
+@nox.session(python=PY)
+def console(session: nox.Session) -> None:
+    """Web console: npm ci, tsc --strict, build into the server package, then browser tests against a live server.
+
+    `-- --check` builds into a scratch folder and fails if the committed `console_dist/` differs (the drift check
+    CI runs, also as `console_check`); `-- --screenshots` writes a screenshot of every test (failures always get
+    one) to console/test-results/; any other argument goes to pytest.
+    """
+    pytest_args = [arg for arg in session.posargs if arg not in ("--check", "--screenshots")]
+    _console(session, check="--check" in session.posargs, screenshots="--screenshots" in session.posargs, args=pytest_args)
+
+
+@nox.session(python=PY)
+def console_check(session: nox.Session) -> None:
+    """`console -- --check`: the committed bundle matches its sources, and the browser tests pass."""
+    _console(session, check=True, screenshots=False, args=[])
+
+
+def _console(session: nox.Session, *, check: bool, screenshots: bool, args: list[str]) -> None:
+    _npm_ci(session, CONSOLE)
+    _run_in(session, CONSOLE, "npm", "run", "typecheck", external=True)
+    if check:
+        with tempfile.TemporaryDirectory(prefix="console-dist-") as out:
+            _run_in(session, CONSOLE, "npm", "run", "build", external=True, env={"CONSOLE_OUT_DIR": out})
+            drift = _tree_differences(Path(out), CONSOLE_DIST)
+        if drift:
+            session.error(f"{CONSOLE_DIST.relative_to(ROOT)} is stale ({', '.join(drift)}): run `nox -s console`")
+    else:
+        _run_in(session, CONSOLE, "npm", "run", "build", external=True)
+    if not CHROMIUM.exists():
+        session.error(f"{CHROMIUM} is missing: apt-get install -y --no-install-recommends chromium")
+    _install_server(session)
+    session.install("-r", str(CONSOLE / "tests" / "requirements.txt"), env={"PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1"})
+    session.install("-e", str(PYTHON_SDK))  # the tests run the page's copy-as-Python snippet
+    session.run(
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        str(CONSOLE / "tests"),
+        *args,
+        env={
+            "TRIGGERS_SERVER": str(Path(session.bin) / "triggers-server"),
+            "CHROMIUM": str(CHROMIUM),
+            "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1",
+            "CONSOLE_ARTIFACTS": str(CONSOLE / "test-results"),
+            "CONSOLE_SCREENSHOTS": "1" if screenshots else "0",
+        },
+    )
+
+
+def _tree_differences(built: Path, committed: Path) -> list[str]:
+    """Relative paths that are missing, extra or different between two folders."""
+
+    def files(folder: Path) -> dict[str, bytes]:
+        if not folder.is_dir():
+            return {}
+        return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+    want, have = files(built), files(committed)
+    return sorted(name for name in want.keys() | have.keys() if want.get(name) != have.get(name))
 
 
 # ---------------------------------------------------------------- live server helpers
@@ -476,12 +542,25 @@ def release(session: nox.Session) -> None:
 # ---------------------------------------------------------------- everything CI runs
 # Prerequisites, not notifications: nox runs each of these first, and reports `tests` successful only when all
 # of them were (a failed one skips `tests`), so the closing line is the verdict on the whole run.
-CI_SESSIONS = ["lint", "codegen_check", "generators_compat", "server", "python", "typescript", "go", "contract", "tour", "release"]
+CI_SESSIONS = [
+    "lint",
+    "codegen_check",
+    "generators_compat",
+    "server",
+    "python",
+    "typescript",
+    "go",
+    "contract",
+    "tour",
+    "console_check",
+    "release",
+]
 
 
 @nox.session(python=False, requires=CI_SESSIONS)
 def tests(session: nox.Session) -> None:
-    """Everything CI runs: lint, codegen drift, mainstream generators, every component's tests and the contract matrix."""
+    """Everything CI runs: lint, codegen drift, mainstream generators, every component's tests, the contract matrix,
+    the tour, the console (bundle drift and browser tests) and the release artifacts."""
     if not CONFORMANCE.exists():
         session.warn(f"{CONFORMANCE} is absent: conformance-vector checks were skipped")
     session.log(f"all {len(CI_SESSIONS)} sessions passed: {', '.join(CI_SESSIONS)}")

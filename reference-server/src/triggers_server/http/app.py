@@ -25,6 +25,7 @@ from triggers_server.http.problem_handlers import install_problem_handlers
 from triggers_server.http.ratelimit import RateLimiter, RateLimitMiddleware
 from triggers_server.http.routes import (
     account,
+    console,
     deliveries,
     dlq,
     events,
@@ -158,6 +159,7 @@ def create_app(
     install_problem_handlers(app)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
+    app.include_router(console.router)  # the web console at /console/ (outside the API prefix)
     proxy = cast(Services, _ServicesProxy(holder))
     app.add_middleware(IdempotencyMiddleware, services=proxy)
     app.add_middleware(RateLimitMiddleware, services=proxy)

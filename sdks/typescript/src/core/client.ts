@@ -444,10 +444,16 @@ function nonNegative(name: string, value: number): number {
   return value;
 }
 
-function encodeBody(body: unknown): string | Uint8Array | undefined {
+function encodeBody(body: unknown): string | Uint8Array<ArrayBuffer> | undefined {
   if (body === undefined) return undefined;
-  if (typeof body === "string" || body instanceof Uint8Array) return body;
+  if (typeof body === "string") return body;
+  // fetch's BodyInit in the DOM typings (a browser build, e.g. the console) takes only ArrayBuffer-backed views.
+  if (body instanceof Uint8Array) return isArrayBufferBacked(body) ? body : new Uint8Array(body);
   return JSON.stringify(body);
+}
+
+function isArrayBufferBacked(view: Uint8Array): view is Uint8Array<ArrayBuffer> {
+  return view.buffer instanceof ArrayBuffer;
 }
 
 function parseJSON(text: string, response: Response, context: CallContext): unknown {
