@@ -11,9 +11,15 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from jsonschema import Draft202012Validator
+from jsonschema import Draft7Validator, Draft202012Validator
 
-from triggers_server.domain.registry.compat import find_incompatibilities
+from triggers_server.domain.registry.compat import (
+    CompatibilityMode,
+    PreviousVersion,
+    check_compatibility,
+    find_incompatibilities,
+)
+from triggers_server.domain.registry.dialect import Dialect
 
 STRING = {"type": "string"}
 INTEGER = {"type": "integer"}
@@ -180,3 +186,67 @@ def test_generated_const_objects(value: dict[str, Any], data: st.DataObject) -> 
     other = {**new, "properties": {**new["properties"], changed: {"const": [value[changed]]}}}
     assert findings({"const": value}, other) != []
     assert not Draft202012Validator(other).is_valid(value)
+
+
+# -- dialects ---------------------------------------------------------------------------------------------
+
+
+def test_draft_07_ignores_keywords_next_to_ref() -> None:
+    writer = {"definitions": {"s": STRING}, "$ref": "#/definitions/s", "maxLength": 3}
+    reader = {"type": "string", "maxLength": 3}
+    assert find_incompatibilities(writer, reader, writer_dialect=Dialect.DRAFT_07) != []
+    assert find_incompatibilities(writer, reader, writer_dialect=Dialect.DRAFT_2020_12) == []
+    assert Draft7Validator(writer).is_valid("long") and not Draft7Validator(reader).is_valid("long")
+
+
+def test_keywords_a_dialect_does_not_have_are_ignored() -> None:
+    tuple_07 = {"type": "array", "items": [STRING], "additionalItems": False, "prefixItems": [INTEGER]}
+    found = find_incompatibilities(
+        {"type": "array", "items": [STRING], "additionalItems": False},
+        tuple_07,
+        writer_dialect=Dialect.DRAFT_07,
+        reader_dialect=Dialect.DRAFT_07,
+    )
+    assert found == []  # `prefixItems` means nothing in draft-07
+    draft_04 = {"type": "number", "minimum": 0, "exclusiveMinimum": True}
+    assert (
+        find_incompatibilities(draft_04, {"type": "number", "exclusiveMinimum": 0}, writer_dialect=Dialect.DRAFT_04)
+        == []
+    )
+    assert find_incompatibilities({"type": "number", "minimum": 0}, draft_04, reader_dialect=Dialect.DRAFT_04) != []
+
+
+def test_versions_are_compared_each_in_its_own_dialect() -> None:
+    draft_07 = PreviousVersion(
+        1, {"type": "array", "items": [STRING, NUMBER], "additionalItems": False}, Dialect.DRAFT_07
+    )
+    same_in_2020 = {"type": "array", "prefixItems": [STRING, NUMBER], "items": False}
+    assert check_compatibility(same_in_2020, [draft_07], CompatibilityMode.FULL, Dialect.DRAFT_2020_12) == []
+    narrowed = {"type": "array", "prefixItems": [STRING, INTEGER], "items": False}
+    assert check_compatibility(narrowed, [draft_07], CompatibilityMode.BACKWARD, Dialect.DRAFT_2020_12) != []
+
+
+draft_07_arrays = st.fixed_dictionaries(
+    {"type": st.just("array")},
+    optional={
+        "items": st.one_of(leaf_schemas, st.lists(leaf_schemas, max_size=3)),
+        "additionalItems": st.one_of(st.booleans(), leaf_schemas),
+        "maxItems": st.integers(0, 3),
+    },
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    writer=draft_07_arrays,
+    reader=draft_07_arrays,
+    payloads=st.lists(st.lists(scalars, max_size=4), min_size=10, max_size=30),
+)
+def test_generated_draft_07_item_arrays_are_judged_soundly(writer: Any, reader: Any, payloads: list[Any]) -> None:
+    """Confluent-style tuples (``items`` arrays with ``additionalItems``), read and validated as draft-07."""
+    if find_incompatibilities(writer, reader, writer_dialect=Dialect.DRAFT_07, reader_dialect=Dialect.DRAFT_07):
+        return
+    old, new = Draft7Validator(writer), Draft7Validator(reader)
+    for payload in payloads:
+        if old.is_valid(payload):
+            assert new.is_valid(payload), payload

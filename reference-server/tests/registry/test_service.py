@@ -11,6 +11,7 @@ from registry_harness import START
 from triggers_server.clock import ManualClock
 from triggers_server.domain.registry import SchemaValidationFailed
 from triggers_server.domain.registry.compat import CompatibilityMode
+from triggers_server.domain.registry.dialect import Dialect
 from triggers_server.domain.registry.service import (
     LruCache,
     SchemaRegistry,
@@ -164,10 +165,18 @@ async def test_preloaded_documents_resolve_without_network() -> None:
 
 
 async def test_modes_default_and_persist(registry: SchemaRegistry) -> None:
-    assert await registry.get_mode(ACCOUNT, "t") is CompatibilityMode.BACKWARD
-    await registry.set_mode(ACCOUNT, "t", CompatibilityMode.FULL_TRANSITIVE)
-    assert await registry.get_mode(ACCOUNT, "t") is CompatibilityMode.FULL_TRANSITIVE
-    assert await registry.get_mode("acct_other", "t") is CompatibilityMode.BACKWARD
+    assert (await registry.get_config(ACCOUNT, "t")).compatibility is CompatibilityMode.BACKWARD
+    await registry.set_config(ACCOUNT, "t", CompatibilityMode.FULL_TRANSITIVE)
+    assert (await registry.get_config(ACCOUNT, "t")).compatibility is CompatibilityMode.FULL_TRANSITIVE
+    assert (await registry.get_config("acct_other", "t")).compatibility is CompatibilityMode.BACKWARD
+
+
+async def test_default_dialect_persists_and_a_mode_change_keeps_it(registry: SchemaRegistry) -> None:
+    assert (await registry.get_config(ACCOUNT, "t")).default_dialect is Dialect.DRAFT_2020_12
+    await registry.set_config(ACCOUNT, "t", CompatibilityMode.BACKWARD, Dialect.DRAFT_07)
+    config = await registry.set_config(ACCOUNT, "t", CompatibilityMode.FULL)
+    assert (config.compatibility, config.default_dialect) == (CompatibilityMode.FULL, Dialect.DRAFT_07)
+    assert (await registry.get_config("acct_other", "t")).default_dialect is Dialect.DRAFT_2020_12
 
 
 async def test_deeply_nested_schema_is_invalid_not_a_crash(registry: SchemaRegistry) -> None:

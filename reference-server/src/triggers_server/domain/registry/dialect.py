@@ -11,6 +11,8 @@ from typing import Any, cast
 
 from jsonschema import Draft4Validator, Draft6Validator, Draft7Validator, Draft201909Validator, Draft202012Validator
 from jsonschema.protocols import Validator
+from referencing import Specification
+from referencing.jsonschema import DRAFT4, DRAFT6, DRAFT7, DRAFT201909, DRAFT202012
 
 
 class Dialect(StrEnum):
@@ -31,6 +33,11 @@ class Dialect(StrEnum):
     def validator_class(self) -> type[Validator]:
         return _VALIDATORS[self]
 
+    @property
+    def specification(self) -> Specification[Any]:
+        """How ``referencing`` finds ``$id``s and subresources in this dialect."""
+        return _SPECIFICATIONS[self]
+
 
 DEFAULT_DIALECT = Dialect.DRAFT_2020_12
 
@@ -40,6 +47,13 @@ _VALIDATORS: dict[Dialect, type[Validator]] = {
     Dialect.DRAFT_07: Draft7Validator,
     Dialect.DRAFT_06: Draft6Validator,
     Dialect.DRAFT_04: Draft4Validator,
+}
+_SPECIFICATIONS: dict[Dialect, Specification[Any]] = {
+    Dialect.DRAFT_2020_12: DRAFT202012,
+    Dialect.DRAFT_2019_09: DRAFT201909,
+    Dialect.DRAFT_07: DRAFT7,
+    Dialect.DRAFT_06: DRAFT6,
+    Dialect.DRAFT_04: DRAFT4,
 }
 _URIS = {
     "json-schema.org/draft/2020-12/schema": Dialect.DRAFT_2020_12,

@@ -24,6 +24,7 @@ from triggers_server.domain.registry.compat import (
     PreviousVersion,
     check_compatibility,
 )
+from triggers_server.domain.registry.dialect import DEFAULT_DIALECT, Dialect, dialect_of
 from triggers_server.domain.registry.validation import (
     CompiledSchema,
     InvalidSchema,
@@ -84,6 +85,17 @@ class CompatibilityReport:
             "mode": self.mode.value,
             "incompatibilities": [i.to_dict() for i in self.incompatibilities],
         }
+
+
+@dataclass(frozen=True)
+class SubjectConfig:
+    """An event type's compatibility mode and the dialect of its schemas without ``$schema``."""
+
+    compatibility: CompatibilityMode
+    default_dialect: Dialect
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"compatibility": self.compatibility.value, "default_dialect": self.default_dialect.value}
 
 
 @dataclass(frozen=True)
@@ -193,7 +205,8 @@ class SchemaRegistry:
         record = await self._db.read(lambda conn: store.get_version(conn, account_id, event_type, version))
         if record is None:
             return None
-        compiled = CompiledSchema(record.version, compile_schema(record.json_schema, self._documents))
+        validator = compile_schema(record.json_schema, self._documents, Dialect(record.dialect))
+        compiled = CompiledSchema(record.version, validator)
         if generation == self._generation:
             self._compiled.put(key, compiled)
         return compiled
@@ -206,22 +219,28 @@ class SchemaRegistry:
 
     # -- registry operations ----------------------------------------------------------------------
 
-    def compile(self, json_schema: Any, base: str = "/json_schema") -> CompiledSchema:
-        """Check ``json_schema`` is a valid schema; 422 invalid-schema with pointers under ``base``."""
+    def compile(self, json_schema: Any, dialect: Dialect, base: str = "/json_schema") -> CompiledSchema:
+        """Check ``json_schema`` is a valid schema of ``dialect``; 422 invalid-schema with pointers under ``base``."""
         try:
-            return CompiledSchema(0, compile_schema(json_schema, self._documents))
+            return CompiledSchema(0, compile_schema(json_schema, self._documents, dialect))
         except InvalidSchema as error:
             errors = [{"pointer": base + item["pointer"], "detail": item["detail"]} for item in error.errors]
             raise ProblemError(
                 422,
                 "invalid-schema",
-                f"json_schema is not a valid JSON Schema: {errors[0]['detail']}",
+                f"json_schema is not a valid JSON Schema ({dialect.value}): {errors[0]['detail']}",
                 errors=errors,
             ) from None
 
     async def register(self, account_id: str, event_type: str, json_schema: Any) -> Registration:
-        """Store ``json_schema`` as the next version; an identical live schema is returned as is."""
-        self.compile(json_schema)
+        """Store ``json_schema`` as the next version; an identical live schema is returned as is.
+
+        The schema is read in the dialect its ``$schema`` names, else in the subject's default dialect (as
+        configured when the registration starts; it is compiled before the write transaction).
+        """
+        configured = await self._db.read(lambda conn: store.get_subject(conn, account_id, event_type))
+        dialect = dialect_of(json_schema, default_dialect_of(configured))
+        self.compile(json_schema, dialect)
         fingerprint = store.fingerprint(json_schema)
         now = self._clock.now()
 
@@ -232,10 +251,11 @@ class SchemaRegistry:
                     return Registration(record, created=False)
             subject = store.get_subject(conn, account_id, event_type)
             mode = mode_of(subject)
-            problems = check_compatibility(json_schema, [PreviousVersion(r.version, r.json_schema) for r in live], mode)
+            problems = check_compatibility(json_schema, _previous(live), mode, dialect)
             if problems:
                 raise _incompatible(event_type, mode, problems)
-            return Registration(store.insert_version(conn, account_id, event_type, json_schema, now), created=True)
+            record = store.insert_version(conn, account_id, event_type, json_schema, dialect.value, now)
+            return Registration(record, created=True)
 
         registration = await self._db.write(transaction)
         if registration.created:
@@ -246,16 +266,15 @@ class SchemaRegistry:
         self, account_id: str, event_type: str, json_schema: Any, mode: CompatibilityMode | None
     ) -> CompatibilityReport:
         """Dry run of ``register``: the verdict under ``mode`` (default: the subject's mode)."""
-        self.compile(json_schema)
 
         def read(conn: Any) -> tuple[store.SubjectRecord | None, list[store.SchemaVersionRecord]]:
             return store.get_subject(conn, account_id, event_type), store.live_versions(conn, account_id, event_type)
 
         subject, live = await self._db.read(read)
+        dialect = dialect_of(json_schema, default_dialect_of(subject))
+        self.compile(json_schema, dialect)
         effective = mode or mode_of(subject)
-        problems = check_compatibility(
-            json_schema, [PreviousVersion(r.version, r.json_schema) for r in live], effective
-        )
+        problems = check_compatibility(json_schema, _previous(live), effective, dialect)
         return CompatibilityReport(not problems, effective, problems)
 
     async def get_version(self, account_id: str, event_type: str, version_ref: str) -> store.SchemaVersionRecord:
@@ -295,20 +314,36 @@ class SchemaRegistry:
     async def list_subjects(self, account_id: str, *, limit: int, after: str | None) -> list[store.SubjectRecord]:
         return await self._db.read(lambda conn: store.list_subjects(conn, account_id, limit=limit, after=after))
 
-    async def get_mode(self, account_id: str, event_type: str) -> CompatibilityMode:
+    async def get_config(self, account_id: str, event_type: str) -> SubjectConfig:
         subject = await self._db.read(lambda conn: store.get_subject(conn, account_id, event_type))
-        return mode_of(subject)
+        return SubjectConfig(mode_of(subject), default_dialect_of(subject))
 
-    async def set_mode(self, account_id: str, event_type: str, mode: CompatibilityMode) -> CompatibilityMode:
+    async def set_config(
+        self, account_id: str, event_type: str, mode: CompatibilityMode, default_dialect: Dialect | None = None
+    ) -> SubjectConfig:
+        """Set the mode, and the default dialect unless it is None (then it stays as it was)."""
         now = self._clock.now()
-        await self._db.write(lambda conn: store.set_compatibility(conn, account_id, event_type, mode.value, now))
-        return mode
+        dialect = default_dialect.value if default_dialect is not None else None
+        subject = await self._db.write(
+            lambda conn: store.set_config(conn, account_id, event_type, mode.value, dialect, now)
+        )
+        return SubjectConfig(mode_of(subject), default_dialect_of(subject))
 
 
 def mode_of(subject: store.SubjectRecord | None) -> CompatibilityMode:
     if subject is None or subject.compatibility is None:
         return DEFAULT_MODE
     return CompatibilityMode(subject.compatibility)
+
+
+def default_dialect_of(subject: store.SubjectRecord | None) -> Dialect:
+    if subject is None or subject.default_dialect is None:
+        return DEFAULT_DIALECT
+    return Dialect(subject.default_dialect)
+
+
+def _previous(live: list[store.SchemaVersionRecord]) -> list[PreviousVersion]:
+    return [PreviousVersion(r.version, r.json_schema, Dialect(r.dialect)) for r in live]
 
 
 def _not_found(event_type: str, version_ref: str) -> ProblemError:

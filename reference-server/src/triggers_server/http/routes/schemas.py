@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from triggers_server.contract_facts import PAGE_LIMIT_DEFAULT
 from triggers_server.domain.cursors import decode_cursor, encode_cursor, int_field, str_field
 from triggers_server.domain.registry.compat import CompatibilityMode
+from triggers_server.domain.registry.dialect import Dialect
 from triggers_server.domain.registry.service import SchemaRegistry, mode_of
 from triggers_server.http.auth import Principal, require_scope
 from triggers_server.http.routes.params import PageCursor, PageLimit
@@ -20,6 +21,7 @@ from triggers_server.models._generated import (
     CompatibilityCheckRequest,
     CompatibilityResult,
     SchemaConfig,
+    SchemaConfigUpdate,
     SchemaSubject,
     SchemaSubjectList,
     SchemaVersion,
@@ -135,14 +137,15 @@ async def check_schema_compatibility(
 
 @router.get("/schemas/{event_type}/config")
 async def get_schema_config(request: Request, event_type: EventType, principal: Reader) -> JSONResponse:
-    mode = await _registry(request).get_mode(principal.account_id, event_type)
-    return _json(SchemaConfig.model_validate({"compatibility": mode.value}))
+    config = await _registry(request).get_config(principal.account_id, event_type)
+    return _json(SchemaConfig.model_validate(config.to_wire()))
 
 
 @router.put("/schemas/{event_type}/config")
 async def update_schema_config(
-    request: Request, event_type: EventType, body: SchemaConfig, principal: Manager
+    request: Request, event_type: EventType, body: SchemaConfigUpdate, principal: Manager
 ) -> JSONResponse:
     mode = CompatibilityMode(body.compatibility.value)
-    await _registry(request).set_mode(principal.account_id, event_type, mode)
-    return _json(SchemaConfig.model_validate({"compatibility": mode.value}))
+    dialect = Dialect(body.default_dialect.value) if body.default_dialect is not None else None
+    config = await _registry(request).set_config(principal.account_id, event_type, mode, dialect)
+    return _json(SchemaConfig.model_validate(config.to_wire()))

@@ -28,6 +28,7 @@ class SchemaVersionRecord:
     json_schema: Any
     fingerprint: str
     created_at: datetime
+    dialect: str
 
     def to_wire(self) -> dict[str, Any]:
         return {
@@ -36,6 +37,7 @@ class SchemaVersionRecord:
             "json_schema": self.json_schema,
             "fingerprint": self.fingerprint,
             "created_at": isoformat(self.created_at),
+            "dialect": self.dialect,
         }
 
 
@@ -43,6 +45,7 @@ class SchemaVersionRecord:
 class SubjectRecord:
     event_type: str
     compatibility: str | None
+    default_dialect: str | None
     latest_version: int | None
     versions: int
     updated_at: datetime
@@ -55,12 +58,13 @@ def _version(row: sqlite3.Row) -> SchemaVersionRecord:
         json_schema=json.loads(row["json_schema"]),
         fingerprint=row["fingerprint"],
         created_at=parse_datetime(row["created_at"]),
+        dialect=row["dialect"],
     )
 
 
-_VERSION_COLUMNS = "event_type, version, json_schema, fingerprint, created_at"
+_VERSION_COLUMNS = "event_type, version, json_schema, fingerprint, created_at, dialect"
 _SUBJECT_QUERY = """
-    SELECT s.event_type, s.compatibility, s.updated_at,
+    SELECT s.event_type, s.compatibility, s.default_dialect, s.updated_at,
            (SELECT MAX(v.version) FROM schema_versions v
              WHERE v.account_id = s.account_id AND v.event_type = s.event_type AND v.deleted_at IS NULL)
              AS latest_version,
@@ -75,6 +79,7 @@ def _subject(row: sqlite3.Row) -> SubjectRecord:
     return SubjectRecord(
         event_type=row["event_type"],
         compatibility=row["compatibility"],
+        default_dialect=row["default_dialect"],
         latest_version=row["latest_version"],
         versions=row["versions"],
         updated_at=parse_datetime(row["updated_at"]),
@@ -149,19 +154,20 @@ def _ensure_subject(conn: sqlite3.Connection, account_id: str, event_type: str, 
 
 
 def insert_version(
-    conn: sqlite3.Connection, account_id: str, event_type: str, json_schema: Any, now: datetime
+    conn: sqlite3.Connection, account_id: str, event_type: str, json_schema: Any, dialect: str, now: datetime
 ) -> SchemaVersionRecord:
-    """Store ``json_schema`` as the subject's next version number (creating the subject if needed)."""
+    """Store ``json_schema``, read in ``dialect``, as the subject's next version number (creating the subject)."""
     _ensure_subject(conn, account_id, event_type, now)
     row = conn.execute(
         "UPDATE schema_subjects SET next_version = next_version + 1, updated_at = ?"
         " WHERE account_id = ? AND event_type = ? RETURNING next_version - 1 AS version",
         (isoformat(now), account_id, event_type),
     ).fetchone()
-    record = SchemaVersionRecord(event_type, int(row["version"]), json_schema, fingerprint(json_schema), now)
+    record = SchemaVersionRecord(event_type, int(row["version"]), json_schema, fingerprint(json_schema), now, dialect)
     conn.execute(
-        "INSERT INTO schema_versions (account_id, event_type, version, json_schema, fingerprint, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO schema_versions"
+        " (account_id, event_type, version, json_schema, fingerprint, created_at, dialect)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
         (
             account_id,
             event_type,
@@ -169,6 +175,7 @@ def insert_version(
             json.dumps(json_schema, ensure_ascii=False),
             record.fingerprint,
             isoformat(now),
+            dialect,
         ),
     )
     return record
@@ -184,9 +191,16 @@ def delete_version(conn: sqlite3.Connection, account_id: str, event_type: str, v
     return cursor.rowcount == 1
 
 
-def set_compatibility(conn: sqlite3.Connection, account_id: str, event_type: str, mode: str, now: datetime) -> None:
+def set_config(
+    conn: sqlite3.Connection, account_id: str, event_type: str, mode: str, default_dialect: str | None, now: datetime
+) -> SubjectRecord:
+    """Set the subject's mode, and its default dialect unless ``default_dialect`` is None (left as it was)."""
     _ensure_subject(conn, account_id, event_type, now)
     conn.execute(
-        "UPDATE schema_subjects SET compatibility = ? WHERE account_id = ? AND event_type = ?",
-        (mode, account_id, event_type),
+        "UPDATE schema_subjects SET compatibility = ?, default_dialect = COALESCE(?, default_dialect)"
+        " WHERE account_id = ? AND event_type = ?",
+        (mode, default_dialect, account_id, event_type),
     )
+    subject = get_subject(conn, account_id, event_type)
+    assert subject is not None  # ensured above, in this transaction
+    return subject

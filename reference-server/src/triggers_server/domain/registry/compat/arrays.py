@@ -1,4 +1,4 @@
-"""Array keywords: item models (``prefixItems``/``items``, draft-07 ``items`` arrays/``additionalItems``),
+"""Array keywords: item models (``prefixItems``/``items``; draft-07 ``items`` arrays arrive translated),
 ``contains``, ``uniqueItems`` and the item counts."""
 
 from __future__ import annotations
@@ -20,18 +20,14 @@ class _Items:
 
     prefix: list[Any]
     rest: Any
-    prefix_keyword: str = "prefixItems"
     rest_keyword: str = "items"
 
 
 def _items_model(schema: dict[str, Any]) -> _Items | None:
     if "prefixItems" in schema and isinstance(schema["prefixItems"], list):
         return _Items(as_array(schema["prefixItems"]), schema.get("items"))
-    items = schema.get("items")
-    if isinstance(items, list):
-        return _Items(as_array(items), schema.get("additionalItems"), "items", "additionalItems")
     if "items" in schema:
-        return _Items([], items)
+        return _Items([], schema["items"])
     return None
 
 
@@ -67,7 +63,7 @@ def _check_items(
             break  # the writer never produces an item at this position
         further = position == beyond
         if position < len(reader.prefix):
-            reader_schema, reader_path = reader.prefix[position], pointer(path, reader.prefix_keyword, position)
+            reader_schema, reader_path = reader.prefix[position], pointer(path, "prefixItems", position)
         else:
             reader_schema, reader_path = reader.rest, pointer(path, reader.rest_keyword)
         what = "further array items" if further else f"array item {position}"

@@ -1,5 +1,5 @@
 """Object keywords: content models (``properties``, ``patternProperties``, ``additionalProperties``),
-``required``, dependencies (``dependentRequired``/``dependentSchemas`` and draft-07 ``dependencies``),
+``required``, dependencies (``dependentRequired``/``dependentSchemas``; draft-07 ``dependencies`` arrive translated),
 ``propertyNames`` and the property counts."""
 
 from __future__ import annotations
@@ -207,14 +207,12 @@ def _check_dependencies(
 
 
 def _dependent_required(schema: dict[str, Any]) -> Iterator[tuple[str, str, list[str]]]:
-    for keyword in ("dependentRequired", "dependencies"):
-        for trigger, value in as_mapping(schema.get(keyword)).items():
-            if isinstance(value, list):
-                yield keyword, trigger, as_strings(value)
+    for trigger, value in as_mapping(schema.get("dependentRequired")).items():
+        if isinstance(value, list):
+            yield "dependentRequired", trigger, as_strings(value)
 
 
 def _dependent_schemas(schema: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
-    for keyword in ("dependentSchemas", "dependencies"):
-        for trigger, value in as_mapping(schema.get(keyword)).items():
-            if isinstance(value, (dict, bool)):
-                yield keyword, trigger, value
+    for trigger, value in as_mapping(schema.get("dependentSchemas")).items():
+        if isinstance(value, (dict, bool)):
+            yield "dependentSchemas", trigger, value

@@ -24,11 +24,6 @@ def _applies_in_place(schema: dict[str, Any], *also: str) -> bool:
     return any(keyword in schema for keyword in (*_IN_PLACE, *also))
 
 
-def items_rest_keyword(schema: dict[str, Any]) -> str:
-    """The keyword for the items after the prefix: ``additionalItems`` after a draft-07 ``items`` array."""
-    return "additionalItems" if isinstance(schema.get("items"), list) and "prefixItems" not in schema else "items"
-
-
 def as_additional_properties(schema: dict[str, Any]) -> bool:
     """``schema``'s ``unevaluatedProperties`` means ``additionalProperties`` (see the module docstring)."""
     return "unevaluatedProperties" in schema and "additionalProperties" not in schema and not _applies_in_place(schema)
@@ -36,18 +31,14 @@ def as_additional_properties(schema: dict[str, Any]) -> bool:
 
 def as_further_items(schema: dict[str, Any]) -> bool:
     """``schema``'s ``unevaluatedItems`` means the items after the prefix."""
-    return (
-        "unevaluatedItems" in schema
-        and items_rest_keyword(schema) not in schema
-        and not _applies_in_place(schema, "contains")
-    )
+    return "unevaluatedItems" in schema and "items" not in schema and not _applies_in_place(schema, "contains")
 
 
 def is_no_op(schema: dict[str, Any], keyword: str) -> bool:
     """Everything is evaluated by the object's own keywords, so ``keyword`` never applies."""
     if keyword == "unevaluatedProperties":
         return "additionalProperties" in schema
-    return items_rest_keyword(schema) in schema
+    return "items" in schema
 
 
 Aliases = dict[int, tuple[dict[str, Any], dict[str, str]]]
@@ -63,9 +54,8 @@ def lower(schema: Any, aliases: Aliases) -> Any:
             node["additionalProperties"] = node.pop("unevaluatedProperties")
             renamed["additionalProperties"] = "unevaluatedProperties"
         if as_further_items(node):
-            rest = items_rest_keyword(node)
-            node[rest] = node.pop("unevaluatedItems")
-            renamed[rest] = "unevaluatedItems"
+            node["items"] = node.pop("unevaluatedItems")
+            renamed["items"] = "unevaluatedItems"
         if renamed:
             aliases[id(node)] = (node, renamed)
         return node
