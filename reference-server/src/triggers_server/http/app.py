@@ -42,6 +42,7 @@ from triggers_server.metrics import Metrics
 from triggers_server.storage.sqlite.accounts import ensure_bootstrap_key, record_last_used
 from triggers_server.storage.sqlite.engine import Database
 from triggers_server.storage.sqlite.events import purge_retention
+from triggers_server.storage.sqlite.schemas import SqliteSchemaStore
 
 log = logging.getLogger("triggers_server.http.app")
 
@@ -78,7 +79,7 @@ async def open_services(
     )
     hub = StreamHub(start_sequence)
     db.on_commit = hub.on_commit
-    registry = SchemaRegistry(db, clock)
+    registry = SchemaRegistry(SqliteSchemaStore(db), clock)
     delivery = DeliveryService(settings, clock, db, http_client=webhook_client)
     replayer = Replayer(clock=clock, db=db, hub=hub, registry=registry, delivery=delivery)
     return Services(

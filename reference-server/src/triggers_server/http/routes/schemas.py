@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
+from triggers_server.clock import isoformat
 from triggers_server.contract_facts import PAGE_LIMIT_DEFAULT
 from triggers_server.domain.cursors import decode_cursor, encode_cursor, int_field, str_field
 from triggers_server.domain.registry.compat import CompatibilityMode
@@ -28,7 +29,7 @@ from triggers_server.models._generated import (
     SchemaVersionCreate,
     SchemaVersionList,
 )
-from triggers_server.storage.sqlite.schemas import SchemaVersionRecord
+from triggers_server.storage.ports.schemas import SchemaVersionRecord
 
 router = APIRouter()
 
@@ -50,7 +51,16 @@ def _json(model: BaseModel, status_code: int = 200, headers: dict[str, str] | No
 
 
 def _version(record: SchemaVersionRecord) -> SchemaVersion:
-    return SchemaVersion.model_validate(record.to_wire())
+    return SchemaVersion.model_validate(
+        {
+            "event_type": record.event_type,
+            "version": record.version,
+            "json_schema": record.json_schema,
+            "fingerprint": record.fingerprint,
+            "created_at": isoformat(record.created_at),
+            "dialect": record.dialect,
+        }
+    )
 
 
 def _location(event_type: str, version: int) -> str:

@@ -1,54 +1,16 @@
-"""Schema registry rows: subjects (per account and event type) and their numbered versions."""
+"""Schema registry rows: subjects (per account and event type) and their numbered versions, and the
+``SchemaStore`` port implemented on them."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from triggers_server.clock import isoformat, parse_datetime
-
-
-def canonical_json(schema: Any) -> str:
-    """Key-sorted compact JSON: identical schemas have identical text (and fingerprint)."""
-    return json.dumps(schema, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def fingerprint(schema: Any) -> str:
-    return "sha256:" + hashlib.sha256(canonical_json(schema).encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class SchemaVersionRecord:
-    event_type: str
-    version: int
-    json_schema: Any
-    fingerprint: str
-    created_at: datetime
-    dialect: str
-
-    def to_wire(self) -> dict[str, Any]:
-        return {
-            "event_type": self.event_type,
-            "version": self.version,
-            "json_schema": self.json_schema,
-            "fingerprint": self.fingerprint,
-            "created_at": isoformat(self.created_at),
-            "dialect": self.dialect,
-        }
-
-
-@dataclass(frozen=True)
-class SubjectRecord:
-    event_type: str
-    compatibility: str | None
-    default_dialect: str | None
-    latest_version: int | None
-    versions: int
-    updated_at: datetime
+from triggers_server.storage.ports.schemas import NewVersion, SchemaVersionRecord, Stored, SubjectRecord
+from triggers_server.storage.sqlite.engine import Database
 
 
 def _version(row: sqlite3.Row) -> SchemaVersionRecord:
@@ -154,7 +116,13 @@ def _ensure_subject(conn: sqlite3.Connection, account_id: str, event_type: str, 
 
 
 def insert_version(
-    conn: sqlite3.Connection, account_id: str, event_type: str, json_schema: Any, dialect: str, now: datetime
+    conn: sqlite3.Connection,
+    account_id: str,
+    event_type: str,
+    json_schema: Any,
+    fingerprint: str,
+    dialect: str,
+    now: datetime,
 ) -> SchemaVersionRecord:
     """Store ``json_schema``, read in ``dialect``, as the subject's next version number (creating the subject)."""
     _ensure_subject(conn, account_id, event_type, now)
@@ -163,7 +131,7 @@ def insert_version(
         " WHERE account_id = ? AND event_type = ? RETURNING next_version - 1 AS version",
         (isoformat(now), account_id, event_type),
     ).fetchone()
-    record = SchemaVersionRecord(event_type, int(row["version"]), json_schema, fingerprint(json_schema), now, dialect)
+    record = SchemaVersionRecord(event_type, int(row["version"]), json_schema, fingerprint, now, dialect)
     conn.execute(
         "INSERT INTO schema_versions"
         " (account_id, event_type, version, json_schema, fingerprint, created_at, dialect)"
@@ -204,3 +172,63 @@ def set_config(
     subject = get_subject(conn, account_id, event_type)
     assert subject is not None  # ensured above, in this transaction
     return subject
+
+
+class SqliteSchemaStore:
+    """``SchemaStore`` on the SQLite database: each method is one read or one write transaction."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def get_version(self, account_id: str, event_type: str, version: int | None) -> SchemaVersionRecord | None:
+        return await self._db.read(lambda conn: get_version(conn, account_id, event_type, version))
+
+    async def subject_and_live_versions(
+        self, account_id: str, event_type: str
+    ) -> tuple[SubjectRecord | None, list[SchemaVersionRecord]]:
+        def read(conn: sqlite3.Connection) -> tuple[SubjectRecord | None, list[SchemaVersionRecord]]:
+            return get_subject(conn, account_id, event_type), live_versions(conn, account_id, event_type)
+
+        return await self._db.read(read)
+
+    async def get_subject(self, account_id: str, event_type: str) -> SubjectRecord | None:
+        return await self._db.read(lambda conn: get_subject(conn, account_id, event_type))
+
+    async def add_version(self, account_id: str, event_type: str, new: NewVersion, now: datetime) -> Stored:
+        def transaction(conn: sqlite3.Connection) -> Stored:
+            live = live_versions(conn, account_id, event_type)
+            for record in live:
+                if record.fingerprint == new.fingerprint:
+                    return Stored(record, created=False)
+            new.admit(get_subject(conn, account_id, event_type), live)
+            record = insert_version(conn, account_id, event_type, new.json_schema, new.fingerprint, new.dialect, now)
+            return Stored(record, created=True)
+
+        return await self._db.write(transaction)
+
+    async def list_versions(
+        self, account_id: str, event_type: str, *, limit: int, after_version: int
+    ) -> list[SchemaVersionRecord] | None:
+        def read(conn: sqlite3.Connection) -> list[SchemaVersionRecord] | None:
+            if get_version(conn, account_id, event_type, None) is None:
+                return None
+            return list_versions(conn, account_id, event_type, limit=limit, after_version=after_version)
+
+        return await self._db.read(read)
+
+    async def delete_version(self, account_id: str, event_type: str, version: int | None, now: datetime) -> bool:
+        def transaction(conn: sqlite3.Connection) -> bool:
+            record = get_version(conn, account_id, event_type, version)
+            return record is not None and delete_version(conn, account_id, event_type, record.version, now)
+
+        return await self._db.write(transaction)
+
+    async def list_subjects(self, account_id: str, *, limit: int, after: str | None) -> list[SubjectRecord]:
+        return await self._db.read(lambda conn: list_subjects(conn, account_id, limit=limit, after=after))
+
+    async def set_config(
+        self, account_id: str, event_type: str, compatibility: str, default_dialect: str | None, now: datetime
+    ) -> SubjectRecord:
+        return await self._db.write(
+            lambda conn: set_config(conn, account_id, event_type, compatibility, default_dialect, now)
+        )
