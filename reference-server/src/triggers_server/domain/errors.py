@@ -72,3 +72,21 @@ class TooLarge(DomainError):
     """A body, batch or field is over a limit the contract sets."""
 
     slug = "payload-too-large"
+
+
+class InvalidSchemaDocument(DomainError):
+    """A submitted JSON Schema is not a valid schema of its dialect; pointers go into the request's schema."""
+
+    slug = "invalid-schema"
+
+
+class SchemaIncompatible(DomainError):
+    """A schema version breaks its event type's compatibility mode; ``extra`` lists the incompatibilities."""
+
+    slug = "schema-incompatible"
+
+
+class SchemaMismatch(DomainError):
+    """An event's ``data`` does not match its event type's schema; pointers go into the request."""
+
+    slug = "schema-validation"

@@ -16,6 +16,7 @@ from functools import partial
 from typing import Any, Final
 
 from triggers_server.clock import Clock, isoformat, parse_datetime
+from triggers_server.domain.errors import DomainError
 from triggers_server.domain.filters import json_object, subscription_matches
 from triggers_server.domain.registry.service import SchemaRegistry, apply_schema
 from triggers_server.domain.streaming import StreamHub
@@ -279,7 +280,7 @@ class ReplayJobs:
             if job.status == replay_store.STARTING:
                 await self._set(replay_id, replay_store.RUNNING, (replay_store.STARTING,))
             await self._process(account_id, replay_id, max_events)
-        except ProblemError as problem:
+        except (ProblemError, DomainError) as problem:  # a rule broken on the way (e.g. a patch the schema refuses)
             await self._set(replay_id, replay_store.FAILED, replay_store.ACTIVE, error=problem.detail)
         except Exception as error:
             log.exception("replay job failed", extra={"replay_id": replay_id})

@@ -78,7 +78,7 @@ async def open_services(
     )
     hub = StreamHub(start_sequence)
     db.on_commit = hub.on_commit
-    registry = SchemaRegistry(db, clock)
+    registry = SchemaRegistry(stores.schemas, clock)
     delivery = DeliveryService(settings, clock, db, http_client=webhook_client)
     replayer = Replayer(clock=clock, db=db, hub=hub, registry=registry, delivery=delivery)
     auth = Authenticator(stores.accounts, clock)

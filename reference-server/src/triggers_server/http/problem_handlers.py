@@ -39,6 +39,9 @@ _DOMAIN_STATUS: dict[str, int] = {
     "conflict": 409,
     "payload-too-large": 413,
     "validation": 422,
+    "invalid-schema": 422,
+    "schema-incompatible": 409,
+    "schema-validation": 422,
 }
 
 

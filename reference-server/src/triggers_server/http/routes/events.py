@@ -12,6 +12,7 @@ from fastapi.responses import Response
 
 from triggers_server.contract_facts import PAGE_LIMIT_DEFAULT
 from triggers_server.domain.cursors import decode_cursor, encode_cursor, int_field
+from triggers_server.domain.errors import DomainError
 from triggers_server.domain.ingest import (
     CE_BATCH,
     CE_STRUCTURED,
@@ -33,6 +34,7 @@ from triggers_server.domain.registry.service import apply_schema
 from triggers_server.globs import validate_globs
 from triggers_server.http.auth import authorize, require_scope
 from triggers_server.http.idempotency import IdempotencyContext
+from triggers_server.http.problem_handlers import domain_problem
 from triggers_server.http.routes.params import PageCursor, PageLimit
 from triggers_server.http.services import services_of
 from triggers_server.jsoncodec import dumps
@@ -194,8 +196,8 @@ async def create_events_batch(request: Request) -> Response:
         if item.draft is not None:
             try:
                 await apply_schema(services.registry, account_id, item.draft, pointer=f"{prefix}/{index}")
-            except ProblemError as problem:
-                items[index] = BatchItem(None, problem)
+            except DomainError as error:
+                items[index] = BatchItem(None, domain_problem(error))
     context = _idempotency(request)
     now = services.clock.now()
     request_id = request_id_of(request)

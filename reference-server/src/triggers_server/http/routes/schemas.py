@@ -9,10 +9,12 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
+from triggers_server.clock import isoformat
 from triggers_server.contract_facts import PAGE_LIMIT_DEFAULT
 from triggers_server.domain.cursors import decode_cursor, encode_cursor, int_field, str_field
 from triggers_server.domain.principal import Principal
 from triggers_server.domain.registry.compat import CompatibilityMode
+from triggers_server.domain.registry.dialect import Dialect
 from triggers_server.domain.registry.service import SchemaRegistry, mode_of
 from triggers_server.http.auth import require_scope
 from triggers_server.http.routes.params import PageCursor, PageLimit
@@ -21,13 +23,14 @@ from triggers_server.models._generated import (
     CompatibilityCheckRequest,
     CompatibilityResult,
     SchemaConfig,
+    SchemaConfigUpdate,
     SchemaSubject,
     SchemaSubjectList,
     SchemaVersion,
     SchemaVersionCreate,
     SchemaVersionList,
 )
-from triggers_server.storage.sqlite.schemas import SchemaVersionRecord
+from triggers_server.storage.ports.schemas import SchemaVersionRecord
 
 router = APIRouter()
 
@@ -49,7 +52,16 @@ def _json(model: BaseModel, status_code: int = 200, headers: dict[str, str] | No
 
 
 def _version(record: SchemaVersionRecord) -> SchemaVersion:
-    return SchemaVersion.model_validate(record.to_wire())
+    return SchemaVersion.model_validate(
+        {
+            "event_type": record.event_type,
+            "version": record.version,
+            "json_schema": record.json_schema,
+            "fingerprint": record.fingerprint,
+            "created_at": isoformat(record.created_at),
+            "dialect": record.dialect,
+        }
+    )
 
 
 def _location(event_type: str, version: int) -> str:
@@ -136,14 +148,15 @@ async def check_schema_compatibility(
 
 @router.get("/schemas/{event_type}/config")
 async def get_schema_config(request: Request, event_type: EventType, principal: Reader) -> JSONResponse:
-    mode = await _registry(request).get_mode(principal.account_id, event_type)
-    return _json(SchemaConfig.model_validate({"compatibility": mode.value}))
+    config = await _registry(request).get_config(principal.account_id, event_type)
+    return _json(SchemaConfig.model_validate(config.to_wire()))
 
 
 @router.put("/schemas/{event_type}/config")
 async def update_schema_config(
-    request: Request, event_type: EventType, body: SchemaConfig, principal: Manager
+    request: Request, event_type: EventType, body: SchemaConfigUpdate, principal: Manager
 ) -> JSONResponse:
     mode = CompatibilityMode(body.compatibility.value)
-    await _registry(request).set_mode(principal.account_id, event_type, mode)
-    return _json(SchemaConfig.model_validate({"compatibility": mode.value}))
+    dialect = Dialect(body.default_dialect.value) if body.default_dialect is not None else None
+    config = await _registry(request).set_config(principal.account_id, event_type, mode, dialect)
+    return _json(SchemaConfig.model_validate(config.to_wire()))

@@ -5,7 +5,8 @@ from __future__ import annotations
 from triggers_server.storage.ports.stores import Stores
 from triggers_server.storage.sqlite.accounts import SqliteAccountStore
 from triggers_server.storage.sqlite.engine import Database
+from triggers_server.storage.sqlite.schemas import SqliteSchemaStore
 
 
 def sqlite_stores(db: Database) -> Stores:
-    return Stores(accounts=SqliteAccountStore(db))
+    return Stores(accounts=SqliteAccountStore(db), schemas=SqliteSchemaStore(db))
