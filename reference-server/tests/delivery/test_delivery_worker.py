@@ -18,6 +18,7 @@ from triggers_server.clock import ManualClock
 from triggers_server.config import Settings
 from triggers_server.domain.webhooks.service import DeliveryService, RetryPolicy, parse_retry_after
 from triggers_server.domain.webhooks.signing import generate_secret, verify
+from triggers_server.metrics import Metrics
 from triggers_server.storage.sqlite import deliveries as delivery_store
 from triggers_server.storage.sqlite import dlq as dlq_store
 from triggers_server.storage.sqlite import subscriptions as subscription_store
@@ -79,7 +80,7 @@ async def harness() -> AsyncIterator[Harness]:
     receiver = Receiver()
     client = httpx.AsyncClient(transport=httpx.MockTransport(receiver.handler))
     settings = Settings(delivery_worker=False, retry_schedule=(0, 5, 300), retry_jitter=0.2)
-    service = DeliveryService(settings, clock, db, http_client=client, rng=random.Random(7))
+    service = DeliveryService(settings, clock, db, metrics=Metrics(), http_client=client, rng=random.Random(7))
     yield Harness(db, clock, service, receiver)
     await service.stop()
     await client.aclose()
@@ -327,7 +328,9 @@ async def test_whole_exchange_is_bounded_by_webhook_timeout() -> None:
     db = await Database.open(":memory:")
     client = httpx.AsyncClient(transport=httpx.MockTransport(hang))
     settings = Settings(delivery_worker=False, retry_schedule=(0, 5), webhook_timeout=0.01)
-    service = DeliveryService(settings, ManualClock(START), db, http_client=client, rng=random.Random(1))
+    service = DeliveryService(
+        settings, ManualClock(START), db, metrics=Metrics(), http_client=client, rng=random.Random(1)
+    )
     try:
         values: dict[str, Any] = {
             "account_id": ACCOUNT,

@@ -50,6 +50,12 @@ class Invalid(DomainError):
     slug = "validation"
 
 
+class SchemaMismatch(DomainError):
+    """An event's data breaks the registered schema of its type; carries pointers into the request."""
+
+    slug = "schema-validation"
+
+
 class NotFound(DomainError):
     """No such resource in the caller's account (other accounts' resources are indistinguishable)."""
 

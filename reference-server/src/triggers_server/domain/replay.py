@@ -16,8 +16,10 @@ from functools import partial
 from typing import Any, Final
 
 from triggers_server.clock import Clock, isoformat, parse_datetime
+from triggers_server.domain.errors import DomainError, FieldError, SchemaMismatch
 from triggers_server.domain.filters import json_object, subscription_matches
-from triggers_server.domain.registry.service import SchemaRegistry, apply_schema
+from triggers_server.domain.registry import SchemaValidationFailed
+from triggers_server.domain.registry.service import SchemaRegistry
 from triggers_server.domain.streaming import StreamHub
 from triggers_server.domain.webhooks.service import DeliveryService, payload_of
 from triggers_server.problems import ProblemError
@@ -50,6 +52,12 @@ def merge_patch(target: Any, patch: Any) -> Any:
         else:
             result[key] = merge_patch(result.get(key), value)
     return result
+
+
+def patch_pointer(data_pointer: str) -> str:
+    """A pointer into the event's `data` (`/data/n`) as one into the request's `data_patch` (`/data_patch/n`)."""
+    rest = data_pointer.removeprefix("/data")
+    return "/data_patch" + rest if rest == "" or rest.startswith("/") else "/data_patch"
 
 
 def copy_draft(
@@ -167,7 +175,7 @@ class Replayer:
         """Copy ``original`` to ``target`` (or, on a dry run, say what would happen)."""
         draft = copy_draft(original, data_patch, time_override)
         if data_patch is not None:
-            await apply_schema(self.registry, account_id, draft, pointer="/data_patch")
+            await self._validate_patched(account_id, draft)
         preview = preview_of(draft)
         verdicts = [
             (subscription, subscription_matches(subscription.event_types, subscription.filter, preview))
@@ -194,6 +202,18 @@ class Replayer:
             self.delivery.notify()
         outcomes = self._outcomes(target, verdicts, dict(zip(matched, delivery_ids, strict=True)), "delivered")
         return ReplayOutcome(event, outcomes)
+
+    async def _validate_patched(self, account_id: str, draft: EventDraft) -> None:
+        """Validate the patched copy against its type's schema; pointers point into the request's `data_patch`
+        (the registry's point into the event's `data`)."""
+        try:
+            draft.schema_version = await self.registry.validate(account_id, draft.type, draft.data, draft.dataschema)
+        except SchemaValidationFailed as failure:
+            errors = [FieldError(patch_pointer(entry["pointer"]), entry["detail"]) for entry in failure.errors]
+            detail = "; ".join(f"{error.pointer}: {error.detail}" for error in errors[:3]) or "schema validation failed"
+            raise SchemaMismatch(
+                f"the patched `data` does not match the schema of `{draft.type}`: {detail}", errors=errors
+            ) from failure
 
     @staticmethod
     def _outcomes(
@@ -279,7 +299,7 @@ class ReplayJobs:
             if job.status == replay_store.STARTING:
                 await self._set(replay_id, replay_store.RUNNING, (replay_store.STARTING,))
             await self._process(account_id, replay_id, max_events)
-        except ProblemError as problem:
+        except (ProblemError, DomainError) as problem:
             await self._set(replay_id, replay_store.FAILED, replay_store.ACTIVE, error=problem.detail)
         except Exception as error:
             log.exception("replay job failed", extra={"replay_id": replay_id})

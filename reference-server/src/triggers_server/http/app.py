@@ -78,7 +78,8 @@ async def open_services(
     hub = StreamHub(start_sequence)
     db.on_commit = hub.on_commit
     registry = SchemaRegistry(db, clock)
-    delivery = DeliveryService(settings, clock, db, http_client=webhook_client)
+    metrics = Metrics()
+    delivery = DeliveryService(settings, clock, db, metrics=metrics, http_client=webhook_client)
     replayer = Replayer(clock=clock, db=db, hub=hub, registry=registry, delivery=delivery)
     auth = Authenticator(stores.accounts, clock)
     return Services(
@@ -93,7 +94,7 @@ async def open_services(
         auth=auth,
         accounts=AccountService(stores.accounts, auth, clock, settings),
         limiter=RateLimiter(clock, per_second=settings.rate_limit_per_second, burst=settings.rate_limit_burst),
-        metrics=Metrics(),
+        metrics=metrics,
         bootstrap_key=bootstrap,
     )
 

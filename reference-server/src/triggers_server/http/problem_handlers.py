@@ -39,6 +39,7 @@ _DOMAIN_STATUS: dict[str, int] = {
     "conflict": 409,
     "payload-too-large": 413,
     "validation": 422,
+    "schema-validation": 422,
 }
 
 

@@ -132,8 +132,8 @@ class DeliveryService:
         db: Database,
         *,
         http_client: httpx.AsyncClient | None = None,
+        metrics: Metrics,
         rng: random.Random | None = None,
-        metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
@@ -297,11 +297,13 @@ class DeliveryService:
         delivery_store.advance_fanout_mark(conn, account_id, int(event["sequence"]))
         return delivery_id
 
-    async def retry_now(self, delivery: DeliveryRecord) -> None:
-        """Queue one immediate manual attempt of ``delivery``."""
+    async def retry_now(self, delivery: DeliveryRecord) -> bool:
+        """Queue one immediate manual attempt of ``delivery``; False when it has succeeded (nothing to retry)."""
         now = self.clock.now()
-        await self.db.write(lambda conn: delivery_store.schedule_manual_retry(conn, delivery.id, now=now))
-        self.notify()
+        queued = await self.db.write(lambda conn: delivery_store.schedule_manual_retry(conn, delivery.id, now=now))
+        if queued:
+            self.notify()
+        return queued
 
     # -- sending -----------------------------------------------------------------------------------
 
@@ -442,8 +444,8 @@ class DeliveryService:
             status = delivery_store.SUCCEEDED
         elif gone:
             status, dead_reason = delivery_store.DEAD_LETTERED, REASON_ENDPOINT_GONE
-        elif manual and delivery.status not in delivery_store.ACTIVE_STATUSES:
-            status = delivery.status
+        elif manual and delivery.resume_status is not None:
+            status = delivery.resume_status  # a manual retry of an ended delivery: one attempt, no new schedule
         else:
             delay = self.policy.delay_after(delivery.attempt_count + 1, self.rng, retry_after)
             if delay is None:
@@ -485,10 +487,9 @@ class DeliveryService:
         await self.db.write(write)
         if gone:
             self.invalidate(account_id)
-        if self.metrics is not None:
-            self.metrics.delivery_attempt_duration.observe(outcome.duration_ms / 1000.0)
-            if status in (delivery_store.SUCCEEDED, delivery_store.DEAD_LETTERED):
-                self.metrics.deliveries.labels(status=status).inc()
+        self.metrics.delivery_attempt_duration.observe(outcome.duration_ms / 1000.0)
+        if status in (delivery_store.SUCCEEDED, delivery_store.DEAD_LETTERED):
+            self.metrics.deliveries.labels(status=status).inc()
 
 
 async def _read_capped(response: httpx.Response, limit: int) -> tuple[bytes, bool]:

@@ -92,13 +92,16 @@ async def retry_delivery(request: Request, principal: Manager, delivery_id: Deli
     record = await services.db.read(lambda conn: delivery_store.get_delivery(conn, account_id, delivery_id))
     if record is None:
         raise ProblemError(404, "not-found", f"No delivery {delivery_id!r} in this account.")
+    if record.status == delivery_store.SUCCEEDED:
+        raise ProblemError(409, "conflict", f"Delivery {delivery_id!r} already succeeded; there is nothing to retry.")
     subscription = await services.db.read(
         lambda conn: subscription_store.get_subscription(conn, account_id, record.subscription_id)
     )
     if subscription is None or not subscription.enabled:
         state = "deleted" if subscription is None else "disabled"
         raise ProblemError(409, "conflict", f"Subscription {record.subscription_id!r} is {state}; enable it first.")
-    await services.delivery.retry_now(record)
+    if not await services.delivery.retry_now(record):
+        raise ProblemError(409, "conflict", f"Delivery {delivery_id!r} already succeeded; there is nothing to retry.")
     refreshed = await services.db.read(lambda conn: delivery_store.get_delivery(conn, account_id, delivery_id))
     assert refreshed is not None
     return JSONResponse(refreshed.to_wire(), status_code=202)

@@ -83,6 +83,7 @@ class DeliveryRecord:
     last_error: str | None
     created_at: datetime
     updated_at: datetime
+    resume_status: str | None = None
 
     def to_wire(self, attempts: Iterable[AttemptRecord] = ()) -> dict[str, Any]:
         """The contract's ``Delivery`` (``attempts`` only on the single-delivery read)."""
@@ -104,7 +105,7 @@ class DeliveryRecord:
 _COLUMNS = (
     "seq, id, account_id, event_id, event_type, subscription_id, payload, status, attempt_count, "
     "next_attempt_at, last_attempt_at, manual_pending, last_response_status, last_error, "
-    "created_at, updated_at"
+    "created_at, updated_at, resume_status"
 )
 
 
@@ -130,6 +131,7 @@ def _record(row: sqlite3.Row) -> DeliveryRecord:
         last_error=row["last_error"],
         created_at=parse_datetime(row["created_at"]),
         updated_at=parse_datetime(row["updated_at"]),
+        resume_status=row["resume_status"],
     )
 
 
@@ -309,7 +311,8 @@ def record_attempt(
     )
     tx.execute(
         "UPDATE deliveries SET status = ?, attempt_count = ?, next_attempt_at = ?, last_attempt_at = ?, "
-        "manual_pending = 0, last_response_status = ?, last_error = ?, updated_at = ? WHERE id = ?",
+        "manual_pending = 0, resume_status = NULL, last_response_status = ?, last_error = ?, updated_at = ? "
+        "WHERE id = ?",
         (
             status,
             attempt_number,
@@ -327,7 +330,7 @@ def record_attempt(
 def set_status(tx: Transaction, delivery_id: str, status: str, *, now: datetime, last_error: str | None = None) -> None:
     """Terminal transition without an attempt (e.g. discarded because the subscription is gone)."""
     tx.execute(
-        "UPDATE deliveries SET status = ?, next_attempt_at = NULL, manual_pending = 0, "
+        "UPDATE deliveries SET status = ?, next_attempt_at = NULL, manual_pending = 0, resume_status = NULL, "
         "last_error = COALESCE(?, last_error), updated_at = ? WHERE id = ?",
         (status, last_error, isoformat(now), delivery_id),
     )
@@ -357,19 +360,24 @@ def fanout_marks(tx: Transaction) -> dict[str, int]:
 def discard_active(tx: Transaction, account_id: str, subscription_id: str, *, reason: str, now: datetime) -> int:
     """Discard the subscription's pending and retrying deliveries (it was disabled or deleted)."""
     cursor = tx.execute(
-        "UPDATE deliveries SET status = ?, next_attempt_at = NULL, manual_pending = 0, last_error = ?, "
-        "updated_at = ? WHERE account_id = ? AND subscription_id = ? AND status IN (?, ?)",
+        "UPDATE deliveries SET status = ?, next_attempt_at = NULL, manual_pending = 0, resume_status = NULL, "
+        "last_error = ?, updated_at = ? WHERE account_id = ? AND subscription_id = ? AND status IN (?, ?)",
         (DISCARDED, reason, isoformat(now), account_id, subscription_id, *ACTIVE_STATUSES),
     )
     return cursor.rowcount
 
 
-def schedule_manual_retry(tx: Transaction, delivery_id: str, *, now: datetime) -> None:
-    """Queue one immediate manual attempt; a failed manual attempt is not rescheduled."""
-    tx.execute(
-        "UPDATE deliveries SET manual_pending = 1, next_attempt_at = ?, updated_at = ? WHERE id = ?",
-        (isoformat(now), isoformat(now), delivery_id),
+def schedule_manual_retry(tx: Transaction, delivery_id: str, *, now: datetime) -> bool:
+    """Queue one immediate manual attempt: the delivery is `pending` again, due now; a terminal status it
+    had is kept in `resume_status` (a failed manual attempt returns there). False when it has succeeded."""
+    stamp = isoformat(now)
+    cursor = tx.execute(
+        "UPDATE deliveries SET status = ?, manual_pending = 1, next_attempt_at = ?, updated_at = ?, "
+        "resume_status = CASE WHEN status IN (?, ?) THEN resume_status ELSE status END "
+        "WHERE id = ? AND status != ?",
+        (PENDING, stamp, stamp, *ACTIVE_STATUSES, delivery_id, SUCCEEDED),
     )
+    return cursor.rowcount > 0
 
 
 def postpone(tx: Transaction, delivery_id: str, until: datetime) -> None:
