@@ -381,3 +381,19 @@ async def test_first_attempt_waits_schedule_zero(harness: Harness) -> None:
     assert await harness.service.run_due() == 0
     harness.clock.advance(10)
     assert await harness.service.run_due() == 1
+
+
+async def test_claim_leases_due_deliveries_until_the_lease_ends(harness: Harness) -> None:
+    """The worker's claim is one store transaction: a claimed delivery is not handed to a second claimer while
+    its attempt may be in flight, and is due again when the lease ends (a worker that died mid-attempt)."""
+    await harness.subscription()
+    [delivery_id] = await harness.service.on_ingested(ACCOUNT, [event()])
+    store = harness.service.deliveries
+    lease_until = START + timedelta(seconds=60)
+    [claimed] = await store.claim_due(now=START, limit=10, lease_until=lease_until)
+    assert claimed.id == delivery_id
+    assert await store.claim_due(now=START, limit=10, lease_until=lease_until) == []
+    assert await store.next_due_time() == lease_until
+    [again] = await store.claim_due(now=lease_until, limit=10, lease_until=lease_until + timedelta(seconds=60))
+    assert again.id == delivery_id and again.attempt_count == 0
+    assert harness.receiver.requests == []
