@@ -135,6 +135,10 @@ class SqliteDeliveryStore:
         return await self._db.write(write)
 
     async def claim_due(self, *, now: datetime, limit: int, lease_until: datetime) -> list[DeliveryRecord]:
+        # A wake-up with nothing due costs a read, not a job in the writer's queue (which ingestion shares).
+        next_due = await self._db.read(sql.next_due_time)
+        if next_due is None or next_due > now:
+            return []
         return await self._db.write(lambda tx: sql.claim_due(tx, now, limit=limit, lease_until=lease_until))
 
     async def next_due_time(self) -> datetime | None:
