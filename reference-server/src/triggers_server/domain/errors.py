@@ -50,6 +50,12 @@ class Invalid(DomainError):
     slug = "validation"
 
 
+class SchemaMismatch(DomainError):
+    """An event's data breaks the registered schema of its type; carries pointers into the request."""
+
+    slug = "schema-validation"
+
+
 class NotFound(DomainError):
     """No such resource in the caller's account (other accounts' resources are indistinguishable)."""
 
@@ -84,9 +90,3 @@ class SchemaIncompatible(DomainError):
     """A schema version breaks its event type's compatibility mode; ``extra`` lists the incompatibilities."""
 
     slug = "schema-incompatible"
-
-
-class SchemaMismatch(DomainError):
-    """An event's ``data`` does not match its event type's schema; pointers go into the request."""
-
-    slug = "schema-validation"

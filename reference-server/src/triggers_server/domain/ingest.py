@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from triggers_server.jsoncodec import dumps, loads
 from triggers_server.models._generated import EventCreate
 from triggers_server.problems import ProblemError, validation_problem
-from triggers_server.storage.sqlite.events import EventDraft
+from triggers_server.storage.ports.events import EventDraft
 
 CE_STRUCTURED = "application/cloudevents+json"
 CE_BATCH = "application/cloudevents-batch+json"

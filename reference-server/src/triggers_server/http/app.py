@@ -15,9 +15,12 @@ from triggers_server.clock import Clock, SystemClock
 from triggers_server.config import Settings
 from triggers_server.contract_facts import API_PREFIX
 from triggers_server.domain.accounts import AccountService, Authenticator
+from triggers_server.domain.deliveries import DeliveryLog
+from triggers_server.domain.dlq import DlqService
 from triggers_server.domain.registry.service import SchemaRegistry
-from triggers_server.domain.replay import Replayer, ReplayJobs
+from triggers_server.domain.replay import Replayer, ReplayJobs, ReplayService
 from triggers_server.domain.streaming import StreamHub
+from triggers_server.domain.subscriptions import SubscriptionService
 from triggers_server.domain.webhooks.service import DeliveryService
 from triggers_server.http.idempotency import IdempotencyMiddleware, purge_expired
 from triggers_server.http.middleware import RequestContextMiddleware
@@ -79,8 +82,19 @@ async def open_services(
     hub = StreamHub(start_sequence)
     db.on_commit = hub.on_commit
     registry = SchemaRegistry(stores.schemas, clock)
-    delivery = DeliveryService(settings, clock, db, http_client=webhook_client)
-    replayer = Replayer(clock=clock, db=db, hub=hub, registry=registry, delivery=delivery)
+    metrics = Metrics()
+    delivery = DeliveryService(
+        settings, clock, stores.deliveries, stores.subscriptions, metrics=metrics, http_client=webhook_client
+    )
+    replayer = Replayer(
+        clock=clock,
+        replays=stores.replays,
+        subscriptions=stores.subscriptions,
+        hub=hub,
+        registry=registry,
+        delivery=delivery,
+    )
+    replay_jobs = ReplayJobs(replayer, background=settings.delivery_worker)
     auth = Authenticator(stores.accounts, clock)
     return Services(
         settings=settings,
@@ -90,11 +104,15 @@ async def open_services(
         hub=hub,
         registry=registry,
         delivery=delivery,
-        replays=ReplayJobs(replayer, background=settings.delivery_worker),
+        replays=replay_jobs,
+        replay_service=ReplayService(replay_jobs),
+        subscriptions=SubscriptionService(stores.subscriptions, delivery, clock, settings),
+        deliveries=DeliveryLog(stores.deliveries, delivery, clock),
+        dlq=DlqService(stores.dlq, delivery, clock),
         auth=auth,
         accounts=AccountService(stores.accounts, auth, clock, settings),
         limiter=RateLimiter(clock, per_second=settings.rate_limit_per_second, burst=settings.rate_limit_burst),
-        metrics=Metrics(),
+        metrics=metrics,
         bootstrap_key=bootstrap,
     )
 

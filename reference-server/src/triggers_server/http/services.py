@@ -12,9 +12,12 @@ from fastapi import Request
 from triggers_server.clock import Clock
 from triggers_server.config import Settings
 from triggers_server.domain.accounts import AccountService, Authenticator
+from triggers_server.domain.deliveries import DeliveryLog
+from triggers_server.domain.dlq import DlqService
 from triggers_server.domain.registry.service import SchemaRegistry
-from triggers_server.domain.replay import ReplayJobs
+from triggers_server.domain.replay import ReplayJobs, ReplayService
 from triggers_server.domain.streaming import StreamHub
+from triggers_server.domain.subscriptions import SubscriptionService
 from triggers_server.domain.webhooks.service import DeliveryService
 from triggers_server.http.idempotency import InFlight
 from triggers_server.http.ratelimit import RateLimiter
@@ -33,6 +36,10 @@ class Services:
     registry: SchemaRegistry
     delivery: DeliveryService
     replays: ReplayJobs
+    replay_service: ReplayService
+    subscriptions: SubscriptionService
+    deliveries: DeliveryLog
+    dlq: DlqService
     auth: Authenticator
     accounts: AccountService
     limiter: RateLimiter

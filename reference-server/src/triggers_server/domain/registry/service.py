@@ -44,8 +44,8 @@ from triggers_server.domain.registry.validation import (
     document_registry,
     pointer,
 )
+from triggers_server.storage.ports.events import EventDraft
 from triggers_server.storage.ports.schemas import NewVersion, SchemaStore, SchemaVersionRecord, SubjectRecord
-from triggers_server.storage.sqlite.events import EventDraft
 
 VALIDATOR_CACHE_SIZE = 1024
 LATEST_CACHE_SIZE = 100_000

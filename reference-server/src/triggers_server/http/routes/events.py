@@ -39,9 +39,9 @@ from triggers_server.http.routes.params import PageCursor, PageLimit
 from triggers_server.http.services import services_of
 from triggers_server.jsoncodec import dumps
 from triggers_server.problems import ProblemError, request_id_of
+from triggers_server.storage.ports.events import EventDraft
 from triggers_server.storage.sqlite.events import (
     DuplicateEvent,
-    EventDraft,
     EventQuery,
     correlation_events,
     get_event,
