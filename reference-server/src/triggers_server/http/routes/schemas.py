@@ -14,6 +14,7 @@ from triggers_server.domain.cursors import decode_cursor, encode_cursor, int_fie
 from triggers_server.domain.registry.compat import CompatibilityMode
 from triggers_server.domain.registry.service import SchemaRegistry, mode_of
 from triggers_server.http.auth import Principal, require_scope
+from triggers_server.http.contract_schemas import parse_contract_model
 from triggers_server.http.routes.params import PageCursor, PageLimit
 from triggers_server.http.services import services_of
 from triggers_server.models._generated import (
@@ -98,9 +99,8 @@ async def list_schema_versions(
 
 
 @router.post("/schemas/{event_type}/versions")
-async def register_schema_version(
-    request: Request, event_type: EventType, body: SchemaVersionCreate, principal: Manager
-) -> JSONResponse:
+async def register_schema_version(request: Request, event_type: EventType, principal: Manager) -> JSONResponse:
+    body = await parse_contract_model(request, SchemaVersionCreate)
     registration = await _registry(request).register(principal.account_id, event_type, body.json_schema)
     record = registration.record
     if registration.created:
@@ -125,9 +125,8 @@ async def delete_schema_version(
 
 
 @router.post("/schemas/{event_type}/compatibility")
-async def check_schema_compatibility(
-    request: Request, event_type: EventType, body: CompatibilityCheckRequest, principal: Manager
-) -> JSONResponse:
+async def check_schema_compatibility(request: Request, event_type: EventType, principal: Manager) -> JSONResponse:
+    body = await parse_contract_model(request, CompatibilityCheckRequest)
     mode = CompatibilityMode(body.mode.value) if body.mode is not None else None
     report = await _registry(request).check(principal.account_id, event_type, body.json_schema, mode)
     return _json(CompatibilityResult.model_validate(report.to_wire()))
@@ -140,9 +139,8 @@ async def get_schema_config(request: Request, event_type: EventType, principal: 
 
 
 @router.put("/schemas/{event_type}/config")
-async def update_schema_config(
-    request: Request, event_type: EventType, body: SchemaConfig, principal: Manager
-) -> JSONResponse:
+async def update_schema_config(request: Request, event_type: EventType, principal: Manager) -> JSONResponse:
+    body = await parse_contract_model(request, SchemaConfig)
     mode = CompatibilityMode(body.compatibility.value)
     await _registry(request).set_mode(principal.account_id, event_type, mode)
     return _json(SchemaConfig.model_validate({"compatibility": mode.value}))
