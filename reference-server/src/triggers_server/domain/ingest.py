@@ -222,6 +222,11 @@ def structured_draft(raw: Any) -> EventDraft:
         raise InvalidCloudEvent("", "a CloudEvent must be a JSON object")
     item = cast("dict[str, Any]", raw)
     attributes = {k: v for k, v in item.items() if k not in ("data", "data_base64")}
+    if "data_base64" in item and item["data_base64"] is None:  # the contract's CloudEvent: a string, or absent
+        raise Invalid(
+            "/data_base64: must be a base64 string when present.",
+            errors=[FieldError("/data_base64", "must be a base64 string when present, not null")],
+        )
     has_data = item.get("data") is not None
     data_base64 = item.get("data_base64")
     if has_data and data_base64 is not None:
@@ -329,6 +334,9 @@ def cloudevents_batch(payload: Any, *, max_events: int) -> list[BatchItem]:
             items.append(BatchItem(structured_draft(entry), None))
         except InvalidCloudEvent as error:
             raise invalid_cloudevent_problem(error, prefix=f"/{index}") from error
+        except Invalid as error:
+            errors = [FieldError(f"/{index}{e.pointer}", e.detail) for e in error.errors or ()]
+            raise Invalid(f"/{index}{error.detail}", errors=errors) from error
     return items
 
 
