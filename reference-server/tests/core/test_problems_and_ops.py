@@ -18,6 +18,28 @@ async def test_wrong_method_is_problem_405(server: Server) -> None:
     assert_problem(await server.admin.delete("/events"), 405, "method-not-allowed")
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("DELETE", "/events", "GET, POST"),
+        ("DELETE", "/events/batch", "POST"),
+        ("PUT", "/events/batch", "POST"),
+        ("POST", "/events/stream", "GET"),
+        ("POST", "/events/evt_1", "GET"),
+        ("GET", "/inbox/ack", "POST"),
+        ("PUT", "/subscriptions/sub_1", "GET, PATCH, DELETE"),
+        ("PUT", "/dlq/retry", "POST"),
+        ("POST", "/schemas/order.created/config", "GET, PUT"),
+    ],
+)
+async def test_405_allow_lists_the_methods_of_the_matched_route(
+    server: Server, method: str, path: str, allow: str
+) -> None:
+    response = await server.admin.request(method, path)
+    assert_problem(response, 405, "method-not-allowed")
+    assert response.headers["allow"] == allow
+
+
 async def test_malformed_json_is_400(server: Server) -> None:
     response = await server.admin.post(
         "/inbox/ack", content=b'{"receipts": [', headers={"content-type": "application/json"}

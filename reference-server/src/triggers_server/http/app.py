@@ -156,7 +156,7 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
-    install_problem_handlers(app)
+    install_problem_handlers(app, ROUTERS, API_PREFIX)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     proxy = cast(Services, _ServicesProxy(holder))
