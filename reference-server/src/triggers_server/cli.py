@@ -15,6 +15,7 @@ import uvicorn
 from triggers_server import __version__
 from triggers_server.config import FAST_RETRY_SCHEDULE, Settings, parse_schedule
 from triggers_server.http.app import create_app
+from triggers_server.http.protocol import RelaxedHeaderValuesProtocol
 from triggers_server.logs import configure_logging
 
 GC_GEN0_THRESHOLD = 20_000
@@ -175,7 +176,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         host=settings.host,
         port=settings.port,
         loop=loop,
-        http="httptools",
+        http=RelaxedHeaderValuesProtocol,
         log_config=None,
         access_log=False,
         lifespan="on",
