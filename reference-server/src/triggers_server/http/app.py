@@ -39,7 +39,7 @@ from triggers_server.http.routes import (
 )
 from triggers_server.http.services import Services
 from triggers_server.metrics import Metrics
-from triggers_server.storage.sqlite.accounts import ensure_bootstrap_key, record_last_used
+from triggers_server.storage.sqlite.accounts import BootstrapOutcome, ensure_bootstrap_key, record_last_used
 from triggers_server.storage.sqlite.engine import Database
 from triggers_server.storage.sqlite.events import purge_retention
 
@@ -92,7 +92,7 @@ async def open_services(
         auth=Authenticator(db, clock),
         limiter=RateLimiter(clock, per_second=settings.rate_limit_per_second, burst=settings.rate_limit_burst),
         metrics=Metrics(),
-        bootstrap_key=bootstrap,
+        bootstrap=bootstrap,
     )
 
 
@@ -120,9 +120,10 @@ def create_app(
     clock: Clock | None = None,
     *,
     webhook_client: httpx.AsyncClient | None = None,
-    announce: Callable[[str], None] | None = None,
+    announce: Callable[[BootstrapOutcome], None] | None = None,
 ) -> FastAPI:
-    """The ASGI app. Services open in the lifespan; in-process tests enter `app.router.lifespan_context(app)`."""
+    """The ASGI app. Services open in the lifespan; in-process tests enter `app.router.lifespan_context(app)`.
+    `announce` hears what start-up did about the operator's admin key (the CLI prints it once serving)."""
     the_clock = clock or SystemClock()
     holder: dict[str, Services] = {}
 
@@ -131,8 +132,8 @@ def create_app(
         services = await open_services(settings, the_clock, webhook_client=webhook_client)
         holder["services"] = services
         app.state.services = services
-        if services.bootstrap_key is not None and announce is not None:
-            announce(services.bootstrap_key)
+        if services.bootstrap is not None and announce is not None:
+            announce(services.bootstrap)
         if settings.delivery_worker:
             await services.delivery.start()
         try:

@@ -170,24 +170,44 @@ def count_keys(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT count(*) FROM api_keys").fetchone()[0])
 
 
+@dataclass(frozen=True)
+class BootstrapOutcome:
+    """What start-up did to give the operator an admin key (None from `ensure_bootstrap_key`: nothing)."""
+
+    account_id: str
+    generated_key: str | None  # a fresh key, to be shown once
+    attached: bool  # the given key joined the existing bootstrap account instead of founding one
+
+
+def _bootstrap_account(conn: sqlite3.Connection) -> str | None:
+    """The account the first bootstrap key founded, else the oldest account."""
+    row = conn.execute("SELECT account_id FROM api_keys WHERE bootstrap = 1 ORDER BY created_at, id LIMIT 1").fetchone()
+    if row is None:
+        row = conn.execute("SELECT id FROM accounts ORDER BY created_at, id LIMIT 1").fetchone()
+    return str(row[0]) if row is not None else None
+
+
 def ensure_bootstrap_key(
     conn: sqlite3.Connection, *, secret: str | None, max_deliveries: int, now: datetime
-) -> str | None:
-    """Make sure an admin key exists. With `secret`, that key is registered (idempotently); without one and
+) -> BootstrapOutcome | None:
+    """Make sure an admin key exists. With `secret`, that key is registered (idempotently): on a database
+    that already has an account it joins the bootstrap account, so the data stays in reach. Without one and
     with an empty database, a fresh key is generated and returned so the CLI can print it once."""
+    existing: str | None = None
     if secret is not None:
         if conn.execute("SELECT 1 FROM api_keys WHERE key_hash = ?", (hash_key(secret),)).fetchone():
             return None
+        existing = _bootstrap_account(conn)
     elif count_keys(conn) > 0:
         return None
-    account = create_account(conn, name="default", max_deliveries=max_deliveries, now=now)
+    account_id = existing or create_account(conn, name="default", max_deliveries=max_deliveries, now=now).id
     _, plaintext = create_api_key(
         conn,
-        account_id=account.id,
+        account_id=account_id,
         name="bootstrap admin",
         scopes=("admin",),
         now=now,
         secret=secret,
         bootstrap=True,
     )
-    return plaintext if secret is None else None
+    return BootstrapOutcome(account_id, plaintext if secret is None else None, attached=existing is not None)
