@@ -1,9 +1,8 @@
-"""The handlers that make every 4xx/5xx problem+json: ours, the domain's errors, FastAPI's validation,
-Starlette's 404/405, and crashes (the one crash handler)."""
+"""The handlers that make every 4xx problem+json: ours, the domain's errors, FastAPI's validation and
+Starlette's 404/405. Crashes (500) have one handler, `middleware.answer_crash`."""
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,9 +16,7 @@ from starlette.routing import compile_path
 
 from triggers_server.contract_facts import PROBLEM_TITLES
 from triggers_server.domain.errors import DomainError
-from triggers_server.problems import ProblemError, problem_response, request_id_of, validation_problem
-
-log = logging.getLogger("triggers_server.problems")
+from triggers_server.problems import ProblemError, problem_response, validation_problem
 
 _STATUS_SLUGS: dict[int, str] = {
     400: "malformed-request",
@@ -89,7 +86,8 @@ def allowed_methods(templates: Sequence[RouteTemplate], path: str) -> list[str]:
 
 
 def install_problem_handlers(app: FastAPI, routers: Sequence[APIRouter], prefix: str) -> None:
-    """Every error leaves as problem+json: ours, FastAPI's validation, Starlette's 404/405, and crashes.
+    """Every error leaves as problem+json: ours, the domain's, FastAPI's validation and Starlette's 404/405.
+    Crashes pass through to the one crash handler, `middleware.answer_crash` (a route's and a middleware's alike).
     `routers` (mounted under `prefix`) name the methods a 405's `Allow` lists."""
     templates = route_templates(routers, prefix)
 
@@ -118,12 +116,7 @@ def install_problem_handlers(app: FastAPI, routers: Sequence[APIRouter], prefix:
             headers["Allow"] = ", ".join(allowed_methods(templates, request.url.path))
         return problem_response(request, ProblemError(exc.status_code, slug, detail, headers=headers))
 
-    async def on_crash(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error", extra={"request_id": request_id_of(request)})
-        return problem_response(request, ProblemError(500, "internal", "An unexpected error occurred."))
-
     app.add_exception_handler(ProblemError, on_problem)
     app.add_exception_handler(DomainError, on_domain)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
-    app.add_exception_handler(Exception, on_crash)
