@@ -6,11 +6,12 @@ import sqlite3
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from triggers_server.contract_facts import PAGE_LIMIT_DEFAULT
 from triggers_server.domain.cursors import decode_cursor, encode_cursor, int_field
 from triggers_server.http.auth import Principal, require_scope
+from triggers_server.http.responses import json_response
 from triggers_server.http.routes.params import PageCursor, PageLimit
 from triggers_server.http.services import services_of
 from triggers_server.models._generated import DeliveryStatus
@@ -32,10 +33,10 @@ _CURSOR = "deliveries"
 _EVENT_CURSOR = "event-deliveries"
 
 
-def _page(records: list[DeliveryRecord], limit: int, kind: str) -> JSONResponse:
+def _page(records: list[DeliveryRecord], limit: int, kind: str) -> Response:
     page = records[:limit]
     next_cursor = encode_cursor(kind, {"s": page[-1].seq}) if len(records) > limit else None
-    return JSONResponse({"data": [record.to_wire() for record in page], "next_cursor": next_cursor})
+    return json_response({"data": [record.to_wire() for record in page], "next_cursor": next_cursor})
 
 
 def _before(kind: str, cursor: str | None) -> int | None:
@@ -52,7 +53,7 @@ async def list_deliveries(
     status: DeliveryStatus | None = None,
     limit: PageLimit = PAGE_LIMIT_DEFAULT,
     cursor: PageCursor = None,
-) -> JSONResponse:
+) -> Response:
     before = _before(_CURSOR, cursor)
     account_id = principal.account_id
     records = await services_of(request).db.read(
@@ -70,7 +71,7 @@ async def list_deliveries(
 
 
 @router.get("/deliveries/{delivery_id}")
-async def get_delivery(request: Request, principal: Manager, delivery_id: DeliveryId) -> JSONResponse:
+async def get_delivery(request: Request, principal: Manager, delivery_id: DeliveryId) -> Response:
     account_id = principal.account_id
 
     def read(conn: sqlite3.Connection) -> tuple[DeliveryRecord | None, list[delivery_store.AttemptRecord]]:
@@ -80,11 +81,11 @@ async def get_delivery(request: Request, principal: Manager, delivery_id: Delive
     record, attempts = await services_of(request).db.read(read)
     if record is None:
         raise ProblemError(404, "not-found", f"No delivery {delivery_id!r} in this account.")
-    return JSONResponse(record.to_wire(attempts))
+    return json_response(record.to_wire(attempts))
 
 
 @router.post("/deliveries/{delivery_id}/retry")
-async def retry_delivery(request: Request, principal: Manager, delivery_id: DeliveryId) -> JSONResponse:
+async def retry_delivery(request: Request, principal: Manager, delivery_id: DeliveryId) -> Response:
     """One immediate manual attempt; 409 when the subscription is gone or disabled."""
     services = services_of(request)
     account_id = principal.account_id
@@ -100,7 +101,7 @@ async def retry_delivery(request: Request, principal: Manager, delivery_id: Deli
     await services.delivery.retry_now(record)
     refreshed = await services.db.read(lambda conn: delivery_store.get_delivery(conn, account_id, delivery_id))
     assert refreshed is not None
-    return JSONResponse(refreshed.to_wire(), status_code=202)
+    return json_response(refreshed.to_wire(), status=202)
 
 
 @router.get("/events/{event_id}/deliveries")
@@ -110,7 +111,7 @@ async def list_event_deliveries(
     event_id: EventId,
     limit: PageLimit = PAGE_LIMIT_DEFAULT,
     cursor: PageCursor = None,
-) -> JSONResponse:
+) -> Response:
     services = services_of(request)
     before = _before(_EVENT_CURSOR, cursor)
     account_id = principal.account_id

@@ -7,13 +7,14 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from triggers_server.contract_facts import PAGE_LIMIT_DEFAULT
 from triggers_server.domain.cursors import decode_cursor, encode_cursor, int_field
 from triggers_server.globs import validate_globs
 from triggers_server.http.auth import Principal, require_scope
 from triggers_server.http.contract_schemas import parse_contract_model
+from triggers_server.http.responses import json_response
 from triggers_server.http.routes.params import PageCursor, PageLimit
 from triggers_server.http.services import services_of
 from triggers_server.models._generated import DlqBulkRetryRequest, DlqOrigin, DlqReason
@@ -103,7 +104,7 @@ async def list_dlq(
     reason: DlqReason | None = None,
     limit: PageLimit = PAGE_LIMIT_DEFAULT,
     cursor: PageCursor = None,
-) -> JSONResponse:
+) -> Response:
     query = _query(event_type, subscription_id, origin, reason)
     position = decode_cursor(_CURSOR, cursor)
     before = int_field(position, "s") if position is not None else None
@@ -119,11 +120,11 @@ async def list_dlq(
 
     data, last = await services.db.read(read)
     next_cursor = encode_cursor(_CURSOR, {"s": last}) if last is not None else None
-    return JSONResponse({"data": data, "next_cursor": next_cursor})
+    return json_response({"data": data, "next_cursor": next_cursor})
 
 
 @router.post("/dlq/retry")
-async def retry_dlq_bulk(request: Request, principal: Consumer) -> JSONResponse:
+async def retry_dlq_bulk(request: Request, principal: Consumer) -> Response:
     """Retry every matching dead letter that can be retried; entries of a gone/disabled subscription stay."""
     options = await parse_contract_model(request, DlqBulkRetryRequest, optional=True)
     query = _query(options.event_type, options.subscription_id, options.origin, options.reason)
@@ -149,11 +150,11 @@ async def retry_dlq_bulk(request: Request, principal: Consumer) -> JSONResponse:
 
     retried = await services.db.write(write)
     services.delivery.notify()
-    return JSONResponse({"retried": retried})
+    return json_response({"retried": retried})
 
 
 @router.get("/dlq/{entry_id}")
-async def get_dlq_entry(request: Request, principal: Consumer, entry_id: EntryId) -> JSONResponse:
+async def get_dlq_entry(request: Request, principal: Consumer, entry_id: EntryId) -> Response:
     services = services_of(request)
     account_id = principal.account_id
     now = services.clock.now()
@@ -165,7 +166,7 @@ async def get_dlq_entry(request: Request, principal: Consumer, entry_id: EntryId
     found = await services.db.read(read)
     if not found:
         raise _not_found(entry_id)
-    return JSONResponse(found[0])
+    return json_response(found[0])
 
 
 @router.delete("/dlq/{entry_id}")
@@ -177,7 +178,7 @@ async def dismiss_dlq_entry(request: Request, principal: Consumer, entry_id: Ent
 
 
 @router.post("/dlq/{entry_id}/retry")
-async def retry_dlq_entry(request: Request, principal: Consumer, entry_id: EntryId) -> JSONResponse:
+async def retry_dlq_entry(request: Request, principal: Consumer, entry_id: EntryId) -> Response:
     services = services_of(request)
     account_id = principal.account_id
     now = services.clock.now()
@@ -197,4 +198,4 @@ async def retry_dlq_entry(request: Request, principal: Consumer, entry_id: Entry
     if result is None:
         raise _not_found(entry_id)
     services.delivery.notify()
-    return JSONResponse(result)
+    return json_response(result)

@@ -32,6 +32,7 @@ from triggers_server.globs import validate_globs
 from triggers_server.http.auth import Principal, authorize, require_scope
 from triggers_server.http.bodies import parse_json, read_body
 from triggers_server.http.idempotency import IdempotencyContext
+from triggers_server.http.responses import json_response
 from triggers_server.http.routes.params import PageCursor, PageLimit
 from triggers_server.http.services import services_of
 from triggers_server.jsoncodec import dumps
@@ -56,10 +57,6 @@ log = logging.getLogger("triggers_server.events")
 Reader = Annotated[Principal, Depends(require_scope("events:read"))]
 EVENTS_CURSOR = "events"
 JSON_HEADERS = [("content-type", "application/json")]
-
-
-def json_response(payload: bytes, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(payload, status_code=status, media_type="application/json", headers=headers)
 
 
 def _idempotency(request: Request) -> IdempotencyContext | None:

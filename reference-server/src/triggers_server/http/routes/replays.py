@@ -6,13 +6,14 @@ import sqlite3
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from triggers_server.contract_facts import PAGE_LIMIT_DEFAULT
 from triggers_server.domain.cursors import decode_cursor, encode_cursor, int_field
 from triggers_server.domain.filters import FieldError, raise_for_errors, validate_filter, validate_type_globs
 from triggers_server.http.auth import Principal, require_scope
 from triggers_server.http.contract_schemas import parse_contract_model
+from triggers_server.http.responses import json_response
 from triggers_server.http.routes.params import PageCursor, PageLimit
 from triggers_server.http.services import services_of
 from triggers_server.models._generated import EventReplayRequest, ReplayCreate, ReplayStatus
@@ -36,7 +37,7 @@ def _not_found(replay_id: str) -> ProblemError:
 
 
 @router.post("/events/{event_id}/replay")
-async def replay_event(request: Request, principal: Writer, event_id: EventId) -> JSONResponse:
+async def replay_event(request: Request, principal: Writer, event_id: EventId) -> Response:
     body = await parse_contract_model(request, EventReplayRequest)
     services = services_of(request)
     account_id = principal.account_id
@@ -54,11 +55,11 @@ async def replay_event(request: Request, principal: Writer, event_id: EventId) -
         time_override=body.time_override,
         dry_run=body.dry_run,
     )
-    return JSONResponse({"dry_run": body.dry_run, "event": outcome.event, "outcomes": outcome.outcomes})
+    return json_response({"dry_run": body.dry_run, "event": outcome.event, "outcomes": outcome.outcomes})
 
 
 @router.post("/replays")
-async def create_replay(request: Request, principal: Writer) -> JSONResponse:
+async def create_replay(request: Request, principal: Writer) -> Response:
     body = await parse_contract_model(request, ReplayCreate)
     raw = body.model_dump(mode="json", by_alias=True, exclude_unset=True)
     errors = validate_type_globs(raw.get("event_types"), "/event_types")
@@ -89,7 +90,7 @@ async def create_replay(request: Request, principal: Writer) -> JSONResponse:
         )
     )
     jobs.launch(account_id, record.id)
-    return JSONResponse(record.to_wire(), status_code=201, headers={"Location": f"/v1/replays/{record.id}"})
+    return json_response(record.to_wire(), status=201, headers={"Location": f"/v1/replays/{record.id}"})
 
 
 @router.get("/replays")
@@ -99,7 +100,7 @@ async def list_replays(
     status: ReplayStatus | None = None,
     limit: PageLimit = PAGE_LIMIT_DEFAULT,
     cursor: PageCursor = None,
-) -> JSONResponse:
+) -> Response:
     position = decode_cursor(_CURSOR, cursor)
     before = int_field(position, "s") if position is not None else None
     services = services_of(request)
@@ -112,22 +113,22 @@ async def list_replays(
     )
     page = records[:limit]
     next_cursor = encode_cursor(_CURSOR, {"s": page[-1].seq}) if len(records) > limit else None
-    return JSONResponse({"data": [record.to_wire() for record in page], "next_cursor": next_cursor})
+    return json_response({"data": [record.to_wire() for record in page], "next_cursor": next_cursor})
 
 
 @router.get("/replays/{replay_id}")
-async def get_replay(request: Request, principal: Reader, replay_id: ReplayId) -> JSONResponse:
+async def get_replay(request: Request, principal: Reader, replay_id: ReplayId) -> Response:
     services = services_of(request)
     await services.replays.resume()
     account_id = principal.account_id
     record = await services.db.read(lambda conn: replay_store.get_replay(conn, account_id, replay_id))
     if record is None:
         raise _not_found(replay_id)
-    return JSONResponse(record.to_wire())
+    return json_response(record.to_wire())
 
 
 @router.post("/replays/{replay_id}/cancel")
-async def cancel_replay(request: Request, principal: Writer, replay_id: ReplayId) -> JSONResponse:
+async def cancel_replay(request: Request, principal: Writer, replay_id: ReplayId) -> Response:
     services = services_of(request)
     account_id = principal.account_id
     now = services.clock.now()
@@ -152,4 +153,4 @@ async def cancel_replay(request: Request, principal: Writer, replay_id: ReplayId
     if record is None:
         raise _not_found(replay_id)
     body: dict[str, Any] = record.to_wire()
-    return JSONResponse(body, status_code=202)
+    return json_response(body, status=202)

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from triggers_server.contract_facts import PAGE_LIMIT_DEFAULT
 from triggers_server.domain.cursors import decode_cursor, encode_cursor, int_field
@@ -21,6 +21,7 @@ from triggers_server.domain.filters import (
 from triggers_server.domain.webhooks.signing import generate_secret, is_valid_secret
 from triggers_server.http.auth import Principal, require_scope
 from triggers_server.http.contract_schemas import parse_contract_model
+from triggers_server.http.responses import json_response
 from triggers_server.http.routes.params import PageCursor, PageLimit
 from triggers_server.http.services import services_of
 from triggers_server.models._generated import (
@@ -75,8 +76,8 @@ def _raw(model: SubscriptionCreate | SubscriptionUpdate | RotateSecretRequest) -
     return model.model_dump(mode="json", by_alias=True, exclude_unset=True)
 
 
-def _json(body: dict[str, Any], status_code: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(body, status_code=status_code, headers=headers)
+def _json(body: dict[str, Any], status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return json_response(body, status=status_code, headers=headers)
 
 
 async def _load(request: Request, account_id: str, subscription_id: str) -> SubscriptionRecord:
@@ -89,7 +90,7 @@ async def _load(request: Request, account_id: str, subscription_id: str) -> Subs
 
 
 @router.post("/subscriptions")
-async def create_subscription(request: Request, principal: Manager) -> JSONResponse:
+async def create_subscription(request: Request, principal: Manager) -> Response:
     body = await parse_contract_model(request, SubscriptionCreate)
     raw = _raw(body)
     _check_fields(raw)
@@ -121,7 +122,7 @@ async def create_subscription(request: Request, principal: Manager) -> JSONRespo
 @router.get("/subscriptions")
 async def list_subscriptions(
     request: Request, principal: Manager, limit: PageLimit = PAGE_LIMIT_DEFAULT, cursor: PageCursor = None
-) -> JSONResponse:
+) -> Response:
     position = decode_cursor(_CURSOR, cursor)
     before = int_field(position, "s") if position is not None else None
     account_id = principal.account_id
@@ -134,12 +135,12 @@ async def list_subscriptions(
 
 
 @router.get("/subscriptions/{subscription_id}")
-async def get_subscription(request: Request, principal: Manager, subscription_id: SubscriptionId) -> JSONResponse:
+async def get_subscription(request: Request, principal: Manager, subscription_id: SubscriptionId) -> Response:
     return _json((await _load(request, principal.account_id, subscription_id)).to_wire())
 
 
 @router.patch("/subscriptions/{subscription_id}")
-async def update_subscription(request: Request, principal: Manager, subscription_id: SubscriptionId) -> JSONResponse:
+async def update_subscription(request: Request, principal: Manager, subscription_id: SubscriptionId) -> Response:
     body = await parse_contract_model(request, SubscriptionUpdate)
     changes = _raw(body)
     _check_fields(changes)
@@ -186,7 +187,7 @@ async def rotate_secret(
     request: Request,
     principal: Manager,
     subscription_id: SubscriptionId,
-) -> JSONResponse:
+) -> Response:
     options = await parse_contract_model(request, RotateSecretRequest, optional=True)
     raw = _raw(options)
     _check_fields({"secret": raw.get("secret")})
@@ -212,7 +213,7 @@ async def test_subscription(
     request: Request,
     principal: Manager,
     subscription_id: SubscriptionId,
-) -> JSONResponse:
+) -> Response:
     options = await parse_contract_model(request, SubscriptionTestRequest, optional=True)
     services = services_of(request)
     account_id = principal.account_id
