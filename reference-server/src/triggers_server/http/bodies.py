@@ -1,7 +1,8 @@
-"""The one way a route reads its request body: bytes up to a limit (413), then JSON (`parse_json`: 400 for
-what does not parse, nests deeper than the contract's `MAX_JSON_DEPTH` or holds a lone surrogate; 422 with
-a pointer for a number outside the double range), then the generated contract model (`parse_model`: 415
-for non-JSON, 422 `validation` with JSON pointers for fields that break the contract)."""
+"""The one way a route reads its request body: bytes up to a limit (`read_body`, 413), then JSON
+(`parse_json`: 400 for what does not parse, nests deeper than the contract's `MAX_JSON_DEPTH` or holds a lone
+surrogate; 422 with a pointer for a number outside the double range), or both at once for a JSON-only route
+(`read_json`, 415 for another media type), then the generated contract model (`validate_model`: 422
+`validation` with JSON pointers; `contract_schemas.parse_contract_model` adds the contract's own schema)."""
 
 from __future__ import annotations
 
@@ -37,10 +38,10 @@ async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
     return b"".join(chunks)
 
 
-def json_problem(error: ValueError, *, prefix: str = "") -> ProblemError:
-    """The problem for a body `jsoncodec.loads` refused; `prefix` roots the pointer (e.g. a batch item)."""
+def json_problem(error: ValueError) -> ProblemError:
+    """The problem for a body `jsoncodec.loads` refused."""
     if isinstance(error, NumberOutOfRange):
-        pointer = prefix + (error.pointer or "")
+        pointer = error.pointer or ""
         return ProblemError(
             422,
             "validation",
@@ -48,7 +49,7 @@ def json_problem(error: ValueError, *, prefix: str = "") -> ProblemError:
             errors=[{"pointer": pointer, "detail": error.detail}],
         )
     if isinstance(error, JsonRefused):
-        errors = None if error.pointer is None else [{"pointer": prefix + error.pointer, "detail": error.detail}]
+        errors = None if error.pointer is None else [{"pointer": error.pointer, "detail": error.detail}]
         return ProblemError(400, "malformed-request", f"The request body is refused: {error.detail}.", errors=errors)
     return ProblemError(400, "malformed-request", f"The request body is not valid JSON: {error}.")
 
@@ -87,8 +88,3 @@ def validate_model(model: type[M], payload: Any) -> M:
         return model.model_validate(payload)
     except ValidationError as error:
         raise validation_problem(error.errors()) from error
-
-
-async def parse_model(request: Request, model: type[M], *, optional: bool = False) -> M:
-    payload = await read_json(request, optional=optional)
-    return model() if payload is ABSENT else validate_model(model, payload)

@@ -55,7 +55,8 @@ def contract_errors(schema_name: str, payload: Any) -> list[dict[str, str]]:
 
 
 async def parse_contract_model(request: Request, model: type[M], *, optional: bool = False) -> M:
-    """``bodies.parse_model`` (413/415/400/422) plus the contract's own schema verdict (422 ``validation``)."""
+    """``bodies.read_json`` (413/415/400/422) and the generated model, plus the contract's own schema verdict
+    (422 ``validation``); an empty body is the model's defaults when ``optional``."""
     payload = await read_json(request, optional=optional)
     if payload is ABSENT:
         return model()
