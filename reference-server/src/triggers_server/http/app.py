@@ -43,6 +43,7 @@ from triggers_server.http.routes import (
 )
 from triggers_server.http.services import Services
 from triggers_server.metrics import Metrics
+from triggers_server.storage.ports.accounts import BootstrapOutcome
 from triggers_server.storage.sqlite.backend import sqlite_stores
 from triggers_server.storage.sqlite.engine import Database
 from triggers_server.storage.sqlite.events import purge_retention
@@ -113,7 +114,7 @@ async def open_services(
         accounts=AccountService(stores.accounts, auth, clock, settings),
         limiter=RateLimiter(clock, per_second=settings.rate_limit_per_second, burst=settings.rate_limit_burst),
         metrics=metrics,
-        bootstrap_key=bootstrap,
+        bootstrap=bootstrap,
     )
 
 
@@ -139,9 +140,10 @@ def create_app(
     clock: Clock | None = None,
     *,
     webhook_client: httpx.AsyncClient | None = None,
-    announce: Callable[[str], None] | None = None,
+    announce: Callable[[BootstrapOutcome], None] | None = None,
 ) -> FastAPI:
-    """The ASGI app. Services open in the lifespan; in-process tests enter `app.router.lifespan_context(app)`."""
+    """The ASGI app. Services open in the lifespan; in-process tests enter `app.router.lifespan_context(app)`.
+    `announce` hears what start-up did about the operator's admin key (the CLI prints it once serving)."""
     the_clock = clock or SystemClock()
     holder: dict[str, Services] = {}
 
@@ -150,8 +152,8 @@ def create_app(
         services = await open_services(settings, the_clock, webhook_client=webhook_client)
         holder["services"] = services
         app.state.services = services
-        if services.bootstrap_key is not None and announce is not None:
-            announce(services.bootstrap_key)
+        if services.bootstrap is not None and announce is not None:
+            announce(services.bootstrap)
         if settings.delivery_worker:
             await services.delivery.start()
         try:
@@ -174,7 +176,7 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
-    install_problem_handlers(app)
+    install_problem_handlers(app, ROUTERS, API_PREFIX)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(console.router)  # the web console at /console/ (outside the API prefix)

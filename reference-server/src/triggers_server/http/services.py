@@ -22,6 +22,7 @@ from triggers_server.domain.webhooks.service import DeliveryService
 from triggers_server.http.idempotency import InFlight
 from triggers_server.http.ratelimit import RateLimiter
 from triggers_server.metrics import Metrics
+from triggers_server.storage.ports.accounts import BootstrapOutcome
 from triggers_server.storage.ports.stores import Stores
 from triggers_server.storage.sqlite.engine import Database
 
@@ -44,7 +45,7 @@ class Services:
     accounts: AccountService
     limiter: RateLimiter
     metrics: Metrics
-    bootstrap_key: str | None = None
+    bootstrap: BootstrapOutcome | None = None  # what start-up did about the operator's admin key
     in_flight: dict[tuple[str, str, str, str], InFlight] = field(
         default_factory=dict[tuple[str, str, str, str], InFlight]
     )

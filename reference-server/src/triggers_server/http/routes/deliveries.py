@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from triggers_server.contract_facts import PAGE_LIMIT_DEFAULT
 from triggers_server.domain.paging import Page
 from triggers_server.domain.principal import Principal
 from triggers_server.http.auth import require_scope
+from triggers_server.http.responses import json_response
 from triggers_server.http.routes.params import PageCursor, PageLimit
 from triggers_server.http.routes.wire import delivery_wire
 from triggers_server.http.services import services_of
@@ -26,8 +27,8 @@ EventId = Annotated[str, Path(min_length=1, max_length=255, description="Event i
 Filter = Annotated[str | None, Query(min_length=1)]
 
 
-def _page(page: Page[DeliveryRecord]) -> JSONResponse:
-    return JSONResponse({"data": [delivery_wire(record) for record in page.items], "next_cursor": page.next_cursor})
+def _page(page: Page[DeliveryRecord]) -> Response:
+    return json_response({"data": [delivery_wire(record) for record in page.items], "next_cursor": page.next_cursor})
 
 
 @router.get("/deliveries")
@@ -39,7 +40,7 @@ async def list_deliveries(
     status: DeliveryStatus | None = None,
     limit: PageLimit = PAGE_LIMIT_DEFAULT,
     cursor: PageCursor = None,
-) -> JSONResponse:
+) -> Response:
     query = DeliveryQuery(subscription_id, event_id, status.value if status is not None else None)
     return _page(
         await services_of(request).deliveries.list_page(principal.account_id, query, limit=limit, cursor=cursor)
@@ -47,16 +48,16 @@ async def list_deliveries(
 
 
 @router.get("/deliveries/{delivery_id}")
-async def get_delivery(request: Request, principal: Manager, delivery_id: DeliveryId) -> JSONResponse:
+async def get_delivery(request: Request, principal: Manager, delivery_id: DeliveryId) -> Response:
     record, attempts = await services_of(request).deliveries.get(principal.account_id, delivery_id)
-    return JSONResponse(delivery_wire(record, attempts))
+    return json_response(delivery_wire(record, attempts))
 
 
 @router.post("/deliveries/{delivery_id}/retry")
-async def retry_delivery(request: Request, principal: Manager, delivery_id: DeliveryId) -> JSONResponse:
+async def retry_delivery(request: Request, principal: Manager, delivery_id: DeliveryId) -> Response:
     """One immediate manual attempt; 409 when it succeeded or its subscription is gone or disabled."""
     record = await services_of(request).deliveries.retry(principal.account_id, delivery_id)
-    return JSONResponse(delivery_wire(record), status_code=202)
+    return json_response(delivery_wire(record), status=202)
 
 
 @router.get("/events/{event_id}/deliveries")
@@ -66,6 +67,6 @@ async def list_event_deliveries(
     event_id: EventId,
     limit: PageLimit = PAGE_LIMIT_DEFAULT,
     cursor: PageCursor = None,
-) -> JSONResponse:
+) -> Response:
     deliveries = services_of(request).deliveries
     return _page(await deliveries.of_event(principal.account_id, event_id, limit=limit, cursor=cursor))

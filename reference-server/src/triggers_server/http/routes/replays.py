@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from triggers_server.contract_facts import PAGE_LIMIT_DEFAULT
 from triggers_server.domain.principal import Principal
 from triggers_server.http.auth import require_scope
 from triggers_server.http.contract_schemas import parse_contract_model
+from triggers_server.http.responses import json_response
 from triggers_server.http.routes.params import PageCursor, PageLimit
 from triggers_server.http.routes.wire import replay_wire
 from triggers_server.http.services import services_of
@@ -26,7 +27,7 @@ ReplayId = Annotated[str, Path(min_length=1, max_length=255, description="Replay
 
 
 @router.post("/events/{event_id}/replay")
-async def replay_event(request: Request, principal: Writer, event_id: EventId) -> JSONResponse:
+async def replay_event(request: Request, principal: Writer, event_id: EventId) -> Response:
     body = await parse_contract_model(request, EventReplayRequest)
     outcome = await services_of(request).replay_service.replay_event(
         principal.account_id,
@@ -36,11 +37,11 @@ async def replay_event(request: Request, principal: Writer, event_id: EventId) -
         time_override=body.time_override,
         dry_run=body.dry_run,
     )
-    return JSONResponse({"dry_run": body.dry_run, "event": outcome.event, "outcomes": outcome.outcomes})
+    return json_response({"dry_run": body.dry_run, "event": outcome.event, "outcomes": outcome.outcomes})
 
 
 @router.post("/replays")
-async def create_replay(request: Request, principal: Writer) -> JSONResponse:
+async def create_replay(request: Request, principal: Writer) -> Response:
     body = await parse_contract_model(request, ReplayCreate)
     raw = body.model_dump(mode="json", by_alias=True, exclude_unset=True)
     replay = NewReplay(
@@ -54,7 +55,7 @@ async def create_replay(request: Request, principal: Writer) -> JSONResponse:
         dry_run=body.dry_run,
     )
     record = await services_of(request).replay_service.create(principal.account_id, replay)
-    return JSONResponse(replay_wire(record), status_code=201, headers={"Location": f"/v1/replays/{record.id}"})
+    return json_response(replay_wire(record), status=201, headers={"Location": f"/v1/replays/{record.id}"})
 
 
 @router.get("/replays")
@@ -64,19 +65,19 @@ async def list_replays(
     status: ReplayStatus | None = None,
     limit: PageLimit = PAGE_LIMIT_DEFAULT,
     cursor: PageCursor = None,
-) -> JSONResponse:
+) -> Response:
     page = await services_of(request).replay_service.list_page(
         principal.account_id, status=status.value if status else None, limit=limit, cursor=cursor
     )
-    return JSONResponse({"data": [replay_wire(record) for record in page.items], "next_cursor": page.next_cursor})
+    return json_response({"data": [replay_wire(record) for record in page.items], "next_cursor": page.next_cursor})
 
 
 @router.get("/replays/{replay_id}")
-async def get_replay(request: Request, principal: Reader, replay_id: ReplayId) -> JSONResponse:
-    return JSONResponse(replay_wire(await services_of(request).replay_service.get(principal.account_id, replay_id)))
+async def get_replay(request: Request, principal: Reader, replay_id: ReplayId) -> Response:
+    return json_response(replay_wire(await services_of(request).replay_service.get(principal.account_id, replay_id)))
 
 
 @router.post("/replays/{replay_id}/cancel")
-async def cancel_replay(request: Request, principal: Writer, replay_id: ReplayId) -> JSONResponse:
+async def cancel_replay(request: Request, principal: Writer, replay_id: ReplayId) -> Response:
     record = await services_of(request).replay_service.cancel(principal.account_id, replay_id)
-    return JSONResponse(replay_wire(record), status_code=202)
+    return json_response(replay_wire(record), status=202)
