@@ -18,7 +18,7 @@ import anyio.lowlevel
 import pytest
 from core_harness import ADMIN_KEY, Server, assert_problem, event
 
-from triggers_server.domain.streaming import AccountRing, StreamHub
+from triggers_server.domain.streaming import AccountRing, EventStreams, StreamHub
 from triggers_server.http.app import run_janitor_once
 
 pytestmark = pytest.mark.anyio
@@ -224,8 +224,12 @@ async def test_bad_stream_requests_are_400(server: Server, query: dict[str, str]
 
 async def test_events_from_before_the_hub_started_are_backfilled_from_the_database(server: Server) -> None:
     early = [await _post(server) for _ in range(3)]
-    server.services.hub = StreamHub(early[-1]["sequence"])  # as after a restart: memory starts empty
-    server.services.db.on_commit = server.services.hub.on_commit
+    services = server.services
+    hub = StreamHub(early[-1]["sequence"])  # as after a restart: memory starts empty
+    services.db.on_commit = hub.on_commit
+    services.stream = EventStreams(
+        services.stores.events, hub=hub, clock=server.clock, heartbeat_seconds=services.settings.heartbeat_seconds
+    )
     async with open_stream(server, headers={"Last-Event-ID": str(early[0]["sequence"])}) as stream:
         assert [int((await stream.event_frame())["id"]) for _ in range(2)] == [e["sequence"] for e in early[1:]]
         live = await _post(server)

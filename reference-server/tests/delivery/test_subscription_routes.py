@@ -15,7 +15,8 @@ from triggers_server.models._generated import (
     Subscription,
     SubscriptionList,
 )
-from triggers_server.storage.sqlite.events import EventDraft, insert_event
+from triggers_server.storage.ports.events import EventDraft
+from triggers_server.storage.sqlite.events import insert_event
 
 pytestmark = pytest.mark.anyio
 

@@ -21,12 +21,13 @@ from triggers_server.domain.registry.service import SchemaRegistry, apply_schema
 from triggers_server.domain.streaming import StreamHub
 from triggers_server.domain.webhooks.service import DeliveryService, payload_of
 from triggers_server.problems import ProblemError
+from triggers_server.storage.ports.events import EventDraft
 from triggers_server.storage.sqlite import deliveries as delivery_store
 from triggers_server.storage.sqlite import replays as replay_store
 from triggers_server.storage.sqlite import subscriptions as subscription_store
 from triggers_server.storage.sqlite.deliveries import NewDelivery
 from triggers_server.storage.sqlite.engine import Database, Transaction
-from triggers_server.storage.sqlite.events import EventDraft, events_in_range, insert_event
+from triggers_server.storage.sqlite.events import events_in_range, insert_event
 from triggers_server.storage.sqlite.replays import ReplayRecord
 from triggers_server.storage.sqlite.subscriptions import SubscriptionRecord
 

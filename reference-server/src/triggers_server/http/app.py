@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncGenerator, Callable
+from functools import partial
 from typing import Any, cast
 
 import anyio
@@ -15,11 +16,14 @@ from triggers_server.clock import Clock, SystemClock
 from triggers_server.config import Settings
 from triggers_server.contract_facts import API_PREFIX
 from triggers_server.domain.accounts import AccountService, Authenticator
-from triggers_server.domain.registry.service import SchemaRegistry
+from triggers_server.domain.events import EventService
+from triggers_server.domain.idempotency import IdempotencyService
+from triggers_server.domain.inbox import InboxService
+from triggers_server.domain.registry.service import SchemaRegistry, apply_schema
 from triggers_server.domain.replay import Replayer, ReplayJobs
-from triggers_server.domain.streaming import StreamHub
+from triggers_server.domain.streaming import EventStreams, StreamHub
 from triggers_server.domain.webhooks.service import DeliveryService
-from triggers_server.http.idempotency import IdempotencyMiddleware, purge_expired
+from triggers_server.http.idempotency import IdempotencyMiddleware
 from triggers_server.http.middleware import RequestContextMiddleware
 from triggers_server.http.problem_handlers import install_problem_handlers
 from triggers_server.http.ratelimit import RateLimiter, RateLimitMiddleware
@@ -41,7 +45,6 @@ from triggers_server.http.services import Services
 from triggers_server.metrics import Metrics
 from triggers_server.storage.sqlite.backend import sqlite_stores
 from triggers_server.storage.sqlite.engine import Database
-from triggers_server.storage.sqlite.events import purge_retention
 
 log = logging.getLogger("triggers_server.http.app")
 
@@ -72,15 +75,14 @@ async def open_services(
         secret=settings.bootstrap_admin_key, max_deliveries=settings.max_deliveries, now=clock.now()
     )
     # Nothing else writes before the app serves, so no commit falls between this read and the hook.
-    start_sequence = await db.read(
-        lambda conn: int(conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0])
-    )
+    start_sequence = await stores.events.max_sequence()
     hub = StreamHub(start_sequence)
     db.on_commit = hub.on_commit
     registry = SchemaRegistry(db, clock)
     delivery = DeliveryService(settings, clock, db, http_client=webhook_client)
     replayer = Replayer(clock=clock, db=db, hub=hub, registry=registry, delivery=delivery)
     auth = Authenticator(stores.accounts, clock)
+    metrics = Metrics()
     return Services(
         settings=settings,
         clock=clock,
@@ -92,8 +94,19 @@ async def open_services(
         replays=ReplayJobs(replayer, background=settings.delivery_worker),
         auth=auth,
         accounts=AccountService(stores.accounts, auth, clock, settings),
+        events=EventService(
+            stores.events,
+            check_schema=partial(apply_schema, registry),
+            listener=delivery,
+            hub=hub,
+            metrics=metrics,
+            clock=clock,
+        ),
+        idempotency=IdempotencyService(stores.idempotency, clock, settings),
+        inbox=InboxService(stores.inbox, hub=hub, clock=clock, settings=settings),
+        stream=EventStreams(stores.events, hub=hub, clock=clock, heartbeat_seconds=settings.heartbeat_seconds),
         limiter=RateLimiter(clock, per_second=settings.rate_limit_per_second, burst=settings.rate_limit_burst),
-        metrics=Metrics(),
+        metrics=metrics,
         bootstrap_key=bootstrap,
     )
 
@@ -102,8 +115,8 @@ async def run_janitor_once(services: Services) -> None:
     """Expire idempotency records and events older than the retention window."""
     now = services.clock.now()
     await services.accounts.persist_last_used()
-    await services.db.write(lambda conn: purge_expired(conn, now.timestamp()))
-    await services.db.write(lambda conn: purge_retention(conn, now, services.settings.retention_seconds))
+    await services.idempotency.purge_expired()
+    await services.stores.events.purge_retention(now, services.settings.retention_seconds)
 
 
 async def _janitor(services: Services) -> None:

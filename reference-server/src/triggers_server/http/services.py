@@ -4,7 +4,7 @@ Routes reach them from a request with `services_of`; middleware get narrow, type
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import cast
 
 from fastapi import Request
@@ -12,11 +12,13 @@ from fastapi import Request
 from triggers_server.clock import Clock
 from triggers_server.config import Settings
 from triggers_server.domain.accounts import AccountService, Authenticator
+from triggers_server.domain.events import EventService
+from triggers_server.domain.idempotency import IdempotencyService
+from triggers_server.domain.inbox import InboxService
 from triggers_server.domain.registry.service import SchemaRegistry
 from triggers_server.domain.replay import ReplayJobs
-from triggers_server.domain.streaming import StreamHub
+from triggers_server.domain.streaming import EventStreams, StreamHub
 from triggers_server.domain.webhooks.service import DeliveryService
-from triggers_server.http.idempotency import InFlight
 from triggers_server.http.ratelimit import RateLimiter
 from triggers_server.metrics import Metrics
 from triggers_server.storage.ports.stores import Stores
@@ -35,12 +37,13 @@ class Services:
     replays: ReplayJobs
     auth: Authenticator
     accounts: AccountService
+    events: EventService
+    idempotency: IdempotencyService
+    inbox: InboxService
+    stream: EventStreams
     limiter: RateLimiter
     metrics: Metrics
     bootstrap_key: str | None = None
-    in_flight: dict[tuple[str, str, str, str], InFlight] = field(
-        default_factory=dict[tuple[str, str, str, str], InFlight]
-    )
 
 
 def services_of(request: Request) -> Services:

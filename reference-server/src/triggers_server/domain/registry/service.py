@@ -33,9 +33,9 @@ from triggers_server.domain.registry.validation import (
     pointer,
 )
 from triggers_server.problems import ProblemError
+from triggers_server.storage.ports.events import EventDraft
 from triggers_server.storage.sqlite import schemas as store
 from triggers_server.storage.sqlite.engine import Database
-from triggers_server.storage.sqlite.events import EventDraft
 
 VALIDATOR_CACHE_SIZE = 1024
 LATEST_CACHE_SIZE = 100_000

@@ -30,10 +30,11 @@ from triggers_server.models._generated import (
     SubscriptionUpdate,
 )
 from triggers_server.problems import ProblemError
+from triggers_server.storage.ports.events import EventDraft
 from triggers_server.storage.sqlite import deliveries as delivery_store
 from triggers_server.storage.sqlite import subscriptions as subscription_store
 from triggers_server.storage.sqlite.engine import Transaction
-from triggers_server.storage.sqlite.events import EventDraft, insert_event, latest_sequence
+from triggers_server.storage.sqlite.events import insert_event, latest_sequence
 from triggers_server.storage.sqlite.subscriptions import SubscriptionRecord
 
 router = APIRouter()
