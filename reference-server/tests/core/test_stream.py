@@ -19,7 +19,6 @@ import pytest
 from core_harness import ADMIN_KEY, Server, assert_problem, event
 
 from triggers_server.domain.streaming import AccountRing, EventStreams, StreamHub
-from triggers_server.http.app import run_janitor_once
 
 pytestmark = pytest.mark.anyio
 
@@ -194,7 +193,7 @@ async def test_expired_cursor_gets_a_reset_then_continues_from_the_oldest(server
     old = [await _post(server) for _ in range(3)]
     server.clock.advance(8 * 24 * 3600)
     kept = await _post(server)
-    await run_janitor_once(server.services)
+    await server.services.janitor.run_once()
     assert_problem(await server.admin.get(f"/events/{old[0]['id']}"), 404, "not-found")
     async with open_stream(server, headers={"Last-Event-ID": str(old[0]["sequence"])}) as stream:
         assert await stream.frame() == {"retry": "3000"}

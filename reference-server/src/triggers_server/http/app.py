@@ -21,6 +21,8 @@ from triggers_server.domain.idempotency import IdempotencyService
 from triggers_server.domain.inbox import InboxService
 from triggers_server.domain.registry.service import SchemaRegistry, apply_schema
 from triggers_server.domain.replay import Replayer, ReplayJobs
+from triggers_server.domain.retention import Janitor
+from triggers_server.domain.stats import StatsService
 from triggers_server.domain.streaming import EventStreams, StreamHub
 from triggers_server.domain.webhooks.service import DeliveryService
 from triggers_server.http.idempotency import IdempotencyMiddleware
@@ -83,6 +85,8 @@ async def open_services(
     replayer = Replayer(clock=clock, db=db, hub=hub, registry=registry, delivery=delivery)
     auth = Authenticator(stores.accounts, clock)
     metrics = Metrics()
+    accounts = AccountService(stores.accounts, auth, clock, settings)
+    idempotency = IdempotencyService(stores.idempotency, clock, settings)
     return Services(
         settings=settings,
         clock=clock,
@@ -93,7 +97,7 @@ async def open_services(
         delivery=delivery,
         replays=ReplayJobs(replayer, background=settings.delivery_worker),
         auth=auth,
-        accounts=AccountService(stores.accounts, auth, clock, settings),
+        accounts=accounts,
         events=EventService(
             stores.events,
             check_schema=partial(apply_schema, registry),
@@ -102,28 +106,28 @@ async def open_services(
             metrics=metrics,
             clock=clock,
         ),
-        idempotency=IdempotencyService(stores.idempotency, clock, settings),
+        idempotency=idempotency,
         inbox=InboxService(stores.inbox, hub=hub, clock=clock, settings=settings),
         stream=EventStreams(stores.events, hub=hub, clock=clock, heartbeat_seconds=settings.heartbeat_seconds),
+        stats=StatsService(stores.stats, metrics=metrics, clock=clock),
+        janitor=Janitor(
+            accounts=accounts,
+            idempotency=idempotency,
+            events=stores.events,
+            clock=clock,
+            retention_seconds=settings.retention_seconds,
+        ),
         limiter=RateLimiter(clock, per_second=settings.rate_limit_per_second, burst=settings.rate_limit_burst),
         metrics=metrics,
         bootstrap_key=bootstrap,
     )
 
 
-async def run_janitor_once(services: Services) -> None:
-    """Expire idempotency records and events older than the retention window."""
-    now = services.clock.now()
-    await services.accounts.persist_last_used()
-    await services.idempotency.purge_expired()
-    await services.stores.events.purge_retention(now, services.settings.retention_seconds)
-
-
 async def _janitor(services: Services) -> None:
     while True:
         await services.clock.sleep(JANITOR_INTERVAL_SECONDS)
         try:
-            await run_janitor_once(services)
+            await services.janitor.run_once()
         except Exception:
             log.exception("janitor pass failed")
 

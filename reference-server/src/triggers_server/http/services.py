@@ -17,6 +17,8 @@ from triggers_server.domain.idempotency import IdempotencyService
 from triggers_server.domain.inbox import InboxService
 from triggers_server.domain.registry.service import SchemaRegistry
 from triggers_server.domain.replay import ReplayJobs
+from triggers_server.domain.retention import Janitor
+from triggers_server.domain.stats import StatsService
 from triggers_server.domain.streaming import EventStreams, StreamHub
 from triggers_server.domain.webhooks.service import DeliveryService
 from triggers_server.http.ratelimit import RateLimiter
@@ -41,6 +43,8 @@ class Services:
     idempotency: IdempotencyService
     inbox: InboxService
     stream: EventStreams
+    stats: StatsService
+    janitor: Janitor
     limiter: RateLimiter
     metrics: Metrics
     bootstrap_key: str | None = None

@@ -8,6 +8,7 @@ from triggers_server.storage.ports.accounts import AccountStore
 from triggers_server.storage.ports.events import EventStore
 from triggers_server.storage.ports.idempotency import IdempotencyStore
 from triggers_server.storage.ports.inbox import InboxStore
+from triggers_server.storage.ports.stats import StatsStore
 
 
 @dataclass(frozen=True)
@@ -16,3 +17,4 @@ class Stores:
     events: EventStore
     idempotency: IdempotencyStore
     inbox: InboxStore
+    stats: StatsStore

@@ -8,6 +8,7 @@ from triggers_server.storage.sqlite.engine import Database
 from triggers_server.storage.sqlite.events import SqliteEventStore
 from triggers_server.storage.sqlite.idempotency import SqliteIdempotencyStore
 from triggers_server.storage.sqlite.inbox import SqliteInboxStore
+from triggers_server.storage.sqlite.stats import SqliteStatsStore
 
 
 def sqlite_stores(db: Database) -> Stores:
@@ -16,4 +17,5 @@ def sqlite_stores(db: Database) -> Stores:
         events=SqliteEventStore(db),
         idempotency=SqliteIdempotencyStore(db),
         inbox=SqliteInboxStore(db),
+        stats=SqliteStatsStore(db),
     )
