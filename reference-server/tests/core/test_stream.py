@@ -18,8 +18,7 @@ import anyio.lowlevel
 import pytest
 from core_harness import ADMIN_KEY, Server, assert_problem, event
 
-from triggers_server.domain.streaming import AccountRing, StreamHub
-from triggers_server.http.app import run_janitor_once
+from triggers_server.domain.streaming import AccountRing, EventStreams, StreamHub
 
 pytestmark = pytest.mark.anyio
 
@@ -194,7 +193,7 @@ async def test_expired_cursor_gets_a_reset_then_continues_from_the_oldest(server
     old = [await _post(server) for _ in range(3)]
     server.clock.advance(8 * 24 * 3600)
     kept = await _post(server)
-    await run_janitor_once(server.services)
+    await server.services.janitor.run_once()
     assert_problem(await server.admin.get(f"/events/{old[0]['id']}"), 404, "not-found")
     async with open_stream(server, headers={"Last-Event-ID": str(old[0]["sequence"])}) as stream:
         assert await stream.frame() == {"retry": "3000"}
@@ -224,8 +223,12 @@ async def test_bad_stream_requests_are_400(server: Server, query: dict[str, str]
 
 async def test_events_from_before_the_hub_started_are_backfilled_from_the_database(server: Server) -> None:
     early = [await _post(server) for _ in range(3)]
-    server.services.hub = StreamHub(early[-1]["sequence"])  # as after a restart: memory starts empty
-    server.services.db.on_commit = server.services.hub.on_commit
+    services = server.services
+    hub = StreamHub(early[-1]["sequence"])  # as after a restart: memory starts empty
+    services.db.on_commit = hub.on_commit
+    services.stream = EventStreams(
+        services.stores.events, hub=hub, clock=server.clock, heartbeat_seconds=services.settings.heartbeat_seconds
+    )
     async with open_stream(server, headers={"Last-Event-ID": str(early[0]["sequence"])}) as stream:
         assert [int((await stream.event_frame())["id"]) for _ in range(2)] == [e["sequence"] for e in early[1:]]
         live = await _post(server)

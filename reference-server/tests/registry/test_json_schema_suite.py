@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,8 @@ from registry_harness import ADMIN_KEY, START
 
 from triggers_server.clock import ManualClock
 from triggers_server.config import Settings
-from triggers_server.domain.registry.service import SchemaRegistry
+from triggers_server.domain.events import EventService
+from triggers_server.domain.registry.service import SchemaRegistry, apply_schema
 from triggers_server.http.app import create_app
 from triggers_server.http.services import Services
 from triggers_server.storage.sqlite.schemas import SqliteSchemaStore
@@ -122,6 +124,14 @@ async def suite_client() -> AsyncIterator[httpx.AsyncClient]:
     async with app.router.lifespan_context(app):
         services: Services = app.state.services
         services.registry = SchemaRegistry(SqliteSchemaStore(services.db), clock, documents=_remotes())
+        services.events = EventService(
+            services.stores.events,
+            check_schema=partial(apply_schema, services.registry),
+            listener=services.delivery,
+            hub=services.hub,
+            metrics=services.metrics,
+            clock=clock,
+        )
         headers = {"Authorization": f"Bearer {ADMIN_KEY}"}
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://test/v1", headers=headers

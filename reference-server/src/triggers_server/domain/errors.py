@@ -90,3 +90,33 @@ class SchemaIncompatible(DomainError):
     """A schema version breaks its event type's compatibility mode; ``extra`` lists the incompatibilities."""
 
     slug = "schema-incompatible"
+
+
+class UnsupportedMediaType(DomainError):
+    """The body's media type is not one the operation accepts."""
+
+    slug = "unsupported-media-type"
+
+
+class Unavailable(DomainError):
+    """A dependency of the server does not answer; retrying later may succeed."""
+
+    slug = "unavailable"
+
+
+class InvalidIdempotencyKey(DomainError):
+    """The `Idempotency-Key` is not 1-255 printable ASCII characters (bare or as an sf-string)."""
+
+    slug = "invalid-idempotency-key"
+
+
+class IdempotencyInFlight(DomainError):
+    """A request with the same key is still executing."""
+
+    slug = "idempotency-in-flight"
+
+
+class IdempotencyKeyReuse(DomainError):
+    """The key was already used with a different request."""
+
+    slug = "idempotency-key-reuse"

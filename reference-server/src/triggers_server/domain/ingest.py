@@ -1,8 +1,9 @@
 """Turning request bodies into `EventDraft`s: the native envelope, CloudEvents structured and binary
 modes, and both batch forms. Everything here is pure (no I/O) so every rule is unit-testable.
 
-Errors are `ProblemError`s: 400 for bodies that are not parseable or not a valid CloudEvent, 415 for
-media types no mode accepts, 413 above the size limits, 422 `validation` for native fields.
+Errors are domain errors: `Malformed` for bodies that are not parseable or not a valid CloudEvent,
+`UnsupportedMediaType` for media types no mode accepts, `TooLarge` above the size limits, `Invalid` (with
+pointers) for native fields.
 """
 
 from __future__ import annotations
@@ -18,10 +19,9 @@ from urllib.parse import unquote_to_bytes
 
 from pydantic import ValidationError
 
-from triggers_server.domain.errors import FieldError, Invalid
+from triggers_server.domain.errors import DomainError, FieldError, Invalid, Malformed, TooLarge
 from triggers_server.jsoncodec import NumberOutOfRange, dumps, loads
 from triggers_server.models._generated import EventCreate
-from triggers_server.problems import ProblemError, validation_problem
 from triggers_server.storage.ports.events import EventDraft
 
 CE_STRUCTURED = "application/cloudevents+json"
@@ -69,52 +69,51 @@ def parse_rfc3339(value: str) -> datetime:
     return datetime(year, month, day, hour, minute, second, micros, tzinfo=tz).astimezone(UTC)
 
 
+def _invalid_fields(error: ValidationError, prefix: str) -> Invalid:
+    """A model's validation errors as `Invalid`: the detail names pointers within the event, `errors` roots
+    each pointer (RFC 6901) at `prefix`."""
+    found: list[tuple[str, str]] = []
+    for entry in error.errors():
+        parts = [str(part).replace("~", "~0").replace("/", "~1") for part in entry.get("loc", ())]
+        found.append(("".join("/" + part for part in parts), str(entry.get("msg", "invalid"))))
+    detail = "; ".join(f"{pointer or '/'}: {message}" for pointer, message in found[:5]) or "Invalid request."
+    return Invalid(detail, errors=[FieldError(prefix + pointer, message) for pointer, message in found])
+
+
 # -- native envelope ---------------------------------------------------------------------------------
 
 
 def native_draft(raw: Any, *, pointer: str = "") -> EventDraft:
     """Validate one `EventCreate` object (422 `validation` with pointers under `pointer`)."""
     if not isinstance(raw, dict):
-        raise ProblemError(
-            422,
-            "validation",
+        raise Invalid(
             "An event must be a JSON object.",
-            errors=[{"pointer": pointer or "/", "detail": "must be an object"}],
+            errors=[FieldError(pointer or "/", "must be an object")],
         )
     item = cast("dict[str, Any]", raw)
     if "time" in item and not isinstance(item["time"], str):
-        raise ProblemError(
-            422,
-            "validation",
+        raise Invalid(
             "`time` must be an RFC 3339 date-time string.",
-            errors=[{"pointer": f"{pointer}/time", "detail": "must be an RFC 3339 date-time string"}],
+            errors=[FieldError(f"{pointer}/time", "must be an RFC 3339 date-time string")],
         )
     try:
         model = EventCreate.model_validate(item)
     except ValidationError as error:
-        problem = validation_problem(error.errors())
-        if problem.errors is not None:
-            for entry in problem.errors:
-                entry["pointer"] = pointer + entry["pointer"]
-        raise problem from error
+        raise _invalid_fields(error, pointer) from error
     occurred = None
     if model.time is not None:
         try:
             occurred = parse_rfc3339(item["time"])
         except ValueError as error:
-            raise ProblemError(
-                422,
-                "validation",
+            raise Invalid(
                 str(error),
-                errors=[{"pointer": f"{pointer}/time", "detail": "must be an RFC 3339 date-time"}],
+                errors=[FieldError(f"{pointer}/time", "must be an RFC 3339 date-time")],
             ) from error
     metadata = dict(model.metadata or {})
     if len(metadata) > MAX_METADATA_KEYS:
-        raise ProblemError(
-            422,
-            "validation",
+        raise Invalid(
             f"`metadata` holds more than {MAX_METADATA_KEYS} keys.",
-            errors=[{"pointer": f"{pointer}/metadata", "detail": f"at most {MAX_METADATA_KEYS} keys"}],
+            errors=[FieldError(f"{pointer}/metadata", f"at most {MAX_METADATA_KEYS} keys")],
         )
     return EventDraft(
         type=model.type,
@@ -296,13 +295,8 @@ def binary_draft(headers: Sequence[tuple[str, str]], content_type: str | None, b
     )
 
 
-def invalid_cloudevent_problem(error: InvalidCloudEvent, *, prefix: str = "") -> ProblemError:
-    return ProblemError(
-        400,
-        "malformed-request",
-        f"Invalid CloudEvent: {error.detail}.",
-        errors=[{"pointer": prefix + error.pointer, "detail": error.detail}],
-    )
+def invalid_cloudevent_problem(error: InvalidCloudEvent, *, prefix: str = "") -> Malformed:
+    return Malformed(f"Invalid CloudEvent: {error.detail}.", errors=[FieldError(prefix + error.pointer, error.detail)])
 
 
 # -- batches -------------------------------------------------------------------------------------------
@@ -313,20 +307,18 @@ class BatchItem:
     """A batch entry: its draft, or the problem that rejects it."""
 
     draft: EventDraft | None
-    problem: ProblemError | None
+    problem: DomainError | None
 
 
 def cloudevents_batch(payload: Any, *, max_events: int) -> list[BatchItem]:
     """A CloudEvents batch is one message: any invalid member makes the whole body malformed (400)."""
     if not isinstance(payload, list):
-        raise ProblemError(400, "malformed-request", "A CloudEvents batch must be a JSON array.")
+        raise Malformed("A CloudEvents batch must be a JSON array.")
     members = list(cast("Iterable[Any]", payload))
     if len(members) > max_events:
-        raise ProblemError(
-            422,
-            "validation",
+        raise Invalid(
             f"A batch holds at most {max_events} events.",
-            errors=[{"pointer": "", "detail": f"at most {max_events} items"}],
+            errors=[FieldError("", f"at most {max_events} items")],
         )
     items: list[BatchItem] = []
     for index, entry in enumerate(members):
@@ -344,35 +336,29 @@ def native_batch(payload: Any, *, max_events: int, max_event_bytes: int, body_by
     """`{events: [...]}`: each item is validated on its own; invalid ones are `rejected`."""
     body = cast("dict[str, Any]", payload) if isinstance(payload, dict) else None
     if body is None or set(body) - {"events"}:
-        raise ProblemError(
-            422,
-            "validation",
+        raise Invalid(
             "The body must be an object with only an `events` array.",
-            errors=[{"pointer": "", "detail": 'expected {"events": [...]}'}],
+            errors=[FieldError("", 'expected {"events": [...]}')],
         )
     raw_events = body.get("events")
     events = list(cast("Iterable[Any]", raw_events)) if isinstance(raw_events, list) else []
     if not events:
-        raise ProblemError(
-            422,
-            "validation",
+        raise Invalid(
             "`events` must be a non-empty array.",
-            errors=[{"pointer": "/events", "detail": "must be a non-empty array"}],
+            errors=[FieldError("/events", "must be a non-empty array")],
         )
     if len(events) > max_events:
-        raise ProblemError(
-            422,
-            "validation",
+        raise Invalid(
             f"A batch holds at most {max_events} events.",
-            errors=[{"pointer": "/events", "detail": f"at most {max_events} items"}],
+            errors=[FieldError("/events", f"at most {max_events} items")],
         )
     items: list[BatchItem] = []
     measure = body_bytes > max_event_bytes  # no item can exceed the limit when the whole body does not
     for index, entry in enumerate(events):
         try:
             if measure and len(dumps(entry)) > max_event_bytes:
-                raise ProblemError(413, "payload-too-large", f"This event exceeds {max_event_bytes} bytes.")
+                raise TooLarge(f"This event exceeds {max_event_bytes} bytes.")
             items.append(BatchItem(native_draft(entry, pointer=f"/events/{index}"), None))
-        except ProblemError as problem:
+        except DomainError as problem:
             items.append(BatchItem(None, problem))
     return items

@@ -1,4 +1,4 @@
-"""Fan-out of committed events per account, for the SSE stream and inbox long polls.
+"""Fan-out of committed events per account, for the SSE stream and inbox long polls, and the stream itself.
 
 The database engine hands every committed event to `StreamHub.on_commit` in commit order, which is
 sequence order (one writer assigns sequences). The hub keeps, per account, a bounded ring of those events
@@ -10,17 +10,21 @@ takes events with `sequence > last sent`, so nothing is skipped or repeated.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
 
 from triggers_server.clock import Clock
+from triggers_server.domain.filters import evaluate
+from triggers_server.domain.principal import Principal
+from triggers_server.globs import matches_any
 from triggers_server.jsoncodec import dumps_text
-from triggers_server.storage.sqlite.events import EventCommitted
+from triggers_server.storage.ports.events import EventCommitted, EventStore
 
 RING_CAPACITY = 10_000
+STREAM_BATCH = 500  # events taken per read, from memory or the database
 
 
 @dataclass
@@ -133,3 +137,58 @@ async def wait_for_signal(signal: anyio.Event, clock: Clock, seconds: float) -> 
         group.start_soon(on_signal)
         group.start_soon(on_timeout)
     return signalled
+
+
+@dataclass(frozen=True)
+class StreamStart:
+    """Where a subscriber starts: strictly after `after`; `reset` when its cursor fell behind retention."""
+
+    after: int
+    reset: dict[str, Any] | None
+
+
+class EventStreams:
+    """A live, resumable feed of an account's committed events (the SSE route renders it)."""
+
+    def __init__(self, events: EventStore, *, hub: StreamHub, clock: Clock, heartbeat_seconds: float) -> None:
+        self._events = events
+        self._hub = hub
+        self._clock = clock
+        self._heartbeat = heartbeat_seconds
+
+    async def start(self, principal: Principal, cursor: int | None) -> StreamStart:
+        """No cursor: from now on. A cursor the retention purge passed: a reset, then from the oldest kept."""
+        bounds = await self._events.bounds(principal.account_id)
+        if cursor is None:
+            return StreamStart(bounds.latest, None)
+        if cursor >= bounds.purged_through:
+            return StreamStart(cursor, None)
+        oldest = bounds.oldest if bounds.oldest is not None else bounds.purged_through + 1
+        return StreamStart(bounds.purged_through, {"reason": "cursor_expired", "oldest_sequence": oldest})
+
+    async def follow(
+        self, principal: Principal, after: int, *, types: Sequence[str], expression: dict[str, Any] | None
+    ) -> AsyncIterator[RingEntry | None]:
+        """Matching events with `sequence > after`, in order, forever; None when a heartbeat is due.
+
+        Served from the hub's in-memory ring; a cursor older than the ring backfills from the store until it
+        catches up. The signal is taken before each read, so no commit between the read and the wait is missed."""
+        account_id = principal.account_id
+        last = after
+        while True:
+            signal = self._hub.signal(account_id)
+            recent = self._hub.recent(account_id, last, STREAM_BATCH)
+            if recent is None:
+                rows = await self._events.after(account_id, last, now=self._clock.now(), limit=STREAM_BATCH)
+                recent = [RingEntry(event["sequence"], event) for event in rows]
+            for entry in recent:
+                last = entry.sequence
+                if not matches_any(entry.event["type"], types):
+                    continue
+                if expression is not None and not evaluate(expression, entry.event).matched:
+                    continue
+                yield entry
+            if len(recent) == STREAM_BATCH:
+                continue
+            if not await wait_for_signal(signal, self._clock, self._heartbeat):
+                yield None

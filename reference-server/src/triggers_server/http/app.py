@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncGenerator, Callable
+from functools import partial
 from typing import Any, cast
 
 import anyio
@@ -17,12 +18,17 @@ from triggers_server.contract_facts import API_PREFIX
 from triggers_server.domain.accounts import AccountService, Authenticator
 from triggers_server.domain.deliveries import DeliveryLog
 from triggers_server.domain.dlq import DlqService
-from triggers_server.domain.registry.service import SchemaRegistry
+from triggers_server.domain.events import EventService
+from triggers_server.domain.idempotency import IdempotencyService
+from triggers_server.domain.inbox import InboxService
+from triggers_server.domain.registry.service import SchemaRegistry, apply_schema
 from triggers_server.domain.replay import Replayer, ReplayJobs, ReplayService
-from triggers_server.domain.streaming import StreamHub
+from triggers_server.domain.retention import Janitor
+from triggers_server.domain.stats import StatsService
+from triggers_server.domain.streaming import EventStreams, StreamHub
 from triggers_server.domain.subscriptions import SubscriptionService
 from triggers_server.domain.webhooks.service import DeliveryService
-from triggers_server.http.idempotency import IdempotencyMiddleware, purge_expired
+from triggers_server.http.idempotency import IdempotencyMiddleware
 from triggers_server.http.middleware import RequestContextMiddleware
 from triggers_server.http.problem_handlers import install_problem_handlers
 from triggers_server.http.ratelimit import RateLimiter, RateLimitMiddleware
@@ -46,7 +52,6 @@ from triggers_server.metrics import Metrics
 from triggers_server.storage.ports.accounts import BootstrapOutcome
 from triggers_server.storage.sqlite.backend import sqlite_stores
 from triggers_server.storage.sqlite.engine import Database
-from triggers_server.storage.sqlite.events import purge_retention
 
 log = logging.getLogger("triggers_server.http.app")
 
@@ -77,9 +82,7 @@ async def open_services(
         secret=settings.bootstrap_admin_key, max_deliveries=settings.max_deliveries, now=clock.now()
     )
     # Nothing else writes before the app serves, so no commit falls between this read and the hook.
-    start_sequence = await db.read(
-        lambda conn: int(conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0])
-    )
+    start_sequence = await stores.events.max_sequence()
     hub = StreamHub(start_sequence)
     db.on_commit = hub.on_commit
     registry = SchemaRegistry(stores.schemas, clock)
@@ -97,6 +100,9 @@ async def open_services(
     )
     replay_jobs = ReplayJobs(replayer, background=settings.delivery_worker)
     auth = Authenticator(stores.accounts, clock)
+    metrics = Metrics()
+    accounts = AccountService(stores.accounts, auth, clock, settings)
+    idempotency = IdempotencyService(stores.idempotency, clock, settings)
     return Services(
         settings=settings,
         clock=clock,
@@ -111,26 +117,37 @@ async def open_services(
         deliveries=DeliveryLog(stores.deliveries, delivery, clock),
         dlq=DlqService(stores.dlq, delivery, clock),
         auth=auth,
-        accounts=AccountService(stores.accounts, auth, clock, settings),
+        accounts=accounts,
+        events=EventService(
+            stores.events,
+            check_schema=partial(apply_schema, registry),
+            listener=delivery,
+            hub=hub,
+            metrics=metrics,
+            clock=clock,
+        ),
+        idempotency=idempotency,
+        inbox=InboxService(stores.inbox, hub=hub, clock=clock, settings=settings),
+        stream=EventStreams(stores.events, hub=hub, clock=clock, heartbeat_seconds=settings.heartbeat_seconds),
+        stats=StatsService(stores.stats, metrics=metrics, clock=clock),
+        janitor=Janitor(
+            accounts=accounts,
+            idempotency=idempotency,
+            events=stores.events,
+            clock=clock,
+            retention_seconds=settings.retention_seconds,
+        ),
         limiter=RateLimiter(clock, per_second=settings.rate_limit_per_second, burst=settings.rate_limit_burst),
         metrics=metrics,
         bootstrap=bootstrap,
     )
 
 
-async def run_janitor_once(services: Services) -> None:
-    """Expire idempotency records and events older than the retention window."""
-    now = services.clock.now()
-    await services.accounts.persist_last_used()
-    await services.db.write(lambda conn: purge_expired(conn, now.timestamp()))
-    await services.db.write(lambda conn: purge_retention(conn, now, services.settings.retention_seconds))
-
-
 async def _janitor(services: Services) -> None:
     while True:
         await services.clock.sleep(JANITOR_INTERVAL_SECONDS)
         try:
-            await run_janitor_once(services)
+            await services.janitor.run_once()
         except Exception:
             log.exception("janitor pass failed")
 

@@ -1,205 +1,30 @@
-"""`Idempotency-Key` for POSTs, per draft-ietf-httpapi-idempotency-key-header.
+"""`Idempotency-Key` on the wire: the ASGI middleware around keyed POSTs (the rules are `domain/idempotency.py`).
 
-Scope is (account, key, method, request path); the fingerprint is a SHA-256 over the path, the
-content type, any `ce-*` headers and the canonicalised body. Outcomes:
-- key malformed → 400 `invalid-idempotency-key`;
-- same key still executing → 409 `idempotency-in-flight` with `Retry-After: 1`;
-- same key, different fingerprint → 422 `idempotency-key-reuse`;
-- same key after completion → the stored status, headers and body plus `Idempotent-Replayed: true`.
-Stored: 2xx and the 4xx that execution itself produced (404 `not-found`, 409 `conflict`); never
-validation failures, rate limits or 5xx, so a corrected or later retry executes. Records expire after
-`idempotency_ttl_seconds` (24 h) of the injected clock.
-A handler may store its response inside its own write transaction via `IdempotencyContext.record`, so the
-effect and the record commit atomically (a crash can then never execute the request twice).
-"""
+It reads the key and the body, asks the domain to begin (or replays the stored reply), runs the app with the
+body replayed, and hands the captured response back to the domain to store. Handlers whose writes store their
+own reply atomically reach the `Ticket` with `ticket_of(request)`."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-import sqlite3
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any, Protocol, cast
+from typing import Protocol
 
+from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from triggers_server.clock import Clock, isoformat
 from triggers_server.config import Settings
 from triggers_server.contract_facts import HEADER_IDEMPOTENCY_KEY, HEADER_IDEMPOTENT_REPLAYED
+from triggers_server.domain.errors import DomainError
+from triggers_server.domain.idempotency import IdempotencyService, Ticket, fingerprint, parse_key
 from triggers_server.domain.principal import Principal
 from triggers_server.http.middleware import header, route_template, send_problem
-from triggers_server.jsoncodec import loads
+from triggers_server.http.problem_handlers import domain_problem
 from triggers_server.problems import ProblemError
-from triggers_server.storage.sqlite.engine import Database, Transaction
+from triggers_server.storage.ports.idempotency import StoredResponse
 
 HEADER = HEADER_IDEMPOTENCY_KEY.lower().encode()
 REPLAYED_HEADER = (HEADER_IDEMPOTENT_REPLAYED.lower().encode(), b"true")
 _STORED_HEADERS = {b"content-type", b"location"}
-
-
-def parse_key(raw: str) -> str:
-    """Accept a bare token or an RFC 8941 sf-string (`"..."`); 1-255 printable ASCII characters."""
-    value = raw.strip()
-    if len(value) >= 2 and value.startswith('"') and value.endswith('"'):
-        inner = value[1:-1]
-        if "\\" in inner.replace('\\"', "").replace("\\\\", ""):
-            raise _invalid("has an invalid escape in its quoted form")
-        value = inner.replace('\\"', '"').replace("\\\\", "\\")
-    if not value:
-        raise _invalid("is empty")
-    if len(value) > 255:
-        raise _invalid("is longer than 255 characters")
-    if any(not (0x20 <= ord(char) <= 0x7E) for char in value):
-        raise _invalid("contains characters other than printable ASCII")
-    return value
-
-
-def _invalid(why: str) -> ProblemError:
-    return ProblemError(400, "invalid-idempotency-key", f"The Idempotency-Key {why}.")
-
-
-def fingerprint(scope: Scope, body: bytes) -> str:
-    digest = hashlib.sha256()
-    digest.update(scope.get("path", "").encode())
-    digest.update(b"\0")
-    digest.update((header(scope, b"content-type") or "").split(";")[0].strip().lower().encode())
-    for key, value in sorted(scope.get("headers", ())):
-        if key.startswith(b"ce-"):
-            digest.update(b"\0" + key + b":" + value)
-    digest.update(b"\0")
-    try:
-        canonical = json.dumps(loads(body), sort_keys=True, separators=(",", ":")).encode()
-    except ValueError:  # not JSON the API accepts (the route refuses it): the bytes themselves
-        canonical = body
-    digest.update(canonical)
-    return digest.hexdigest()
-
-
-@dataclass
-class StoredResponse:
-    fingerprint: str
-    status_code: int
-    headers: list[tuple[str, str]]
-    body: bytes
-    route: str
-    method: str
-    resource_id: str | None
-    created_at: str
-    expires_at: float
-    replay_status: int | None = None
-
-
-@dataclass
-class InFlight:
-    fingerprint: str
-    route: str
-    method: str
-    created_at: str
-
-
-@dataclass
-class IdempotencyContext:
-    """Handed to the handler via `request.state.idempotency` while a keyed POST executes."""
-
-    account_id: str
-    key: str
-    method: str
-    path: str
-    fingerprint: str
-    created_at: datetime
-    ttl_seconds: float
-    scope: Scope = field(repr=False)
-    stored: bool = field(default=False)
-
-    def record(
-        self,
-        conn: Transaction,
-        *,
-        status_code: int,
-        headers: list[tuple[str, str]],
-        body: bytes,
-        resource_id: str | None,
-        replay_status: int | None = None,
-    ) -> None:
-        """Store the outcome (inside the caller's transaction, or its own); `replay_status` is the status a
-        replay answers with when it differs from the first response's."""
-        expires = self.created_at + timedelta(seconds=self.ttl_seconds)
-        conn.execute(
-            "INSERT OR REPLACE INTO idempotency_keys (account_id, key, method, path, route, fingerprint, "
-            "status_code, response_headers, response_body, resource_id, created_at, expires_at, replay_status) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                self.account_id,
-                self.key,
-                self.method,
-                self.path,
-                route_template(self.scope),
-                self.fingerprint,
-                status_code,
-                json.dumps(headers),
-                body,
-                resource_id,
-                isoformat(self.created_at),
-                expires.timestamp(),
-                replay_status,
-            ),
-        )
-        self.stored = True
-
-
-def _stored(row: sqlite3.Row) -> StoredResponse:
-    return StoredResponse(
-        fingerprint=row["fingerprint"],
-        status_code=row["status_code"],
-        headers=[(str(k), str(v)) for k, v in json.loads(row["response_headers"])],
-        body=bytes(row["response_body"]),
-        route=row["route"],
-        method=row["method"],
-        resource_id=row["resource_id"],
-        created_at=row["created_at"],
-        expires_at=row["expires_at"],
-        replay_status=row["replay_status"],
-    )
-
-
-def lookup(conn: Transaction, account_id: str, key: str, method: str, path: str, now: float) -> StoredResponse | None:
-    row = conn.execute(
-        "SELECT * FROM idempotency_keys"
-        " WHERE account_id = ? AND key = ? AND method = ? AND path = ? AND expires_at > ?",
-        (account_id, key, method, path, now),
-    ).fetchone()
-    return _stored(row) if row else None
-
-
-def latest_for_key(conn: Transaction, account_id: str, key: str, now: float) -> StoredResponse | None:
-    row = conn.execute(
-        "SELECT * FROM idempotency_keys"
-        " WHERE account_id = ? AND key = ? AND expires_at > ? ORDER BY created_at DESC LIMIT 1",
-        (account_id, key, now),
-    ).fetchone()
-    return _stored(row) if row else None
-
-
-def purge_expired(conn: Transaction, now: float) -> int:
-    return conn.execute("DELETE FROM idempotency_keys WHERE expires_at <= ?", (now,)).rowcount
-
-
-def resource_id_of(body: bytes) -> str | None:
-    try:
-        parsed: Any = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    if not isinstance(parsed, dict):
-        return None
-    identifier = cast("dict[str, Any]", parsed).get("id")
-    return identifier if isinstance(identifier, str) else None
-
-
-def should_store(status: int, body: bytes) -> bool:
-    if 200 <= status < 300:
-        return True
-    return (status == 404 and b"/problems/not-found" in body) or (status == 409 and b"/problems/conflict" in body)
+_STATE = "idempotency"
 
 
 class IdempotencyParts(Protocol):
@@ -208,11 +33,16 @@ class IdempotencyParts(Protocol):
     @property
     def settings(self) -> Settings: ...
     @property
-    def clock(self) -> Clock: ...
-    @property
-    def db(self) -> Database: ...
-    @property
-    def in_flight(self) -> dict[tuple[str, str, str, str], InFlight]: ...
+    def idempotency(self) -> IdempotencyService: ...
+
+
+def ticket_of(request: Request) -> Ticket | None:
+    """The executing keyed POST's ticket (its route known now that routing has run), or None."""
+    ticket = request.scope.get("state", {}).get(_STATE)
+    if not isinstance(ticket, Ticket):
+        return None
+    ticket.route = route_template(request.scope)
+    return ticket
 
 
 class IdempotencyMiddleware:
@@ -231,8 +61,8 @@ class IdempotencyMiddleware:
             return
         try:
             key = parse_key(raw_key)
-        except ProblemError as error:
-            await send_problem(scope, send, error, [])
+        except DomainError as error:
+            await send_problem(scope, send, domain_problem(error), [])
             return
         body, more = await _read_body(receive, self.services.settings.max_batch_bytes + 1)
         if more:
@@ -240,81 +70,33 @@ class IdempotencyMiddleware:
                 scope, send, ProblemError(413, "payload-too-large", "The request body is too large."), []
             )
             return
-        services = self.services
-        now = services.clock.now()
+        service = self.services.idempotency
         path = str(scope["path"])
-        method = scope["method"]
-        print_ = fingerprint(scope, body)
-        scope_key = (principal.account_id, key, method, path)
-        if scope_key in self.services.in_flight:
-            await send_problem(scope, send, _in_flight(), [])
-            return
-        stored = await services.db.read(
-            lambda conn: lookup(conn, principal.account_id, key, method, path, now.timestamp())
-        )
-        if scope_key in self.services.in_flight:
-            await send_problem(scope, send, _in_flight(), [])
-            return
-        if stored is not None:
-            if stored.fingerprint != print_:
-                await send_problem(
-                    scope,
-                    send,
-                    ProblemError(
-                        422,
-                        "idempotency-key-reuse",
-                        "This Idempotency-Key was already used with a different request; use a new key.",
-                    ),
-                    [],
-                )
-                return
-            await _replay(send, stored)
-            return
-        context = IdempotencyContext(
-            principal.account_id,
-            key,
-            method,
-            path,
-            print_,
-            now,
-            services.settings.idempotency_ttl_seconds,
-            scope,
-        )
-        self.services.in_flight[scope_key] = InFlight(print_, path, method, isoformat(now))
+        print_ = fingerprint(path, header(scope, b"content-type"), scope.get("headers", ()), body)
         try:
-            scope.setdefault("state", {})["idempotency"] = context
+            begun = await service.begin(principal, key, method=scope["method"], path=path, fingerprint=print_)
+        except DomainError as error:
+            await send_problem(scope, send, domain_problem(error), [])
+            return
+        if isinstance(begun, StoredResponse):
+            await _replay(send, begun)
+            return
+        try:
+            scope.setdefault("state", {})[_STATE] = begun
             start, chunks = await _capture(self.app, scope, _replaying_receive(body, receive))
-            response_body = b"".join(chunks)
-            status = int(start["status"])
-            if not context.stored and should_store(status, response_body):
-                kept = [
-                    (bytes(k).decode("latin-1"), bytes(v).decode("latin-1"))
-                    for k, v in start.get("headers", [])
-                    if bytes(k).lower() in _STORED_HEADERS
-                ]
-                await services.db.write(
-                    lambda conn: context.record(
-                        conn,
-                        status_code=status,
-                        headers=kept,
-                        body=response_body,
-                        resource_id=resource_id_of(response_body),
-                    )
-                )
-            await send(start)
-            await send({"type": "http.response.body", "body": response_body})
-        finally:
-            self.services.in_flight.pop(scope_key, None)
-
-
-def _in_flight() -> ProblemError:
-    return ProblemError(
-        409,
-        "idempotency-in-flight",
-        "A request with this Idempotency-Key is still being processed; retry shortly.",
-        headers={"Retry-After": "1"},
-        extra={"retry_after": 1},
-    )
+        except BaseException:
+            service.release(begun)
+            raise
+        response_body = b"".join(chunks)
+        kept = [
+            (bytes(k).decode("latin-1"), bytes(v).decode("latin-1"))
+            for k, v in start.get("headers", [])
+            if bytes(k).lower() in _STORED_HEADERS
+        ]
+        begun.route = route_template(scope)
+        await service.finish(begun, status=int(start["status"]), headers=kept, body=response_body)
+        await send(start)
+        await send({"type": "http.response.body", "body": response_body})
 
 
 async def _read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:

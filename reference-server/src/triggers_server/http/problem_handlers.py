@@ -35,14 +35,19 @@ _STATUS_SLUGS: dict[int, str] = {
 # The HTTP status of each domain error kind; the domain names the kind, only HTTP knows the status.
 _DOMAIN_STATUS: dict[str, int] = {
     "malformed-request": 400,
+    "invalid-idempotency-key": 400,
     "forbidden": 403,
     "not-found": 404,
     "conflict": 409,
+    "idempotency-in-flight": 409,
     "payload-too-large": 413,
+    "unsupported-media-type": 415,
     "validation": 422,
     "invalid-schema": 422,
     "schema-incompatible": 409,
     "schema-validation": 422,
+    "idempotency-key-reuse": 422,
+    "unavailable": 503,
 }
 
 

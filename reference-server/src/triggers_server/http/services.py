@@ -4,7 +4,7 @@ Routes reach them from a request with `services_of`; middleware get narrow, type
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import cast
 
 from fastapi import Request
@@ -14,12 +14,16 @@ from triggers_server.config import Settings
 from triggers_server.domain.accounts import AccountService, Authenticator
 from triggers_server.domain.deliveries import DeliveryLog
 from triggers_server.domain.dlq import DlqService
+from triggers_server.domain.events import EventService
+from triggers_server.domain.idempotency import IdempotencyService
+from triggers_server.domain.inbox import InboxService
 from triggers_server.domain.registry.service import SchemaRegistry
 from triggers_server.domain.replay import ReplayJobs, ReplayService
-from triggers_server.domain.streaming import StreamHub
+from triggers_server.domain.retention import Janitor
+from triggers_server.domain.stats import StatsService
+from triggers_server.domain.streaming import EventStreams, StreamHub
 from triggers_server.domain.subscriptions import SubscriptionService
 from triggers_server.domain.webhooks.service import DeliveryService
-from triggers_server.http.idempotency import InFlight
 from triggers_server.http.ratelimit import RateLimiter
 from triggers_server.metrics import Metrics
 from triggers_server.storage.ports.accounts import BootstrapOutcome
@@ -43,12 +47,15 @@ class Services:
     dlq: DlqService
     auth: Authenticator
     accounts: AccountService
+    events: EventService
+    idempotency: IdempotencyService
+    inbox: InboxService
+    stream: EventStreams
+    stats: StatsService
+    janitor: Janitor
     limiter: RateLimiter
     metrics: Metrics
     bootstrap: BootstrapOutcome | None = None  # what start-up did about the operator's admin key
-    in_flight: dict[tuple[str, str, str, str], InFlight] = field(
-        default_factory=dict[tuple[str, str, str, str], InFlight]
-    )
 
 
 def services_of(request: Request) -> Services:

@@ -7,8 +7,12 @@ from dataclasses import dataclass
 from triggers_server.storage.ports.accounts import AccountStore
 from triggers_server.storage.ports.deliveries import DeliveryStore
 from triggers_server.storage.ports.dlq import DlqStore
+from triggers_server.storage.ports.events import EventStore
+from triggers_server.storage.ports.idempotency import IdempotencyStore
+from triggers_server.storage.ports.inbox import InboxStore
 from triggers_server.storage.ports.replays import ReplayStore
 from triggers_server.storage.ports.schemas import SchemaStore
+from triggers_server.storage.ports.stats import StatsStore
 from triggers_server.storage.ports.subscriptions import SubscriptionStore
 
 
@@ -20,3 +24,7 @@ class Stores:
     deliveries: DeliveryStore
     dlq: DlqStore
     replays: ReplayStore
+    events: EventStore
+    idempotency: IdempotencyStore
+    inbox: InboxStore
+    stats: StatsStore

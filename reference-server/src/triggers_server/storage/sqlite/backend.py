@@ -7,8 +7,12 @@ from triggers_server.storage.sqlite.accounts import SqliteAccountStore
 from triggers_server.storage.sqlite.delivery_store import SqliteDeliveryStore
 from triggers_server.storage.sqlite.dlq_store import SqliteDlqStore
 from triggers_server.storage.sqlite.engine import Database
+from triggers_server.storage.sqlite.events import SqliteEventStore
+from triggers_server.storage.sqlite.idempotency import SqliteIdempotencyStore
+from triggers_server.storage.sqlite.inbox import SqliteInboxStore
 from triggers_server.storage.sqlite.replays import SqliteReplayStore
 from triggers_server.storage.sqlite.schemas import SqliteSchemaStore
+from triggers_server.storage.sqlite.stats import SqliteStatsStore
 from triggers_server.storage.sqlite.subscriptions import SqliteSubscriptionStore
 
 
@@ -20,4 +24,8 @@ def sqlite_stores(db: Database) -> Stores:
         dlq=SqliteDlqStore(db),
         replays=SqliteReplayStore(db),
         schemas=SqliteSchemaStore(db),
+        events=SqliteEventStore(db),
+        idempotency=SqliteIdempotencyStore(db),
+        inbox=SqliteInboxStore(db),
+        stats=SqliteStatsStore(db),
     )

@@ -1,15 +1,15 @@
-"""Events: insert (with per-account `source` + `id` dedupe), read as wire dicts, list, correlate, purge.
+"""Events on SQLite (`EventStore`): insert (with per-account `source` + `id` dedupe), read as wire dicts, list,
+correlate, purge.
 
-These functions take a `Transaction` so callers compose them inside one `Database.write`
-transaction (ingestion writes the event and its inbox entry atomically; replay reuses `insert_event` and
+The functions take a `Transaction` so stores compose them inside one `Database.write` transaction (ingestion
+writes the event, its inbox entry and the idempotency record atomically; replay reuses `insert_event` and
 `enqueue_inbox`).
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,8 +17,17 @@ from triggers_server.clock import isoformat
 from triggers_server.globs import sql_clause
 from triggers_server.ids import new_id
 from triggers_server.jsoncodec import dumps_text, loads
-from triggers_server.storage.ports.events import EventDraft
-from triggers_server.storage.sqlite.engine import Transaction, after_commit
+from triggers_server.storage.ports.events import (
+    DuplicateEvent,
+    EventCommitted,
+    EventDraft,
+    EventQuery,
+    Outcome,
+    StreamBounds,
+)
+from triggers_server.storage.ports.idempotency import KeyedRequest, Reply
+from triggers_server.storage.sqlite.engine import Database, Transaction, after_commit
+from triggers_server.storage.sqlite.idempotency import store_reply
 from triggers_server.storage.sqlite.where import add_equals
 
 SPECVERSION = "1.0"
@@ -27,22 +36,6 @@ SELECT_EVENTS = (
     "SELECT e.*, i.state AS inbox_state, i.visible_at AS inbox_visible_at, "
     "i.delivery_count AS inbox_delivery_count FROM events e LEFT JOIN inbox i ON i.event_seq = e.seq"
 )
-
-
-@dataclass(frozen=True)
-class EventCommitted:
-    """Handed to `Database.on_commit` for every stored event, in sequence order (feeds the stream hub)."""
-
-    account_id: str
-    event: dict[str, Any]
-
-
-class DuplicateEvent(Exception):
-    """The account already holds an original event with this `source` + `id`."""
-
-    def __init__(self, existing: dict[str, Any]) -> None:
-        super().__init__(existing["id"])
-        self.existing = existing
 
 
 def status_of(state: str | None, visible_at: float | None, now: float) -> str:
@@ -113,12 +106,12 @@ def insert_event(
 
 def insert_events(
     tx: Transaction, account_id: str, drafts: Sequence[EventDraft], now: datetime, *, inbox: bool = True
-) -> list[dict[str, Any] | DuplicateEvent]:
+) -> list[Outcome]:
     """Store many events with two multi-row statements; per draft, the wire `Event` or a DuplicateEvent
     (an original with the same `source` + `id` already stored, or earlier in `drafts`)."""
     stamp = now.timestamp()
     created = isoformat(now)
-    outcomes: list[dict[str, Any] | DuplicateEvent] = []
+    outcomes: list[Outcome] = []
     rows: list[tuple[Any, ...]] = []
     fresh: list[dict[str, Any]] = []
     seen: dict[tuple[str, str], dict[str, Any]] = {}
@@ -232,17 +225,6 @@ def get_events_by_ids(
         for row in tx.execute(SELECT_EVENTS + f" WHERE e.account_id = ? AND e.id IN ({marks})", (account_id, *chunk)):
             found[row["id"]] = row_to_wire(row, now.timestamp())
     return found
-
-
-@dataclass
-class EventQuery:
-    types: Sequence[str] = ()
-    source: str | None = None
-    subject: str | None = None
-    correlation_id: str | None = None
-    status: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
 
 
 def _status_clause(status: str, now: float) -> tuple[str, list[Any]]:
@@ -369,3 +351,81 @@ def purge_retention(tx: Transaction, now: datetime, retention_seconds: float) ->
         )
     tx.execute("DELETE FROM inbox WHERE event_seq IN (SELECT seq FROM events WHERE created_at < ?)", (cutoff,))
     return tx.execute("DELETE FROM events WHERE created_at < ?", (cutoff,)).rowcount
+
+
+def max_sequence(tx: Transaction) -> int:
+    return int(tx.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0])
+
+
+def stream_bounds(tx: Transaction, account_id: str) -> StreamBounds:
+    return StreamBounds(
+        latest_sequence(tx, account_id), oldest_sequence(tx, account_id), purged_through(tx, account_id)
+    )
+
+
+class SqliteEventStore:
+    """`storage.ports.events.EventStore` on the group-commit engine: one method, one transaction."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def create(
+        self,
+        account_id: str,
+        draft: EventDraft,
+        now: datetime,
+        *,
+        respond: Callable[[dict[str, Any]], Reply],
+        keyed: KeyedRequest | None,
+    ) -> tuple[dict[str, Any], Reply]:
+        def write(tx: Transaction) -> tuple[dict[str, Any], Reply]:
+            event = insert_event(tx, account_id, draft, now)
+            reply = respond(event)
+            if keyed is not None:
+                store_reply(tx, keyed, reply)
+            return event, reply
+
+        return await self._db.write(write)
+
+    async def create_many(
+        self,
+        account_id: str,
+        drafts: Sequence[EventDraft],
+        now: datetime,
+        *,
+        respond: Callable[[list[Outcome]], Reply],
+        keyed: KeyedRequest | None,
+    ) -> tuple[list[Outcome], Reply]:
+        def write(tx: Transaction) -> tuple[list[Outcome], Reply]:
+            outcomes = insert_events(tx, account_id, drafts, now)
+            reply = respond(outcomes)
+            if keyed is not None:
+                store_reply(tx, keyed, reply)
+            return outcomes, reply
+
+        return await self._db.write(write)
+
+    async def query(
+        self, account_id: str, query: EventQuery, *, now: datetime, limit: int, before_sequence: int | None
+    ) -> list[dict[str, Any]]:
+        return await self._db.read(
+            lambda tx: list_events(tx, account_id, query, now=now, limit=limit, before_sequence=before_sequence)
+        )
+
+    async def get(self, account_id: str, event_id: str, now: datetime) -> dict[str, Any] | None:
+        return await self._db.read(lambda tx: get_event(tx, account_id, event_id, now))
+
+    async def correlation(self, account_id: str, correlation_id: str, now: datetime) -> list[dict[str, Any]]:
+        return await self._db.read(lambda tx: correlation_events(tx, account_id, correlation_id, now))
+
+    async def after(self, account_id: str, after_sequence: int, *, now: datetime, limit: int) -> list[dict[str, Any]]:
+        return await self._db.read(lambda tx: events_after(tx, account_id, after_sequence, now=now, limit=limit))
+
+    async def bounds(self, account_id: str) -> StreamBounds:
+        return await self._db.read(lambda tx: stream_bounds(tx, account_id))
+
+    async def max_sequence(self) -> int:
+        return await self._db.read(max_sequence)
+
+    async def purge_retention(self, now: datetime, retention_seconds: float) -> int:
+        return await self._db.write(lambda tx: purge_retention(tx, now, retention_seconds))

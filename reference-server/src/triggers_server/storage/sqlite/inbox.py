@@ -1,5 +1,5 @@
-"""The pull inbox: leases with a visibility timeout, ack / nack / extend by receipt, dead-lettering after
-`max_deliveries` leases without an ack (SQS / Pub/Sub semantics).
+"""The pull inbox on SQLite (`InboxStore`): leases with a visibility timeout, ack / nack / extend by receipt,
+dead-lettering after `max_deliveries` leases without an ack (SQS / Pub/Sub semantics).
 
 Receipts are `rcpt_<event sequence>_<random>`: the sequence finds the entry, the whole string must equal
 the entry's current receipt. A receipt of an entry that was since re-leased, released or dead-lettered is
@@ -10,28 +10,21 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from triggers_server.clock import isoformat
 from triggers_server.globs import sql_clause
 from triggers_server.ids import new_id
+from triggers_server.storage.ports.idempotency import KeyedRequest, Reply
+from triggers_server.storage.ports.inbox import LeaseResult, ReceiptOutcome
 from triggers_server.storage.sqlite.dlq import insert_dlq_entry
-from triggers_server.storage.sqlite.engine import Transaction
+from triggers_server.storage.sqlite.engine import Database, Transaction
 from triggers_server.storage.sqlite.events import SELECT_EVENTS, row_to_wire
+from triggers_server.storage.sqlite.idempotency import store_reply
 
 MAX_DELIVERIES_REASON = "max_deliveries_exceeded"
-
-
-@dataclass
-class LeaseResult:
-    lease_id: str
-    leased_until: str
-    messages: list[dict[str, Any]]
-    dead_lettered: int
-    next_visible_at: float | None
 
 
 def new_receipt(event_sequence: int) -> str:
@@ -135,8 +128,8 @@ def _row_for_receipt(tx: Transaction, account_id: str, receipt: str) -> sqlite3.
     return row
 
 
-def _result(receipt: str, status: str, detail: str | None = None) -> dict[str, Any]:
-    return {"receipt": receipt, "status": status, "detail": detail}
+def _result(receipt: str, status: Literal["ok", "expired", "not_found"], detail: str | None = None) -> ReceiptOutcome:
+    return ReceiptOutcome(receipt, status, detail)
 
 
 _UNKNOWN = "No lease with this receipt exists in this account."
@@ -147,8 +140,8 @@ def _holds_lease(row: sqlite3.Row, receipt: str, now: float) -> bool:
     return bool(row["receipt"] == receipt and row["state"] == "leased" and row["visible_at"] > now)
 
 
-def ack(tx: Transaction, account_id: str, receipts: Sequence[str], now: datetime) -> list[dict[str, Any]]:
-    results: list[dict[str, Any]] = []
+def ack(tx: Transaction, account_id: str, receipts: Sequence[str], now: datetime) -> list[ReceiptOutcome]:
+    results: list[ReceiptOutcome] = []
     stamp = now.timestamp()
     for receipt in receipts:
         row = _row_for_receipt(tx, account_id, receipt)
@@ -167,8 +160,8 @@ def ack(tx: Transaction, account_id: str, receipts: Sequence[str], now: datetime
     return results
 
 
-def nack(tx: Transaction, account_id: str, receipts: Sequence[str], delay: int, now: datetime) -> list[dict[str, Any]]:
-    results: list[dict[str, Any]] = []
+def nack(tx: Transaction, account_id: str, receipts: Sequence[str], delay: int, now: datetime) -> list[ReceiptOutcome]:
+    results: list[ReceiptOutcome] = []
     stamp = now.timestamp()
     for receipt in receipts:
         row = _row_for_receipt(tx, account_id, receipt)
@@ -189,8 +182,8 @@ def nack(tx: Transaction, account_id: str, receipts: Sequence[str], delay: int, 
 
 def extend(
     tx: Transaction, account_id: str, receipts: Sequence[str], visibility_timeout: int, now: datetime
-) -> list[dict[str, Any]]:
-    results: list[dict[str, Any]] = []
+) -> list[ReceiptOutcome]:
+    results: list[ReceiptOutcome] = []
     stamp = now.timestamp()
     for receipt in receipts:
         row = _row_for_receipt(tx, account_id, receipt)
@@ -207,7 +200,9 @@ def extend(
     return results
 
 
-def ack_event(tx: Transaction, account_id: str, event_id: str, now: datetime) -> str:
+def ack_event(
+    tx: Transaction, account_id: str, event_id: str, now: datetime
+) -> Literal["ok", "not_found", "dead_lettered"]:
     """PRD-style ack by event id: "ok", "not_found" (no such event) or "dead_lettered"."""
     row = tx.execute(
         "SELECT e.seq, i.state FROM events e LEFT JOIN inbox i ON i.event_seq = e.seq"
@@ -273,3 +268,62 @@ def inbox_depth(tx: Transaction, account_id: str) -> int:
         "SELECT count(*) FROM inbox WHERE account_id = ? AND state IN ('pending', 'leased')", (account_id,)
     ).fetchone()
     return int(row[0])
+
+
+class SqliteInboxStore:
+    """`storage.ports.inbox.InboxStore` on the group-commit engine: one method, one transaction."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def list_pending(
+        self, account_id: str, *, types: Sequence[str], after_sequence: int, limit: int, now: datetime
+    ) -> list[dict[str, Any]]:
+        return await self._db.read(
+            lambda tx: list_pending(tx, account_id, types=types, after_sequence=after_sequence, limit=limit, now=now)
+        )
+
+    async def lease(
+        self,
+        account_id: str,
+        *,
+        max_events: int,
+        visibility_timeout: int,
+        types: Sequence[str],
+        now: datetime,
+        default_max_deliveries: int,
+        respond: Callable[[LeaseResult], Reply | None],
+        keyed: KeyedRequest | None,
+    ) -> tuple[LeaseResult, Reply | None]:
+        def write(tx: Transaction) -> tuple[LeaseResult, Reply | None]:
+            result = lease(
+                tx,
+                account_id,
+                max_events=max_events,
+                visibility_timeout=visibility_timeout,
+                types=types,
+                now=now,
+                default_max_deliveries=default_max_deliveries,
+            )
+            reply = respond(result)
+            if reply is not None and keyed is not None:
+                store_reply(tx, keyed, reply)
+            return result, reply
+
+        return await self._db.write(write)
+
+    async def ack(self, account_id: str, receipts: Sequence[str], now: datetime) -> list[ReceiptOutcome]:
+        return await self._db.write(lambda tx: ack(tx, account_id, receipts, now))
+
+    async def nack(self, account_id: str, receipts: Sequence[str], delay: int, now: datetime) -> list[ReceiptOutcome]:
+        return await self._db.write(lambda tx: nack(tx, account_id, receipts, delay, now))
+
+    async def extend(
+        self, account_id: str, receipts: Sequence[str], visibility_timeout: int, now: datetime
+    ) -> list[ReceiptOutcome]:
+        return await self._db.write(lambda tx: extend(tx, account_id, receipts, visibility_timeout, now))
+
+    async def ack_event(
+        self, account_id: str, event_id: str, now: datetime
+    ) -> Literal["ok", "not_found", "dead_lettered"]:
+        return await self._db.write(lambda tx: ack_event(tx, account_id, event_id, now))

@@ -1,0 +1,93 @@
+"""Idempotency records on SQLite (`IdempotencyStore`); `store_reply` also runs inside other areas' writes."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from triggers_server.clock import isoformat
+from triggers_server.storage.ports.idempotency import KeyedRequest, Reply, StoredResponse
+from triggers_server.storage.sqlite.engine import Database, Transaction
+
+_INSERT = (
+    "INSERT OR REPLACE INTO idempotency_keys (account_id, key, method, path, route, fingerprint, status_code, "
+    "response_headers, response_body, resource_id, created_at, expires_at, replay_status) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def store_reply(tx: Transaction, keyed: KeyedRequest, reply: Reply) -> None:
+    tx.execute(
+        _INSERT,
+        (
+            keyed.account_id,
+            keyed.key,
+            keyed.method,
+            keyed.path,
+            keyed.route,
+            keyed.fingerprint,
+            reply.status_code,
+            json.dumps(reply.headers),
+            reply.body,
+            reply.resource_id,
+            isoformat(keyed.created_at),
+            keyed.expires_at,
+            reply.replay_status,
+        ),
+    )
+
+
+def _stored(row: sqlite3.Row) -> StoredResponse:
+    return StoredResponse(
+        fingerprint=row["fingerprint"],
+        status_code=row["status_code"],
+        headers=tuple((str(k), str(v)) for k, v in json.loads(row["response_headers"])),
+        body=bytes(row["response_body"]),
+        route=row["route"],
+        method=row["method"],
+        resource_id=row["resource_id"],
+        created_at=row["created_at"],
+        expires_at=row["expires_at"],
+        replay_status=row["replay_status"],
+    )
+
+
+def lookup(tx: Transaction, account_id: str, key: str, method: str, path: str, now: float) -> StoredResponse | None:
+    row = tx.execute(
+        "SELECT * FROM idempotency_keys"
+        " WHERE account_id = ? AND key = ? AND method = ? AND path = ? AND expires_at > ?",
+        (account_id, key, method, path, now),
+    ).fetchone()
+    return _stored(row) if row else None
+
+
+def latest_for_key(tx: Transaction, account_id: str, key: str, now: float) -> StoredResponse | None:
+    row = tx.execute(
+        "SELECT * FROM idempotency_keys"
+        " WHERE account_id = ? AND key = ? AND expires_at > ? ORDER BY created_at DESC LIMIT 1",
+        (account_id, key, now),
+    ).fetchone()
+    return _stored(row) if row else None
+
+
+def purge_expired(tx: Transaction, now: float) -> int:
+    return tx.execute("DELETE FROM idempotency_keys WHERE expires_at <= ?", (now,)).rowcount
+
+
+class SqliteIdempotencyStore:
+    """`storage.ports.idempotency.IdempotencyStore` on the group-commit engine: one method, one transaction."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def lookup(self, account_id: str, key: str, method: str, path: str, now: float) -> StoredResponse | None:
+        return await self._db.read(lambda tx: lookup(tx, account_id, key, method, path, now))
+
+    async def latest_for_key(self, account_id: str, key: str, now: float) -> StoredResponse | None:
+        return await self._db.read(lambda tx: latest_for_key(tx, account_id, key, now))
+
+    async def record(self, keyed: KeyedRequest, reply: Reply) -> None:
+        await self._db.write(lambda tx: store_reply(tx, keyed, reply))
+
+    async def purge_expired(self, now: float) -> int:
+        return await self._db.write(lambda tx: purge_expired(tx, now))

@@ -1,0 +1,58 @@
+"""Operations and statistics on SQLite (`StatsStore`)."""
+
+from __future__ import annotations
+
+from triggers_server.storage.ports.stats import ActivityWindow, Backlog, TypeCount
+from triggers_server.storage.sqlite.engine import Database, Transaction
+
+
+def ping(tx: Transaction) -> None:
+    tx.execute("SELECT 1").fetchone()
+
+
+def backlog(tx: Transaction, account_id: str | None) -> Backlog:
+    where, params = ("WHERE account_id = ?", (account_id,)) if account_id else ("", ())
+    inbox = tx.execute(
+        f"SELECT count(*) FROM inbox {where} {'AND' if where else 'WHERE'} state IN ('pending', 'leased')",
+        params,
+    ).fetchone()[0]
+    dlq = tx.execute(f"SELECT count(*) FROM dlq_entries {where}", params).fetchone()[0]
+    return Backlog(int(inbox), int(dlq))
+
+
+def activity(tx: Transaction, account_id: str, *, since: str, top: int) -> ActivityWindow:
+    total = tx.execute(
+        "SELECT count(*) FROM events WHERE account_id = ? AND created_at >= ?", (account_id, since)
+    ).fetchone()[0]
+    types = tx.execute(
+        "SELECT type, count(*) AS n FROM events"
+        " WHERE account_id = ? AND created_at >= ? GROUP BY type ORDER BY n DESC, type LIMIT ?",
+        (account_id, since, top),
+    ).fetchall()
+    attempts = tx.execute(
+        "SELECT count(*), sum(outcome = 'succeeded') FROM delivery_attempts WHERE account_id = ? AND started_at >= ?",
+        (account_id, since),
+    ).fetchone()
+    return ActivityWindow(
+        events=int(total),
+        top_types=tuple(TypeCount(row["type"], int(row["n"])) for row in types),
+        attempts=int(attempts[0] or 0),
+        succeeded=int(attempts[1] or 0),
+        backlog=backlog(tx, account_id),
+    )
+
+
+class SqliteStatsStore:
+    """`storage.ports.stats.StatsStore` on the engine's readers: one method, one read snapshot."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def ping(self) -> None:
+        await self._db.read(ping)
+
+    async def backlog(self, account_id: str | None) -> Backlog:
+        return await self._db.read(lambda tx: backlog(tx, account_id))
+
+    async def activity(self, account_id: str, *, since: str, top: int) -> ActivityWindow:
+        return await self._db.read(lambda tx: activity(tx, account_id, since=since, top=top))
