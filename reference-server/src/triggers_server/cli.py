@@ -155,6 +155,24 @@ def announce_bootstrap_key(key: str) -> None:
     print(f"Bootstrap admin API key (shown once, store it now): {key}", flush=True)
 
 
+def browser_host(host: str) -> str:
+    """The host a browser on this machine reaches a server bound to `host` at (a wildcard bind is loopback)."""
+    if host in ("", "0.0.0.0", "::"):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
+
+
+def sign_in_announcer(settings: Settings) -> Callable[[str], None]:
+    """Prints the console's one-click sign-in link; the code rides in the fragment, which no request carries."""
+    minutes = max(1, round(settings.sign_in_code_ttl_seconds / 60))
+
+    def announce(code: str) -> None:
+        base = f"http://{browser_host(settings.host)}:{settings.port}"
+        print(f"Console sign-in link (works once, for {minutes} min): {base}/console/#code={code}", flush=True)
+
+    return announce
+
+
 def tune_gc() -> None:
     """Full (gen-2) collections walk every live object and stalled all in-flight requests for 100-350 ms
     under load (measured with bench/server_ingest.py). Freezing the startup heap and collecting the
@@ -168,7 +186,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     settings = settings_from_args(args)
     configure_logging(settings.log_level)
-    app = create_app(settings, announce=announce_bootstrap_key)
+    app = create_app(settings, announce=announce_bootstrap_key, announce_sign_in=sign_in_announcer(settings))
     loop = "uvloop" if importlib.util.find_spec("uvloop") is not None else "asyncio"
     config = uvicorn.Config(
         app,

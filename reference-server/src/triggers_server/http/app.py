@@ -17,6 +17,7 @@ from triggers_server.contract_facts import API_PREFIX
 from triggers_server.domain.accounts import AccountService, Authenticator
 from triggers_server.domain.registry.service import SchemaRegistry
 from triggers_server.domain.replay import Replayer, ReplayJobs
+from triggers_server.domain.sign_in import SignInCodes
 from triggers_server.domain.streaming import StreamHub
 from triggers_server.domain.webhooks.service import DeliveryService
 from triggers_server.http.idempotency import IdempotencyMiddleware, purge_expired
@@ -93,6 +94,12 @@ async def open_services(
         replays=ReplayJobs(replayer, background=settings.delivery_worker),
         auth=auth,
         accounts=AccountService(stores.accounts, auth, clock, settings),
+        sign_in=SignInCodes(
+            stores.accounts,
+            clock,
+            ttl_seconds=settings.sign_in_code_ttl_seconds,
+            max_deliveries=settings.max_deliveries,
+        ),
         limiter=RateLimiter(clock, per_second=settings.rate_limit_per_second, burst=settings.rate_limit_burst),
         metrics=Metrics(),
         bootstrap_key=bootstrap,
@@ -122,6 +129,7 @@ def create_app(
     *,
     webhook_client: httpx.AsyncClient | None = None,
     announce: Callable[[str], None] | None = None,
+    announce_sign_in: Callable[[str], None] | None = None,
 ) -> FastAPI:
     """The ASGI app. Services open in the lifespan; in-process tests enter `app.router.lifespan_context(app)`."""
     the_clock = clock or SystemClock()
@@ -134,6 +142,8 @@ def create_app(
         app.state.services = services
         if services.bootstrap_key is not None and announce is not None:
             announce(services.bootstrap_key)
+        if announce_sign_in is not None:
+            announce_sign_in(services.sign_in.issue())
         if settings.delivery_worker:
             await services.delivery.start()
         try:

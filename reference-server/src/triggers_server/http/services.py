@@ -14,6 +14,7 @@ from triggers_server.config import Settings
 from triggers_server.domain.accounts import AccountService, Authenticator
 from triggers_server.domain.registry.service import SchemaRegistry
 from triggers_server.domain.replay import ReplayJobs
+from triggers_server.domain.sign_in import SignInCodes
 from triggers_server.domain.streaming import StreamHub
 from triggers_server.domain.webhooks.service import DeliveryService
 from triggers_server.http.idempotency import InFlight
@@ -35,6 +36,7 @@ class Services:
     replays: ReplayJobs
     auth: Authenticator
     accounts: AccountService
+    sign_in: SignInCodes
     limiter: RateLimiter
     metrics: Metrics
     bootstrap_key: str | None = None
