@@ -309,6 +309,13 @@ class ContractModel:
         schema = self._deref(self.components["parameters"]["Limit"])["schema"]
         return {"minimum": schema["minimum"], "maximum": schema["maximum"], "default": schema["default"]}
 
+    def max_json_depth(self) -> int:
+        """How deep a JSON request body may nest (`x-max-json-depth` at the contract's top level)."""
+        depth = self.doc["x-max-json-depth"]
+        if not isinstance(depth, int) or isinstance(depth, bool) or depth < 1:
+            raise ValueError(f"x-max-json-depth must be a positive integer, not {depth!r}")
+        return depth
+
     def header_names(self) -> list[str]:
         """Every header the contract names: response headers and header parameters, in contract order."""
         names = list(self.components.get("headers", {}))
@@ -332,4 +339,5 @@ class ContractModel:
             "enums": self.enums,
             "page_limit": self.page_limit(),
             "header_names": self.header_names(),
+            "max_json_depth": self.max_json_depth(),
         }

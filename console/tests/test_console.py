@@ -554,7 +554,7 @@ def test_a_time_range_replay_copies_every_matching_event_with_its_patch(signed_i
     page.get_by_label("Dry run (count only)").uncheck()
     page.get_by_role("button", name="Start replay").click()
     row = page.get_by_role("table", name="Replay jobs").get_by_role("row").filter(has_text=type_)
-    expect(row.get_by_role("cell").nth(2)).to_have_text("COMPLETED")
+    expect(row.get_by_role("cell").nth(2)).to_have_text("COMPLETED", timeout=90_000)
     expect(row.get_by_role("cell").nth(5)).to_have_text("3")  # matched (processed counts every event scanned)
     expect(row.get_by_role("cell").nth(7)).to_have_text("3")  # delivered: copies made
     listed = live.api.get("/events", params={"type": type_, "limit": 100}).json()["data"]

@@ -21,7 +21,7 @@ type Client struct {
 	DLQ *DLQService
 	// Time-range replay jobs.
 	Replays *ReplaysService
-	// The schema registry (JSON Schema 2020-12, Confluent compatibility modes).
+	// The schema registry (JSON Schema 2020-12 by default, draft-04 to 2019-09 per event type; Confluent compatibility modes).
 	Schemas *SchemasService
 	// Idempotency-Key status.
 	IdempotencyKeys *IdempotencyKeysService

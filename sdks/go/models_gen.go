@@ -323,6 +323,33 @@ func (e ReplayStatus) Valid() bool {
 	}
 }
 
+// Defines values for SchemaDialect.
+const (
+	SchemaDialectDraft04 SchemaDialect = "draft-04"
+	SchemaDialectDraft06 SchemaDialect = "draft-06"
+	SchemaDialectDraft07 SchemaDialect = "draft-07"
+	SchemaDialectN201909 SchemaDialect = "2019-09"
+	SchemaDialectN202012 SchemaDialect = "2020-12"
+)
+
+// Valid indicates whether the value is a known member of the SchemaDialect enum.
+func (e SchemaDialect) Valid() bool {
+	switch e {
+	case SchemaDialectDraft04:
+		return true
+	case SchemaDialectDraft06:
+		return true
+	case SchemaDialectDraft07:
+		return true
+	case SchemaDialectN201909:
+		return true
+	case SchemaDialectN202012:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SubscriptionReplayTargetKind.
 const (
 	SubscriptionReplayTargetKindSubscription SubscriptionReplayTargetKind = "subscription"
@@ -1784,13 +1811,38 @@ type RotateSecretRequest struct {
 
 // SchemaConfig Compatibility configuration of an event type.
 //
-// Examples: {"compatibility":"FULL"}
+// Examples: {"compatibility":"FULL","default_dialect":"2020-12"}
 type SchemaConfig struct {
 	// Compatibility Schema evolution rule for an event type (Confluent names). BACKWARD (default): the new schema can read data written with the latest version; *_TRANSITIVE: against all versions; FORWARD: the latest can read data written with the new one; FULL: both; NONE: no check. Open content models (no `additionalProperties: false`) treat an added property as incompatible for BACKWARD.
 	//
 	// Examples: BACKWARD
 	Compatibility CompatibilityMode `json:"compatibility"`
+
+	// DefaultDialect JSON Schema dialect. A schema's `$schema` names its dialect; a schema without one is read in its event type's `default_dialect` (2020-12 unless set). Schemas written for Confluent Schema Registry usually omit `$schema` and use draft-07 forms (`items` arrays, `definitions`, `dependencies`): set `draft-07` for them.
+	//
+	// Examples: draft-07
+	DefaultDialect SchemaDialect `json:"default_dialect"`
 }
+
+// SchemaConfigUpdate New compatibility configuration of an event type.
+//
+// Examples: {"compatibility":"BACKWARD","default_dialect":"draft-07"}
+type SchemaConfigUpdate struct {
+	// Compatibility Schema evolution rule for an event type (Confluent names). BACKWARD (default): the new schema can read data written with the latest version; *_TRANSITIVE: against all versions; FORWARD: the latest can read data written with the new one; FULL: both; NONE: no check. Open content models (no `additionalProperties: false`) treat an added property as incompatible for BACKWARD.
+	//
+	// Examples: BACKWARD
+	Compatibility CompatibilityMode `json:"compatibility"`
+
+	// DefaultDialect JSON Schema dialect. A schema's `$schema` names its dialect; a schema without one is read in its event type's `default_dialect` (2020-12 unless set). Schemas written for Confluent Schema Registry usually omit `$schema` and use draft-07 forms (`items` arrays, `definitions`, `dependencies`): set `draft-07` for them.
+	//
+	// Examples: draft-07
+	DefaultDialect *SchemaDialect `json:"default_dialect,omitempty"`
+}
+
+// SchemaDialect JSON Schema dialect. A schema's `$schema` names its dialect; a schema without one is read in its event type's `default_dialect` (2020-12 unless set). Schemas written for Confluent Schema Registry usually omit `$schema` and use draft-07 forms (`items` arrays, `definitions`, `dependencies`): set `draft-07` for them.
+//
+// Examples: draft-07
+type SchemaDialect string
 
 // SchemaSubject An event type with registered schemas.
 //
@@ -1833,14 +1885,19 @@ type SchemaSubjectList struct {
 	NextCursor *string `json:"next_cursor"`
 }
 
-// SchemaVersion One registered JSON Schema (draft 2020-12) version.
+// SchemaVersion One registered JSON Schema version.
 //
-// Examples: {"created_at":"2026-11-25T10:15:00Z","event_type":"order.created","fingerprint":"sha256:6b1c0e4f","json_schema":{"properties":{"amount":{"type":"number"},"order_id":{"type":"string"}},"required":["order_id"],"type":"object"},"version":2}
+// Examples: {"created_at":"2026-11-25T10:15:00Z","dialect":"2020-12","event_type":"order.created","fingerprint":"sha256:6b1c0e4f","json_schema":{"properties":{"amount":{"type":"number"},"order_id":{"type":"string"}},"required":["order_id"],"type":"object"},"version":2}
 type SchemaVersion struct {
 	// CreatedAt Registration time.
 	//
 	// Examples: 2026-11-25T10:15:00Z
 	CreatedAt time.Time `json:"created_at"`
+
+	// Dialect JSON Schema dialect. A schema's `$schema` names its dialect; a schema without one is read in its event type's `default_dialect` (2020-12 unless set). Schemas written for Confluent Schema Registry usually omit `$schema` and use draft-07 forms (`items` arrays, `definitions`, `dependencies`): set `draft-07` for them.
+	//
+	// Examples: draft-07
+	Dialect SchemaDialect `json:"dialect"`
 
 	// EventType The event type.
 	//
@@ -1867,7 +1924,7 @@ type SchemaVersion struct {
 //
 // Examples: {"json_schema":{"properties":{"amount":{"type":"number"},"order_id":{"type":"string"}},"required":["order_id"],"type":"object"}}
 type SchemaVersionCreate struct {
-	// JSONSchema JSON Schema for the event `data`. Dialect: draft 2020-12 when `$schema` is absent; a known dialect URI (draft-04, -06, -07, 2019-09, 2020-12) is honoured. `format` is asserted, not just annotated (date, date-time, time, duration, email, idn-email, hostname, idn-hostname, ipv4, ipv6, uri, uri-reference, iri, iri-reference, uri-template, uuid, json-pointer, relative-json-pointer, regex), so a malformed `date-time` in `data` is a 422 `schema-validation`. `pattern`, `patternProperties` and `format: regex` use ECMA-262 regular expressions. Remote `$ref`s are never fetched: a schema whose `$ref` does not resolve inside itself is a 422 `invalid-schema` naming the reference.
+	// JSONSchema JSON Schema for the event `data`. Dialect: a known dialect URI in `$schema` (draft-04, -06, -07, 2019-09, 2020-12) is honoured; without one the event type's `default_dialect` applies (2020-12 unless set). `format` is asserted, not just annotated (date, date-time, time, duration, email, idn-email, hostname, idn-hostname, ipv4, ipv6, uri, uri-reference, iri, iri-reference, uri-template, uuid, json-pointer, relative-json-pointer, regex), so a malformed `date-time` in `data` is a 422 `schema-validation`. `pattern`, `patternProperties` and `format: regex` use ECMA-262 regular expressions. Remote `$ref`s are never fetched: a schema whose `$ref` does not resolve inside itself is a 422 `invalid-schema` naming the reference.
 	//
 	// Examples: {"properties":{"amount":{"type":"number"},"order_id":{"type":"string"}},"required":["order_id"],"type":"object"}
 	JSONSchema map[string]interface{} `json:"json_schema"`

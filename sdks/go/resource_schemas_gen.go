@@ -13,7 +13,7 @@ import (
 
 // SchemasService groups the schemas operations; use it as client.Schemas.
 //
-// The schema registry (JSON Schema 2020-12, Confluent compatibility modes).
+// The schema registry (JSON Schema 2020-12 by default, draft-04 to 2019-09 per event type; Confluent compatibility modes).
 type SchemasService struct {
 	core *clientCore
 }
@@ -87,7 +87,7 @@ type SchemaRegisterParams = SchemaVersionCreate
 
 // Register: Register a schema version.
 //
-// Registers a JSON Schema (draft 2020-12) for the payloads of `event_type` as the next version, after checking it against the subject's compatibility mode (409 `schema-incompatible` with `incompatibilities[]`). A schema that is not a valid 2020-12 schema → 422 `invalid-schema`. Registering a schema identical to a live version returns that version with 200. From then on events of this type are validated at ingestion against the latest version (or the one `dataschema` pins) and record `schema_version`.
+// Registers a JSON Schema for the payloads of `event_type` as the next version, after checking it against the subject's compatibility mode (409 `schema-incompatible` with `incompatibilities[]`). The schema is read in the dialect its `$schema` names, else in the event type's `default_dialect` (2020-12 unless set), and the version records it. A schema that is not valid in that dialect → 422 `invalid-schema`. Registering a schema identical to a live version returns that version with 200. From then on events of this type are validated at ingestion against the latest version (or the one `dataschema` pins) and record `schema_version`.
 //
 // Required scope: `schemas:manage`.
 //
@@ -132,9 +132,9 @@ func (s *SchemasService) CheckCompatibility(ctx context.Context, eventType strin
 	return doJSON[CompatibilityResult](ctx, s.core, "POST", "schemas/"+url.PathEscape(eventType)+"/compatibility", nil, params, opts)
 }
 
-// GetConfig: Get an event type's compatibility mode.
+// GetConfig: Get an event type's compatibility mode and default dialect.
 //
-// BACKWARD unless set.
+// BACKWARD and 2020-12 unless set.
 //
 // Required scope: `events:read`.
 //
@@ -143,12 +143,14 @@ func (s *SchemasService) GetConfig(ctx context.Context, eventType string, opts .
 	return doJSON[SchemaConfig](ctx, s.core, "GET", "schemas/"+url.PathEscape(eventType)+"/config", nil, nil, opts)
 }
 
-// SchemaUpdateConfigParams is the request body of Schemas.UpdateConfig (schema SchemaConfig).
-type SchemaUpdateConfigParams = SchemaConfig
+// SchemaUpdateConfigParams is the request body of Schemas.UpdateConfig (schema SchemaConfigUpdate).
+type SchemaUpdateConfigParams = SchemaConfigUpdate
 
-// UpdateConfig: Set an event type's compatibility mode.
+// UpdateConfig: Set an event type's compatibility mode and default dialect.
 //
-// Applies to later registrations; existing versions are not re-checked.
+// Applies to later registrations; existing versions are not re-checked and keep the dialect they were
+// registered in. `default_dialect` is the dialect of schemas registered without `$schema`; omitted, it is
+// left as it was.
 //
 // Required scope: `schemas:manage`.
 //

@@ -479,7 +479,7 @@ async def test_schema_compatibility_check(client: TriggersClient, prefix: str) -
 async def test_schema_config_modes(client: TriggersClient, prefix: str) -> None:
     event_type = f"{prefix}.modes"
     await client.schemas.register(event_type, _AMOUNT_V1)
-    await client.schemas.update_config(event_type, "NONE")
+    await client.schemas.update_config(event_type, compatibility="NONE")
     assert (await client.schemas.get_config(event_type)).compatibility == "NONE"
     assert (await client.schemas.register(event_type, _AMOUNT_V2)).version == 2
 

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import fcntl
 import gc
 import importlib.util
 import os
+import socket
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import uvicorn
 
 from triggers_server import __version__
 from triggers_server.config import FAST_RETRY_SCHEDULE, Settings, parse_schedule
+from triggers_server.contract_facts import API_PREFIX
 from triggers_server.http.app import create_app
+from triggers_server.http.protocol import RelaxedHeaderValuesProtocol
 from triggers_server.logs import configure_logging
+from triggers_server.storage.ports.accounts import BootstrapOutcome
 
 GC_GEN0_THRESHOLD = 20_000
 
@@ -150,9 +156,84 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     )
 
 
-def announce_bootstrap_key(key: str) -> None:
-    """Shown once, on the first start of an empty database; the key is stored only as a hash."""
-    print(f"Bootstrap admin API key (shown once, store it now): {key}", flush=True)
+def bootstrap_line(outcome: BootstrapOutcome) -> str:
+    """The one line start-up prints about the operator's admin key (a generated key is stored only hashed)."""
+    if outcome.generated_key is not None:
+        return f"Bootstrap admin API key (shown once, store it now): {outcome.generated_key}"
+    if outcome.attached:
+        return f"--admin-key added to the existing account {outcome.account_id} (admin scope)"
+    return f"--admin-key is the admin key of the new account {outcome.account_id}"
+
+
+class StartupError(Exception):
+    """A start-up failure the operator fixes: one line on stderr, then exit with `code`."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def check_db_folder(db_path: str) -> None:
+    if db_path == ":memory:":
+        return
+    folder = Path(db_path).resolve().parent
+    if not folder.is_dir():
+        raise StartupError(f"--db {db_path}: the folder {folder} does not exist", 2)
+
+
+def lock_database(db_path: str) -> int | None:
+    """Hold an exclusive OS lock on `<db>.lock` for the life of the process (the descriptor stays open): a
+    second server on the same SQLite file would not see the first one's stream and long-poll wake-ups."""
+    if db_path == ":memory:":
+        return None
+    lock_path = f"{Path(db_path).resolve()}.lock"
+    descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.read(descriptor, 32).decode(errors="replace").strip() or "another process"
+        os.close(descriptor)
+        raise StartupError(
+            f"--db {db_path} is in use by another triggers-server (pid {holder}); "
+            "one server per SQLite file (the PostgreSQL backend is the multi-instance path)",
+            1,
+        ) from None
+    os.ftruncate(descriptor, 0)
+    os.write(descriptor, str(os.getpid()).encode())
+    return descriptor
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """Bind before start-up runs, so a taken port fails before any key is created or printed."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        raise StartupError(f"cannot listen on {host}:{port}: {error.strerror or error}", 1) from error
+    sock.set_inheritable(True)
+    return sock
+
+
+def serving_line(settings: Settings, port: int) -> str:
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    return f"triggers-server {__version__} serving http://{host}:{port}{API_PREFIX} (database {settings.db_path})"
+
+
+class AnnouncingServer(uvicorn.Server):
+    """Prints what start-up has to say only once the server is really serving."""
+
+    def __init__(self, config: uvicorn.Config, lines: list[str]) -> None:
+        super().__init__(config)
+        self.lines = lines
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started and not self.should_exit:
+            for line in self.lines:
+                print(line, flush=True)
 
 
 def browser_host(host: str) -> str:
@@ -162,15 +243,11 @@ def browser_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def sign_in_announcer(settings: Settings) -> Callable[[str], None]:
-    """Prints the console's one-click sign-in link; the code rides in the fragment, which no request carries."""
+def sign_in_line(settings: Settings, port: int, code: str) -> str:
+    """The console's one-click sign-in link; the code rides in the fragment, which no request carries."""
     minutes = max(1, round(settings.sign_in_code_ttl_seconds / 60))
-
-    def announce(code: str) -> None:
-        base = f"http://{browser_host(settings.host)}:{settings.port}"
-        print(f"Console sign-in link (works once, for {minutes} min): {base}/console/#code={code}", flush=True)
-
-    return announce
+    base = f"http://{browser_host(settings.host)}:{port}"
+    return f"Console sign-in link (works once, for {minutes} min): {base}/console/#code={code}"
 
 
 def tune_gc() -> None:
@@ -186,22 +263,36 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     settings = settings_from_args(args)
     configure_logging(settings.log_level)
-    app = create_app(settings, announce=announce_bootstrap_key, announce_sign_in=sign_in_announcer(settings))
+    try:
+        check_db_folder(settings.db_path)
+        lock_database(settings.db_path)
+        sock = bind_socket(settings.host, settings.port)
+    except StartupError as error:
+        print(f"triggers-server: {error}", file=sys.stderr, flush=True)
+        sys.exit(error.code)
+    lines = [serving_line(settings, int(sock.getsockname()[1]))]
+    port = int(sock.getsockname()[1])
+    app = create_app(
+        settings,
+        announce=lambda outcome: lines.append(bootstrap_line(outcome)),
+        announce_sign_in=lambda code: lines.append(sign_in_line(settings, port, code)),
+    )
     loop = "uvloop" if importlib.util.find_spec("uvloop") is not None else "asyncio"
     config = uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
         loop=loop,
-        http="httptools",
+        http=RelaxedHeaderValuesProtocol,
         log_config=None,
+        log_level="warning",
         access_log=False,
         lifespan="on",
         timeout_graceful_shutdown=5,
     )
-    server = uvicorn.Server(config)
+    server = AnnouncingServer(config, lines)
     tune_gc()
-    server.run()
+    server.run(sockets=[sock])
     if not server.started:
         sys.exit(1)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
+from pathlib import Path
 
 import pytest
 from core_harness import ADMIN_KEY, Server
@@ -54,3 +56,16 @@ async def test_access_logs_are_json_lines_without_secrets(server: Server) -> Non
     assert (access["method"], access["route"], access["status"]) == ("POST", "/events", 201)
     assert access["account_id"].startswith("acct_") and access["key_id"].startswith("key_")
     assert ADMIN_KEY not in sink.getvalue()
+
+
+def test_the_readme_lists_exactly_the_cli_flags() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    paragraph = readme[readme.index("Flags (each also") : readme.index("The contract is served")]
+    documented = set(re.findall(r"--[a-z][a-z0-9-]*", paragraph)) - {"--help", "--version"}
+    parser_flags = {
+        option
+        for action in build_parser()._actions  # argparse has no public list of its options
+        for option in action.option_strings
+        if option.startswith("--") and option not in ("--help", "--version")
+    }
+    assert documented == parser_flags

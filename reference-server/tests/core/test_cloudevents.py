@@ -180,3 +180,31 @@ async def test_binary_mode_missing_required_header_is_400(server: Server) -> Non
     headers = {"ce-specversion": "1.0", "ce-source": "/s", "ce-type": "t", "content-type": "text/plain"}
     body = assert_problem(await server.admin.post("/events", content=b"x", headers=headers), 400, "malformed-request")
     assert body["errors"][0]["pointer"] == "/id"
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "pointer"),
+    [
+        (
+            "application/cloudevents+json",
+            {"specversion": "1.0", "id": "1", "source": "s", "type": "t", "data_base64": None},
+            "/data_base64",
+        ),
+        (
+            "application/cloudevents-batch+json",
+            [
+                {"specversion": "1.0", "id": "1", "source": "s", "type": "t"},
+                {"specversion": "1.0", "id": "2", "source": "s", "type": "t", "data": 1, "data_base64": None},
+            ],
+            "/1/data_base64",
+        ),
+    ],
+)
+async def test_null_data_base64_breaks_the_schema_and_is_422(
+    server: Server, content_type: str, body: Any, pointer: str
+) -> None:
+    path = "/events/batch" if content_type.endswith("batch+json") else "/events"
+    response = await server.admin.post(path, content=json.dumps(body), headers={"content-type": content_type})
+    problem = assert_problem(response, 422, "validation")
+    assert [error["pointer"] for error in problem["errors"]] == [pointer]
+    assert (await server.admin.get("/events")).json()["data"] == []

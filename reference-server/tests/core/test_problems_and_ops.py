@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import yaml
 from core_harness import ADMIN_KEY, Server, assert_problem
+
+from triggers_server.http import idempotency as idempotency_middleware
 
 pytestmark = pytest.mark.anyio
 
@@ -16,6 +20,28 @@ async def test_unknown_route_is_problem_404(server: Server) -> None:
 
 async def test_wrong_method_is_problem_405(server: Server) -> None:
     assert_problem(await server.admin.delete("/events"), 405, "method-not-allowed")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("DELETE", "/events", "GET, POST"),
+        ("DELETE", "/events/batch", "POST"),
+        ("PUT", "/events/batch", "POST"),
+        ("POST", "/events/stream", "GET"),
+        ("POST", "/events/evt_1", "GET"),
+        ("GET", "/inbox/ack", "POST"),
+        ("PUT", "/subscriptions/sub_1", "GET, PATCH, DELETE"),
+        ("PUT", "/dlq/retry", "POST"),
+        ("POST", "/schemas/order.created/config", "GET, PUT"),
+    ],
+)
+async def test_405_allow_lists_the_methods_of_the_matched_route(
+    server: Server, method: str, path: str, allow: str
+) -> None:
+    response = await server.admin.request(method, path)
+    assert_problem(response, 405, "method-not-allowed")
+    assert response.headers["allow"] == allow
 
 
 async def test_malformed_json_is_400(server: Server) -> None:
@@ -126,6 +152,43 @@ async def test_crashes_become_problem_500_with_request_id(server: Server, monkey
     body = assert_problem(response, 500, "internal")
     assert "exploded" not in body["detail"]
     assert response.headers["ratelimit"].startswith('"default";r=')
+
+
+def _crash(*args: object, **kwargs: object) -> Any:
+    raise RuntimeError("exploded")
+
+
+async def _async_crash(*args: object, **kwargs: object) -> Any:
+    raise RuntimeError("exploded")
+
+
+@pytest.mark.parametrize("where", ["route", "auth middleware", "rate-limit middleware", "idempotency middleware"])
+async def test_a_crash_anywhere_is_the_same_problem_500_with_the_request_id(
+    server: Server, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    if where == "route":
+        monkeypatch.setattr(server.services.registry, "validate", _async_crash)
+    elif where == "auth middleware":
+        monkeypatch.setattr(server.services.auth, "resolve", _async_crash)
+    elif where == "rate-limit middleware":
+        monkeypatch.setattr(server.services.limiter, "check", _crash)
+    else:
+        monkeypatch.setattr(idempotency_middleware, "fingerprint", _crash)
+    response = await server.admin.post(
+        "/events", json={"type": "a", "source": "s"}, headers={"Idempotency-Key": "crash-1"}
+    )
+    body = assert_problem(response, 500, "internal")
+    request_id = response.headers["x-request-id"]
+    assert body == {
+        "type": "https://triggers.dev/problems/internal",
+        "title": "Internal server error",
+        "status": 500,
+        "detail": "An unexpected error occurred.",
+        "instance": f"/v1/events#{request_id}",
+        "request_id": request_id,
+    }
+    if where in ("route", "idempotency middleware"):  # the limiter ran: even the crash carries its headers
+        assert response.headers["ratelimit"].startswith('"default";r=')
 
 
 async def test_health_is_503_when_the_database_is_gone(server: Server) -> None:

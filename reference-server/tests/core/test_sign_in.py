@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from core_harness import ADMIN_KEY, Server, assert_problem
 
-from triggers_server.cli import browser_host, sign_in_announcer
+from triggers_server.cli import browser_host, sign_in_line
 from triggers_server.config import Settings
 from triggers_server.models._generated import ApiKey
 
@@ -47,9 +47,8 @@ async def test_the_key_is_not_needed_and_not_accepted_in_place_of_a_code(server:
     assert_problem(refused, 401, "unauthenticated")
 
 
-def test_the_link_carries_the_code_in_the_fragment_on_a_browsable_host(capsys: pytest.CaptureFixture[str]) -> None:
-    sign_in_announcer(Settings(host="0.0.0.0", port=8123))("sic_abc")
-    line = capsys.readouterr().out.strip()
+def test_the_link_carries_the_code_in_the_fragment_on_a_browsable_host() -> None:
+    line = sign_in_line(Settings(host="0.0.0.0"), 8123, "sic_abc")
     assert line.endswith("http://127.0.0.1:8123/console/#code=sic_abc")
     assert "10 min" in line
     assert browser_host("::1") == "[::1]" and browser_host("example.test") == "example.test"

@@ -16,9 +16,10 @@ from triggers_server.clock import ManualClock
 from triggers_server.config import Settings
 from triggers_server.http.app import create_app
 from triggers_server.http.services import Services
+from triggers_server.storage.ports.events import EventDraft
 from triggers_server.storage.sqlite.accounts import create_account, create_api_key
 from triggers_server.storage.sqlite.engine import Transaction
-from triggers_server.storage.sqlite.events import EventDraft, insert_event
+from triggers_server.storage.sqlite.events import insert_event
 
 START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 Answer = tuple[int, dict[str, str], bytes] | Exception

@@ -16,11 +16,17 @@ from delivery_harness import Receiver
 
 from triggers_server.clock import ManualClock
 from triggers_server.config import Settings
+from triggers_server.domain.deliveries import DeliveryLog
 from triggers_server.domain.webhooks.service import DeliveryService, RetryPolicy, parse_retry_after
 from triggers_server.domain.webhooks.signing import generate_secret, verify
-from triggers_server.storage.sqlite import deliveries as delivery_store
-from triggers_server.storage.sqlite import dlq as dlq_store
+from triggers_server.metrics import Metrics
+from triggers_server.storage.ports import deliveries as delivery_store
+from triggers_server.storage.ports.dlq import DlqFilter
+from triggers_server.storage.ports.subscriptions import SubscriptionRecord
+from triggers_server.storage.sqlite import deliveries as delivery_sql
+from triggers_server.storage.sqlite import dlq as dlq_sql
 from triggers_server.storage.sqlite import subscriptions as subscription_store
+from triggers_server.storage.sqlite.backend import sqlite_stores
 from triggers_server.storage.sqlite.engine import Database
 
 ACCOUNT = "acc_a"
@@ -33,8 +39,9 @@ class Harness:
     clock: ManualClock
     service: DeliveryService
     receiver: Receiver
+    log: DeliveryLog
 
-    async def subscription(self, **overrides: Any) -> subscription_store.SubscriptionRecord:
+    async def subscription(self, **overrides: Any) -> SubscriptionRecord:
         values: dict[str, Any] = {
             "account_id": ACCOUNT,
             "url": "https://hooks.example/in",
@@ -53,12 +60,12 @@ class Harness:
         return record
 
     async def delivery(self, delivery_id: str) -> delivery_store.DeliveryRecord:
-        found = await self.db.read(lambda conn: delivery_store.get_delivery(conn, ACCOUNT, delivery_id))
+        found = await self.db.read(lambda conn: delivery_sql.get_delivery(conn, ACCOUNT, delivery_id))
         assert found is not None
         return found
 
     async def attempts(self, delivery_id: str) -> list[delivery_store.AttemptRecord]:
-        return await self.db.read(lambda conn: delivery_store.list_attempts(conn, delivery_id))
+        return await self.db.read(lambda conn: delivery_sql.list_attempts(conn, delivery_id))
 
 
 def event(number: int = 1, **overrides: Any) -> dict[str, Any]:
@@ -75,12 +82,21 @@ def event(number: int = 1, **overrides: Any) -> dict[str, Any]:
 @pytest.fixture
 async def harness() -> AsyncIterator[Harness]:
     db = await Database.open(":memory:")
+    stores = sqlite_stores(db)
     clock = ManualClock(START)
     receiver = Receiver()
     client = httpx.AsyncClient(transport=httpx.MockTransport(receiver.handler))
     settings = Settings(delivery_worker=False, retry_schedule=(0, 5, 300), retry_jitter=0.2)
-    service = DeliveryService(settings, clock, db, http_client=client, rng=random.Random(7))
-    yield Harness(db, clock, service, receiver)
+    service = DeliveryService(
+        settings,
+        clock,
+        stores.deliveries,
+        stores.subscriptions,
+        metrics=Metrics(),
+        http_client=client,
+        rng=random.Random(7),
+    )
+    yield Harness(db, clock, service, receiver, DeliveryLog(stores.deliveries, service, clock))
     await service.stop()
     await client.aclose()
     await db.close()
@@ -147,9 +163,7 @@ async def test_failures_follow_schedule_with_jitter_then_dead_letter(harness: Ha
     assert await harness.service.run_due() == 1
     final = await harness.delivery(delivery_id)
     assert final.status == delivery_store.DEAD_LETTERED and final.attempt_count == 3
-    [entry] = await harness.db.read(
-        lambda conn: dlq_store.list_dlq_entries(conn, ACCOUNT, dlq_store.DlqFilter(), limit=10)
-    )
+    [entry] = await harness.db.read(lambda conn: dlq_sql.list_dlq_entries(conn, ACCOUNT, DlqFilter(), limit=10))
     assert entry.origin == "delivery" and entry.reason == "retries_exhausted" and entry.attempts == 3
     assert entry.delivery_id == delivery_id and entry.event_type == "order.created"
     assert [a.response_status for a in await harness.attempts(delivery_id)] == [500, 302, 503]
@@ -199,9 +213,7 @@ async def test_gone_disables_subscription_and_dead_letters(harness: Harness) -> 
     statuses = {(await harness.delivery(i)).status for i in (first, second)}
     assert statuses == {delivery_store.DEAD_LETTERED, delivery_store.DISCARDED}
     assert stored.disabled_reason == "endpoint_gone"
-    entries = await harness.db.read(
-        lambda conn: dlq_store.list_dlq_entries(conn, ACCOUNT, dlq_store.DlqFilter(), limit=10)
-    )
+    entries = await harness.db.read(lambda conn: dlq_sql.list_dlq_entries(conn, ACCOUNT, DlqFilter(), limit=10))
     assert [e.reason for e in entries] == ["endpoint_gone"]
     assert await harness.service.on_ingested(ACCOUNT, [event(3)]) == []
 
@@ -263,11 +275,11 @@ async def test_manual_retry_of_dead_letter_makes_one_attempt(harness: Harness) -
     await harness.service.run_due()
     dead = await harness.delivery(delivery_id)
     assert dead.status == delivery_store.DEAD_LETTERED
-    await harness.service.retry_now(dead)
+    await harness.log.retry(ACCOUNT, dead.id)
     assert await harness.service.run_due() == 1
     still_dead = await harness.delivery(delivery_id)
     assert still_dead.status == delivery_store.DEAD_LETTERED and still_dead.next_attempt_at is None
-    await harness.service.retry_now(still_dead)
+    await harness.log.retry(ACCOUNT, still_dead.id)
     await harness.service.run_due()
     done = await harness.delivery(delivery_id)
     assert done.status == delivery_store.SUCCEEDED and done.attempt_count == 3
@@ -325,9 +337,18 @@ async def test_whole_exchange_is_bounded_by_webhook_timeout() -> None:
         return httpx.Response(200)
 
     db = await Database.open(":memory:")
+    stores = sqlite_stores(db)
     client = httpx.AsyncClient(transport=httpx.MockTransport(hang))
     settings = Settings(delivery_worker=False, retry_schedule=(0, 5), webhook_timeout=0.01)
-    service = DeliveryService(settings, ManualClock(START), db, http_client=client, rng=random.Random(1))
+    service = DeliveryService(
+        settings,
+        ManualClock(START),
+        stores.deliveries,
+        stores.subscriptions,
+        metrics=Metrics(),
+        http_client=client,
+        rng=random.Random(1),
+    )
     try:
         values: dict[str, Any] = {
             "account_id": ACCOUNT,
@@ -344,7 +365,7 @@ async def test_whole_exchange_is_bounded_by_webhook_timeout() -> None:
         await db.write(lambda conn: subscription_store.insert_subscription(conn, **values))
         [delivery_id] = await service.on_ingested(ACCOUNT, [event()])
         assert await service.run_due() == 1
-        [attempt] = await db.read(lambda conn: delivery_store.list_attempts(conn, delivery_id))
+        [attempt] = await db.read(lambda conn: delivery_sql.list_attempts(conn, delivery_id))
         assert attempt.error is not None and attempt.error.startswith("timeout")
         assert attempt.response_status is None
     finally:
@@ -360,3 +381,19 @@ async def test_first_attempt_waits_schedule_zero(harness: Harness) -> None:
     assert await harness.service.run_due() == 0
     harness.clock.advance(10)
     assert await harness.service.run_due() == 1
+
+
+async def test_claim_leases_due_deliveries_until_the_lease_ends(harness: Harness) -> None:
+    """The worker's claim is one store transaction: a claimed delivery is not handed to a second claimer while
+    its attempt may be in flight, and is due again when the lease ends (a worker that died mid-attempt)."""
+    await harness.subscription()
+    [delivery_id] = await harness.service.on_ingested(ACCOUNT, [event()])
+    store = harness.service.deliveries
+    lease_until = START + timedelta(seconds=60)
+    [claimed] = await store.claim_due(now=START, limit=10, lease_until=lease_until)
+    assert claimed.id == delivery_id
+    assert await store.claim_due(now=START, limit=10, lease_until=lease_until) == []
+    assert await store.next_due_time() == lease_until
+    [again] = await store.claim_due(now=lease_until, limit=10, lease_until=lease_until + timedelta(seconds=60))
+    assert again.id == delivery_id and again.attempt_count == 0
+    assert harness.receiver.requests == []

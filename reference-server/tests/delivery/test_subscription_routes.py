@@ -15,7 +15,8 @@ from triggers_server.models._generated import (
     Subscription,
     SubscriptionList,
 )
-from triggers_server.storage.sqlite.events import EventDraft, insert_event
+from triggers_server.storage.ports.events import EventDraft
+from triggers_server.storage.sqlite.events import insert_event
 
 pytestmark = pytest.mark.anyio
 
@@ -416,3 +417,53 @@ async def test_oversized_body_is_413(server: Server) -> None:
     headers = {**(await server.key()), "content-type": "application/json"}
     huge = b'{"url": "https://x.example", "description": "' + b"a" * (1024 * 1024) + b'"}'
     problem_of(await server.client.post("/subscriptions", content=huge, headers=headers), 413, "payload-too-large")
+
+
+async def test_retry_of_a_succeeded_delivery_is_409_and_sends_nothing(server: Server) -> None:
+    """Issue 10 §2.4: the contract allows a retry in any state but `succeeded`; the 202 body is the delivery,
+    pending (scheduled now)."""
+    headers = await server.key()
+    await create(server, headers)
+    await server.ingest(headers, data={"n": 1})
+    assert await server.run_due() == 1
+    [done] = (await server.client.get("/deliveries", headers=headers)).json()["data"]
+    assert done["status"] == "succeeded"
+    problem_of(await server.client.post(f"/deliveries/{done['id']}/retry", headers=headers), 409, "conflict")
+    assert await server.run_due() == 0 and len(server.receiver.requests) == 1
+    again = (await server.client.get(f"/deliveries/{done['id']}", headers=headers)).json()
+    assert again["status"] == "succeeded" and again["attempt_count"] == 1
+
+
+async def test_retry_answers_the_delivery_pending_and_a_failed_manual_attempt_keeps_its_end(server: Server) -> None:
+    headers = await server.key()
+    await create(server, headers)
+    server.receiver.answers = [(500, {}, b""), (500, {}, b""), (500, {}, b""), (500, {}, b"")]
+    await server.ingest(headers, data={"n": 1})
+    for _ in range(3):
+        await server.run_due()
+        server.clock.advance(400)
+    [dead] = (await server.client.get("/deliveries", headers=headers)).json()["data"]
+    assert dead["status"] == "dead_lettered" and dead["next_attempt_at"] is None
+    retried = await server.client.post(f"/deliveries/{dead['id']}/retry", headers=headers)
+    assert retried.status_code == 202, retried.text
+    body = Delivery.model_validate(retried.json())
+    assert body.status.value == "pending" and body.next_attempt_at is not None
+    assert await server.run_due() == 1
+    after = (await server.client.get(f"/deliveries/{dead['id']}", headers=headers)).json()
+    assert after["status"] == "dead_lettered" and after["next_attempt_at"] is None and after["attempt_count"] == 4
+
+
+async def test_delivery_metrics_are_recorded(server: Server) -> None:
+    """Issue 10 §2.9: real deliveries show up as samples in /metrics (outcomes by status, attempt durations)."""
+    headers = await server.key()
+    admin = await server.key("admin")
+    await create(server, headers)
+    server.receiver.answers = [(200, {}, b""), (410, {}, b"gone")]
+    await server.ingest(headers, data={"n": 1})
+    await server.ingest(headers, data={"n": 2})
+    assert await server.run_due() == 2
+    text = (await server.client.get("/metrics", headers=admin)).text
+    assert 'triggers_deliveries_total{status="succeeded"} 1.0' in text
+    assert 'triggers_deliveries_total{status="dead_lettered"} 1.0' in text
+    assert "triggers_delivery_attempt_duration_seconds_count 2.0" in text
+    assert 'triggers_delivery_attempt_duration_seconds_bucket{le="+Inf"} 2.0' in text

@@ -94,7 +94,11 @@ CLOSED = {**OPEN, "additionalProperties": False}
         ({"anyOf": [{"type": "string"}, {"type": "integer"}]}, {"type": ["string", "number"]}, []),
         ({"anyOf": [{"type": "string"}, {"type": "null"}]}, {"type": "string"}, ["type_narrowed"]),
         ({"type": "string"}, {"oneOf": [{"type": "string"}, {"type": "null"}]}, []),
-        ({"anyOf": [{"type": "string"}]}, {"oneOf": [{"type": "string"}]}, ["composition_narrowed"]),
+        (
+            {"anyOf": [{"type": "string"}, {"maxLength": 3}]},
+            {"oneOf": [{"type": "string"}, {"maxLength": 3}]},
+            ["composition_narrowed", "composition_narrowed"],
+        ),
         ({"type": "integer"}, {"oneOf": [{"type": "string"}, {"type": "null"}]}, ["composition_narrowed"]),
         ({"allOf": [{"type": "string"}, {"maxLength": 3}]}, {"type": "string", "maxLength": 5}, []),
         (

@@ -2,7 +2,9 @@
 
 Each vector gives an original and an updated schema and whether the update is backward compatible
 only, compatible both ways, or neither ("backward" there means backward and *not* forward). Every one of
-the 145 vectors must match; there are no exceptions.
+the 145 vectors must match, except the two below where Apicurio's verdict is unsound: it compares a
+``oneOf`` with overlapping branches as a union, and the payload given in the reason is valid under the
+original schema but matches two branches of the updated one, so the updated schema rejects it.
 """
 
 from __future__ import annotations
@@ -23,8 +25,13 @@ VECTORS = (
     / "apicurio"
     / "compatibility-test-data.json"
 )
-# Vectors whose expected verdict we knowingly do not reproduce, with the reason (none today).
-EXCEPTIONS: dict[int, str] = {}
+# Vectors whose expected verdict we knowingly do not reproduce, with the reason.
+EXCEPTIONS: dict[int, str] = {
+    117: 'unsound "backward": "abcdef" is valid under oneOf [string, maxLength 5] and matches both'
+    " branches of oneOf [string, maxLength 10]",
+    119: 'unsound "backward": "ab" is valid under oneOf [string] and matches both branches of'
+    " oneOf [string, maxLength 5]",
+}
 _VERDICTS = {
     (True, True): "both",
     (True, False): "backward",

@@ -2,8 +2,8 @@
 
 Soundness: whenever the checker says a reader accepts everything a writer accepts, no generated
 payload valid under the writer may be rejected by the reader. Reflexivity: a schema is compatible
-with itself. (`oneOf` is left out of the generated schemas on purpose: like Confluent and Apicurio,
-the checker compares it branch-wise as a union, which is not sound for overlapping branches.)
+with itself. (`oneOf` is generated only with branches of distinct types: like Confluent and Apicurio,
+the checker compares a `oneOf` with overlapping branches branch-wise as a union, which is not sound.)
 """
 
 from __future__ import annotations
@@ -61,11 +61,28 @@ def _leaf() -> st.SearchStrategy[dict[str, Any]]:
     )
     other = st.fixed_dictionaries({"type": st.sampled_from(["null", "boolean"])})
     enum = st.builds(_keyword("enum"), st.lists(scalars, min_size=1, max_size=3, unique_by=repr))
+    const = st.builds(_keyword("const"), payloads)
     untyped = st.fixed_dictionaries(
         {},
         optional={"type": st.lists(st.sampled_from(["string", "number", "null"]), min_size=1, max_size=2, unique=True)},
     )
-    return st.one_of(number, string, other, enum, untyped)
+    return st.one_of(number, string, other, enum, const, untyped)
+
+
+TYPES = ["string", "number", "null", "boolean", "object", "array"]
+
+
+def _typed_branches(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[list[Any]]:
+    """``oneOf`` branches that are provably disjoint: each gets its own ``type``."""
+
+    def typed(types: list[str]) -> st.SearchStrategy[list[Any]]:
+        return st.tuples(*(st.builds(_with_type, inner, st.just(t)) for t in types)).map(list)
+
+    return st.lists(st.sampled_from(TYPES), min_size=1, max_size=3, unique=True).flatmap(typed)
+
+
+def _with_type(schema: Any, type_name: str) -> dict[str, Any]:
+    return {**schema, "type": type_name} if isinstance(schema, dict) else {"type": type_name}
 
 
 def _compound(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
@@ -76,6 +93,7 @@ def _compound(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
             "required": st.lists(st.sampled_from(NAMES), max_size=2, unique=True),
             "additionalProperties": st.one_of(st.booleans(), inner),
             "patternProperties": st.dictionaries(st.sampled_from(["^a", "b$"]), inner, max_size=1),
+            "unevaluatedProperties": st.one_of(st.booleans(), inner),
             "maxProperties": st.integers(0, 3),
         },
     )
@@ -84,6 +102,7 @@ def _compound(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
         optional={
             "items": st.one_of(st.booleans(), inner),
             "prefixItems": st.lists(inner, min_size=1, max_size=2),
+            "unevaluatedItems": st.one_of(st.booleans(), inner),
             "minItems": st.integers(0, 2),
             "maxItems": st.integers(0, 3),
             "uniqueItems": st.booleans(),
@@ -93,6 +112,7 @@ def _compound(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
         st.builds(_keyword("anyOf"), st.lists(inner, min_size=1, max_size=3)),
         st.builds(_keyword("allOf"), st.lists(inner, min_size=1, max_size=2)),
         st.builds(_keyword("not"), inner),
+        st.builds(_keyword("oneOf"), _typed_branches(inner)),
     )
     return st.one_of(obj, array, combined)
 
@@ -120,7 +140,7 @@ def related_pairs(draw: st.DrawFn) -> tuple[Any, Any]:
     if not nodes:
         return writer, draw(schemas)
     node = draw(st.sampled_from(nodes))
-    edit = draw(st.sampled_from(["drop", "number", "replace", "required", "enum"]))
+    edit = draw(st.sampled_from(["drop", "number", "replace", "required", "enum", "property", "prefix"]))
     if edit == "drop" and node:
         del node[draw(st.sampled_from(sorted(node)))]
     elif edit == "number":
@@ -128,7 +148,14 @@ def related_pairs(draw: st.DrawFn) -> tuple[Any, Any]:
             st.integers(0, 3)
         )
     elif edit == "replace":
-        node[draw(st.sampled_from(["items", "additionalProperties", "not"]))] = draw(schemas)
+        keyword = draw(
+            st.sampled_from(["items", "additionalProperties", "not", "unevaluatedProperties", "unevaluatedItems"])
+        )
+        node[keyword] = draw(schemas)
+    elif edit == "property" and isinstance(node.get("properties", {}), dict):
+        node.setdefault("properties", {})[draw(st.sampled_from(NAMES))] = draw(schemas)
+    elif edit == "prefix" and isinstance(node.get("prefixItems", []), list):
+        node.setdefault("prefixItems", []).append(draw(schemas))
     elif edit == "required":
         node["required"] = draw(st.lists(st.sampled_from(NAMES), max_size=2, unique=True))
     else:

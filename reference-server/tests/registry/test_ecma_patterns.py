@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
+from triggers_server.domain.registry.dialect import DEFAULT_DIALECT
 from triggers_server.domain.registry.ecma import ecma_validator, is_pattern, search
 from triggers_server.domain.registry.validation import (
     InvalidSchema,
@@ -19,7 +20,7 @@ DOCUMENTS = document_registry()
 
 
 def errors(schema: Any, data: Any) -> list[dict[str, str]]:
-    return payload_errors(compile_schema(schema, DOCUMENTS), data)
+    return payload_errors(compile_schema(schema, DOCUMENTS, DEFAULT_DIALECT), data)
 
 
 @pytest.mark.parametrize(
@@ -39,7 +40,7 @@ def test_invalid_patterns_are_detected() -> None:
     assert is_pattern("^[a-z]+$")
     assert not is_pattern("(unclosed")
     with pytest.raises(InvalidSchema) as error:
-        compile_schema({"patternProperties": {"(": {}}}, DOCUMENTS)
+        compile_schema({"patternProperties": {"(": {}}}, DOCUMENTS, DEFAULT_DIALECT)
     assert error.value.errors[0]["pointer"] == "/patternProperties"
 
 
@@ -62,7 +63,7 @@ def test_keywords_use_ecma_patterns() -> None:
 def test_unevaluated_properties_with_ecma_only_pattern_is_refused() -> None:
     schema: dict[str, Any] = {"patternProperties": {r"^\p{L}": {}}, "unevaluatedProperties": False}
     with pytest.raises(InvalidSchema) as error:
-        compile_schema(schema, DOCUMENTS)
+        compile_schema(schema, DOCUMENTS, DEFAULT_DIALECT)
     assert error.value.errors[0]["pointer"] == "/patternProperties/^\\p{L}"
     assert errors({"patternProperties": {"^x": {}}, "unevaluatedProperties": False}, {"y": 1}) != []
 

@@ -26,6 +26,7 @@ from triggers_server.config import Settings
 from triggers_server.domain.registry.service import SchemaRegistry
 from triggers_server.http.app import create_app
 from triggers_server.http.services import Services
+from triggers_server.storage.sqlite.schemas import SqliteSchemaStore
 
 SUITE = Path(__file__).resolve().parents[3].parent / "shared" / "conformance" / "json-schema-test-suite"
 TESTS = SUITE / "tests" / "draft2020-12"
@@ -120,7 +121,7 @@ async def suite_client() -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings, clock)
     async with app.router.lifespan_context(app):
         services: Services = app.state.services
-        services.registry = SchemaRegistry(services.db, clock, documents=_remotes())
+        services.registry = SchemaRegistry(SqliteSchemaStore(services.db), clock, documents=_remotes())
         headers = {"Authorization": f"Bearer {ADMIN_KEY}"}
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://test/v1", headers=headers

@@ -180,17 +180,83 @@ async def test_compatibility_dry_run_and_config(server: Server, admin: dict[str,
     assert forward.json() == {"compatible": True, "mode": "FORWARD", "incompatibilities": []}
     assert len((await server.client.get("/schemas/t/versions", headers=admin)).json()["data"]) == 1
 
-    assert (await server.client.get("/schemas/t/config", headers=admin)).json() == {"compatibility": "BACKWARD"}
+    config = (await server.client.get("/schemas/t/config", headers=admin)).json()
+    assert config == {"compatibility": "BACKWARD", "default_dialect": "2020-12"}
     put = await server.client.put("/schemas/t/config", json={"compatibility": "NONE"}, headers=admin)
-    assert put.status_code == 200 and put.json() == {"compatibility": "NONE"}
-    assert (await server.client.get("/schemas/t/config", headers=admin)).json() == {"compatibility": "NONE"}
+    assert put.status_code == 200 and put.json() == {"compatibility": "NONE", "default_dialect": "2020-12"}
+    config = (await server.client.get("/schemas/t/config", headers=admin)).json()
+    assert config == {"compatibility": "NONE", "default_dialect": "2020-12"}
     assert (await register(server, admin, "t", NARROWED)).status_code == 201
     listed = (await server.client.get("/schemas", headers=admin)).json()["data"]
     assert listed[0]["compatibility"] == "NONE"
     # a mode can be set before the first version exists; the subject is listed only once it has one
     await server.client.put("/schemas/fresh/config", json={"compatibility": "FULL"}, headers=admin)
     assert [s["event_type"] for s in (await server.client.get("/schemas", headers=admin)).json()["data"]] == ["t"]
-    assert (await server.client.get("/schemas/fresh/config", headers=admin)).json() == {"compatibility": "FULL"}
+    fresh = (await server.client.get("/schemas/fresh/config", headers=admin)).json()
+    assert fresh == {"compatibility": "FULL", "default_dialect": "2020-12"}
+
+
+CONFLUENT_STYLE = {
+    "type": "object",
+    "definitions": {"money": {"type": "number", "minimum": 0}},
+    "properties": {
+        "pair": {"type": "array", "items": [{"type": "string"}, {"$ref": "#/definitions/money"}]},
+        "card": {"type": "string"},
+        "billing": {"type": "string"},
+    },
+    "dependencies": {"card": ["billing"]},
+}
+
+
+async def test_default_dialect_reads_schemas_without_dollar_schema(server: Server, admin: dict[str, str]) -> None:
+    refused = await register(server, admin, "pay", CONFLUENT_STYLE)
+    assert refused.status_code == 422 and refused.json()["type"].endswith("/invalid-schema")
+
+    put = await server.client.put(
+        "/schemas/pay/config", json={"compatibility": "BACKWARD", "default_dialect": "draft-07"}, headers=admin
+    )
+    assert put.status_code == 200 and put.json() == {"compatibility": "BACKWARD", "default_dialect": "draft-07"}
+    again = await server.client.put("/schemas/pay/config", json={"compatibility": "FULL"}, headers=admin)
+    assert again.json() == {"compatibility": "FULL", "default_dialect": "draft-07"}
+    created = await register(server, admin, "pay", CONFLUENT_STYLE)
+    assert created.status_code == 201 and created.json()["dialect"] == "draft-07"
+    fetched = (await server.client.get("/schemas/pay/versions/1", headers=admin)).json()
+    assert fetched["dialect"] == "draft-07" and fetched["json_schema"] == CONFLUENT_STYLE
+
+    # events are validated in draft-07: the items array is a tuple, dependencies are required together
+    ok = {"pair": ["eur", 3], "card": "4111", "billing": "x"}
+    assert (await server.client.post("/events", json=_event("pay", ok), headers=admin)).status_code == 201
+    for bad, pointer in (({"pair": ["eur", -1]}, "/data/pair/1"), ({"card": "4111"}, "/data")):
+        answer = await server.client.post("/events", json=_event("pay", bad), headers=admin)
+        assert answer.status_code == 422, answer.text
+        assert [e["pointer"] for e in answer.json()["errors"]] == [pointer]
+
+    # compatibility is judged in draft-07 too: the tuple's second item may no longer be negative...
+    narrowed = {**CONFLUENT_STYLE, "definitions": {"money": {"type": "number", "minimum": 1}}}
+    conflict = await register(server, admin, "pay", narrowed)
+    assert conflict.status_code == 409
+    found = [(i["path"], i["kind"]) for i in conflict.json()["incompatibilities"]]
+    assert found == [("/properties/pair/prefixItems/1/minimum", "minimum_raised")]
+    # ...and a 2020-12 schema (named by $schema) is still read as 2020-12 in this subject
+    named = {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object"}
+    checked = await server.client.post(
+        "/schemas/pay/compatibility", json={"json_schema": named, "mode": "NONE"}, headers=admin
+    )
+    assert checked.status_code == 200
+    versions = (await server.client.get("/schemas/pay/versions", headers=admin)).json()["data"]
+    assert [v["dialect"] for v in versions] == ["draft-07"]
+
+
+async def test_unknown_default_dialect_is_refused(server: Server, admin: dict[str, str]) -> None:
+    answer = await server.client.put(
+        "/schemas/t/config", json={"compatibility": "BACKWARD", "default_dialect": "draft-03"}, headers=admin
+    )
+    assert answer.status_code == 422 and answer.headers["content-type"].startswith("application/problem+json")
+    assert (await server.client.get("/schemas/t/config", headers=admin)).json()["default_dialect"] == "2020-12"
+
+
+def _event(event_type: str, data: Any) -> dict[str, Any]:
+    return {"type": event_type, "source": "/tests", "data": data}
 
 
 async def test_transitive_modes_check_every_version(server: Server, admin: dict[str, str]) -> None:
@@ -262,7 +328,8 @@ async def test_account_isolation(server: Server) -> None:
     problem(await server.client.delete("/schemas/order.created/versions/1", headers=bob), 404, "not-found")
     assert (await server.client.get("/schemas", headers=bob)).json()["data"] == []
     assert (await server.client.get("/schemas/order.created/config", headers=bob)).json() == {
-        "compatibility": "BACKWARD"
+        "compatibility": "BACKWARD",
+        "default_dialect": "2020-12",
     }
     # bob's first version is his own version 1, unconstrained by alice's
     bobs = await register(server, bob, "order.created", NARROWED)

@@ -9,8 +9,10 @@ import pytest
 from registry_harness import START
 
 from triggers_server.clock import ManualClock
+from triggers_server.domain.errors import DomainError, FieldError, Invalid, InvalidSchemaDocument, Malformed
 from triggers_server.domain.registry import SchemaValidationFailed
 from triggers_server.domain.registry.compat import CompatibilityMode
+from triggers_server.domain.registry.dialect import Dialect
 from triggers_server.domain.registry.service import (
     LruCache,
     SchemaRegistry,
@@ -18,8 +20,8 @@ from triggers_server.domain.registry.service import (
     parse_dataschema,
     parse_version_ref,
 )
-from triggers_server.problems import ProblemError
 from triggers_server.storage.sqlite.engine import Database
+from triggers_server.storage.sqlite.schemas import SqliteSchemaStore
 
 pytestmark = pytest.mark.anyio
 ACCOUNT = "acct_a"
@@ -34,7 +36,7 @@ ORDER = {
 async def registry() -> AsyncIterator[SchemaRegistry]:
     db = await Database.open(":memory:")
     try:
-        yield SchemaRegistry(db, ManualClock(START))
+        yield SchemaRegistry(SqliteSchemaStore(db), ManualClock(START))
     finally:
         await db.close()
 
@@ -109,18 +111,16 @@ async def test_dataschema_pins_a_version(registry: SchemaRegistry, dataschema: s
 
 
 async def test_pins_to_missing_versions_are_422(registry: SchemaRegistry) -> None:
-    with pytest.raises(ProblemError) as error:
+    with pytest.raises(Invalid) as error:
         await registry.validate(ACCOUNT, "t", {}, "3")
-    assert (error.value.status, error.value.slug) == (422, "validation")
-    assert error.value.errors == [{"pointer": "/dataschema", "detail": "event type 't' has no live schema version 3"}]
-    with pytest.raises(ProblemError):
+    assert error.value.errors == (FieldError("/dataschema", "event type 't' has no live schema version 3"),)
+    with pytest.raises(Invalid):
         await registry.validate(ACCOUNT, "t", {}, "https://x/schemas/t/versions/latest")
     await registry.register(ACCOUNT, "t", {"type": "object"})
     await registry.delete_version(ACCOUNT, "t", "1")
     await registry.register(ACCOUNT, "t", {"type": "object", "maxProperties": 9})
-    with pytest.raises(ProblemError) as error:
+    with pytest.raises(Invalid):
         await registry.validate(ACCOUNT, "t", {}, "1")
-    assert error.value.slug == "validation"
     assert await registry.validate(ACCOUNT, "t", {}, "https://x/schemas/t/versions/latest") == 2
 
 
@@ -131,30 +131,30 @@ def test_parse_dataschema_forms() -> None:
     assert parse_dataschema("a b", "https://h/v1/schemas/a%20b/versions/latest") == VersionPin(None)
     assert parse_dataschema("a.b", "https://schemas.example.com/order.json") is None
     assert parse_dataschema("a.b", "0") is None
-    with pytest.raises(ProblemError) as error:
+    with pytest.raises(Invalid) as error:
         parse_dataschema("a.b", "https://h/v1/schemas/other/versions/1")
-    assert error.value.errors is not None and error.value.errors[0]["pointer"] == "/dataschema"
+    assert error.value.errors is not None and error.value.errors[0].pointer == "/dataschema"
 
 
 def test_parse_version_ref() -> None:
     assert parse_version_ref("latest") is None
     assert parse_version_ref("12") == 12
     for bad in ("0", "-1", "01", "v1", "9" * 30):
-        with pytest.raises(ProblemError):
+        with pytest.raises(Malformed):
             parse_version_ref(bad)
 
 
 async def test_unresolvable_reference_is_an_invalid_schema(registry: SchemaRegistry) -> None:
-    with pytest.raises(ProblemError) as error:
+    with pytest.raises(InvalidSchemaDocument) as error:
         await registry.register(ACCOUNT, "t", {"properties": {"a": {"$ref": "#/$defs/missing"}}})
-    assert error.value.slug == "invalid-schema"
+    assert error.value.errors is not None and "#/$defs/missing" in error.value.errors[0].detail
 
 
 async def test_preloaded_documents_resolve_without_network() -> None:
     db = await Database.open(":memory:")
     try:
         documents: dict[str, Any] = {"https://schemas.example/money.json": {"type": "number", "minimum": 0}}
-        registry = SchemaRegistry(db, ManualClock(START), documents=documents)
+        registry = SchemaRegistry(SqliteSchemaStore(db), ManualClock(START), documents=documents)
         await registry.register(ACCOUNT, "t", {"properties": {"total": {"$ref": "https://schemas.example/money.json"}}})
         assert await registry.validate(ACCOUNT, "t", {"total": 1}, None) == 1
         with pytest.raises(SchemaValidationFailed):
@@ -164,17 +164,25 @@ async def test_preloaded_documents_resolve_without_network() -> None:
 
 
 async def test_modes_default_and_persist(registry: SchemaRegistry) -> None:
-    assert await registry.get_mode(ACCOUNT, "t") is CompatibilityMode.BACKWARD
-    await registry.set_mode(ACCOUNT, "t", CompatibilityMode.FULL_TRANSITIVE)
-    assert await registry.get_mode(ACCOUNT, "t") is CompatibilityMode.FULL_TRANSITIVE
-    assert await registry.get_mode("acct_other", "t") is CompatibilityMode.BACKWARD
+    assert (await registry.get_config(ACCOUNT, "t")).compatibility is CompatibilityMode.BACKWARD
+    await registry.set_config(ACCOUNT, "t", CompatibilityMode.FULL_TRANSITIVE)
+    assert (await registry.get_config(ACCOUNT, "t")).compatibility is CompatibilityMode.FULL_TRANSITIVE
+    assert (await registry.get_config("acct_other", "t")).compatibility is CompatibilityMode.BACKWARD
+
+
+async def test_default_dialect_persists_and_a_mode_change_keeps_it(registry: SchemaRegistry) -> None:
+    assert (await registry.get_config(ACCOUNT, "t")).default_dialect is Dialect.DRAFT_2020_12
+    await registry.set_config(ACCOUNT, "t", CompatibilityMode.BACKWARD, Dialect.DRAFT_07)
+    config = await registry.set_config(ACCOUNT, "t", CompatibilityMode.FULL)
+    assert (config.compatibility, config.default_dialect) == (CompatibilityMode.FULL, Dialect.DRAFT_07)
+    assert (await registry.get_config("acct_other", "t")).default_dialect is Dialect.DRAFT_2020_12
 
 
 async def test_deeply_nested_schema_is_invalid_not_a_crash(registry: SchemaRegistry) -> None:
     deep: Any = {"type": "object"}
     for _ in range(5000):
         deep = {"properties": {"x": deep}}
-    with pytest.raises(ProblemError) as error:
+    with pytest.raises(DomainError) as error:
         await registry.register(ACCOUNT, "t", deep)
     assert error.value.slug == "invalid-schema"
 

@@ -8,6 +8,7 @@ import json
 from typing import Any, cast
 
 from triggers_server.domain.errors import Malformed
+from triggers_server.jsoncodec import loads
 
 
 def encode_cursor(kind: str, position: dict[str, Any]) -> str:
@@ -21,7 +22,7 @@ def decode_cursor(kind: str, cursor: str | None) -> dict[str, Any] | None:
         return None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        value = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+        value = loads(base64.urlsafe_b64decode(padded.encode("ascii")))
     except (ValueError, UnicodeError, binascii.Error):
         value = None
     if not isinstance(value, dict):

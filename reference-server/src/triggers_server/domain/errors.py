@@ -50,6 +50,12 @@ class Invalid(DomainError):
     slug = "validation"
 
 
+class SchemaMismatch(DomainError):
+    """An event's data breaks the registered schema of its type; carries pointers into the request."""
+
+    slug = "schema-validation"
+
+
 class NotFound(DomainError):
     """No such resource in the caller's account (other accounts' resources are indistinguishable)."""
 
@@ -78,3 +84,15 @@ class TooLarge(DomainError):
     """A body, batch or field is over a limit the contract sets."""
 
     slug = "payload-too-large"
+
+
+class InvalidSchemaDocument(DomainError):
+    """A submitted JSON Schema is not a valid schema of its dialect; pointers go into the request's schema."""
+
+    slug = "invalid-schema"
+
+
+class SchemaIncompatible(DomainError):
+    """A schema version breaks its event type's compatibility mode; ``extra`` lists the incompatibilities."""
+
+    slug = "schema-incompatible"

@@ -18,10 +18,11 @@ from urllib.parse import unquote_to_bytes
 
 from pydantic import ValidationError
 
-from triggers_server.jsoncodec import dumps, loads
+from triggers_server.domain.errors import FieldError, Invalid
+from triggers_server.jsoncodec import NumberOutOfRange, dumps, loads
 from triggers_server.models._generated import EventCreate
 from triggers_server.problems import ProblemError, validation_problem
-from triggers_server.storage.sqlite.events import EventDraft
+from triggers_server.storage.ports.events import EventDraft
 
 CE_STRUCTURED = "application/cloudevents+json"
 CE_BATCH = "application/cloudevents-batch+json"
@@ -66,13 +67,6 @@ def parse_rfc3339(value: str) -> datetime:
         tz = timezone(sign * timedelta(hours=offset_hours, minutes=offset_minutes))
     second = min(second, 59)  # a leap second is kept as :59
     return datetime(year, month, day, hour, minute, second, micros, tzinfo=tz).astimezone(UTC)
-
-
-def parse_json_body(body: bytes) -> Any:
-    try:
-        return loads(body)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise ProblemError(400, "malformed-request", f"The request body is not valid JSON: {error}.") from error
 
 
 # -- native envelope ---------------------------------------------------------------------------------
@@ -228,6 +222,11 @@ def structured_draft(raw: Any) -> EventDraft:
         raise InvalidCloudEvent("", "a CloudEvent must be a JSON object")
     item = cast("dict[str, Any]", raw)
     attributes = {k: v for k, v in item.items() if k not in ("data", "data_base64")}
+    if "data_base64" in item and item["data_base64"] is None:  # the contract's CloudEvent: a string, or absent
+        raise Invalid(
+            "/data_base64: must be a base64 string when present.",
+            errors=[FieldError("/data_base64", "must be a base64 string when present, not null")],
+        )
     has_data = item.get("data") is not None
     data_base64 = item.get("data_base64")
     if has_data and data_base64 is not None:
@@ -277,13 +276,18 @@ def binary_draft(headers: Sequence[tuple[str, str]], content_type: str | None, b
     if is_json_media_type(content_type):
         try:
             data = loads(body)
-        except (ValueError, UnicodeDecodeError) as error:
-            raise InvalidCloudEvent("", f"the body is declared JSON but does not parse: {error}") from error
+        except NumberOutOfRange as error:
+            raise Invalid(
+                f"{error.pointer or '/'}: {error.detail}.",
+                errors=[FieldError(error.pointer or "", error.detail)],
+            ) from error
+        except ValueError as error:  # not JSON, too deep, a lone surrogate (UnicodeDecodeError included)
+            raise InvalidCloudEvent("", f"the body is declared JSON but is refused: {error}") from error
         return _draft_from_attributes(attributes, has_data=True, data=data, data_base64=None)
-    if not content_type:  # no media type: JSON if it parses (as the JSON format assumes), else bytes
+    if not content_type:  # no media type: JSON if it parses (as the JSON format assumes), else bytes (exact)
         try:
             data = loads(body)
-        except (ValueError, UnicodeDecodeError):
+        except ValueError:
             pass
         else:
             return _draft_from_attributes(attributes, has_data=True, data=data, data_base64=None)
@@ -330,6 +334,9 @@ def cloudevents_batch(payload: Any, *, max_events: int) -> list[BatchItem]:
             items.append(BatchItem(structured_draft(entry), None))
         except InvalidCloudEvent as error:
             raise invalid_cloudevent_problem(error, prefix=f"/{index}") from error
+        except Invalid as error:
+            errors = [FieldError(f"/{index}{e.pointer}", e.detail) for e in error.errors or ()]
+            raise Invalid(f"/{index}{error.detail}", errors=errors) from error
     return items
 
 

@@ -9,26 +9,33 @@ background worker off (tests), ``ReplayJobs.run`` / ``run_pending`` drive jobs d
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from triggers_server.clock import Clock, isoformat, parse_datetime
-from triggers_server.domain.filters import json_object, subscription_matches
-from triggers_server.domain.registry.service import SchemaRegistry, apply_schema
-from triggers_server.domain.streaming import StreamHub
+from triggers_server.domain.errors import Conflict, DomainError, FieldError, Invalid, NotFound, SchemaMismatch
+from triggers_server.domain.filters import FieldError as FilterFieldError
+from triggers_server.domain.filters import json_object, subscription_matches, validate_filter, validate_type_globs
+from triggers_server.domain.paging import Page, before_seq, page_of
+from triggers_server.domain.registry import SchemaValidationFailed
+from triggers_server.domain.subscriptions import raise_field_errors
 from triggers_server.domain.webhooks.service import DeliveryService, payload_of
-from triggers_server.problems import ProblemError
-from triggers_server.storage.sqlite import deliveries as delivery_store
-from triggers_server.storage.sqlite import replays as replay_store
-from triggers_server.storage.sqlite import subscriptions as subscription_store
-from triggers_server.storage.sqlite.deliveries import NewDelivery
-from triggers_server.storage.sqlite.engine import Database, Transaction
-from triggers_server.storage.sqlite.events import EventDraft, events_in_range, insert_event
-from triggers_server.storage.sqlite.replays import ReplayRecord
-from triggers_server.storage.sqlite.subscriptions import SubscriptionRecord
+from triggers_server.storage.ports.events import EventDraft
+from triggers_server.storage.ports.replays import (
+    ACTIVE,
+    CANCELLED,
+    CANCELLING,
+    COMPLETED,
+    FAILED,
+    RUNNING,
+    STARTING,
+    NewReplay,
+    ReplayRecord,
+    ReplayStore,
+)
+from triggers_server.storage.ports.subscriptions import SubscriptionRecord, SubscriptionStore
 
 log = logging.getLogger("triggers_server.domain.replay")
 
@@ -36,6 +43,7 @@ SNAPSHOT_RESOLUTION: Final = timedelta(microseconds=1)  # created_at is stored t
 TARGET_INBOX: Final = "inbox"
 TARGET_SUBSCRIPTION: Final = "subscription"
 TARGET_ALL: Final = "all"
+CURSOR: Final = "replays"
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -52,16 +60,20 @@ def merge_patch(target: Any, patch: Any) -> Any:
     return result
 
 
+def patch_pointer(data_pointer: str) -> str:
+    """A pointer into the event's `data` (`/data/n`) as one into the request's `data_patch` (`/data_patch/n`)."""
+    rest = data_pointer.removeprefix("/data")
+    return "/data_patch" + rest if rest == "" or rest.startswith("/") else "/data_patch"
+
+
 def copy_draft(
     original: Mapping[str, Any], data_patch: Mapping[str, Any] | None, time_override: datetime | None
 ) -> EventDraft:
     """The draft of a replayed copy of ``original`` (a wire Event)."""
     if data_patch is not None and original.get("data_base64") is not None:
-        raise ProblemError(
-            422,
-            "validation",
+        raise Invalid(
             "`data_patch` cannot patch a binary (data_base64) event.",
-            errors=[{"pointer": "/data_patch", "detail": "the event's payload is binary"}],
+            errors=[FieldError("/data_patch", "the event's payload is binary")],
         )
     has_data = original.get("data_base64") is None
     data = merge_patch(original.get("data"), data_patch) if data_patch is not None else original.get("data")
@@ -104,6 +116,20 @@ def preview_of(draft: EventDraft) -> dict[str, Any]:
     }
 
 
+class SchemaValidator(Protocol):
+    """The schema registry as replays use it (`registry.service.SchemaRegistry`)."""
+
+    async def validate(self, account_id: str, event_type: str, data: Any, dataschema: str | None) -> int | None:
+        """The version `data` was validated against (None without a schema); `SchemaValidationFailed` else."""
+        ...
+
+
+class Waker(Protocol):
+    """The live-stream hub as replays use it (`streaming.StreamHub`)."""
+
+    def publish(self, account_id: str, events: Sequence[Any]) -> None: ...
+
+
 @dataclass(frozen=True)
 class ReplayTarget:
     """Where copies go: the inbox, and these subscriptions (their globs and filters still apply)."""
@@ -127,26 +153,32 @@ class Replayer:
     """Makes replayed copies for one account at a time."""
 
     def __init__(
-        self, *, clock: Clock, db: Database, hub: StreamHub, registry: SchemaRegistry, delivery: DeliveryService
+        self,
+        *,
+        clock: Clock,
+        replays: ReplayStore,
+        subscriptions: SubscriptionStore,
+        hub: Waker,
+        registry: SchemaValidator,
+        delivery: DeliveryService,
     ) -> None:
         self.clock = clock
-        self.db = db
+        self.replays = replays
+        self.subscriptions = subscriptions
         self.hub = hub
         self.registry = registry
         self.delivery = delivery
 
     async def resolve_target(self, account_id: str, target: Mapping[str, Any]) -> ReplayTarget:
-        """404 for an unknown subscription, 409 for a disabled one."""
+        """NotFound for an unknown subscription, Conflict for a disabled one."""
         kind = target["kind"]
         if kind == TARGET_SUBSCRIPTION:
             subscription_id = str(target["subscription_id"])
-            found = await self.db.read(
-                lambda conn: subscription_store.get_subscription(conn, account_id, subscription_id)
-            )
+            found = await self.subscriptions.get(account_id, subscription_id)
             if found is None:
-                raise ProblemError(404, "not-found", f"No subscription {subscription_id!r} in this account.")
+                raise NotFound(f"No subscription {subscription_id!r} in this account.")
             if not found.enabled:
-                raise ProblemError(409, "conflict", f"Subscription {subscription_id!r} is disabled.")
+                raise Conflict(f"Subscription {subscription_id!r} is disabled.")
             return ReplayTarget(inbox=False, subscriptions=(found,))
         enabled = await self.delivery.enabled_subscriptions(account_id)
         if kind == TARGET_ALL:
@@ -167,7 +199,7 @@ class Replayer:
         """Copy ``original`` to ``target`` (or, on a dry run, say what would happen)."""
         draft = copy_draft(original, data_patch, time_override)
         if data_patch is not None:
-            await apply_schema(self.registry, account_id, draft, pointer="/data_patch")
+            await self._validate_patched(account_id, draft)
         preview = preview_of(draft)
         verdicts = [
             (subscription, subscription_matches(subscription.event_types, subscription.filter, preview))
@@ -179,21 +211,32 @@ class Replayer:
             outcomes = self._outcomes(target, verdicts, {}, decision)
             return ReplayOutcome(None, outcomes)
         now = self.clock.now()
-
-        def write(conn: Transaction) -> tuple[dict[str, Any], list[str]]:
-            event = insert_event(conn, account_id, draft, now, inbox=target.inbox)
-            planned = [NewDelivery(event["id"], event["type"], sid, payload_of(event)) for sid in matched]
-            due = self.delivery.policy.first_attempt_at(now)
-            ids = delivery_store.insert_deliveries(conn, account_id, planned, now=now, due_at=due) if planned else []
-            delivery_store.advance_fanout_mark(conn, account_id, int(event["sequence"]))  # routed here, not by catch_up
-            return event, ids
-
-        event, delivery_ids = await self.db.write(write)
+        event, delivery_ids = await self.replays.store_copy(
+            account_id,
+            draft,
+            inbox=target.inbox,
+            subscription_ids=matched,
+            payload_of=payload_of,
+            now=now,
+            due_at=self.delivery.policy.first_attempt_at(now),
+        )
         self.hub.publish(account_id, [event])
         if delivery_ids:
             self.delivery.notify()
         outcomes = self._outcomes(target, verdicts, dict(zip(matched, delivery_ids, strict=True)), "delivered")
         return ReplayOutcome(event, outcomes)
+
+    async def _validate_patched(self, account_id: str, draft: EventDraft) -> None:
+        """Validate the patched copy against its type's schema; pointers point into the request's `data_patch`
+        (the registry's point into the event's `data`)."""
+        try:
+            draft.schema_version = await self.registry.validate(account_id, draft.type, draft.data, draft.dataschema)
+        except SchemaValidationFailed as failure:
+            errors = [FieldError(patch_pointer(entry["pointer"]), entry["detail"]) for entry in failure.errors]
+            detail = "; ".join(f"{error.pointer}: {error.detail}" for error in errors[:3]) or "schema validation failed"
+            raise SchemaMismatch(
+                f"the patched `data` does not match the schema of `{draft.type}`: {detail}", errors=errors
+            ) from failure
 
     @staticmethod
     def _outcomes(
@@ -229,7 +272,7 @@ class ReplayJobs:
     def __init__(self, replayer: Replayer, *, background: bool) -> None:
         self.replayer = replayer
         self.clock = replayer.clock
-        self.db = replayer.db
+        self.replays = replayer.replays
         self.delivery = replayer.delivery
         self.background = background
         self._resumed = False
@@ -245,26 +288,23 @@ class ReplayJobs:
         if self._resumed or not self.background:
             return
         self._resumed = True
-        for account_id, replay_id in await self.db.read(replay_store.active_replay_ids):
+        for account_id, replay_id in await self.replays.active_ids():
             self.launch(account_id, replay_id)
 
     async def run_pending(self) -> int:
         """Run every unfinished job to its end; returns how many were run."""
-        jobs = await self.db.read(replay_store.active_replay_ids)
+        jobs = await self.replays.active_ids()
         for account_id, replay_id in jobs:
             await self.run(account_id, replay_id)
         return len(jobs)
 
     async def _load(self, account_id: str, replay_id: str) -> ReplayRecord:
-        found = await self.db.read(lambda conn: replay_store.get_replay(conn, account_id, replay_id))
+        found = await self.replays.get(account_id, replay_id)
         assert found is not None, replay_id
         return found
 
     async def _set(self, replay_id: str, status: str, expected: tuple[str, ...], error: str | None = None) -> bool:
-        now = self.clock.now()
-        return await self.db.write(
-            lambda conn: replay_store.set_status(conn, replay_id, status, now=now, error=error, expected=expected)
-        )
+        return await self.replays.set_status(replay_id, status, now=self.clock.now(), expected=expected, error=error)
 
     async def run(self, account_id: str, replay_id: str, *, max_events: int | None = None) -> ReplayRecord:
         """Process the job until it ends (or ``max_events`` events were handled); returns its state.
@@ -276,14 +316,14 @@ class ReplayJobs:
         self._claimed.add(replay_id)
         try:
             job = await self._load(account_id, replay_id)
-            if job.status == replay_store.STARTING:
-                await self._set(replay_id, replay_store.RUNNING, (replay_store.STARTING,))
+            if job.status == STARTING:
+                await self._set(replay_id, RUNNING, (STARTING,))
             await self._process(account_id, replay_id, max_events)
-        except ProblemError as problem:
-            await self._set(replay_id, replay_store.FAILED, replay_store.ACTIVE, error=problem.detail)
+        except DomainError as problem:
+            await self._set(replay_id, FAILED, ACTIVE, error=problem.detail)
         except Exception as error:
             log.exception("replay job failed", extra={"replay_id": replay_id})
-            await self._set(replay_id, replay_store.FAILED, replay_store.ACTIVE, error=f"internal error: {error}")
+            await self._set(replay_id, FAILED, ACTIVE, error=f"internal error: {error}")
         finally:
             self._claimed.discard(replay_id)
         return await self._load(account_id, replay_id)
@@ -294,38 +334,23 @@ class ReplayJobs:
         handled = 0
         while True:
             job = await self._load(account_id, replay_id)
-            if job.status == replay_store.CANCELLING:
-                await self._set(replay_id, replay_store.CANCELLED, (replay_store.CANCELLING,))
+            if job.status == CANCELLING:
+                await self._set(replay_id, CANCELLED, (CANCELLING,))
                 return
-            if job.status != replay_store.RUNNING:
+            if job.status != RUNNING:
                 return
             if max_events is not None and handled >= max_events:
                 return
-            batch = await self.db.read(partial(self._next_event, job, self.clock.now()))
-            if not batch:
-                finished = await self._set(replay_id, replay_store.COMPLETED, (replay_store.RUNNING,))
+            # The range is snapshotted at the job's creation: originals created later are never replayed by it.
+            end = min(job.range_to, job.created_at + SNAPSHOT_RESOLUTION)
+            event = await self.replays.next_event(job, end=end, now=self.clock.now())
+            if event is None:
+                finished = await self._set(replay_id, COMPLETED, (RUNNING,))
                 if not finished:
-                    await self._set(replay_id, replay_store.CANCELLED, (replay_store.CANCELLING,))
+                    await self._set(replay_id, CANCELLED, (CANCELLING,))
                 return
-            await self._handle(job, target, batch[0])
+            await self._handle(job, target, event)
             handled += 1
-
-    @staticmethod
-    def _next_event(job: ReplayRecord, now: datetime, conn: Transaction) -> list[dict[str, Any]]:
-        """The event after the job's cursor in its range (every type: globs and filter count as filtered).
-
-        The range is snapshotted at the job's creation: originals created later (and every copy, since
-        ``events_in_range`` returns originals only) are never replayed by it."""
-        return events_in_range(
-            conn,
-            job.account_id,
-            start=job.range_from,
-            end=min(job.range_to, job.created_at + SNAPSHOT_RESOLUTION),
-            types=[],
-            after_sequence=job.cursor_sequence,
-            limit=1,
-            now=now,
-        )
 
     async def _handle(self, job: ReplayRecord, target: ReplayTarget, event: Mapping[str, Any]) -> None:
         """One event of the range: count it as filtered, or copy it (count only on a dry run)."""
@@ -342,14 +367,81 @@ class ReplayJobs:
             )
             delivered = int(outcome.routed)
         sequence = int(event["sequence"])
-        await self.db.write(
-            lambda conn: replay_store.add_progress(
-                conn,
-                job.id,
-                cursor_sequence=sequence,
-                matched=int(selected),
-                processed=1,
-                delivered=delivered,
-                filtered=int(not selected),
-            )
+        await self.replays.add_progress(
+            job.id,
+            cursor_sequence=sequence,
+            matched=int(selected),
+            processed=1,
+            delivered=delivered,
+            filtered=int(not selected),
         )
+
+
+class ReplayService:
+    """The replay operations of the API: one event now, and time-range jobs."""
+
+    def __init__(self, jobs: ReplayJobs) -> None:
+        self._jobs = jobs
+        self._replayer = jobs.replayer
+        self._replays = jobs.replays
+        self._clock = jobs.clock
+
+    async def replay_event(
+        self,
+        account_id: str,
+        event_id: str,
+        target: Mapping[str, Any],
+        *,
+        data_patch: Mapping[str, Any] | None,
+        time_override: datetime | None,
+        dry_run: bool,
+    ) -> ReplayOutcome:
+        original = await self._replays.get_event(account_id, event_id, now=self._clock.now())
+        if original is None:
+            raise NotFound(f"No event {event_id!r} in this account.")
+        resolved = await self._replayer.resolve_target(account_id, target)
+        return await self._replayer.replay_event(
+            account_id, original, resolved, data_patch=data_patch, time_override=time_override, dry_run=dry_run
+        )
+
+    async def create(self, account_id: str, replay: NewReplay) -> ReplayRecord:
+        errors: list[FilterFieldError] = validate_type_globs(replay.event_types, "/event_types")
+        if replay.filter_expression is not None:
+            errors.extend(validate_filter(replay.filter_expression))
+        if replay.range_to <= replay.range_from:
+            errors.append(FilterFieldError("/to", "must be after `from`"))
+        raise_field_errors(errors)
+        await self._replayer.resolve_target(account_id, replay.target)
+        record = await self._replays.create(account_id, replay, now=self._clock.now())
+        self._jobs.launch(account_id, record.id)
+        return record
+
+    async def list_page(
+        self, account_id: str, *, status: str | None, limit: int, cursor: str | None
+    ) -> Page[ReplayRecord]:
+        before = before_seq(CURSOR, cursor)
+        await self._jobs.resume()
+        records = await self._replays.list_page(account_id, limit=limit + 1, before_seq=before, status=status)
+        return page_of(CURSOR, records, limit, lambda record: record.seq)
+
+    async def get(self, account_id: str, replay_id: str) -> ReplayRecord:
+        await self._jobs.resume()
+        return await self._found(account_id, replay_id)
+
+    async def cancel(self, account_id: str, replay_id: str) -> ReplayRecord:
+        """A running job is asked to stop (CANCELLING; its runner ends it CANCELLED); an ended one is a
+        Conflict, except one already cancelled."""
+        record = await self._found(account_id, replay_id)
+        if record.status in (STARTING, RUNNING):
+            # Guarded: a job that ended meanwhile keeps its end, and the re-read shows it.
+            await self._replays.set_status(replay_id, CANCELLING, now=self._clock.now(), expected=(STARTING, RUNNING))
+            record = await self._found(account_id, replay_id)
+        if record.status in (COMPLETED, FAILED):
+            raise Conflict(f"Replay {replay_id!r} already ended {record.status}.")
+        return record
+
+    async def _found(self, account_id: str, replay_id: str) -> ReplayRecord:
+        record = await self._replays.get(account_id, replay_id)
+        if record is None:
+            raise NotFound(f"No replay {replay_id!r} in this account.")
+        return record

@@ -15,10 +15,13 @@ from triggers_server.clock import Clock, SystemClock
 from triggers_server.config import Settings
 from triggers_server.contract_facts import API_PREFIX
 from triggers_server.domain.accounts import AccountService, Authenticator
+from triggers_server.domain.deliveries import DeliveryLog
+from triggers_server.domain.dlq import DlqService
 from triggers_server.domain.registry.service import SchemaRegistry
-from triggers_server.domain.replay import Replayer, ReplayJobs
+from triggers_server.domain.replay import Replayer, ReplayJobs, ReplayService
 from triggers_server.domain.sign_in import SignInCodes
 from triggers_server.domain.streaming import StreamHub
+from triggers_server.domain.subscriptions import SubscriptionService
 from triggers_server.domain.webhooks.service import DeliveryService
 from triggers_server.http.idempotency import IdempotencyMiddleware, purge_expired
 from triggers_server.http.middleware import RequestContextMiddleware
@@ -41,6 +44,7 @@ from triggers_server.http.routes import (
 )
 from triggers_server.http.services import Services
 from triggers_server.metrics import Metrics
+from triggers_server.storage.ports.accounts import BootstrapOutcome
 from triggers_server.storage.sqlite.backend import sqlite_stores
 from triggers_server.storage.sqlite.engine import Database
 from triggers_server.storage.sqlite.events import purge_retention
@@ -79,9 +83,20 @@ async def open_services(
     )
     hub = StreamHub(start_sequence)
     db.on_commit = hub.on_commit
-    registry = SchemaRegistry(db, clock)
-    delivery = DeliveryService(settings, clock, db, http_client=webhook_client)
-    replayer = Replayer(clock=clock, db=db, hub=hub, registry=registry, delivery=delivery)
+    registry = SchemaRegistry(stores.schemas, clock)
+    metrics = Metrics()
+    delivery = DeliveryService(
+        settings, clock, stores.deliveries, stores.subscriptions, metrics=metrics, http_client=webhook_client
+    )
+    replayer = Replayer(
+        clock=clock,
+        replays=stores.replays,
+        subscriptions=stores.subscriptions,
+        hub=hub,
+        registry=registry,
+        delivery=delivery,
+    )
+    replay_jobs = ReplayJobs(replayer, background=settings.delivery_worker)
     auth = Authenticator(stores.accounts, clock)
     return Services(
         settings=settings,
@@ -91,7 +106,11 @@ async def open_services(
         hub=hub,
         registry=registry,
         delivery=delivery,
-        replays=ReplayJobs(replayer, background=settings.delivery_worker),
+        replays=replay_jobs,
+        replay_service=ReplayService(replay_jobs),
+        subscriptions=SubscriptionService(stores.subscriptions, delivery, clock, settings),
+        deliveries=DeliveryLog(stores.deliveries, delivery, clock),
+        dlq=DlqService(stores.dlq, delivery, clock),
         auth=auth,
         accounts=AccountService(stores.accounts, auth, clock, settings),
         sign_in=SignInCodes(
@@ -101,8 +120,8 @@ async def open_services(
             max_deliveries=settings.max_deliveries,
         ),
         limiter=RateLimiter(clock, per_second=settings.rate_limit_per_second, burst=settings.rate_limit_burst),
-        metrics=Metrics(),
-        bootstrap_key=bootstrap,
+        metrics=metrics,
+        bootstrap=bootstrap,
     )
 
 
@@ -128,10 +147,11 @@ def create_app(
     clock: Clock | None = None,
     *,
     webhook_client: httpx.AsyncClient | None = None,
-    announce: Callable[[str], None] | None = None,
+    announce: Callable[[BootstrapOutcome], None] | None = None,
     announce_sign_in: Callable[[str], None] | None = None,
 ) -> FastAPI:
-    """The ASGI app. Services open in the lifespan; in-process tests enter `app.router.lifespan_context(app)`."""
+    """The ASGI app. Services open in the lifespan; in-process tests enter `app.router.lifespan_context(app)`.
+    `announce` hears what start-up did about the operator's admin key (the CLI prints it once serving)."""
     the_clock = clock or SystemClock()
     holder: dict[str, Services] = {}
 
@@ -140,8 +160,8 @@ def create_app(
         services = await open_services(settings, the_clock, webhook_client=webhook_client)
         holder["services"] = services
         app.state.services = services
-        if services.bootstrap_key is not None and announce is not None:
-            announce(services.bootstrap_key)
+        if services.bootstrap is not None and announce is not None:
+            announce(services.bootstrap)
         if announce_sign_in is not None:
             announce_sign_in(services.sign_in.issue())
         if settings.delivery_worker:
@@ -166,7 +186,7 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
-    install_problem_handlers(app)
+    install_problem_handlers(app, ROUTERS, API_PREFIX)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(console.router)  # the web console at /console/ (outside the API prefix)

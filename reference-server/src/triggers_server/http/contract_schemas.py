@@ -19,8 +19,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from triggers_server.contract import contract_text
-from triggers_server.http.bodies import parse_model
-from triggers_server.jsoncodec import loads
+from triggers_server.http.bodies import ABSENT, read_json, validate_model
 from triggers_server.problems import ProblemError
 
 M = TypeVar("M", bound=BaseModel)
@@ -56,12 +55,14 @@ def contract_errors(schema_name: str, payload: Any) -> list[dict[str, str]]:
 
 
 async def parse_contract_model(request: Request, model: type[M], *, optional: bool = False) -> M:
-    """``bodies.parse_model`` (415/400/422) plus the contract's own schema verdict (422 ``validation``)."""
-    parsed = await parse_model(request, model, optional=optional)
-    body = await request.body()
-    if body.strip():
-        errors = contract_errors(model.__name__, loads(body))
-        if errors:
-            detail = "; ".join(f"{error['pointer'] or '/'}: {error['detail']}" for error in errors[:5])
-            raise ProblemError(422, "validation", detail, errors=errors)
+    """``bodies.read_json`` (413/415/400/422) and the generated model, plus the contract's own schema verdict
+    (422 ``validation``); an empty body is the model's defaults when ``optional``."""
+    payload = await read_json(request, optional=optional)
+    if payload is ABSENT:
+        return model()
+    parsed = validate_model(model, payload)
+    errors = contract_errors(model.__name__, payload)
+    if errors:
+        detail = "; ".join(f"{error['pointer'] or '/'}: {error['detail']}" for error in errors[:5])
+        raise ProblemError(422, "validation", detail, errors=errors)
     return parsed

@@ -29,6 +29,7 @@ from triggers_server.config import Settings
 from triggers_server.contract_facts import HEADER_IDEMPOTENCY_KEY, HEADER_IDEMPOTENT_REPLAYED
 from triggers_server.domain.principal import Principal
 from triggers_server.http.middleware import header, route_template, send_problem
+from triggers_server.jsoncodec import loads
 from triggers_server.problems import ProblemError
 from triggers_server.storage.sqlite.engine import Database, Transaction
 
@@ -68,8 +69,8 @@ def fingerprint(scope: Scope, body: bytes) -> str:
             digest.update(b"\0" + key + b":" + value)
     digest.update(b"\0")
     try:
-        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
-    except (ValueError, UnicodeDecodeError):
+        canonical = json.dumps(loads(body), sort_keys=True, separators=(",", ":")).encode()
+    except ValueError:  # not JSON the API accepts (the route refuses it): the bytes themselves
         canonical = body
     digest.update(canonical)
     return digest.hexdigest()

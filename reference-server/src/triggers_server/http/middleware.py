@@ -1,5 +1,6 @@
-"""The outermost ASGI layer: request ids, caller resolution, access logs, request metrics, and a
-problem+json 500 (with the request id) if anything below crashes."""
+"""The outermost ASGI layer: request ids, caller resolution, access logs, request metrics, and the one
+crash handler (`answer_crash`): whatever crashes below it, a route or a middleware, answers the same
+problem+json 500 with the request id."""
 
 from __future__ import annotations
 
@@ -62,6 +63,22 @@ async def send_problem(scope: Scope, send: Send, error: ProblemError, extra_head
     await send({"type": "http.response.body", "body": body})
 
 
+RATE_LIMIT_HEADERS_STATE = "rate_limit_headers"  # set by the rate limiter so even a crash carries them
+
+
+def internal_error() -> ProblemError:
+    """The 500 every crash answers (nothing about the failure leaves the server; the log has it)."""
+    return ProblemError(500, "internal", "An unexpected error occurred.")
+
+
+async def answer_crash(scope: Scope, send: Send) -> None:
+    """The one crash handler: log the exception being handled with the request id, answer problem+json 500
+    (with the RateLimit headers when the limiter ran). `send` adds the X-Request-Id header."""
+    state = scope.setdefault("state", {})
+    error_log.exception("unhandled error", extra={"request_id": state.get("request_id")})
+    await send_problem(scope, send, internal_error(), list(state.get(RATE_LIMIT_HEADERS_STATE, ())))
+
+
 class RequestContextMiddleware:
     def __init__(self, app: ASGIApp, services: RequestContextParts) -> None:
         self.app = app
@@ -76,9 +93,7 @@ class RequestContextMiddleware:
         state: dict[str, Any] = scope.setdefault("state", {})
         state["request_id"] = request_id
         state["started"] = started
-        secret = bearer_secret(header(scope, b"authorization"))
-        principal = None if secret is None else await self.services.auth.resolve(secret)
-        state["principal"] = principal
+        principal = None
         status_holder = {"status": 500, "started": False}
         request_id_header = (_REQUEST_ID_HEADER, request_id.encode())
 
@@ -90,17 +105,14 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
+            secret = bearer_secret(header(scope, b"authorization"))
+            principal = None if secret is None else await self.services.auth.resolve(secret)
+            state["principal"] = principal
             await self.app(scope, receive, send_with_id)
         except Exception:
-            error_log.exception("unhandled error", extra={"request_id": request_id})
-            if not status_holder["started"]:
-                status_holder["status"] = 500
-                await send_problem(
-                    scope,
-                    send,
-                    ProblemError(500, "internal", "An unexpected error occurred."),
-                    [request_id_header],
-                )
+            if status_holder["started"]:
+                raise  # the response is under way: nothing else can be said; the server drops the connection
+            await answer_crash(scope, send_with_id)
         finally:
             duration = time.perf_counter() - started
             template = route_template(scope) if scope.get("route") is not None else "unmatched"

@@ -1,21 +1,22 @@
-"""The handlers that make every 4xx/5xx problem+json: ours, the domain's errors, FastAPI's validation,
-Starlette's 404/405, and crashes (the one crash handler)."""
+"""The handlers that make every 4xx problem+json: ours, the domain's errors, FastAPI's validation and
+Starlette's 404/405. Crashes (500) have one handler, `middleware.answer_crash`."""
 
 from __future__ import annotations
 
-import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
-from starlette.routing import Match
+from starlette.routing import compile_path
 
 from triggers_server.contract_facts import PROBLEM_TITLES
 from triggers_server.domain.errors import DomainError
-from triggers_server.problems import ProblemError, problem_response, request_id_of, validation_problem
-
-log = logging.getLogger("triggers_server.problems")
+from triggers_server.problems import ProblemError, problem_response, validation_problem
 
 _STATUS_SLUGS: dict[int, str] = {
     400: "malformed-request",
@@ -40,6 +41,9 @@ _DOMAIN_STATUS: dict[str, int] = {
     "conflict": 409,
     "payload-too-large": 413,
     "validation": 422,
+    "invalid-schema": 422,
+    "schema-incompatible": 409,
+    "schema-validation": 422,
 }
 
 
@@ -59,18 +63,39 @@ def domain_problem(error: DomainError) -> ProblemError:
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
-def allowed_methods(request: Request) -> list[str]:
-    """Every method some route serves at this path (Starlette names only the first route's)."""
-    allowed: list[str] = []
-    for method in _METHODS:
-        probe = {**request.scope, "method": method}
-        if any(route.matches(probe)[0] == Match.FULL for route in request.app.router.routes):
-            allowed.append(method)
-    return allowed
+@dataclass(frozen=True)
+class RouteTemplate:
+    """One path template the app serves and every method it serves there."""
+
+    template: str
+    pattern: re.Pattern[str]
+    methods: frozenset[str]
 
 
-def install_problem_handlers(app: FastAPI) -> None:
-    """Every error leaves as problem+json: ours, FastAPI's validation, Starlette's 404/405, and crashes."""
+def route_templates(routers: Sequence[APIRouter], prefix: str) -> list[RouteTemplate]:
+    methods: dict[str, set[str]] = {}
+    for router in routers:
+        for route in router.routes:
+            if isinstance(route, APIRoute):
+                methods.setdefault(prefix + route.path, set()).update(route.methods or ())
+    return [RouteTemplate(t, compile_path(t)[0], frozenset(m)) for t, m in methods.items()]
+
+
+def allowed_methods(templates: Sequence[RouteTemplate], path: str) -> list[str]:
+    """The methods of the route that matched the path: of the templates matching it, the most specific one
+    (fewest parameters: `/events/batch`, not `/events/{event_id}`)."""
+    matching = [t for t in templates if t.pattern.match(path)]
+    if not matching:
+        return []
+    chosen = min(matching, key=lambda t: t.template.count("{"))
+    return [method for method in _METHODS if method in chosen.methods]
+
+
+def install_problem_handlers(app: FastAPI, routers: Sequence[APIRouter], prefix: str) -> None:
+    """Every error leaves as problem+json: ours, the domain's, FastAPI's validation and Starlette's 404/405.
+    Crashes pass through to the one crash handler, `middleware.answer_crash` (a route's and a middleware's alike).
+    `routers` (mounted under `prefix`) name the methods a 405's `Allow` lists."""
+    templates = route_templates(routers, prefix)
 
     async def on_problem(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ProblemError)
@@ -94,15 +119,10 @@ def install_problem_handlers(app: FastAPI) -> None:
             detail = f"{request.method} is not allowed on {request.url.path}."
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
-            headers["Allow"] = ", ".join(allowed_methods(request))
+            headers["Allow"] = ", ".join(allowed_methods(templates, request.url.path))
         return problem_response(request, ProblemError(exc.status_code, slug, detail, headers=headers))
-
-    async def on_crash(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error", extra={"request_id": request_id_of(request)})
-        return problem_response(request, ProblemError(500, "internal", "An unexpected error occurred."))
 
     app.add_exception_handler(ProblemError, on_problem)
     app.add_exception_handler(DomainError, on_domain)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
-    app.add_exception_handler(Exception, on_crash)

@@ -11,7 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from triggers_server.clock import Clock
 from triggers_server.domain.principal import Principal
-from triggers_server.http.middleware import error_log, send_problem
+from triggers_server.http.middleware import RATE_LIMIT_HEADERS_STATE, send_problem
 from triggers_server.metrics import Metrics
 from triggers_server.problems import ProblemError
 
@@ -72,10 +72,6 @@ class RateLimiter:
         return [(b"ratelimit-policy", policy.encode()), (b"ratelimit", state.encode())]
 
 
-async def send_internal_error(scope: Scope, send: Send, headers: list[tuple[bytes, bytes]]) -> None:
-    await send_problem(scope, send, ProblemError(500, "internal", "An unexpected error occurred."), headers)
-
-
 def partition_of(scope: Scope) -> str:
     principal = scope.get("state", {}).get("principal")
     if isinstance(principal, Principal):
@@ -119,20 +115,11 @@ class RateLimitMiddleware:
             await send_problem(scope, send, error, headers)
             return
 
-        started = False
+        scope.setdefault("state", {})[RATE_LIMIT_HEADERS_STATE] = headers
 
         async def send_with_headers(message: Message) -> None:
-            nonlocal started
             if message["type"] == "http.response.start":
-                started = True
                 message["headers"] = [*message.get("headers", []), *headers]
             await send(message)
 
-        try:
-            await self.app(scope, receive, send_with_headers)
-        except Exception:
-            if started:
-                raise
-            # Answer here rather than in the outer layer, so even a crash carries the RateLimit headers.
-            error_log.exception("unhandled error", extra={"request_id": scope.get("state", {}).get("request_id")})
-            await send_internal_error(scope, send, headers)
+        await self.app(scope, receive, send_with_headers)

@@ -1,7 +1,8 @@
-"""JSON responses checked against the generated contract models before they leave.
-
-The payload is validated by the model (a mismatch is a server bug and surfaces as a 500 problem), then
-sent as built, so every timestamp keeps the server's one fixed-width RFC 3339 format."""
+"""The one way a route writes a JSON response: `json_response` (a value through `jsoncodec.dumps`, or bytes a
+route already serialised, e.g. inside its write transaction for the idempotency record); `contract_json`
+checks the payload against its generated contract model first (a mismatch is a server bug and surfaces as a
+500 problem), then sends it as built, so every timestamp keeps the server's one fixed-width RFC 3339 format.
+Problems are written by `problems.problem_response` / `middleware.send_problem`."""
 
 from __future__ import annotations
 
@@ -13,8 +14,13 @@ from pydantic import BaseModel
 from triggers_server.jsoncodec import dumps
 
 
+def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    body = payload if isinstance(payload, bytes) else dumps(payload)
+    return Response(body, status_code=status, media_type="application/json", headers=headers)
+
+
 def contract_json(
     model: type[BaseModel], payload: dict[str, Any], *, status: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
     model.model_validate(payload)
-    return Response(dumps(payload), status_code=status, media_type="application/json", headers=headers)
+    return json_response(payload, status, headers)

@@ -1284,45 +1284,6 @@ class SchemaSubjectList(BaseModel):
     next_cursor: Annotated[str | None, Field(description="Opaque cursor for the next page; null on the last page.")]
 
 
-class SchemaVersion(BaseModel):
-    """
-    One registered JSON Schema (draft 2020-12) version.
-    """
-
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
-    event_type: Annotated[str, Field(description="The event type.", examples=["order.created"])]
-    version: Annotated[int, Field(description="Version number, from 1.", examples=[2], ge=1)]
-    json_schema: Annotated[
-        dict[str, Any],
-        Field(
-            description="The JSON Schema for `data`.",
-            examples=[{"type": "object", "properties": {"order_id": {"type": "string"}, "amount": {"type": "number"}}, "required": ["order_id"]}],
-        ),
-    ]
-    fingerprint: Annotated[
-        str,
-        Field(
-            description="SHA-256 of the canonical schema; registering an identical schema returns the existing version.",
-            examples=["sha256:6b1c0e4f"],
-        ),
-    ]
-    created_at: Annotated[AwareDatetime, Field(description="Registration time.", examples=["2026-11-25T10:15:00Z"])]
-
-
-class SchemaVersionList(BaseModel):
-    """
-    A page of schema versions, oldest first.
-    """
-
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
-    data: Annotated[list[SchemaVersion], Field(description="The items of this page, in the list's order.")]
-    next_cursor: Annotated[str | None, Field(description="Opaque cursor for the next page; null on the last page.")]
-
-
 class SchemaVersionCreate(BaseModel):
     """
     A schema to register for an event type.
@@ -1335,7 +1296,7 @@ class SchemaVersionCreate(BaseModel):
     json_schema: Annotated[
         dict[str, Any],
         Field(
-            description="JSON Schema for the event `data`. Dialect: draft 2020-12 when `$schema` is absent; a known dialect URI (draft-04, -06, -07, 2019-09, 2020-12) is honoured. `format` is asserted, not just annotated (date, date-time, time, duration, email, idn-email, hostname, idn-hostname, ipv4, ipv6, uri, uri-reference, iri, iri-reference, uri-template, uuid, json-pointer, relative-json-pointer, regex), so a malformed `date-time` in `data` is a 422 `schema-validation`. `pattern`, `patternProperties` and `format: regex` use ECMA-262 regular expressions. Remote `$ref`s are never fetched: a schema whose `$ref` does not resolve inside itself is a 422 `invalid-schema` naming the reference.",
+            description="JSON Schema for the event `data`. Dialect: a known dialect URI in `$schema` (draft-04, -06, -07, 2019-09, 2020-12) is honoured; without one the event type's `default_dialect` applies (2020-12 unless set). `format` is asserted, not just annotated (date, date-time, time, duration, email, idn-email, hostname, idn-hostname, ipv4, ipv6, uri, uri-reference, iri, iri-reference, uri-template, uuid, json-pointer, relative-json-pointer, regex), so a malformed `date-time` in `data` is a 422 `schema-validation`. `pattern`, `patternProperties` and `format: regex` use ECMA-262 regular expressions. Remote `$ref`s are never fetched: a schema whose `$ref` does not resolve inside itself is a 422 `invalid-schema` naming the reference.",
             examples=[{"type": "object", "properties": {"order_id": {"type": "string"}, "amount": {"type": "number"}}, "required": ["order_id"]}],
         ),
     ]
@@ -1373,16 +1334,16 @@ class CompatibilityResult(BaseModel):
     incompatibilities: Annotated[list[Incompatibility], Field(description="Reasons, empty when compatible.")]
 
 
-class SchemaConfig(BaseModel):
+class SchemaDialect(StrEnum):
     """
-    Compatibility configuration of an event type.
+    JSON Schema dialect. A schema's `$schema` names its dialect; a schema without one is read in its event type's `default_dialect` (2020-12 unless set). Schemas written for Confluent Schema Registry usually omit `$schema` and use draft-07 forms (`items` arrays, `definitions`, `dependencies`): set `draft-07` for them.
     """
 
-    model_config = ConfigDict(
-        extra="forbid",
-        populate_by_name=True,
-    )
-    compatibility: CompatibilityMode
+    field_2020_12 = "2020-12"
+    field_2019_09 = "2019-09"
+    draft_07 = "draft-07"
+    draft_06 = "draft-06"
+    draft_04 = "draft-04"
 
 
 class IdempotencyKeyState(StrEnum):
@@ -1609,6 +1570,72 @@ class Stats(BaseModel):
     inbox_depth: Annotated[int, Field(description="Pending plus leased.", examples=[7])]
     dlq_depth: Annotated[int, Field(description="Dead letters.", examples=[1])]
     top_event_types: Annotated[list[TypeCount], Field(description="Most frequent types, descending.")]
+
+
+class SchemaVersion(BaseModel):
+    """
+    One registered JSON Schema version.
+    """
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    event_type: Annotated[str, Field(description="The event type.", examples=["order.created"])]
+    version: Annotated[int, Field(description="Version number, from 1.", examples=[2], ge=1)]
+    json_schema: Annotated[
+        dict[str, Any],
+        Field(
+            description="The JSON Schema for `data`.",
+            examples=[{"type": "object", "properties": {"order_id": {"type": "string"}, "amount": {"type": "number"}}, "required": ["order_id"]}],
+        ),
+    ]
+    fingerprint: Annotated[
+        str,
+        Field(
+            description="SHA-256 of the canonical schema; registering an identical schema returns the existing version.",
+            examples=["sha256:6b1c0e4f"],
+        ),
+    ]
+    dialect: SchemaDialect
+    created_at: Annotated[AwareDatetime, Field(description="Registration time.", examples=["2026-11-25T10:15:00Z"])]
+
+
+class SchemaVersionList(BaseModel):
+    """
+    A page of schema versions, oldest first.
+    """
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    data: Annotated[list[SchemaVersion], Field(description="The items of this page, in the list's order.")]
+    next_cursor: Annotated[str | None, Field(description="Opaque cursor for the next page; null on the last page.")]
+
+
+class SchemaConfig(BaseModel):
+    """
+    Compatibility configuration of an event type.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+    )
+    compatibility: CompatibilityMode
+    default_dialect: SchemaDialect
+
+
+class SchemaConfigUpdate(BaseModel):
+    """
+    New compatibility configuration of an event type.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+    )
+    compatibility: CompatibilityMode
+    default_dialect: SchemaDialect | None = None
 
 
 CausationNode.model_rebuild()

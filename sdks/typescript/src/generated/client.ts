@@ -43,7 +43,7 @@ export class TriggersClient extends CoreClient {
    */
   readonly replays: ReplaysResource;
   /**
-   * The schema registry (JSON Schema 2020-12, Confluent compatibility modes).
+   * The schema registry (JSON Schema 2020-12 by default, draft-04 to 2019-09 per event type; Confluent compatibility modes).
    */
   readonly schemas: SchemasResource;
   /**

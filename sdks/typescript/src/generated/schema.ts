@@ -675,7 +675,7 @@ export interface paths {
         put?: never;
         /**
          * Register a schema version
-         * @description Registers a JSON Schema (draft 2020-12) for the payloads of `event_type` as the next version, after checking it against the subject's compatibility mode (409 `schema-incompatible` with `incompatibilities[]`). A schema that is not a valid 2020-12 schema → 422 `invalid-schema`. Registering a schema identical to a live version returns that version with 200. From then on events of this type are validated at ingestion against the latest version (or the one `dataschema` pins) and record `schema_version`.
+         * @description Registers a JSON Schema for the payloads of `event_type` as the next version, after checking it against the subject's compatibility mode (409 `schema-incompatible` with `incompatibilities[]`). The schema is read in the dialect its `$schema` names, else in the event type's `default_dialect` (2020-12 unless set), and the version records it. A schema that is not valid in that dialect → 422 `invalid-schema`. Registering a schema identical to a live version returns that version with 200. From then on events of this type are validated at ingestion against the latest version (or the one `dataschema` pins) and record `schema_version`.
          *
          *     Required scope: `schemas:manage`.
          */
@@ -744,15 +744,17 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Get an event type's compatibility mode
-         * @description BACKWARD unless set.
+         * Get an event type's compatibility mode and default dialect
+         * @description BACKWARD and 2020-12 unless set.
          *
          *     Required scope: `events:read`.
          */
         get: operations["getSchemaConfig"];
         /**
-         * Set an event type's compatibility mode
-         * @description Applies to later registrations; existing versions are not re-checked.
+         * Set an event type's compatibility mode and default dialect
+         * @description Applies to later registrations; existing versions are not re-checked and keep the dialect they were
+         *     registered in. `default_dialect` is the dialect of schemas registered without `$schema`; omitted, it is
+         *     left as it was.
          *
          *     Required scope: `schemas:manage`.
          */
@@ -3060,7 +3062,7 @@ export interface components {
             next_cursor: string | null;
         };
         /**
-         * @description One registered JSON Schema (draft 2020-12) version.
+         * @description One registered JSON Schema version.
          * @example {
          *       "event_type": "order.created",
          *       "version": 2,
@@ -3079,7 +3081,8 @@ export interface components {
          *         ]
          *       },
          *       "fingerprint": "sha256:6b1c0e4f",
-         *       "created_at": "2026-11-25T10:15:00Z"
+         *       "created_at": "2026-11-25T10:15:00Z",
+         *       "dialect": "2020-12"
          *     }
          */
         SchemaVersion: {
@@ -3118,6 +3121,7 @@ export interface components {
              * @example sha256:6b1c0e4f
              */
             fingerprint: string;
+            dialect: components["schemas"]["SchemaDialect"];
             /**
              * Format: date-time
              * @description Registration time.
@@ -3180,7 +3184,7 @@ export interface components {
          */
         SchemaVersionCreate: {
             /**
-             * @description JSON Schema for the event `data`. Dialect: draft 2020-12 when `$schema` is absent; a known dialect URI (draft-04, -06, -07, 2019-09, 2020-12) is honoured. `format` is asserted, not just annotated (date, date-time, time, duration, email, idn-email, hostname, idn-hostname, ipv4, ipv6, uri, uri-reference, iri, iri-reference, uri-template, uuid, json-pointer, relative-json-pointer, regex), so a malformed `date-time` in `data` is a 422 `schema-validation`. `pattern`, `patternProperties` and `format: regex` use ECMA-262 regular expressions. Remote `$ref`s are never fetched: a schema whose `$ref` does not resolve inside itself is a 422 `invalid-schema` naming the reference.
+             * @description JSON Schema for the event `data`. Dialect: a known dialect URI in `$schema` (draft-04, -06, -07, 2019-09, 2020-12) is honoured; without one the event type's `default_dialect` applies (2020-12 unless set). `format` is asserted, not just annotated (date, date-time, time, duration, email, idn-email, hostname, idn-hostname, ipv4, ipv6, uri, uri-reference, iri, iri-reference, uri-template, uuid, json-pointer, relative-json-pointer, regex), so a malformed `date-time` in `data` is a 422 `schema-validation`. `pattern`, `patternProperties` and `format: regex` use ECMA-262 regular expressions. Remote `$ref`s are never fetched: a schema whose `$ref` does not resolve inside itself is a 422 `invalid-schema` naming the reference.
              * @example {
              *       "type": "object",
              *       "properties": {
@@ -3270,12 +3274,31 @@ export interface components {
         /**
          * @description Compatibility configuration of an event type.
          * @example {
-         *       "compatibility": "FULL"
+         *       "compatibility": "FULL",
+         *       "default_dialect": "2020-12"
          *     }
          */
         SchemaConfig: {
             compatibility: components["schemas"]["CompatibilityMode"];
+            default_dialect: components["schemas"]["SchemaDialect"];
         };
+        /**
+         * @description New compatibility configuration of an event type.
+         * @example {
+         *       "compatibility": "BACKWARD",
+         *       "default_dialect": "draft-07"
+         *     }
+         */
+        SchemaConfigUpdate: {
+            compatibility: components["schemas"]["CompatibilityMode"];
+            default_dialect?: components["schemas"]["SchemaDialect"];
+        };
+        /**
+         * @description JSON Schema dialect. A schema's `$schema` names its dialect; a schema without one is read in its event type's `default_dialect` (2020-12 unless set). Schemas written for Confluent Schema Registry usually omit `$schema` and use draft-07 forms (`items` arrays, `definitions`, `dependencies`): set `draft-07` for them.
+         * @example draft-07
+         * @enum {string}
+         */
+        SchemaDialect: "2020-12" | "2019-09" | "draft-07" | "draft-06" | "draft-04" | (string & {});
         /**
          * @description `in_progress`: the first request is executing; `completed`: its response is stored. Open enum.
          * @example in_progress
@@ -5919,10 +5942,10 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description The mode. */
+        /** @description The mode, and optionally the default dialect. */
         requestBody: {
             content: {
-                "application/json": components["schemas"]["SchemaConfig"];
+                "application/json": components["schemas"]["SchemaConfigUpdate"];
             };
         };
         responses: {

@@ -312,7 +312,7 @@ export type SchemaSubject = Schemas["SchemaSubject"];
 export type SchemaSubjectList = Schemas["SchemaSubjectList"];
 
 /**
- * One registered JSON Schema (draft 2020-12) version.
+ * One registered JSON Schema version.
  */
 export type SchemaVersion = Schemas["SchemaVersion"];
 
@@ -340,6 +340,16 @@ export type CompatibilityResult = Schemas["CompatibilityResult"];
  * Compatibility configuration of an event type.
  */
 export type SchemaConfig = Schemas["SchemaConfig"];
+
+/**
+ * New compatibility configuration of an event type.
+ */
+export type SchemaConfigUpdate = Schemas["SchemaConfigUpdate"];
+
+/**
+ * JSON Schema dialect. A schema's `$schema` names its dialect; a schema without one is read in its event type's `default_dialect` (2020-12 unless set). Schemas written for Confluent Schema Registry usually omit `$schema` and use draft-07 forms (`items` arrays, `definitions`, `dependencies`): set `draft-07` for them.
+ */
+export type SchemaDialect = Schemas["SchemaDialect"];
 
 /**
  * `in_progress`: the first request is executing; `completed`: its response is stored. Open enum.

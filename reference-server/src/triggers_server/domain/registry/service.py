@@ -7,6 +7,8 @@ every registration, deletion or mode change in this process (the only writer of 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -17,6 +19,15 @@ from urllib.parse import unquote
 from referencing import Registry
 
 from triggers_server.clock import Clock
+from triggers_server.domain.errors import (
+    FieldError,
+    Invalid,
+    InvalidSchemaDocument,
+    Malformed,
+    NotFound,
+    SchemaIncompatible,
+    SchemaMismatch,
+)
 from triggers_server.domain.registry.compat import (
     DEFAULT_MODE,
     CompatibilityMode,
@@ -24,6 +35,7 @@ from triggers_server.domain.registry.compat import (
     PreviousVersion,
     check_compatibility,
 )
+from triggers_server.domain.registry.dialect import DEFAULT_DIALECT, Dialect, dialect_of
 from triggers_server.domain.registry.validation import (
     CompiledSchema,
     InvalidSchema,
@@ -32,10 +44,8 @@ from triggers_server.domain.registry.validation import (
     document_registry,
     pointer,
 )
-from triggers_server.problems import ProblemError
-from triggers_server.storage.sqlite import schemas as store
-from triggers_server.storage.sqlite.engine import Database
-from triggers_server.storage.sqlite.events import EventDraft
+from triggers_server.storage.ports.events import EventDraft
+from triggers_server.storage.ports.schemas import NewVersion, SchemaStore, SchemaVersionRecord, SubjectRecord
 
 VALIDATOR_CACHE_SIZE = 1024
 LATEST_CACHE_SIZE = 100_000
@@ -87,9 +97,26 @@ class CompatibilityReport:
 
 
 @dataclass(frozen=True)
+class SubjectConfig:
+    """An event type's compatibility mode and the dialect of its schemas without ``$schema``."""
+
+    compatibility: CompatibilityMode
+    default_dialect: Dialect
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"compatibility": self.compatibility.value, "default_dialect": self.default_dialect.value}
+
+
+@dataclass(frozen=True)
 class Registration:
-    record: store.SchemaVersionRecord
+    record: SchemaVersionRecord
     created: bool
+
+
+def fingerprint(schema: Any) -> str:
+    """SHA-256 of the key-sorted compact JSON: identical schemas have identical fingerprints."""
+    text = json.dumps(schema, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -105,7 +132,7 @@ def parse_version_ref(ref: str) -> int | None:
         return None
     if _VERSION_NUMBER.match(ref):
         return int(ref)
-    raise ProblemError(400, "malformed-request", f"version must be a positive integer or `latest`, not {ref!r}")
+    raise Malformed(f"version must be a positive integer or `latest`, not {ref!r}")
 
 
 def parse_dataschema(event_type: str, dataschema: str | None) -> VersionPin | None:
@@ -125,16 +152,9 @@ def parse_dataschema(event_type: str, dataschema: str | None) -> VersionPin | No
         return None
     named_type = unquote(match.group("type"))
     if named_type != event_type:
-        raise ProblemError(
-            422,
-            "validation",
+        raise Invalid(
             f"dataschema names event type {named_type!r} but the event's type is {event_type!r}",
-            errors=[
-                {
-                    "pointer": "/dataschema",
-                    "detail": f"schema subject {named_type!r} does not match type {event_type!r}",
-                }
-            ],
+            errors=[FieldError("/dataschema", f"schema subject {named_type!r} does not match type {event_type!r}")],
         )
     version = match.group("version")
     return VersionPin(None if version == "latest" else int(version))
@@ -143,8 +163,8 @@ def parse_dataschema(event_type: str, dataschema: str | None) -> VersionPin | No
 class SchemaRegistry:
     """Registry operations for the routes, and ``validate`` for ingestion."""
 
-    def __init__(self, db: Database, clock: Clock, *, documents: Mapping[str, Any] | None = None) -> None:
-        self._db = db
+    def __init__(self, store: SchemaStore, clock: Clock, *, documents: Mapping[str, Any] | None = None) -> None:
+        self._store = store
         self._clock = clock
         self._documents: Registry[Any] = document_registry(documents)
         self._compiled: LruCache[tuple[str, str, int], CompiledSchema] = LruCache(VALIDATOR_CACHE_SIZE)
@@ -156,8 +176,8 @@ class SchemaRegistry:
     async def validate(self, account_id: str, event_type: str, data: Any, dataschema: str | None) -> int | None:
         """Validate ``data``; return the version used, None when the type has no schema.
 
-        Raises ``SchemaValidationFailed`` (422 schema-validation) or ``ProblemError`` (422 validation)
-        when ``dataschema`` pins a version the type does not have.
+        Raises ``SchemaValidationFailed`` when ``data`` does not match, ``Invalid`` when ``dataschema``
+        pins a version the type does not have.
         """
         pin = parse_dataschema(event_type, dataschema)
         version = pin.version if pin is not None else None
@@ -178,7 +198,7 @@ class SchemaRegistry:
         cached = self._latest.get(key)
         if cached is None:
             generation = self._generation
-            record = await self._db.read(lambda conn: store.get_version(conn, account_id, event_type, None))
+            record = await self._store.get_version(account_id, event_type, None)
             cached = record.version if record is not None else _NO_SCHEMA
             if generation == self._generation:
                 self._latest.put(key, cached)
@@ -190,10 +210,11 @@ class SchemaRegistry:
         if cached is not None:
             return cached
         generation = self._generation
-        record = await self._db.read(lambda conn: store.get_version(conn, account_id, event_type, version))
+        record = await self._store.get_version(account_id, event_type, version)
         if record is None:
             return None
-        compiled = CompiledSchema(record.version, compile_schema(record.json_schema, self._documents))
+        validator = compile_schema(record.json_schema, self._documents, Dialect(record.dialect))
+        compiled = CompiledSchema(record.version, validator)
         if generation == self._generation:
             self._compiled.put(key, compiled)
         return compiled
@@ -206,38 +227,35 @@ class SchemaRegistry:
 
     # -- registry operations ----------------------------------------------------------------------
 
-    def compile(self, json_schema: Any, base: str = "/json_schema") -> CompiledSchema:
-        """Check ``json_schema`` is a valid schema; 422 invalid-schema with pointers under ``base``."""
+    def compile(self, json_schema: Any, dialect: Dialect, base: str = "/json_schema") -> CompiledSchema:
+        """Check ``json_schema`` is valid in ``dialect``; else ``InvalidSchemaDocument``, pointers under ``base``."""
         try:
-            return CompiledSchema(0, compile_schema(json_schema, self._documents))
+            return CompiledSchema(0, compile_schema(json_schema, self._documents, dialect))
         except InvalidSchema as error:
-            errors = [{"pointer": base + item["pointer"], "detail": item["detail"]} for item in error.errors]
-            raise ProblemError(
-                422,
-                "invalid-schema",
-                f"json_schema is not a valid JSON Schema: {errors[0]['detail']}",
-                errors=errors,
+            errors = [FieldError(base + item["pointer"], item["detail"]) for item in error.errors]
+            raise InvalidSchemaDocument(
+                f"json_schema is not a valid JSON Schema ({dialect.value}): {errors[0].detail}", errors=errors
             ) from None
 
     async def register(self, account_id: str, event_type: str, json_schema: Any) -> Registration:
-        """Store ``json_schema`` as the next version; an identical live schema is returned as is."""
-        self.compile(json_schema)
-        fingerprint = store.fingerprint(json_schema)
-        now = self._clock.now()
+        """Store ``json_schema`` as the next version; an identical live schema is returned as is.
 
-        def transaction(conn: Any) -> Registration:
-            live = store.live_versions(conn, account_id, event_type)
-            for record in live:
-                if record.fingerprint == fingerprint:
-                    return Registration(record, created=False)
-            subject = store.get_subject(conn, account_id, event_type)
+        The schema is read in the dialect its ``$schema`` names, else in the subject's default dialect (as
+        configured when the registration starts; it is compiled before the write transaction).
+        """
+        configured = await self._store.get_subject(account_id, event_type)
+        dialect = dialect_of(json_schema, default_dialect_of(configured))
+        self.compile(json_schema, dialect)
+
+        def admit(subject: SubjectRecord | None, live: list[SchemaVersionRecord]) -> None:
             mode = mode_of(subject)
-            problems = check_compatibility(json_schema, [PreviousVersion(r.version, r.json_schema) for r in live], mode)
+            problems = check_compatibility(json_schema, _previous(live), mode, dialect)
             if problems:
                 raise _incompatible(event_type, mode, problems)
-            return Registration(store.insert_version(conn, account_id, event_type, json_schema, now), created=True)
 
-        registration = await self._db.write(transaction)
+        new = NewVersion(json_schema, fingerprint(json_schema), dialect.value, admit)
+        stored = await self._store.add_version(account_id, event_type, new, self._clock.now())
+        registration = Registration(stored.record, stored.created)
         if registration.created:
             self._changed(account_id, event_type)
         return registration
@@ -246,84 +264,78 @@ class SchemaRegistry:
         self, account_id: str, event_type: str, json_schema: Any, mode: CompatibilityMode | None
     ) -> CompatibilityReport:
         """Dry run of ``register``: the verdict under ``mode`` (default: the subject's mode)."""
-        self.compile(json_schema)
-
-        def read(conn: Any) -> tuple[store.SubjectRecord | None, list[store.SchemaVersionRecord]]:
-            return store.get_subject(conn, account_id, event_type), store.live_versions(conn, account_id, event_type)
-
-        subject, live = await self._db.read(read)
+        subject, live = await self._store.subject_and_live_versions(account_id, event_type)
+        dialect = dialect_of(json_schema, default_dialect_of(subject))
+        self.compile(json_schema, dialect)
         effective = mode or mode_of(subject)
-        problems = check_compatibility(
-            json_schema, [PreviousVersion(r.version, r.json_schema) for r in live], effective
-        )
+        problems = check_compatibility(json_schema, _previous(live), effective, dialect)
         return CompatibilityReport(not problems, effective, problems)
 
-    async def get_version(self, account_id: str, event_type: str, version_ref: str) -> store.SchemaVersionRecord:
+    async def get_version(self, account_id: str, event_type: str, version_ref: str) -> SchemaVersionRecord:
         version = parse_version_ref(version_ref)
-        record = await self._db.read(lambda conn: store.get_version(conn, account_id, event_type, version))
+        record = await self._store.get_version(account_id, event_type, version)
         if record is None:
             raise _not_found(event_type, version_ref)
         return record
 
     async def list_versions(
         self, account_id: str, event_type: str, *, limit: int, after_version: int
-    ) -> list[store.SchemaVersionRecord]:
-        """A page of live versions; 404 when the type has no live version at all."""
-
-        def read(conn: Any) -> list[store.SchemaVersionRecord] | None:
-            if store.get_version(conn, account_id, event_type, None) is None:
-                return None
-            return store.list_versions(conn, account_id, event_type, limit=limit, after_version=after_version)
-
-        page = await self._db.read(read)
+    ) -> list[SchemaVersionRecord]:
+        """A page of live versions; ``NotFound`` when the type has no live version at all."""
+        page = await self._store.list_versions(account_id, event_type, limit=limit, after_version=after_version)
         if page is None:
-            raise ProblemError(404, "not-found", f"no schema registered for event type {event_type!r}")
+            raise NotFound(f"no schema registered for event type {event_type!r}")
         return page
 
     async def delete_version(self, account_id: str, event_type: str, version_ref: str) -> None:
         version = parse_version_ref(version_ref)
-        now = self._clock.now()
-
-        def transaction(conn: Any) -> bool:
-            record = store.get_version(conn, account_id, event_type, version)
-            return record is not None and store.delete_version(conn, account_id, event_type, record.version, now)
-
-        if not await self._db.write(transaction):
+        if not await self._store.delete_version(account_id, event_type, version, self._clock.now()):
             raise _not_found(event_type, version_ref)
         self._changed(account_id, event_type)
 
-    async def list_subjects(self, account_id: str, *, limit: int, after: str | None) -> list[store.SubjectRecord]:
-        return await self._db.read(lambda conn: store.list_subjects(conn, account_id, limit=limit, after=after))
+    async def list_subjects(self, account_id: str, *, limit: int, after: str | None) -> list[SubjectRecord]:
+        return await self._store.list_subjects(account_id, limit=limit, after=after)
 
-    async def get_mode(self, account_id: str, event_type: str) -> CompatibilityMode:
-        subject = await self._db.read(lambda conn: store.get_subject(conn, account_id, event_type))
-        return mode_of(subject)
+    async def get_config(self, account_id: str, event_type: str) -> SubjectConfig:
+        subject = await self._store.get_subject(account_id, event_type)
+        return SubjectConfig(mode_of(subject), default_dialect_of(subject))
 
-    async def set_mode(self, account_id: str, event_type: str, mode: CompatibilityMode) -> CompatibilityMode:
-        now = self._clock.now()
-        await self._db.write(lambda conn: store.set_compatibility(conn, account_id, event_type, mode.value, now))
-        return mode
+    async def set_config(
+        self, account_id: str, event_type: str, mode: CompatibilityMode, default_dialect: Dialect | None = None
+    ) -> SubjectConfig:
+        """Set the mode, and the default dialect unless it is None (then it stays as it was)."""
+        dialect = default_dialect.value if default_dialect is not None else None
+        subject = await self._store.set_config(account_id, event_type, mode.value, dialect, self._clock.now())
+        return SubjectConfig(mode_of(subject), default_dialect_of(subject))
 
 
-def mode_of(subject: store.SubjectRecord | None) -> CompatibilityMode:
+def mode_of(subject: SubjectRecord | None) -> CompatibilityMode:
     if subject is None or subject.compatibility is None:
         return DEFAULT_MODE
     return CompatibilityMode(subject.compatibility)
 
 
-def _not_found(event_type: str, version_ref: str) -> ProblemError:
-    return ProblemError(404, "not-found", f"event type {event_type!r} has no live schema version {version_ref}")
+def default_dialect_of(subject: SubjectRecord | None) -> Dialect:
+    if subject is None or subject.default_dialect is None:
+        return DEFAULT_DIALECT
+    return Dialect(subject.default_dialect)
 
 
-def _pinned_missing(event_type: str, version_ref: str) -> ProblemError:
+def _previous(live: list[SchemaVersionRecord]) -> list[PreviousVersion]:
+    return [PreviousVersion(r.version, r.json_schema, Dialect(r.dialect)) for r in live]
+
+
+def _not_found(event_type: str, version_ref: str) -> NotFound:
+    return NotFound(f"event type {event_type!r} has no live schema version {version_ref}")
+
+
+def _pinned_missing(event_type: str, version_ref: str) -> Invalid:
     detail = f"event type {event_type!r} has no live schema version {version_ref}"
-    return ProblemError(422, "validation", detail, errors=[{"pointer": pointer("", ["dataschema"]), "detail": detail}])
+    return Invalid(detail, errors=[FieldError(pointer("", ["dataschema"]), detail)])
 
 
-def _incompatible(event_type: str, mode: CompatibilityMode, problems: list[Incompatibility]) -> ProblemError:
-    return ProblemError(
-        409,
-        "schema-incompatible",
+def _incompatible(event_type: str, mode: CompatibilityMode, problems: list[Incompatibility]) -> SchemaIncompatible:
+    return SchemaIncompatible(
         f"the schema is not {mode.value} compatible with the registered versions of {event_type!r}: "
         f"{problems[0].detail}",
         extra={"mode": mode.value, "incompatibilities": [p.to_dict() for p in problems]},
@@ -339,11 +351,8 @@ async def apply_schema(registry: SchemaRegistry, account_id: str, draft: EventDr
             account_id, draft.type, draft.data if draft.has_data else None, draft.dataschema
         )
     except SchemaValidationFailed as failure:
-        errors = [{"pointer": pointer + entry["pointer"], "detail": entry["detail"]} for entry in failure.errors]
-        detail = "; ".join(f"{e['pointer']}: {e['detail']}" for e in errors[:3]) or "schema validation failed"
-        raise ProblemError(
-            422,
-            "schema-validation",
-            f"`data` does not match the schema of `{draft.type}`: {detail}",
-            errors=errors,
+        errors = [FieldError(pointer + entry["pointer"], entry["detail"]) for entry in failure.errors]
+        detail = "; ".join(f"{e.pointer}: {e.detail}" for e in errors[:3]) or "schema validation failed"
+        raise SchemaMismatch(
+            f"`data` does not match the schema of `{draft.type}`: {detail}", errors=errors
         ) from failure

@@ -1,4 +1,4 @@
-"""Payload validation with the `jsonschema` library (draft 2020-12 by default, formats asserted).
+"""Payload validation with the `jsonschema` library (in the schema's dialect, formats asserted).
 
 Schemas are checked against their metaschema and every ``$ref`` is resolved once, at registration,
 so ingestion never meets a broken schema. Patterns are ECMA-262 (see ``ecma``). References resolve
@@ -12,15 +12,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
-from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 from jsonschema.protocols import Validator
-from jsonschema.validators import validator_for
 from jsonschema_specifications import REGISTRY as METASCHEMAS  # type: ignore[import-untyped]
 from referencing import Registry, Resource
 from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT202012
 
+from triggers_server.domain.registry.dialect import Dialect, dialect_of
 from triggers_server.domain.registry.ecma import ecma_validator, unsupported_pattern_combinations
 
 MAX_ERRORS = 50
@@ -63,24 +62,20 @@ def _detail(error: ValidationError) -> str:
     return message if len(message) <= _MAX_DETAIL else message[: _MAX_DETAIL - 1] + "…"
 
 
-def _validator_class(schema: Any) -> type[Validator]:
-    """The dialect ``$schema`` names (2020-12 when absent or unknown), with ECMA-262 patterns."""
-    return ecma_validator(validator_for(schema, default=Draft202012Validator))
-
-
-def compile_schema(schema: Any, documents: Registry[Any]) -> Validator:
-    """A validator for ``schema``, after checking it is a valid schema whose references all resolve.
+def compile_schema(schema: Any, documents: Registry[Any], default_dialect: Dialect) -> Validator:
+    """A validator for ``schema`` read in the dialect its ``$schema`` names (else ``default_dialect``), after
+    checking it is a valid schema of that dialect whose references all resolve.
 
     Raises ``InvalidSchema`` with pointers relative to the schema document.
     """
     try:
-        return _compile(schema, documents)
+        return _compile(schema, documents, dialect_of(schema, default_dialect))
     except RecursionError:
         raise InvalidSchema([{"pointer": "", "detail": "the schema is nested too deeply"}]) from None
 
 
-def _compile(schema: Any, documents: Registry[Any]) -> Validator:
-    cls = _validator_class(schema)
+def _compile(schema: Any, documents: Registry[Any], dialect: Dialect) -> Validator:
+    cls = ecma_validator(dialect.validator_class)
     meta = cls(cls.META_SCHEMA, format_checker=cls.FORMAT_CHECKER)
     problems = [
         {"pointer": pointer("", error.absolute_path), "detail": _detail(error)}
@@ -99,14 +94,14 @@ def _compile(schema: Any, documents: Registry[Any]) -> Validator:
                 for location in unsupported
             ]
         )
-    unresolved = _unresolvable_references(schema, documents)
+    unresolved = _unresolvable_references(schema, documents, dialect)
     if unresolved:
         raise InvalidSchema(unresolved[:MAX_ERRORS])
     return cls(schema, registry=documents, format_checker=cls.FORMAT_CHECKER)
 
 
-def _unresolvable_references(schema: Any, documents: Registry[Any]) -> list[dict[str, str]]:
-    root: Resource[Any] = Resource.from_contents(schema, default_specification=DRAFT202012)
+def _unresolvable_references(schema: Any, documents: Registry[Any], dialect: Dialect) -> list[dict[str, str]]:
+    root: Resource[Any] = Resource.from_contents(schema, default_specification=dialect.specification)
     registry: Registry[Any] = documents.with_resource(root.id() or "", root)
     found: list[dict[str, str]] = []
 

@@ -20,7 +20,6 @@ from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
-from functools import partial
 from typing import Any, Final
 
 import httpx
@@ -31,18 +30,24 @@ from triggers_server.config import Settings
 from triggers_server.domain.filters import subscription_matches
 from triggers_server.domain.webhooks.signing import webhook_headers
 from triggers_server.metrics import Metrics
-from triggers_server.storage.sqlite import deliveries as delivery_store
-from triggers_server.storage.sqlite import subscriptions as subscription_store
-from triggers_server.storage.sqlite.deliveries import AttemptOutcome, DeliveryRecord, NewDelivery
-from triggers_server.storage.sqlite.dlq import (
+from triggers_server.storage.ports.deliveries import (
+    DEAD_LETTERED,
+    FAILED,
+    SUCCEEDED,
+    AttemptOutcome,
+    DeliveryRecord,
+    DeliveryStore,
+    DisableSubscription,
+    NewDelivery,
+)
+from triggers_server.storage.ports.dlq import (
     ORIGIN_DELIVERY,
     REASON_ENDPOINT_GONE,
     REASON_RETRIES_EXHAUSTED,
-    insert_dlq_entry,
+    NewDeadLetter,
 )
-from triggers_server.storage.sqlite.engine import Database, Transaction
-from triggers_server.storage.sqlite.events import events_after
-from triggers_server.storage.sqlite.subscriptions import SubscriptionRecord
+from triggers_server.storage.ports.events import EventDraft
+from triggers_server.storage.ports.subscriptions import SubscriptionRecord, SubscriptionStore
 
 log = logging.getLogger("triggers_server.domain.webhooks")
 
@@ -50,6 +55,10 @@ RESPONSE_BODY_LIMIT: Final = 20 * 1024
 IDLE_WAKE_SECONDS: Final = 3600.0
 DUE_BATCH: Final = 100
 CONCURRENCY: Final = 16
+CATCH_UP_BATCH: Final = 500
+# A claimed batch is sent CONCURRENCY at a time, each attempt bounded by the webhook timeout; the lease covers
+# the whole batch (plus one timeout of slack) so no other claimer takes a delivery while it is in flight.
+LEASE_TIMEOUTS: Final = -(-DUE_BATCH // CONCURRENCY) + 1
 TRIGGER_SCHEDULED: Final = "scheduled"
 TRIGGER_MANUAL: Final = "manual"
 
@@ -129,15 +138,17 @@ class DeliveryService:
         self,
         settings: Settings,
         clock: Clock,
-        db: Database,
+        deliveries: DeliveryStore,
+        subscriptions: SubscriptionStore,
         *,
+        metrics: Metrics,
         http_client: httpx.AsyncClient | None = None,
         rng: random.Random | None = None,
-        metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
-        self.db = db
+        self.deliveries = deliveries
+        self.subscriptions = subscriptions
         self.policy = RetryPolicy(tuple(settings.retry_schedule), settings.retry_jitter)
         self.timeout = settings.webhook_timeout
         self.metrics = metrics
@@ -193,7 +204,7 @@ class DeliveryService:
             self._wake.clear()
             try:
                 await self.run_due()
-                next_due = await self.db.read(delivery_store.next_due_time)
+                next_due = await self.deliveries.next_due_time()
             except Exception:
                 log.exception("delivery worker iteration failed")
                 next_due = None
@@ -230,7 +241,7 @@ class DeliveryService:
     async def enabled_subscriptions(self, account_id: str) -> list[SubscriptionRecord]:
         cached = self._subscriptions.get(account_id)
         if cached is None:
-            cached = await self.db.read(lambda conn: subscription_store.enabled_subscriptions(conn, account_id))
+            cached = await self.subscriptions.enabled(account_id)
             self._subscriptions[account_id] = cached
         return cached
 
@@ -248,19 +259,9 @@ class DeliveryService:
         planned = plan_deliveries(subscriptions, events)
         through = max(int(event.get("sequence") or 0) for event in events)
         now = self.clock.now()
-
-        def write(conn: Transaction) -> list[str]:
-            ids = (
-                delivery_store.insert_deliveries(
-                    conn, account_id, planned, now=now, due_at=self.policy.first_attempt_at(now)
-                )
-                if planned
-                else []
-            )
-            delivery_store.advance_fanout_mark(conn, account_id, through)
-            return ids
-
-        ids = await self.db.write(write)
+        ids = await self.deliveries.fan_out(
+            account_id, planned, through_sequence=through, now=now, due_at=self.policy.first_attempt_at(now)
+        )
         if ids:
             self.notify()
         return ids
@@ -268,40 +269,30 @@ class DeliveryService:
     async def catch_up(self) -> int:
         """Fan out events committed after an account's mark (a crash cut their fan-out); returns the count."""
         made = 0
-        for account_id, through in (await self.db.read(delivery_store.fanout_marks)).items():
+        for account_id, through in (await self.deliveries.fanout_marks()).items():
             if not await self.enabled_subscriptions(account_id):
                 continue
-            while batch := await self.db.read(
-                partial(
-                    events_after,
-                    account_id=account_id,
-                    after_sequence=through,
-                    now=self.clock.now(),
-                    limit=500,
-                )
+            while batch := await self.deliveries.events_after(
+                account_id, after_sequence=through, now=self.clock.now(), limit=CATCH_UP_BATCH
             ):
                 made += len(await self.on_ingested(account_id, batch))
                 through = int(batch[-1]["sequence"])
         return made
 
-    def send_test_event(
-        self, conn: Transaction, account_id: str, subscription: SubscriptionRecord, event: Mapping[str, Any]
-    ) -> str:
-        """Inside the write that stored ``event``: one delivery to ``subscription`` regardless of its globs and
-        filter, and the fan-out mark moved past the event so ``catch_up`` never sends it anywhere else."""
+    async def send_test_event(self, subscription: SubscriptionRecord, draft: EventDraft) -> DeliveryRecord:
+        """Store ``draft`` and one delivery of it to ``subscription`` regardless of its globs and filter; the
+        fan-out mark moves past the event so ``catch_up`` never sends it anywhere else."""
         now = self.clock.now()
-        planned = [NewDelivery(str(event["id"]), str(event["type"]), subscription.id, payload_of(event))]
-        [delivery_id] = delivery_store.insert_deliveries(
-            conn, account_id, planned, now=now, due_at=self.policy.first_attempt_at(now)
+        delivery = await self.deliveries.store_test_event(
+            subscription.account_id,
+            draft,
+            subscription.id,
+            payload_of=payload_of,
+            now=now,
+            due_at=self.policy.first_attempt_at(now),
         )
-        delivery_store.advance_fanout_mark(conn, account_id, int(event["sequence"]))
-        return delivery_id
-
-    async def retry_now(self, delivery: DeliveryRecord) -> None:
-        """Queue one immediate manual attempt of ``delivery``."""
-        now = self.clock.now()
-        await self.db.write(lambda conn: delivery_store.schedule_manual_retry(conn, delivery.id, now=now))
         self.notify()
+        return delivery
 
     # -- sending -----------------------------------------------------------------------------------
 
@@ -318,7 +309,9 @@ class DeliveryService:
                     self._in_flight.discard(delivery.id)
 
         while True:
-            due = await self.db.read(partial(delivery_store.due_deliveries, now=self.clock.now(), limit=DUE_BATCH))
+            now = self.clock.now()
+            lease_until = now + timedelta(seconds=self.timeout * LEASE_TIMEOUTS)
+            due = await self.deliveries.claim_due(now=now, limit=DUE_BATCH, lease_until=lease_until)
             batch = [delivery for delivery in due if delivery.id not in self._in_flight]
             if not batch:
                 return attempts
@@ -328,23 +321,16 @@ class DeliveryService:
 
     async def _process(self, delivery: DeliveryRecord) -> bool:
         """Send one due delivery (or discard/postpone it); True when an HTTP attempt was made."""
-        account_id = delivery.account_id
-        subscription = await self.db.read(
-            lambda conn: subscription_store.get_subscription(conn, account_id, delivery.subscription_id)
-        )
+        subscription = await self.subscriptions.get(delivery.account_id, delivery.subscription_id)
         now = self.clock.now()
         manual = delivery.manual_pending
         if subscription is None or not subscription.enabled:
             reason = "subscription deleted" if subscription is None else "subscription disabled"
-            await self.db.write(
-                lambda conn: delivery_store.set_status(
-                    conn, delivery.id, delivery_store.DISCARDED, now=now, last_error=reason
-                )
-            )
+            await self.deliveries.discard(delivery.id, reason=reason, now=now)
             return False
         slot = self._throttle_slot(subscription, now)
         if slot > now:
-            await self.db.write(lambda conn: delivery_store.postpone(conn, delivery.id, slot))
+            await self.deliveries.postpone(delivery.id, slot)
             return False
         outcome, retry_after = await self._attempt(delivery, subscription, manual)
         await self._record(delivery, subscription, outcome, retry_after, manual)
@@ -439,56 +425,41 @@ class DeliveryService:
         dead_reason: str | None = None
         if outcome.succeeded:
             self.attempts_succeeded += 1
-            status = delivery_store.SUCCEEDED
+            status = SUCCEEDED
         elif gone:
-            status, dead_reason = delivery_store.DEAD_LETTERED, REASON_ENDPOINT_GONE
-        elif manual and delivery.status not in delivery_store.ACTIVE_STATUSES:
-            status = delivery.status
+            status, dead_reason = DEAD_LETTERED, REASON_ENDPOINT_GONE
+        elif manual and delivery.resume_status is not None:
+            status = delivery.resume_status  # a manual retry of an ended delivery: one attempt, no new schedule
         else:
             delay = self.policy.delay_after(delivery.attempt_count + 1, self.rng, retry_after)
             if delay is None:
-                status, dead_reason = delivery_store.DEAD_LETTERED, REASON_RETRIES_EXHAUSTED
+                status, dead_reason = DEAD_LETTERED, REASON_RETRIES_EXHAUSTED
             else:
-                status, next_at = delivery_store.FAILED, now + timedelta(seconds=delay)
-        account_id = delivery.account_id
-
-        def write(conn: Any) -> None:
-            attempt_number = delivery_store.record_attempt(
-                conn, delivery, outcome, status=status, next_attempt_at=next_at, now=now
+                status, next_at = FAILED, now + timedelta(seconds=delay)
+        dead_letter = None
+        if dead_reason is not None:
+            dead_letter = NewDeadLetter(
+                account_id=delivery.account_id,
+                origin=ORIGIN_DELIVERY,
+                event_id=delivery.event_id,
+                event_type=delivery.event_type,
+                reason=dead_reason,
+                detail=outcome.error or f"last response status {outcome.response_status}",
+                attempts=delivery.attempt_count + 1,
+                subscription_id=subscription.id,
+                delivery_id=delivery.id,
             )
-            if gone:
-                subscription_store.disable_subscription(
-                    conn, account_id, subscription.id, reason=REASON_ENDPOINT_GONE, now=now
-                )
-                delivery_store.discard_active(
-                    conn,
-                    account_id,
-                    subscription.id,
-                    reason="subscription disabled: endpoint answered 410",
-                    now=now,
-                )
-            if dead_reason is not None:
-                insert_dlq_entry(
-                    conn,
-                    account_id=account_id,
-                    origin=ORIGIN_DELIVERY,
-                    event_id=delivery.event_id,
-                    event_type=delivery.event_type,
-                    reason=dead_reason,
-                    detail=outcome.error or f"last response status {outcome.response_status}",
-                    attempts=attempt_number,
-                    subscription_id=subscription.id,
-                    delivery_id=delivery.id,
-                    now=now,
-                )
-
-        await self.db.write(write)
+        disable = (
+            DisableSubscription(REASON_ENDPOINT_GONE, "subscription disabled: endpoint answered 410") if gone else None
+        )
+        await self.deliveries.record_attempt(
+            delivery, outcome, status=status, next_attempt_at=next_at, now=now, dead_letter=dead_letter, disable=disable
+        )
         if gone:
-            self.invalidate(account_id)
-        if self.metrics is not None:
-            self.metrics.delivery_attempt_duration.observe(outcome.duration_ms / 1000.0)
-            if status in (delivery_store.SUCCEEDED, delivery_store.DEAD_LETTERED):
-                self.metrics.deliveries.labels(status=status).inc()
+            self.invalidate(delivery.account_id)
+        self.metrics.delivery_attempt_duration.observe(outcome.duration_ms / 1000.0)
+        if status in (SUCCEEDED, DEAD_LETTERED):
+            self.metrics.deliveries.labels(status=status).inc()
 
 
 async def _read_capped(response: httpx.Response, limit: int) -> tuple[bytes, bool]:

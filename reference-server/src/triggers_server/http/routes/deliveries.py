@@ -5,21 +5,18 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from triggers_server.contract_facts import PAGE_LIMIT_DEFAULT
-from triggers_server.domain.cursors import decode_cursor, encode_cursor, int_field
+from triggers_server.domain.paging import Page
 from triggers_server.domain.principal import Principal
 from triggers_server.http.auth import require_scope
+from triggers_server.http.responses import json_response
 from triggers_server.http.routes.params import PageCursor, PageLimit
+from triggers_server.http.routes.wire import delivery_wire
 from triggers_server.http.services import services_of
 from triggers_server.models._generated import DeliveryStatus
-from triggers_server.problems import ProblemError
-from triggers_server.storage.sqlite import deliveries as delivery_store
-from triggers_server.storage.sqlite import subscriptions as subscription_store
-from triggers_server.storage.sqlite.deliveries import DeliveryRecord
-from triggers_server.storage.sqlite.engine import Transaction
-from triggers_server.storage.sqlite.events import get_event
+from triggers_server.storage.ports.deliveries import DeliveryQuery, DeliveryRecord
 
 router = APIRouter()
 
@@ -29,19 +26,9 @@ DeliveryId = Annotated[str, Path(min_length=1, max_length=255, description="Deli
 EventId = Annotated[str, Path(min_length=1, max_length=255, description="Event id (`evt_…`).")]
 Filter = Annotated[str | None, Query(min_length=1)]
 
-_CURSOR = "deliveries"
-_EVENT_CURSOR = "event-deliveries"
 
-
-def _page(records: list[DeliveryRecord], limit: int, kind: str) -> JSONResponse:
-    page = records[:limit]
-    next_cursor = encode_cursor(kind, {"s": page[-1].seq}) if len(records) > limit else None
-    return JSONResponse({"data": [record.to_wire() for record in page], "next_cursor": next_cursor})
-
-
-def _before(kind: str, cursor: str | None) -> int | None:
-    position = decode_cursor(kind, cursor)
-    return int_field(position, "s") if position is not None else None
+def _page(page: Page[DeliveryRecord]) -> Response:
+    return json_response({"data": [delivery_wire(record) for record in page.items], "next_cursor": page.next_cursor})
 
 
 @router.get("/deliveries")
@@ -53,55 +40,24 @@ async def list_deliveries(
     status: DeliveryStatus | None = None,
     limit: PageLimit = PAGE_LIMIT_DEFAULT,
     cursor: PageCursor = None,
-) -> JSONResponse:
-    before = _before(_CURSOR, cursor)
-    account_id = principal.account_id
-    records = await services_of(request).db.read(
-        lambda conn: delivery_store.list_deliveries(
-            conn,
-            account_id,
-            limit=limit + 1,
-            before_seq=before,
-            subscription_id=subscription_id,
-            event_id=event_id,
-            status=status.value if status is not None else None,
-        )
+) -> Response:
+    query = DeliveryQuery(subscription_id, event_id, status.value if status is not None else None)
+    return _page(
+        await services_of(request).deliveries.list_page(principal.account_id, query, limit=limit, cursor=cursor)
     )
-    return _page(records, limit, _CURSOR)
 
 
 @router.get("/deliveries/{delivery_id}")
-async def get_delivery(request: Request, principal: Manager, delivery_id: DeliveryId) -> JSONResponse:
-    account_id = principal.account_id
-
-    def read(conn: Transaction) -> tuple[DeliveryRecord | None, list[delivery_store.AttemptRecord]]:
-        record = delivery_store.get_delivery(conn, account_id, delivery_id)
-        return record, delivery_store.list_attempts(conn, delivery_id) if record is not None else []
-
-    record, attempts = await services_of(request).db.read(read)
-    if record is None:
-        raise ProblemError(404, "not-found", f"No delivery {delivery_id!r} in this account.")
-    return JSONResponse(record.to_wire(attempts))
+async def get_delivery(request: Request, principal: Manager, delivery_id: DeliveryId) -> Response:
+    record, attempts = await services_of(request).deliveries.get(principal.account_id, delivery_id)
+    return json_response(delivery_wire(record, attempts))
 
 
 @router.post("/deliveries/{delivery_id}/retry")
-async def retry_delivery(request: Request, principal: Manager, delivery_id: DeliveryId) -> JSONResponse:
-    """One immediate manual attempt; 409 when the subscription is gone or disabled."""
-    services = services_of(request)
-    account_id = principal.account_id
-    record = await services.db.read(lambda conn: delivery_store.get_delivery(conn, account_id, delivery_id))
-    if record is None:
-        raise ProblemError(404, "not-found", f"No delivery {delivery_id!r} in this account.")
-    subscription = await services.db.read(
-        lambda conn: subscription_store.get_subscription(conn, account_id, record.subscription_id)
-    )
-    if subscription is None or not subscription.enabled:
-        state = "deleted" if subscription is None else "disabled"
-        raise ProblemError(409, "conflict", f"Subscription {record.subscription_id!r} is {state}; enable it first.")
-    await services.delivery.retry_now(record)
-    refreshed = await services.db.read(lambda conn: delivery_store.get_delivery(conn, account_id, delivery_id))
-    assert refreshed is not None
-    return JSONResponse(refreshed.to_wire(), status_code=202)
+async def retry_delivery(request: Request, principal: Manager, delivery_id: DeliveryId) -> Response:
+    """One immediate manual attempt; 409 when it succeeded or its subscription is gone or disabled."""
+    record = await services_of(request).deliveries.retry(principal.account_id, delivery_id)
+    return json_response(delivery_wire(record), status=202)
 
 
 @router.get("/events/{event_id}/deliveries")
@@ -111,16 +67,6 @@ async def list_event_deliveries(
     event_id: EventId,
     limit: PageLimit = PAGE_LIMIT_DEFAULT,
     cursor: PageCursor = None,
-) -> JSONResponse:
-    services = services_of(request)
-    before = _before(_EVENT_CURSOR, cursor)
-    account_id = principal.account_id
-    now = services.clock.now()
-    if await services.db.read(lambda conn: get_event(conn, account_id, event_id, now)) is None:
-        raise ProblemError(404, "not-found", f"No event {event_id!r} in this account.")
-    records = await services.db.read(
-        lambda conn: delivery_store.list_deliveries(
-            conn, account_id, limit=limit + 1, before_seq=before, event_id=event_id
-        )
-    )
-    return _page(records, limit, _EVENT_CURSOR)
+) -> Response:
+    deliveries = services_of(request).deliveries
+    return _page(await deliveries.of_event(principal.account_id, event_id, limit=limit, cursor=cursor))

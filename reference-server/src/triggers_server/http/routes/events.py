@@ -12,6 +12,7 @@ from fastapi.responses import Response
 
 from triggers_server.contract_facts import PAGE_LIMIT_DEFAULT
 from triggers_server.domain.cursors import decode_cursor, encode_cursor, int_field
+from triggers_server.domain.errors import DomainError
 from triggers_server.domain.ingest import (
     CE_BATCH,
     CE_STRUCTURED,
@@ -24,7 +25,6 @@ from triggers_server.domain.ingest import (
     media_type,
     native_batch,
     native_draft,
-    parse_json_body,
     parse_rfc3339,
     structured_draft,
 )
@@ -32,14 +32,17 @@ from triggers_server.domain.principal import Principal
 from triggers_server.domain.registry.service import apply_schema
 from triggers_server.globs import validate_globs
 from triggers_server.http.auth import authorize, require_scope
+from triggers_server.http.bodies import parse_json, read_body
 from triggers_server.http.idempotency import IdempotencyContext
+from triggers_server.http.problem_handlers import domain_problem
+from triggers_server.http.responses import json_response
 from triggers_server.http.routes.params import PageCursor, PageLimit
 from triggers_server.http.services import services_of
 from triggers_server.jsoncodec import dumps
 from triggers_server.problems import ProblemError, request_id_of
+from triggers_server.storage.ports.events import EventDraft
 from triggers_server.storage.sqlite.events import (
     DuplicateEvent,
-    EventDraft,
     EventQuery,
     correlation_events,
     get_event,
@@ -57,25 +60,6 @@ log = logging.getLogger("triggers_server.events")
 Reader = Annotated[Principal, Depends(require_scope("events:read"))]
 EVENTS_CURSOR = "events"
 JSON_HEADERS = [("content-type", "application/json")]
-
-
-def json_response(payload: bytes, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(payload, status_code=status, media_type="application/json", headers=headers)
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, or 413 as soon as it exceeds `limit` bytes."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise ProblemError(413, "payload-too-large", f"The body exceeds the {limit}-byte limit.")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise ProblemError(413, "payload-too-large", f"The body exceeds the {limit}-byte limit.")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _idempotency(request: Request) -> IdempotencyContext | None:
@@ -111,11 +95,11 @@ def single_draft(request: Request, body: bytes) -> EventDraft:
     kind = media_type(content_type)
     if kind == CE_STRUCTURED:
         try:
-            return structured_draft(parse_json_body(body))
+            return structured_draft(parse_json(body))
         except InvalidCloudEvent as error:
             raise invalid_cloudevent_problem(error) from error
     if kind == JSON:
-        return native_draft(parse_json_body(body))
+        return native_draft(parse_json(body))
     raise ProblemError(
         415,
         "unsupported-media-type",
@@ -174,10 +158,10 @@ async def create_events_batch(request: Request) -> Response:
     body = await read_body(request, settings.max_batch_bytes)
     kind = media_type(request.headers.get("content-type"))
     if kind == CE_BATCH:
-        items = cloudevents_batch(parse_json_body(body), max_events=settings.max_batch_events)
+        items = cloudevents_batch(parse_json(body), max_events=settings.max_batch_events)
     elif kind == JSON:
         items = native_batch(
-            parse_json_body(body),
+            parse_json(body),
             max_events=settings.max_batch_events,
             max_event_bytes=settings.max_event_bytes,
             body_bytes=len(body),
@@ -194,8 +178,8 @@ async def create_events_batch(request: Request) -> Response:
         if item.draft is not None:
             try:
                 await apply_schema(services.registry, account_id, item.draft, pointer=f"{prefix}/{index}")
-            except ProblemError as problem:
-                items[index] = BatchItem(None, problem)
+            except DomainError as error:
+                items[index] = BatchItem(None, domain_problem(error))
     context = _idempotency(request)
     now = services.clock.now()
     request_id = request_id_of(request)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from triggers_server.domain.filters import raise_for_errors, subscription_matches, validate_filter, validate_type_globs
 from triggers_server.domain.principal import Principal
 from triggers_server.http.auth import require_scope
 from triggers_server.http.contract_schemas import parse_contract_model
+from triggers_server.http.responses import json_response
 from triggers_server.models._generated import FilterTestRequest
 
 router = APIRouter()
@@ -37,7 +38,7 @@ def sample_event(event: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.post("/filters/test")
-async def test_filter(request: Request, principal: Reader) -> JSONResponse:
+async def test_filter(request: Request, principal: Reader) -> Response:
     body = await parse_contract_model(request, FilterTestRequest)
     raw = body.model_dump(mode="json", by_alias=True, exclude_unset=True)
     errors = validate_type_globs(raw.get("event_types"), "/event_types")
@@ -45,4 +46,4 @@ async def test_filter(request: Request, principal: Reader) -> JSONResponse:
         errors.extend(validate_filter(raw["filter"]))
     raise_for_errors(errors)
     result = subscription_matches(raw.get("event_types"), raw.get("filter"), sample_event(raw["event"]))
-    return JSONResponse({"matched": result.matched, "trace": [entry.as_dict() for entry in result.trace]})
+    return json_response({"matched": result.matched, "trace": [entry.as_dict() for entry in result.trace]})

@@ -15,6 +15,7 @@ from triggers_server.globs import validate_globs
 from triggers_server.http.auth import authorize, require_scope
 from triggers_server.http.contract_schemas import parse_contract_model
 from triggers_server.http.idempotency import IdempotencyContext
+from triggers_server.http.responses import json_response
 from triggers_server.http.routes.params import PageCursor, PageLimit
 from triggers_server.http.services import services_of
 from triggers_server.jsoncodec import dumps
@@ -33,7 +34,7 @@ def _dumps(value: Any) -> bytes:
 
 
 def _json(payload: bytes) -> Response:
-    return Response(payload, media_type="application/json")
+    return json_response(payload)
 
 
 def _idempotency(request: Request) -> IdempotencyContext | None:

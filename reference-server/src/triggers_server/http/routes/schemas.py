@@ -6,28 +6,33 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel
 
+from triggers_server.clock import isoformat
 from triggers_server.contract_facts import PAGE_LIMIT_DEFAULT
 from triggers_server.domain.cursors import decode_cursor, encode_cursor, int_field, str_field
 from triggers_server.domain.principal import Principal
 from triggers_server.domain.registry.compat import CompatibilityMode
+from triggers_server.domain.registry.dialect import Dialect
 from triggers_server.domain.registry.service import SchemaRegistry, mode_of
 from triggers_server.http.auth import require_scope
+from triggers_server.http.contract_schemas import parse_contract_model
+from triggers_server.http.responses import json_response
 from triggers_server.http.routes.params import PageCursor, PageLimit
 from triggers_server.http.services import services_of
 from triggers_server.models._generated import (
     CompatibilityCheckRequest,
     CompatibilityResult,
     SchemaConfig,
+    SchemaConfigUpdate,
     SchemaSubject,
     SchemaSubjectList,
     SchemaVersion,
     SchemaVersionCreate,
     SchemaVersionList,
 )
-from triggers_server.storage.sqlite.schemas import SchemaVersionRecord
+from triggers_server.storage.ports.schemas import SchemaVersionRecord
 
 router = APIRouter()
 
@@ -44,12 +49,21 @@ def _registry(request: Request) -> SchemaRegistry:
     return services_of(request).registry
 
 
-def _json(model: BaseModel, status_code: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(model.model_dump(mode="json"), status_code=status_code, headers=headers)
+def _json(model: BaseModel, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return json_response(model.model_dump(mode="json"), status=status_code, headers=headers)
 
 
 def _version(record: SchemaVersionRecord) -> SchemaVersion:
-    return SchemaVersion.model_validate(record.to_wire())
+    return SchemaVersion.model_validate(
+        {
+            "event_type": record.event_type,
+            "version": record.version,
+            "json_schema": record.json_schema,
+            "fingerprint": record.fingerprint,
+            "created_at": isoformat(record.created_at),
+            "dialect": record.dialect,
+        }
+    )
 
 
 def _location(event_type: str, version: int) -> str:
@@ -59,7 +73,7 @@ def _location(event_type: str, version: int) -> str:
 @router.get("/schemas")
 async def list_schemas(
     request: Request, principal: Reader, limit: PageLimit = PAGE_LIMIT_DEFAULT, cursor: PageCursor = None
-) -> JSONResponse:
+) -> Response:
     position = decode_cursor(_SUBJECTS_CURSOR, cursor)
     after = str_field(position, "after") if position is not None else None
     subjects = await _registry(request).list_subjects(principal.account_id, limit=limit + 1, after=after)
@@ -87,7 +101,7 @@ async def list_schema_versions(
     principal: Reader,
     limit: PageLimit = PAGE_LIMIT_DEFAULT,
     cursor: PageCursor = None,
-) -> JSONResponse:
+) -> Response:
     position = decode_cursor(_VERSIONS_CURSOR, cursor)
     after = int_field(position, "after") if position is not None else 0
     records = await _registry(request).list_versions(
@@ -99,9 +113,8 @@ async def list_schema_versions(
 
 
 @router.post("/schemas/{event_type}/versions")
-async def register_schema_version(
-    request: Request, event_type: EventType, body: SchemaVersionCreate, principal: Manager
-) -> JSONResponse:
+async def register_schema_version(request: Request, event_type: EventType, principal: Manager) -> Response:
+    body = await parse_contract_model(request, SchemaVersionCreate)
     registration = await _registry(request).register(principal.account_id, event_type, body.json_schema)
     record = registration.record
     if registration.created:
@@ -112,7 +125,7 @@ async def register_schema_version(
 @router.get("/schemas/{event_type}/versions/{version}")
 async def get_schema_version(
     request: Request, event_type: EventType, version: VersionRef, principal: Reader
-) -> JSONResponse:
+) -> Response:
     record = await _registry(request).get_version(principal.account_id, event_type, version)
     return _json(_version(record))
 
@@ -126,24 +139,23 @@ async def delete_schema_version(
 
 
 @router.post("/schemas/{event_type}/compatibility")
-async def check_schema_compatibility(
-    request: Request, event_type: EventType, body: CompatibilityCheckRequest, principal: Manager
-) -> JSONResponse:
+async def check_schema_compatibility(request: Request, event_type: EventType, principal: Manager) -> Response:
+    body = await parse_contract_model(request, CompatibilityCheckRequest)
     mode = CompatibilityMode(body.mode.value) if body.mode is not None else None
     report = await _registry(request).check(principal.account_id, event_type, body.json_schema, mode)
     return _json(CompatibilityResult.model_validate(report.to_wire()))
 
 
 @router.get("/schemas/{event_type}/config")
-async def get_schema_config(request: Request, event_type: EventType, principal: Reader) -> JSONResponse:
-    mode = await _registry(request).get_mode(principal.account_id, event_type)
-    return _json(SchemaConfig.model_validate({"compatibility": mode.value}))
+async def get_schema_config(request: Request, event_type: EventType, principal: Reader) -> Response:
+    config = await _registry(request).get_config(principal.account_id, event_type)
+    return _json(SchemaConfig.model_validate(config.to_wire()))
 
 
 @router.put("/schemas/{event_type}/config")
-async def update_schema_config(
-    request: Request, event_type: EventType, body: SchemaConfig, principal: Manager
-) -> JSONResponse:
+async def update_schema_config(request: Request, event_type: EventType, principal: Manager) -> Response:
+    body = await parse_contract_model(request, SchemaConfigUpdate)
     mode = CompatibilityMode(body.compatibility.value)
-    await _registry(request).set_mode(principal.account_id, event_type, mode)
-    return _json(SchemaConfig.model_validate({"compatibility": mode.value}))
+    dialect = Dialect(body.default_dialect.value) if body.default_dialect is not None else None
+    config = await _registry(request).set_config(principal.account_id, event_type, mode, dialect)
+    return _json(SchemaConfig.model_validate(config.to_wire()))

@@ -30,6 +30,15 @@ class ApiKeyRecord:
     last_used_at: str | None = None
 
 
+@dataclass(frozen=True)
+class BootstrapOutcome:
+    """What start-up did to give the operator an admin key (None from `ensure_bootstrap_key`: nothing)."""
+
+    account_id: str
+    generated_key: str | None  # a fresh key, to be shown once
+    attached: bool  # the given key joined the existing bootstrap account instead of founding one
+
+
 class AccountStore(Protocol):
     async def account_with_usage(
         self, account_id: str, *, day_start: str
@@ -66,6 +75,9 @@ class AccountStore(Protocol):
 
     async def record_last_used(self, used: Mapping[str, datetime]) -> None: ...
 
-    async def ensure_bootstrap_key(self, *, secret: str | None, max_deliveries: int, now: datetime) -> str | None:
-        """Make sure an admin key exists; returns a generated secret to print once, else None."""
+    async def ensure_bootstrap_key(
+        self, *, secret: str | None, max_deliveries: int, now: datetime
+    ) -> BootstrapOutcome | None:
+        """Make sure an admin key exists (a given secret joins the existing bootstrap account); None when
+        nothing was done."""
         ...

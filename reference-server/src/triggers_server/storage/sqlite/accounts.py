@@ -9,7 +9,7 @@ from datetime import datetime
 
 from triggers_server.clock import isoformat
 from triggers_server.ids import hash_key, new_api_key_secret, new_id
-from triggers_server.storage.ports.accounts import AccountRecord, ApiKeyRecord
+from triggers_server.storage.ports.accounts import AccountRecord, ApiKeyRecord, BootstrapOutcome
 from triggers_server.storage.sqlite.engine import Database, Transaction
 
 
@@ -141,25 +141,38 @@ def count_keys(tx: Transaction) -> int:
     return int(tx.execute("SELECT count(*) FROM api_keys").fetchone()[0])
 
 
-def ensure_bootstrap_key(tx: Transaction, *, secret: str | None, max_deliveries: int, now: datetime) -> str | None:
-    """Make sure an admin key exists. With `secret`, that key is registered (idempotently); without one and
+def _bootstrap_account(tx: Transaction) -> str | None:
+    """The account the first bootstrap key founded, else the oldest account."""
+    row = tx.execute("SELECT account_id FROM api_keys WHERE bootstrap = 1 ORDER BY created_at, id LIMIT 1").fetchone()
+    if row is None:
+        row = tx.execute("SELECT id FROM accounts ORDER BY created_at, id LIMIT 1").fetchone()
+    return str(row[0]) if row is not None else None
+
+
+def ensure_bootstrap_key(
+    tx: Transaction, *, secret: str | None, max_deliveries: int, now: datetime
+) -> BootstrapOutcome | None:
+    """Make sure an admin key exists. With `secret`, that key is registered (idempotently): on a database
+    that already has an account it joins the bootstrap account, so the data stays in reach. Without one and
     with an empty database, a fresh key is generated and returned so the CLI can print it once."""
+    existing: str | None = None
     if secret is not None:
         if tx.execute("SELECT 1 FROM api_keys WHERE key_hash = ?", (hash_key(secret),)).fetchone():
             return None
+        existing = _bootstrap_account(tx)
     elif count_keys(tx) > 0:
         return None
-    account = create_account(tx, name="default", max_deliveries=max_deliveries, now=now)
+    account_id = existing or create_account(tx, name="default", max_deliveries=max_deliveries, now=now).id
     _, plaintext = create_api_key(
         tx,
-        account_id=account.id,
+        account_id=account_id,
         name="bootstrap admin",
         scopes=("admin",),
         now=now,
         secret=secret,
         bootstrap=True,
     )
-    return plaintext if secret is None else None
+    return BootstrapOutcome(account_id, plaintext if secret is None else None, attached=existing is not None)
 
 
 class SqliteAccountStore:
@@ -208,7 +221,9 @@ class SqliteAccountStore:
     async def record_last_used(self, used: Mapping[str, datetime]) -> None:
         await self._db.write(lambda tx: record_last_used(tx, used))
 
-    async def ensure_bootstrap_key(self, *, secret: str | None, max_deliveries: int, now: datetime) -> str | None:
+    async def ensure_bootstrap_key(
+        self, *, secret: str | None, max_deliveries: int, now: datetime
+    ) -> BootstrapOutcome | None:
         return await self._db.write(
             lambda tx: ensure_bootstrap_key(tx, secret=secret, max_deliveries=max_deliveries, now=now)
         )

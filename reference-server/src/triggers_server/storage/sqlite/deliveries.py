@@ -1,110 +1,33 @@
-"""Delivery rows (one per event x subscription) and their attempt log.
-
-Status machine (contract ``DeliveryStatus``): ``pending`` (first attempt scheduled) → ``succeeded`` |
-``failed`` (an attempt failed, the next one is scheduled) → … → ``dead_lettered`` (schedule exhausted or
-endpoint gone); ``discarded`` when the subscription was disabled or deleted before it could be sent.
-"""
+"""Delivery rows (one per event x subscription) and their attempt log, in SQL (records: `storage.ports.deliveries`)."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Any
 
 from triggers_server.clock import isoformat, parse_datetime
 from triggers_server.ids import new_id
+from triggers_server.storage.ports.deliveries import (
+    ACTIVE_STATUSES,
+    DISCARDED,
+    FAILED,
+    PENDING,
+    SUCCEEDED,
+    AttemptOutcome,
+    AttemptRecord,
+    DeliveryRecord,
+    NewDelivery,
+)
 from triggers_server.storage.sqlite.engine import Transaction
 from triggers_server.storage.sqlite.where import add_equals
-
-PENDING: Final = "pending"
-FAILED: Final = "failed"
-SUCCEEDED: Final = "succeeded"
-DEAD_LETTERED: Final = "dead_lettered"
-DISCARDED: Final = "discarded"
-STATUSES: Final = (PENDING, FAILED, SUCCEEDED, DEAD_LETTERED, DISCARDED)
-ACTIVE_STATUSES: Final = (PENDING, FAILED)
-
-
-@dataclass(frozen=True)
-class AttemptRecord:
-    id: str
-    delivery_id: str
-    attempt_number: int
-    trigger: str
-    started_at: datetime
-    duration_ms: float
-    request_url: str
-    request_headers: dict[str, str]
-    request_body: str
-    response_status: int | None
-    response_headers: dict[str, str] | None
-    response_body: str | None
-    response_body_truncated: bool
-    error: str | None
-    outcome: str
-    next_attempt_at: datetime | None
-
-    def to_wire(self) -> dict[str, Any]:
-        """The contract's ``DeliveryAttempt``."""
-        return {
-            "attempt_number": self.attempt_number,
-            "started_at": isoformat(self.started_at),
-            "duration_ms": round(self.duration_ms),
-            "request_url": self.request_url,
-            "request_headers": self.request_headers,
-            "request_body": self.request_body,
-            "response_status": self.response_status,
-            "response_headers": self.response_headers or {},
-            "response_body": self.response_body,
-            "response_body_truncated": self.response_body_truncated,
-            "error": self.error,
-            "succeeded": self.outcome == SUCCEEDED,
-        }
-
-
-@dataclass(frozen=True)
-class DeliveryRecord:
-    seq: int
-    id: str
-    account_id: str
-    event_id: str
-    event_type: str
-    subscription_id: str
-    payload: str
-    status: str
-    attempt_count: int
-    next_attempt_at: datetime | None
-    last_attempt_at: datetime | None
-    manual_pending: bool
-    last_response_status: int | None
-    last_error: str | None
-    created_at: datetime
-    updated_at: datetime
-
-    def to_wire(self, attempts: Iterable[AttemptRecord] = ()) -> dict[str, Any]:
-        """The contract's ``Delivery`` (``attempts`` only on the single-delivery read)."""
-        return {
-            "id": self.id,
-            "event_id": self.event_id,
-            "subscription_id": self.subscription_id,
-            "status": self.status,
-            "attempt_count": self.attempt_count,
-            "next_attempt_at": isoformat(self.next_attempt_at) if self.next_attempt_at else None,
-            "last_attempt_at": isoformat(self.last_attempt_at) if self.last_attempt_at else None,
-            "last_response_status": self.last_response_status,
-            "created_at": isoformat(self.created_at),
-            "updated_at": isoformat(self.updated_at),
-            "attempts": [attempt.to_wire() for attempt in attempts],
-        }
-
 
 _COLUMNS = (
     "seq, id, account_id, event_id, event_type, subscription_id, payload, status, attempt_count, "
     "next_attempt_at, last_attempt_at, manual_pending, last_response_status, last_error, "
-    "created_at, updated_at"
+    "created_at, updated_at, resume_status"
 )
 
 
@@ -130,6 +53,7 @@ def _record(row: sqlite3.Row) -> DeliveryRecord:
         last_error=row["last_error"],
         created_at=parse_datetime(row["created_at"]),
         updated_at=parse_datetime(row["updated_at"]),
+        resume_status=row["resume_status"],
     )
 
 
@@ -152,14 +76,6 @@ def _attempt(row: sqlite3.Row) -> AttemptRecord:
         outcome=row["outcome"],
         next_attempt_at=_optional_time(row["next_attempt_at"]),
     )
-
-
-@dataclass(frozen=True)
-class NewDelivery:
-    event_id: str
-    event_type: str
-    subscription_id: str
-    payload: str
 
 
 def insert_deliveries(
@@ -238,37 +154,24 @@ def list_attempts(tx: Transaction, delivery_id: str) -> list[AttemptRecord]:
     return [_attempt(row) for row in rows]
 
 
-def due_deliveries(tx: Transaction, now: datetime, *, limit: int) -> list[DeliveryRecord]:
-    """Active deliveries whose next attempt is due, oldest first."""
+def claim_due(tx: Transaction, now: datetime, *, limit: int, lease_until: datetime) -> list[DeliveryRecord]:
+    """Active deliveries whose next attempt is due, oldest first, leased until `lease_until`."""
     rows = tx.execute(
         f"SELECT {_COLUMNS} FROM deliveries WHERE next_attempt_at IS NOT NULL AND next_attempt_at <= ? "
         "ORDER BY next_attempt_at, seq LIMIT ?",
         (isoformat(now), limit),
     ).fetchall()
-    return [_record(row) for row in rows]
+    claimed = [_record(row) for row in rows]
+    tx.executemany(
+        "UPDATE deliveries SET next_attempt_at = ? WHERE id = ?",
+        [(isoformat(lease_until), delivery.id) for delivery in claimed],
+    )
+    return claimed
 
 
 def next_due_time(tx: Transaction) -> datetime | None:
     row = tx.execute("SELECT MIN(next_attempt_at) FROM deliveries WHERE next_attempt_at IS NOT NULL").fetchone()
     return _optional_time(row[0]) if row is not None else None
-
-
-@dataclass(frozen=True)
-class AttemptOutcome:
-    """What one HTTP attempt produced, as recorded."""
-
-    trigger: str
-    started_at: datetime
-    duration_ms: float
-    request_url: str
-    request_headers: dict[str, str]
-    request_body: str
-    response_status: int | None
-    response_headers: dict[str, str] | None
-    response_body: str | None
-    response_body_truncated: bool
-    error: str | None
-    succeeded: bool
 
 
 def record_attempt(
@@ -303,13 +206,14 @@ def record_attempt(
             outcome.response_body,
             int(outcome.response_body_truncated),
             outcome.error,
-            SUCCEEDED if outcome.succeeded else "failed",
+            SUCCEEDED if outcome.succeeded else FAILED,
             isoformat(next_attempt_at) if next_attempt_at else None,
         ),
     )
     tx.execute(
         "UPDATE deliveries SET status = ?, attempt_count = ?, next_attempt_at = ?, last_attempt_at = ?, "
-        "manual_pending = 0, last_response_status = ?, last_error = ?, updated_at = ? WHERE id = ?",
+        "manual_pending = 0, resume_status = NULL, last_response_status = ?, last_error = ?, updated_at = ? "
+        "WHERE id = ?",
         (
             status,
             attempt_number,
@@ -327,7 +231,7 @@ def record_attempt(
 def set_status(tx: Transaction, delivery_id: str, status: str, *, now: datetime, last_error: str | None = None) -> None:
     """Terminal transition without an attempt (e.g. discarded because the subscription is gone)."""
     tx.execute(
-        "UPDATE deliveries SET status = ?, next_attempt_at = NULL, manual_pending = 0, "
+        "UPDATE deliveries SET status = ?, next_attempt_at = NULL, manual_pending = 0, resume_status = NULL, "
         "last_error = COALESCE(?, last_error), updated_at = ? WHERE id = ?",
         (status, last_error, isoformat(now), delivery_id),
     )
@@ -357,19 +261,24 @@ def fanout_marks(tx: Transaction) -> dict[str, int]:
 def discard_active(tx: Transaction, account_id: str, subscription_id: str, *, reason: str, now: datetime) -> int:
     """Discard the subscription's pending and retrying deliveries (it was disabled or deleted)."""
     cursor = tx.execute(
-        "UPDATE deliveries SET status = ?, next_attempt_at = NULL, manual_pending = 0, last_error = ?, "
-        "updated_at = ? WHERE account_id = ? AND subscription_id = ? AND status IN (?, ?)",
+        "UPDATE deliveries SET status = ?, next_attempt_at = NULL, manual_pending = 0, resume_status = NULL, "
+        "last_error = ?, updated_at = ? WHERE account_id = ? AND subscription_id = ? AND status IN (?, ?)",
         (DISCARDED, reason, isoformat(now), account_id, subscription_id, *ACTIVE_STATUSES),
     )
     return cursor.rowcount
 
 
-def schedule_manual_retry(tx: Transaction, delivery_id: str, *, now: datetime) -> None:
-    """Queue one immediate manual attempt; a failed manual attempt is not rescheduled."""
-    tx.execute(
-        "UPDATE deliveries SET manual_pending = 1, next_attempt_at = ?, updated_at = ? WHERE id = ?",
-        (isoformat(now), isoformat(now), delivery_id),
+def schedule_manual_retry(tx: Transaction, account_id: str, delivery_id: str, *, now: datetime) -> bool:
+    """Queue one immediate manual attempt: the delivery is `pending` again, due now; a terminal status it
+    had is kept in `resume_status` (a failed manual attempt returns there). False when it has succeeded."""
+    stamp = isoformat(now)
+    cursor = tx.execute(
+        "UPDATE deliveries SET status = ?, manual_pending = 1, next_attempt_at = ?, updated_at = ?, "
+        "resume_status = CASE WHEN status IN (?, ?) THEN resume_status ELSE status END "
+        "WHERE account_id = ? AND id = ? AND status != ?",
+        (PENDING, stamp, stamp, *ACTIVE_STATUSES, account_id, delivery_id, SUCCEEDED),
     )
+    return cursor.rowcount > 0
 
 
 def postpone(tx: Transaction, delivery_id: str, until: datetime) -> None:

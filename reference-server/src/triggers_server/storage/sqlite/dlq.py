@@ -3,79 +3,31 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Any
 
 from triggers_server.clock import isoformat, parse_datetime
 from triggers_server.globs import sql_clause
 from triggers_server.ids import new_id
+from triggers_server.storage.ports.dlq import ORIGINS, DlqFilter, DlqRecord, NewDeadLetter
 from triggers_server.storage.sqlite.engine import Transaction
 from triggers_server.storage.sqlite.where import add_equals
 
-ORIGIN_INBOX: Final = "inbox"
-ORIGIN_DELIVERY: Final = "delivery"
-ORIGINS: Final = (ORIGIN_INBOX, ORIGIN_DELIVERY)
 
-REASON_MAX_DELIVERIES: Final = "max_deliveries_exceeded"
-REASON_RETRIES_EXHAUSTED: Final = "retries_exhausted"
-REASON_ENDPOINT_GONE: Final = "endpoint_gone"
-REASONS: Final = (REASON_MAX_DELIVERIES, REASON_RETRIES_EXHAUSTED, REASON_ENDPOINT_GONE)
-
-
-@dataclass(frozen=True)
-class DlqRecord:
-    seq: int
-    id: str
-    account_id: str
-    origin: str
-    event_id: str
-    event_type: str
-    subscription_id: str | None
-    delivery_id: str | None
-    reason: str
-    detail: str | None
-    attempts: int
-    created_at: datetime
-
-    def to_wire(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "origin": self.origin,
-            "event_id": self.event_id,
-            "event_type": self.event_type,
-            "subscription_id": self.subscription_id,
-            "delivery_id": self.delivery_id,
-            "reason": self.reason,
-            "detail": self.detail,
-            "attempts": self.attempts,
-            "created_at": isoformat(self.created_at),
-        }
-
-
-@dataclass(frozen=True)
-class DlqFilter:
-    """Query filters shared by listing and bulk retry."""
-
-    event_type: str | None = None
-    subscription_id: str | None = None
-    origin: str | None = None
-    reason: str | None = None
-
-    def where(self, account_id: str) -> tuple[str, list[Any]]:
-        """SQL condition and parameters; ``event_type`` is a validated type glob."""
-        clauses = ["account_id = ?"]
-        values: list[Any] = [account_id]
-        if self.event_type is not None:
-            clause, globs = sql_clause("event_type", [self.event_type])
-            clauses.append(clause)
-            values.extend(globs)
-        add_equals(
-            clauses,
-            values,
-            (("subscription_id", self.subscription_id), ("origin", self.origin), ("reason", self.reason)),
-        )
-        return " AND ".join(clauses), values
+def _where(account_id: str, query: DlqFilter) -> tuple[str, list[Any]]:
+    """SQL condition and parameters of a DLQ filter."""
+    clauses = ["account_id = ?"]
+    values: list[Any] = [account_id]
+    if query.event_type is not None:
+        clause, globs = sql_clause("event_type", [query.event_type])
+        clauses.append(clause)
+        values.extend(globs)
+    add_equals(
+        clauses,
+        values,
+        (("subscription_id", query.subscription_id), ("origin", query.origin), ("reason", query.reason)),
+    )
+    return " AND ".join(clauses), values
 
 
 def _record(row: sqlite3.Row) -> DlqRecord:
@@ -134,6 +86,22 @@ def insert_dlq_entry(
     return entry_id
 
 
+def add_dead_letter(tx: Transaction, letter: NewDeadLetter, now: datetime) -> str:
+    return insert_dlq_entry(
+        tx,
+        account_id=letter.account_id,
+        origin=letter.origin,
+        event_id=letter.event_id,
+        event_type=letter.event_type,
+        reason=letter.reason,
+        attempts=letter.attempts,
+        now=now,
+        detail=letter.detail,
+        subscription_id=letter.subscription_id,
+        delivery_id=letter.delivery_id,
+    )
+
+
 def get_dlq_entry(tx: Transaction, account_id: str, entry_id: str) -> DlqRecord | None:
     row = tx.execute("SELECT * FROM dlq_entries WHERE account_id = ? AND id = ?", (account_id, entry_id)).fetchone()
     return _record(row) if row is not None else None
@@ -143,7 +111,7 @@ def list_dlq_entries(
     tx: Transaction, account_id: str, query: DlqFilter, *, limit: int, before_seq: int | None = None
 ) -> list[DlqRecord]:
     """Newest first; ``before_seq`` continues a page."""
-    where, values = query.where(account_id)
+    where, values = _where(account_id, query)
     rows = tx.execute(
         f"SELECT * FROM dlq_entries WHERE {where} AND seq < ? ORDER BY seq DESC LIMIT ?",
         (*values, before_seq if before_seq is not None else 2**62, limit),

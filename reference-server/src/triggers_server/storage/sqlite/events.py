@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,6 +17,7 @@ from triggers_server.clock import isoformat
 from triggers_server.globs import sql_clause
 from triggers_server.ids import new_id
 from triggers_server.jsoncodec import dumps_text, loads
+from triggers_server.storage.ports.events import EventDraft
 from triggers_server.storage.sqlite.engine import Transaction, after_commit
 from triggers_server.storage.sqlite.where import add_equals
 
@@ -26,28 +27,6 @@ SELECT_EVENTS = (
     "SELECT e.*, i.state AS inbox_state, i.visible_at AS inbox_visible_at, "
     "i.delivery_count AS inbox_delivery_count FROM events e LEFT JOIN inbox i ON i.event_seq = e.seq"
 )
-
-
-@dataclass
-class EventDraft:
-    """An event as accepted from any encoding, before the server assigns id, sequence and times."""
-
-    type: str
-    source: str
-    external_id: str | None = None
-    subject: str | None = None
-    time: datetime | None = None
-    has_data: bool = False
-    data: Any = None
-    data_base64: str | None = None
-    datacontenttype: str | None = None
-    dataschema: str | None = None
-    correlation_id: str | None = None
-    causation_id: str | None = None
-    metadata: dict[str, str] = field(default_factory=dict[str, str])
-    extensions: dict[str, Any] = field(default_factory=dict[str, Any])
-    schema_version: int | None = None
-    replay_of: str | None = None
 
 
 @dataclass(frozen=True)

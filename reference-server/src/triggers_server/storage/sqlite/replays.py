@@ -4,72 +4,18 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Final
+from typing import Any
 
 from triggers_server.clock import isoformat, parse_datetime
 from triggers_server.ids import new_id
-from triggers_server.storage.sqlite.engine import Transaction
-
-STARTING: Final = "STARTING"
-RUNNING: Final = "RUNNING"
-COMPLETED: Final = "COMPLETED"
-FAILED: Final = "FAILED"
-CANCELLING: Final = "CANCELLING"
-CANCELLED: Final = "CANCELLED"
-ACTIVE: Final = (STARTING, RUNNING, CANCELLING)
-FINAL: Final = (COMPLETED, FAILED, CANCELLED)
-
-
-@dataclass(frozen=True)
-class ReplayRecord:
-    seq: int
-    id: str
-    account_id: str
-    name: str | None
-    range_from: datetime
-    range_to: datetime
-    event_types: list[str]
-    filter: dict[str, Any] | None
-    target: dict[str, Any]
-    data_patch: dict[str, Any] | None
-    dry_run: bool
-    status: str
-    matched: int
-    processed: int
-    delivered: int
-    filtered: int
-    error: str | None
-    cursor_sequence: int
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-
-    def to_wire(self) -> dict[str, Any]:
-        """The contract's ``Replay``."""
-        return {
-            "id": self.id,
-            "name": self.name,
-            "status": self.status,
-            "from": isoformat(self.range_from),
-            "to": isoformat(self.range_to),
-            "event_types": list(self.event_types),
-            "filter": self.filter,
-            "target": self.target,
-            "data_patch": self.data_patch,
-            "dry_run": self.dry_run,
-            "progress": {
-                "matched": self.matched,
-                "processed": self.processed,
-                "delivered": self.delivered,
-                "filtered": self.filtered,
-            },
-            "error": self.error,
-            "created_at": isoformat(self.created_at),
-            "started_at": isoformat(self.started_at) if self.started_at else None,
-            "finished_at": isoformat(self.finished_at) if self.finished_at else None,
-        }
+from triggers_server.storage.ports.deliveries import NewDelivery, PayloadOf
+from triggers_server.storage.ports.events import EventDraft
+from triggers_server.storage.ports.replays import ACTIVE, FINAL, RUNNING, STARTING, NewReplay, ReplayRecord
+from triggers_server.storage.sqlite.deliveries import advance_fanout_mark, insert_deliveries
+from triggers_server.storage.sqlite.engine import Database, Transaction
+from triggers_server.storage.sqlite.events import events_in_range, get_event, insert_event
 
 
 def _optional_json(text: str | None) -> Any:
@@ -219,3 +165,100 @@ def add_progress(
         "delivered = delivered + ?, filtered = filtered + ? WHERE id = ?",
         (cursor_sequence, matched, processed, delivered, filtered, replay_id),
     )
+
+
+class SqliteReplayStore:
+    """`storage.ports.replays.ReplayStore` on the group-commit engine: one method, one transaction."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def get_event(self, account_id: str, event_id: str, *, now: datetime) -> dict[str, Any] | None:
+        return await self._db.read(lambda tx: get_event(tx, account_id, event_id, now))
+
+    async def store_copy(
+        self,
+        account_id: str,
+        draft: EventDraft,
+        *,
+        inbox: bool,
+        subscription_ids: Sequence[str],
+        payload_of: PayloadOf,
+        now: datetime,
+        due_at: datetime,
+    ) -> tuple[dict[str, Any], list[str]]:
+        def write(tx: Transaction) -> tuple[dict[str, Any], list[str]]:
+            event = insert_event(tx, account_id, draft, now, inbox=inbox)
+            planned = [NewDelivery(event["id"], event["type"], sid, payload_of(event)) for sid in subscription_ids]
+            ids = insert_deliveries(tx, account_id, planned, now=now, due_at=due_at) if planned else []
+            advance_fanout_mark(tx, account_id, int(event["sequence"]))  # routed here, not by catch-up
+            return event, ids
+
+        return await self._db.write(write)
+
+    async def create(self, account_id: str, replay: NewReplay, *, now: datetime) -> ReplayRecord:
+        return await self._db.write(
+            lambda tx: insert_replay(
+                tx,
+                account_id=account_id,
+                name=replay.name,
+                range_from=replay.range_from,
+                range_to=replay.range_to,
+                event_types=replay.event_types,
+                filter_expression=replay.filter_expression,
+                target=replay.target,
+                data_patch=replay.data_patch,
+                dry_run=replay.dry_run,
+                now=now,
+            )
+        )
+
+    async def get(self, account_id: str, replay_id: str) -> ReplayRecord | None:
+        return await self._db.read(lambda tx: get_replay(tx, account_id, replay_id))
+
+    async def list_page(
+        self, account_id: str, *, limit: int, before_seq: int | None, status: str | None
+    ) -> list[ReplayRecord]:
+        return await self._db.read(
+            lambda tx: list_replays(tx, account_id, limit=limit, before_seq=before_seq, status=status)
+        )
+
+    async def active_ids(self) -> list[tuple[str, str]]:
+        return await self._db.read(active_replay_ids)
+
+    async def set_status(
+        self, replay_id: str, status: str, *, now: datetime, expected: tuple[str, ...], error: str | None = None
+    ) -> bool:
+        return await self._db.write(
+            lambda tx: set_status(tx, replay_id, status, now=now, error=error, expected=expected)
+        )
+
+    async def next_event(self, job: ReplayRecord, *, end: datetime, now: datetime) -> dict[str, Any] | None:
+        found = await self._db.read(
+            lambda tx: events_in_range(
+                tx,
+                job.account_id,
+                start=job.range_from,
+                end=end,
+                types=[],
+                after_sequence=job.cursor_sequence,
+                limit=1,
+                now=now,
+            )
+        )
+        return found[0] if found else None
+
+    async def add_progress(
+        self, replay_id: str, *, cursor_sequence: int, matched: int, processed: int, delivered: int, filtered: int
+    ) -> None:
+        await self._db.write(
+            lambda tx: add_progress(
+                tx,
+                replay_id,
+                cursor_sequence=cursor_sequence,
+                matched=matched,
+                processed=processed,
+                delivered=delivered,
+                filtered=filtered,
+            )
+        )

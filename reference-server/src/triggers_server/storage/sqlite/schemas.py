@@ -1,52 +1,16 @@
-"""Schema registry rows: subjects (per account and event type) and their numbered versions."""
+"""Schema registry rows: subjects (per account and event type) and their numbered versions, and the
+``SchemaStore`` port implemented on them."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from triggers_server.clock import isoformat, parse_datetime
-from triggers_server.storage.sqlite.engine import Transaction
-
-
-def canonical_json(schema: Any) -> str:
-    """Key-sorted compact JSON: identical schemas have identical text (and fingerprint)."""
-    return json.dumps(schema, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def fingerprint(schema: Any) -> str:
-    return "sha256:" + hashlib.sha256(canonical_json(schema).encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class SchemaVersionRecord:
-    event_type: str
-    version: int
-    json_schema: Any
-    fingerprint: str
-    created_at: datetime
-
-    def to_wire(self) -> dict[str, Any]:
-        return {
-            "event_type": self.event_type,
-            "version": self.version,
-            "json_schema": self.json_schema,
-            "fingerprint": self.fingerprint,
-            "created_at": isoformat(self.created_at),
-        }
-
-
-@dataclass(frozen=True)
-class SubjectRecord:
-    event_type: str
-    compatibility: str | None
-    latest_version: int | None
-    versions: int
-    updated_at: datetime
+from triggers_server.storage.ports.schemas import NewVersion, SchemaVersionRecord, Stored, SubjectRecord
+from triggers_server.storage.sqlite.engine import Database, Transaction
 
 
 def _version(row: sqlite3.Row) -> SchemaVersionRecord:
@@ -56,12 +20,13 @@ def _version(row: sqlite3.Row) -> SchemaVersionRecord:
         json_schema=json.loads(row["json_schema"]),
         fingerprint=row["fingerprint"],
         created_at=parse_datetime(row["created_at"]),
+        dialect=row["dialect"],
     )
 
 
-_VERSION_COLUMNS = "event_type, version, json_schema, fingerprint, created_at"
+_VERSION_COLUMNS = "event_type, version, json_schema, fingerprint, created_at, dialect"
 _SUBJECT_QUERY = """
-    SELECT s.event_type, s.compatibility, s.updated_at,
+    SELECT s.event_type, s.compatibility, s.default_dialect, s.updated_at,
            (SELECT MAX(v.version) FROM schema_versions v
              WHERE v.account_id = s.account_id AND v.event_type = s.event_type AND v.deleted_at IS NULL)
              AS latest_version,
@@ -76,6 +41,7 @@ def _subject(row: sqlite3.Row) -> SubjectRecord:
     return SubjectRecord(
         event_type=row["event_type"],
         compatibility=row["compatibility"],
+        default_dialect=row["default_dialect"],
         latest_version=row["latest_version"],
         versions=row["versions"],
         updated_at=parse_datetime(row["updated_at"]),
@@ -146,19 +112,26 @@ def _ensure_subject(tx: Transaction, account_id: str, event_type: str, now: date
 
 
 def insert_version(
-    tx: Transaction, account_id: str, event_type: str, json_schema: Any, now: datetime
+    tx: Transaction,
+    account_id: str,
+    event_type: str,
+    json_schema: Any,
+    fingerprint: str,
+    dialect: str,
+    now: datetime,
 ) -> SchemaVersionRecord:
-    """Store ``json_schema`` as the subject's next version number (creating the subject if needed)."""
+    """Store ``json_schema``, read in ``dialect``, as the subject's next version number (creating the subject)."""
     _ensure_subject(tx, account_id, event_type, now)
     row = tx.execute(
         "UPDATE schema_subjects SET next_version = next_version + 1, updated_at = ?"
         " WHERE account_id = ? AND event_type = ? RETURNING next_version - 1 AS version",
         (isoformat(now), account_id, event_type),
     ).fetchone()
-    record = SchemaVersionRecord(event_type, int(row["version"]), json_schema, fingerprint(json_schema), now)
+    record = SchemaVersionRecord(event_type, int(row["version"]), json_schema, fingerprint, now, dialect)
     tx.execute(
-        "INSERT INTO schema_versions (account_id, event_type, version, json_schema, fingerprint, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO schema_versions"
+        " (account_id, event_type, version, json_schema, fingerprint, created_at, dialect)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
         (
             account_id,
             event_type,
@@ -166,6 +139,7 @@ def insert_version(
             json.dumps(json_schema, ensure_ascii=False),
             record.fingerprint,
             isoformat(now),
+            dialect,
         ),
     )
     return record
@@ -181,9 +155,76 @@ def delete_version(tx: Transaction, account_id: str, event_type: str, version: i
     return cursor.rowcount == 1
 
 
-def set_compatibility(tx: Transaction, account_id: str, event_type: str, mode: str, now: datetime) -> None:
+def set_config(
+    tx: Transaction, account_id: str, event_type: str, mode: str, default_dialect: str | None, now: datetime
+) -> SubjectRecord:
+    """Set the subject's mode, and its default dialect unless ``default_dialect`` is None (left as it was)."""
     _ensure_subject(tx, account_id, event_type, now)
     tx.execute(
-        "UPDATE schema_subjects SET compatibility = ? WHERE account_id = ? AND event_type = ?",
-        (mode, account_id, event_type),
+        "UPDATE schema_subjects SET compatibility = ?, default_dialect = COALESCE(?, default_dialect)"
+        " WHERE account_id = ? AND event_type = ?",
+        (mode, default_dialect, account_id, event_type),
     )
+    subject = get_subject(tx, account_id, event_type)
+    assert subject is not None  # ensured above, in this transaction
+    return subject
+
+
+class SqliteSchemaStore:
+    """``SchemaStore`` on the SQLite database: each method is one read or one write transaction."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def get_version(self, account_id: str, event_type: str, version: int | None) -> SchemaVersionRecord | None:
+        return await self._db.read(lambda tx: get_version(tx, account_id, event_type, version))
+
+    async def subject_and_live_versions(
+        self, account_id: str, event_type: str
+    ) -> tuple[SubjectRecord | None, list[SchemaVersionRecord]]:
+        def read(tx: Transaction) -> tuple[SubjectRecord | None, list[SchemaVersionRecord]]:
+            return get_subject(tx, account_id, event_type), live_versions(tx, account_id, event_type)
+
+        return await self._db.read(read)
+
+    async def get_subject(self, account_id: str, event_type: str) -> SubjectRecord | None:
+        return await self._db.read(lambda tx: get_subject(tx, account_id, event_type))
+
+    async def add_version(self, account_id: str, event_type: str, new: NewVersion, now: datetime) -> Stored:
+        def transaction(tx: Transaction) -> Stored:
+            live = live_versions(tx, account_id, event_type)
+            for record in live:
+                if record.fingerprint == new.fingerprint:
+                    return Stored(record, created=False)
+            new.admit(get_subject(tx, account_id, event_type), live)
+            record = insert_version(tx, account_id, event_type, new.json_schema, new.fingerprint, new.dialect, now)
+            return Stored(record, created=True)
+
+        return await self._db.write(transaction)
+
+    async def list_versions(
+        self, account_id: str, event_type: str, *, limit: int, after_version: int
+    ) -> list[SchemaVersionRecord] | None:
+        def read(tx: Transaction) -> list[SchemaVersionRecord] | None:
+            if get_version(tx, account_id, event_type, None) is None:
+                return None
+            return list_versions(tx, account_id, event_type, limit=limit, after_version=after_version)
+
+        return await self._db.read(read)
+
+    async def delete_version(self, account_id: str, event_type: str, version: int | None, now: datetime) -> bool:
+        def transaction(tx: Transaction) -> bool:
+            record = get_version(tx, account_id, event_type, version)
+            return record is not None and delete_version(tx, account_id, event_type, record.version, now)
+
+        return await self._db.write(transaction)
+
+    async def list_subjects(self, account_id: str, *, limit: int, after: str | None) -> list[SubjectRecord]:
+        return await self._db.read(lambda tx: list_subjects(tx, account_id, limit=limit, after=after))
+
+    async def set_config(
+        self, account_id: str, event_type: str, compatibility: str, default_dialect: str | None, now: datetime
+    ) -> SubjectRecord:
+        return await self._db.write(
+            lambda tx: set_config(tx, account_id, event_type, compatibility, default_dialect, now)
+        )

@@ -4,63 +4,16 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from triggers_server.clock import isoformat, parse_datetime
 from triggers_server.ids import new_id
-from triggers_server.storage.sqlite.engine import Transaction
-
-
-@dataclass(frozen=True)
-class SubscriptionRecord:
-    seq: int
-    id: str
-    account_id: str
-    url: str
-    event_types: list[str]
-    filter: dict[str, Any] | None
-    enabled: bool
-    disabled_reason: str | None
-    max_rps: float | None
-    description: str | None
-    metadata: dict[str, str]
-    secret: str
-    previous_secret: str | None
-    previous_secret_expires_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
-
-    def signing_secrets(self, now: datetime) -> list[str]:
-        """The current secret, plus the previous one while its rotation overlap lasts."""
-        active = [self.secret]
-        if (
-            self.previous_secret is not None
-            and self.previous_secret_expires_at is not None
-            and now < self.previous_secret_expires_at
-        ):
-            active.append(self.previous_secret)
-        return active
-
-    def to_wire(self, *, include_secret: bool = False) -> dict[str, Any]:
-        """The contract's ``Subscription``; ``secret`` only right after create and rotate."""
-        body: dict[str, Any] = {
-            "id": self.id,
-            "url": self.url,
-            "event_types": list(self.event_types),
-            "filter": self.filter,
-            "enabled": self.enabled,
-            "disabled_reason": self.disabled_reason,
-            "max_rps": int(self.max_rps) if self.max_rps is not None else None,
-            "description": self.description,
-            "metadata": dict(self.metadata),
-            "created_at": isoformat(self.created_at),
-            "updated_at": isoformat(self.updated_at),
-            "secret": self.secret if include_secret else None,
-        }
-        return body
-
+from triggers_server.storage.ports.subscriptions import NewSubscription, SubscriptionRecord
+from triggers_server.storage.sqlite.deliveries import discard_active, init_fanout_mark
+from triggers_server.storage.sqlite.engine import Database, Transaction
+from triggers_server.storage.sqlite.events import latest_sequence
 
 _COLUMNS = (
     "seq, id, account_id, url, event_types, filter, enabled, disabled_reason, max_rps, description, "
@@ -164,7 +117,7 @@ _UPDATABLE = {"url", "event_types", "filter", "enabled", "max_rps", "description
 
 
 def update_subscription(
-    tx: Transaction, account_id: str, subscription_id: str, changes: dict[str, Any], *, now: datetime
+    tx: Transaction, account_id: str, subscription_id: str, changes: Mapping[str, Any], *, now: datetime
 ) -> SubscriptionRecord | None:
     """Apply a partial update; re-enabling clears ``disabled_reason``. None when not found."""
     unknown = set(changes) - _UPDATABLE
@@ -224,3 +177,67 @@ def disable_subscription(tx: Transaction, account_id: str, subscription_id: str,
 def delete_subscription(tx: Transaction, account_id: str, subscription_id: str) -> bool:
     cursor = tx.execute("DELETE FROM subscriptions WHERE account_id = ? AND id = ?", (account_id, subscription_id))
     return cursor.rowcount > 0
+
+
+class SqliteSubscriptionStore:
+    """`storage.ports.subscriptions.SubscriptionStore` on the group-commit engine: one method, one transaction."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def create(self, account_id: str, subscription: NewSubscription, *, now: datetime) -> SubscriptionRecord:
+        def write(tx: Transaction) -> SubscriptionRecord:
+            init_fanout_mark(tx, account_id, latest_sequence(tx, account_id))
+            return insert_subscription(
+                tx,
+                account_id=account_id,
+                url=subscription.url,
+                event_types=subscription.event_types,
+                filter_expression=subscription.filter_expression,
+                enabled=subscription.enabled,
+                max_rps=subscription.max_rps,
+                description=subscription.description,
+                metadata=subscription.metadata,
+                secret=subscription.secret,
+                now=now,
+            )
+
+        return await self._db.write(write)
+
+    async def get(self, account_id: str, subscription_id: str) -> SubscriptionRecord | None:
+        return await self._db.read(lambda tx: get_subscription(tx, account_id, subscription_id))
+
+    async def list_page(self, account_id: str, *, limit: int, before_seq: int | None) -> list[SubscriptionRecord]:
+        return await self._db.read(lambda tx: list_subscriptions(tx, account_id, limit=limit, before_seq=before_seq))
+
+    async def enabled(self, account_id: str) -> list[SubscriptionRecord]:
+        return await self._db.read(lambda tx: enabled_subscriptions(tx, account_id))
+
+    async def update(
+        self, account_id: str, subscription_id: str, changes: Mapping[str, Any], *, now: datetime, discard_reason: str
+    ) -> SubscriptionRecord | None:
+        def write(tx: Transaction) -> SubscriptionRecord | None:
+            updated = update_subscription(tx, account_id, subscription_id, changes, now=now)
+            if updated is not None and not updated.enabled:
+                discard_active(tx, account_id, subscription_id, reason=discard_reason, now=now)
+            return updated
+
+        return await self._db.write(write)
+
+    async def delete(self, account_id: str, subscription_id: str, *, now: datetime, discard_reason: str) -> bool:
+        def write(tx: Transaction) -> bool:
+            deleted = delete_subscription(tx, account_id, subscription_id)
+            if deleted:
+                discard_active(tx, account_id, subscription_id, reason=discard_reason, now=now)
+            return deleted
+
+        return await self._db.write(write)
+
+    async def rotate_secret(
+        self, account_id: str, subscription_id: str, *, new_secret: str, overlap_until: datetime, now: datetime
+    ) -> SubscriptionRecord | None:
+        return await self._db.write(
+            lambda tx: rotate_secret(
+                tx, account_id, subscription_id, new_secret=new_secret, overlap_until=overlap_until, now=now
+            )
+        )

@@ -37,7 +37,7 @@ export interface SchemasListVersionsParams {
 /** Parameters of `schemas.register()` (POST /schemas/{event_type}/versions). */
 export interface SchemasRegisterParams {
   /**
-   * JSON Schema for the event `data`. Dialect: draft 2020-12 when `$schema` is absent; a known dialect URI (draft-04, -06, -07, 2019-09, 2020-12) is honoured. `format` is asserted, not just annotated (date, date-time, time, duration, email, idn-email, hostname, idn-hostname, ipv4, ipv6, uri, uri-reference, iri, iri-reference, uri-template, uuid, json-pointer, relative-json-pointer, regex), so a malformed `date-time` in `data` is a 422 `schema-validation`. `pattern`, `patternProperties` and `format: regex` use ECMA-262 regular expressions. Remote `$ref`s are never fetched: a schema whose `$ref` does not resolve inside itself is a 422 `invalid-schema` naming the reference.
+   * JSON Schema for the event `data`. Dialect: a known dialect URI in `$schema` (draft-04, -06, -07, 2019-09, 2020-12) is honoured; without one the event type's `default_dialect` applies (2020-12 unless set). `format` is asserted, not just annotated (date, date-time, time, duration, email, idn-email, hostname, idn-hostname, ipv4, ipv6, uri, uri-reference, iri, iri-reference, uri-template, uuid, json-pointer, relative-json-pointer, regex), so a malformed `date-time` in `data` is a 422 `schema-validation`. `pattern`, `patternProperties` and `format: regex` use ECMA-262 regular expressions. Remote `$ref`s are never fetched: a schema whose `$ref` does not resolve inside itself is a 422 `invalid-schema` naming the reference.
    */
   jsonSchema: T.SchemaVersionCreate["json_schema"];
 }
@@ -59,11 +59,15 @@ export interface SchemasUpdateConfigParams {
   /**
    * Schema evolution rule for an event type (Confluent names). BACKWARD (default): the new schema can read data written with the latest version; *_TRANSITIVE: against all versions; FORWARD: the latest can read data written with the new one; FULL: both; NONE: no check. Open content models (no `additionalProperties: false`) treat an added property as incompatible for BACKWARD.
    */
-  compatibility: T.SchemaConfig["compatibility"];
+  compatibility: T.SchemaConfigUpdate["compatibility"];
+  /**
+   * JSON Schema dialect. A schema's `$schema` names its dialect; a schema without one is read in its event type's `default_dialect` (2020-12 unless set). Schemas written for Confluent Schema Registry usually omit `$schema` and use draft-07 forms (`items` arrays, `definitions`, `dependencies`): set `draft-07` for them.
+   */
+  defaultDialect?: T.SchemaConfigUpdate["default_dialect"] | undefined;
 }
 
 /**
- * The schema registry (JSON Schema 2020-12, Confluent compatibility modes).
+ * The schema registry (JSON Schema 2020-12 by default, draft-04 to 2019-09 per event type; Confluent compatibility modes).
  */
 export class SchemasResource extends APIResource {
   /**
@@ -117,7 +121,7 @@ export class SchemasResource extends APIResource {
   /**
    * Register a schema version
    *
-   * Registers a JSON Schema (draft 2020-12) for the payloads of `event_type` as the next version, after checking it against the subject's compatibility mode (409 `schema-incompatible` with `incompatibilities[]`). A schema that is not a valid 2020-12 schema → 422 `invalid-schema`. Registering a schema identical to a live version returns that version with 200. From then on events of this type are validated at ingestion against the latest version (or the one `dataschema` pins) and record `schema_version`.
+   * Registers a JSON Schema for the payloads of `event_type` as the next version, after checking it against the subject's compatibility mode (409 `schema-incompatible` with `incompatibilities[]`). The schema is read in the dialect its `$schema` names, else in the event type's `default_dialect` (2020-12 unless set), and the version records it. A schema that is not valid in that dialect → 422 `invalid-schema`. Registering a schema identical to a live version returns that version with 200. From then on events of this type are validated at ingestion against the latest version (or the one `dataschema` pins) and record `schema_version`.
    *
    * Required scope: `schemas:manage`.
    *
@@ -201,9 +205,9 @@ export class SchemasResource extends APIResource {
   }
 
   /**
-   * Get an event type's compatibility mode
+   * Get an event type's compatibility mode and default dialect
    *
-   * BACKWARD unless set.
+   * BACKWARD and 2020-12 unless set.
    *
    * Required scope: `events:read`.
    *
@@ -221,9 +225,11 @@ export class SchemasResource extends APIResource {
   }
 
   /**
-   * Set an event type's compatibility mode
+   * Set an event type's compatibility mode and default dialect
    *
-   * Applies to later registrations; existing versions are not re-checked.
+   * Applies to later registrations; existing versions are not re-checked and keep the dialect they were
+   * registered in. `default_dialect` is the dialect of schemas registered without `$schema`; omitted, it is
+   * left as it was.
    *
    * Required scope: `schemas:manage`.
    *
@@ -236,6 +242,7 @@ export class SchemasResource extends APIResource {
         path: `/schemas/${pathParam(eventType)}/config`,
         body: {
           compatibility: params.compatibility,
+          default_dialect: params.defaultDialect,
         },
         schema: "SchemaConfig",
       },

@@ -6,15 +6,20 @@ other way round; FULL both. The answer is rule-based rather than a full language
 keyword of the reader must be implied by the writer (same or stricter constraint), combinators are
 compared branch by branch, and anything the rules cannot prove is reported as an incompatibility.
 
-Content models (see ``semantics.md`` §6): a property the reader constrains but the writer left open
-("open content model") is an incompatibility, because old payloads may hold that name with any value;
-a property the writer declared that the reader no longer lists is checked against the reader's
-``patternProperties``/``additionalProperties`` ("partially open" / closed models).
+Content models: a property the reader constrains but the writer left open ("open content model") is an
+incompatibility, because old payloads may hold that name with any value; a property the writer declared
+that the reader no longer lists is checked against the reader's ``patternProperties``/
+``additionalProperties`` ("partially open" / closed models). ``unevaluatedProperties``/``unevaluatedItems``
+next to no in-place applicator are read as the ``additionalProperties``/``items`` they mean (``unevaluated``).
 
-Legacy keywords found in real-world schemas (draft-04..07 ``items`` arrays, ``additionalItems``,
-``dependencies``, ``definitions``, boolean ``exclusiveMinimum``) are understood as well. ``$ref`` is
-followed within the schema (cycles are cut), ``patternProperties`` names match by ECMA-262, and ``oneOf``
-is compared branch-wise like ``anyOf`` (as Confluent and Apicurio do), except that anyOf → oneOf narrows.
+Both schemas are first translated to 2020-12 in their dialect (``translate``): draft-04..07 forms (``items``
+arrays, ``additionalItems``, ``dependencies``, boolean ``exclusiveMinimum``) become their 2020-12 keywords,
+keywords next to ``$ref`` are dropped up to draft-07, keywords a dialect lacks are dropped. ``$ref`` is
+followed within the schema (cycles are cut) and ``patternProperties`` names match by ECMA-262. A ``oneOf``
+whose branches are provably disjoint (distinct types or values) is an ``anyOf``; otherwise each writer
+payload must match one branch and provably no other (Confluent and Apicurio compare it as a union, which
+is unsound). A writer restricted by ``const``/``enum`` is compatible when each listed value validates
+against the reader (``instances``).
 
 Each finding's ``path`` is a JSON pointer along the keywords of the reader schema (the candidate for
 BACKWARD, the registered version for FORWARD), through ``$ref`` as written, e.g.
@@ -23,7 +28,8 @@ BACKWARD, the registered version for FORWARD), through ``$ref`` as written, e.g.
 Layout: ``modes`` applies the modes to a version history, ``checker`` is the recursive comparison
 (writer conjuncts, reader decomposition, cycles, budget), and one module per keyword family judges it:
 ``combinators``, ``json_types`` (type/enum/const), ``numbers``, ``strings``, ``arrays``, ``objects``
-(``counts`` holds the shared size limits); ``nodes`` and ``values`` are the typed plumbing.
+(``counts`` holds the shared size limits); ``translate`` and ``unevaluated`` rewrite the documents first
+(with ``walk``), ``instances`` validates listed writer values; ``nodes`` and ``values`` are the typed plumbing.
 """
 
 from triggers_server.domain.registry.compat.checker import CHECK_BUDGET, find_incompatibilities

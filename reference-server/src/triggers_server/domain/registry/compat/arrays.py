@@ -1,9 +1,9 @@
-"""Array keywords: item models (``prefixItems``/``items``, draft-07 ``items`` arrays/``additionalItems``),
+"""Array keywords: item models (``prefixItems``/``items``; draft-07 ``items`` arrays arrive translated),
 ``contains``, ``uniqueItems`` and the item counts."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from referencing._core import Resolver
@@ -20,17 +20,14 @@ class _Items:
 
     prefix: list[Any]
     rest: Any
-    prefix_keyword: str = "prefixItems"
+    rest_keyword: str = "items"
 
 
 def _items_model(schema: dict[str, Any]) -> _Items | None:
     if "prefixItems" in schema and isinstance(schema["prefixItems"], list):
         return _Items(as_array(schema["prefixItems"]), schema.get("items"))
-    items = schema.get("items")
-    if isinstance(items, list):
-        return _Items(as_array(items), schema.get("additionalItems"), "items")
     if "items" in schema:
-        return _Items([], items)
+        return _Items([], schema["items"])
     return None
 
 
@@ -42,7 +39,9 @@ def check_arrays(
         problems.append(Incompatibility(pointer(path, "uniqueItems"), "unique_items_added", "items must now be unique"))
     reader_items = _items_model(reader)
     if reader_items is not None:
-        problems += _check_items(compare, writer, reader_items, resolver, path)
+        # findings name the keyword as written (`unevaluatedItems` read as `items`)
+        written = replace(reader_items, rest_keyword=compare.written_as(reader, reader_items.rest_keyword))
+        problems += _check_items(compare, writer, written, resolver, path)
     if "contains" in reader:
         problems += _check_contains(compare, writer, reader, resolver, path)
     return problems
@@ -55,7 +54,6 @@ def _check_items(
     max_items = min((int(m) for w in writer if isinstance(m := keywords(w).get("maxItems"), int)), default=None)
     longest_prefix = max((len(model.prefix) for model, _ in models), default=0)
     beyond = max(longest_prefix, len(reader.prefix))
-    rest_keyword = "items" if reader.prefix_keyword == "prefixItems" else "additionalItems"
     problems: list[Incompatibility] = []
     for position in range(beyond + 1):
         if max_items is not None and position >= max_items:
@@ -65,9 +63,9 @@ def _check_items(
             break  # the writer never produces an item at this position
         further = position == beyond
         if position < len(reader.prefix):
-            reader_schema, reader_path = reader.prefix[position], pointer(path, reader.prefix_keyword, position)
+            reader_schema, reader_path = reader.prefix[position], pointer(path, "prefixItems", position)
         else:
-            reader_schema, reader_path = reader.rest, pointer(path, rest_keyword)
+            reader_schema, reader_path = reader.rest, pointer(path, reader.rest_keyword)
         what = "further array items" if further else f"array item {position}"
         problems += _check_member(compare, writer_schemas, reader_schema, resolver, reader_path, what)
     return problems

@@ -22,12 +22,17 @@ from triggers_server.domain.registry.compat.combinators import (
     has_alternatives,
 )
 from triggers_server.domain.registry.compat.findings import Incompatibility, pointer
+from triggers_server.domain.registry.compat.instances import accepts_all, listed_values
 from triggers_server.domain.registry.compat.json_types import check_enum, may_be, type_covered, type_set, writer_types
 from triggers_server.domain.registry.compat.nodes import Node, enter, keywords, resolve, root
 from triggers_server.domain.registry.compat.numbers import check_numbers
 from triggers_server.domain.registry.compat.objects import check_objects
 from triggers_server.domain.registry.compat.strings import check_strings
+from triggers_server.domain.registry.compat.translate import to_2020_12
+from triggers_server.domain.registry.compat.unevaluated import Aliases, is_no_op
+from triggers_server.domain.registry.compat.unevaluated import lower as lower_unevaluated
 from triggers_server.domain.registry.compat.values import as_array, as_object, canonical
+from triggers_server.domain.registry.dialect import Dialect
 
 CHECK_BUDGET = 50_000
 _REFERENCES = ("$ref", "$dynamicRef")
@@ -40,7 +45,8 @@ class _TooComplex(Exception):
 class _Checker:
     """Walks a writer schema (as a conjunction of subschemas) against one reader subschema."""
 
-    def __init__(self, budget: int) -> None:
+    def __init__(self, budget: int, aliases: Aliases) -> None:
+        self._aliases = aliases
         self._active: set[tuple[tuple[int, ...], int]] = set()
         self._budget = budget
         self._stripped: dict[tuple[int, tuple[str, ...]], tuple[dict[str, Any], dict[str, Any]]] = {}
@@ -55,6 +61,9 @@ class _Checker:
         conjuncts = self._conjuncts([*writer])
         if any(c.schema is False for c in conjuncts):
             return []  # the writer accepts nothing, so the reader can read everything it wrote
+        values = listed_values(conjuncts)
+        if values is not None and accepts_all(values, reader):
+            return []  # the writer's payloads are known, and the reader accepts each of them
         if any(self._same_schema(c, reader) for c in [*writer, *conjuncts]):
             return []  # the writer includes the reader's own constraints
         key = (tuple(sorted(id(c.schema) for c in conjuncts)), id(reader.schema))
@@ -73,6 +82,10 @@ class _Checker:
 
     def check_open(self, target: Any, resolver: Resolver[Any], path: str) -> list[Incompatibility]:
         return self.check([Node(True, resolver)], Node(target, resolver), path)
+
+    def written_as(self, schema: dict[str, Any], keyword: str) -> str:
+        found = self._aliases.get(id(schema))
+        return found[1].get(keyword, keyword) if found is not None and found[0] is schema else keyword
 
     def without(self, schema: dict[str, Any], *keywords: str) -> dict[str, Any]:
         key = (id(schema), keywords)
@@ -208,7 +221,7 @@ class _Checker:
         if may_be(types, "object"):
             problems += check_objects(self, writer, reader, resolver, path)
         for keyword in ("unevaluatedProperties", "unevaluatedItems"):
-            if keyword in reader and reader[keyword] is not True:
+            if keyword in reader and reader[keyword] is not True and not is_no_op(reader, keyword):
                 if not any(canonical(keywords(w).get(keyword)) == canonical(reader[keyword]) for w in writer):
                     problems.append(
                         Incompatibility(pointer(path, keyword), "unevaluated_narrowed", f"{keyword} added or changed")
@@ -216,13 +229,24 @@ class _Checker:
         return problems
 
 
-def find_incompatibilities(writer: Any, reader: Any, *, budget: int = CHECK_BUDGET) -> list[Incompatibility]:
+def find_incompatibilities(
+    writer: Any,
+    reader: Any,
+    *,
+    writer_dialect: Dialect | None = None,
+    reader_dialect: Dialect | None = None,
+    budget: int = CHECK_BUDGET,
+) -> list[Incompatibility]:
     """Reasons a payload valid under ``writer`` may be rejected by ``reader`` (empty = compatible).
 
+    Each schema is read in its dialect (None: every keyword it uses is honoured, older forms included).
     Comparing unions of unions can grow combinatorially; past ``budget`` subschema comparisons (or
     Python's recursion limit) the pair is reported as incompatible rather than compared further.
     """
     try:
-        return _Checker(budget).check([root(writer)], root(reader), "")
+        aliases: Aliases = {}
+        writer_root = root(lower_unevaluated(to_2020_12(writer, writer_dialect), aliases))
+        reader_root = root(lower_unevaluated(to_2020_12(reader, reader_dialect), aliases))
+        return _Checker(budget, aliases).check([writer_root], reader_root, "")
     except (_TooComplex, RecursionError):
         return [Incompatibility("", "too_complex", "the schemas are too large or deeply nested to compare")]

@@ -7,7 +7,14 @@ from typing import Any
 from referencing._core import Resolver
 
 from triggers_server.domain.registry.compat.findings import Incompatibility, pointer
-from triggers_server.domain.registry.compat.json_types import type_covered, type_set, writer_types
+from triggers_server.domain.registry.compat.json_types import (
+    admitted_types,
+    provably_disjoint,
+    split_by_type,
+    type_covered,
+    type_set,
+    writer_types,
+)
 from triggers_server.domain.registry.compat.nodes import Comparison, Node, enter, keywords
 from triggers_server.domain.registry.compat.values import as_array, as_object, canonical
 
@@ -46,7 +53,15 @@ def distribute_writer_alternatives(
 def check_alternatives(
     compare: Comparison, writer: list[Node], keyword: str, branches: list[Node], path: str
 ) -> list[Incompatibility]:
-    """The reader's ``keyword`` (anyOf/oneOf) ``branches`` must cover the writer, branch by branch."""
+    """The reader's ``keyword`` (anyOf/oneOf) ``branches`` must cover the writer, branch by branch.
+
+    A ``oneOf`` whose branches are provably disjoint (no payload can match two) is an ``anyOf``; otherwise
+    the writer's payloads (per writer branch) must match one branch and provably none of the others.
+    """
+    if _listed_by_writer(writer, keyword, branches):
+        return []
+    exclusive = keyword == "oneOf" and not _pairwise_disjoint(branches)
+    exactly = "exactly one " if exclusive else ""
     for index, node in enumerate(writer):
         schema = as_object(node.schema)
         if schema is None:
@@ -55,14 +70,6 @@ def check_alternatives(
             if writer_keyword not in schema:
                 continue
             writer_branches = as_array(schema[writer_keyword])
-            if keyword == "oneOf" and writer_keyword == "anyOf":
-                return [
-                    Incompatibility(
-                        path,
-                        "composition_narrowed",
-                        "anyOf became oneOf: payloads matching several branches are rejected",
-                    )
-                ]
             rest = [
                 *writer[:index],
                 Node(compare.without(schema, writer_keyword), node.resolver),
@@ -72,24 +79,79 @@ def check_alternatives(
             problems: list[Incompatibility] = []
             for position, branch in enumerate(writer_branches):
                 candidate = [*rest, Node(branch, resolver)]
-                if not any(not compare.check(candidate, reader_branch, path) for reader_branch in branches):
+                if not _covered(compare, candidate, branches, path, exclusive):
                     problems.append(
                         Incompatibility(
                             path,
                             "composition_narrowed",
-                            f"{writer_keyword} branch {position} matches no {keyword} branch",
+                            f"{writer_keyword} branch {position} is not covered by {exactly or 'any '}{keyword} branch",
                         )
                     )
             return problems
-    if any(not compare.check(writer, branch, path) for branch in branches):
+    if _covered(compare, writer, branches, path, exclusive):
         return []
     return [
         Incompatibility(
             path,
             "composition_narrowed",
-            f"the writer schema is not covered by any {keyword} branch of the reader",
+            f"the writer schema is not covered by {exactly or 'any '}{keyword} branch of the reader",
         )
     ]
+
+
+def _listed_by_writer(writer: list[Node], keyword: str, branches: list[Node]) -> bool:
+    """A writer conjunct has the same ``keyword`` list up to order (so the same constraint)."""
+    texts = sorted(canonical(branch.schema) for branch in branches)
+    if any('"$ref"' in text or '"$dynamicRef"' in text or '"$id"' in text for text in texts):
+        return False  # equal text, but the meaning may depend on the document
+    return any(
+        sorted(canonical(b) for b in as_array(keywords(node).get(keyword))) == texts
+        for node in writer
+        if keyword in keywords(node)
+    )
+
+
+def _pairwise_disjoint(branches: list[Node]) -> bool:
+    return all(
+        provably_disjoint(first.schema, second.schema)
+        for position, first in enumerate(branches)
+        for second in branches[position + 1 :]
+    )
+
+
+def _covered(compare: Comparison, writer: list[Node], branches: list[Node], path: str, exclusive: bool) -> bool:
+    """Some reader branch accepts every writer payload (and, when ``exclusive``, provably no other branch
+    does), or, for a writer of several types, each type's payloads are covered so
+    (``{"type": ["string", "null"]}`` is covered by string | null)."""
+    if _covered_by_one(compare, writer, branches, path, exclusive):
+        return True
+    types = split_by_type(writer)
+    if types is None:
+        return False
+    resolver = writer[0].resolver
+    return all(
+        _covered_by_one(compare, [*writer, Node({"type": t}, resolver)], branches, path, exclusive) for t in types
+    )
+
+
+def _covered_by_one(compare: Comparison, writer: list[Node], branches: list[Node], path: str, exclusive: bool) -> bool:
+    types = writer_types(writer)
+    for index, branch in enumerate(branches):
+        if compare.check(writer, branch, path):
+            continue
+        if not exclusive or all(
+            _excludes(types, other) for position, other in enumerate(branches) if position != index
+        ):
+            return True
+    return False
+
+
+def _excludes(writer: frozenset[str] | None, branch: Node) -> bool:
+    """No payload of the writer's types can match ``branch``."""
+    admitted = admitted_types(branch.schema)
+    if writer is None or admitted is None:
+        return False
+    return not any(type_covered(w, admitted) or type_covered(a, writer) for w in writer for a in admitted)
 
 
 def check_not(compare: Comparison, writer: list[Node], negated: Node, path: str) -> list[Incompatibility]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from triggers_server.domain.registry.compat.findings import Incompatibility, pointer
 from triggers_server.domain.registry.compat.nodes import Node, keywords
-from triggers_server.domain.registry.compat.values import as_array, canonical, value_type
+from triggers_server.domain.registry.compat.values import as_array, as_object, canonical, value_type
 
 
 def type_set(schema: dict[str, Any]) -> frozenset[str] | None:
@@ -78,3 +78,37 @@ def check_enum(writer: list[Node], reader: dict[str, Any], path: str) -> list[In
     return [
         Incompatibility(pointer(path, keyword), "enum_narrowed", f"values restricted to {json.dumps(allowed)[:200]}")
     ]
+
+
+def admitted_types(schema: Any) -> frozenset[str] | None:
+    """The JSON types a subschema's own ``type``/``enum``/``const`` admit (None = any; ``false``: none)."""
+    if schema is False:
+        return frozenset()
+    obj = as_object(schema)
+    if obj is None:
+        return None
+    values = enum_values(obj)
+    return _intersect_types(type_set(obj), frozenset(map(value_type, values)) if values is not None else None)
+
+
+def provably_disjoint(first: Any, second: Any) -> bool:
+    """No instance can match both subschemas: their types or their listed values do not overlap."""
+    a, b = admitted_types(first), admitted_types(second)
+    if a is not None and b is not None:
+        if not any(type_covered(x, b) for x in a) and not any(type_covered(y, a) for y in b):
+            return True
+    a_values = enum_values(as_object(first) or {})
+    b_values = enum_values(as_object(second) or {})
+    if a_values is not None and b_values is not None:
+        return not {canonical(v) for v in a_values} & {canonical(v) for v in b_values}
+    return False
+
+
+def split_by_type(writer: list[Node]) -> list[str] | None:
+    """The writer's JSON types when there are several (so each can be judged on its own), else None."""
+    types = writer_types(writer)
+    if types is None or len(types) < 2:
+        return None
+    # an integer is a number: judging "number" covers the integers too
+    parts = sorted(t for t in types if not (t == "integer" and "number" in types))
+    return parts if len(parts) > 1 else None

@@ -9,6 +9,7 @@ from typing import Any
 
 from triggers_server.domain.registry.compat.checker import find_incompatibilities
 from triggers_server.domain.registry.compat.findings import Incompatibility
+from triggers_server.domain.registry.dialect import Dialect
 
 
 class CompatibilityMode(StrEnum):
@@ -58,12 +59,17 @@ DEFAULT_MODE = CompatibilityMode.BACKWARD
 class PreviousVersion:
     version: int
     schema: Any
+    dialect: Dialect | None = None  # None: every keyword the schema uses is honoured
 
 
 def check_compatibility(
-    candidate: Any, previous: Sequence[PreviousVersion], mode: CompatibilityMode
+    candidate: Any,
+    previous: Sequence[PreviousVersion],
+    mode: CompatibilityMode,
+    candidate_dialect: Dialect | None = None,
 ) -> list[Incompatibility]:
-    """Incompatibilities of ``candidate`` against ``previous`` (oldest first) under ``mode``.
+    """Incompatibilities of ``candidate`` (read in ``candidate_dialect``) against ``previous`` (oldest
+    first, each read in its own dialect) under ``mode``.
 
     Non-transitive modes compare with the latest version only; each finding's detail names the
     direction and the version it was found against.
@@ -74,10 +80,16 @@ def check_compatibility(
     problems: list[Incompatibility] = []
     for target in reversed(targets):
         if mode.checks_backward:
-            for found in find_incompatibilities(target.schema, candidate):
+            backward = find_incompatibilities(
+                target.schema, candidate, writer_dialect=target.dialect, reader_dialect=candidate_dialect
+            )
+            for found in backward:
                 problems.append(_label(found, "backward", target.version))
         if mode.checks_forward:
-            for found in find_incompatibilities(candidate, target.schema):
+            forward = find_incompatibilities(
+                candidate, target.schema, writer_dialect=candidate_dialect, reader_dialect=target.dialect
+            )
+            for found in forward:
                 problems.append(_label(found, "forward", target.version))
     return problems
 

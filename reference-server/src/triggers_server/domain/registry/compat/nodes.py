@@ -68,6 +68,10 @@ class Comparison(Protocol):
         """The writer allows any value here; the reader (``target``) must too."""
         ...
 
+    def written_as(self, schema: dict[str, Any], keyword: str) -> str:
+        """The keyword as the user wrote it (``unevaluatedProperties`` read as ``additionalProperties``)."""
+        ...
+
     def without(self, schema: dict[str, Any], *keywords: str) -> dict[str, Any]:
         """``schema`` minus ``keywords``, the same object for the same input (cycle detection is by identity)."""
         ...

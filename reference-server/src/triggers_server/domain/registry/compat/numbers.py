@@ -1,4 +1,4 @@
-"""Numeric keywords: bounds (inclusive, exclusive, draft-04 boolean exclusives) and ``multipleOf``."""
+"""Numeric keywords: bounds (inclusive, exclusive; draft-04 boolean exclusives arrive translated) and ``multipleOf``."""
 
 from __future__ import annotations
 
@@ -23,11 +23,11 @@ class _Bound:
 
 
 def _bound(schema: dict[str, Any], inclusive_key: str, exclusive_key: str, lower: bool) -> _Bound | None:
-    """The tightest of `minimum`/`exclusiveMinimum` (or the maximum pair), honouring draft-04's boolean form."""
+    """The tightest of `minimum`/`exclusiveMinimum` (or the maximum pair)."""
     bounds: list[_Bound] = []
     inclusive = _as_number(schema.get(inclusive_key))
     if inclusive is not None:
-        bounds.append(_Bound(inclusive, schema.get(exclusive_key) is True))
+        bounds.append(_Bound(inclusive, False))
     exclusive = _as_number(schema.get(exclusive_key))
     if exclusive is not None:
         bounds.append(_Bound(exclusive, True))

@@ -1,5 +1,5 @@
 """Object keywords: content models (``properties``, ``patternProperties``, ``additionalProperties``),
-``required``, dependencies (``dependentRequired``/``dependentSchemas`` and draft-07 ``dependencies``),
+``required``, dependencies (``dependentRequired``/``dependentSchemas``; draft-07 ``dependencies`` arrive translated),
 ``propertyNames`` and the property counts."""
 
 from __future__ import annotations
@@ -48,6 +48,11 @@ def _check_properties(
     problems: list[Incompatibility] = []
     reader_properties = as_mapping(reader.get("properties"))
     reader_patterns = as_mapping(reader.get("patternProperties"))
+    additional = (
+        (compare.written_as(reader, "additionalProperties"), reader["additionalProperties"])
+        if "additionalProperties" in reader
+        else None
+    )
     writer_declared = {name for w in writer for name in as_mapping(keywords(w).get("properties"))}
     for name in sorted(writer_declared | set(reader_properties)):
         writer_schemas = _writer_member_schemas(writer, name)
@@ -56,8 +61,8 @@ def _check_properties(
         if name in reader_properties:
             targets.append((reader_properties[name], name_path))
         targets += [(s, pointer(path, "patternProperties", p)) for p, s in reader_patterns.items() if matches(p, name)]
-        if not targets and "additionalProperties" in reader:
-            targets.append((reader["additionalProperties"], pointer(path, "additionalProperties")))
+        if not targets and additional is not None:
+            targets.append((additional[1], pointer(path, additional[0])))
         for target, target_path in targets:
             found = (
                 compare.check(writer_schemas, Node(target, resolver), target_path)
@@ -75,13 +80,12 @@ def _check_properties(
                         " allowed any value for it",
                     )
                 )
-            elif name not in reader_properties and target_path.endswith("/additionalProperties"):
+            elif additional is not None and target_path == pointer(path, additional[0]):
                 problems.append(
                     Incompatibility(
                         name_path,
                         "property_removed_from_closed_model",
-                        f"property {name!r} was removed and the reader's additionalProperties"
-                        " does not accept its values",
+                        f"property {name!r} was removed and the reader's {additional[0]} does not accept its values",
                     )
                 )
             else:
@@ -107,9 +111,11 @@ def _check_properties(
                     f"properties matching {pattern!r} are now constrained more than the writer allowed",
                 )
             )
-    if "additionalProperties" in reader:
-        additional_path = pointer(path, "additionalProperties")
-        target_node = Node(reader["additionalProperties"], resolver)
+    if additional is not None:
+        keyword, additional_schema = additional
+        kind = "unevaluated_narrowed" if keyword == "unevaluatedProperties" else "additional_properties_narrowed"
+        additional_path = pointer(path, keyword)
+        target_node = Node(additional_schema, resolver)
         for w in writer:
             for pattern, schema in as_mapping(keywords(w).get("patternProperties")).items():
                 if pattern not in reader_patterns and compare.check(
@@ -118,7 +124,7 @@ def _check_properties(
                     problems.append(
                         Incompatibility(
                             additional_path,
-                            "additional_properties_narrowed",
+                            kind,
                             f"properties matching {pattern!r} are no longer accepted as additional properties",
                         )
                     )
@@ -126,13 +132,13 @@ def _check_properties(
         found = (
             compare.check(others, target_node, additional_path)
             if others
-            else compare.check_open(reader["additionalProperties"], resolver, additional_path)
+            else compare.check_open(additional_schema, resolver, additional_path)
         )
         if found:
             problems.append(
                 Incompatibility(
                     additional_path,
-                    "additional_properties_narrowed",
+                    kind,
                     "additional properties the writer allowed are rejected or constrained",
                 )
             )
@@ -201,14 +207,12 @@ def _check_dependencies(
 
 
 def _dependent_required(schema: dict[str, Any]) -> Iterator[tuple[str, str, list[str]]]:
-    for keyword in ("dependentRequired", "dependencies"):
-        for trigger, value in as_mapping(schema.get(keyword)).items():
-            if isinstance(value, list):
-                yield keyword, trigger, as_strings(value)
+    for trigger, value in as_mapping(schema.get("dependentRequired")).items():
+        if isinstance(value, list):
+            yield "dependentRequired", trigger, as_strings(value)
 
 
 def _dependent_schemas(schema: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
-    for keyword in ("dependentSchemas", "dependencies"):
-        for trigger, value in as_mapping(schema.get(keyword)).items():
-            if isinstance(value, (dict, bool)):
-                yield keyword, trigger, value
+    for trigger, value in as_mapping(schema.get("dependentSchemas")).items():
+        if isinstance(value, (dict, bool)):
+            yield "dependentSchemas", trigger, value
