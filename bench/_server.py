@@ -32,6 +32,11 @@ class RunningServer:
     admin_key: str
     pid: int
     db_path: Path
+    log_path: Path | None = None
+
+    def output(self) -> str:
+        """What the server printed so far (its start-up lines, then logs)."""
+        return "" if self.log_path is None else self.log_path.read_text(errors="replace")
 
     def rss_mib(self) -> float:
         """Resident set size of the server process, from /proc (Linux)."""
@@ -101,7 +106,7 @@ def running_server(
         log_path = Path(tmp) / "server.log"
         command = [exe, "--host", "127.0.0.1", "--port", str(port), "--db", str(db), "--admin-key", key, "--log-level", log_level]
         with _serving([*command, *extra], log_path, base_url) as pid:
-            yield RunningServer(base_url, key, pid, db)
+            yield RunningServer(base_url, key, pid, db, log_path)
 
 
 @contextlib.contextmanager

@@ -48,6 +48,26 @@ def test_sign_in_keeps_the_key_in_session_storage_masked_and_out_of_urls(page: P
     assert watch.errors == ["Failed to load resource: the server responded with a status of 401 (Unauthorized)"]
 
 
+def test_the_printed_sign_in_link_signs_in_once_with_no_key_in_any_url(page: Page, live: Live, watch: Watch) -> None:
+    printed = re.search(r"Console sign-in link \(works once, for \d+ min\): (\S+)", live.server.output())
+    assert printed is not None, live.server.output()
+    link = printed.group(1)
+    assert link.startswith(live.origin + "/console/#code=sic_") and live.key not in link
+    page.goto(link)
+    expect(page.get_by_role("navigation", name="Console pages")).to_be_visible()
+    assert "code=" not in page.url  # the fragment left the address bar (and history) as it was read
+    key = page.evaluate("() => sessionStorage.getItem('triggers.console.api-key')")
+    assert isinstance(key, str) and key.startswith("tk_") and key != live.key
+    keys = live.api.get("/api-keys").json()["data"]
+    assert [k["scopes"] for k in keys if k["name"] == "console sign-in"] == [["admin"]]
+    assert all("code=" not in url.partition("#")[0] for url in watch.requests)
+
+    page.evaluate("() => sessionStorage.clear()")
+    page.goto(link)  # a code works once
+    expect(page.get_by_role("alert")).to_contain_text("already used or has expired")
+    expect(page.get_by_label("API key")).to_be_visible()
+
+
 def test_an_ingested_event_appears_in_the_live_tail(signed_in: Page, live: Live) -> None:
     page = signed_in
     expect(page.get_by_role("status", name="Live tail state")).to_contain_text("Live")

@@ -1941,6 +1941,14 @@ type SchemaVersionList struct {
 	NextCursor *string `json:"next_cursor"`
 }
 
+// SignInCodeRedeem A one-time sign-in code to redeem.
+type SignInCodeRedeem struct {
+	// Code The code from the `#code=` fragment of the sign-in link the server printed.
+	//
+	// Examples: sic_4kq9V2mZp7
+	Code string `json:"code"`
+}
+
 // Stats Operational statistics of the caller's account over a recent window.
 //
 // Examples: {"delivery_success_rate":0.98,"dlq_depth":1,"inbox_depth":7,"ingest_latency_ms":{"p50":1.8,"p95":4.2,"p99":9.7},"ingest_rate_per_second":12.5,"top_event_types":[{"count":42,"type":"order.created"}],"window_seconds":300}

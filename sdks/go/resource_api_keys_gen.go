@@ -64,6 +64,20 @@ func (s *APIKeysService) Create(ctx context.Context, params APIKeyCreateParams, 
 	return doJSON[APIKey](ctx, s.core, "POST", "api-keys", nil, params, opts)
 }
 
+// APIKeyRedeemSignInCodeParams is the request body of APIKeys.RedeemSignInCode (schema SignInCodeRedeem).
+type APIKeyRedeemSignInCodeParams = SignInCodeRedeem
+
+// RedeemSignInCode: Redeem a one-time sign-in code.
+//
+// Exchanges the one-time code a local server prints at start-up (its console sign-in link) for a new admin API key of the bootstrap account, so a browser signs in without the key ever appearing in a URL or a log. A code works once and expires after a few minutes; an unknown, used or expired code is `401`.
+//
+// No API key is needed: the code is the credential.
+//
+// POST /sign-in-codes/redeem (redeemSignInCode).
+func (s *APIKeysService) RedeemSignInCode(ctx context.Context, params APIKeyRedeemSignInCodeParams, opts ...option.RequestOption) (*APIKey, error) {
+	return doJSON[APIKey](ctx, s.core, "POST", "sign-in-codes/redeem", nil, params, opts)
+}
+
 // Delete: Revoke an API key.
 //
 // Revoked keys get 401 from then on. A key cannot revoke itself (409).

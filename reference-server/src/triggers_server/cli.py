@@ -236,6 +236,20 @@ class AnnouncingServer(uvicorn.Server):
                 print(line, flush=True)
 
 
+def browser_host(host: str) -> str:
+    """The host a browser on this machine reaches a server bound to `host` at (a wildcard bind is loopback)."""
+    if host in ("", "0.0.0.0", "::"):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
+
+
+def sign_in_line(settings: Settings, port: int, code: str) -> str:
+    """The console's one-click sign-in link; the code rides in the fragment, which no request carries."""
+    minutes = max(1, round(settings.sign_in_code_ttl_seconds / 60))
+    base = f"http://{browser_host(settings.host)}:{port}"
+    return f"Console sign-in link (works once, for {minutes} min): {base}/console/#code={code}"
+
+
 def tune_gc() -> None:
     """Full (gen-2) collections walk every live object and stalled all in-flight requests for 100-350 ms
     under load (measured with bench/server_ingest.py). Freezing the startup heap and collecting the
@@ -257,7 +271,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"triggers-server: {error}", file=sys.stderr, flush=True)
         sys.exit(error.code)
     lines = [serving_line(settings, int(sock.getsockname()[1]))]
-    app = create_app(settings, announce=lambda outcome: lines.append(bootstrap_line(outcome)))
+    port = int(sock.getsockname()[1])
+    app = create_app(
+        settings,
+        announce=lambda outcome: lines.append(bootstrap_line(outcome)),
+        announce_sign_in=lambda code: lines.append(sign_in_line(settings, port, code)),
+    )
     loop = "uvloop" if importlib.util.find_spec("uvloop") is not None else "asyncio"
     config = uvicorn.Config(
         app,

@@ -30,6 +30,7 @@ class Settings:
     delivery_worker: bool = True
     webhook_timeout: float = 15.0
     secret_rotation_overlap: float = 24 * 3600
+    sign_in_code_ttl_seconds: float = 10 * 60
 
 
 def parse_schedule(text: str) -> tuple[float, ...]:

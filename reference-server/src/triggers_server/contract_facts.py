@@ -120,6 +120,7 @@ OPERATIONS: Final[dict[str, Operation]] = {
     "getAccount": Operation("getAccount", "GET", "/account", None),
     "listApiKeys": Operation("listApiKeys", "GET", "/api-keys", "admin"),
     "createApiKey": Operation("createApiKey", "POST", "/api-keys", "admin"),
+    "redeemSignInCode": Operation("redeemSignInCode", "POST", "/sign-in-codes/redeem", None),
     "deleteApiKey": Operation("deleteApiKey", "DELETE", "/api-keys/{key_id}", "admin"),
     "getHealth": Operation("getHealth", "GET", "/health", None),
     "getMetrics": Operation("getMetrics", "GET", "/metrics", "admin"),

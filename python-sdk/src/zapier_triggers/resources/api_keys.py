@@ -82,6 +82,29 @@ class ApiKeys(APIResource):
         )
         return await self._client.request(options, api_types.ApiKey)
 
+    async def redeem_sign_in_code(
+        self,
+        code: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> api_types.ApiKey:
+        """Redeem a one-time sign-in code"""
+        options = RequestOptions(
+            method="POST",
+            path="/sign-in-codes/redeem",
+            body=given(
+                {
+                    "code": code,
+                }
+            ),
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        return await self._client.request(options, api_types.ApiKey)
+
     async def delete(
         self,
         key_id: str,
@@ -109,6 +132,7 @@ class ApiKeysWithRawResponse:
 
     def __init__(self, resource: ApiKeys) -> None:
         self.create = to_raw_response_wrapper(resource.create)
+        self.redeem_sign_in_code = to_raw_response_wrapper(resource.redeem_sign_in_code)
         self.delete = to_raw_response_wrapper(resource.delete)
 
 
@@ -177,6 +201,29 @@ class SyncApiKeys(SyncAPIResource):
         )
         return self._client.request(options, api_types.ApiKey)
 
+    def redeem_sign_in_code(
+        self,
+        code: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> api_types.ApiKey:
+        """Redeem a one-time sign-in code"""
+        options = RequestOptions(
+            method="POST",
+            path="/sign-in-codes/redeem",
+            body=given(
+                {
+                    "code": code,
+                }
+            ),
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+        return self._client.request(options, api_types.ApiKey)
+
     def delete(
         self,
         key_id: str,
@@ -204,6 +251,7 @@ class SyncApiKeysWithRawResponse:
 
     def __init__(self, resource: SyncApiKeys) -> None:
         self.create = sync_to_raw_response_wrapper(resource.create)
+        self.redeem_sign_in_code = sync_to_raw_response_wrapper(resource.redeem_sign_in_code)
         self.delete = sync_to_raw_response_wrapper(resource.delete)
 
 

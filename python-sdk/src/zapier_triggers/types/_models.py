@@ -1656,6 +1656,26 @@ class ApiKeyCreate(BaseModel):
     ] = None
 
 
+class SignInCodeRedeem(BaseModel):
+    """
+    A one-time sign-in code to redeem.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    code: Annotated[
+        str,
+        Field(
+            description="The code from the `#code=` fragment of the sign-in link the server printed.",
+            examples=["sic_4kq9V2mZp7"],
+            max_length=128,
+            min_length=1,
+        ),
+    ]
+
+
 class ApiKey(BaseModel):
     """
     An API key. The secret `key` is returned once, by create.

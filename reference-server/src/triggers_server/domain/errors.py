@@ -68,6 +68,12 @@ class Conflict(DomainError):
     slug = "conflict"
 
 
+class Unauthenticated(DomainError):
+    """No valid credential (an API key, or a one-time sign-in code) came with the request."""
+
+    slug = "unauthenticated"
+
+
 class Forbidden(DomainError):
     """The caller is known but may not do this (a scope is missing)."""
 

@@ -24,6 +24,7 @@ from triggers_server.domain.inbox import InboxService
 from triggers_server.domain.registry.service import SchemaRegistry, apply_schema
 from triggers_server.domain.replay import Replayer, ReplayJobs, ReplayService
 from triggers_server.domain.retention import Janitor
+from triggers_server.domain.sign_in import SignInCodes
 from triggers_server.domain.stats import StatsService
 from triggers_server.domain.streaming import EventStreams, StreamHub
 from triggers_server.domain.subscriptions import SubscriptionService
@@ -118,6 +119,12 @@ async def open_services(
         dlq=DlqService(stores.dlq, delivery, clock),
         auth=auth,
         accounts=accounts,
+        sign_in=SignInCodes(
+            stores.accounts,
+            clock,
+            ttl_seconds=settings.sign_in_code_ttl_seconds,
+            max_deliveries=settings.max_deliveries,
+        ),
         events=EventService(
             stores.events,
             check_schema=partial(apply_schema, registry),
@@ -158,6 +165,7 @@ def create_app(
     *,
     webhook_client: httpx.AsyncClient | None = None,
     announce: Callable[[BootstrapOutcome], None] | None = None,
+    announce_sign_in: Callable[[str], None] | None = None,
 ) -> FastAPI:
     """The ASGI app. Services open in the lifespan; in-process tests enter `app.router.lifespan_context(app)`.
     `announce` hears what start-up did about the operator's admin key (the CLI prints it once serving)."""
@@ -171,6 +179,8 @@ def create_app(
         app.state.services = services
         if services.bootstrap is not None and announce is not None:
             announce(services.bootstrap)
+        if announce_sign_in is not None:
+            announce_sign_in(services.sign_in.issue())
         if settings.delivery_worker:
             await services.delivery.start()
         try:

@@ -36,6 +36,7 @@ _STATUS_SLUGS: dict[int, str] = {
 _DOMAIN_STATUS: dict[str, int] = {
     "malformed-request": 400,
     "invalid-idempotency-key": 400,
+    "unauthenticated": 401,
     "forbidden": 403,
     "not-found": 404,
     "conflict": 409,
@@ -54,6 +55,8 @@ _DOMAIN_STATUS: dict[str, int] = {
 def domain_problem(error: DomainError) -> ProblemError:
     """The problem+json a domain error answers with."""
     headers: dict[str, str] = {}
+    if error.slug == "unauthenticated":
+        headers["WWW-Authenticate"] = 'Bearer realm="triggers"'
     if error.retry_after_seconds is not None:
         headers["Retry-After"] = str(max(1, round(error.retry_after_seconds)))
     errors = None if error.errors is None else [{"pointer": e.pointer, "detail": e.detail} for e in error.errors]

@@ -20,6 +20,7 @@ from triggers_server.domain.inbox import InboxService
 from triggers_server.domain.registry.service import SchemaRegistry
 from triggers_server.domain.replay import ReplayJobs, ReplayService
 from triggers_server.domain.retention import Janitor
+from triggers_server.domain.sign_in import SignInCodes
 from triggers_server.domain.stats import StatsService
 from triggers_server.domain.streaming import EventStreams, StreamHub
 from triggers_server.domain.subscriptions import SubscriptionService
@@ -53,6 +54,7 @@ class Services:
     stream: EventStreams
     stats: StatsService
     janitor: Janitor
+    sign_in: SignInCodes
     limiter: RateLimiter
     metrics: Metrics
     bootstrap: BootstrapOutcome | None = None  # what start-up did about the operator's admin key

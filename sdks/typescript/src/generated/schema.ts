@@ -858,6 +858,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/sign-in-codes/redeem": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Redeem a one-time sign-in code
+         * @description Exchanges the one-time code a local server prints at start-up (its console sign-in link) for a new admin API key of the bootstrap account, so a browser signs in without the key ever appearing in a URL or a log. A code works once and expires after a few minutes; an unknown, used or expired code is `401`.
+         *
+         *     No API key is needed: the code is the credential.
+         */
+        post: operations["redeemSignInCode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api-keys/{key_id}": {
         parameters: {
             query?: never;
@@ -3495,6 +3517,14 @@ export interface components {
              */
             new_account?: string;
         };
+        /** @description A one-time sign-in code to redeem. */
+        SignInCodeRedeem: {
+            /**
+             * @description The code from the `#code=` fragment of the sign-in link the server printed.
+             * @example sic_4kq9V2mZp7
+             */
+            code: string;
+        };
         /**
          * @description An API key. The secret `key` is returned once, by create.
          * @example {
@@ -6119,6 +6149,39 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    redeemSignInCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The code from the sign-in link. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignInCodeRedeem"];
+            };
+        };
+        responses: {
+            /** @description A new admin key; its secret `key` is in this response only. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKey"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             422: components["responses"]["UnprocessableEntity"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];

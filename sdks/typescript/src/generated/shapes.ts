@@ -80,6 +80,7 @@ export const SHAPES: ShapeRegistry = {
   "AccountUsage": {"object": {"events_total": null, "events_today": null, "inbox_depth": null, "dlq_depth": null, "subscriptions": null}},
   "Account": {"object": {"id": null, "name": null, "limits": {"ref": "AccountLimits"}, "usage": {"ref": "AccountUsage"}, "created_at": null}},
   "ApiKeyCreate": {"object": {"name": null, "scopes": {"array": {"ref": "ApiKeyScope"}}, "new_account": null}},
+  "SignInCodeRedeem": {"object": {"code": null}},
   "ApiKey": {"object": {"id": null, "account_id": null, "name": null, "prefix": null, "scopes": {"array": {"ref": "ApiKeyScope"}}, "created_at": null, "last_used_at": null, "key": null}},
   "ApiKeyList": {"object": {"data": {"array": {"ref": "ApiKey"}}, "next_cursor": null}},
   "Health": {"object": {"status": null, "version": null, "time": null}},

@@ -387,6 +387,11 @@ export type Account = Schemas["Account"];
 export type ApiKeyCreate = Schemas["ApiKeyCreate"];
 
 /**
+ * A one-time sign-in code to redeem.
+ */
+export type SignInCodeRedeem = Schemas["SignInCodeRedeem"];
+
+/**
  * An API key. The secret `key` is returned once, by create.
  */
 export type ApiKey = Schemas["ApiKey"];

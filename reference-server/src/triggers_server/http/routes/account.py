@@ -15,7 +15,7 @@ from triggers_server.http.contract_schemas import parse_contract_model
 from triggers_server.http.responses import contract_json
 from triggers_server.http.routes.params import PageCursor, PageLimit
 from triggers_server.http.services import services_of
-from triggers_server.models._generated import Account, ApiKey, ApiKeyCreate, ApiKeyList
+from triggers_server.models._generated import Account, ApiKey, ApiKeyCreate, ApiKeyList, SignInCodeRedeem
 from triggers_server.storage.ports.accounts import ApiKeyRecord
 
 router = APIRouter()
@@ -74,3 +74,12 @@ async def list_api_keys(
 async def delete_api_key(request: Request, principal: Admin, key_id: str) -> Response:
     await services_of(request).accounts.revoke_key(principal, key_id)
     return Response(status_code=204)
+
+
+@router.post("/sign-in-codes/redeem", status_code=201)
+async def redeem_sign_in_code(request: Request) -> Response:
+    """No API key here: the one-time code is the credential."""
+    services = services_of(request)
+    body = await parse_contract_model(request, SignInCodeRedeem)
+    record, secret = await services.sign_in.redeem(body.code)
+    return contract_json(ApiKey, key_wire(record, services.accounts, secret=secret), status=201)

@@ -61,6 +61,10 @@ class AccountStore(Protocol):
 
     async def find_active_key(self, key_hash: str) -> ApiKeyRecord | None: ...
 
+    async def bootstrap_account_id(self) -> str | None:
+        """The account the bootstrap admin key belongs to (None before one exists)."""
+        ...
+
     async def list_keys(self, account_id: str, *, limit: int, after_id: str | None) -> list[ApiKeyRecord]:
         """Active keys in id order after `after_id`."""
         ...

@@ -82,6 +82,11 @@ def find_active_key(tx: Transaction, key_hash: str) -> ApiKeyRecord | None:
     return _key(row) if row else None
 
 
+def bootstrap_account_id(tx: Transaction) -> str | None:
+    row = tx.execute("SELECT account_id FROM api_keys WHERE bootstrap = 1 ORDER BY created_at LIMIT 1").fetchone()
+    return None if row is None else str(row["account_id"])
+
+
 def get_api_key(tx: Transaction, account_id: str, key_id: str) -> ApiKeyRecord | None:
     row = tx.execute("SELECT * FROM api_keys WHERE id = ? AND account_id = ?", (key_id, account_id)).fetchone()
     return _key(row) if row else None
@@ -203,6 +208,9 @@ class SqliteAccountStore:
 
     async def find_active_key(self, key_hash: str) -> ApiKeyRecord | None:
         return await self._db.read(lambda tx: find_active_key(tx, key_hash))
+
+    async def bootstrap_account_id(self) -> str | None:
+        return await self._db.read(bootstrap_account_id)
 
     async def list_keys(self, account_id: str, *, limit: int, after_id: str | None) -> list[ApiKeyRecord]:
         return await self._db.read(lambda tx: list_api_keys(tx, account_id, limit=limit, after_id=after_id))

@@ -38,6 +38,14 @@ export interface ApiKeysCreateParams {
   newAccount?: T.ApiKeyCreate["new_account"] | undefined;
 }
 
+/** Parameters of `apiKeys.redeemSignInCode()` (POST /sign-in-codes/redeem). */
+export interface ApiKeysRedeemSignInCodeParams {
+  /**
+   * The code from the `#code=` fragment of the sign-in link the server printed.
+   */
+  code: T.SignInCodeRedeem["code"];
+}
+
 /**
  * The caller's account and API keys.
  */
@@ -84,6 +92,29 @@ export class ApiKeysResource extends APIResource {
           name: params.name,
           scopes: params.scopes,
           new_account: params.newAccount,
+        },
+        schema: "ApiKey",
+      },
+      options,
+    );
+  }
+
+  /**
+   * Redeem a one-time sign-in code
+   *
+   * Exchanges the one-time code a local server prints at start-up (its console sign-in link) for a new admin API key of the bootstrap account, so a browser signs in without the key ever appearing in a URL or a log. A code works once and expires after a few minutes; an unknown, used or expired code is `401`.
+   *
+   * No API key is needed: the code is the credential.
+   *
+   * `POST /sign-in-codes/redeem`
+   */
+  redeemSignInCode(params: ApiKeysRedeemSignInCodeParams, options?: RequestOptions): APIPromise<T.ApiKey> {
+    return this._client.request<T.ApiKey>(
+      {
+        method: "post",
+        path: `/sign-in-codes/redeem`,
+        body: {
+          code: params.code,
         },
         schema: "ApiKey",
       },
