@@ -3,7 +3,9 @@
 The page is built from `console/api-docs/` into `docs_dist/` (shipped in the wheel, like `console_dist/`):
 `index.html`, its configuration module and the vendored Scalar bundle under `assets/`. `/docs/assets/<name>`
 serves only those files; `/playground` and `/docs/` lead to `/docs`. Responses carry a strict
-Content-Security-Policy: scripts, fonts, images and API calls from this origin only, no framing.
+Content-Security-Policy: scripts, fonts, images and API calls from this origin only, no inline script, no framing.
+Styles alone may be inline: Scalar injects its stylesheet, its theme and its toast styles as `<style>` elements
+and sets style attributes at run time (only the first honours a nonce), and draws nothing readable without them.
 """
 
 from __future__ import annotations
