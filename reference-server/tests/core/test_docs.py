@@ -53,12 +53,14 @@ async def test_the_page_loads_the_vendored_scalar_bundle_and_its_configuration_f
     assert all(path.startswith("/docs/assets/") for path in named)  # no CDN, no other origin
     assert re.search(r"<script(?![^>]* src=)[^>]*>", index) is None  # nothing inline for the CSP to refuse
     assert "style=" not in index
+    styles = re.findall(r'<link rel="stylesheet"[^>]* href="(/docs/assets/[^"]+\.css)"', index)
+    assert len(styles) == 1  # the page's contrast fixes over Scalar's palette
     async with _root(server) as client:
-        for path in named:
+        for path in [*named, *styles]:
             response = await client.get(path)
             assert response.status_code == 200, path
             assert response.content == (DIST / "assets" / Path(path).name).read_bytes()
-            assert response.headers["content-type"].startswith("text/javascript")
+            assert response.headers["content-type"].startswith("text/css" if path in styles else "text/javascript")
             assert response.headers["content-security-policy"] == CSP
             assert "immutable" in response.headers["cache-control"]
         configuration = (await client.get(next(p for p in named if "scalar-api-reference-" not in p))).text
