@@ -381,9 +381,14 @@ def tour(session: nox.Session) -> None:
 
 @nox.session(python=PY)
 def bench(session: nox.Session) -> None:
-    """Benchmarks (ratios against same-run baselines), written to bench/results/*.json and summarised in docs/benchmarks.md."""
+    """Benchmarks (ratios against same-run baselines; the console's first-load bytes and LCP in headless chromium), written to
+    bench/results/*.json and summarised in docs/benchmarks.md."""
     _install_server(session)
     session.install("-r", str(PYTHON_SDK / "requirements-dev.txt"), "-e", str(PYTHON_SDK))
+    # bench/console_load.py drives Debian's chromium with the console tests' Playwright (no browser download).
+    session.install("-r", str(CONSOLE / "tests" / "requirements.txt"), env={"PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1"})
+    if not CHROMIUM.exists():
+        session.error(f"{CHROMIUM} is missing: apt-get install -y --no-install-recommends chromium")
     for script in sorted((ROOT / "bench").glob("*.py")):
         if script.name != "summarise.py" and not script.name.startswith("_"):
             session.run("python", str(script), *session.posargs)
