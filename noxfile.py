@@ -34,6 +34,7 @@ TS_SDK = ROOT / "sdks" / "typescript"
 GO_SDK = ROOT / "sdks" / "go"
 CONSOLE = ROOT / "console"
 CONSOLE_DIST = SERVER / "src" / "triggers_server" / "console_dist"
+DOCS_DIST = SERVER / "src" / "triggers_server" / "docs_dist"  # /docs: built by the console's `npm run build` too
 CHROMIUM = Path("/usr/bin/chromium")
 TOOLS = ROOT / "tools"
 SCRATCH = ROOT / "scratch"
@@ -49,7 +50,9 @@ def _run_in(session: nox.Session, folder: Path, *args: str, **kwargs: Any) -> An
 
 
 def _npm_ci(session: nox.Session, folder: Path) -> None:
-    if not (folder / "node_modules" / ".package-lock.json").exists():
+    """`npm ci` when node_modules is missing or older than the lock file (a pulled dependency change reinstalls)."""
+    installed, lock = folder / "node_modules" / ".package-lock.json", folder / "package-lock.json"
+    if not installed.exists() or (lock.exists() and lock.stat().st_mtime > installed.stat().st_mtime):
         _run_in(session, folder, "npm", "ci", "--no-audit", "--no-fund", external=True)
 
 
@@ -203,9 +206,9 @@ def go(session: nox.Session) -> None:
 
 @nox.session(python=PY)
 def console(session: nox.Session) -> None:
-    """Web console: npm ci, tsc --strict, build into the server package, then browser tests against a live server.
+    """Web console and /docs: npm ci, tsc --strict, build into the server package, then browser tests against a live server.
 
-    `-- --check` builds into a scratch folder and fails if the committed `console_dist/` differs (the drift check
+    `-- --check` builds into scratch folders and fails if the committed `console_dist/` or `docs_dist/` differs (the drift check
     CI runs, also as `console_check`); `-- --screenshots` writes a screenshot of every test (failures always get
     one) to console/test-results/; any other argument goes to pytest.
     """
@@ -223,11 +226,12 @@ def _console(session: nox.Session, *, check: bool, screenshots: bool, args: list
     _npm_ci(session, CONSOLE)
     _run_in(session, CONSOLE, "npm", "run", "typecheck", external=True)
     if check:
-        with tempfile.TemporaryDirectory(prefix="console-dist-") as out:
-            _run_in(session, CONSOLE, "npm", "run", "build", external=True, env={"CONSOLE_OUT_DIR": out})
-            drift = _tree_differences(Path(out), CONSOLE_DIST)
-        if drift:
-            session.error(f"{CONSOLE_DIST.relative_to(ROOT)} is stale ({', '.join(drift)}): run `nox -s console`")
+        with tempfile.TemporaryDirectory(prefix="console-dist-") as out, tempfile.TemporaryDirectory(prefix="docs-dist-") as docs:
+            _run_in(session, CONSOLE, "npm", "run", "build", external=True, env={"CONSOLE_OUT_DIR": out, "DOCS_OUT_DIR": docs})
+            stale = [(dist, _tree_differences(Path(built), dist)) for built, dist in ((out, CONSOLE_DIST), (docs, DOCS_DIST))]
+        for committed, drift in stale:
+            if drift:
+                session.error(f"{committed.relative_to(ROOT)} is stale ({', '.join(drift)}): run `nox -s console`")
     else:
         _run_in(session, CONSOLE, "npm", "run", "build", external=True)
     if not CHROMIUM.exists():
@@ -377,9 +381,14 @@ def tour(session: nox.Session) -> None:
 
 @nox.session(python=PY)
 def bench(session: nox.Session) -> None:
-    """Benchmarks (ratios against same-run baselines), written to bench/results/*.json and summarised in docs/benchmarks.md."""
+    """Benchmarks (ratios against same-run baselines; the console's first-load bytes and LCP in headless chromium), written to
+    bench/results/*.json and summarised in docs/benchmarks.md."""
     _install_server(session)
     session.install("-r", str(PYTHON_SDK / "requirements-dev.txt"), "-e", str(PYTHON_SDK))
+    # bench/console_load.py drives Debian's chromium with the console tests' Playwright (no browser download).
+    session.install("-r", str(CONSOLE / "tests" / "requirements.txt"), env={"PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1"})
+    if not CHROMIUM.exists():
+        session.error(f"{CHROMIUM} is missing: apt-get install -y --no-install-recommends chromium")
     for script in sorted((ROOT / "bench").glob("*.py")):
         if script.name != "summarise.py" and not script.name.startswith("_"):
             session.run("python", str(script), *session.posargs)

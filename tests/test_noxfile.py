@@ -5,12 +5,15 @@ Run by `nox -s lint`.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any, cast
 
 import noxfile
 
@@ -62,3 +65,30 @@ def test_server_suite_prints_skip_reasons(tmp_path: Path) -> None:
         check=True,
     )
     assert re.search(r"^SKIPPED \[1\] \S*test_skip\.py:5: shared folder absent$", run.stdout, flags=re.MULTILINE)
+
+
+def test_npm_ci_reinstalls_when_the_lock_file_changed_since_the_last_install(tmp_path: Path) -> None:
+    # A pulled dependency change (e.g. the console gaining @scalar/api-reference) must reach an existing node_modules.
+    ran: list[tuple[str, ...]] = []
+
+    class Session:
+        def chdir(self, folder: Path) -> Any:
+            return contextlib.nullcontext()
+
+        def run(self, *args: str, **kwargs: Any) -> None:
+            ran.append(args)
+
+    session = cast(Any, Session())
+    lock, installed = tmp_path / "package-lock.json", tmp_path / "node_modules" / ".package-lock.json"
+    lock.write_text("{}")
+    noxfile._npm_ci(session, tmp_path)  # nothing installed yet
+    assert len(ran) == 1 and ran[0][:2] == ("npm", "ci")
+    installed.parent.mkdir()
+    installed.write_text("{}")
+    os.utime(lock, (1_000, 1_000))
+    os.utime(installed, (2_000, 2_000))
+    noxfile._npm_ci(session, tmp_path)  # up to date: no reinstall
+    assert len(ran) == 1
+    os.utime(lock, (3_000, 3_000))
+    noxfile._npm_ci(session, tmp_path)  # the lock file moved on
+    assert len(ran) == 2

@@ -95,6 +95,8 @@ export function App(): JSX.Element {
               {label}
             </Link>
           ))}
+          {/* The API reference is its own page (outside the console's router); this tab's key goes with it. */}
+          <a href="/docs">Docs</a>
         </nav>
         <span class="who">
           <span aria-label="Signed-in API key">{maskKey(key)}</span>

@@ -38,6 +38,7 @@ from triggers_server.http.routes import (
     console,
     deliveries,
     dlq,
+    docs,
     events,
     filters,
     idempotency,
@@ -207,6 +208,7 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(console.router)  # the web console at /console/ (outside the API prefix)
+    app.include_router(docs.router)  # the API reference and playground at /docs (outside the API prefix)
     proxy = cast(Services, _ServicesProxy(holder))
     app.add_middleware(IdempotencyMiddleware, services=proxy)
     app.add_middleware(RateLimitMiddleware, services=proxy)
