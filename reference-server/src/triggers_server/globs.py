@@ -8,22 +8,22 @@ import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
-from triggers_server.problems import ProblemError
-
 MAX_GLOB_LENGTH = 255
 _FORBIDDEN = re.compile(r"[\[\]?\s\x00-\x1f\x7f]")
 
 
+class InvalidGlob(ValueError):
+    """A glob outside the grammar; a query parameter's is a 400 `malformed-request` (`http/problem_handlers`)."""
+
+
 def validate_globs(globs: Iterable[str], *, field: str) -> list[str]:
-    """Return the globs, or raise 400 `malformed-request` naming the bad one."""
+    """Return the globs, or raise `InvalidGlob` naming the bad one."""
     checked: list[str] = []
     for glob in globs:
         if not glob or len(glob) > MAX_GLOB_LENGTH or _FORBIDDEN.search(glob):
-            raise ProblemError(
-                400,
-                "malformed-request",
+            raise InvalidGlob(
                 f"Invalid type glob {glob!r} in `{field}`: use 1-{MAX_GLOB_LENGTH} characters with `*` as the "
-                "only wildcard (no brackets, `?` or whitespace).",
+                "only wildcard (no brackets, `?` or whitespace)."
             )
         checked.append(glob)
     return checked

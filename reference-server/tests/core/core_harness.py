@@ -48,7 +48,7 @@ class Server:
             _, secret = create_api_key(conn, account_id=account, name="test", scopes=scopes or ("admin",), now=now)
             return secret, account
 
-        return await self.services.db.write(create)
+        return await self.services.backend.db.write(create)
 
     async def tenant(self, *scopes: str) -> httpx.AsyncClient:
         secret, _ = await self.new_key(*scopes)

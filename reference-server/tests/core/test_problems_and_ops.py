@@ -192,7 +192,7 @@ async def test_a_crash_anywhere_is_the_same_problem_500_with_the_request_id(
 
 
 async def test_health_is_503_when_the_database_is_gone(server: Server) -> None:
-    await server.services.db.close()
+    await server.services.backend.close()
     async with server.client(None) as anonymous:
         response = await anonymous.get("/health")
     body = assert_problem(response, 503, "unavailable")

@@ -225,7 +225,7 @@ async def test_events_from_before_the_hub_started_are_backfilled_from_the_databa
     early = [await _post(server) for _ in range(3)]
     services = server.services
     hub = StreamHub(early[-1]["sequence"])  # as after a restart: memory starts empty
-    services.db.on_commit = hub.on_commit
+    services.backend.listen(hub.on_commit)
     services.stream = EventStreams(
         services.stores.events, hub=hub, clock=server.clock, heartbeat_seconds=services.settings.heartbeat_seconds
     )

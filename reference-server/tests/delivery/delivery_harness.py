@@ -59,7 +59,7 @@ class Server:
             _, secret = create_api_key(conn, account_id=account, name="test", scopes=wanted, now=now)
             return secret
 
-        secret = await self.services.db.write(create)
+        secret = await self.services.backend.db.write(create)
         return {"Authorization": f"Bearer {secret}"}
 
     async def account_of(self, headers: dict[str, str]) -> str:
@@ -76,7 +76,7 @@ class Server:
             values["has_data"] = True
         draft = EventDraft(**values)
         now = self.clock.now()
-        event = await self.services.db.write(lambda conn: insert_event(conn, account_id, draft, now))
+        event = await self.services.backend.db.write(lambda conn: insert_event(conn, account_id, draft, now))
         await self.services.delivery.on_ingested(account_id, [event])
         return event
 

@@ -50,7 +50,7 @@ async def dead_letter_inbox(server: Server, headers: dict[str, str], event_type:
             detail="leased 5 times without an ack",
         )
 
-    return await server.services.db.write(write)
+    return await server.services.backend.db.write(write)
 
 
 async def test_exhausted_delivery_lands_in_dlq_and_retry_makes_new_delivery(server: Server) -> None:
@@ -94,7 +94,7 @@ async def test_inbox_origin_retry_requeues_with_count_reset(server: Server) -> N
     now = server.clock.now()
     from triggers_server.storage.sqlite.events import get_event
 
-    event = await server.services.db.read(lambda conn: get_event(conn, account_id, entry["event_id"], now))
+    event = await server.services.backend.db.read(lambda conn: get_event(conn, account_id, entry["event_id"], now))
     assert event is not None and event["status"] == "pending" and event["delivery_count"] == 0
 
 

@@ -394,7 +394,7 @@ async def test_catch_up_fans_out_events_a_crash_left_behind(server: Server) -> N
     account_id = await server.account_of(headers)
     now = server.clock.now()
     draft = EventDraft(type="order.created", source="shop", has_data=True, data={"n": 2})
-    orphan = await server.services.db.write(lambda conn: insert_event(conn, account_id, draft, now))
+    orphan = await server.services.backend.db.write(lambda conn: insert_event(conn, account_id, draft, now))
     assert await server.services.delivery.catch_up() == 1
     assert await server.services.delivery.catch_up() == 0
     subscription_id = (await server.client.get("/subscriptions", headers=headers)).json()["data"][0]["id"]

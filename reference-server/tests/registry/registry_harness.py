@@ -40,7 +40,7 @@ class Server:
             _, secret = create_api_key(conn, account_id=account, name="test", scopes=scopes, now=now)
             return secret
 
-        secret = await self.services.db.write(create)
+        secret = await self.services.backend.db.write(create)
         return {"Authorization": f"Bearer {secret}"}
 
     async def account_of(self, headers: dict[str, str]) -> str:

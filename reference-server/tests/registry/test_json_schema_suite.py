@@ -123,7 +123,7 @@ async def suite_client() -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings, clock)
     async with app.router.lifespan_context(app):
         services: Services = app.state.services
-        services.registry = SchemaRegistry(SqliteSchemaStore(services.db), clock, documents=_remotes())
+        services.registry = SchemaRegistry(SqliteSchemaStore(services.backend.db), clock, documents=_remotes())
         services.events = EventService(
             services.stores.events,
             check_schema=partial(apply_schema, services.registry),

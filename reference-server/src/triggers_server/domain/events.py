@@ -19,7 +19,6 @@ from triggers_server.domain.ingest import BatchItem
 from triggers_server.domain.principal import Principal
 from triggers_server.domain.streaming import StreamHub
 from triggers_server.metrics import Metrics
-from triggers_server.problems import ProblemError
 from triggers_server.storage.ports.events import DuplicateEvent, EventDraft, EventQuery, EventStore, Outcome
 from triggers_server.storage.ports.idempotency import Reply
 
@@ -28,7 +27,7 @@ EVENTS_CURSOR = "events"
 
 # What rejects one entry of a batch: a domain rule, or the schema registry's check (which still answers
 # with its own problem type until the registry raises domain errors).
-Rejection = DomainError | ProblemError
+Rejection = DomainError
 
 
 class SchemaCheck(Protocol):
@@ -133,7 +132,7 @@ class EventService:
                 continue
             try:
                 await self._check_schema(account_id, item.draft, pointer=f"{pointer_prefix}/{index}")
-            except (DomainError, ProblemError) as problem:
+            except DomainError as problem:
                 rejections[index] = problem
         drafts = [item.draft for index, item in enumerate(items) if item.draft is not None and index not in rejections]
 

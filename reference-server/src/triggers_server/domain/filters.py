@@ -27,8 +27,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, cast
 
-from triggers_server.globs import matches_any, validate_globs
-from triggers_server.problems import ProblemError
+from triggers_server.domain.errors import FieldError, Invalid
+from triggers_server.globs import InvalidGlob, matches_any, validate_globs
 
 LEAF_DIALECTS: Final = ("exact", "prefix", "suffix")
 DIALECTS: Final = (*LEAF_DIALECTS, "all", "any", "not")
@@ -37,17 +37,6 @@ MAX_FILTER_DEPTH: Final = 16
 _ATTRIBUTE_RE: Final = re.compile(r"^[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*$")
 
 _MISSING: Final = object()
-
-
-@dataclass(frozen=True)
-class FieldError:
-    """One invalid part of a request: a JSON pointer and what is wrong there."""
-
-    pointer: str
-    detail: str
-
-    def as_dict(self) -> dict[str, str]:
-        return {"pointer": self.pointer, "detail": self.detail}
 
 
 def json_object(value: object) -> Mapping[str, Any] | None:
@@ -64,10 +53,10 @@ def json_array(value: object) -> list[Any] | None:
 
 
 def raise_for_errors(errors: Sequence[FieldError]) -> None:
-    """422 ``validation`` listing every field error, when there are any."""
+    """`Invalid` (422 `validation`) listing every field error, when there are any."""
     if errors:
         detail = "; ".join(f"{error.pointer}: {error.detail}" for error in errors[:5])
-        raise ProblemError(422, "validation", detail, errors=[error.as_dict() for error in errors])
+        raise Invalid(detail, errors=errors)
 
 
 @dataclass(frozen=True)
@@ -115,8 +104,8 @@ def validate_type_globs(globs: object, pointer: str) -> list[FieldError]:
             continue
         try:
             validate_globs([glob], field=pointer)
-        except ProblemError as problem:
-            errors.append(FieldError(f"{pointer}/{index}", problem.detail))
+        except InvalidGlob as problem:
+            errors.append(FieldError(f"{pointer}/{index}", str(problem)))
     return errors
 
 

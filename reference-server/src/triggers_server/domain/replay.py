@@ -16,11 +16,15 @@ from typing import Any, Final, Protocol
 
 from triggers_server.clock import Clock, isoformat, parse_datetime
 from triggers_server.domain.errors import Conflict, DomainError, FieldError, Invalid, NotFound, SchemaMismatch
-from triggers_server.domain.filters import FieldError as FilterFieldError
-from triggers_server.domain.filters import json_object, subscription_matches, validate_filter, validate_type_globs
+from triggers_server.domain.filters import (
+    json_object,
+    raise_for_errors,
+    subscription_matches,
+    validate_filter,
+    validate_type_globs,
+)
 from triggers_server.domain.paging import Page, before_seq, page_of
 from triggers_server.domain.registry import SchemaValidationFailed
-from triggers_server.domain.subscriptions import raise_field_errors
 from triggers_server.domain.webhooks.service import DeliveryService, payload_of
 from triggers_server.storage.ports.events import EventDraft
 from triggers_server.storage.ports.replays import (
@@ -405,12 +409,12 @@ class ReplayService:
         )
 
     async def create(self, account_id: str, replay: NewReplay) -> ReplayRecord:
-        errors: list[FilterFieldError] = validate_type_globs(replay.event_types, "/event_types")
+        errors: list[FieldError] = validate_type_globs(replay.event_types, "/event_types")
         if replay.filter_expression is not None:
             errors.extend(validate_filter(replay.filter_expression))
         if replay.range_to <= replay.range_from:
-            errors.append(FilterFieldError("/to", "must be after `from`"))
-        raise_field_errors(errors)
+            errors.append(FieldError("/to", "must be after `from`"))
+        raise_for_errors(errors)
         await self._replayer.resolve_target(account_id, replay.target)
         record = await self._replays.create(account_id, replay, now=self._clock.now())
         self._jobs.launch(account_id, record.id)

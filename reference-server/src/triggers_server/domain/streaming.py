@@ -85,7 +85,7 @@ class StreamHub:
         return current
 
     def on_commit(self, items: Sequence[Any]) -> None:
-        """`Database.on_commit` listener: record committed events, then wake their accounts."""
+        """`Backend.listen` listener: record committed events, then wake their accounts."""
         woken: set[str] = set()
         for item in items:
             if isinstance(item, EventCommitted):

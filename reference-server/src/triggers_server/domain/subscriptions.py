@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any, Final
 
 from triggers_server.clock import Clock
 from triggers_server.config import Settings
 from triggers_server.domain import filters
-from triggers_server.domain.errors import Conflict, FieldError, Invalid, NotFound
+from triggers_server.domain.errors import Conflict, FieldError, NotFound
 from triggers_server.domain.paging import Page, before_seq, page_of
 from triggers_server.domain.webhooks.service import DeliveryService
 from triggers_server.domain.webhooks.signing import generate_secret, is_valid_secret
@@ -24,31 +24,24 @@ CURSOR: Final = "subscriptions"
 NOT_NULL: Final = ("url", "event_types", "enabled", "description", "metadata")
 
 
-def raise_field_errors(errors: Sequence[filters.FieldError]) -> None:
-    """`Invalid` listing every field error, when there are any."""
-    if errors:
-        detail = "; ".join(f"{error.pointer}: {error.detail}" for error in errors[:5])
-        raise Invalid(detail, errors=[FieldError(error.pointer, error.detail) for error in errors])
-
-
 def check_fields(body: Mapping[str, Any]) -> None:
     """The rules the JSON Schema cannot express, over the wire fields sent; `Invalid` with pointers."""
-    errors: list[filters.FieldError] = []
+    errors: list[FieldError] = []
     url = body.get("url")
     if url is not None and not str(url).startswith(("https://", "http://")):
-        errors.append(filters.FieldError("/url", "must be an http:// or https:// URL"))
+        errors.append(FieldError("/url", "must be an http:// or https:// URL"))
     elif url is not None and len(str(url)) > MAX_URL_LENGTH:
-        errors.append(filters.FieldError("/url", f"at most {MAX_URL_LENGTH} characters"))
+        errors.append(FieldError("/url", f"at most {MAX_URL_LENGTH} characters"))
     errors.extend(filters.validate_type_globs(body.get("event_types"), "/event_types"))
     if body.get("filter") is not None:
         errors.extend(filters.validate_filter(body["filter"]))
     metadata = filters.json_object(body.get("metadata"))
     if metadata is not None and len(metadata) > MAX_METADATA_KEYS:
-        errors.append(filters.FieldError("/metadata", f"at most {MAX_METADATA_KEYS} keys"))
+        errors.append(FieldError("/metadata", f"at most {MAX_METADATA_KEYS} keys"))
     secret = body.get("secret")
     if secret is not None and not is_valid_secret(secret):
-        errors.append(filters.FieldError("/secret", "must be whsec_ followed by valid base64"))
-    raise_field_errors(errors)
+        errors.append(FieldError("/secret", "must be whsec_ followed by valid base64"))
+    filters.raise_for_errors(errors)
 
 
 def _not_found(subscription_id: str) -> NotFound:
@@ -95,9 +88,9 @@ class SubscriptionService:
     async def update(self, account_id: str, subscription_id: str, changes: Mapping[str, Any]) -> SubscriptionRecord:
         """`changes`: the wire fields sent; disabling discards the pending and retrying deliveries."""
         check_fields(changes)
-        raise_field_errors(
+        filters.raise_for_errors(
             [
-                filters.FieldError(f"/{name}", "may not be null")
+                FieldError(f"/{name}", "may not be null")
                 for name in NOT_NULL
                 if name in changes and changes[name] is None
             ]

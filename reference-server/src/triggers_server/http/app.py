@@ -51,9 +51,8 @@ from triggers_server.http.routes import (
 )
 from triggers_server.http.services import Services
 from triggers_server.metrics import Metrics
+from triggers_server.storage.backends import open_backend
 from triggers_server.storage.ports.accounts import BootstrapOutcome
-from triggers_server.storage.sqlite.backend import sqlite_stores
-from triggers_server.storage.sqlite.engine import Database
 
 log = logging.getLogger("triggers_server.http.app")
 
@@ -78,15 +77,15 @@ ROUTERS: tuple[APIRouter, ...] = (
 async def open_services(
     settings: Settings, clock: Clock, *, webhook_client: httpx.AsyncClient | None = None
 ) -> Services:
-    db = await Database.open(settings.db_path)
-    stores = sqlite_stores(db)
+    backend = await open_backend(settings)
+    stores = backend.stores
     bootstrap = await stores.accounts.ensure_bootstrap_key(
         secret=settings.bootstrap_admin_key, max_deliveries=settings.max_deliveries, now=clock.now()
     )
     # Nothing else writes before the app serves, so no commit falls between this read and the hook.
     start_sequence = await stores.events.max_sequence()
     hub = StreamHub(start_sequence)
-    db.on_commit = hub.on_commit
+    backend.listen(hub.on_commit)
     registry = SchemaRegistry(stores.schemas, clock)
     metrics = Metrics()
     delivery = DeliveryService(
@@ -108,7 +107,7 @@ async def open_services(
     return Services(
         settings=settings,
         clock=clock,
-        db=db,
+        backend=backend,
         stores=stores,
         hub=hub,
         registry=registry,
@@ -193,9 +192,9 @@ def create_app(
                     group.cancel_scope.cancel()
         finally:
             await services.delivery.stop()
-            if not services.db.closed:
+            if not services.backend.closed:
                 await services.accounts.persist_last_used()
-            await services.db.close()
+            await services.backend.close()
 
     app = FastAPI(
         title="Triggers reference server",

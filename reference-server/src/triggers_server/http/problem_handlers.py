@@ -16,6 +16,7 @@ from starlette.routing import compile_path
 
 from triggers_server.contract_facts import PROBLEM_TITLES
 from triggers_server.domain.errors import DomainError
+from triggers_server.globs import InvalidGlob
 from triggers_server.problems import ProblemError, problem_response, validation_problem
 
 _STATUS_SLUGS: dict[int, str] = {
@@ -110,6 +111,10 @@ def install_problem_handlers(app: FastAPI, routers: Sequence[APIRouter], prefix:
         assert isinstance(exc, DomainError)
         return problem_response(request, domain_problem(exc))
 
+    async def on_invalid_glob(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, InvalidGlob)
+        return problem_response(request, ProblemError(400, "malformed-request", str(exc)))
+
     async def on_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
         return problem_response(request, validation_problem(exc.errors()))
@@ -129,5 +134,6 @@ def install_problem_handlers(app: FastAPI, routers: Sequence[APIRouter], prefix:
 
     app.add_exception_handler(ProblemError, on_problem)
     app.add_exception_handler(DomainError, on_domain)
+    app.add_exception_handler(InvalidGlob, on_invalid_glob)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)

@@ -28,15 +28,15 @@ from triggers_server.domain.webhooks.service import DeliveryService
 from triggers_server.http.ratelimit import RateLimiter
 from triggers_server.metrics import Metrics
 from triggers_server.storage.ports.accounts import BootstrapOutcome
+from triggers_server.storage.ports.backend import Backend
 from triggers_server.storage.ports.stores import Stores
-from triggers_server.storage.sqlite.engine import Database
 
 
 @dataclass
 class Services:
     settings: Settings
     clock: Clock
-    db: Database
+    backend: Backend
     stores: Stores
     hub: StreamHub
     registry: SchemaRegistry

@@ -84,8 +84,8 @@ async def create_event(request: Request) -> Response:
     return json_response(reply.body, 201, {"Location": f"/v1/events/{event['id']}"})
 
 
-def _problem_body(problem: DomainError | ProblemError, *, instance: str, request_id: str) -> dict[str, Any]:
-    error = problem if isinstance(problem, ProblemError) else domain_problem(problem)
+def _problem_body(problem: DomainError, *, instance: str, request_id: str) -> dict[str, Any]:
+    error = domain_problem(problem)
     return error.body(instance=instance, request_id=request_id)
 
 

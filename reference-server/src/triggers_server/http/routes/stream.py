@@ -56,7 +56,7 @@ def _filter(raw: str | None) -> dict[str, Any] | None:
             400,
             "malformed-request",
             "; ".join(f"{e.pointer}: {e.detail}" for e in errors[:5]),
-            errors=[error.as_dict() for error in errors],
+            errors=[{"pointer": error.pointer, "detail": error.detail} for error in errors],
         )
     return cast("dict[str, Any]", expression)
 

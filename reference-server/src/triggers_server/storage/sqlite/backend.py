@@ -1,7 +1,12 @@
-"""The SQLite backend's ports, bundled over one open `Database`."""
+"""The SQLite backend: every port over one open `Database` (group commit, WAL)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+from triggers_server.storage.ports.backend import CommitListener
+from triggers_server.storage.ports.events import EventCommitted
 from triggers_server.storage.ports.stores import Stores
 from triggers_server.storage.sqlite.accounts import SqliteAccountStore
 from triggers_server.storage.sqlite.delivery_store import SqliteDeliveryStore
@@ -29,3 +34,32 @@ def sqlite_stores(db: Database) -> Stores:
         inbox=SqliteInboxStore(db),
         stats=SqliteStatsStore(db),
     )
+
+
+class SqliteBackend:
+    """`storage.ports.backend.Backend` on SQLite; `db` is the engine, for SQLite-specific tooling and tests."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._stores = sqlite_stores(db)
+
+    @classmethod
+    async def open(cls, path: str) -> SqliteBackend:
+        return cls(await Database.open(path))
+
+    @property
+    def stores(self) -> Stores:
+        return self._stores
+
+    def listen(self, listener: CommitListener) -> None:
+        def committed(items: Sequence[Any]) -> None:
+            listener([item for item in items if isinstance(item, EventCommitted)])
+
+        self.db.on_commit = committed
+
+    @property
+    def closed(self) -> bool:
+        return self.db.closed
+
+    async def close(self) -> None:
+        await self.db.close()
