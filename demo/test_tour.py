@@ -95,8 +95,30 @@ def test_every_step_has_its_outcome(runs: list[dict[str, Any]], run: int) -> Non
 
 def test_the_tour_ends_with_what_to_try_next(runs: list[dict[str, Any]]) -> None:
     for result in runs:
+        origin = result["base_url"].removesuffix("/v1")
         assert f"API base URL   {result['base_url']}" in result["stdout"]
         assert "API key        tk_" in result["stdout"]
+        # Each start of the server prints a fresh one-time sign-in link (the key is never in it).
+        assert result["sign_in_link"].startswith(f"{origin}/console/#code=sic_")
+        assert f"Console        {result['sign_in_link']}" in result["stdout"]
+        assert result["docs_url"] == f"{origin}/docs" and f"API docs       {origin}/docs" in result["stdout"]
+    assert runs[0]["sign_in_link"] != runs[1]["sign_in_link"]
+
+
+# The console's pages (console/src/app.tsx): every step names the one that shows it, with the ids it made.
+CONSOLE_PAGES = ("/events", "/events/evt_", "/deliveries/dlv_", "/inbox", "/schemas", "/dlq", "/metrics")
+
+
+def test_each_step_names_the_console_page_that_shows_it(runs: list[dict[str, Any]]) -> None:
+    steps = steps_of(runs[0])
+    assert steps["first_event_curl"]["console"] == f"/events/{steps['first_event_curl']['event_id']}"
+    assert steps["webhook_retries"]["console"] == f"/deliveries/{steps['webhook_retries']['delivery_id']}"
+    assert steps["replay"]["console"] == f"/events/{steps['replay']['original']}"
+    assert steps["dlq_retry"]["console"] == "/dlq" and steps["metrics"]["console"] == "/metrics"
+    shown = [step["console"] for step in steps.values() if step["console"] is not None]
+    assert len(shown) == 8 and all(page.startswith(CONSOLE_PAGES) for page in shown)
+    for page in shown:
+        assert f"in the console: {runs[0]['base_url'].removesuffix('/v1')}/console{page}" in runs[0]["stdout"]
 
 
 def test_a_rerun_signs_in_to_the_same_account(runs: list[dict[str, Any]]) -> None:

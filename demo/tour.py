@@ -12,6 +12,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import secrets
 import shlex
 import shutil
@@ -38,6 +39,7 @@ DEMO_DIR = ROOT / ".demo"
 RETRY_SCHEDULE = "1,2,4"
 RECEIVER_FAILURES = 2
 DELIVERY_WAIT_SECONDS = 20.0
+SIGN_IN_LINK = re.compile(r"Console sign-in link [^:]*: (\S+)")
 SNIPPETS = {
     "Python": (ROOT / "python-sdk" / "examples" / "quickstart.py", "#"),
     "TypeScript": (ROOT / "sdks" / "typescript" / "examples" / "issue-snippet.ts", "//"),
@@ -52,12 +54,25 @@ class Tour:
     server: RunningServer
     started_at: float
     steps: list[dict[str, Any]] = field(default_factory=list[dict[str, Any]])
+    console_page: str | None = None
 
-    def step(self, title: str) -> None:
+    @property
+    def origin(self) -> str:
+        return self.server.base_url.removesuffix("/v1")
+
+    def step(self, title: str, page: str | None = None) -> None:
         print(f"\n\033[1m== {len(self.steps) + 1}. {title}\033[0m", flush=True)
+        self.console_page = None
+        if page is not None:
+            self.show(page)
+
+    def show(self, page: str) -> None:
+        """Name the console page where the user sees this step (after signing in with the printed link)."""
+        self.console_page = page
+        self.say(f"in the console: {self.origin}/console{page}")
 
     def record(self, name: str, **outcome: Any) -> None:
-        self.steps.append({"name": name, **outcome})
+        self.steps.append({"name": name, "console": self.console_page, **outcome})
 
     @staticmethod
     def say(text: str) -> None:
@@ -149,12 +164,13 @@ def send_with_curl(tour: Tour, key: str, event_type: str) -> str:
     done = subprocess.run(command, capture_output=True, text=True, check=True, timeout=30)
     event = json.loads(done.stdout)
     tour.say(f"→ 201 {event['id']} sequence={event['sequence']} status={event['status']}")
+    tour.show(f"/events/{event['id']}")
     tour.record("first_event_curl", event_id=event["id"], status=event["status"])
     return str(event["id"])
 
 
 async def see_in_inbox(tour: Tour, client: TriggersClient, event_type: str, event_id: str) -> None:
-    tour.step("See it in the inbox")
+    tour.step("See it in the inbox", "/inbox")
     pending = [ev.id async for ev in client.inbox.list(type=[event_type])]
     ttfe = time.monotonic() - tour.started_at
     tour.say(f"pending in the inbox: {pending}")
@@ -168,7 +184,7 @@ async def see_in_inbox(tour: Tour, client: TriggersClient, event_type: str, even
 
 
 async def schema_validation(tour: Tour, client: TriggersClient, event_type: str) -> None:
-    tour.step("Schema validation: register a schema, then send a payload that breaks it")
+    tour.step("Schema validation: register a schema, then send a payload that breaks it", "/schemas")
     version = await client.schemas.register(
         event_type,
         json_schema={
@@ -190,7 +206,7 @@ async def schema_validation(tour: Tour, client: TriggersClient, event_type: str)
 
 
 async def stream_with_cli(tour: Tour, client: TriggersClient, key: str, event_type: str) -> None:
-    tour.step("Real-time streaming with the CLI (`triggers events stream`)")
+    tour.step("Real-time streaming with the CLI (`triggers events stream`)", "/events")
     before = await client.events.create(type=event_type, source="demo-shop", data={"order_id": "1002"})
     created = [before.id]
     for order in ("1003", "1004"):
@@ -243,6 +259,7 @@ async def webhook_retries(tour: Tour, client: TriggersClient, receiver: FlakyRec
             + f" → {attempt.response_status} in {attempt.duration_ms} ms"
         )
     tour.say(f"delivery {delivery.id}: {delivery.status.value} after {delivery.attempt_count} attempts")
+    tour.show(f"/deliveries/{delivery.id}")
     tour.record(
         "webhook_retries",
         delivery_id=delivery.id,
@@ -253,7 +270,7 @@ async def webhook_retries(tour: Tour, client: TriggersClient, receiver: FlakyRec
 
 
 async def dead_letter_and_retry(tour: Tour, client: TriggersClient, event_type: str) -> None:
-    tour.step("DLQ management: an event nobody acknowledges dead-letters, then is retried")
+    tour.step("DLQ management: an event nobody acknowledges dead-letters, then is retried", "/dlq")
     event = await client.events.create(type=event_type, source="demo-shop", data={"order_id": "3001"})
     leases = 0
     for _ in range(20):  # max_deliveries is 5 by default; bounded so a regression cannot loop forever
@@ -284,13 +301,14 @@ async def replay_with_patch(tour: Tour, client: TriggersClient, event_type: str)
     tour.say(f"{'id':<12}{original.id:<38}{copy.id}")
     tour.say(f"{'data':<12}{json.dumps(original.data):<38}{json.dumps(copy.data)}")
     tour.say(f"{'replay_of':<12}{'-':<38}{copy.replay_of}")
+    tour.show(f"/events/{original.id}")  # the replay panel there compares the original with its replay
     tour.record(
         "replay", original=original.id, copy=copy.id, replay_of=copy.replay_of, original_data=original.data, copy_data=copy.data
     )
 
 
 async def metrics(tour: Tour, client: TriggersClient) -> None:
-    tour.step("Metrics: the numbers behind the dashboard (`/stats`, Prometheus `/metrics`)")
+    tour.step("Metrics: the numbers behind the dashboard (`/stats`, Prometheus `/metrics`)", "/metrics")
     stats = await client.ops.stats()
     success = "n/a" if stats.delivery_success_rate is None else f"{stats.delivery_success_rate:.0%}"
     tour.say(
@@ -345,9 +363,15 @@ def main() -> None:
         print(f"triggers-server is serving {server.base_url} (SQLite: {server.db_path})")
         tour = Tour(server, started_at)
         key = anyio.run(run_tour, tour, admin_key)
+        sign_in = SIGN_IN_LINK.search(server.output())
+        sign_in_link = sign_in.group(1) if sign_in else None
+        docs_url = f"{tour.origin}/docs"
         if args.report:
-            args.report.write_text(json.dumps({"base_url": server.base_url, "steps": tour.steps}, indent=2, default=str))
+            report = {"base_url": server.base_url, "sign_in_link": sign_in_link, "docs_url": docs_url, "steps": tour.steps}
+            args.report.write_text(json.dumps(report, indent=2, default=str))
         print("\n\033[1m== Try it yourself\033[0m")
+        print(f"   Console        {sign_in_link or tour.origin + '/console/'}  (signs you in once, for a few minutes)")
+        print(f"   API docs       {docs_url}  (the reference and playground: try any call with your key)")
         print(f"   API base URL   {server.base_url}")
         print(f"   API reference  {server.base_url}/openapi.yaml")
         print(f"   API key        {key}")
