@@ -101,7 +101,6 @@ async def open_services(
     )
     replay_jobs = ReplayJobs(replayer, background=settings.delivery_worker)
     auth = Authenticator(stores.accounts, clock)
-    metrics = Metrics()
     accounts = AccountService(stores.accounts, auth, clock, settings)
     idempotency = IdempotencyService(stores.idempotency, clock, settings)
     return Services(
