@@ -20,6 +20,10 @@ SCALAR_CLIENT_AXE_EXCEPTIONS = frozenset(
         "aria-input-field-name",  # the CodeMirror body editor (.cm-content, role=textbox) has no accessible name
         "aria-required-attr",  # header/query key-value cells are role=combobox without aria-expanded/aria-controls
         "aria-prohibited-attr",  # the "More Information" popover buttons carry aria-label with role=none
+        # The client's placeholders, its Form/Raw/Schema toggles and CodeMirror's syntax colours are drawn with
+        # alpha and colour-mix over Scalar's palette (measured 2.4:1 to 4.17:1 on white, 1.76.0), beyond what a
+        # stylesheet override of its variables reaches; the reference page itself passes with no exception.
+        "color-contrast",
     }
 )
 
@@ -57,10 +61,17 @@ def test_the_docs_link_opens_the_reference_with_every_operation_of_the_contract(
     expect(page.get_by_role("main").get_by_text(f"{live.origin}/v1", exact=True).first).to_be_visible()
 
 
+def open_create_event_try_it(page: Page) -> None:
+    """Go to the operation through the sidebar first: Scalar renders operation sections lazily, so one far below
+    the introduction has no "Test Request" button until it is reached."""
+    sidebar(page).get_by_role("link", name="Ingest one event HTTP Method: POST").click()
+    page.get_by_role("button", name="Test Request (post /events)").click()
+
+
 def test_try_it_on_create_event_with_the_signed_in_key_creates_the_event(signed_in: Page, live: Live, watch: Watch) -> None:
     page = signed_in
     open_docs(page)
-    page.get_by_role("button", name="Test Request (post /events)").click()
+    open_create_event_try_it(page)
     client = page.get_by_role("dialog", name="API Client")
     request = client.get_by_role("region", name="Request: Ingest one event")
     expect(request.get_by_role("textbox", name="Bearer Token")).to_have_value(live.key)  # prefilled from the console
@@ -89,7 +100,7 @@ def test_try_it_on_create_event_with_the_signed_in_key_creates_the_event(signed_
 def test_without_a_console_key_the_bearer_field_starts_empty(page: Page) -> None:
     page.goto("/playground")  # the playground is the reference's try-it
     expect(page).to_have_url(re.compile(r"/docs$"))
-    page.get_by_role("button", name="Test Request (post /events)").click()
+    open_create_event_try_it(page)
     bearer = page.get_by_role("dialog", name="API Client").get_by_role("textbox", name="Bearer Token")
     expect(bearer).to_have_value("")
 
@@ -103,7 +114,7 @@ def test_the_docs_page_requests_nothing_but_its_own_server(signed_in: Page, live
     page.keyboard.insert_text("replay")
     expect(page.get_by_role("dialog").get_by_role("option").first).to_be_visible()
     page.keyboard.press("Escape")
-    page.get_by_role("button", name="Test Request (post /events)").click()
+    open_create_event_try_it(page)
     client = page.get_by_role("dialog", name="API Client")
     client.get_by_role("button", name=re.compile(r"^Send post request to ")).click()
     expect(client.get_by_role("region", name="Response").get_by_role("link", name=re.compile(r"^\d{3} "))).to_be_visible()
@@ -135,7 +146,7 @@ def test_the_docs_page_has_no_serious_or_critical_accessibility_violation(page: 
         expect(page.locator("body")).to_have_class(re.compile(rf"\b{scheme}-mode\b"))
         if scheme == "dark":
             violations += audit("/docs, dark")
-    page.get_by_role("button", name="Test Request (post /events)").click()
+    open_create_event_try_it(page)
     expect(page.get_by_role("dialog", name="API Client").get_by_role("textbox", name="Bearer Token")).to_be_visible()
     violations += audit("/docs, try-it open", SCALAR_CLIENT_AXE_EXCEPTIONS)
     assert violations == []

@@ -48,7 +48,7 @@ def test_get_shows_every_attempt_with_headers_and_bodies(cli: Cli, server: InPro
 
     retried = cli.ok("deliveries", "retry", delivery_id, "-o", "table")
     assert retried.stdout.startswith(
-        f"Retry scheduled for {delivery_id}: now failed after 1 attempt, next attempt"
+        f"Retry scheduled for {delivery_id}: now pending after 1 attempt, next attempt"
     )
     assert server.deliver_due(receive) == 1
 
@@ -87,7 +87,7 @@ def test_retry_prints_the_new_state_as_json_when_piped(cli: Cli, server: InProce
     _, receive = failing_then_ok([500])
     server.deliver_due(receive)
     [state] = ndjson(cli.ok("deliveries", "retry", delivery_id).stdout)
-    assert (state["id"], state["status"], state["attempt_count"]) == (delivery_id, "failed", 1)
+    assert (state["id"], state["status"], state["attempt_count"]) == (delivery_id, "pending", 1)
     assert state["next_attempt_at"] is not None, "the extra attempt is due now"
 
 
