@@ -1,15 +1,18 @@
-"""`triggers schemas`: register a JSON Schema for an event type, check compatibility, list subjects."""
+"""`triggers schemas`: register a JSON Schema for an event type, check compatibility, list subjects, write the
+field-level evolution docs."""
 
 from __future__ import annotations
 
 from typing import Annotated, cast
 
+import anyio
 import typer
 from rich.text import Text
 
 from ..._client import TriggersClient
 from ..._types import NOT_GIVEN
 from ..errors import CliError
+from ..evolution import Version, markdown
 from ..exit_codes import ExitCode
 from ..inputs import read_json_file
 from ..listing import AllOption, CursorOption, LimitOption, ListWindow, print_list
@@ -125,5 +128,34 @@ def list_schemas(
             columns=SCHEMA_COLUMNS,
             empty="No schemas registered.",
         )
+
+    inv.run(work)
+
+
+@app.command("docs")
+def evolution_docs(
+    ctx: typer.Context,
+    event_type: TypeArgument,
+    out: Annotated[
+        str | None, typer.Option("--out", help="Write the Markdown to this file (default: standard output).")
+    ] = None,
+    profile: ProfileOption = None,
+    api_key: ApiKeyOption = None,
+    base_url: BaseUrlOption = None,
+) -> None:
+    """Field-level evolution docs of an event type's schema versions, as Markdown (for a repository)."""
+    inv = Invocation.create(ctx, profile=profile, output=None, api_key=api_key, base_url=base_url)
+
+    async def work(client: TriggersClient) -> None:
+        versions = [
+            Version(item.version, item.created_at.isoformat(), item.json_schema)
+            async for item in client.schemas.list_versions(event_type)
+        ]
+        page = markdown(event_type, versions)
+        if out is None:
+            typer.echo(page, nl=False)
+        else:
+            await anyio.Path(out).write_text(page, encoding="utf-8")
+            typer.echo(f"Wrote {out} ({len(versions)} versions of {event_type})", err=True)
 
     inv.run(work)
