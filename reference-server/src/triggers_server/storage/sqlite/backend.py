@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
 from triggers_server.storage.ports.backend import CommitListener
-from triggers_server.storage.ports.events import EventCommitted
 from triggers_server.storage.ports.stores import Stores
 from triggers_server.storage.sqlite.accounts import SqliteAccountStore
 from triggers_server.storage.sqlite.delivery_store import SqliteDeliveryStore
@@ -52,10 +48,9 @@ class SqliteBackend:
         return self._stores
 
     def listen(self, listener: CommitListener) -> None:
-        def committed(items: Sequence[Any]) -> None:
-            listener([item for item in items if isinstance(item, EventCommitted)])
-
-        self.db.on_commit = committed
+        # The engine's commit buffer carries only `EventCommitted` (queued by `insert_event`): handed on as is,
+        # with no per-batch copy on the commit path.
+        self.db.on_commit = listener
 
     @property
     def closed(self) -> bool:
