@@ -21,6 +21,7 @@ import nox
 
 ROOT = Path(__file__).resolve().parent
 CONTRACT = ROOT / "openapi.yaml"
+ASYNC_CONTRACT = ROOT / "asyncapi.yaml"
 PY = "3.11"
 
 nox.options.default_venv_backend = "uv|venv"
@@ -63,7 +64,7 @@ def _install_server(session: nox.Session) -> None:
 # ---------------------------------------------------------------- contract & codegen
 @nox.session(python=PY)
 def lint(session: nox.Session) -> None:
-    """Validate the contract (openapi-spec-validator, redocly recommended ruleset), ruff the Python code, test the noxfile."""
+    """Validate the contracts (openapi-spec-validator, redocly recommended ruleset; the AsyncAPI parser), ruff the Python code, test the noxfile."""
     session.install("-r", str(CODEGEN_REQUIREMENTS))
     session.run("openapi-spec-validator", str(CONTRACT))
     _npm_ci(session, TOOLS)
@@ -75,6 +76,8 @@ def lint(session: nox.Session) -> None:
         str(CONTRACT),
         external=True,
     )
+    # The streaming contract (AsyncAPI 3.0), parsed with its references into openapi.yaml resolved.
+    session.run("node", str(TOOLS / "validate-asyncapi.mjs"), str(ASYNC_CONTRACT), external=True)
     session.run("ruff", "check", "noxfile.py", "codegen", "tests", "bench", "demo", "release", "console/tests")
     session.install("pytest==9.2.0", "nox==2026.10.20")
     session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_noxfile.py")
