@@ -19,9 +19,9 @@ import json
 import math
 import threading
 from collections import deque
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from contextlib import AsyncExitStack, ExitStack
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AsyncExitStack, ExitStack, suppress
+from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 import anyio.abc
@@ -61,7 +61,6 @@ from .types.frames import (
     PingFrame,
     ResetFrame,
     SubscribedFrame,
-    UnknownFrame,
     WelcomeFrame,
 )
 
@@ -85,6 +84,17 @@ _GONE: tuple[type[BaseException], ...] = (
     anyio.ClosedResourceError,
     anyio.EndOfStream,
 )
+
+
+def _gone(error: BaseException) -> bool:
+    """Whether ``error`` (or every member of an exception group) says the connection went away."""
+    members = getattr(error, "exceptions", None)
+    if isinstance(members, tuple) and members:
+        return all(_gone(member) for member in cast("tuple[BaseException, ...]", members))
+    return isinstance(error, _GONE)
+
+
+_GONE_OR_CLOSED: tuple[type[BaseException], ...] = (*_GONE, RuntimeError)  # RuntimeError: closed already
 Frame = Any  # one of the generated server frame models (types.frames.ServerFrame) or UnknownFrame
 _ids = itertools.count(1)
 
@@ -92,11 +102,11 @@ _ids = itertools.count(1)
 class WebSocketClosedError(APIConnectionError):
     """The server closed the WebSocket: ``code`` (asyncapi.yaml ``x-close-codes``) and the problem it sent."""
 
-    def __init__(self, code: int, problem: Mapping[str, Any] | None, *, request: httpx.Request | None) -> None:
+    def __init__(
+        self, code: int, problem: Mapping[str, Any] | None, *, request: httpx.Request | None
+    ) -> None:
         detail = str((problem or {}).get("detail") or "")
-        super().__init__(
-            f"WebSocket closed with {code}" + (f": {detail}" if detail else ""), request=request
-        )
+        super().__init__(f"WebSocket closed with {code}" + (f": {detail}" if detail else ""), request=request)
         self.code = code
         self.problem = dict(problem) if problem is not None else None
 
@@ -143,7 +153,9 @@ def _decode(text: str, request: httpx.Request | None) -> Frame:
     try:
         return SERVER_FRAME.validate_json(text)
     except (ValueError, pydantic.ValidationError) as error:
-        raise APIConnectionError(f"Malformed WebSocket frame from the server: {error}", request=request) from error
+        raise APIConnectionError(
+            f"Malformed WebSocket frame from the server: {error}", request=request
+        ) from error
 
 
 def _upgrade_error(error: WebSocketUpgradeError, request: httpx.Request) -> APIError:
@@ -218,7 +230,7 @@ class _AsyncConnection:
             raise APIConnectionError(f"WebSocket send failed: {error}", request=self.request) from error
 
     async def recv(self, timeout: float | None = None) -> Frame:
-        """The next frame other than a ping (answered here); raises :class:`WebSocketClosedError` on a close."""
+        """The next frame other than a ping (answered here); a close raises (see ``_closed_error``)."""
         assert self._ws is not None
         while True:
             try:
@@ -230,7 +242,9 @@ class _AsyncConnection:
             except WebSocketDisconnect as closed:
                 raise _closed_error(closed.code, self._closing_problem, self.request) from closed
             except _GONE as error:
-                raise APIConnectionError(f"WebSocket connection lost: {error}", request=self.request) from error
+                raise APIConnectionError(
+                    f"WebSocket connection lost: {error}", request=self.request
+                ) from error
             frame = _decode(text, self.request)
             if isinstance(frame, PingFrame):
                 await self.send({"type": "pong", **({"id": frame.id} if frame.id else {})})
@@ -251,10 +265,9 @@ class _AsyncConnection:
             await self._stack.aclose()
         except _GONE:
             pass
-        except BaseExceptionGroup as group:  # httpx-ws wraps what its task group saw; the socket is gone either way
-            rest = group.split(_GONE)[1]
-            if rest is not None:
-                raise rest from None
+        except Exception as error:  # httpx-ws wraps what its task group saw in an exception group
+            if not _gone(error):
+                raise
         self._ws = None
 
 
@@ -478,7 +491,9 @@ class InboxStream:
                         await out.send(got)
                     elif isinstance(got, (AckedFrame, NackedFrame, ExtendedFrame, ErrorFrame)) and got.id:
                         if isinstance(got, ErrorFrame) and got.id not in self._waiting:
-                            raise _problem_error(got.problem.to_dict(), connection.request)  # the lease refused
+                            raise _problem_error(
+                                got.problem.to_dict(), connection.request
+                            )  # the lease refused
                         self._replies[got.id] = got
                         waiter = self._waiting.pop(got.id, None)
                         if waiter is not None:
@@ -498,7 +513,15 @@ class InboxStream:
             self._lost.set()
         await connection.close()
 
-    async def _request(self, frame: dict[str, Any], connection: _AsyncConnection | None) -> ReceiptResults | None:
+    async def over_http(self, path: str, body: dict[str, Any]) -> ReceiptResults:
+        """Settle through the HTTP inbox (same receipts), when the message's connection is gone."""
+        from ._base_client import RequestOptions
+
+        return await self._client.request(RequestOptions(method="POST", path=path, body=body), ReceiptResults)
+
+    async def in_band(
+        self, frame: dict[str, Any], connection: _AsyncConnection | None
+    ) -> ReceiptResults | None:
         """Send an ack/nack/extend and wait for its answer; None when its connection is gone (use HTTP)."""
         if connection is None or connection is not self._connection:
             return None
@@ -535,21 +558,18 @@ class _StreamOps:
         self._generation = connection
 
     async def _http(self, path: str, body: dict[str, Any]) -> ReceiptResults:
-        from ._base_client import RequestOptions
-
-        options = RequestOptions(method="POST", path=path, body=body)
-        return await self._stream._client.request(options, ReceiptResults)
+        return await self._stream.over_http(path, body)
 
     async def ack(self, receipts: Sequence[str]) -> ReceiptResults:
         frame = {"type": "ack", "id": _frame_id("ack"), "receipts": list(receipts)}
-        return await self._stream._request(frame, self._generation) or await self._http(
+        return await self._stream.in_band(frame, self._generation) or await self._http(
             "/inbox/ack", {"receipts": list(receipts)}
         )
 
     async def nack(self, *, receipts: Sequence[str], delay: Any = None) -> ReceiptResults:
         seconds = delay if isinstance(delay, int) else 0
         frame = {"type": "nack", "id": _frame_id("nack"), "receipts": list(receipts), "delay": seconds}
-        return await self._stream._request(frame, self._generation) or await self._http(
+        return await self._stream.in_band(frame, self._generation) or await self._http(
             "/inbox/nack", {"receipts": list(receipts), "delay": seconds}
         )
 
@@ -560,7 +580,7 @@ class _StreamOps:
             "receipts": list(receipts),
             "visibility_timeout": visibility_timeout,
         }
-        return await self._stream._request(frame, self._generation) or await self._http(
+        return await self._stream.in_band(frame, self._generation) or await self._http(
             "/inbox/extend", {"receipts": list(receipts), "visibility_timeout": visibility_timeout}
         )
 
@@ -623,7 +643,9 @@ class _SyncConnection:
             except WebSocketDisconnect as closed:
                 raise _closed_error(closed.code, self._closing_problem, self.request) from closed
             except _GONE as error:
-                raise APIConnectionError(f"WebSocket connection lost: {error}", request=self.request) from error
+                raise APIConnectionError(
+                    f"WebSocket connection lost: {error}", request=self.request
+                ) from error
             frame = _decode(text, self.request)
             if isinstance(frame, PingFrame):
                 self.send({"type": "pong", **({"id": frame.id} if frame.id else {})})
@@ -635,14 +657,10 @@ class _SyncConnection:
 
     def close(self) -> None:
         if self._ws is not None:
-            try:
+            with suppress(*_GONE_OR_CLOSED):
                 self._ws.close()
-            except (*_GONE, RuntimeError):
-                pass
-        try:
+        with suppress(*_GONE_OR_CLOSED):
             self._stack.close()
-        except (*_GONE, RuntimeError):
-            pass
         self._ws = None
 
 
@@ -814,7 +832,13 @@ class SyncInboxStream:
                 ops = _SyncStreamOps(self, self._generation)
                 yield SyncMessage(ops, frame.event, frame.receipt, frame.delivery_count)
 
-    def _request(self, frame: dict[str, Any], generation: int) -> ReceiptResults | None:
+    def over_http(self, path: str, body: dict[str, Any]) -> ReceiptResults:
+        """Settle through the HTTP inbox (same receipts), when the message's connection is gone."""
+        from ._base_client import RequestOptions
+
+        return self._client.request(RequestOptions(method="POST", path=path, body=body), ReceiptResults)
+
+    def in_band(self, frame: dict[str, Any], generation: int) -> ReceiptResults | None:
         connection = self._connection
         if connection is None or generation != self._generation:
             return None
@@ -838,18 +862,18 @@ class _SyncStreamOps:
         self._generation = generation
 
     def _http(self, path: str, body: dict[str, Any]) -> ReceiptResults:
-        from ._base_client import RequestOptions
-
-        return self._stream._client.request(RequestOptions(method="POST", path=path, body=body), ReceiptResults)
+        return self._stream.over_http(path, body)
 
     def ack(self, receipts: Sequence[str]) -> ReceiptResults:
         frame = {"type": "ack", "id": _frame_id("ack"), "receipts": list(receipts)}
-        return self._stream._request(frame, self._generation) or self._http("/inbox/ack", {"receipts": list(receipts)})
+        return self._stream.in_band(frame, self._generation) or self._http(
+            "/inbox/ack", {"receipts": list(receipts)}
+        )
 
     def nack(self, *, receipts: Sequence[str], delay: Any = None) -> ReceiptResults:
         seconds = delay if isinstance(delay, int) else 0
         frame = {"type": "nack", "id": _frame_id("nack"), "receipts": list(receipts), "delay": seconds}
-        return self._stream._request(frame, self._generation) or self._http(
+        return self._stream.in_band(frame, self._generation) or self._http(
             "/inbox/nack", {"receipts": list(receipts), "delay": seconds}
         )
 
@@ -860,7 +884,6 @@ class _SyncStreamOps:
             "receipts": list(receipts),
             "visibility_timeout": visibility_timeout,
         }
-        return self._stream._request(frame, self._generation) or self._http(
+        return self._stream.in_band(frame, self._generation) or self._http(
             "/inbox/extend", {"receipts": list(receipts), "visibility_timeout": visibility_timeout}
         )
-

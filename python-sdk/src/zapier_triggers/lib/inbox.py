@@ -4,9 +4,9 @@ Delivery is at-least-once: a message that is neither acked nor nacked before its
 delivered again. ``consume`` acks when the handler returns, nacks when it raises, and on a graceful
 stop finishes the handlers in flight and releases (nacks) leased messages it has not started.
 
-``stream()`` is the push inbox over the WebSocket (``_websocket.InboxStream``): the server sends messages while
-fewer than ``max_in_flight`` are open, and ``ack()``/``nack()``/``extend()`` travel over the same connection;
-``consume(..., transport="websocket")`` runs on it.
+``stream()`` is the push inbox over the WebSocket (``_websocket.InboxStream``): the server sends messages
+while fewer than ``max_in_flight`` are open, and ``ack()``/``nack()``/``extend()`` travel over the same
+connection; ``consume(..., transport="websocket")`` runs on it.
 """
 
 from __future__ import annotations
@@ -68,6 +68,20 @@ class _InboxOps(Protocol):
     async def extend(self, *, receipts: Sequence[str], visibility_timeout: int) -> ReceiptResults: ...
 
 
+class _Settler(Protocol):
+    """What a :class:`Message` settles through: the HTTP inbox, or a WebSocket push inbox."""
+
+    async def ack(self, receipts: Sequence[str]) -> ReceiptResults: ...
+    async def nack(self, *, receipts: Sequence[str], delay: int | NotGiven = ...) -> ReceiptResults: ...
+    async def extend(self, *, receipts: Sequence[str], visibility_timeout: int) -> ReceiptResults: ...
+
+
+class _SyncSettler(Protocol):
+    def ack(self, receipts: Sequence[str]) -> ReceiptResults: ...
+    def nack(self, *, receipts: Sequence[str], delay: int | NotGiven = ...) -> ReceiptResults: ...
+    def extend(self, *, receipts: Sequence[str], visibility_timeout: int) -> ReceiptResults: ...
+
+
 class _SyncInboxOps(Protocol):
     def lease(
         self,
@@ -117,7 +131,7 @@ def _lease_args(
 class Message:
     """One leased event; settle it with :meth:`ack` or :meth:`nack` (or let the lease expire)."""
 
-    def __init__(self, inbox: _InboxOps, event: Event, receipt: str, delivery_count: int) -> None:
+    def __init__(self, inbox: _Settler, event: Event, receipt: str, delivery_count: int) -> None:
         self._inbox = inbox
         self.event = event
         self.receipt = receipt
@@ -146,7 +160,7 @@ class Message:
 class SyncMessage:
     """One leased event (blocking client); settle it with :meth:`ack` or :meth:`nack`."""
 
-    def __init__(self, inbox: _SyncInboxOps, event: Event, receipt: str, delivery_count: int) -> None:
+    def __init__(self, inbox: _SyncSettler, event: Event, receipt: str, delivery_count: int) -> None:
         self._inbox = inbox
         self.event = event
         self.receipt = receipt
@@ -233,8 +247,8 @@ class InboxHelpers:
         """Run ``handler`` on every message, ``concurrency`` at a time, until ``stop`` is set.
 
         Returns after the handlers in flight finish; leased messages not yet started are released.
-        ``transport="websocket"`` consumes the push inbox (``stream(max_in_flight=concurrency)``) instead of
-        leasing over HTTP; ``stop`` is then checked as each message arrives (``stop_when_empty`` is HTTP only).
+        ``transport="websocket"`` consumes the push inbox (``stream(max_in_flight=concurrency)``) instead
+        of leasing over HTTP; ``stop`` is then checked as each handler ends (``stop_when_empty``: HTTP only).
         """
         if concurrency < 1:
             raise ValueError("concurrency must be >= 1")

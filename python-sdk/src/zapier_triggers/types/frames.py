@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import enum
 import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import Field, TypeAdapter
 
+from zapier_triggers import types as api_types
 from zapier_triggers._models import BaseModel
-from zapier_triggers.types import _models as api_types
 
 __all__ = [
     "CLIENT_FRAME_TYPES",
@@ -336,8 +336,11 @@ class _ServerFrameDecoder:
 
     def validate_json(self, text: str | bytes) -> ServerFrame | UnknownFrame:
         """The frame's model; raises ``ValueError`` (pydantic's ``ValidationError`` included) when it is not one."""
-        data = json.loads(text)
-        if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+        parsed: Any = json.loads(text)
+        if not isinstance(parsed, dict):
+            raise ValueError("a frame is a JSON object with a string `type`")
+        data = cast("dict[str, Any]", parsed)
+        if not isinstance(data.get("type"), str):
             raise ValueError("a frame is a JSON object with a string `type`")
         if data["type"] not in SERVER_FRAME_TYPES:
             return UnknownFrame.model_validate(data)
