@@ -64,7 +64,7 @@ def _install_server(session: nox.Session) -> None:
 # ---------------------------------------------------------------- contract & codegen
 @nox.session(python=PY)
 def lint(session: nox.Session) -> None:
-    """Validate the contracts (openapi-spec-validator, redocly recommended ruleset; the AsyncAPI parser), ruff the Python code, test the noxfile."""
+    """Validate the contracts (openapi-spec-validator, redocly recommended ruleset; AsyncAPI parser), ruff, test the noxfile."""
     session.install("-r", str(CODEGEN_REQUIREMENTS))
     session.run("openapi-spec-validator", str(CONTRACT))
     _npm_ci(session, TOOLS)
