@@ -484,3 +484,22 @@ async def test_a_slow_consumer_is_closed_4429_and_resumes_without_gaps() -> None
             await frame_of(ws, "subscribed")
             rest = [await frame_of(ws, "event") for _ in range(20 - len(events))]
         assert [f["event"]["id"] for f in events + rest] == [c["id"] for c in created]
+
+
+async def test_a_failure_behind_a_frame_closes_1011_with_the_crash_problem(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret, _ = await server.new_key("inbox:consume")
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("storage fell over")
+
+    monkeypatch.setattr(server.services.inbox, "ack", broken)
+    async with connect(server, secret) as ws:
+        await frame(ws)
+        await send(ws, type="ack", id="a", receipts=["rcpt_x"])
+        error = await frame_of(ws, "error")
+        code = await closed_with(ws)
+    assert error["id"] == "a" and error["problem"]["type"].endswith("/internal")
+    assert "storage" not in error["problem"]["detail"]  # nothing about the failure leaves the server
+    assert code == 1011

@@ -30,6 +30,7 @@ from triggers_server.domain.principal import Principal
 from triggers_server.domain.push_inbox import PushLease
 from triggers_server.globs import InvalidGlob, validate_globs
 from triggers_server.http.auth import authorize, bearer_secret
+from triggers_server.http.middleware import error_log, internal_error
 from triggers_server.http.services import Services
 from triggers_server.ids import new_id
 from triggers_server.jsoncodec import dumps_text, loads
@@ -334,6 +335,15 @@ class Connection:
                 await self.error(refused.problem, refused.frame_id)
             except ProblemError as problem:
                 await self.error(problem, raw_id)
+            except Exception:
+                self._crashed(raw_id)
+                return
+
+    def _crashed(self, frame_id: str | None) -> None:
+        """An unexpected failure behind a frame: logged with the connection id, then close 1011 after the
+        same problem a crashed HTTP request answers (the client reconnects and resumes)."""
+        error_log.exception("websocket frame failed", extra={"connection_id": self.connection_id})
+        self._fail(_Close(CloseCode.INTERNAL_ERROR, internal_error(), frame_id))
 
     def _decode(self, message: Mapping[str, Any], *, authenticated: bool) -> Any:
         text = message.get("text")
@@ -404,7 +414,10 @@ class Connection:
     def _spawn(self, feed: _Feed, frame_id: str, body: Callable[[], Awaitable[None]]) -> None:
         async def runner() -> None:
             with feed.scope:
-                await body()
+                try:
+                    await body()
+                except Exception:
+                    self._crashed(frame_id)
             if self.feeds.get(frame_id) is feed:
                 del self.feeds[frame_id]
 
