@@ -29,9 +29,10 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from model import ContractModel, camel, pascal, snake  # noqa: E402
+from model import ContractModel, StreamingModel, camel, pascal, snake  # noqa: E402
 
 CONTRACT = ROOT / "openapi.yaml"
+ASYNC_CONTRACT = ROOT / "asyncapi.yaml"  # the WebSocket frames (model.StreamingModel)
 POLICY = HERE / "policy.yaml"
 MANIFEST = HERE / "generated_files.json"
 HEADER = (
@@ -63,6 +64,7 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.do"],
     )
     env.filters.update(_load_filters())
     return env
@@ -102,7 +104,9 @@ def generate(only: set[str] | None = None) -> dict[str, list[str]]:
     """Write every output in place and return their repo-relative paths per target (config file stem)."""
     doc = yaml.safe_load(CONTRACT.read_text())
     policy = yaml.safe_load(POLICY.read_text())
-    model = ContractModel(doc).as_context()
+    contract = ContractModel(doc)
+    model = contract.as_context()
+    model["streaming"] = StreamingModel(yaml.safe_load(ASYNC_CONTRACT.read_text()), contract).as_context()
     env = _environment()
     per_target: dict[str, list[str]] = {}
     for config_path in sorted((HERE / "config").glob("*.yaml")):

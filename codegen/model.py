@@ -112,6 +112,7 @@ class ContractModel:
         self.components = doc.get("components", {})
         self.schemas: dict[str, Any] = self.components.get("schemas", {})
         self.enums = {name: s["enum"] for name, s in self.schemas.items() if "enum" in s}
+        self.upgrades: list[Operation] = []
         self.resources = self._resources()
 
     # ---------------------------------------------------------------- resolution
@@ -225,6 +226,9 @@ class ContractModel:
 
     def _response(self, op: dict[str, Any]) -> Response:
         statuses = sorted(int(code) for code in op["responses"] if code.startswith("2"))
+        if "101" in op["responses"]:
+            # A WebSocket upgrade: its frames are asyncapi.yaml's (StreamingModel), not an HTTP response body.
+            return Response(kind="upgrade", schema=None, item_schema=None, status=[101])
         primary = op["responses"][str(statuses[0])]
         content = self._deref(primary).get("content", {})
         if not content:
@@ -293,7 +297,12 @@ class ContractModel:
                         description="",
                     ),
                 )
-                res.operations.append(self._operation(path, method, op))
+                operation = self._operation(path, method, op)
+                if operation.response.kind == "upgrade":
+                    # SDKs reach a WebSocket through hand-written helpers over the generated frame types.
+                    self.upgrades.append(operation)
+                    continue
+                res.operations.append(operation)
         for res in resources.values():
             res.description = tags.get(self._resource_tag(res), "")
         return list(resources.values())
@@ -334,10 +343,126 @@ class ContractModel:
     def as_context(self) -> dict[str, Any]:
         return {
             "resources": [asdict(r) for r in self.resources],
-            "operations": [asdict(op) for r in self.resources for op in r.operations],
+            "operations": [asdict(op) for r in self.resources for op in r.operations] + [asdict(op) for op in self.upgrades],
+            "upgrades": [asdict(op) for op in self.upgrades],
             "schemas": self.schemas,
             "enums": self.enums,
             "page_limit": self.page_limit(),
             "header_names": self.header_names(),
             "max_json_depth": self.max_json_depth(),
+        }
+
+
+# ---------------------------------------------------------------- streaming (asyncapi.yaml)
+_BOUNDS = ("minimum", "maximum", "minLength", "maxLength", "pattern", "minItems", "maxItems")
+
+
+@dataclass
+class Frame:
+    """One WebSocket frame type: its `type` tag, class name, who sends it and its fields (without `type`)."""
+
+    type: str
+    name: str  # schema name, e.g. SubscribeFrame
+    direction: str  # client | server | both
+    description: str
+    fields: list[Param] = field(default_factory=list)
+    # JSON Schema bounds per field (minimum, maximum, minLength, maxLength, pattern, minItems, maxItems, items'
+    # minLength), for the server's validation of client frames; SDKs decode leniently and ignore them.
+    constraints: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass
+class CloseCode:
+    code: int
+    name: str
+    description: str
+    reconnect: bool
+
+
+class StreamingModel:
+    """The frames and close codes of asyncapi.yaml's WebSocket channel, in the same TypeRef terms as the HTTP model.
+
+    Payload fields referencing `./openapi.yaml#/components/schemas/X` become `ref` X (the SDK's API type);
+    asyncapi-local helper schemas (Cursor, FrameId, Receipts) are inlined, so a frame names only API types."""
+
+    def __init__(self, doc: dict[str, Any], contract: ContractModel) -> None:
+        self.doc = doc
+        self.contract = contract
+        self.schemas: dict[str, Any] = doc["components"]["schemas"]
+        channel = doc["channels"][self._ws_channel()]
+        self.subprotocol: str = channel["x-subprotocol"]
+        self.address: str = channel["address"]
+        self.close_codes = [
+            CloseCode(int(code), spec["name"], " ".join(spec["description"].split()), bool(spec["reconnect"]))
+            for code, spec in channel["x-close-codes"].items()
+        ]
+        self.frames = [self._frame(doc["components"]["messages"][self._local(ref["$ref"])]) for ref in channel["messages"].values()]
+
+    def _ws_channel(self) -> str:
+        names = [name for name, ch in self.doc["channels"].items() if "x-subprotocol" in ch]
+        if len(names) != 1:
+            raise ValueError(f"asyncapi.yaml needs exactly one channel with x-subprotocol, found {names}")
+        return names[0]
+
+    @staticmethod
+    def _local(ref: str) -> str:
+        return ref.rsplit("/", 1)[-1]
+
+    def _inline(self, prop: dict[str, Any]) -> dict[str, Any]:
+        """Resolve asyncapi-local refs (`#/components/schemas/...`); openapi.yaml refs stay refs."""
+        ref = prop.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/"):
+            return self._inline(self.schemas[self._local(ref)])
+        if prop.get("type") == "array" and isinstance(prop.get("items"), dict):
+            return {**prop, "items": self._inline(prop["items"])}
+        return prop
+
+    def _frame(self, message: dict[str, Any]) -> Frame:
+        name = self._local(message["payload"]["$ref"])
+        schema = self.schemas[name]
+        tag = schema["properties"]["type"]["const"]
+        if tag != message["name"]:
+            raise ValueError(f"asyncapi.yaml: message {message['name']!r} carries a {tag!r} frame")
+        required = set(schema.get("required", []))
+        fields = []
+        constraints: dict[str, dict[str, Any]] = {}
+        for prop_name, raw in schema["properties"].items():
+            if prop_name == "type":
+                continue
+            prop = self._inline(raw)
+            bounds = {key: prop[key] for key in _BOUNDS if key in prop}
+            items = prop.get("items")
+            if isinstance(items, dict) and "minLength" in items:
+                bounds["itemsMinLength"] = items["minLength"]
+            if bounds:
+                constraints[prop_name] = bounds
+            tref = self.contract.type_ref(prop)
+            fields.append(
+                Param(
+                    name=prop_name,
+                    snake=snake(prop_name),
+                    camel=camel(prop_name),
+                    pascal=pascal(prop_name),
+                    required=prop_name in required,
+                    description=" ".join((prop.get("description") or raw.get("description") or "").split()),
+                    repeated=tref.kind == "array",
+                    type=tref,
+                    default=prop.get("default"),
+                )
+            )
+        return Frame(
+            type=tag,
+            name=name,
+            direction=schema["x-direction"],
+            description=" ".join(schema.get("description", "").split()),
+            fields=fields,
+            constraints=constraints,
+        )
+
+    def as_context(self) -> dict[str, Any]:
+        return {
+            "subprotocol": self.subprotocol,
+            "address": self.address,
+            "frames": [asdict(f) for f in self.frames],
+            "close_codes": [asdict(c) for c in self.close_codes],
         }

@@ -35,6 +35,16 @@ WEBHOOK_TOLERANCE: Final = 300
 INBOX_CONSUME_CONCURRENCY: Final = 8
 INBOX_LEASE_WAIT: Final = 20
 
+# WebSocket streaming (events.subscribe, inbox.stream): reconnects reuse the STREAM_* delays above.
+WS_SUBPROTOCOL: Final = "triggers.v1"
+WS_PATH: Final = "/events/ws"
+WS_HEARTBEAT_INTERVAL: Final = 15.0
+WS_DEAD_AFTER_INTERVALS: Final = 2
+WS_CONNECT_TIMEOUT: Final = 10.0
+WS_MAX_FRAME_BYTES: Final = 1048576
+INBOX_STREAM_MAX_IN_FLIGHT: Final = 10
+INBOX_STREAM_VISIBILITY_TIMEOUT: Final = 30
+
 DEFAULT_PAGE_LIMIT: Final = 50
 MAX_PAGE_LIMIT: Final = 500
 
@@ -65,5 +75,6 @@ PROBLEM_IDEMPOTENCY_KEY_REUSE: Final = PROBLEM_TYPE_BASE + "idempotency-key-reus
 PROBLEM_SCHEMA_VALIDATION: Final = PROBLEM_TYPE_BASE + "schema-validation"
 PROBLEM_INVALID_SCHEMA: Final = PROBLEM_TYPE_BASE + "invalid-schema"
 PROBLEM_RATE_LIMITED: Final = PROBLEM_TYPE_BASE + "rate-limited"
+PROBLEM_UPGRADE_REQUIRED: Final = PROBLEM_TYPE_BASE + "upgrade-required"
 PROBLEM_INTERNAL: Final = PROBLEM_TYPE_BASE + "internal"
 PROBLEM_UNAVAILABLE: Final = PROBLEM_TYPE_BASE + "unavailable"

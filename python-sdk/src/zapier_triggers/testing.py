@@ -12,7 +12,8 @@ or, with pytest and the anyio plugin, import the ready-made fixture into your ``
     from zapier_triggers.testing import triggers_client  # noqa: F401
 
 The server runs as an ASGI app inside the test's event loop, on an in-memory SQLite database that
-disappears with it. Responses are streamed (not buffered) so ``client.events.stream()`` works too.
+disappears with it. Responses are streamed (not buffered) so ``client.events.stream()`` works too, and
+WebSocket upgrades reach the app, so ``client.events.subscribe()`` and ``client.inbox.stream()`` do as well.
 """
 
 from __future__ import annotations
@@ -28,10 +29,11 @@ import anyio
 import httpx
 import pytest
 from anyio.abc import TaskGroup
+from httpx_ws.transport import ASGIWebSocketTransport
 
 from ._client import TriggersClient
 
-__all__ = ["StreamingASGITransport", "triggers_client", "triggers_server"]
+__all__ = ["InProcessTransport", "StreamingASGITransport", "triggers_client", "triggers_server"]
 
 ASGIApp = Callable[
     [
@@ -131,6 +133,20 @@ class StreamingASGITransport(httpx.AsyncBaseTransport):
         )
 
 
+class InProcessTransport(httpx.AsyncBaseTransport):
+    """Plain requests to :class:`StreamingASGITransport`, WebSocket upgrades (``events.subscribe``,
+    ``inbox.stream``) to httpx-ws's ASGI WebSocket transport, both on the same app."""
+
+    def __init__(self, http: StreamingASGITransport, websockets: ASGIWebSocketTransport) -> None:
+        self._http = http
+        self._websockets = websockets
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.headers.get("upgrade", "").lower() == "websocket":
+            return await self._websockets.handle_async_request(request)
+        return await self._http.handle_async_request(request)
+
+
 @asynccontextmanager
 async def triggers_server(**settings: Any) -> AsyncGenerator[TriggersClient, None]:
     """Run the reference server in-process (in-memory db) and yield a client with its admin key.
@@ -145,8 +161,12 @@ async def triggers_server(**settings: Any) -> AsyncGenerator[TriggersClient, Non
     admin_key = "tk_" + secrets.token_urlsafe(24)
     config = server_config.Settings(db_path=":memory:", bootstrap_admin_key=admin_key, **settings)
     app: Any = server_app.create_app(config)
-    async with app.router.lifespan_context(app), anyio.create_task_group() as group:
-        transport = StreamingASGITransport(app, group)
+    async with (
+        app.router.lifespan_context(app),
+        anyio.create_task_group() as group,
+        ASGIWebSocketTransport(app) as websockets,
+    ):
+        transport = InProcessTransport(StreamingASGITransport(app, group), websockets)
         async with (
             httpx.AsyncClient(transport=transport) as http,
             TriggersClient(api_key=admin_key, base_url=BASE_URL, http_client=http) as client,

@@ -14,6 +14,7 @@ import pytest
 
 from zapier_triggers import (
     AuthenticationError,
+    BadRequestError,
     ConflictError,
     IdempotencyKeyReusedError,
     NotFoundError,
@@ -575,6 +576,129 @@ async def test_request_id_on_errors(client: TriggersClient) -> None:
     with pytest.raises(NotFoundError) as caught:
         await client.subscriptions.get("sub_does_not_exist")
     assert caught.value.request_id and caught.value.request_id == caught.value.headers["X-Request-Id"]
+
+
+# --------------------------------------------------------------------------- websocket (asyncapi.yaml)
+async def _take(subscription: Any, count: int, seconds: float = 20) -> list[Any]:
+    got: list[Any] = []
+    with anyio.fail_after(seconds):
+        async for item in subscription:
+            got.append(item)
+            if len(got) == count:
+                break
+    return got
+
+
+@scenario("ws-subscribe-live-events")
+async def test_ws_subscribe_live_events(client: TriggersClient, prefix: str) -> None:
+    since = await _latest_sequence(client, prefix)
+    async with client.events.subscribe(types=[f"{prefix}.*"], since=since) as subscription:
+        a = await client.events.create(type=f"{prefix}.a", source="contract")
+        b = await client.events.create(type=f"{prefix}.b", source="contract")
+        await client.events.create(type=f"{prefix}x.other", source="contract")
+        got = await _take(subscription, 2)
+    assert [e.id for e in got] == [a.id, b.id]
+    assert isinstance(got[0], Event) and got[0].sequence < got[1].sequence
+    assert subscription.cursor == str(b.sequence)
+
+
+@scenario("ws-subscribe-filter")
+async def test_ws_subscribe_filter(client: TriggersClient, prefix: str) -> None:
+    since = await _latest_sequence(client, prefix)
+    wanted_source = f"{prefix}-b"
+    async with client.events.subscribe(
+        types=[f"{prefix}.*"], filter={"exact": {"source": wanted_source}}, since=since
+    ) as subscription:
+        for _ in range(2):
+            await client.events.create(type=f"{prefix}.f", source=f"{prefix}-a")
+        wanted = await client.events.create(type=f"{prefix}.f", source=wanted_source)
+        got = await _take(subscription, 1)
+    assert [e.id for e in got] == [wanted.id]
+
+
+@scenario("ws-resume-without-gap")
+async def test_ws_resume_without_gap(client: TriggersClient, prefix: str) -> None:
+    since = await _latest_sequence(client, prefix)
+    first = await _events(client, f"{prefix}.r", 4)
+    async with client.events.subscribe(types=[f"{prefix}.*"], since=since) as subscription:
+        head = await _take(subscription, 2)
+    later = await _events(client, f"{prefix}.r", 2)
+    async with client.events.subscribe(types=[f"{prefix}.*"], since=subscription.cursor) as resumed:
+        tail = await _take(resumed, 4)
+    assert [e.id for e in head + tail] == [e.id for e in first + later]
+
+
+@scenario("ws-push-inbox-ack")
+async def test_ws_push_inbox_ack(client: TriggersClient, prefix: str) -> None:
+    kind = f"{prefix}.p"
+    created = await _events(client, kind, 3)
+    async with client.inbox.stream(max_in_flight=2, types=[kind]) as stream:
+        first, second = await _take(stream, 2)
+        assert [(m.event.id, m.delivery_count) for m in (first, second)] == [(e.id, 1) for e in created[:2]]
+        visible = await client.inbox.list(type=[kind]).first_page()
+        assert [e.id for e in visible.data] == [created[2].id]
+        assert (await first.ack()).status == "ok"
+        (third,) = await _take(stream, 1)
+        assert third.event.id == created[2].id
+        await second.ack()
+        await third.ack()
+    assert (await client.events.get(created[0].id)).status == "acknowledged"
+
+
+@scenario("ws-push-inbox-nack-extend")
+async def test_ws_push_inbox_nack_extend(client: TriggersClient, prefix: str) -> None:
+    kind = f"{prefix}.n"
+    (event,) = await _events(client, kind, 1)
+    async with client.inbox.stream(types=[kind]) as stream:
+        (message,) = await _take(stream, 1)
+        assert (await message.extend(60)).status == "ok"
+        assert (await message.nack(0)).status == "ok"
+        (again,) = await _take(stream, 1)
+        assert (again.event.id, again.delivery_count) == (event.id, 2)
+        assert (await again.ack()).status == "ok"
+
+
+@scenario("ws-redelivery-after-disconnect")
+async def test_ws_redelivery_after_disconnect(client: TriggersClient, prefix: str) -> None:
+    kind = f"{prefix}.d"
+    (event,) = await _events(client, kind, 1)
+    async with client.inbox.stream(visibility_timeout=1, types=[kind]) as stream:
+        (message,) = await _take(stream, 1)
+    assert message.event.id == event.id and message.delivery_count == 1
+    assert (await client.inbox.list(type=[kind]).first_page()).data == []  # still leased after the close
+    async with client.inbox.stream(types=[kind]) as stream:
+        (again,) = await _take(stream, 1, seconds=10)
+        assert (again.event.id, again.delivery_count) == (event.id, 2)
+        assert (await again.ack()).status == "ok"
+
+
+@scenario("ws-auth-failure")
+async def test_ws_auth_failure(make_client: Callable[..., TriggersClient]) -> None:
+    with pytest.raises(AuthenticationError) as caught:
+        async with make_client(api_key="tk_made_up_key").events.subscribe() as subscription:
+            await _take(subscription, 1)
+    assert caught.value.type == PROBLEM + "unauthenticated"
+
+
+@scenario("ws-error-frame")
+async def test_ws_error_frame(client: TriggersClient) -> None:
+    with pytest.raises(BadRequestError) as caught:
+        async with client.events.subscribe(filter={"nope": {}}) as subscription:
+            await _take(subscription, 1)
+    assert caught.value.type == PROBLEM + "malformed-request"
+    assert caught.value.request_id
+
+
+@scenario("ws-scope-missing")
+async def test_ws_scope_missing(
+    client: TriggersClient, make_client: Callable[..., TriggersClient], prefix: str
+) -> None:
+    key = await client.api_keys.create(name=f"{prefix}-ws-reader", scopes=["events:read"])
+    assert key.key is not None
+    with pytest.raises(PermissionDeniedError) as caught:
+        async with make_client(api_key=key.key).inbox.stream() as stream:
+            await _take(stream, 1)
+    assert caught.value.type == PROBLEM + "forbidden"
 
 
 # --------------------------------------------------------------------------- catalogue coverage

@@ -25,6 +25,11 @@ class Settings:
     retention_seconds: float = 7 * 24 * 3600
     heartbeat_seconds: float = 15.0
     sse_retry_ms: int = 3000
+    # The WebSocket (`GET /events/ws`): the largest client frame, frames queued per connection before it counts
+    # as a slow consumer, and how long a connection without `Authorization` has to send `hello`.
+    ws_max_frame_bytes: int = 64 * 1024
+    ws_send_queue: int = 1000
+    ws_hello_timeout_seconds: float = 10.0
     idempotency_ttl_seconds: float = 24 * 3600
     log_level: str = "info"
     delivery_worker: bool = True

@@ -37,6 +37,7 @@ PROBLEM_TITLES: Final[dict[str, str]] = {
     "schema-validation": "Event data does not match its schema",
     "invalid-schema": "Invalid JSON Schema",
     "rate-limited": "Rate limit exceeded",
+    "upgrade-required": "Upgrade required",
     "internal": "Internal server error",
     "unavailable": "Service unavailable",
 }
@@ -49,6 +50,7 @@ HEADER_LOCATION: Final = "Location"
 HEADER_IDEMPOTENT_REPLAYED: Final = "Idempotent-Replayed"
 HEADER_IDEMPOTENCY_KEY: Final = "Idempotency-Key"
 HEADER_LAST_EVENT_ID: Final = "Last-Event-ID"
+HEADER_SEC_WEB_SOCKET_PROTOCOL: Final = "Sec-WebSocket-Protocol"
 
 
 @dataclass(frozen=True)
@@ -125,4 +127,5 @@ OPERATIONS: Final[dict[str, Operation]] = {
     "getHealth": Operation("getHealth", "GET", "/health", None),
     "getMetrics": Operation("getMetrics", "GET", "/metrics", "admin"),
     "getStats": Operation("getStats", "GET", "/stats", "events:read"),
+    "streamEventsWebSocket": Operation("streamEventsWebSocket", "GET", "/events/ws", "events:read"),
 }

@@ -1,4 +1,5 @@
-"""``events.create_cloud_event``: ingest one CloudEvent in structured mode (``application/cloudevents+json``).
+"""``events.create_cloud_event``: ingest one CloudEvent in structured mode (``application/cloudevents+json``);
+``events.subscribe``: live events over the WebSocket (``_websocket.py``).
 
 The contract's ``POST /events`` takes three encodings; the generated ``create`` sends the native
 envelope, this helper the CloudEvents one, with the same retries and idempotency key as every POST.
@@ -6,11 +7,12 @@ envelope, this helper the CloudEvents one, with the same retries and idempotency
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._base_client import RequestOptions
 from .._types import NOT_GIVEN, NotGiven, Timeout
+from .._websocket import EventSubscription, SyncEventSubscription
 from ..types import CloudEvent, Event
 
 if TYPE_CHECKING:
@@ -62,6 +64,20 @@ class EventsHelpers:
             _options(cloud_event, idempotency_key, extra_headers, timeout), Event
         )
 
+    def subscribe(
+        self,
+        *,
+        types: Sequence[str] | None = None,
+        filter: Mapping[str, Any] | None = None,
+        since: str | int | None = None,
+    ) -> EventSubscription:
+        """Live events over the WebSocket (``GET /events/ws``), in commit order, as an async iterator.
+
+        It reconnects with the stream backoff of codegen/policy.yaml and resumes strictly after the last
+        event it yielded (``subscription.cursor``): no gap, no duplicate. ``since`` starts after a cursor
+        (an event's ``sequence``); without it, new events only. Use ``async with`` to close it."""
+        return EventSubscription(self._client, types=types, filter=filter, since=since)
+
 
 class SyncEventsHelpers:
     """CloudEvents ingestion mixed into the generated blocking ``SyncEvents`` resource."""
@@ -78,3 +94,13 @@ class SyncEventsHelpers:
     ) -> Event:
         """Ingest ``cloud_event`` (``specversion`` defaults to 1.0); its ``id`` becomes ``external_id``."""
         return self._client.request(_options(cloud_event, idempotency_key, extra_headers, timeout), Event)
+
+    def subscribe(
+        self,
+        *,
+        types: Sequence[str] | None = None,
+        filter: Mapping[str, Any] | None = None,
+        since: str | int | None = None,
+    ) -> SyncEventSubscription:
+        """Live events over the WebSocket, in commit order, resuming after reconnects (blocking iterator)."""
+        return SyncEventSubscription(self._client, types=types, filter=filter, since=since)

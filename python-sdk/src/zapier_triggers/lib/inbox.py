@@ -3,6 +3,10 @@
 Delivery is at-least-once: a message that is neither acked nor nacked before its lease expires is
 delivered again. ``consume`` acks when the handler returns, nacks when it raises, and on a graceful
 stop finishes the handlers in flight and releases (nacks) leased messages it has not started.
+
+``stream()`` is the push inbox over the WebSocket (``_websocket.InboxStream``): the server sends messages
+while fewer than ``max_in_flight`` are open, and ``ack()``/``nack()``/``extend()`` travel over the same
+connection; ``consume(..., transport="websocket")`` runs on it.
 """
 
 from __future__ import annotations
@@ -12,16 +16,25 @@ import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 
 import anyio
 
-from .._constants import INBOX_CONSUME_CONCURRENCY, INBOX_LEASE_WAIT
+from .._constants import (
+    INBOX_CONSUME_CONCURRENCY,
+    INBOX_LEASE_WAIT,
+    INBOX_STREAM_MAX_IN_FLIGHT,
+    INBOX_STREAM_VISIBILITY_TIMEOUT,
+)
 from .._deprecation import deprecated_aliases
 from .._types import NOT_GIVEN, NotGiven
+from .._websocket import InboxStream, SyncInboxStream
 
 if TYPE_CHECKING:
+    from .._base_client import AsyncAPIClient, SyncAPIClient
     from ..types import Event, Lease, ReceiptResult, ReceiptResults
+
+Transport = Literal["http", "websocket"]
 
 __all__ = [
     "ConsumeStats",
@@ -53,6 +66,20 @@ class _InboxOps(Protocol):
     async def ack(self, receipts: Sequence[str]) -> ReceiptResults: ...
     async def nack(self, *, receipts: Sequence[str], delay: int | NotGiven = ...) -> ReceiptResults: ...
     async def extend(self, *, receipts: Sequence[str], visibility_timeout: int) -> ReceiptResults: ...
+
+
+class _Settler(Protocol):
+    """What a :class:`Message` settles through: the HTTP inbox, or a WebSocket push inbox."""
+
+    async def ack(self, receipts: Sequence[str]) -> ReceiptResults: ...
+    async def nack(self, *, receipts: Sequence[str], delay: int | NotGiven = ...) -> ReceiptResults: ...
+    async def extend(self, *, receipts: Sequence[str], visibility_timeout: int) -> ReceiptResults: ...
+
+
+class _SyncSettler(Protocol):
+    def ack(self, receipts: Sequence[str]) -> ReceiptResults: ...
+    def nack(self, *, receipts: Sequence[str], delay: int | NotGiven = ...) -> ReceiptResults: ...
+    def extend(self, *, receipts: Sequence[str], visibility_timeout: int) -> ReceiptResults: ...
 
 
 class _SyncInboxOps(Protocol):
@@ -104,7 +131,7 @@ def _lease_args(
 class Message:
     """One leased event; settle it with :meth:`ack` or :meth:`nack` (or let the lease expire)."""
 
-    def __init__(self, inbox: _InboxOps, event: Event, receipt: str, delivery_count: int) -> None:
+    def __init__(self, inbox: _Settler, event: Event, receipt: str, delivery_count: int) -> None:
         self._inbox = inbox
         self.event = event
         self.receipt = receipt
@@ -133,7 +160,7 @@ class Message:
 class SyncMessage:
     """One leased event (blocking client); settle it with :meth:`ack` or :meth:`nack`."""
 
-    def __init__(self, inbox: _SyncInboxOps, event: Event, receipt: str, delivery_count: int) -> None:
+    def __init__(self, inbox: _SyncSettler, event: Event, receipt: str, delivery_count: int) -> None:
         self._inbox = inbox
         self.event = event
         self.receipt = receipt
@@ -157,6 +184,24 @@ class SyncMessage:
 
 class InboxHelpers:
     """Consumer helpers mixed into the generated ``Inbox`` resource."""
+
+    _client: AsyncAPIClient
+
+    def stream(
+        self,
+        *,
+        max_in_flight: int = INBOX_STREAM_MAX_IN_FLIGHT,
+        visibility_timeout: int = INBOX_STREAM_VISIBILITY_TIMEOUT,
+        types: Sequence[str] | None = None,
+    ) -> InboxStream:
+        """A push inbox over the WebSocket: ``async with client.inbox.stream() as s: async for m in s``.
+
+        Yields :class:`Message` objects whose ``ack()``/``nack()``/``extend()`` go over the same connection;
+        at most ``max_in_flight`` are unacknowledged at a time. A dropped connection is reopened with the
+        stream backoff; its unacknowledged messages return after ``visibility_timeout`` seconds."""
+        return InboxStream(
+            self._client, max_in_flight=max_in_flight, visibility_timeout=visibility_timeout, types=types
+        )
 
     async def iterate(
         self,
@@ -197,16 +242,21 @@ class InboxHelpers:
         nack_delay: int | None = None,
         stop: StopSignal | None = None,
         stop_when_empty: bool = False,
+        transport: Transport = "http",
     ) -> ConsumeStats:
         """Run ``handler`` on every message, ``concurrency`` at a time, until ``stop`` is set.
 
         Returns after the handlers in flight finish; leased messages not yet started are released.
+        ``transport="websocket"`` consumes the push inbox (``stream(max_in_flight=concurrency)``) instead
+        of leasing over HTTP; ``stop`` is then checked as each handler ends (``stop_when_empty``: HTTP only).
         """
         if concurrency < 1:
             raise ValueError("concurrency must be >= 1")
         stats = ConsumeStats()
         slots = anyio.Semaphore(concurrency)
         inbox = cast(_InboxOps, self)
+
+        pushed: InboxStream | None = None
 
         async def run(message: Message) -> None:
             try:
@@ -223,7 +273,23 @@ class InboxHelpers:
                     stats.acked += 1
             finally:
                 slots.release()
+                if pushed is not None and stop is not None and stop.is_set():
+                    pushed.stop()  # the push inbox has no lease call to return between: end it here
 
+        if transport == "websocket":
+            pushed = self.stream(
+                max_in_flight=min(concurrency, 100), visibility_timeout=visibility_timeout, types=types
+            )
+            async with pushed, anyio.create_task_group() as group:
+                async for message in pushed:
+                    await slots.acquire()
+                    if stop is not None and stop.is_set():
+                        slots.release()
+                        await message.nack()
+                        stats.released += 1
+                        break
+                    group.start_soon(run, message)
+            return stats
         async with anyio.create_task_group() as group:
             async for message in self.iterate(
                 batch_size=batch_size or min(concurrency, 100),
@@ -245,6 +311,20 @@ class InboxHelpers:
 
 class SyncInboxHelpers:
     """Consumer helpers mixed into the generated blocking ``SyncInbox`` resource."""
+
+    _client: SyncAPIClient
+
+    def stream(
+        self,
+        *,
+        max_in_flight: int = INBOX_STREAM_MAX_IN_FLIGHT,
+        visibility_timeout: int = INBOX_STREAM_VISIBILITY_TIMEOUT,
+        types: Sequence[str] | None = None,
+    ) -> SyncInboxStream:
+        """The blocking push inbox over the WebSocket (see ``Inbox.stream``)."""
+        return SyncInboxStream(
+            self._client, max_in_flight=max_in_flight, visibility_timeout=visibility_timeout, types=types
+        )
 
     def iterate(
         self,

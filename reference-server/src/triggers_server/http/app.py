@@ -48,6 +48,7 @@ from triggers_server.http.routes import (
     schemas,
     stream,
     subscriptions,
+    ws,
 )
 from triggers_server.http.services import Services
 from triggers_server.metrics import Metrics
@@ -60,6 +61,7 @@ JANITOR_INTERVAL_SECONDS = 60.0
 # Every route module, imported explicitly; `/events/stream` comes before `/events/{event_id}`.
 ROUTERS: tuple[APIRouter, ...] = (
     stream.router,
+    ws.router,  # before events: `/events/ws` is not an `/events/{event_id}`
     events.router,
     inbox.router,
     idempotency.router,

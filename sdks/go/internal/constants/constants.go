@@ -51,6 +51,18 @@ const (
 	InboxLeaseWait          = 20 * time.Second
 )
 
+// WebSocket streaming (Events.Subscribe, Inbox.Stream): reconnects reuse the Stream* delays above.
+const (
+	WSSubprotocol                = "triggers.v1"
+	WSPath                       = "/events/ws"
+	WSHeartbeatInterval          = 15 * time.Second
+	WSDeadAfterIntervals         = 2
+	WSConnectTimeout             = 10 * time.Second
+	WSMaxFrameBytes              = 1048576
+	InboxStreamMaxInFlight       = 10
+	InboxStreamVisibilityTimeout = 30 * time.Second
+)
+
 // Pagination limits.
 const (
 	DefaultPageLimit = 50
@@ -91,6 +103,7 @@ const (
 	ProblemSchemaValidation      = "schema-validation"
 	ProblemInvalidSchema         = "invalid-schema"
 	ProblemRateLimited           = "rate-limited"
+	ProblemUpgradeRequired       = "upgrade-required"
 	ProblemInternal              = "internal"
 	ProblemUnavailable           = "unavailable"
 )

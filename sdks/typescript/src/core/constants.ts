@@ -29,6 +29,16 @@ export const WEBHOOK_TOLERANCE_SECONDS = 300;
 export const INBOX_CONSUME_CONCURRENCY = 8;
 export const INBOX_LEASE_WAIT_SECONDS = 20;
 
+// WebSocket streaming (events.subscribe, inbox.stream): reconnects reuse the STREAM_* delays above.
+export const WS_SUBPROTOCOL = "triggers.v1";
+export const WS_PATH = "/events/ws";
+export const WS_HEARTBEAT_INTERVAL_MS = 15000;
+export const WS_DEAD_AFTER_INTERVALS = 2;
+export const WS_CONNECT_TIMEOUT_MS = 10000;
+export const WS_MAX_FRAME_BYTES = 1048576;
+export const INBOX_STREAM_MAX_IN_FLIGHT = 10;
+export const INBOX_STREAM_VISIBILITY_TIMEOUT_SECONDS = 30;
+
 export const DEFAULT_PAGE_LIMIT = 50;
 export const MAX_PAGE_LIMIT = 500;
 
@@ -63,6 +73,7 @@ export const PROBLEM_TYPES = {
   schemaValidation: "schema-validation",
   invalidSchema: "invalid-schema",
   rateLimited: "rate-limited",
+  upgradeRequired: "upgrade-required",
   internal: "internal",
   unavailable: "unavailable",
 } as const;

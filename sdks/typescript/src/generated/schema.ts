@@ -78,6 +78,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/events/ws": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream events and push the inbox over a WebSocket
+         * @description The WebSocket upgrade (RFC 6455) of the streaming API, subprotocol `triggers.v1` (`Sec-WebSocket-Protocol: triggers.v1`). The frames, close codes, resume and backpressure rules are specified in the repository's `asyncapi.yaml` (channel `eventsWs`): live subscriptions with the same cursors, commit order, filters and resets as `GET /events/stream`, and push inboxes with the same receipts and visibility timeouts as `POST /inbox/lease`, acknowledged in-band. Authenticate with `Authorization: Bearer` on this request, or (browsers) with a first frame `{"type": "hello", "api_key": "..."}`; a key never travels in the URL. A request without `Upgrade: websocket` is answered 426 once the key is checked.
+         *
+         *     Required scope: `events:read` (to subscribe; `inbox:consume` to lease).
+         */
+        get: operations["streamEventsWebSocket"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/events/{event_id}": {
         parameters: {
             query?: never;
@@ -4409,6 +4431,57 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    streamEventsWebSocket: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Offer `triggers.v1`; the server selects it (a connection without it is closed with 4400).
+                 * @example triggers.v1
+                 */
+                "Sec-WebSocket-Protocol"?: "triggers.v1";
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Switching Protocols; the server selected `triggers.v1` and sends `welcome` (or an `error` frame and a close code, see `asyncapi.yaml`). */
+            101: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description Upgrade required: the request was not a WebSocket upgrade (type `upgrade-required`). */
+            426: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description `websocket`. */
+                    Upgrade?: "websocket";
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://triggers.dev/problems/upgrade-required",
+                     *       "title": "Upgrade required",
+                     *       "status": 426,
+                     *       "detail": "GET /v1/events/ws is a WebSocket endpoint; send Upgrade websocket.",
+                     *       "instance": "/v1/events/ws#req_01JD2X7Q4M",
+                     *       "request_id": "req_01JD2X7Q4M"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
