@@ -54,7 +54,11 @@ type InboxStream struct {
 	params  InboxStreamParams
 	session *wsSession
 	id      string
-	items   chan *Message
+	// queue holds received messages until Next takes them. It is not bounded by a channel: the reader must
+	// never block, or the answers to the acks the consumer waits for could not be read (the server bounds it
+	// with max_in_flight).
+	queue   []*Message
+	notify  chan struct{}
 	done    chan struct{}
 	stop    chan struct{}
 	stopped sync.Once
@@ -77,7 +81,7 @@ func (s *InboxService) Stream(ctx context.Context, params InboxStreamParams, opt
 	}
 	st := &InboxStream{
 		inbox: s, opts: opts, params: params, id: wsID("lease"),
-		items: make(chan *Message), done: make(chan struct{}), stop: make(chan struct{}),
+		notify: make(chan struct{}, 1), done: make(chan struct{}), stop: make(chan struct{}),
 		pending: map[string]*wsRequest{},
 	}
 	st.ctx, st.cancel = context.WithCancel(ctx)
@@ -151,12 +155,17 @@ func (st *InboxStream) onFrame(frame any) {
 			inbox:        st.inbox,
 			ws:           st,
 		}
-		select {
-		case st.items <- msg:
-		case <-st.stop:
+		if st.stopping() {
 			// Stopped meanwhile: give it back at once instead of after the visibility timeout.
 			st.session.send(st.ctx, NackFrame{Type: "nack", ID: wsID("nack"), Receipts: []string{f.Receipt}})
-		case <-st.ctx.Done():
+			return
+		}
+		st.mu.Lock()
+		st.queue = append(st.queue, msg)
+		st.mu.Unlock()
+		select {
+		case st.notify <- struct{}{}:
+		default:
 		}
 	case *AckedFrame:
 		st.answer(f.ID, wsResult{res: &ReceiptResults{Results: f.Results}})
@@ -243,8 +252,19 @@ func (st *InboxStream) extend(ctx context.Context, m *Message, seconds int) (*Re
 func (st *InboxStream) stopReceiving() {
 	st.stopped.Do(func() {
 		close(st.stop)
-		if st.session != nil {
-			st.session.send(st.ctx, UnsubscribeFrame{Type: "unsubscribe", ID: st.id})
+		if st.session == nil {
+			return
+		}
+		st.session.send(st.ctx, UnsubscribeFrame{Type: "unsubscribe", ID: st.id})
+		st.mu.Lock()
+		unseen := make([]string, 0, len(st.queue))
+		for _, msg := range st.queue {
+			unseen = append(unseen, msg.Receipt)
+		}
+		st.queue = nil
+		st.mu.Unlock()
+		if len(unseen) > 0 {
+			st.session.send(st.ctx, NackFrame{Type: "nack", ID: wsID("nack"), Receipts: unseen})
 		}
 	})
 }
@@ -278,21 +298,39 @@ func (st *InboxStream) Close() error {
 
 // Next waits for the next message; false when the stream stopped (see Err).
 func (st *InboxStream) Next() bool {
-	select {
-	case msg := <-st.items:
-		st.current = msg
-		return true
-	case <-st.stop:
-		return false
-	case <-st.done:
+	for {
+		if st.stopping() {
+			return false
+		}
 		st.mu.Lock()
+		if len(st.queue) > 0 {
+			st.current = st.queue[0]
+			st.queue = st.queue[1:]
+			st.mu.Unlock()
+			return true
+		}
+		st.mu.Unlock()
+		select {
+		case <-st.notify:
+			continue
+		case <-st.stop:
+			return false
+		case <-st.done:
+		}
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		if len(st.queue) > 0 {
+			// Received before the end: still worth handing out (settling falls back to HTTP).
+			st.current = st.queue[0]
+			st.queue = st.queue[1:]
+			return true
+		}
 		if st.err == nil {
 			st.err = st.runErr
 			if st.err == nil && !st.closedByUs {
 				st.err = st.ctx.Err()
 			}
 		}
-		st.mu.Unlock()
 		return false
 	}
 }
