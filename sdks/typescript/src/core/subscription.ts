@@ -225,12 +225,9 @@ export class InboxStream implements AsyncIterable<LeasedMessage> {
   readonly #queue = new FrameQueue<LeasedMessage>();
   readonly #id = nextId("lease");
   readonly #pending = new Map<string, Pending>();
-  /** Handed out but not settled yet: the connection stays open for them after iteration stops. */
-  #unsettled = 0;
   #stopping = false;
   #started = false;
   #running: Promise<void> | null = null;
-  #idle: (() => void) | null = null;
 
   constructor(core: CoreClient, http: InboxOperations, params: InboxStreamParams = {}) {
     assertRange("maxInFlight", params.maxInFlight, 100);
@@ -245,7 +242,10 @@ export class InboxStream implements AsyncIterable<LeasedMessage> {
     params.signal?.addEventListener("abort", () => void this.#stop(), { once: true });
   }
 
-  /** Stop receiving, release what was not handed out, and close once every handed-out message is settled. */
+  /**
+   * Stop receiving, give back what arrived but was not handed out, and close the connection. Messages already
+   * handed out can still be settled afterwards (over HTTP, with the same receipts).
+   */
   close(): Promise<void> {
     return this.#stop();
   }
@@ -345,14 +345,7 @@ export class InboxStream implements AsyncIterable<LeasedMessage> {
 
   async #settleMessage(frame: Pending["frame"], options: RequestOptions | undefined): Promise<ReceiptResults> {
     void options;
-    try {
-      return await this.#settle(frame);
-    } finally {
-      if (frame.type !== "extend") {
-        this.#unsettled = Math.max(0, this.#unsettled - 1);
-        if (this.#unsettled === 0) this.#idle?.();
-      }
-    }
+    return this.#settle(frame);
   }
 
   #settle(frame: Pending["frame"]): Promise<ReceiptResults> {
@@ -379,11 +372,13 @@ export class InboxStream implements AsyncIterable<LeasedMessage> {
     Promise.resolve(http).then(pending.resolve, pending.reject);
   }
 
-  async #stop(): Promise<void> {
-    if (this.#stopping) {
-      await this.#running;
-      return;
-    }
+  /**
+   * @internal
+   * Stop receiving: unsubscribe the lease and give back what arrived but was not handed out. The connection
+   * stays open, so messages already handed out still settle over it (consume() closes it once they have).
+   */
+  async stopReceiving(): Promise<void> {
+    if (this.#stopping) return;
     this.#stopping = true;
     this.#session.send({ type: "unsubscribe", id: this.#id });
     const unseen = this.#queue.drain().map((message) => message.receipt);
@@ -391,17 +386,10 @@ export class InboxStream implements AsyncIterable<LeasedMessage> {
     if (unseen.length > 0) {
       await this.#settle({ type: "nack", id: nextId("nack"), receipts: unseen }).catch(() => undefined);
     }
-    if (this.#unsettled > 0 && this.#running !== null) {
-      // Handlers still running settle over this connection; their messages expire anyway after the timeout.
-      const seconds = this.#params.visibilityTimeout ?? INBOX_STREAM_VISIBILITY_TIMEOUT_SECONDS;
-      await new Promise<void>((resolve) => {
-        const cancel = this.#core.clock.schedule(seconds * 1000, resolve);
-        this.#idle = () => {
-          cancel();
-          resolve();
-        };
-      });
-    }
+  }
+
+  async #stop(): Promise<void> {
+    await this.stopReceiving();
     this.#session.close();
     await this.#running;
   }
@@ -412,9 +400,7 @@ export class InboxStream implements AsyncIterable<LeasedMessage> {
     this.#start();
     return {
       next: async () => {
-        const result = await this.#queue.next();
-        if (!result.done) this.#unsettled += 1;
-        return result;
+        return this.#queue.next();
       },
       return: async () => {
         await this.#stop();

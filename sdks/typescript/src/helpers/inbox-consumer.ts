@@ -249,9 +249,15 @@ export abstract class InboxHelpers extends APIResource {
         maxInFlight: Math.min(concurrency, 100),
         visibilityTimeout: params.visibilityTimeout,
         types: params.types,
-        signal: params.signal,
       });
-      return consumeInbox(stream, handler, params).finally(() => stream.close());
+      // The signal only stops receiving: running handlers still settle over the connection, closed after them.
+      const stop = (): void => void stream.stopReceiving();
+      if (params.signal?.aborted) stop();
+      params.signal?.addEventListener("abort", stop, { once: true });
+      return consumeInbox(stream, handler, params).finally(async () => {
+        params.signal?.removeEventListener("abort", stop);
+        await stream.close();
+      });
     }
     // Lease as many messages as can run at once, as the Python and Go consumers do.
     const batchSize = params.batchSize ?? Math.min(params.concurrency ?? INBOX_CONSUME_CONCURRENCY, 100);
