@@ -211,8 +211,8 @@ func (s *wsSession) connect(ctx context.Context) (out wsOutcome) {
 		}
 		return out
 	}
-	// The server bounds the frames it sends (an event within its size limits); no client-side cap.
-	conn.SetReadLimit(-1)
+	// The largest frame accepted from the server (docs/runtime-policy.md, ws_max_frame_bytes).
+	conn.SetReadLimit(constants.WSMaxFrameBytes)
 	s.mu.Lock()
 	s.conn, s.welcome = conn, nil
 	s.mu.Unlock()

@@ -13,6 +13,7 @@ import {
   WS_CONNECT_TIMEOUT_MS,
   WS_DEAD_AFTER_INTERVALS,
   WS_HEARTBEAT_INTERVAL_MS,
+  WS_MAX_FRAME_BYTES,
   WS_PATH,
 } from "./constants.js";
 import { APIConnectionError, TriggersError, makeStatusError, type Problem } from "./errors.js";
@@ -89,7 +90,7 @@ async function defaultTransport(): Promise<WebSocketTransport> {
   type WsClass = new (
     url: string,
     protocols: string[],
-    options: { headers: Record<string, string>; handshakeTimeout: number },
+    options: { headers: Record<string, string>; handshakeTimeout: number; maxPayload: number },
   ) => WsSocket;
   const loaded = (await import("ws")) as unknown as { default?: WsClass; WebSocket?: WsClass };
   const Ws = loaded.WebSocket ?? loaded.default;
@@ -97,7 +98,8 @@ async function defaultTransport(): Promise<WebSocketTransport> {
   return {
     sendsHeaders: true,
     open: (url, protocol, headers) => {
-      const socket = new Ws(url, [protocol], { headers, handshakeTimeout: WS_CONNECT_TIMEOUT_MS });
+      // maxPayload: the largest frame accepted from the server (docs/runtime-policy.md); above it ws closes with 1009.
+      const socket = new Ws(url, [protocol], { headers, handshakeTimeout: WS_CONNECT_TIMEOUT_MS, maxPayload: WS_MAX_FRAME_BYTES });
       // A refused upgrade (401, 426, 503 ...) carries a problem body: keep it, so the error is typed.
       socket.on("unexpected-response", (_request, response) => {
         let text = "";
