@@ -98,15 +98,20 @@ export class EventSubscription implements AsyncIterable<Event> {
     this.#session.close();
   }
 
-  /** Connect now (iteration connects on its own): events created after this resolves are not missed. */
+  /**
+   * Connect now (iteration connects on its own) and resolve once the server confirmed the subscription: events
+   * created afterwards are not missed. Rejects when the subscription ended first (refused, closed, gave up).
+   */
   ready(): Promise<void> {
     this.#start();
     return this.#subscribedOnce;
   }
 
   #resolveSubscribed: () => void = () => undefined;
-  readonly #subscribedOnce = new Promise<void>((resolve) => {
+  #rejectSubscribed: (error: unknown) => void = () => undefined;
+  readonly #subscribedOnce = new Promise<void>((resolve, reject) => {
     this.#resolveSubscribed = resolve;
+    this.#rejectSubscribed = reject;
   });
 
   #start(): void {
@@ -115,10 +120,15 @@ export class EventSubscription implements AsyncIterable<Event> {
       () => {
         const signal = this.#params.signal;
         this.#queue.end(signal?.aborted && !this.#session.stopped ? signal.reason : undefined);
+        this.#rejectSubscribed(new TriggersError("The subscription ended before the server confirmed it"));
       },
-      (error: unknown) => this.#queue.end(error),
+      (error: unknown) => {
+        this.#queue.end(error);
+        this.#rejectSubscribed(error);
+      },
     );
-    void this.#running.finally(() => this.#resolveSubscribed());
+    // Nobody may be waiting on ready(): its rejection is not an unhandled one.
+    this.#subscribedOnce.catch(() => undefined);
   }
 
   #subscribe(): void {
@@ -167,8 +177,9 @@ export class EventSubscription implements AsyncIterable<Event> {
         const error = frame as ErrorFrame;
         if (error.id !== this.#id) return;
         // A refused subscribe (bad filter, missing scope) cannot succeed by reconnecting.
-        this.#queue.end(problemError(this.#session, error.problem));
-        this.#resolveSubscribed();
+        const refused = problemError(this.#session, error.problem);
+        this.#queue.end(refused);
+        this.#rejectSubscribed(refused);
         this.#session.close();
         return;
       }

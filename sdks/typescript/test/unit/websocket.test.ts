@@ -156,6 +156,8 @@ describe("events.subscribe()", () => {
     const { server, client } = await setup({}, { apiKey: "tk_wrong" });
     await assert.rejects(take(client.events.subscribe(), 1), AuthenticationError);
     assert.equal(server.connections.length, 1);
+    // ready() says so too, instead of waiting for a confirmation that never comes.
+    await assert.rejects(client.events.subscribe().ready(), AuthenticationError);
   });
 
   test("answers the server's ping with a pong echoing its id", async () => {
