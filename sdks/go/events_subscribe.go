@@ -66,8 +66,9 @@ type EventSubscription struct {
 	mu         sync.Mutex
 }
 
-// Subscribe opens a live subscription and waits until the server confirmed it (or the first connection
-// failed), so events created after Subscribe returns are not missed.
+// Subscribe opens a live subscription and waits until the server confirmed it, so events created after
+// Subscribe returns are not missed. When the first connection fails it returns at once and Next keeps
+// reconnecting (as Events.Stream does).
 func (s *EventsService) Subscribe(ctx context.Context, params SubscribeParams, opts ...option.RequestOption) *EventSubscription {
 	sub := &EventSubscription{params: params, id: wsID("sub"), done: make(chan struct{}), ready: make(chan struct{})}
 	sub.ctx, sub.cancel = context.WithCancel(ctx)
@@ -75,7 +76,9 @@ func (s *EventsService) Subscribe(ctx context.Context, params SubscribeParams, o
 	if seq, err := strconv.ParseInt(params.Since, 10, 64); err == nil {
 		sub.lastSeq, sub.haveSeq = seq, true
 	}
-	session, err := newWSSession(s.core, opts, wsHandlers{onWelcome: sub.subscribe, onFrame: sub.onFrame})
+	session, err := newWSSession(s.core, opts, wsHandlers{
+		onWelcome: sub.subscribe, onFrame: sub.onFrame, onDisconnect: func(error) { sub.markReady() },
+	})
 	if err != nil {
 		sub.err = err
 		close(sub.done)

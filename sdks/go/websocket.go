@@ -45,6 +45,8 @@ type wsHandlers struct {
 	// onFrame gets every other server frame (not ping/pong), in order, on the reading goroutine. It may block
 	// (a full buffer): reading stops meanwhile, so the server sees backpressure.
 	onFrame func(frame any)
+	// onDisconnect, if set, runs after each connection that ended with a reconnect to follow.
+	onDisconnect func(err error)
 }
 
 type wsSession struct {
@@ -127,6 +129,9 @@ func (s *wsSession) run(ctx context.Context) error {
 		fatal, err := s.failure(out)
 		if fatal {
 			return err
+		}
+		if s.handlers.onDisconnect != nil {
+			s.handlers.onDisconnect(err)
 		}
 		if out.welcomed {
 			failures = 0

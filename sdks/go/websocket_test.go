@@ -16,6 +16,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/zapier/triggers-sdk-go/internal/constants"
 	"github.com/zapier/triggers-sdk-go/option"
 )
 
@@ -613,11 +614,12 @@ func TestConsumeWebSocketMode(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 		running.Add(-1)
+		// The first delivery of event 2 fails: it is nacked, comes back (delivery 2) and succeeds.
+		if msg.Event.Sequence == 2 && msg.DeliveryCount == 1 {
+			return errors.New("handler failed")
+		}
 		if handled.Add(1) == 6 {
 			cancel()
-		}
-		if msg.Event.Sequence == 2 {
-			return errors.New("handler failed")
 		}
 		return nil
 	})
@@ -626,10 +628,33 @@ func TestConsumeWebSocketMode(t *testing.T) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if len(f.acked) != 5 || len(f.nacked) < 1 || f.nacked[0] != "rcpt_2" || peak.Load() > 2 {
+	if len(f.acked) != 6 || fmt.Sprint(f.nacked) != "[rcpt_2]" || peak.Load() > 2 {
 		t.Fatalf("acked %v nacked %v peak %d", f.acked, f.nacked, peak.Load())
 	}
 	if lease := f.conns[0].frames("lease")[0]; lease["max_in_flight"] != 2.0 {
 		t.Fatalf("lease %v", lease)
+	}
+}
+
+func TestSubscribeToAnUnreachableServerGivesUpAfterTheReconnectPolicy(t *testing.T) {
+	f := newFakeWS(t)
+	unreachable := f.server.URL + "/v1"
+	f.server.Close()
+	var sleeps atomic.Int32
+	client := f.client(option.WithBaseURL(unreachable), option.WithSleep(func(ctx context.Context, _ time.Duration) error {
+		sleeps.Add(1)
+		return ctx.Err()
+	}))
+	sub := client.Events.Subscribe(context.Background(), SubscribeParams{}) // returns after the first failure
+	defer sub.Close()
+	if sub.Next() {
+		t.Fatal("an event from a closed server")
+	}
+	var conn *APIConnectionError
+	if !errors.As(sub.Err(), &conn) {
+		t.Fatalf("err %v: want an APIConnectionError", sub.Err())
+	}
+	if got := sleeps.Load(); got != constants.StreamMaxReconnectAttempts {
+		t.Fatalf("%d reconnect sleeps: want StreamMaxReconnectAttempts (%d)", got, constants.StreamMaxReconnectAttempts)
 	}
 }

@@ -13,9 +13,11 @@ import {
   AuthenticationError,
   TriggersClient,
   UnprocessableEntityError,
+  WebSocketClosedError,
   type StreamResetNotice,
   type WebSocketTransport,
 } from "../../src/index.js";
+import { STREAM_MAX_RECONNECT_ATTEMPTS } from "../../src/core/constants.js";
 import type { EventSubscription } from "../../src/core/subscription.js";
 import type { Event } from "../../src/generated/types.js";
 import { json, ScriptedFetch } from "../helpers.js";
@@ -160,6 +162,13 @@ describe("events.subscribe()", () => {
     await assert.rejects(client.events.subscribe().ready(), AuthenticationError);
   });
 
+  test("an unreachable server is given up after STREAM_MAX_RECONNECT_ATTEMPTS reconnects", async () => {
+    const { server, client, clock } = await setup();
+    await server.stop();
+    await assert.rejects(take(client.events.subscribe(), 1), WebSocketClosedError);
+    assert.equal(clock.sleeps.length, STREAM_MAX_RECONNECT_ATTEMPTS);
+  });
+
   test("answers the server's ping with a pong echoing its id", async () => {
     const { server, client } = await setup();
     const subscription = client.events.subscribe();
@@ -267,20 +276,21 @@ describe("inbox.stream()", () => {
     const controller = new AbortController();
     let running = 0;
     let peak = 0;
-    let handled = 0;
+    let succeeded = 0;
     const summary = await client.inbox.consume(
       async (message) => {
         running += 1;
         peak = Math.max(peak, running);
         await new Promise((resolve) => setTimeout(resolve, 5));
         running -= 1;
-        handled += 1;
-        if (handled === 6) controller.abort();
-        if (message.event.sequence === 2) throw new Error("handler failed");
+        // The first delivery of event 2 fails: it is nacked, comes back (delivery 2) and succeeds.
+        if (message.event.sequence === 2 && message.deliveryCount === 1) throw new Error("handler failed");
+        succeeded += 1;
+        if (succeeded === 6) controller.abort();
       },
       { transport: "websocket", concurrency: 2, signal: controller.signal },
     );
-    assert.deepEqual(summary, { acked: 5, nacked: 1 });
+    assert.deepEqual(summary, { acked: 6, nacked: 1 });
     assert.ok(peak <= 2, `at most 2 handlers at once, saw ${peak}`);
     assert.equal(server.connections[0]!.received.find((frame) => frame["type"] === "lease")?.["max_in_flight"], 2);
   });
