@@ -12,6 +12,8 @@ export default defineConfig({
       // The SDK from source (no separate build step), and its one Node import swapped for the Web Crypto API.
       "@zapier-triggers/sdk": here("../sdks/typescript/src/index.ts"),
       "node:crypto": here("src/shims/node-crypto.ts"),
+      // The SDK's Node WebSocket (`ws`): in the browser it uses the page's WebSocket instead.
+      ws: here("src/shims/ws.ts"),
     },
   },
   define: {

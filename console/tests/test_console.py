@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 from _server import _free_port, _wait_healthy
 from conftest import ARTIFACTS, FailingEndpoint, Live, Watch, sign_in
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, WebSocket, expect
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -77,6 +77,38 @@ def test_an_ingested_event_appears_in_the_live_tail(signed_in: Page, live: Live)
     expect(row).to_have_count(1)
     expect(row).to_contain_text('{"order_id":"o-7"}')
     expect(row.get_by_role("link")).to_have_text(str(created["sequence"]))
+
+
+def test_the_live_tail_runs_over_the_websocket_with_the_key_in_no_url(page: Page, live: Live) -> None:
+    sockets: list[str] = []
+    frames: list[str] = []
+
+    def on_websocket(socket: WebSocket) -> None:
+        sockets.append(socket.url)
+        socket.on("framesent", lambda payload: frames.append(payload if isinstance(payload, str) else ""))
+
+    page.on("websocket", on_websocket)
+    sign_in(page, live.key)
+    expect(page.get_by_role("status", name="Live tail state")).to_contain_text("(WebSocket)")
+    type_ = unique("tail.ws")
+    live.ingest(type_)
+    expect(event_row(page, type_)).to_have_count(1)
+    assert sockets and all(url.startswith(live.origin.replace("http", "ws", 1) + "/v1/events/ws") for url in sockets), sockets
+    assert all(live.key not in url for url in sockets)
+    # A page cannot set headers on a WebSocket: the key travels in the first frame, `hello`, and nowhere else.
+    hello = json.loads(frames[0])
+    assert hello == {"type": "hello", "api_key": live.key}
+    assert all(live.key not in frame for frame in frames[1:])
+
+
+def test_the_live_tail_falls_back_to_sse_when_websockets_are_refused(page: Page, live: Live) -> None:
+    # As a proxy that refuses upgrades would: every WebSocket to the API is closed before any frame.
+    page.route_web_socket(re.compile(r".*/v1/events/ws$"), lambda socket: socket.close())
+    sign_in(page, live.key)
+    expect(page.get_by_role("status", name="Live tail state")).to_contain_text("(SSE)", timeout=45_000)
+    type_ = unique("tail.sse")
+    live.ingest(type_)
+    expect(event_row(page, type_)).to_have_count(1)
 
 
 def test_the_tail_filters_by_type_glob(signed_in: Page, live: Live) -> None:
@@ -578,8 +610,8 @@ def test_a_revoked_key_signs_the_console_out(page: Page, live: Live, watch: Watc
 
 
 def test_the_tail_reconnects_after_the_server_dies_and_resumes_after_the_last_event(browser: Browser, tmp_path: Path) -> None:
-    """Kill the server under an open tail, start it again on the same port and database: the SDK reconnects with
-    Last-Event-ID set to the last event shown, and the event ingested meanwhile appears once."""
+    """Kill the server under an open tail, start it again on the same port and database: the SDK reconnects its
+    WebSocket and subscribes again with `since` = the last event shown, and the event ingested meanwhile appears once."""
     executable = os.environ.get("TRIGGERS_SERVER") or shutil.which("triggers-server") or "triggers-server"
     port, key = _free_port(), "tk_" + uuid.uuid4().hex
     base_url = f"http://127.0.0.1:{port}/v1"
@@ -596,21 +628,30 @@ def test_the_tail_reconnects_after_the_server_dies_and_resumes_after_the_last_ev
     api = httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {key}"})
     try:
         page = context.new_page()
-        streams: list[dict[str, str]] = []
-        page.on("request", lambda sent: streams.append(sent.headers) if "/v1/events/stream" in sent.url else None)
+        subscribes: list[dict[str, object]] = []  # every subscribe frame the page sent, on any connection
+
+        def on_websocket(socket: WebSocket) -> None:
+            def on_frame(payload: str | bytes) -> None:
+                frame = json.loads(payload) if isinstance(payload, str) else {}
+                if frame.get("type") == "subscribe":
+                    subscribes.append(frame)
+
+            socket.on("framesent", on_frame)
+
+        page.on("websocket", on_websocket)
         sign_in(page, key)
         before = api.post("/events", json={"type": unique("drop.before"), "source": "console-tests"}).json()
         expect(event_row(page, before["type"])).to_have_count(1)
-        connected = len(streams)
+        connected = len(subscribes)
         server.kill()  # the connection drops at once, as on a crash
         server.wait()
         server = start()
         missed = api.post("/events", json={"type": unique("drop.missed"), "source": "console-tests"}).json()
         expect(event_row(page, missed["type"])).to_have_count(1, timeout=45_000)
         expect(event_row(page, before["type"])).to_have_count(1)
-        resumed = streams[connected:]
-        assert resumed, "the stream did not reconnect"
-        assert resumed[-1].get("last-event-id") == str(before["sequence"])
+        resumed = subscribes[connected:]
+        assert resumed, "the tail did not reconnect"
+        assert resumed[-1].get("since") == str(before["sequence"])
     finally:
         api.close()
         context.close()

@@ -34,10 +34,15 @@ type Message struct {
 	LeaseID     string
 	LeasedUntil time.Time
 	inbox       *InboxService
+	// ws is the push inbox (Inbox.Stream) the message came from: settling goes over its connection.
+	ws *InboxStream
 }
 
 // Ack marks the event done; it will not be delivered again.
 func (m *Message) Ack(ctx context.Context, opts ...option.RequestOption) error {
+	if m.ws != nil {
+		return receiptOutcome(m.ws.ack(ctx, m))
+	}
 	res, err := m.inbox.Ack(ctx, InboxAckParams{Receipts: []string{m.Receipt}}, opts...)
 	return receiptOutcome(res, err)
 }
@@ -48,12 +53,18 @@ func (m *Message) Nack(ctx context.Context, delay time.Duration, opts ...option.
 	if delay > 0 {
 		params.Delay = Ptr(wholeSeconds(delay))
 	}
+	if m.ws != nil {
+		return receiptOutcome(m.ws.nack(ctx, m, params.Delay))
+	}
 	res, err := m.inbox.Nack(ctx, params, opts...)
 	return receiptOutcome(res, err)
 }
 
 // Extend keeps the event invisible for visibilityTimeout from now (whole seconds, rounded up).
 func (m *Message) Extend(ctx context.Context, visibilityTimeout time.Duration, opts ...option.RequestOption) error {
+	if m.ws != nil {
+		return receiptOutcome(m.ws.extend(ctx, m, wholeSeconds(visibilityTimeout)))
+	}
 	res, err := m.inbox.Extend(ctx, InboxExtendParams{Receipts: []string{m.Receipt}, VisibilityTimeout: wholeSeconds(visibilityTimeout)}, opts...)
 	return receiptOutcome(res, err)
 }

@@ -2,6 +2,7 @@ package triggers
 
 import (
 	"context"
+	"iter"
 	"sync"
 	"time"
 
@@ -20,7 +21,19 @@ type InboxConsumeParams struct {
 	// OnSettleError is told about acks and nacks the server refused (e.g. an expired lease);
 	// nil ignores them, since the message is redelivered anyway.
 	OnSettleError func(msg *Message, err error)
+	// Transport is InboxTransportHTTP (the default: lease batches with long polling) or
+	// InboxTransportWebSocket: a push inbox (Inbox.Stream) with Concurrency messages in flight, settled over
+	// the connection. BatchSize, Wait and StopWhenEmpty do not apply to the WebSocket; it runs until ctx ends.
+	Transport InboxTransport
 }
+
+// InboxTransport is how Inbox.Consume receives messages.
+type InboxTransport string
+
+const (
+	InboxTransportHTTP      InboxTransport = "http"
+	InboxTransportWebSocket InboxTransport = "websocket"
+)
 
 // Consume leases messages and runs handler on each, up to Concurrency at a time: a nil result acks
 // the message, an error nacks it. When ctx ends, Consume stops leasing, lets running handlers finish
@@ -34,12 +47,36 @@ func (s *InboxService) Consume(ctx context.Context, params InboxConsumeParams, h
 	if params.BatchSize == 0 {
 		params.BatchSize = workers
 	}
+	messages := s.Iterate(ctx, params.InboxIterateParams, opts...)
+	if params.Transport == InboxTransportWebSocket {
+		// The connection outlives ctx until the running handlers have settled over it.
+		stream := s.Stream(context.WithoutCancel(ctx), InboxStreamParams{
+			MaxInFlight: min(workers, 100), VisibilityTimeout: params.VisibilityTimeout, Types: params.Types,
+		}, opts...)
+		defer stream.Close()
+		stop := context.AfterFunc(ctx, stream.stopReceiving)
+		defer stop()
+		messages = func(yield func(*Message, error) bool) {
+			for stream.Next() {
+				if !yield(stream.Current(), nil) {
+					return
+				}
+			}
+			if err := stream.Err(); err != nil {
+				yield(nil, err)
+			}
+		}
+	}
+	return s.consume(ctx, params, workers, messages, handler, opts)
+}
+
+func (s *InboxService) consume(ctx context.Context, params InboxConsumeParams, workers int, messages iter.Seq2[*Message, error], handler func(context.Context, *Message) error, opts []option.RequestOption) error {
 	// Settling must outlive ctx: a handler that finished during shutdown still gets its ack.
 	settleCtx := context.WithoutCancel(ctx)
 	slots := make(chan struct{}, workers)
 	var wg sync.WaitGroup
 	var leaseErr error
-	for msg, err := range s.Iterate(ctx, params.InboxIterateParams, opts...) {
+	for msg, err := range messages {
 		if err != nil {
 			leaseErr = err
 			break

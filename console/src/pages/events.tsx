@@ -1,14 +1,25 @@
 /**
- * The live tail: the newest page of events, then the SSE stream from the newest one seen. The SDK's stream
- * reconnects on its own with Last-Event-ID; pausing closes it and resuming opens a new one after the last
- * event shown, so nothing ingested meanwhile is missed and nothing is shown twice.
+ * The live tail: the newest page of events, then a WebSocket subscription (`events.subscribe`, asyncapi.yaml)
+ * from the newest one seen. The SDK reconnects on its own and resubscribes from the last cursor; pausing closes
+ * the subscription and resuming opens a new one after the last event shown, so nothing ingested meanwhile is
+ * missed and nothing is shown twice. When the WebSocket cannot be used (no subscription confirmed within the
+ * connect timeout, e.g. a proxy that refuses upgrades, or the connection is given up later) the tail falls back
+ * to the SSE stream from the same cursor; a refusal by the API itself (key, filter) is shown instead.
  *
  * Filters: type glob, source, subject and correlation id are applied by the server (to the list and, as a
  * filter expression, to the stream); a time range bounds the list (with an end, the page shows history and
  * does not stream); the payload search runs over the rows in the page. Up to 10,000 rows are kept and only
  * the visible ones are in the DOM; stream events are added once per animation frame, not one render each.
  */
-import type { Event as TriggersEvent, EventStream, EventsListParams } from "@zapier-triggers/sdk";
+import {
+  APIStatusError,
+  constants,
+  type EventStream,
+  type EventSubscription,
+  type EventsListParams,
+  type Filter,
+  type Event as TriggersEvent,
+} from "@zapier-triggers/sdk";
 import type { JSX } from "preact";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 
@@ -22,6 +33,7 @@ const ROW_HEIGHT = 30; // px; matches `table.virtual tbody tr` in styles.css
 const OVERSCAN = 10;
 
 type TailState = "loading" | "live" | "paused" | "history" | "stopped";
+type Transport = "WebSocket" | "SSE";
 
 interface Filters {
   type: string;
@@ -58,8 +70,8 @@ function listParams(filters: Filters): EventsListParams {
   };
 }
 
-/** The stream's filter expression: every given attribute must match exactly. */
-function streamFilter(filters: Filters): string | undefined {
+/** The tail's filter expression: every given attribute must match exactly. */
+function tailFilter(filters: Filters): Filter | undefined {
   const exact: Record<string, string> = {};
   for (const [name, value] of [
     ["source", filters.source],
@@ -69,7 +81,23 @@ function streamFilter(filters: Filters): string | undefined {
     const given = orUndefined(value);
     if (given !== undefined) exact[name] = given;
   }
-  return Object.keys(exact).length === 0 ? undefined : JSON.stringify({ exact });
+  return Object.keys(exact).length === 0 ? undefined : { exact };
+}
+
+/** Whether the subscription was confirmed within the connect timeout (false: use the SSE stream instead). */
+async function confirmed(subscription: EventSubscription): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), constants.WS_CONNECT_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([subscription.ready().then(() => true as const), late]);
+  } catch (error) {
+    if (error instanceof APIStatusError) throw error; // the API refused (key, filter): SSE would too
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function matchesSearch(event: TriggersEvent, needle: string): boolean {
@@ -84,6 +112,7 @@ export function EventsPage(): JSX.Element {
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
   const [paused, setPaused] = useState(false);
   const [state, setState] = useState<TailState>("loading");
+  const [transport, setTransport] = useState<Transport>("WebSocket");
   const [error, setError] = useState<string | null>(null);
   const [version, setVersion] = useState(0);
   /** Newest first. Kept in a ref and re-rendered per frame, so a burst of events costs one render. */
@@ -102,6 +131,7 @@ export function EventsPage(): JSX.Element {
     }
     let stopped = false;
     let stream: EventStream<TriggersEvent> | null = null;
+    let subscription: EventSubscription | null = null;
     const flush = (): void => {
       frame.current = null;
       if (pending.current.length === 0) return;
@@ -125,16 +155,41 @@ export function EventsPage(): JSX.Element {
         setState("history");
         return;
       }
+      const type = orUndefined(filters.type);
+      const filter = tailFilter(filters);
+      const show = async (source: AsyncIterable<TriggersEvent>): Promise<void> => {
+        for await (const event of source) {
+          cursor.current = String(event.sequence);
+          pending.current.push(event);
+          frame.current ??= requestAnimationFrame(flush);
+        }
+      };
+      subscription = client.events.subscribe({
+        types: type === undefined ? undefined : [type],
+        filter,
+        since: cursor.current,
+      });
+      try {
+        if (await confirmed(subscription)) {
+          if (stopped) return;
+          setTransport("WebSocket");
+          setState("live");
+          await show(subscription);
+          return;
+        }
+      } catch (error) {
+        if (stopped || error instanceof APIStatusError) throw error;
+        // The WebSocket was given up after its reconnects: continue over SSE from the last event shown.
+      }
+      subscription.close();
+      if (stopped) return;
       stream = client.events.stream(
-        { types: orUndefined(filters.type), filter: streamFilter(filters) },
+        { types: type, filter: filter === undefined ? undefined : JSON.stringify(filter) },
         { lastEventId: cursor.current },
       );
+      setTransport("SSE");
       setState("live");
-      for await (const event of stream) {
-        cursor.current = String(event.sequence);
-        pending.current.push(event);
-        frame.current ??= requestAnimationFrame(flush);
-      }
+      await show(stream);
     };
     run().catch((caught: unknown) => {
       if (stopped) return;
@@ -144,6 +199,7 @@ export function EventsPage(): JSX.Element {
     });
     return () => {
       stopped = true;
+      subscription?.close();
       stream?.close();
       if (frame.current !== null) cancelAnimationFrame(frame.current);
       flush();
@@ -172,7 +228,7 @@ export function EventsPage(): JSX.Element {
   );
   const stateText =
     state === "live"
-      ? `Live after #${cursor.current}`
+      ? `Live after #${cursor.current} (${transport})`
       : state === "paused"
         ? `Paused at #${cursor.current}`
         : state === "history"

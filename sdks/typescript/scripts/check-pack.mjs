@@ -1,5 +1,5 @@
 // The npm tarball as a user gets it: `npm pack`, publint and @arethetypeswrong/cli on the tarball, then the
-// tarball installed (offline, it has no dependencies) into fresh projects that use it the ways users do:
+// tarball installed (offline: its one dependency, ws, is in the npm cache after npm ci) into fresh projects that use it the ways users do:
 //   esm/        "type": "module", imports both entry points, type-checks examples/ (with @types/node) and runs;
 //   cjs/        a CommonJS project that require()s both entry points and runs;
 //   no-types/   TypeScript (tsc --strict, skipLibCheck off) without @types/node: an ES module and a .cts file

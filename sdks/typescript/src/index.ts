@@ -40,11 +40,15 @@ export {
 export type { LogFields, Logger } from "./core/logger.js";
 export { CursorPage, PagePromise } from "./core/pagination.js";
 export { EventStream, type StreamMessage, type StreamOptions, type StreamResetNotice } from "./core/stream.js";
+export { EventSubscription, InboxStream, type InboxStreamParams, type SubscribeParams } from "./core/subscription.js";
+export { WebSocketClosedError, type WebSocketLike, type WebSocketTransport } from "./core/websocket.js";
+export * as frames from "./generated/frames.js";
 export {
   InboxConsumer,
   LeasedMessage,
   type ConsumeSummary,
   type InboxConsumeParams,
   type InboxIterateParams,
+  type MessageSettler,
 } from "./helpers/inbox-consumer.js";
 export type { CloudEventInput } from "./helpers/cloud-events.js";

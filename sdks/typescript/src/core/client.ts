@@ -18,6 +18,7 @@ import {
   SDK_VERSION,
 } from "./constants.js";
 import { findDrift, type ShapeRegistry } from "./drift.js";
+import type { WebSocketTransport } from "./websocket.js";
 import {
   APIConnectionError,
   APIResponseValidationError,
@@ -67,6 +68,11 @@ export interface ClientOptions {
    * does not know (default false: they are kept, so a newer server never breaks this SDK). For tests.
    */
   strict?: boolean | undefined;
+  /**
+   * How `events.subscribe()` and `inbox.stream()` open WebSockets (default: the `ws` package on Node, with the key
+   * in the upgrade's Authorization header; the browser's WebSocket, with the key in a first `hello` frame).
+   */
+  webSocket?: WebSocketTransport | undefined;
 }
 
 /** Options accepted by every API method as its last argument. */
@@ -132,6 +138,8 @@ export class CoreClient {
   readonly random: () => number;
   readonly logger: Logger | null;
   readonly strict: boolean;
+  /** @internal */
+  readonly webSocketTransport: WebSocketTransport | undefined;
   readonly #shapes: ShapeRegistry;
   readonly #fetch: Fetch;
   /** User-Agent, SDK header and the caller's `defaultHeaders`, lower-cased and checked once. */
@@ -157,6 +165,7 @@ export class CoreClient {
     this.random = options.random ?? Math.random;
     this.logger = resolveLogger(options.logger, process.env);
     this.strict = options.strict ?? false;
+    this.webSocketTransport = options.webSocket;
     this.#shapes = shapes;
     this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
     this.#fixedHeaders = Object.fromEntries(
@@ -167,6 +176,35 @@ export class CoreClient {
       }),
     );
     this.#authorization = `Bearer ${apiKey}`;
+  }
+
+  /**
+   * @internal
+   * What a WebSocket upgrade to `path` needs: the ws(s) URL, the headers of every request (Authorization
+   * included) for runtimes that can send them, and the key alone for a `hello` frame where they cannot.
+   */
+  webSocketTarget(path: string): { url: string; headers: Record<string, string>; apiKey: string } {
+    const url = new URL(this.baseURL + path);
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    return {
+      url: url.toString(),
+      headers: { ...this.#fixedHeaders, authorization: this.#authorization },
+      apiKey: this.#authorization.slice("Bearer ".length),
+    };
+  }
+
+  /**
+   * @internal
+   * In strict mode, fail when a decoded WebSocket frame member departs from the contract schema `schema`.
+   */
+  checkFrame(data: unknown, schema: string, url: string): void {
+    if (!this.strict) return;
+    const drift = findDrift(data, schema, this.#shapes);
+    if (drift.length === 0) return;
+    throw new APIResponseValidationError(
+      `A WebSocket frame from ${url} does not match the contract (${schema}): ${drift.slice(0, 5).join("; ")}`,
+      { request: { method: "GET", url }, drift, response: new Response(null, { status: 200 }) },
+    );
   }
 
   /** Send a request and parse its JSON body (undefined for 204 / empty bodies). */

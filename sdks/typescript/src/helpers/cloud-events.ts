@@ -6,6 +6,7 @@
 import type { APIPromise } from "../core/api-promise.js";
 import type { RequestOptions } from "../core/client.js";
 import { APIResource } from "../core/resource.js";
+import { EventSubscription, type SubscribeParams } from "../core/subscription.js";
 import type { CloudEvent, Event } from "../generated/types.js";
 
 /** A CloudEvent to send; `specversion` defaults to "1.0". */
@@ -13,6 +14,17 @@ export type CloudEventInput = Omit<CloudEvent, "specversion"> & { specversion?: 
 
 /** The hand-written methods of `client.events` (declared in codegen/config/typescript.yaml). */
 export abstract class EventsHelpers extends APIResource {
+  /**
+   * Live events over the WebSocket (`GET /events/ws`, subprotocol `triggers.v1`): an async iterator that
+   * reconnects with the stream backoff and resumes from the last cursor it received, so each matching event
+   * arrives once, in commit order. `subscription.lastCursor` is the resume point to persist.
+   *
+   *     for await (const event of client.events.subscribe({ types: ["order.*"] })) { ... }
+   */
+  subscribe(params: SubscribeParams = {}): EventSubscription {
+    return new EventSubscription(this._client, params);
+  }
+
   /** Ingest `event`; its `id` becomes the stored event's `external_id`. */
   createCloudEvent(event: CloudEventInput, options?: RequestOptions): APIPromise<Event> {
     return this._client.request<Event>(

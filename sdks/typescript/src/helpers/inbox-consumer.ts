@@ -3,8 +3,9 @@
  * `for await (const m of client.inbox.iterate()) { ...; await m.ack(); }` and get at-least-once delivery
  * with long polling and a graceful stop (leased but unprocessed messages are released, not left to time out).
  */
-import type { RequestOptions } from "../core/client.js";
+import type { CoreClient, RequestOptions } from "../core/client.js";
 import { INBOX_CONSUME_CONCURRENCY, INBOX_LEASE_WAIT_SECONDS } from "../core/constants.js";
+import { InboxStream, type InboxStreamParams } from "../core/subscription.js";
 import { TriggersError } from "../core/errors.js";
 import { APIResource } from "../core/resource.js";
 import type { Event, Lease, ReceiptResult, ReceiptResults } from "../generated/types.js";
@@ -35,6 +36,9 @@ export interface InboxOperations {
   extend(params: { receipts: string[]; visibilityTimeout: number }, options?: RequestOptions): PromiseLike<ReceiptResults>;
 }
 
+/** What settles a message: the HTTP inbox, or the WebSocket of the `inbox.stream()` it came from. */
+export type MessageSettler = Pick<InboxOperations, "ack" | "nack" | "extend">;
+
 /** One leased event and the receipt that settles it. */
 export class LeasedMessage {
   readonly event: Event;
@@ -44,9 +48,9 @@ export class LeasedMessage {
   readonly leaseId: string;
   /** When the message becomes visible to other consumers again unless acked or extended. */
   readonly leasedUntil: string;
-  readonly #inbox: InboxOperations;
+  readonly #inbox: MessageSettler;
 
-  constructor(inbox: InboxOperations, lease: Lease, index: number) {
+  constructor(inbox: MessageSettler, lease: Lease, index: number) {
     const message = lease.messages[index];
     if (message === undefined) throw new RangeError(`Lease ${lease.lease_id} has no message ${index}`);
     this.#inbox = inbox;
@@ -135,6 +139,12 @@ export interface InboxConsumeParams extends InboxIterateParams {
   retryDelay?: number | undefined;
   /** Told about each handler failure (the message is nacked either way). */
   onError?: ((error: unknown, message: LeasedMessage) => void) | undefined;
+  /**
+   * `"http"` (default): lease batches with long polling. `"websocket"`: a push inbox (`inbox.stream()`) with
+   * `concurrency` messages in flight, settled over the connection; `wait`, `batchSize` and `stopWhenEmpty`
+   * do not apply (it runs until `signal` aborts).
+   */
+  transport?: "http" | "websocket" | undefined;
 }
 
 /** What a `consume()` run did. */
@@ -149,7 +159,7 @@ export interface ConsumeSummary {
  * handler in flight has settled, so a shutdown never drops a message on the floor.
  */
 export async function consumeInbox(
-  consumer: InboxConsumer,
+  consumer: AsyncIterable<LeasedMessage>,
   handler: (message: LeasedMessage) => unknown,
   params: InboxConsumeParams,
 ): Promise<ConsumeSummary> {
@@ -208,16 +218,47 @@ export abstract class InboxHelpers extends APIResource {
   }
 
   /**
+   * A push inbox over the WebSocket: the server sends messages while fewer than `maxInFlight` (default 10) are
+   * unsettled; `message.ack()`, `nack({ delay })` and `extend(seconds)` travel over the same connection. The
+   * connection reconnects with backoff and leases again; unsettled messages come back after their visibility
+   * timeout (at-least-once). Breaking out of the loop releases the messages received but not handed out.
+   */
+  stream(this: InboxOperations & InboxHelpers, params: InboxStreamParams = {}): InboxStream {
+    return new InboxStream(this._core(), this, params);
+  }
+
+  /** @internal */
+  _core(): CoreClient {
+    return this._client;
+  }
+
+  /**
    * Run `handler` over inbox messages, up to `concurrency` (default 8) at a time: ack when it resolves,
    * nack when it throws. Resolves once `signal` aborts (or the inbox is empty with `stopWhenEmpty`) and
    * every running handler has finished.
    */
   consume(
-    this: InboxOperations,
+    this: InboxOperations & InboxHelpers,
     handler: (message: LeasedMessage) => unknown,
     params: InboxConsumeParams = {},
     options?: RequestOptions,
   ): Promise<ConsumeSummary> {
+    if (params.transport === "websocket") {
+      const concurrency = params.concurrency ?? INBOX_CONSUME_CONCURRENCY;
+      const stream = new InboxStream(this._core(), this, {
+        maxInFlight: Math.min(concurrency, 100),
+        visibilityTimeout: params.visibilityTimeout,
+        types: params.types,
+      });
+      // The signal only stops receiving: running handlers still settle over the connection, closed after them.
+      const stop = (): void => void stream.stopReceiving();
+      if (params.signal?.aborted) stop();
+      params.signal?.addEventListener("abort", stop, { once: true });
+      return consumeInbox(stream, handler, params).finally(async () => {
+        params.signal?.removeEventListener("abort", stop);
+        await stream.close();
+      });
+    }
     // Lease as many messages as can run at once, as the Python and Go consumers do.
     const batchSize = params.batchSize ?? Math.min(params.concurrency ?? INBOX_CONSUME_CONCURRENCY, 100);
     return consumeInbox(new InboxConsumer(this, { ...params, batchSize }, options), handler, params);

@@ -13,6 +13,7 @@ import { setTimeout as delay } from "node:timers/promises";
 
 import {
   AuthenticationError,
+  BadRequestError,
   ConflictError,
   IdempotencyKeyReusedError,
   NotFoundError,
@@ -26,6 +27,7 @@ import {
   type Event,
   type EventsCreateParams,
   type Filter,
+  type LeasedMessage,
   type Replay,
 } from "../../src/index.js";
 import { packageRoot } from "../helpers.js";
@@ -642,6 +644,135 @@ const scenarios: Record<string, Scenario> = {
     const header = error.headers.get("x-request-id");
     assert.ok(header);
     assert.equal(error.requestId, header);
+  },
+
+  // ---- WebSocket (asyncapi.yaml)
+  "ws-subscribe-live-events": async () => {
+    const client = admin();
+    const prefix = unique("ws");
+    const since = await streamCursor(client);
+    const subscription = client.events.subscribe({ types: [`${prefix}.*`], since });
+    await subscription.ready();
+    const a = await createEvent(client, `${prefix}.a`);
+    const b = await createEvent(client, `${prefix}.b`);
+    await createEvent(client, `${prefix}x.other`);
+    const got = await withTimeout(take(subscription, 2), 20_000, "two live events");
+    assert.deepEqual(got.map((event) => event.id), [a.id, b.id]);
+    assert.ok(got[0]!.sequence < got[1]!.sequence);
+    assert.equal(subscription.lastCursor, String(b.sequence));
+  },
+  "ws-subscribe-filter": async () => {
+    const client = admin();
+    const prefix = unique("wsf");
+    const since = await streamCursor(client);
+    const subscription = client.events.subscribe({
+      types: [`${prefix}.*`],
+      filter: { exact: { source: `${prefix}-b` } },
+      since,
+    });
+    for (let i = 0; i < 2; i++) await createEvent(client, `${prefix}.f`, { source: `${prefix}-a` });
+    const wanted = await createEvent(client, `${prefix}.f`, { source: `${prefix}-b` });
+    const got = await withTimeout(take(subscription, 1), 20_000, "the filtered event");
+    assert.deepEqual(got.map((event) => event.id), [wanted.id]);
+  },
+  "ws-resume-without-gap": async () => {
+    const client = admin();
+    const prefix = unique("wsr");
+    const since = await streamCursor(client);
+    const first: Event[] = [];
+    for (let i = 0; i < 4; i++) first.push(await createEvent(client, `${prefix}.r`));
+    const subscription = client.events.subscribe({ types: [`${prefix}.*`], since });
+    const head = await withTimeout(take(subscription, 2), 20_000, "the first two events");
+    const later: Event[] = [];
+    for (let i = 0; i < 2; i++) later.push(await createEvent(client, `${prefix}.r`));
+    const resumed = client.events.subscribe({ types: [`${prefix}.*`], since: subscription.lastCursor ?? undefined });
+    const tail = await withTimeout(take(resumed, 4), 20_000, "the resumed events");
+    assert.deepEqual([...head, ...tail].map((event) => event.id), [...first, ...later].map((event) => event.id));
+  },
+  "ws-push-inbox-ack": async () => {
+    const client = admin();
+    const type = unique("wsp");
+    const created: Event[] = [];
+    for (let i = 0; i < 3; i++) created.push(await createEvent(client, type));
+    const stream = client.inbox.stream({ maxInFlight: 2, types: [type] });
+    const iterator = stream[Symbol.asyncIterator]();
+    const next = async (): Promise<LeasedMessage> => {
+      const result = await withTimeout(iterator.next(), 20_000, "a pushed message");
+      assert.ok(!result.done, "the stream ended early");
+      return result.value;
+    };
+    try {
+      const first = await next();
+      const second = await next();
+      assert.deepEqual(
+        [first, second].map((message) => [message.event.id, message.deliveryCount]),
+        created.slice(0, 2).map((event) => [event.id, 1]),
+      );
+      const visible: string[] = [];
+      for await (const event of client.inbox.list({ type })) visible.push(event.id);
+      assert.deepEqual(visible, [created[2]!.id], "nothing beyond max_in_flight was leased");
+      assert.equal((await first.ack()).status, "ok");
+      const third = await next();
+      assert.equal(third.event.id, created[2]!.id);
+      await second.ack();
+      await third.ack();
+    } finally {
+      await stream.close();
+    }
+    assert.equal((await client.events.get(created[0]!.id)).status, "acknowledged");
+  },
+  "ws-push-inbox-nack-extend": async () => {
+    const client = admin();
+    const type = unique("wsn");
+    const event = await createEvent(client, type);
+    const stream = client.inbox.stream({ types: [type] });
+    const iterator = stream[Symbol.asyncIterator]();
+    try {
+      const first = await withTimeout(iterator.next(), 20_000, "the message");
+      assert.ok(!first.done);
+      assert.equal((await first.value.extend(60)).status, "ok");
+      assert.equal((await first.value.nack({ delay: 0 })).status, "ok");
+      const again = await withTimeout(iterator.next(), 20_000, "the redelivery");
+      assert.ok(!again.done);
+      assert.deepEqual([again.value.event.id, again.value.deliveryCount], [event.id, 2]);
+      assert.equal((await again.value.ack()).status, "ok");
+    } finally {
+      await stream.close();
+    }
+  },
+  "ws-redelivery-after-disconnect": async () => {
+    const client = admin();
+    const type = unique("wsd");
+    const event = await createEvent(client, type);
+    const [message] = await withTimeout(take(client.inbox.stream({ visibilityTimeout: 1, types: [type] }), 1), 20_000, "the message");
+    assert.deepEqual([message!.event.id, message!.deliveryCount], [event.id, 1]);
+    const visible: string[] = [];
+    for await (const item of client.inbox.list({ type })) visible.push(item.id);
+    assert.deepEqual(visible, [], "closing the stream released nothing early");
+    const stream = client.inbox.stream({ types: [type] });
+    try {
+      const [again] = await withTimeout(take(stream, 1), 10_000, "the redelivery");
+      assert.deepEqual([again!.event.id, again!.deliveryCount], [event.id, 2]);
+      assert.equal((await again!.ack()).status, "ok");
+    } finally {
+      await stream.close();
+    }
+  },
+  "ws-auth-failure": async () => {
+    const error = await rejects(take(clientFor("tk_made_up_key").events.subscribe(), 1), AuthenticationError);
+    assert.equal(slug(error.type), "unauthenticated");
+  },
+  "ws-error-frame": async () => {
+    const subscription = admin().events.subscribe({ filter: { nope: {} } as unknown as Filter });
+    const error = await rejects(withTimeout(take(subscription, 1), 20_000, "the error frame"), BadRequestError);
+    assert.equal(slug(error.type), "malformed-request");
+    assert.ok(error.requestId);
+  },
+  "ws-scope-missing": async () => {
+    const created = await admin().apiKeys.create({ name: unique("ws-reader"), scopes: ["events:read"] });
+    assert.ok(created.key);
+    const error = await rejects(withTimeout(take(clientFor(created.key).inbox.stream(), 1), 20_000, "the refusal"), PermissionDeniedError);
+    assert.equal(slug(error.type), "forbidden");
   },
 };
 
