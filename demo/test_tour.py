@@ -5,6 +5,7 @@ Each step's outcome comes from the tour's `--report` JSON: what a user would see
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -51,9 +52,11 @@ def test_every_step_has_its_outcome(runs: list[dict[str, Any]], run: int) -> Non
     assert list(steps) == [
         "create_api_key",
         "first_event_curl",
+        "playground_test_events",
         "inbox_shows_event",
         "schema_rejects",
         "cli_stream",
+        "websocket",
         "sdk_snippets",
         "webhook_retries",
         "dlq_retry",
@@ -92,6 +95,17 @@ def test_every_step_has_its_outcome(runs: list[dict[str, Any]], run: int) -> Non
 
     assert steps["metrics"]["samples"] > 0
 
+    playground = steps["playground_test_events"]
+    assert len(playground["created"]) == 3
+    origin, _, shared = playground["share_link"].partition("/docs?request=")
+    request = json.loads(base64.urlsafe_b64decode(shared + "=" * (-len(shared) % 4)))
+    assert origin == runs[run]["base_url"].removesuffix("/v1") and request["method"] == "POST"
+    assert request["path"] == "/events" and "tk_" not in playground["share_link"]  # the request, never the key
+    assert len(set(playground["created"])) == 3  # three sends, three events (no idempotent replay between them)
+    websocket = steps["websocket"]
+    assert websocket["received"] == websocket["expected"]  # resumed from the cursor: in order, no gap, no duplicate
+    assert sorted(websocket["acked"]) == sorted(websocket["expected"])  # both leased and acked over the socket
+
 
 def test_the_tour_ends_with_what_to_try_next(runs: list[dict[str, Any]]) -> None:
     for result in runs:
@@ -116,7 +130,7 @@ def test_each_step_names_the_console_page_that_shows_it(runs: list[dict[str, Any
     assert steps["replay"]["console"] == f"/events/{steps['replay']['original']}"
     assert steps["dlq_retry"]["console"] == "/dlq" and steps["metrics"]["console"] == "/metrics"
     shown = [step["console"] for step in steps.values() if step["console"] is not None]
-    assert len(shown) == 8 and all(page.startswith(CONSOLE_PAGES) for page in shown)
+    assert len(shown) == 10 and all(page.startswith(CONSOLE_PAGES) for page in shown)
     for page in shown:
         assert f"in the console: {runs[0]['base_url'].removesuffix('/v1')}/console{page}" in runs[0]["stdout"]
 
@@ -126,4 +140,5 @@ def test_a_rerun_signs_in_to_the_same_account(runs: list[dict[str, Any]]) -> Non
     assert fresh["create_api_key"]["key_id"] != rerun["create_api_key"]["key_id"]
     # The second run's inbox count includes nothing lost or duplicated from the first run's types:
     # each run uses its own event types, so each sees exactly its own events.
-    assert rerun["inbox_shows_event"]["pending"] == [rerun["first_event_curl"]["event_id"]]
+    expected = [rerun["first_event_curl"]["event_id"], *rerun["playground_test_events"]["created"]]
+    assert rerun["inbox_shows_event"]["pending"] == expected

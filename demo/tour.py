@@ -9,6 +9,7 @@ until Ctrl-C so every step can be tried again by hand (`--no-wait` stops right a
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import json
 import os
@@ -223,6 +224,53 @@ async def stream_with_cli(tour: Tour, client: TriggersClient, key: str, event_ty
     tour.record("cli_stream", exit_code=done.returncode, streamed=streamed, expected=created)
 
 
+def playground_share_link(origin: str, method: str, path: str, body: str) -> str:
+    """The /docs playground's share link for a request (console/api-docs/playground.ts `shareUrl`): the request
+    as base64url JSON in `?request=`, never the key."""
+    shared = json.dumps({"method": method, "path": path, "body": body}, separators=(",", ":"))
+    return f"{origin}/docs?request={base64.urlsafe_b64encode(shared.encode()).decode().rstrip('=')}"
+
+
+async def playground_test_events(tour: Tour, key: str, event_type: str) -> None:
+    tour.step("The API playground: send test events from /docs (the same request, shareable without the key)")
+    body = json.dumps({"type": event_type, "source": "demo-playground", "data": {"order_id": "5001", "test": True}})
+    link = playground_share_link(tour.origin, "POST", "/events", body)
+    tour.say(f"open {link}")
+    tour.say("(the link fills the playground with this request; press Send request and it runs with your key)")
+    created: list[str] = []
+    async with TriggersClient(api_key=key, base_url=tour.server.base_url) as client:
+        for _ in range(3):  # what pressing Send three times does: one POST /v1/events each
+            response = await client.request("POST", "/events", body=json.loads(body))
+            created.append(str(response.http_response.json()["id"]))
+            tour.say(f"→ {response.status_code} {created[-1]}")
+    tour.show("/events")  # the live tail: filter it by the type to see just these
+    tour.record("playground_test_events", share_link=link, created=created)
+
+
+async def websocket_streaming(tour: Tour, client: TriggersClient, event_type: str) -> None:
+    tour.step("Real-time over one WebSocket: a live subscription and a push inbox acknowledged in-band", "/events")
+    first = await client.events.create(type=event_type, source="demo-shop", data={"order_id": "6001"})
+    received: list[str] = []
+    with anyio.fail_after(30):
+        async with client.events.subscribe(types=[event_type], since=str(first.sequence - 1)) as subscription:
+            second = await client.events.create(type=event_type, source="demo-shop", data={"order_id": "6002"})
+            async for event in subscription:
+                received.append(event.id)
+                tour.say(f"ws event {event.id} {event.type} cursor={subscription.cursor}")
+                if event.id == second.id:
+                    break
+    acked: list[str] = []
+    with anyio.fail_after(30):
+        async with client.inbox.stream(max_in_flight=10, types=[event_type]) as stream:
+            async for message in stream:
+                await message.ack()  # travels over the same connection, answered by an `acked` frame
+                acked.append(message.event.id)
+                if len(acked) == 2:
+                    break
+    tour.say(f"push inbox: {len(acked)} messages leased and acknowledged without one HTTP request")
+    tour.record("websocket", expected=[first.id, second.id], received=received, acked=acked)
+
+
 def sdk_snippets(tour: Tour) -> None:
     tour.step("The same call in each SDK (from the examples that CI compiles and runs)")
     shown: dict[str, int] = {}
@@ -328,11 +376,13 @@ async def run_tour(tour: Tour, admin_key: str) -> str:
     async with TriggersClient(api_key=admin_key, base_url=tour.server.base_url) as admin:
         key = await create_key(tour, admin)
     event_id = send_with_curl(tour, key, order_type)
+    await playground_test_events(tour, key, order_type)
     receiver = FlakyReceiver()
     async with TriggersClient(api_key=key, base_url=tour.server.base_url) as client:
         await see_in_inbox(tour, client, order_type, event_id)
         await schema_validation(tour, client, order_type)
         await stream_with_cli(tour, client, key, order_type)
+        await websocket_streaming(tour, client, f"demo{run}.cart.updated")
         sdk_snippets(tour)
         with receiver.running():
             await webhook_retries(tour, client, receiver, f"demo{run}.payment.captured")
