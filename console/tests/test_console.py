@@ -253,6 +253,39 @@ def test_event_page_shows_the_causation_tree_with_the_event_highlighted(signed_i
     expect(page.get_by_role("navigation", name="Causation chain").locator("[aria-current=true]")).to_contain_text(grandchild["id"])
 
 
+def _saga_rows(page: Page) -> list[list[str]]:
+    rows = page.get_by_role("table", name="Saga steps").get_by_role("row")
+    return [[cell.strip() for cell in row.get_by_role("cell").all_inner_texts()] for row in rows.all()[1:]]
+
+
+def test_event_page_shows_saga_steps_done_and_pending_as_the_api_reports_them(signed_in: Page, live: Live) -> None:
+    page = signed_in
+    correlation = unique("saga")
+    started, settled, waiting = unique("saga.started"), unique("saga.settled"), unique("saga.waiting")
+    root = live.ingest(started, correlation_id=correlation)
+    child = live.ingest(settled, correlation_id=correlation, causation_id=root["id"])
+    last = live.ingest(waiting, correlation_id=correlation, causation_id=child["id"])
+    # The first two steps are consumed from the inbox (leased and acknowledged); the last still waits there.
+    lease = live.api.post("/inbox/lease", json={"types": [started, settled], "max_events": 2}).json()
+    assert len(lease["messages"]) == 2
+    acked = live.api.post("/inbox/ack", json={"receipts": [message["receipt"] for message in lease["messages"]]})
+    assert acked.status_code == 200, acked.text
+    saga = live.api.get(f"/correlations/{correlation}").json()["saga"]
+    assert (saga["state"], saga["done"], saga["pending"]) == ("in_progress", 2, 1)
+
+    page.goto(f"/console/events/{last['id']}")
+    expect(page.get_by_text("Saga in progress: 2 done, 1 pending, 0 failed")).to_be_visible()
+    table = page.get_by_role("table", name="Saga steps")
+    expect(table.get_by_role("row")).to_have_count(4)
+    assert _saga_rows(page) == [
+        [str(step["position"]), step["type"], step["state"], step["inbox_status"], "0 / 0 / 0"] for step in saga["steps"]
+    ]
+    assert [row[2] for row in _saga_rows(page)] == ["done", "done", "pending"]
+    expect(table.locator("[aria-current=true]")).to_contain_text(waiting)
+    table.get_by_role("link", name=started).click()
+    expect(page.get_by_role("table", name="Saga steps").locator("[aria-current=true]")).to_contain_text(started)
+
+
 def test_replay_with_a_patch_compares_original_and_replay(signed_in: Page, live: Live) -> None:
     page = signed_in
     original = live.ingest(unique("replay"), data={"amount": 10, "currency": "EUR"})

@@ -175,7 +175,7 @@ export interface paths {
         };
         /**
          * Get a workflow's events
-         * @description Every event sharing `correlation_id`, in causal order (each cause before its effects, ties by sequence), plus the causation tree built from `causation_id`. An unknown correlation id → 404.
+         * @description Every event sharing `correlation_id`, in causal order (each cause before its effects, ties by sequence), plus the causation tree built from `causation_id` and the workflow as a saga: each event a step, done, pending (waiting in the inbox or for a webhook delivery) or failed (dead-lettered). An unknown correlation id → 404.
          *
          *     Required scope: `events:read`.
          */
@@ -1551,6 +1551,106 @@ export interface components {
             children: components["schemas"]["CausationNode"][];
         };
         /**
+         * @description Where one step of a workflow stands. `done`: acknowledged in the inbox and every webhook delivery succeeded (or was discarded); `pending`: still waiting in the inbox (pending or leased) or a delivery is scheduled or retrying; `failed`: dead-lettered from the inbox, or a delivery exhausted its retries. Open enum.
+         * @example pending
+         * @enum {string}
+         */
+        SagaStepState: "done" | "pending" | "failed" | (string & {});
+        /**
+         * @description Where a workflow stands as a whole: `completed` (every step done), `failed` (some step failed), `in_progress` (otherwise). Open enum.
+         * @example in_progress
+         * @enum {string}
+         */
+        SagaState: "in_progress" | "completed" | "failed" | (string & {});
+        /**
+         * @description One event of a workflow as a saga step, with what it still waits for.
+         * @example {
+         *       "position": 1,
+         *       "event_id": "evt_01JD2X7Q4M8K3R5T6V7W8X9Y0Z",
+         *       "type": "order.created",
+         *       "state": "pending",
+         *       "inbox_status": "pending",
+         *       "deliveries_succeeded": 0,
+         *       "deliveries_pending": 0,
+         *       "deliveries_failed": 0
+         *     }
+         */
+        SagaStep: {
+            /**
+             * @description 1-based place of the step in the workflow's causal order (the order of `Correlation.events`).
+             * @example 1
+             */
+            position: number;
+            /**
+             * @description The step's event.
+             * @example evt_01JD2X7Q4M8K3R5T6V7W8X9Y0Z
+             */
+            event_id: string;
+            /**
+             * @description Event type.
+             * @example order.created
+             */
+            type: string;
+            state: components["schemas"]["SagaStepState"];
+            inbox_status: components["schemas"]["EventStatus"];
+            /**
+             * @description Webhook deliveries of this event that succeeded.
+             * @example 1
+             */
+            deliveries_succeeded: number;
+            /**
+             * @description Webhook deliveries still scheduled or retrying (`pending` or `failed`).
+             * @example 0
+             */
+            deliveries_pending: number;
+            /**
+             * @description Webhook deliveries that exhausted their retries (`dead_lettered`).
+             * @example 0
+             */
+            deliveries_failed: number;
+        };
+        /**
+         * @description The workflow as a saga: every event is a step, in causal order, done, pending or failed.
+         * @example {
+         *       "state": "in_progress",
+         *       "done": 0,
+         *       "pending": 1,
+         *       "failed": 0,
+         *       "steps": [
+         *         {
+         *           "position": 1,
+         *           "event_id": "evt_01JD2X7Q4M8K3R5T6V7W8X9Y0Z",
+         *           "type": "order.created",
+         *           "state": "pending",
+         *           "inbox_status": "pending",
+         *           "deliveries_succeeded": 0,
+         *           "deliveries_pending": 0,
+         *           "deliveries_failed": 0
+         *         }
+         *       ]
+         *     }
+         */
+        Saga: {
+            state: components["schemas"]["SagaState"];
+            /**
+             * @description Steps done.
+             * @example 2
+             */
+            done: number;
+            /**
+             * @description Steps pending.
+             * @example 1
+             */
+            pending: number;
+            /**
+             * @description Steps failed.
+             * @example 0
+             */
+            failed: number;
+            /** @description One per event, in the order of `Correlation.events`. */
+            steps: components["schemas"]["SagaStep"][];
+        };
+        /**
          * @description The events of one workflow.
          * @example {
          *       "correlation_id": "wf_9f8e7d",
@@ -1590,7 +1690,25 @@ export interface components {
          *           "type": "order.created",
          *           "children": []
          *         }
-         *       ]
+         *       ],
+         *       "saga": {
+         *         "state": "in_progress",
+         *         "done": 0,
+         *         "pending": 1,
+         *         "failed": 0,
+         *         "steps": [
+         *           {
+         *             "position": 1,
+         *             "event_id": "evt_01JD2X7Q4M8K3R5T6V7W8X9Y0Z",
+         *             "type": "order.created",
+         *             "state": "pending",
+         *             "inbox_status": "pending",
+         *             "deliveries_succeeded": 0,
+         *             "deliveries_pending": 0,
+         *             "deliveries_failed": 0
+         *           }
+         *         ]
+         *       }
          *     }
          */
         Correlation: {
@@ -1603,6 +1721,7 @@ export interface components {
             events: components["schemas"]["Event"][];
             /** @description The causation forest: events without a cause inside this workflow, with their descendants. */
             roots: components["schemas"]["CausationNode"][];
+            saga: components["schemas"]["Saga"];
         };
         /**
          * @description An event type pattern: `*` matches any run of characters (within and across dot segments), every other character matches itself. `?`, brackets, whitespace and control characters are not allowed.
