@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -348,6 +349,42 @@ def test_metrics_page_numbers_equal_the_stats_api(signed_in: Page, live: Live) -
     expect(top).to_have_count(len(stats["top_event_types"]))
     shown = top.evaluate_all("rows => rows.map(row => [row.cells[0].textContent, Number(row.cells[1].textContent)])")
     assert shown == [[entry["type"], entry["count"]] for entry in stats["top_event_types"]]
+
+
+def _definition(page: Page, name: str) -> Locator:
+    return page.get_by_label("Statistics").locator("div").filter(has_text=name).get_by_role("definition")
+
+
+def test_metrics_page_windows_show_the_numbers_and_series_of_that_window(signed_in: Page, live: Live) -> None:
+    page = signed_in
+    type_ = unique("metrics.window")
+    for _ in range(3):
+        live.ingest(type_)
+    page.get_by_role("link", name="Metrics").click()
+    expect(_definition(page, "Window")).to_have_text("300 s")
+    page.get_by_label("Window").select_option(label="Last hour")
+    expect(_definition(page, "Window")).to_have_text("3600 s")
+    stats = live.api.get("/stats", params={"window": 3600}).json()
+    expect(_definition(page, "Ingest rate")).to_have_text(f"{stats['ingest_rate_per_second']:.2f} events/s")
+    expect(_definition(page, "Inbox depth")).to_have_text(str(stats["inbox_depth"]))
+    expect(_definition(page, "DLQ depth")).to_have_text(str(stats["dlq_depth"]))
+    expect(_definition(page, "Ingest latency p99")).to_have_text(f"{stats['ingest_latency_ms']['p99']} ms")
+    top = page.get_by_role("table", name="Top event types").locator("tbody tr")
+    shown = top.evaluate_all("rows => rows.map(row => [row.cells[0].textContent, Number(row.cells[1].textContent)])")
+    assert shown == [[entry["type"], entry["count"]] for entry in stats["top_event_types"]]
+    # The series: a bar chart and a table with the API's buckets (aligned, so both reads agree on them).
+    expect(page.get_by_role("img", name=re.compile(rf"^Events per {stats['bucket_seconds']} s bucket: "))).to_be_visible()
+    page.get_by_text(f"Throughput per bucket of {stats['bucket_seconds']} s").click()
+    rows = page.get_by_role("table", name="Throughput per bucket").locator("tbody tr")
+    expect(rows).to_have_count(len(stats["series"]))
+    table = rows.evaluate_all("rows => rows.map(row => Array.from(row.cells, (cell) => cell.textContent))")
+    api = {b["start"]: [b["start"], *map(str, (b["events"], b["delivery_attempts"], b["deliveries_succeeded"]))] for b in stats["series"]}
+    common = [row for row in table if row[0] in api]
+    assert len(common) >= len(table) - 1  # a bucket boundary may pass between the two reads
+    assert common == [api[row[0]] for row in common]
+    assert sum(int(row[1]) for row in table) == round(stats["ingest_rate_per_second"] * 3600)
+    page.get_by_label("Window").select_option(label="Last 24 hours")
+    expect(_definition(page, "Window")).to_have_text("86400 s")
 
 
 def test_schema_page_diffs_versions_checks_a_candidate_and_sets_the_mode(signed_in: Page, live: Live) -> None:

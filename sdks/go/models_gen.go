@@ -2081,8 +2081,13 @@ type SignInCodeRedeem struct {
 
 // Stats Operational statistics of the caller's account over a recent window.
 //
-// Examples: {"delivery_success_rate":0.98,"dlq_depth":1,"inbox_depth":7,"ingest_latency_ms":{"p50":1.8,"p95":4.2,"p99":9.7},"ingest_rate_per_second":12.5,"top_event_types":[{"count":42,"type":"order.created"}],"window_seconds":300}
+// Examples: {"bucket_seconds":10,"delivery_success_rate":0.98,"dlq_depth":1,"inbox_depth":7,"ingest_latency_ms":{"p50":1.8,"p95":4.2,"p99":9.7},"ingest_rate_per_second":12.5,"series":[{"deliveries_succeeded":39,"delivery_attempts":40,"events":42,"start":"2026-11-25T10:10:00Z"}],"top_event_types":[{"count":42,"type":"order.created"}],"window_seconds":300}
 type Stats struct {
+	// BucketSeconds Length of each bucket of `series`, a thirtieth of the window.
+	//
+	// Examples: 10
+	BucketSeconds int `json:"bucket_seconds"`
+
 	// DeliverySuccessRate Succeeded attempts / attempts; null without attempts.
 	DeliverySuccessRate *float32 `json:"delivery_success_rate"`
 
@@ -2106,6 +2111,9 @@ type Stats struct {
 	// Examples: 12.5
 	IngestRatePerSecond float32 `json:"ingest_rate_per_second"`
 
+	// Series Throughput of the window in buckets of `bucket_seconds` (a thirtieth of the window) aligned to multiples of `bucket_seconds` since the Unix epoch, oldest first, every bucket present (zeros included); the first holds the start of the window (nothing before it is counted), the last holds now; 30 or 31 buckets.
+	Series []StatsBucket `json:"series"`
+
 	// TopEventTypes Most frequent types, descending.
 	TopEventTypes []TypeCount `json:"top_event_types"`
 
@@ -2113,6 +2121,31 @@ type Stats struct {
 	//
 	// Examples: 300
 	WindowSeconds int `json:"window_seconds"`
+}
+
+// StatsBucket One bucket of a statistics window.
+//
+// Examples: {"deliveries_succeeded":39,"delivery_attempts":40,"events":42,"start":"2026-11-25T10:10:00Z"}
+type StatsBucket struct {
+	// DeliveriesSucceeded Of those, the attempts that succeeded.
+	//
+	// Examples: 39
+	DeliveriesSucceeded int `json:"deliveries_succeeded"`
+
+	// DeliveryAttempts Webhook delivery attempts started in the bucket.
+	//
+	// Examples: 40
+	DeliveryAttempts int `json:"delivery_attempts"`
+
+	// Events Events ingested in the bucket.
+	//
+	// Examples: 42
+	Events int `json:"events"`
+
+	// Start Start of the bucket (inclusive); it ends `bucket_seconds` later (exclusive).
+	//
+	// Examples: 2026-11-25T10:10:00Z
+	Start time.Time `json:"start"`
 }
 
 // Subscription A webhook subscription.

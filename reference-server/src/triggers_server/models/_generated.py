@@ -1623,6 +1623,30 @@ class TypeCount(BaseModel):
     count: Annotated[int, Field(description="Events in the window.", examples=[42])]
 
 
+class StatsBucket(BaseModel):
+    """
+    One bucket of a statistics window.
+    """
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    start: Annotated[
+        AwareDatetime,
+        Field(
+            description="Start of the bucket (inclusive); it ends `bucket_seconds` later (exclusive).",
+            examples=["2026-11-25T10:10:00Z"],
+        ),
+    ]
+    events: Annotated[int, Field(description="Events ingested in the bucket.", examples=[42], ge=0)]
+    delivery_attempts: Annotated[
+        int, Field(description="Webhook delivery attempts started in the bucket.", examples=[40], ge=0)
+    ]
+    deliveries_succeeded: Annotated[
+        int, Field(description="Of those, the attempts that succeeded.", examples=[39], ge=0)
+    ]
+
+
 class Stats(BaseModel):
     """
     Operational statistics of the caller's account over a recent window.
@@ -1640,6 +1664,15 @@ class Stats(BaseModel):
     inbox_depth: Annotated[int, Field(description="Pending plus leased.", examples=[7])]
     dlq_depth: Annotated[int, Field(description="Dead letters.", examples=[1])]
     top_event_types: Annotated[list[TypeCount], Field(description="Most frequent types, descending.")]
+    bucket_seconds: Annotated[
+        int, Field(description="Length of each bucket of `series`, a thirtieth of the window.", examples=[10], ge=1)
+    ]
+    series: Annotated[
+        list[StatsBucket],
+        Field(
+            description="Throughput of the window in buckets of `bucket_seconds` (a thirtieth of the window) aligned to multiples of `bucket_seconds` since the Unix epoch, oldest first, every bucket present (zeros included); the first holds the start of the window (nothing before it is counted), the last holds now; 30 or 31 buckets."
+        ),
+    ]
 
 
 class SchemaVersion(BaseModel):

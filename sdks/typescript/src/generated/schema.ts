@@ -953,7 +953,7 @@ export interface paths {
         };
         /**
          * Operational statistics
-         * @description Ingest rate and latency percentiles, delivery success rate, inbox and DLQ depth and top event types over the last 5 minutes, for the caller's account.
+         * @description Ingest rate and latency percentiles, delivery success rate, inbox and DLQ depth and top event types over a recent window (`window`: the last 5 minutes unless asked for 15 minutes, 1 hour or 24 hours), for the caller's account, with the window's throughput as a time series of equal buckets (`series`). Inbox and DLQ depth are read now. A `window` not in the list → 400.
          *
          *     Required scope: `events:read`.
          */
@@ -3793,6 +3793,38 @@ export interface components {
             count: number;
         };
         /**
+         * @description One bucket of a statistics window.
+         * @example {
+         *       "start": "2026-11-25T10:10:00Z",
+         *       "events": 42,
+         *       "delivery_attempts": 40,
+         *       "deliveries_succeeded": 39
+         *     }
+         */
+        StatsBucket: {
+            /**
+             * Format: date-time
+             * @description Start of the bucket (inclusive); it ends `bucket_seconds` later (exclusive).
+             * @example 2026-11-25T10:10:00Z
+             */
+            start: string;
+            /**
+             * @description Events ingested in the bucket.
+             * @example 42
+             */
+            events: number;
+            /**
+             * @description Webhook delivery attempts started in the bucket.
+             * @example 40
+             */
+            delivery_attempts: number;
+            /**
+             * @description Of those, the attempts that succeeded.
+             * @example 39
+             */
+            deliveries_succeeded: number;
+        };
+        /**
          * @description Operational statistics of the caller's account over a recent window.
          * @example {
          *       "window_seconds": 300,
@@ -3809,6 +3841,15 @@ export interface components {
          *         {
          *           "type": "order.created",
          *           "count": 42
+         *         }
+         *       ],
+         *       "bucket_seconds": 10,
+         *       "series": [
+         *         {
+         *           "start": "2026-11-25T10:10:00Z",
+         *           "events": 42,
+         *           "delivery_attempts": 40,
+         *           "deliveries_succeeded": 39
          *         }
          *       ]
          *     }
@@ -3839,6 +3880,13 @@ export interface components {
             dlq_depth: number;
             /** @description Most frequent types, descending. */
             top_event_types: components["schemas"]["TypeCount"][];
+            /**
+             * @description Length of each bucket of `series`, a thirtieth of the window.
+             * @example 10
+             */
+            bucket_seconds: number;
+            /** @description Throughput of the window in buckets of `bucket_seconds` (a thirtieth of the window) aligned to multiples of `bucket_seconds` since the Unix epoch, oldest first, every bucket present (zeros included); the first holds the start of the window (nothing before it is counted), the last holds now; 30 or 31 buckets. */
+            series: components["schemas"]["StatsBucket"][];
         };
     };
     responses: {
@@ -6400,7 +6448,13 @@ export interface operations {
     };
     getStats: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description Window length in seconds, one of 300, 900, 3600 and 86400.
+                 * @example 3600
+                 */
+                window?: 300 | 900 | 3600 | 86400;
+            };
             header?: never;
             path?: never;
             cookie?: never;

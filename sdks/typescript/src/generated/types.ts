@@ -437,6 +437,11 @@ export type LatencySummary = Schemas["LatencySummary"];
 export type TypeCount = Schemas["TypeCount"];
 
 /**
+ * One bucket of a statistics window.
+ */
+export type StatsBucket = Schemas["StatsBucket"];
+
+/**
  * Operational statistics of the caller's account over a recent window.
  */
 export type Stats = Schemas["Stats"];
