@@ -415,6 +415,54 @@ def test_schema_page_diffs_versions_checks_a_candidate_and_sets_the_mode(signed_
     assert live.api.get(f"/schemas/{type_}/config").json()["compatibility"] == "NONE"
 
 
+def test_schema_page_shows_the_evolution_per_version_as_the_cli_writes_it(signed_in: Page, live: Live) -> None:
+    from zapier_triggers import SyncTriggersClient
+    from zapier_triggers.cli.evolution import Version, changes, markdown
+
+    page = signed_in
+    type_ = unique("schema.evolving")
+    assert live.api.put(f"/schemas/{type_}/config", json={"compatibility": "NONE"}).status_code == 200
+    v1 = {"type": "object", "properties": {"id": {"type": "string"}, "note": {"type": "string"}}, "required": ["id"]}
+    v2 = {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string"},
+            "note": {"type": "string"},
+            "status": {"enum": ["new", "paid", "café"]},
+            "lines": {"type": "array", "items": {"type": "object", "properties": {"sku": {"type": "string"}}}},
+        },
+        "required": ["id", "status"],
+    }
+    v3 = {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "status": {"enum": ["new", "paid", "shipped"]},
+            "lines": {"type": "array", "items": {"type": "object", "properties": {"sku": {"type": "string"}}}},
+            "at": {"type": "string", "format": "date-time"},
+        },
+        "required": ["id"],
+    }
+    for schema in (v1, v2, v3, v3):  # the last one registers nothing new (same fingerprint) or an unchanged version
+        live.api.post(f"/schemas/{type_}/versions", json={"json_schema": schema})
+    with SyncTriggersClient(api_key=live.key, base_url=live.server.base_url) as client:
+        versions = [Version(item.version, item.created_at.isoformat(), item.json_schema) for item in client.schemas.list_versions(type_)]
+    assert len(versions) >= 3
+
+    page.goto(f"/console/schemas/{type_}")
+    evolution = page.get_by_role("list", name="Schema evolution")
+    expect(evolution.get_by_role("listitem")).to_have_count(len(versions))
+    ordered = sorted(versions, key=lambda version: version.number)
+    for previous, version in itertools.pairwise(ordered):
+        table = page.get_by_role("table", name=f"Version {version.number}: changes")
+        rows = table.locator("tbody tr").evaluate_all("rows => rows.map(row => [row.cells[0].textContent, row.cells[1].textContent])")
+        assert rows == [[change.field, change.what.replace("`", "")] for change in changes(previous.schema, version.schema)]
+    assert "status" in page.get_by_role("table", name=f"Version {ordered[1].number}: changes").inner_text()
+    page.get_by_text("Evolution as Markdown").click()
+    # The page's Markdown is the CLI's, byte for byte (`triggers schemas docs TYPE`).
+    assert page.get_by_label("Evolution Markdown").text_content() == markdown(type_, versions)
+
+
 AXE = Path(__file__).resolve().parents[1] / "node_modules" / "axe-core" / "axe.min.js"
 AXE_RUN = """async () => {
   const result = await axe.run(document, { resultTypes: ["violations"] });
