@@ -52,6 +52,7 @@ class Param:
     type: TypeRef
     default: Any = None
     location: str = "body"
+    example: Any = None  # the contract's first example (parameter `example`, or its schema's `examples`)
 
 
 @dataclass
@@ -63,6 +64,7 @@ class Body:
     item_schema: str | None
     fields: list[Param] = field(default_factory=list)
     media_types: list[str] = field(default_factory=list)
+    example: Any = None  # the body schema's first example (wire names), if the contract gives one
 
 
 @dataclass
@@ -165,6 +167,17 @@ class ContractModel:
             return TypeRef(kind="object", nullable=nullable, values=values)
         return TypeRef(kind=kind, nullable=nullable, format=schema.get("format"))
 
+    @staticmethod
+    def _example(node: dict[str, Any], schema: dict[str, Any]) -> Any:
+        """The first example the contract gives for a parameter, property or schema (`example`, then `examples`)."""
+        for holder in (node, schema):
+            if "example" in holder:
+                return holder["example"]
+            examples = holder.get("examples")
+            if isinstance(examples, list) and examples:
+                return examples[0]
+        return None
+
     # ---------------------------------------------------------------- building
     def _param(self, raw: dict[str, Any]) -> Param:
         p = self._deref(raw)
@@ -181,6 +194,7 @@ class ContractModel:
             type=tref,
             default=self._deref(schema).get("default") if schema else None,
             location=p["in"],
+            example=self._example(p, schema),
         )
 
     def _fields(self, schema_name: str) -> list[Param]:
@@ -200,6 +214,7 @@ class ContractModel:
                     repeated=tref.kind == "array",
                     type=tref,
                     default=prop.get("default"),
+                    example=self._example(prop, self._deref(prop)),
                 )
             )
         return out
@@ -222,6 +237,7 @@ class ContractModel:
             item_schema=item,
             fields=self._fields(name) if name and not is_array else [],
             media_types=list(content),
+            example=self._example(self._deref(schema), {}),
         )
 
     def _response(self, op: dict[str, Any]) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -285,6 +286,39 @@ def test_event_page_shows_the_causation_tree_with_the_event_highlighted(signed_i
     expect(page.get_by_role("navigation", name="Causation chain").locator("[aria-current=true]")).to_contain_text(grandchild["id"])
 
 
+def _saga_rows(page: Page) -> list[list[str]]:
+    rows = page.get_by_role("table", name="Saga steps").get_by_role("row")
+    return [[cell.strip() for cell in row.get_by_role("cell").all_inner_texts()] for row in rows.all()[1:]]
+
+
+def test_event_page_shows_saga_steps_done_and_pending_as_the_api_reports_them(signed_in: Page, live: Live) -> None:
+    page = signed_in
+    correlation = unique("saga")
+    started, settled, waiting = unique("saga.started"), unique("saga.settled"), unique("saga.waiting")
+    root = live.ingest(started, correlation_id=correlation)
+    child = live.ingest(settled, correlation_id=correlation, causation_id=root["id"])
+    last = live.ingest(waiting, correlation_id=correlation, causation_id=child["id"])
+    # The first two steps are consumed from the inbox (leased and acknowledged); the last still waits there.
+    lease = live.api.post("/inbox/lease", json={"types": [started, settled], "max_events": 2}).json()
+    assert len(lease["messages"]) == 2
+    acked = live.api.post("/inbox/ack", json={"receipts": [message["receipt"] for message in lease["messages"]]})
+    assert acked.status_code == 200, acked.text
+    saga = live.api.get(f"/correlations/{correlation}").json()["saga"]
+    assert (saga["state"], saga["done"], saga["pending"]) == ("in_progress", 2, 1)
+
+    page.goto(f"/console/events/{last['id']}")
+    expect(page.get_by_text("Saga in progress: 2 done, 1 pending, 0 failed")).to_be_visible()
+    table = page.get_by_role("table", name="Saga steps")
+    expect(table.get_by_role("row")).to_have_count(4)
+    assert _saga_rows(page) == [
+        [str(step["position"]), step["type"], step["state"], step["inbox_status"], "0 / 0 / 0"] for step in saga["steps"]
+    ]
+    assert [row[2] for row in _saga_rows(page)] == ["done", "done", "pending"]
+    expect(table.locator("[aria-current=true]")).to_contain_text(waiting)
+    table.get_by_role("link", name=started).click()
+    expect(page.get_by_role("table", name="Saga steps").locator("[aria-current=true]")).to_contain_text(started)
+
+
 def test_replay_with_a_patch_compares_original_and_replay(signed_in: Page, live: Live) -> None:
     page = signed_in
     original = live.ingest(unique("replay"), data={"amount": 10, "currency": "EUR"})
@@ -349,6 +383,42 @@ def test_metrics_page_numbers_equal_the_stats_api(signed_in: Page, live: Live) -
     assert shown == [[entry["type"], entry["count"]] for entry in stats["top_event_types"]]
 
 
+def _definition(page: Page, name: str) -> Locator:
+    return page.get_by_label("Statistics").locator("div").filter(has_text=name).get_by_role("definition")
+
+
+def test_metrics_page_windows_show_the_numbers_and_series_of_that_window(signed_in: Page, live: Live) -> None:
+    page = signed_in
+    type_ = unique("metrics.window")
+    for _ in range(3):
+        live.ingest(type_)
+    page.get_by_role("link", name="Metrics").click()
+    expect(_definition(page, "Window")).to_have_text("300 s")
+    page.get_by_label("Window").select_option(label="Last hour")
+    expect(_definition(page, "Window")).to_have_text("3600 s")
+    stats = live.api.get("/stats", params={"window": 3600}).json()
+    expect(_definition(page, "Ingest rate")).to_have_text(f"{stats['ingest_rate_per_second']:.2f} events/s")
+    expect(_definition(page, "Inbox depth")).to_have_text(str(stats["inbox_depth"]))
+    expect(_definition(page, "DLQ depth")).to_have_text(str(stats["dlq_depth"]))
+    expect(_definition(page, "Ingest latency p99")).to_have_text(f"{stats['ingest_latency_ms']['p99']} ms")
+    top = page.get_by_role("table", name="Top event types").locator("tbody tr")
+    shown = top.evaluate_all("rows => rows.map(row => [row.cells[0].textContent, Number(row.cells[1].textContent)])")
+    assert shown == [[entry["type"], entry["count"]] for entry in stats["top_event_types"]]
+    # The series: a bar chart and a table with the API's buckets (aligned, so both reads agree on them).
+    expect(page.get_by_role("img", name=re.compile(rf"^Events per {stats['bucket_seconds']} s bucket: "))).to_be_visible()
+    page.get_by_text(f"Throughput per bucket of {stats['bucket_seconds']} s").click()
+    rows = page.get_by_role("table", name="Throughput per bucket").locator("tbody tr")
+    expect(rows).to_have_count(len(stats["series"]))
+    table = rows.evaluate_all("rows => rows.map(row => Array.from(row.cells, (cell) => cell.textContent))")
+    api = {b["start"]: [b["start"], *map(str, (b["events"], b["delivery_attempts"], b["deliveries_succeeded"]))] for b in stats["series"]}
+    common = [row for row in table if row[0] in api]
+    assert len(common) >= len(table) - 1  # a bucket boundary may pass between the two reads
+    assert common == [api[row[0]] for row in common]
+    assert sum(int(row[1]) for row in table) == round(stats["ingest_rate_per_second"] * 3600)
+    page.get_by_label("Window").select_option(label="Last 24 hours")
+    expect(_definition(page, "Window")).to_have_text("86400 s")
+
+
 def test_schema_page_diffs_versions_checks_a_candidate_and_sets_the_mode(signed_in: Page, live: Live) -> None:
     page = signed_in
     type_ = unique("schema.order")
@@ -375,6 +445,54 @@ def test_schema_page_diffs_versions_checks_a_candidate_and_sets_the_mode(signed_
     page.get_by_label("Compatibility mode").select_option("NONE")
     expect(page.get_by_role("status").filter(has_text="is now NONE")).to_be_visible()
     assert live.api.get(f"/schemas/{type_}/config").json()["compatibility"] == "NONE"
+
+
+def test_schema_page_shows_the_evolution_per_version_as_the_cli_writes_it(signed_in: Page, live: Live) -> None:
+    from zapier_triggers import SyncTriggersClient
+    from zapier_triggers.cli.evolution import Version, changes, markdown
+
+    page = signed_in
+    type_ = unique("schema.evolving")
+    assert live.api.put(f"/schemas/{type_}/config", json={"compatibility": "NONE"}).status_code == 200
+    v1 = {"type": "object", "properties": {"id": {"type": "string"}, "note": {"type": "string"}}, "required": ["id"]}
+    v2 = {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string"},
+            "note": {"type": "string"},
+            "status": {"enum": ["new", "paid", "café"]},
+            "lines": {"type": "array", "items": {"type": "object", "properties": {"sku": {"type": "string"}}}},
+        },
+        "required": ["id", "status"],
+    }
+    v3 = {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "status": {"enum": ["new", "paid", "shipped"]},
+            "lines": {"type": "array", "items": {"type": "object", "properties": {"sku": {"type": "string"}}}},
+            "at": {"type": "string", "format": "date-time"},
+        },
+        "required": ["id"],
+    }
+    for schema in (v1, v2, v3, v3):  # the last one registers nothing new (same fingerprint) or an unchanged version
+        live.api.post(f"/schemas/{type_}/versions", json={"json_schema": schema})
+    with SyncTriggersClient(api_key=live.key, base_url=live.server.base_url) as client:
+        versions = [Version(item.version, item.created_at.isoformat(), item.json_schema) for item in client.schemas.list_versions(type_)]
+    assert len(versions) >= 3
+
+    page.goto(f"/console/schemas/{type_}")
+    evolution = page.get_by_role("list", name="Schema evolution")
+    expect(evolution.get_by_role("listitem")).to_have_count(len(versions))
+    ordered = sorted(versions, key=lambda version: version.number)
+    for previous, version in itertools.pairwise(ordered):
+        table = page.get_by_role("table", name=f"Version {version.number}: changes")
+        rows = table.locator("tbody tr").evaluate_all("rows => rows.map(row => [row.cells[0].textContent, row.cells[1].textContent])")
+        assert rows == [[change.field, change.what.replace("`", "")] for change in changes(previous.schema, version.schema)]
+    assert "status" in page.get_by_role("table", name=f"Version {ordered[1].number}: changes").inner_text()
+    page.get_by_text("Evolution as Markdown").click()
+    # The page's Markdown is the CLI's, byte for byte (`triggers schemas docs TYPE`).
+    assert page.get_by_label("Evolution Markdown").text_content() == markdown(type_, versions)
 
 
 AXE = Path(__file__).resolve().parents[1] / "node_modules" / "axe-core" / "axe.min.js"

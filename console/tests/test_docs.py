@@ -9,7 +9,7 @@ import uuid
 
 import yaml
 from conftest import Live, Watch
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 from test_console import AXE, AXE_RUN
 
 METHODS = ("get", "put", "post", "patch", "delete")
@@ -94,6 +94,99 @@ def test_try_it_on_create_event_with_the_signed_in_key_creates_the_event(signed_
     assert all(live.key not in url for url in watch.requests)  # the key never rides in a URL
     assert live.key not in page.evaluate("() => JSON.stringify(localStorage)")  # nor in storage that outlives the tab
     assert page.evaluate("async () => (await indexedDB.databases()).length") == 0
+    # The request joins the playground's history (line and body only: the key is in no entry).
+    page.keyboard.press("Escape")
+    page.get_by_text("Playground: request history and shareable requests").click()
+    history = page.get_by_role("list", name="Request history")
+    expect(history.get_by_role("listitem").first).to_contain_text(re.compile(r"^POST /events → 201, \d+ ms \(try-it, "))
+    assert type_ in page.evaluate("() => sessionStorage.getItem('triggers.docs.history')")
+    assert live.key not in page.evaluate("() => sessionStorage.getItem('triggers.docs.history')")
+    assert watch.errors == []
+
+
+def open_playground(page: Page) -> None:
+    page.get_by_text("Playground: request history and shareable requests").click()
+    expect(page.get_by_role("button", name="Send request")).to_be_visible()
+
+
+def test_each_operation_has_snippets_in_our_own_sdks(signed_in: Page) -> None:
+    page = signed_in
+    open_docs(page)
+    sidebar(page).get_by_role("link", name="Ingest one event HTTP Method: POST").click()
+    expected = {
+        "Python SDK": "result = client.events.create(",
+        "TypeScript SDK": "const result = await client.events.create({",
+        "Go SDK": "result, err := client.Events.Create(ctx, params)",
+    }
+    for label, call in expected.items():
+        page.get_by_role("button", name=re.compile(r"^Change code sample language: ")).first.click()
+        page.get_by_role("option", name=label).click()
+        expect(page.get_by_role("button", name=f"Change code sample language: {label}").first).to_be_visible()
+        expect(page.get_by_role("main")).to_contain_text(call)
+
+
+def test_the_playground_keeps_a_history_and_shares_a_request_without_the_key(
+    signed_in: Page, live: Live, watch: Watch, browser: Browser
+) -> None:
+    page = signed_in
+    open_docs(page)
+    open_playground(page)
+    type_ = f"docs.playground.{uuid.uuid4().hex[:10]}"
+    body = json.dumps({"type": type_, "source": "docs-playground", "data": {"n": 1}})
+    page.get_by_label("Method").select_option("POST")
+    page.get_by_label("Path (after /v1)").fill("/events")
+    page.get_by_label("Body (JSON, optional)").fill(body)
+    page.get_by_role("button", name="Send request").click()
+    expect(page.get_by_role("status")).to_contain_text("201 in")
+    expect(page.get_by_label("Response body")).to_contain_text(type_)
+    page.get_by_label("Path (after /v1)").fill(f"/events?type={type_}")
+    page.get_by_label("Method").select_option("GET")
+    page.get_by_label("Body (JSON, optional)").fill("")
+    page.get_by_role("button", name="Send request").click()
+    expect(page.get_by_role("status")).to_contain_text("200 in")
+    history = page.get_by_role("list", name="Request history")
+    expect(history.get_by_role("listitem")).to_have_count(2)
+    expect(history.get_by_role("listitem").nth(0)).to_contain_text(f"GET /events?type={type_} → 200")
+    expect(history.get_by_role("listitem").nth(1)).to_contain_text("POST /events → 201")
+    [created] = live.api.get("/events", params={"type": type_}).json()["data"]
+    assert created["source"] == "docs-playground"
+
+    # History outlives a reload of the tab; Load puts an entry back into the form.
+    page.reload()
+    open_playground(page)
+    expect(history.get_by_role("listitem")).to_have_count(2)
+    history.get_by_role("button", name="Load POST /events into the form").click()
+    expect(page.get_by_label("Method")).to_have_value("POST")
+    expect(page.get_by_label("Body (JSON, optional)")).to_have_value(body)
+    page.get_by_role("button", name="Copy share link").click()
+    link = page.get_by_label("Share link (holds the request, never the key)").input_value()
+    assert link.startswith(f"{live.origin}/docs?request=") and live.key not in link
+    assert history.get_by_role("link", name="Share link for POST /events").get_attribute("href") == link
+
+    # A fresh browser (no key) opening the link sees the request in the form and sends nothing.
+    context = browser.new_context(base_url=live.origin)
+    try:
+        other = context.new_page()
+        sent: list[str] = []
+        other.on("request", lambda request: sent.append(f"{request.method} {request.url}"))
+        other.goto(link)
+        expect(other.get_by_role("button", name="Send request")).to_be_visible()  # the panel opens by itself
+        expect(other.get_by_label("Method")).to_have_value("POST")
+        expect(other.get_by_label("Path (after /v1)")).to_have_value("/events")
+        expect(other.get_by_label("Body (JSON, optional)")).to_have_value(body)
+        expect(other.get_by_role("status")).to_contain_text("Loaded a shared request")
+        other.get_by_role("button", name="Send request").click()
+        expect(other.get_by_role("status")).to_contain_text("sign in to the console first")
+        assert not any(line.startswith("POST ") for line in sent)
+        assert other.evaluate("() => sessionStorage.getItem('triggers.docs.history')") is None
+        # A link pointing anywhere but this server's /v1 loads nothing.
+        forged = "eyJtZXRob2QiOiJHRVQiLCJwYXRoIjoiLy9ldmlsLmV4YW1wbGUvIiwiYm9keSI6IiJ9"  # {"path": "//evil.example/"}
+        other.goto(f"/docs?request={forged}")
+        expect(other.get_by_role("status")).to_contain_text("holds no valid request")
+    finally:
+        context.close()
+    assert len(live.api.get("/events", params={"type": type_}).json()["data"]) == 1
+    assert all(live.key not in url for url in watch.requests)
     assert watch.errors == []
 
 
@@ -139,6 +232,9 @@ def test_the_docs_page_has_no_serious_or_critical_accessibility_violation(page: 
         return [f"{name}: {violation}" for violation in found if violation.split(" ", 1)[0] not in exceptions]
 
     violations = audit("/docs")
+    page.get_by_text("Playground: request history and shareable requests").click()
+    expect(page.get_by_role("button", name="Send request")).to_be_visible()
+    violations += audit("/docs, playground open")
     for scheme in ("dark", "light"):  # Scalar starts in the system's colour scheme: the dark palette is checked too
         page.emulate_media(color_scheme=scheme)
         page.reload()

@@ -600,7 +600,7 @@ var scenarios = map[string]func(t *testing.T, h *harness){
 	"health-and-stats": func(t *testing.T, h *harness) {
 		health, err := h.admin.Ops.Health(h.ctx)
 		noErr(t, err, "health")
-		stats, err := h.admin.Ops.Stats(h.ctx)
+		stats, err := h.admin.Ops.Stats(h.ctx, triggers.OpsStatsParams{})
 		noErr(t, err, "stats")
 		must(t, health.Status == "ok" && stats.IngestLatencyMS.P50 <= stats.IngestLatencyMS.P99, "health %+v stats %+v", health, stats)
 	},

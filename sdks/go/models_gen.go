@@ -323,6 +323,48 @@ func (e ReplayStatus) Valid() bool {
 	}
 }
 
+// Defines values for SagaState.
+const (
+	SagaStateCompleted  SagaState = "completed"
+	SagaStateFailed     SagaState = "failed"
+	SagaStateInProgress SagaState = "in_progress"
+)
+
+// Valid indicates whether the value is a known member of the SagaState enum.
+func (e SagaState) Valid() bool {
+	switch e {
+	case SagaStateCompleted:
+		return true
+	case SagaStateFailed:
+		return true
+	case SagaStateInProgress:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SagaStepState.
+const (
+	SagaStepStateDone    SagaStepState = "done"
+	SagaStepStateFailed  SagaStepState = "failed"
+	SagaStepStatePending SagaStepState = "pending"
+)
+
+// Valid indicates whether the value is a known member of the SagaStepState enum.
+func (e SagaStepState) Valid() bool {
+	switch e {
+	case SagaStepStateDone:
+		return true
+	case SagaStepStateFailed:
+		return true
+	case SagaStepStatePending:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SchemaDialect.
 const (
 	SchemaDialectDraft04 SchemaDialect = "draft-04"
@@ -719,7 +761,7 @@ type CompatibilityResult struct {
 
 // Correlation The events of one workflow.
 //
-// Examples: {"correlation_id":"wf_9f8e7d","events":[{"causation_id":null,"correlation_id":"wf_9f8e7d","created_at":"2026-11-25T10:15:00.123Z","data":{"amount":42.5,"order_id":"123"},"data_base64":null,"datacontenttype":"application/json","dataschema":null,"delivery_count":0,"extensions":{},"external_id":null,"id":"evt_01JD2X7Q4M8K3R5T6V7W8X9Y0Z","metadata":{"tenant":"acme"},"replay_of":null,"schema_version":2,"sequence":1234,"source":"my-app","specversion":"1.0","status":"pending","subject":"order/123","time":"2026-11-25T10:15:00Z","type":"order.created"}],"roots":[{"children":[],"event_id":"evt_01JD2X7Q4M8K3R5T6V7W8X9Y0Z","type":"order.created"}]}
+// Examples: {"correlation_id":"wf_9f8e7d","events":[{"causation_id":null,"correlation_id":"wf_9f8e7d","created_at":"2026-11-25T10:15:00.123Z","data":{"amount":42.5,"order_id":"123"},"data_base64":null,"datacontenttype":"application/json","dataschema":null,"delivery_count":0,"extensions":{},"external_id":null,"id":"evt_01JD2X7Q4M8K3R5T6V7W8X9Y0Z","metadata":{"tenant":"acme"},"replay_of":null,"schema_version":2,"sequence":1234,"source":"my-app","specversion":"1.0","status":"pending","subject":"order/123","time":"2026-11-25T10:15:00Z","type":"order.created"}],"roots":[{"children":[],"event_id":"evt_01JD2X7Q4M8K3R5T6V7W8X9Y0Z","type":"order.created"}],"saga":{"done":0,"failed":0,"pending":1,"state":"in_progress","steps":[{"deliveries_failed":0,"deliveries_pending":0,"deliveries_succeeded":0,"event_id":"evt_01JD2X7Q4M8K3R5T6V7W8X9Y0Z","inbox_status":"pending","position":1,"state":"pending","type":"order.created"}]}}
 type Correlation struct {
 	// CorrelationID The workflow id.
 	//
@@ -731,6 +773,11 @@ type Correlation struct {
 
 	// Roots The causation forest: events without a cause inside this workflow, with their descendants.
 	Roots []CausationNode `json:"roots"`
+
+	// Saga The workflow as a saga: every event is a step, in causal order, done, pending or failed.
+	//
+	// Examples: {"done":0,"failed":0,"pending":1,"state":"in_progress","steps":[{"deliveries_failed":0,"deliveries_pending":0,"deliveries_succeeded":0,"event_id":"evt_01JD2X7Q4M8K3R5T6V7W8X9Y0Z","inbox_status":"pending","position":1,"state":"pending","type":"order.created"}]}
+	Saga Saga `json:"saga"`
 }
 
 // Delivery A webhook delivery of one event to one subscription.
@@ -1809,6 +1856,89 @@ type RotateSecretRequest struct {
 	Secret *string `json:"secret,omitempty"`
 }
 
+// Saga The workflow as a saga: every event is a step, in causal order, done, pending or failed.
+//
+// Examples: {"done":0,"failed":0,"pending":1,"state":"in_progress","steps":[{"deliveries_failed":0,"deliveries_pending":0,"deliveries_succeeded":0,"event_id":"evt_01JD2X7Q4M8K3R5T6V7W8X9Y0Z","inbox_status":"pending","position":1,"state":"pending","type":"order.created"}]}
+type Saga struct {
+	// Done Steps done.
+	//
+	// Examples: 2
+	Done int `json:"done"`
+
+	// Failed Steps failed.
+	//
+	// Examples: 0
+	Failed int `json:"failed"`
+
+	// Pending Steps pending.
+	//
+	// Examples: 1
+	Pending int `json:"pending"`
+
+	// State Where a workflow stands as a whole: `completed` (every step done), `failed` (some step failed), `in_progress` (otherwise). Open enum.
+	//
+	// Examples: in_progress
+	State SagaState `json:"state"`
+
+	// Steps One per event, in the order of `Correlation.events`.
+	Steps []SagaStep `json:"steps"`
+}
+
+// SagaState Where a workflow stands as a whole: `completed` (every step done), `failed` (some step failed), `in_progress` (otherwise). Open enum.
+//
+// Examples: in_progress
+type SagaState string
+
+// SagaStep One event of a workflow as a saga step, with what it still waits for.
+//
+// Examples: {"deliveries_failed":0,"deliveries_pending":0,"deliveries_succeeded":0,"event_id":"evt_01JD2X7Q4M8K3R5T6V7W8X9Y0Z","inbox_status":"pending","position":1,"state":"pending","type":"order.created"}
+type SagaStep struct {
+	// DeliveriesFailed Webhook deliveries that exhausted their retries (`dead_lettered`).
+	//
+	// Examples: 0
+	DeliveriesFailed int `json:"deliveries_failed"`
+
+	// DeliveriesPending Webhook deliveries still scheduled or retrying (`pending` or `failed`).
+	//
+	// Examples: 0
+	DeliveriesPending int `json:"deliveries_pending"`
+
+	// DeliveriesSucceeded Webhook deliveries of this event that succeeded.
+	//
+	// Examples: 1
+	DeliveriesSucceeded int `json:"deliveries_succeeded"`
+
+	// EventID The step's event.
+	//
+	// Examples: evt_01JD2X7Q4M8K3R5T6V7W8X9Y0Z
+	EventID string `json:"event_id"`
+
+	// InboxStatus Where an event stands in the pull inbox. `pending`: waiting to be leased; `leased`: leased and not yet acknowledged; `acknowledged`: done; `dead_lettered`: moved to the DLQ after too many deliveries. Open enum: clients must accept unknown values.
+	//
+	// Examples: pending
+	InboxStatus EventStatus `json:"inbox_status"`
+
+	// Position 1-based place of the step in the workflow's causal order (the order of `Correlation.events`).
+	//
+	// Examples: 1
+	Position int `json:"position"`
+
+	// State Where one step of a workflow stands. `done`: acknowledged in the inbox and every webhook delivery succeeded (or was discarded); `pending`: still waiting in the inbox (pending or leased) or a delivery is scheduled or retrying; `failed`: dead-lettered from the inbox, or a delivery exhausted its retries. Open enum.
+	//
+	// Examples: pending
+	State SagaStepState `json:"state"`
+
+	// Type Event type.
+	//
+	// Examples: order.created
+	Type string `json:"type"`
+}
+
+// SagaStepState Where one step of a workflow stands. `done`: acknowledged in the inbox and every webhook delivery succeeded (or was discarded); `pending`: still waiting in the inbox (pending or leased) or a delivery is scheduled or retrying; `failed`: dead-lettered from the inbox, or a delivery exhausted its retries. Open enum.
+//
+// Examples: pending
+type SagaStepState string
+
 // SchemaConfig Compatibility configuration of an event type.
 //
 // Examples: {"compatibility":"FULL","default_dialect":"2020-12"}
@@ -1951,8 +2081,13 @@ type SignInCodeRedeem struct {
 
 // Stats Operational statistics of the caller's account over a recent window.
 //
-// Examples: {"delivery_success_rate":0.98,"dlq_depth":1,"inbox_depth":7,"ingest_latency_ms":{"p50":1.8,"p95":4.2,"p99":9.7},"ingest_rate_per_second":12.5,"top_event_types":[{"count":42,"type":"order.created"}],"window_seconds":300}
+// Examples: {"bucket_seconds":10,"delivery_success_rate":0.98,"dlq_depth":1,"inbox_depth":7,"ingest_latency_ms":{"p50":1.8,"p95":4.2,"p99":9.7},"ingest_rate_per_second":12.5,"series":[{"deliveries_succeeded":39,"delivery_attempts":40,"events":42,"start":"2026-11-25T10:10:00Z"}],"top_event_types":[{"count":42,"type":"order.created"}],"window_seconds":300}
 type Stats struct {
+	// BucketSeconds Length of each bucket of `series`, a thirtieth of the window.
+	//
+	// Examples: 10
+	BucketSeconds int `json:"bucket_seconds"`
+
 	// DeliverySuccessRate Succeeded attempts / attempts; null without attempts.
 	DeliverySuccessRate *float32 `json:"delivery_success_rate"`
 
@@ -1976,6 +2111,9 @@ type Stats struct {
 	// Examples: 12.5
 	IngestRatePerSecond float32 `json:"ingest_rate_per_second"`
 
+	// Series Throughput of the window in buckets of `bucket_seconds` (a thirtieth of the window) aligned to multiples of `bucket_seconds` since the Unix epoch, oldest first, every bucket present (zeros included); the first holds the start of the window (nothing before it is counted), the last holds now; 30 or 31 buckets.
+	Series []StatsBucket `json:"series"`
+
 	// TopEventTypes Most frequent types, descending.
 	TopEventTypes []TypeCount `json:"top_event_types"`
 
@@ -1983,6 +2121,31 @@ type Stats struct {
 	//
 	// Examples: 300
 	WindowSeconds int `json:"window_seconds"`
+}
+
+// StatsBucket One bucket of a statistics window.
+//
+// Examples: {"deliveries_succeeded":39,"delivery_attempts":40,"events":42,"start":"2026-11-25T10:10:00Z"}
+type StatsBucket struct {
+	// DeliveriesSucceeded Of those, the attempts that succeeded.
+	//
+	// Examples: 39
+	DeliveriesSucceeded int `json:"deliveries_succeeded"`
+
+	// DeliveryAttempts Webhook delivery attempts started in the bucket.
+	//
+	// Examples: 40
+	DeliveryAttempts int `json:"delivery_attempts"`
+
+	// Events Events ingested in the bucket.
+	//
+	// Examples: 42
+	Events int `json:"events"`
+
+	// Start Start of the bucket (inclusive); it ends `bucket_seconds` later (exclusive).
+	//
+	// Examples: 2026-11-25T10:10:00Z
+	Start time.Time `json:"start"`
 }
 
 // Subscription A webhook subscription.

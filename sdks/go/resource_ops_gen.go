@@ -5,6 +5,7 @@ package triggers
 
 import (
 	"context"
+	"net/url"
 
 	"github.com/zapier/triggers-sdk-go/option"
 )
@@ -36,13 +37,25 @@ func (s *OpsService) Metrics(ctx context.Context, opts ...option.RequestOption) 
 	return doText(ctx, s.core, "GET", "metrics", nil, opts)
 }
 
+// OpsStatsParams holds the query parameters of Ops.Stats; zero values are not sent.
+type OpsStatsParams struct {
+	// Window length in seconds, one of 300, 900, 3600 and 86400.
+	Window int
+}
+
+func (p OpsStatsParams) values() url.Values {
+	q := url.Values{}
+	addQuery(q, "window", p.Window)
+	return q
+}
+
 // Stats: Operational statistics.
 //
-// Ingest rate and latency percentiles, delivery success rate, inbox and DLQ depth and top event types over the last 5 minutes, for the caller's account.
+// Ingest rate and latency percentiles, delivery success rate, inbox and DLQ depth and top event types over a recent window (`window`: the last 5 minutes unless asked for 15 minutes, 1 hour or 24 hours), for the caller's account, with the window's throughput as a time series of equal buckets (`series`). Inbox and DLQ depth are read now. A `window` not in the list → 400.
 //
 // Required scope: `events:read`.
 //
 // GET /stats (getStats).
-func (s *OpsService) Stats(ctx context.Context, opts ...option.RequestOption) (*Stats, error) {
-	return doJSON[Stats](ctx, s.core, "GET", "stats", nil, nil, opts)
+func (s *OpsService) Stats(ctx context.Context, params OpsStatsParams, opts ...option.RequestOption) (*Stats, error) {
+	return doJSON[Stats](ctx, s.core, "GET", "stats", params.values(), nil, opts)
 }

@@ -1,5 +1,8 @@
-/** The causation chain of an event's correlation: a tree from each root, the event on show highlighted. */
-import type { CausationNode, Correlation, Event as TriggersEvent } from "@zapier-triggers/sdk";
+/**
+ * The causation chain of an event's correlation: a tree from each root, the event on show highlighted; then the
+ * workflow as a saga (the server's `saga`): every event a step in causal order, done, pending or failed.
+ */
+import type { CausationNode, Correlation, Saga, Event as TriggersEvent } from "@zapier-triggers/sdk";
 import type { JSX } from "preact";
 import { useEffect, useState } from "preact/hooks";
 
@@ -33,8 +36,9 @@ export function CorrelationTree(props: { event: TriggersEvent }): JSX.Element {
   if (correlation === null) return error === null ? <p class="muted">Loading…</p> : <ErrorLine error={error} />;
   const byId = new Map(correlation.events.map((event) => [event.id, event]));
   return (
-    <nav aria-label="Causation chain">
-      <p class="muted">
+    <>
+      <nav aria-label="Causation chain">
+        <p class="muted">
         {correlation.events.length} events with correlation id <code>{correlationId}</code>
       </p>
       <ul class="tree">
@@ -42,7 +46,54 @@ export function CorrelationTree(props: { event: TriggersEvent }): JSX.Element {
           <Node key={root.event_id} node={root} byId={byId} current={props.event.id} />
         ))}
       </ul>
-    </nav>
+      </nav>
+      <SagaSteps saga={correlation.saga} current={props.event.id} />
+    </>
+  );
+}
+
+const STEP_LABELS: Record<string, string> = { done: "done", pending: "pending", failed: "failed" };
+const SAGA_LABELS: Record<string, string> = { in_progress: "in progress", completed: "completed", failed: "failed" };
+
+function SagaSteps(props: { saga: Saga; current: string }): JSX.Element {
+  const { saga } = props;
+  return (
+    <section aria-labelledby="saga-title">
+      <h3 id="saga-title">Saga steps</h3>
+      <p id="saga-summary">
+        Saga {SAGA_LABELS[saga.state] ?? saga.state}: {saga.done} done, {saga.pending} pending, {saga.failed} failed
+      </p>
+      <table class="rows" aria-label="Saga steps">
+        <thead>
+          <tr>
+            <th scope="col">#</th>
+            <th scope="col">Step</th>
+            <th scope="col">State</th>
+            <th scope="col">Inbox</th>
+            <th scope="col">Deliveries (succeeded / pending / failed)</th>
+          </tr>
+        </thead>
+        <tbody>
+          {saga.steps.map((step) => (
+            <tr key={step.event_id} aria-current={step.event_id === props.current ? "true" : undefined}>
+              <td>{step.position}</td>
+              <td>
+                {step.event_id === props.current ? (
+                  <strong>{step.type}</strong>
+                ) : (
+                  <Link to={`/events/${encodeURIComponent(step.event_id)}`}>{step.type}</Link>
+                )}
+              </td>
+              <td class={`step-${step.state}`}>{STEP_LABELS[step.state] ?? step.state}</td>
+              <td>{step.inbox_status}</td>
+              <td>
+                {step.deliveries_succeeded} / {step.deliveries_pending} / {step.deliveries_failed}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
   );
 }
 

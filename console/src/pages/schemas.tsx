@@ -1,15 +1,17 @@
 /**
  * The schema registry: subjects (one per event type), their versions, a field-level diff between any two
- * versions, the compatibility mode, and "check a candidate schema" against it.
+ * versions, the evolution docs (field-level changes per version, as `triggers schemas docs` writes them, see
+ * ../evolution.ts), the compatibility mode, and "check a candidate schema" against it.
  */
 import type { CompatibilityResult, SchemaSubject, SchemaVersion } from "@zapier-triggers/sdk";
 import type { JSX } from "preact";
 import { useEffect, useState } from "preact/hooks";
 
 import { describeError, useClient } from "../api.js";
+import { type EvolutionVersion, evolution, markdown, pythonIsoformat } from "../evolution.js";
 import { diff } from "../json-diff.js";
 import { Link } from "../router.js";
-import { Code, ErrorLine, pretty, preview } from "../text.js";
+import { Code, CopyButton, ErrorLine, pretty, preview } from "../text.js";
 
 const MODES = [
   "BACKWARD",
@@ -220,6 +222,7 @@ export function SchemaPage(props: { eventType: string }): JSX.Element {
               </tbody>
             </table>
           )}
+          <Evolution eventType={eventType} versions={versions} />
           <h2>Versions</h2>
           {versions.map((version) => (
             <details key={version.version}>
@@ -259,6 +262,64 @@ export function SchemaPage(props: { eventType: string }): JSX.Element {
           ) : null}
         </>
       )}
+    </section>
+  );
+}
+
+/** Text with `code` spans (the evolution docs' Markdown backticks) as code elements; everything stays text. */
+function Ticked(props: { text: string }): JSX.Element {
+  return <>{props.text.split("`").map((part, index) => (index % 2 === 1 ? <code key={index}>{part}</code> : part))}</>;
+}
+
+function Evolution(props: { eventType: string; versions: readonly SchemaVersion[] }): JSX.Element {
+  const input: EvolutionVersion[] = props.versions.map((version) => ({
+    number: version.version,
+    createdAt: pythonIsoformat(version.created_at),
+    schema: version.json_schema,
+  }));
+  const sections = evolution(input);
+  const text = markdown(props.eventType, input);
+  return (
+    <section aria-labelledby="evolution-title">
+      <h2 id="evolution-title">Evolution</h2>
+      <ol class="evolution" aria-label="Schema evolution">
+        {sections.map((section) => (
+          <li key={section.number}>
+            <h3>
+              Version {section.number} <span class="muted">({section.createdAt})</span>
+            </h3>
+            {section.rows.length === 0 && !section.first ? (
+              <p>No field changes.</p>
+            ) : (
+              <table class="rows" aria-label={`Version ${section.number}: ${section.first ? "fields" : "changes"}`}>
+                <thead>
+                  <tr>
+                    <th scope="col">Field</th>
+                    <th scope="col">{section.first ? "Description" : "Change"}</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {section.rows.map((row) => (
+                    <tr key={`${row.field} ${row.what}`}>
+                      <td>
+                        <code>{row.field}</code>
+                      </td>
+                      <td>
+                        <Ticked text={row.what} />
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
+          </li>
+        ))}
+      </ol>
+      <details>
+        <summary>Evolution as Markdown (what `triggers schemas docs {props.eventType}` writes)</summary>
+        <Code text={text} label="Evolution Markdown" />
+        <CopyButton text={text} label="Copy Markdown" />
+      </details>
     </section>
   );
 }

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-STATS_WINDOW_SECONDS = 300
+STATS_WINDOW_SECONDS = 300  # /stats without `window`
+STATS_WINDOWS = (300, 900, 3600, 86400)  # the contract's `window` values
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
 
@@ -30,9 +31,11 @@ class RollingWindow:
         while self.samples and self.samples[0][0] < now - self.span:
             self.samples.popleft()
 
-    def percentiles(self, now: float, quantiles: tuple[float, ...]) -> list[float | None]:
+    def percentiles(self, now: float, quantiles: tuple[float, ...], span: float | None = None) -> list[float | None]:
+        """Nearest-rank percentiles of the samples of the last `span` seconds (default: the whole span kept)."""
         self._trim(now)
-        ordered = sorted(value for _, value in self.samples)
+        since = now - (self.span if span is None else min(span, self.span))
+        ordered = sorted(value for at, value in self.samples if at >= since)
         if not ordered:
             return [None for _ in quantiles]
         result: list[float | None] = []
@@ -106,15 +109,18 @@ class Metrics:
         self.ingest_latency.observe(latency)
         window = self._latency_windows.get(account_id)
         if window is None:
-            window = self._latency_windows[account_id] = RollingWindow(span=STATS_WINDOW_SECONDS, capacity=20_000)
+            window = self._latency_windows[account_id] = RollingWindow(span=max(STATS_WINDOWS), capacity=20_000)
         window.add(at, latency * 1000.0)
 
-    def latency_percentiles(self, account_id: str, now: float, quantiles: tuple[float, ...]) -> list[float]:
-        """Ingest latency percentiles in ms over the stats window (0.0 when nothing was ingested)."""
-        window = self._latency_windows.get(account_id)
-        if window is None:
+    def latency_percentiles(
+        self, account_id: str, now: float, quantiles: tuple[float, ...], window: float = STATS_WINDOW_SECONDS
+    ) -> list[float]:
+        """Ingest latency percentiles in ms over the last `window` seconds (0.0 when nothing was ingested), from the
+        account's most recent 20,000 ingests held in memory since the server started."""
+        samples = self._latency_windows.get(account_id)
+        if samples is None:
             return [0.0 for _ in quantiles]
-        return [value if value is not None else 0.0 for value in window.percentiles(now, quantiles)]
+        return [value if value is not None else 0.0 for value in samples.percentiles(now, quantiles, window)]
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

@@ -258,6 +258,39 @@ async def test_correlation_is_causal_with_a_tree(server: Server) -> None:
     assert_problem(await server.admin.get("/correlations/unknown"), 404, "not-found")
 
 
+async def test_correlation_shows_the_workflow_as_a_saga_of_done_and_pending_steps(server: Server) -> None:
+    first = (await server.admin.post("/events", json=event("saga.started", correlation_id="wf-saga"))).json()
+    second = (
+        await server.admin.post(
+            "/events", json=event("saga.continued", correlation_id="wf-saga", causation_id=first["id"])
+        )
+    ).json()
+    body = (await server.admin.get("/correlations/wf-saga")).json()
+    Correlation.model_validate(body)
+    assert body["saga"]["state"] == "in_progress"
+    assert [(step["position"], step["event_id"], step["state"]) for step in body["saga"]["steps"]] == [
+        (1, first["id"], "pending"),
+        (2, second["id"], "pending"),
+    ]
+    lease = (await server.admin.post("/inbox/lease", json={"types": ["saga.started"], "max_events": 1})).json()
+    [message] = lease["messages"]
+    acked = await server.admin.post("/inbox/ack", json={"receipts": [message["receipt"]]})
+    assert acked.status_code == 200, acked.text
+    saga = (await server.admin.get("/correlations/wf-saga")).json()["saga"]
+    assert (saga["state"], saga["done"], saga["pending"], saga["failed"]) == ("in_progress", 1, 1, 0)
+    assert saga["steps"][0] == {
+        "position": 1,
+        "event_id": first["id"],
+        "type": "saga.started",
+        "state": "done",
+        "inbox_status": "acknowledged",
+        "deliveries_succeeded": 0,
+        "deliveries_pending": 0,
+        "deliveries_failed": 0,
+    }
+    assert saga["steps"][1]["state"] == "pending" and saga["steps"][1]["inbox_status"] == "pending"
+
+
 async def test_correlation_orders_effects_after_causes_even_when_ingested_first(server: Server) -> None:
     effect = (
         await server.admin.post("/events", json=event("b.effect", correlation_id="wf2", causation_id="cause-1"))

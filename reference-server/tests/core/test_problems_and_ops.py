@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, timedelta
 from typing import Any
 
 import pytest
@@ -141,6 +142,36 @@ async def test_stats_reflect_recent_ingest(server: Server) -> None:
     later = (await server.admin.get("/stats")).json()
     assert later["ingest_rate_per_second"] == 0
     assert later["top_event_types"] == []
+
+
+def quarter_start(server: Server) -> str:
+    """The start of a 15-minute window ending now, as the API writes times."""
+    moment = server.clock.now() - timedelta(seconds=900)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+async def test_stats_windows_and_their_series_count_what_each_window_holds(server: Server) -> None:
+    for _ in range(2):
+        await server.admin.post("/events", json={"type": "early.one", "source": "s"})
+    server.clock.advance(600)
+    await server.admin.post("/events", json={"type": "late.one", "source": "s"})
+    short = (await server.admin.get("/stats")).json()
+    assert (short["window_seconds"], short["bucket_seconds"]) == (300, 10) and len(short["series"]) in (30, 31)
+    assert sum(bucket["events"] for bucket in short["series"]) == 1
+    assert short["series"][-1]["events"] == 1  # ingested just now: the last bucket
+    quarter = (await server.admin.get("/stats", params={"window": 900})).json()
+    assert (quarter["window_seconds"], quarter["bucket_seconds"]) == (900, 30)
+    assert quarter["ingest_rate_per_second"] == pytest.approx(3 / 900)
+    assert [bucket["events"] for bucket in quarter["series"] if bucket["events"]] == [2, 1]
+    assert {entry["type"]: entry["count"] for entry in quarter["top_event_types"]} == {"early.one": 2, "late.one": 1}
+    # Buckets are contiguous, oldest first, and every one is present.
+    starts = [bucket["start"] for bucket in quarter["series"]]
+    assert starts == sorted(starts) and len(set(starts)) == len(starts) in (30, 31)
+    assert starts[0] <= quarter_start(server) <= starts[1]
+    day = (await server.admin.get("/stats", params={"window": 86400})).json()
+    assert sum(bucket["events"] for bucket in day["series"]) == 3 and day["bucket_seconds"] == 2880
+    assert_problem(await server.admin.get("/stats", params={"window": 60}), 400, "malformed-request")
+    assert_problem(await server.admin.get("/stats", params={"window": "hour"}), 400, "malformed-request")
 
 
 async def test_crashes_become_problem_500_with_request_id(server: Server, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,7 +9,7 @@ from functools import cached_property
 from .. import types as api_types
 from .._base_client import RequestOptions
 from .._deprecation import deprecated_aliases
-from .._resource import APIResource, SyncAPIResource
+from .._resource import APIResource, SyncAPIResource, given
 from .._response import sync_to_raw_response_wrapper, to_raw_response_wrapper
 from .._types import NOT_GIVEN, NotGiven, Timeout
 
@@ -61,6 +61,7 @@ class Ops(APIResource):
     async def stats(
         self,
         *,
+        window: int | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, object] | None = None,
         timeout: Timeout | NotGiven = NOT_GIVEN,
@@ -69,6 +70,11 @@ class Ops(APIResource):
         options = RequestOptions(
             method="GET",
             path="/stats",
+            query=given(
+                {
+                    "window": window,
+                }
+            ),
             extra_headers=extra_headers,
             extra_query=extra_query,
             timeout=timeout,
@@ -130,6 +136,7 @@ class SyncOps(SyncAPIResource):
     def stats(
         self,
         *,
+        window: int | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, object] | None = None,
         timeout: Timeout | NotGiven = NOT_GIVEN,
@@ -138,6 +145,11 @@ class SyncOps(SyncAPIResource):
         options = RequestOptions(
             method="GET",
             path="/stats",
+            query=given(
+                {
+                    "window": window,
+                }
+            ),
             extra_headers=extra_headers,
             extra_query=extra_query,
             timeout=timeout,

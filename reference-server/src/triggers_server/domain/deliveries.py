@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final
 
 from triggers_server.clock import Clock
@@ -18,6 +19,8 @@ from triggers_server.storage.ports.deliveries import (
 
 CURSOR: Final = "deliveries"
 EVENT_CURSOR: Final = "event-deliveries"
+# Delivery statuses of an event are read a page at a time (a workflow's saga view); events rarely have many.
+STATUS_PAGE: Final = 500
 
 
 def _not_found(delivery_id: str) -> NotFound:
@@ -55,6 +58,24 @@ class DeliveryLog:
         if records is None:
             raise NotFound(f"No event {event_id!r} in this account.")
         return page_of(EVENT_CURSOR, records, limit, lambda record: record.seq)
+
+    async def statuses_of(self, account_id: str, event_ids: Sequence[str]) -> dict[str, list[str]]:
+        """Every delivery status of each event (an event not stored has none)."""
+        now = self._clock.now()
+        statuses: dict[str, list[str]] = {}
+        for event_id in event_ids:
+            found: list[str] = []
+            before: int | None = None
+            while True:
+                page = await self._deliveries.list_for_event(
+                    account_id, event_id, now=now, limit=STATUS_PAGE, before_seq=before
+                )
+                found.extend(record.status for record in page or ())
+                if not page or len(page) < STATUS_PAGE:
+                    break
+                before = page[-1].seq
+            statuses[event_id] = found
+        return statuses
 
     async def retry(self, account_id: str, delivery_id: str) -> DeliveryRecord:
         """One immediate manual attempt of a delivery in any state but `succeeded`, to an enabled subscription;

@@ -394,6 +394,75 @@ class CausationNode(BaseModel):
     children: Annotated[list[CausationNode], Field(description="Events whose `causation_id` is this event.")]
 
 
+class SagaStepState(StrEnum):
+    """
+    Where one step of a workflow stands. `done`: acknowledged in the inbox and every webhook delivery succeeded (or was discarded); `pending`: still waiting in the inbox (pending or leased) or a delivery is scheduled or retrying; `failed`: dead-lettered from the inbox, or a delivery exhausted its retries. Open enum.
+    """
+
+    done = "done"
+    pending = "pending"
+    failed = "failed"
+
+
+class SagaState(StrEnum):
+    """
+    Where a workflow stands as a whole: `completed` (every step done), `failed` (some step failed), `in_progress` (otherwise). Open enum.
+    """
+
+    in_progress = "in_progress"
+    completed = "completed"
+    failed = "failed"
+
+
+class SagaStep(BaseModel):
+    """
+    One event of a workflow as a saga step, with what it still waits for.
+    """
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    position: Annotated[
+        int,
+        Field(
+            description="1-based place of the step in the workflow's causal order (the order of `Correlation.events`).",
+            examples=[1],
+            ge=1,
+        ),
+    ]
+    event_id: Annotated[str, Field(description="The step's event.", examples=["evt_01JD2X7Q4M8K3R5T6V7W8X9Y0Z"])]
+    type: Annotated[str, Field(description="Event type.", examples=["order.created"])]
+    state: SagaStepState
+    inbox_status: EventStatus
+    deliveries_succeeded: Annotated[
+        int, Field(description="Webhook deliveries of this event that succeeded.", examples=[1], ge=0)
+    ]
+    deliveries_pending: Annotated[
+        int,
+        Field(
+            description="Webhook deliveries still scheduled or retrying (`pending` or `failed`).", examples=[0], ge=0
+        ),
+    ]
+    deliveries_failed: Annotated[
+        int, Field(description="Webhook deliveries that exhausted their retries (`dead_lettered`).", examples=[0], ge=0)
+    ]
+
+
+class Saga(BaseModel):
+    """
+    The workflow as a saga: every event is a step, in causal order, done, pending or failed.
+    """
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    state: SagaState
+    done: Annotated[int, Field(description="Steps done.", examples=[2], ge=0)]
+    pending: Annotated[int, Field(description="Steps pending.", examples=[1], ge=0)]
+    failed: Annotated[int, Field(description="Steps failed.", examples=[0], ge=0)]
+    steps: Annotated[list[SagaStep], Field(description="One per event, in the order of `Correlation.events`.")]
+
+
 class Correlation(BaseModel):
     """
     The events of one workflow.
@@ -413,6 +482,7 @@ class Correlation(BaseModel):
         list[CausationNode],
         Field(description="The causation forest: events without a cause inside this workflow, with their descendants."),
     ]
+    saga: Saga
 
 
 class TypeGlob(RootModel[str]):
@@ -1553,6 +1623,30 @@ class TypeCount(BaseModel):
     count: Annotated[int, Field(description="Events in the window.", examples=[42])]
 
 
+class StatsBucket(BaseModel):
+    """
+    One bucket of a statistics window.
+    """
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    start: Annotated[
+        AwareDatetime,
+        Field(
+            description="Start of the bucket (inclusive); it ends `bucket_seconds` later (exclusive).",
+            examples=["2026-11-25T10:10:00Z"],
+        ),
+    ]
+    events: Annotated[int, Field(description="Events ingested in the bucket.", examples=[42], ge=0)]
+    delivery_attempts: Annotated[
+        int, Field(description="Webhook delivery attempts started in the bucket.", examples=[40], ge=0)
+    ]
+    deliveries_succeeded: Annotated[
+        int, Field(description="Of those, the attempts that succeeded.", examples=[39], ge=0)
+    ]
+
+
 class Stats(BaseModel):
     """
     Operational statistics of the caller's account over a recent window.
@@ -1570,6 +1664,15 @@ class Stats(BaseModel):
     inbox_depth: Annotated[int, Field(description="Pending plus leased.", examples=[7])]
     dlq_depth: Annotated[int, Field(description="Dead letters.", examples=[1])]
     top_event_types: Annotated[list[TypeCount], Field(description="Most frequent types, descending.")]
+    bucket_seconds: Annotated[
+        int, Field(description="Length of each bucket of `series`, a thirtieth of the window.", examples=[10], ge=1)
+    ]
+    series: Annotated[
+        list[StatsBucket],
+        Field(
+            description="Throughput of the window in buckets of `bucket_seconds` (a thirtieth of the window) aligned to multiples of `bucket_seconds` since the Unix epoch, oldest first, every bucket present (zeros included); the first holds the start of the window (nothing before it is counted), the last holds now; 30 or 31 buckets."
+        ),
+    ]
 
 
 class SchemaVersion(BaseModel):

@@ -197,7 +197,7 @@ export interface paths {
         };
         /**
          * Get a workflow's events
-         * @description Every event sharing `correlation_id`, in causal order (each cause before its effects, ties by sequence), plus the causation tree built from `causation_id`. An unknown correlation id → 404.
+         * @description Every event sharing `correlation_id`, in causal order (each cause before its effects, ties by sequence), plus the causation tree built from `causation_id` and the workflow as a saga: each event a step, done, pending (waiting in the inbox or for a webhook delivery) or failed (dead-lettered). An unknown correlation id → 404.
          *
          *     Required scope: `events:read`.
          */
@@ -975,7 +975,7 @@ export interface paths {
         };
         /**
          * Operational statistics
-         * @description Ingest rate and latency percentiles, delivery success rate, inbox and DLQ depth and top event types over the last 5 minutes, for the caller's account.
+         * @description Ingest rate and latency percentiles, delivery success rate, inbox and DLQ depth and top event types over a recent window (`window`: the last 5 minutes unless asked for 15 minutes, 1 hour or 24 hours), for the caller's account, with the window's throughput as a time series of equal buckets (`series`). Inbox and DLQ depth are read now. A `window` not in the list → 400.
          *
          *     Required scope: `events:read`.
          */
@@ -1573,6 +1573,106 @@ export interface components {
             children: components["schemas"]["CausationNode"][];
         };
         /**
+         * @description Where one step of a workflow stands. `done`: acknowledged in the inbox and every webhook delivery succeeded (or was discarded); `pending`: still waiting in the inbox (pending or leased) or a delivery is scheduled or retrying; `failed`: dead-lettered from the inbox, or a delivery exhausted its retries. Open enum.
+         * @example pending
+         * @enum {string}
+         */
+        SagaStepState: "done" | "pending" | "failed" | (string & {});
+        /**
+         * @description Where a workflow stands as a whole: `completed` (every step done), `failed` (some step failed), `in_progress` (otherwise). Open enum.
+         * @example in_progress
+         * @enum {string}
+         */
+        SagaState: "in_progress" | "completed" | "failed" | (string & {});
+        /**
+         * @description One event of a workflow as a saga step, with what it still waits for.
+         * @example {
+         *       "position": 1,
+         *       "event_id": "evt_01JD2X7Q4M8K3R5T6V7W8X9Y0Z",
+         *       "type": "order.created",
+         *       "state": "pending",
+         *       "inbox_status": "pending",
+         *       "deliveries_succeeded": 0,
+         *       "deliveries_pending": 0,
+         *       "deliveries_failed": 0
+         *     }
+         */
+        SagaStep: {
+            /**
+             * @description 1-based place of the step in the workflow's causal order (the order of `Correlation.events`).
+             * @example 1
+             */
+            position: number;
+            /**
+             * @description The step's event.
+             * @example evt_01JD2X7Q4M8K3R5T6V7W8X9Y0Z
+             */
+            event_id: string;
+            /**
+             * @description Event type.
+             * @example order.created
+             */
+            type: string;
+            state: components["schemas"]["SagaStepState"];
+            inbox_status: components["schemas"]["EventStatus"];
+            /**
+             * @description Webhook deliveries of this event that succeeded.
+             * @example 1
+             */
+            deliveries_succeeded: number;
+            /**
+             * @description Webhook deliveries still scheduled or retrying (`pending` or `failed`).
+             * @example 0
+             */
+            deliveries_pending: number;
+            /**
+             * @description Webhook deliveries that exhausted their retries (`dead_lettered`).
+             * @example 0
+             */
+            deliveries_failed: number;
+        };
+        /**
+         * @description The workflow as a saga: every event is a step, in causal order, done, pending or failed.
+         * @example {
+         *       "state": "in_progress",
+         *       "done": 0,
+         *       "pending": 1,
+         *       "failed": 0,
+         *       "steps": [
+         *         {
+         *           "position": 1,
+         *           "event_id": "evt_01JD2X7Q4M8K3R5T6V7W8X9Y0Z",
+         *           "type": "order.created",
+         *           "state": "pending",
+         *           "inbox_status": "pending",
+         *           "deliveries_succeeded": 0,
+         *           "deliveries_pending": 0,
+         *           "deliveries_failed": 0
+         *         }
+         *       ]
+         *     }
+         */
+        Saga: {
+            state: components["schemas"]["SagaState"];
+            /**
+             * @description Steps done.
+             * @example 2
+             */
+            done: number;
+            /**
+             * @description Steps pending.
+             * @example 1
+             */
+            pending: number;
+            /**
+             * @description Steps failed.
+             * @example 0
+             */
+            failed: number;
+            /** @description One per event, in the order of `Correlation.events`. */
+            steps: components["schemas"]["SagaStep"][];
+        };
+        /**
          * @description The events of one workflow.
          * @example {
          *       "correlation_id": "wf_9f8e7d",
@@ -1612,7 +1712,25 @@ export interface components {
          *           "type": "order.created",
          *           "children": []
          *         }
-         *       ]
+         *       ],
+         *       "saga": {
+         *         "state": "in_progress",
+         *         "done": 0,
+         *         "pending": 1,
+         *         "failed": 0,
+         *         "steps": [
+         *           {
+         *             "position": 1,
+         *             "event_id": "evt_01JD2X7Q4M8K3R5T6V7W8X9Y0Z",
+         *             "type": "order.created",
+         *             "state": "pending",
+         *             "inbox_status": "pending",
+         *             "deliveries_succeeded": 0,
+         *             "deliveries_pending": 0,
+         *             "deliveries_failed": 0
+         *           }
+         *         ]
+         *       }
          *     }
          */
         Correlation: {
@@ -1625,6 +1743,7 @@ export interface components {
             events: components["schemas"]["Event"][];
             /** @description The causation forest: events without a cause inside this workflow, with their descendants. */
             roots: components["schemas"]["CausationNode"][];
+            saga: components["schemas"]["Saga"];
         };
         /**
          * @description An event type pattern: `*` matches any run of characters (within and across dot segments), every other character matches itself. `?`, brackets, whitespace and control characters are not allowed.
@@ -3696,6 +3815,38 @@ export interface components {
             count: number;
         };
         /**
+         * @description One bucket of a statistics window.
+         * @example {
+         *       "start": "2026-11-25T10:10:00Z",
+         *       "events": 42,
+         *       "delivery_attempts": 40,
+         *       "deliveries_succeeded": 39
+         *     }
+         */
+        StatsBucket: {
+            /**
+             * Format: date-time
+             * @description Start of the bucket (inclusive); it ends `bucket_seconds` later (exclusive).
+             * @example 2026-11-25T10:10:00Z
+             */
+            start: string;
+            /**
+             * @description Events ingested in the bucket.
+             * @example 42
+             */
+            events: number;
+            /**
+             * @description Webhook delivery attempts started in the bucket.
+             * @example 40
+             */
+            delivery_attempts: number;
+            /**
+             * @description Of those, the attempts that succeeded.
+             * @example 39
+             */
+            deliveries_succeeded: number;
+        };
+        /**
          * @description Operational statistics of the caller's account over a recent window.
          * @example {
          *       "window_seconds": 300,
@@ -3712,6 +3863,15 @@ export interface components {
          *         {
          *           "type": "order.created",
          *           "count": 42
+         *         }
+         *       ],
+         *       "bucket_seconds": 10,
+         *       "series": [
+         *         {
+         *           "start": "2026-11-25T10:10:00Z",
+         *           "events": 42,
+         *           "delivery_attempts": 40,
+         *           "deliveries_succeeded": 39
          *         }
          *       ]
          *     }
@@ -3742,6 +3902,13 @@ export interface components {
             dlq_depth: number;
             /** @description Most frequent types, descending. */
             top_event_types: components["schemas"]["TypeCount"][];
+            /**
+             * @description Length of each bucket of `series`, a thirtieth of the window.
+             * @example 10
+             */
+            bucket_seconds: number;
+            /** @description Throughput of the window in buckets of `bucket_seconds` (a thirtieth of the window) aligned to multiples of `bucket_seconds` since the Unix epoch, oldest first, every bucket present (zeros included); the first holds the start of the window (nothing before it is counted), the last holds now; 30 or 31 buckets. */
+            series: components["schemas"]["StatsBucket"][];
         };
     };
     responses: {
@@ -6354,7 +6521,13 @@ export interface operations {
     };
     getStats: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description Window length in seconds, one of 300, 900, 3600 and 86400.
+                 * @example 3600
+                 */
+                window?: 300 | 900 | 3600 | 86400;
+            };
             header?: never;
             path?: never;
             cookie?: never;

@@ -72,6 +72,26 @@ export type BatchResult = Schemas["BatchResult"];
 export type CausationNode = Schemas["CausationNode"];
 
 /**
+ * Where one step of a workflow stands. `done`: acknowledged in the inbox and every webhook delivery succeeded (or was discarded); `pending`: still waiting in the inbox (pending or leased) or a delivery is scheduled or retrying; `failed`: dead-lettered from the inbox, or a delivery exhausted its retries. Open enum.
+ */
+export type SagaStepState = Schemas["SagaStepState"];
+
+/**
+ * Where a workflow stands as a whole: `completed` (every step done), `failed` (some step failed), `in_progress` (otherwise). Open enum.
+ */
+export type SagaState = Schemas["SagaState"];
+
+/**
+ * One event of a workflow as a saga step, with what it still waits for.
+ */
+export type SagaStep = Schemas["SagaStep"];
+
+/**
+ * The workflow as a saga: every event is a step, in causal order, done, pending or failed.
+ */
+export type Saga = Schemas["Saga"];
+
+/**
  * The events of one workflow.
  */
 export type Correlation = Schemas["Correlation"];
@@ -415,6 +435,11 @@ export type LatencySummary = Schemas["LatencySummary"];
  * Events of one type.
  */
 export type TypeCount = Schemas["TypeCount"];
+
+/**
+ * One bucket of a statistics window.
+ */
+export type StatsBucket = Schemas["StatsBucket"];
 
 /**
  * Operational statistics of the caller's account over a recent window.

@@ -26,6 +26,7 @@ from triggers_server.domain.ingest import (
     structured_draft,
 )
 from triggers_server.domain.principal import Principal
+from triggers_server.domain.sagas import saga_of
 from triggers_server.globs import validate_globs
 from triggers_server.http.auth import authorize, require_scope
 from triggers_server.http.bodies import parse_json, read_body
@@ -194,5 +195,8 @@ async def get_event_route(request: Request, principal: Reader, event_id: str) ->
 
 @router.get("/correlations/{correlation_id}")
 async def get_correlation(request: Request, principal: Reader, correlation_id: str) -> Response:
-    ordered, roots = await services_of(request).events.correlation(principal, correlation_id)
-    return json_response(dumps({"correlation_id": correlation_id, "events": ordered, "roots": roots}))
+    services = services_of(request)
+    ordered, roots = await services.events.correlation(principal, correlation_id)
+    statuses = await services.deliveries.statuses_of(principal.account_id, [event["id"] for event in ordered])
+    saga = saga_of(ordered, statuses)
+    return json_response(dumps({"correlation_id": correlation_id, "events": ordered, "roots": roots, "saga": saga}))

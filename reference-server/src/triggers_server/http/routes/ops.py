@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
@@ -14,6 +14,7 @@ from triggers_server.domain.principal import Principal
 from triggers_server.http.auth import require_scope
 from triggers_server.http.responses import contract_json
 from triggers_server.http.services import services_of
+from triggers_server.metrics import STATS_WINDOW_SECONDS
 from triggers_server.models._generated import Health, Stats
 
 router = APIRouter()
@@ -42,6 +43,8 @@ async def get_metrics(request: Request, principal: Annotated[Principal, Depends(
 
 @router.get("/stats")
 async def get_stats(
-    request: Request, principal: Annotated[Principal, Depends(require_scope("events:read"))]
+    request: Request,
+    principal: Annotated[Principal, Depends(require_scope("events:read"))],
+    window: Annotated[int, Query()] = STATS_WINDOW_SECONDS,
 ) -> Response:
-    return contract_json(Stats, await services_of(request).stats.stats(principal))
+    return contract_json(Stats, await services_of(request).stats.stats(principal, window))

@@ -29,6 +29,16 @@ class ActivityWindow:
     backlog: Backlog
 
 
+@dataclass(frozen=True)
+class BucketCount:
+    """Activity in one bucket of a window; bucket `index` starts `index` bucket widths after the first."""
+
+    index: int
+    events: int
+    attempts: int
+    succeeded: int
+
+
 class StatsStore(Protocol):
     async def ping(self) -> None:
         """Raises when the backend does not answer."""
@@ -40,4 +50,12 @@ class StatsStore(Protocol):
 
     async def activity(self, account_id: str, *, since: str, top: int) -> ActivityWindow:
         """Events and delivery attempts from `since` (RFC 3339), with the `top` most frequent event types."""
+        ...
+
+    async def series(
+        self, account_id: str, *, since: str, start_epoch: int, bucket_seconds: int, buckets: int
+    ) -> list[BucketCount]:
+        """Events and delivery attempts from `since` (RFC 3339) counted per bucket of `bucket_seconds`, bucket 0
+        starting at `start_epoch` (Unix seconds, at or before `since`) and every later one clamped into the last of
+        `buckets`; buckets with nothing are left out."""
         ...

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from triggers_server.storage.ports.stats import ActivityWindow, Backlog, TypeCount
+from triggers_server.storage.ports.stats import ActivityWindow, Backlog, BucketCount, TypeCount
 from triggers_server.storage.sqlite.engine import Database, Transaction
 
 
@@ -42,6 +42,30 @@ def activity(tx: Transaction, account_id: str, *, since: str, top: int) -> Activ
     )
 
 
+def series(
+    tx: Transaction, account_id: str, *, since: str, start_epoch: int, bucket_seconds: int, buckets: int
+) -> list[BucketCount]:
+    """Per-bucket counts, from whole seconds of the stored RFC 3339 times (`strftime('%s', …)`)."""
+    bucket = "min(max((CAST(strftime('%s', {column}) AS INTEGER) - ?) / ?, 0), ?)"
+    events = tx.execute(
+        f"SELECT {bucket.format(column='created_at')} AS b, count(*) AS n FROM events"
+        " WHERE account_id = ? AND created_at >= ? GROUP BY b",
+        (start_epoch, bucket_seconds, buckets - 1, account_id, since),
+    ).fetchall()
+    attempts = tx.execute(
+        f"SELECT {bucket.format(column='started_at')} AS b, count(*) AS n, sum(outcome = 'succeeded') AS ok"
+        " FROM delivery_attempts WHERE account_id = ? AND started_at >= ? GROUP BY b",
+        (start_epoch, bucket_seconds, buckets - 1, account_id, since),
+    ).fetchall()
+    counts: dict[int, list[int]] = {}
+    for row in events:
+        counts.setdefault(int(row["b"]), [0, 0, 0])[0] = int(row["n"])
+    for row in attempts:
+        entry = counts.setdefault(int(row["b"]), [0, 0, 0])
+        entry[1], entry[2] = int(row["n"]), int(row["ok"] or 0)
+    return [BucketCount(index, *values) for index, values in sorted(counts.items())]
+
+
 class SqliteStatsStore:
     """`storage.ports.stats.StatsStore` on the engine's readers: one method, one read snapshot."""
 
@@ -56,3 +80,12 @@ class SqliteStatsStore:
 
     async def activity(self, account_id: str, *, since: str, top: int) -> ActivityWindow:
         return await self._db.read(lambda tx: activity(tx, account_id, since=since, top=top))
+
+    async def series(
+        self, account_id: str, *, since: str, start_epoch: int, bucket_seconds: int, buckets: int
+    ) -> list[BucketCount]:
+        return await self._db.read(
+            lambda tx: series(
+                tx, account_id, since=since, start_epoch=start_epoch, bucket_seconds=bucket_seconds, buckets=buckets
+            )
+        )

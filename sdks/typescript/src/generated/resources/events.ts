@@ -358,7 +358,7 @@ export class EventsResource extends EventsHelpers {
   /**
    * Get a workflow's events
    *
-   * Every event sharing `correlation_id`, in causal order (each cause before its effects, ties by sequence), plus the causation tree built from `causation_id`. An unknown correlation id → 404.
+   * Every event sharing `correlation_id`, in causal order (each cause before its effects, ties by sequence), plus the causation tree built from `causation_id` and the workflow as a saga: each event a step, done, pending (waiting in the inbox or for a webhook delivery) or failed (dead-lettered). An unknown correlation id → 404.
    *
    * Required scope: `events:read`.
    *

@@ -9,6 +9,14 @@ import type { RequestOptions } from "../../core/client.js";
 import { APIResource } from "../../core/resource.js";
 import type * as T from "../types.js";
 
+/** Parameters of `ops.stats()` (GET /stats). */
+export interface OpsStatsParams {
+  /**
+   * Window length in seconds, one of 300, 900, 3600 and 86400.
+   */
+  window?: number | undefined;
+}
+
 /**
  * Health, metrics and statistics.
  */
@@ -54,17 +62,20 @@ export class OpsResource extends APIResource {
   /**
    * Operational statistics
    *
-   * Ingest rate and latency percentiles, delivery success rate, inbox and DLQ depth and top event types over the last 5 minutes, for the caller's account.
+   * Ingest rate and latency percentiles, delivery success rate, inbox and DLQ depth and top event types over a recent window (`window`: the last 5 minutes unless asked for 15 minutes, 1 hour or 24 hours), for the caller's account, with the window's throughput as a time series of equal buckets (`series`). Inbox and DLQ depth are read now. A `window` not in the list → 400.
    *
    * Required scope: `events:read`.
    *
    * `GET /stats` (scope `events:read`)
    */
-  stats(options?: RequestOptions): APIPromise<T.Stats> {
+  stats(params: OpsStatsParams = {}, options?: RequestOptions): APIPromise<T.Stats> {
     return this._client.request<T.Stats>(
       {
         method: "get",
         path: `/stats`,
+        query: {
+          window: params.window,
+        },
         schema: "Stats",
       },
       options,
