@@ -159,7 +159,7 @@ def main() -> None:
         lines += [f"## {path.stem}", "", *_peer_table(data), *_server_table(data)]
         if notes.exists():  # what the run's profile showed, kept next to its figures
             lines += [notes.read_text().strip(), ""]
-        flat = _flatten({key: value for key, value in data.items() if key != "runs"})
+        flat = _flatten({key: value for key, value in data.items() if not (key == "runs" and isinstance(value, list))})
         lines += ["| figure | value |", "| --- | --- |"]
         lines += [f"| {key} | {value:.4g} |" if isinstance(value, float) else f"| {key} | {value} |" for key, value in flat]
         lines.append("")
