@@ -12,13 +12,15 @@ _random = random.Random(secrets.randbits(128))  # ids need uniqueness, not secre
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 
 
+# Two characters per 10 bits, most significant first: 13 table lookups instead of a 26-step loop (every
+# request and every event takes an id; the loop showed in py-spy profiles of the ingest path).
+_PAIRS = [high + low for high in _ALPHABET for low in _ALPHABET]
+_SHIFTS = tuple(range(120, -1, -10))
+
+
 def new_id(prefix: str) -> str:
     value = (int(time.time() * 1000) << 80) | _random.getrandbits(80)
-    chars: list[str] = []
-    for _ in range(26):
-        chars.append(_ALPHABET[value & 31])
-        value >>= 5
-    return f"{prefix}_{''.join(reversed(chars))}"
+    return prefix + "_" + "".join([_PAIRS[(value >> shift) & 1023] for shift in _SHIFTS])
 
 
 def new_api_key_secret() -> str:

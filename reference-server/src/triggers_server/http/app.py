@@ -11,6 +11,8 @@ from typing import Any, cast
 import anyio
 import httpx
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
+from starlette.types import Receive, Scope, Send
 
 from triggers_server.clock import Clock, SystemClock
 from triggers_server.config import Settings
@@ -29,6 +31,7 @@ from triggers_server.domain.stats import StatsService
 from triggers_server.domain.streaming import EventStreams, StreamHub
 from triggers_server.domain.subscriptions import SubscriptionService
 from triggers_server.domain.webhooks.service import DeliveryService
+from triggers_server.http.fastpath import FastPath
 from triggers_server.http.idempotency import IdempotencyMiddleware
 from triggers_server.http.middleware import RequestContextMiddleware
 from triggers_server.http.problem_handlers import install_problem_handlers
@@ -74,6 +77,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     filters.router,
     schemas.router,
 )
+# The hottest operations, dispatched past FastAPI's routing and dependency solving (http/fastpath.py).
+FAST_PATH_ENDPOINTS = (events.create_event, events.create_events_batch)
 
 
 async def open_services(
@@ -197,7 +202,7 @@ def create_app(
                 await services.accounts.persist_last_used()
             await services.backend.close()
 
-    app = FastAPI(
+    app = TriggersApp(
         title="Triggers reference server",
         lifespan=lifespan,
         openapi_url=None,
@@ -213,7 +218,25 @@ def create_app(
     app.add_middleware(IdempotencyMiddleware, services=proxy)
     app.add_middleware(RateLimitMiddleware, services=proxy)
     app.add_middleware(RequestContextMiddleware, services=proxy)
+    fast_routes = [
+        route for route in events.router.routes if isinstance(route, APIRoute) and route.endpoint in FAST_PATH_ENDPOINTS
+    ]
+    app.fast_path = FastPath(app, fast_routes, API_PREFIX, proxy)
     return app
+
+
+class TriggersApp(FastAPI):
+    """FastAPI, with the operations of `FAST_PATH_ENDPOINTS` answered by `fast_path` (same middleware, same
+    endpoint functions, same exception handlers; see http/fastpath.py)."""
+
+    fast_path: FastPath | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        fast = self.fast_path
+        if fast is not None and scope["type"] == "http" and fast.matches(scope):
+            await fast(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 class _ServicesProxy:

@@ -117,9 +117,7 @@ class RequestContextMiddleware:
             duration = time.perf_counter() - started
             template = route_template(scope) if scope.get("route") is not None else "unmatched"
             status = int(status_holder["status"])
-            metrics = self.services.metrics
-            metrics.requests.labels(method=scope["method"], route=template, status=str(status)).inc()
-            metrics.request_duration.labels(route=template).observe(duration)
+            self.services.metrics.record_request(scope["method"], template, status, duration)
             if access_log.isEnabledFor(logging.INFO):
                 access_log.info(
                     "request",

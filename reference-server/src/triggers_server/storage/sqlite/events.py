@@ -87,6 +87,7 @@ _INSERT_EVENT = (
     "datacontenttype, dataschema, correlation_id, causation_id, metadata, extensions, schema_version, "
     "replay_of, created_at, size_bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+_INSERT_EVENT_RETURNING = _INSERT_EVENT + " RETURNING seq"
 _INSERT_INBOX = (
     "INSERT OR IGNORE INTO inbox (event_seq, account_id, event_type, state, visible_at, updated_at) "
     "VALUES (?, ?, ?, 'pending', ?, ?)"
@@ -175,7 +176,14 @@ def insert_events(
             seen[key] = event
         fresh.append(event)
         outcomes.append(event)
-    if rows:
+    if len(rows) == 1:  # a single event (the common request): one statement returns its sequence
+        [(sequence,)] = tx.execute(_INSERT_EVENT_RETURNING, rows[0]).fetchall()
+        event = fresh[0]
+        event["sequence"] = int(sequence)
+        after_commit(EventCommitted(account_id, event))
+        if inbox:
+            tx.execute(_INSERT_INBOX, (event["sequence"], account_id, event["type"], stamp, created))
+    elif rows:
         tx.executemany(_INSERT_EVENT, rows)
         for event, sequence in zip(fresh, _sequences(tx, [row[0] for row in rows]), strict=True):
             event["sequence"] = sequence
