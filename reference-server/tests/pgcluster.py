@@ -102,7 +102,8 @@ def start() -> Cluster:
         try:
             account = pwd.getpwnam(SERVICE_USER)
         except KeyError:
-            raise ClusterError(f"running as root needs the {SERVICE_USER!r} user (Debian's postgresql creates it)")
+            message = f"running as root needs the {SERVICE_USER!r} user (Debian's postgresql creates it)"
+            raise ClusterError(message) from None
         os.chown(root, account.pw_uid, account.pw_gid)
         as_user = SERVICE_USER
     cluster = Cluster(root, free_port(), binaries, as_user)

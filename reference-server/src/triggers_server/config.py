@@ -13,6 +13,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     db_path: str = "triggers.db"
+    database_url: str | None = None  # postgresql://…: the PostgreSQL backend instead of SQLite at db_path
+    pool_size: int = 10  # PostgreSQL connections per server process
     retry_schedule: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE
     retry_jitter: float = 0.2
     max_deliveries: int = 5

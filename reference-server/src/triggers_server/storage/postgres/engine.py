@@ -1,0 +1,370 @@
+"""The PostgreSQL engine: an asyncpg pool, versioned migrations, grouped event ingestion and the commit feed.
+
+What it offers the stores (and a later multi-instance layer):
+- `read(fn)`: `fn(conn)` in a REPEATABLE READ, READ ONLY transaction (one snapshot);
+- `write(fn)`: `fn(conn)` in its own READ COMMITTED transaction (row locks decide races between instances);
+- `ingest(fn)`: for every write that stores events. Concurrent calls are grouped into one transaction (each
+  call in its own SAVEPOINT, like the SQLite engine's group commit) that first takes the deployment's event
+  lock (`pg_advisory_xact_lock(EVENT_LOCK)`), so sequences are assigned in commit order across every
+  instance, and announces the committed range with `NOTIFY triggers_events, '<first>:<last>'`;
+- `listen(listener)`: a dedicated connection LISTENs on that channel; each notification's range is read back
+  and handed on in sequence order, so commits of any instance reach this one's stream hub and long polls;
+- `migrate()` / `schema_state()`: `storage/postgres/migrations/NNNN_*.sql`, applied under an advisory lock,
+  and a refusal (`SchemaTooNew`) when the database was migrated by a newer server.
+
+`fn` callbacks are coroutines taking the connection; SQL lives only in this package.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from typing import Any, TypeAlias, TypeVar
+
+import asyncpg
+import asyncpg.pool
+
+T = TypeVar("T")
+Conn: TypeAlias = "asyncpg.pool.PoolConnectionProxy[asyncpg.Record]"
+Row: TypeAlias = asyncpg.Record
+
+log = logging.getLogger("triggers_server.storage")
+
+EVENT_LOCK = 0x7472_6967  # pg_advisory_xact_lock key serialising event sequence assignment ("trig")
+MIGRATION_LOCK = 0x7472_6968  # pg_advisory_lock key held while migrating
+CHANNEL = "triggers_events"
+DEFAULT_POOL_SIZE = 10
+MAX_INGEST_BATCH = 256
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+class DatabaseUnavailable(Exception):
+    """The database URL is malformed or the server cannot be reached (one line for the operator)."""
+
+
+class SchemaTooNew(Exception):
+    """The database was migrated by a newer server than this one."""
+
+
+def migration_scripts() -> list[tuple[int, str, str]]:
+    """(version, file name, sql) for every `storage/postgres/migrations/NNNN_*.sql`, ordered by version."""
+    folder = resources.files("triggers_server.storage.postgres").joinpath("migrations")
+    found: list[tuple[int, str, str]] = []
+    for entry in folder.iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+    found.sort()
+    versions = [version for version, _, _ in found]
+    if len(set(versions)) != len(versions):
+        raise RuntimeError(f"duplicate migration versions: {versions}")
+    return found
+
+
+def known_version() -> int:
+    scripts = migration_scripts()
+    return scripts[-1][0] if scripts else 0
+
+
+class Sql:
+    """Builds a statement's `$n` placeholders and its argument list together."""
+
+    __slots__ = ("args",)
+
+    def __init__(self) -> None:
+        self.args: list[Any] = []
+
+    def __call__(self, value: Any) -> str:
+        self.args.append(value)
+        return f"${len(self.args)}"
+
+
+def glob_clause(column: str, globs: Sequence[str], sql: Sql) -> str:
+    """`(column LIKE … OR …)` for validated type globs (their only metacharacter is `*`), as SQLite's GLOB."""
+    parts: list[str] = []
+    for glob in globs:
+        pattern = glob.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").replace("*", "%")
+        parts.append(f"{column} LIKE {sql(pattern)}")
+    return "(" + " OR ".join(parts) + ")"
+
+
+def add_equals(clauses: list[str], sql: Sql, filters: Sequence[tuple[str, object | None]]) -> None:
+    """Append `column = $n` for every (column, value) whose value is given; None means "no filter"."""
+    for column, value in filters:
+        if value is not None:
+            clauses.append(f"{column} = {sql(value)}")
+
+
+def affected(status: str) -> int:
+    """Rows an `UPDATE`/`DELETE`/`INSERT` status string reports (`UPDATE 3` → 3)."""
+    tail = status.rsplit(" ", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
+
+
+@dataclass
+class _IngestJob:
+    fn: Callable[[Conn, IngestContext], Awaitable[Any]]
+    future: asyncio.Future[Any]
+
+
+class _RollBack(Exception):
+    """Aborts a one-job ingest transaction whose job failed (its error goes to the caller, not the log)."""
+
+
+class IngestContext:
+    """What an ingest callback reports: the sequences it stored (announced once the group commits)."""
+
+    __slots__ = ("sequences",)
+
+    def __init__(self) -> None:
+        self.sequences: list[int] = []
+
+
+CommitFeed = Callable[[int, int], Awaitable[None]]
+
+
+class PgDatabase:
+    def __init__(self, pool: asyncpg.Pool[asyncpg.Record], url: str) -> None:
+        self.pool = pool
+        self.url = url
+        self._queue: asyncio.Queue[_IngestJob] = asyncio.Queue()
+        self._committer: asyncio.Task[None] | None = None
+        self._listener_conn: asyncpg.Connection[asyncpg.Record] | None = None
+        self._feed: CommitFeed | None = None
+        self._delivered_through = 0
+        self._pending_last = 0
+        self._feed_task: asyncio.Task[None] | None = None
+        self._closed = False
+        self.batches_committed = 0
+        self.writes_committed = 0
+
+    @classmethod
+    async def open(cls, url: str, *, pool_size: int = DEFAULT_POOL_SIZE, migrate: bool = True) -> PgDatabase:
+        pool = await connect_pool(url, pool_size=pool_size)
+        db = cls(pool, url)
+        try:
+            if migrate:
+                await db.migrate()
+            else:
+                await db.check_schema()
+        except BaseException:
+            await pool.close()
+            raise
+        db._committer = asyncio.get_running_loop().create_task(db._commit_loop(), name="pg-ingest")
+        try:
+            await db.start_listening()
+        except BaseException:
+            await db.close()
+            raise
+        return db
+
+    # -- transactions -----------------------------------------------------------------------------------
+
+    async def read(self, fn: Callable[[Conn], Awaitable[T]]) -> T:
+        async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+            return await fn(conn)
+
+    async def write(self, fn: Callable[[Conn], Awaitable[T]]) -> T:
+        async with self.pool.acquire() as conn, conn.transaction():
+            result = await fn(conn)
+        self.writes_committed += 1
+        return result
+
+    async def ingest(self, fn: Callable[[Conn, IngestContext], Awaitable[T]]) -> T:
+        """Run `fn` in the next grouped ingest transaction (under the event lock); return after COMMIT."""
+        if self._closed:
+            raise RuntimeError("database is closed")
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_IngestJob(fn, future))
+        return await future
+
+    async def _commit_loop(self) -> None:
+        while True:
+            first = await self._queue.get()
+            batch = [first]
+            while len(batch) < MAX_INGEST_BATCH and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                await self._run_batch(batch)
+            except Exception as error:  # the connection failed: every job of the batch fails with it
+                log.error("ingest batch failed", extra={"error": str(error)})
+                for job in batch:
+                    if not job.future.done():
+                        job.future.set_exception(error)
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
+
+    async def _run_batch(self, batch: list[_IngestJob]) -> None:
+        outcomes: list[tuple[Any, BaseException | None]] = []
+        sequences: list[int] = []
+        single = len(batch) == 1
+        async with self.pool.acquire() as conn:
+            try:
+                async with conn.transaction():
+                    await conn.execute("SELECT pg_advisory_xact_lock($1)", EVENT_LOCK)
+                    for job in batch:
+                        context = IngestContext()
+                        try:
+                            if single:
+                                result = await job.fn(conn, context)
+                            else:
+                                async with conn.transaction():  # a SAVEPOINT: one failing job spares the others
+                                    result = await job.fn(conn, context)
+                        except Exception as error:
+                            outcomes.append((None, error))
+                            if single:
+                                raise _RollBack from error
+                        else:
+                            outcomes.append((result, None))
+                            sequences.extend(context.sequences)
+                    if sequences:
+                        await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, f"{min(sequences)}:{max(sequences)}")
+            except _RollBack:
+                pass
+        self.batches_committed += 1
+        self.writes_committed += len(batch)
+        for job, (result, failure) in zip(batch, outcomes, strict=True):
+            if job.future.done():
+                continue
+            if failure is not None:
+                job.future.set_exception(failure)
+            else:
+                job.future.set_result(result)
+
+    # -- the commit feed ---------------------------------------------------------------------------------
+
+    async def start_listening(self) -> None:
+        """LISTEN on the commit channel (a connection of its own); notifications arriving before `set_feed`
+        are remembered, not lost."""
+        conn: asyncpg.Connection[asyncpg.Record] = await asyncpg.connect(self.url)
+        self._listener_conn = conn
+        await conn.add_listener(CHANNEL, self._on_notification)
+
+    def set_feed(self, feed: CommitFeed, *, after: int) -> None:
+        """Call `feed(first, last)` for every committed sequence range above `after`, in order, whichever
+        instance committed it. `after` must have been read after `start_listening` returned."""
+        self._feed = feed
+        self._delivered_through = after
+        pending, self._pending_last = self._pending_last, after
+        self._schedule(pending)
+
+    def _on_notification(self, connection: object, pid: int, channel: str, payload: object) -> None:
+        _, _, last = str(payload).partition(":")
+        if last.isdigit():
+            self._schedule(int(last))
+
+    def _schedule(self, last: int) -> None:
+        if last <= self._pending_last or self._closed:
+            return
+        self._pending_last = last
+        if self._feed_task is None or self._feed_task.done():
+            self._feed_task = asyncio.get_running_loop().create_task(self._drain_feed(), name="pg-feed")
+
+    async def _drain_feed(self) -> None:
+        while self._delivered_through < self._pending_last and self._feed is not None and not self._closed:
+            first, last = self._delivered_through + 1, self._pending_last
+            try:
+                await self._feed(first, last)
+            except Exception as error:  # keep the feed alive; the range is retried with the next notification
+                log.error("commit feed failed", extra={"error": str(error)})
+                return
+            self._delivered_through = last
+
+    # -- migrations --------------------------------------------------------------------------------------
+
+    async def migrate(self) -> list[str]:
+        """Apply, each in its own transaction, every migration not yet recorded (one instance at a time)."""
+        async with self.pool.acquire() as conn:
+            await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
+            try:
+                await conn.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations "
+                    "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+                )
+                applied = {int(row["version"]) for row in await conn.fetch("SELECT version FROM schema_migrations")}
+                newest = known_version()
+                if applied and max(applied) > newest:
+                    raise SchemaTooNew(
+                        f"the database schema is at version {max(applied)}, newer than this server knows "
+                        f"({newest}); upgrade triggers-server"
+                    )
+                done: list[str] = []
+                for version, name, script in migration_scripts():
+                    if version in applied:
+                        continue
+                    async with conn.transaction():
+                        await conn.execute(script)
+                        await conn.execute(
+                            "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+                            version,
+                            name,
+                            datetime.now(UTC).isoformat(),
+                        )
+                    done.append(name)
+                return done
+            finally:
+                await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
+
+    async def check_schema(self) -> int:
+        """The database's schema version; raises SchemaTooNew past what this server knows."""
+        async with self.pool.acquire() as conn:
+            exists = await conn.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL")
+            version = (
+                int(await conn.fetchval("SELECT coalesce(max(version), 0) FROM schema_migrations")) if exists else 0
+            )
+        if version > known_version():
+            raise SchemaTooNew(
+                f"the database schema is at version {version}, newer than this server knows ({known_version()}); "
+                "upgrade triggers-server"
+            )
+        return version
+
+    # -- lifetime ----------------------------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        if self._committer is not None and not self._committer.done():
+            await self._queue.join()  # let queued ingests commit before the pool goes
+        self._closed = True
+        for task in (self._committer, self._feed_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        if self._listener_conn is not None:
+            with contextlib.suppress(Exception):
+                await self._listener_conn.close()
+        await self.pool.close()
+
+
+async def connect_pool(url: str, *, pool_size: int = DEFAULT_POOL_SIZE) -> asyncpg.Pool[asyncpg.Record]:
+    """A pool on `url`; DatabaseUnavailable (one line) when the URL is bad or the server does not answer."""
+    try:
+        pool: asyncpg.Pool[asyncpg.Record] = await asyncpg.create_pool(
+            url, min_size=1, max_size=pool_size, timeout=10, command_timeout=60
+        )
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, ValueError, TimeoutError) as error:
+        raise DatabaseUnavailable(describe_failure(url, error)) from error
+    return pool
+
+
+def redact(url: str) -> str:
+    """The URL without its password."""
+    return re.sub(r"(//[^:/@]+):[^@/]*@", r"\1:***@", url)
+
+
+def describe_failure(url: str, error: BaseException) -> str:
+    detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return f"cannot connect to {redact(url)}: {detail}"
