@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import fcntl
 import gc
 import importlib.util
@@ -21,6 +22,7 @@ from triggers_server.contract_facts import API_PREFIX
 from triggers_server.http.app import create_app
 from triggers_server.http.protocol import RelaxedHeaderValuesProtocol
 from triggers_server.logs import configure_logging
+from triggers_server.storage.backends import BackendUnavailable, migrate, probe, redact
 from triggers_server.storage.ports.accounts import BootstrapOutcome
 
 GC_GEN0_THRESHOLD = 20_000
@@ -49,11 +51,25 @@ def _flag(
 
 def build_parser() -> argparse.ArgumentParser:
     defaults = Settings()
-    parser = argparse.ArgumentParser(prog="triggers-server", description="Triggers API reference server.")
+    parser = argparse.ArgumentParser(
+        prog="triggers-server",
+        description="Triggers API reference server, on SQLite (--db, the default) or PostgreSQL (--database-url).",
+        epilog="commands: `triggers-server migrate [--db FILE | --database-url URL]` applies the database's "
+        "pending migrations and exits (serving applies them too; a schema newer than this server is refused).",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _flag(parser, "--host", "TRIGGERS_HOST", str, defaults.host, "interface to bind")
     _flag(parser, "--port", "TRIGGERS_PORT", int, defaults.port, "TCP port")
     _flag(parser, "--db", "TRIGGERS_DB", str, defaults.db_path, "SQLite file, or :memory:")
+    _flag(
+        parser,
+        "--database-url",
+        "TRIGGERS_DATABASE_URL",
+        str,
+        defaults.database_url,
+        "postgresql://user[:password]@host[:port]/database: the PostgreSQL backend instead of --db",
+    )
+    _flag(parser, "--pool-size", "TRIGGERS_POOL_SIZE", int, defaults.pool_size, "PostgreSQL connections per process")
     _flag(
         parser,
         "--admin-key",
@@ -142,6 +158,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         host=args.host,
         port=args.port,
         db_path=args.db,
+        database_url=args.database_url,
+        pool_size=args.pool_size,
         bootstrap_admin_key=args.admin_key,
         retry_schedule=FAST_RETRY_SCHEDULE if args.fast_retries else tuple(args.retry_schedule),
         retry_jitter=args.retry_jitter,
@@ -217,9 +235,43 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def database_label(settings: Settings) -> str:
+    if settings.database_url is not None:
+        return f"PostgreSQL {redact(settings.database_url)}"
+    return settings.db_path
+
+
 def serving_line(settings: Settings, port: int) -> str:
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
-    return f"triggers-server {__version__} serving http://{host}:{port}{API_PREFIX} (database {settings.db_path})"
+    return (
+        f"triggers-server {__version__} serving http://{host}:{port}{API_PREFIX} (database {database_label(settings)})"
+    )
+
+
+def check_backend(settings: Settings) -> None:
+    """Before binding: the selected database is reachable and not newer than this server."""
+    try:
+        asyncio.run(probe(settings))
+    except BackendUnavailable as error:
+        raise StartupError(str(error), 1) from None
+
+
+def run_migrate(argv: Sequence[str]) -> None:
+    """`triggers-server migrate`: apply pending migrations to the selected database; one line either way."""
+    args = build_parser().parse_args(argv)
+    settings = settings_from_args(args)
+    try:
+        if settings.database_url is None:
+            check_db_folder(settings.db_path)
+        applied = asyncio.run(migrate(settings))
+    except (BackendUnavailable, StartupError) as error:
+        print(f"triggers-server migrate: {error}", file=sys.stderr, flush=True)
+        sys.exit(error.code if isinstance(error, StartupError) else 1)
+    target = database_label(settings)
+    if applied:
+        print(f"applied {len(applied)} migration(s) to {target}: {', '.join(applied)}", flush=True)
+    else:
+        print(f"{target} is up to date", flush=True)
 
 
 class AnnouncingServer(uvicorn.Server):
@@ -260,12 +312,18 @@ def tune_gc() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    args = build_parser().parse_args(argv)
+    given = list(sys.argv[1:] if argv is None else argv)
+    if given[:1] == ["migrate"]:
+        run_migrate(given[1:])
+        return
+    args = build_parser().parse_args(given)
     settings = settings_from_args(args)
     configure_logging(settings.log_level)
     try:
-        check_db_folder(settings.db_path)
-        lock_database(settings.db_path)
+        if settings.database_url is None:
+            check_db_folder(settings.db_path)
+            lock_database(settings.db_path)
+        check_backend(settings)
         sock = bind_socket(settings.host, settings.port)
     except StartupError as error:
         print(f"triggers-server: {error}", file=sys.stderr, flush=True)

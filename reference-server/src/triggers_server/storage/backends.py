@@ -6,9 +6,18 @@ from __future__ import annotations
 from triggers_server.config import Settings
 from triggers_server.storage.ports.backend import Backend
 from triggers_server.storage.postgres.backend import PgBackend
-from triggers_server.storage.postgres.engine import DatabaseUnavailable, SchemaTooNew, connect_pool, describe_failure
-from triggers_server.storage.postgres.engine import PgDatabase as _PgDatabase
+from triggers_server.storage.postgres.engine import (
+    DatabaseUnavailable,
+    PgDatabase,
+    SchemaTooNew,
+    connect_pool,
+    describe_failure,
+    redact,
+)
 from triggers_server.storage.sqlite.backend import SqliteBackend
+from triggers_server.storage.sqlite.engine import SchemaNewer, check_schema_version
+
+__all__ = ["BackendUnavailable", "migrate", "open_backend", "probe", "redact"]
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
@@ -37,6 +46,10 @@ async def open_backend(settings: Settings) -> Backend:
 async def migrate(settings: Settings) -> list[str]:
     """Apply the selected backend's pending migrations; the names applied."""
     if settings.database_url is None:
+        try:
+            check_schema_version(settings.db_path)
+        except SchemaNewer as error:
+            raise BackendUnavailable(f"--db {settings.db_path}: {error}") from None
         backend = await SqliteBackend.open(settings.db_path)  # opening applies them
         applied = list(backend.db.applied_migrations)
         await backend.close()
@@ -47,7 +60,7 @@ async def migrate(settings: Settings) -> list[str]:
     except DatabaseUnavailable as error:
         raise BackendUnavailable(str(error)) from error
     try:
-        return await _PgDatabase(pool, settings.database_url).migrate()
+        return await PgDatabase(pool, settings.database_url).migrate()
     except SchemaTooNew as error:
         raise BackendUnavailable(str(error)) from error
     except Exception as error:
@@ -57,8 +70,12 @@ async def migrate(settings: Settings) -> list[str]:
 
 
 async def probe(settings: Settings) -> None:
-    """Fail fast, before serving, when the selected PostgreSQL cannot be reached or is too new (SQLite: no-op)."""
+    """Fail fast, before serving, when the selected database cannot be reached or is newer than this server."""
     if settings.database_url is None:
+        try:
+            check_schema_version(settings.db_path)
+        except SchemaNewer as error:
+            raise BackendUnavailable(f"--db {settings.db_path}: {error}") from None
         return
     check_url(settings.database_url)
     try:
@@ -66,7 +83,7 @@ async def probe(settings: Settings) -> None:
     except DatabaseUnavailable as error:
         raise BackendUnavailable(str(error)) from error
     try:
-        await _PgDatabase(pool, settings.database_url).check_schema()
+        await PgDatabase(pool, settings.database_url).check_schema()
     except SchemaTooNew as error:
         raise BackendUnavailable(str(error)) from error
     finally:
