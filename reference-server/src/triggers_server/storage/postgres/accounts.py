@@ -9,7 +9,7 @@ from datetime import datetime
 from triggers_server.clock import isoformat
 from triggers_server.ids import hash_key, new_api_key_secret, new_id
 from triggers_server.storage.ports.accounts import AccountRecord, ApiKeyRecord, BootstrapOutcome
-from triggers_server.storage.postgres.engine import Conn, PgDatabase, Row
+from triggers_server.storage.postgres.engine import Conn, PgDatabase, Row, texts
 
 BOOTSTRAP_LOCK = 0x7472_6969  # serialises ensure_bootstrap_key between instances starting together
 
@@ -201,8 +201,8 @@ class PgAccountStore:
             await conn.execute(
                 "UPDATE api_keys k SET last_used_at = GREATEST(coalesce(k.last_used_at, ''), u.stamp)"
                 " FROM unnest($1::text[], $2::text[]) AS u(id, stamp) WHERE k.id = u.id",
-                list(used),
-                [isoformat(moment) for moment in used.values()],
+                texts(list(used)),
+                texts([isoformat(moment) for moment in used.values()]),
             )
 
         await self._db.write(write)

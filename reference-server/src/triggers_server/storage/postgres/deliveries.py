@@ -21,7 +21,7 @@ from triggers_server.storage.ports.deliveries import (
     DeliveryRecord,
     NewDelivery,
 )
-from triggers_server.storage.postgres.engine import Conn, Row, Sql, add_equals, affected
+from triggers_server.storage.postgres.engine import Conn, Row, Sql, add_equals, affected, texts
 
 _COLUMNS = (
     "seq, id, account_id, event_id, event_type, subscription_id, payload, status, attempt_count, "
@@ -94,10 +94,10 @@ async def insert_deliveries(
         "AS u(id, event_id, event_type, subscription_id, payload, ord) ORDER BY u.ord",
         ids,
         account_id,
-        [d.event_id for d in planned],
-        [d.event_type for d in planned],
-        [d.subscription_id for d in planned],
-        [d.payload for d in planned],
+        texts([d.event_id for d in planned]),
+        texts([d.event_type for d in planned]),
+        texts([d.subscription_id for d in planned]),
+        texts([d.payload for d in planned]),
         PENDING,
         isoformat(due_at or now),
         stamp,

@@ -86,12 +86,43 @@ class Sql:
 
 
 def glob_clause(column: str, globs: Sequence[str], sql: Sql) -> str:
-    """`(column LIKE … OR …)` for validated type globs (their only metacharacter is `*`), as SQLite's GLOB."""
+    """`(column LIKE … OR …)` for validated type globs (their only metacharacter is `*`), as SQLite's GLOB.
+    The LIKE escape is `!`, which the text codec leaves alone (it doubles backslashes)."""
     parts: list[str] = []
     for glob in globs:
-        pattern = glob.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").replace("*", "%")
-        parts.append(f"{column} LIKE {sql(pattern)}")
+        pattern = glob.replace("!", "!!").replace("%", "!%").replace("_", "!_").replace("*", "%")
+        parts.append(f"{column} LIKE {sql(pattern)} ESCAPE '!'")
     return "(" + " OR ".join(parts) + ")"
+
+
+# PostgreSQL text cannot hold U+0000, which the contract's strings (and SQLite) can. Every text value is
+# stored escaped: backslash → `\\`, U+0000 → `\0`. The escape maps concatenation to concatenation, so
+# equality, prefixes and LIKE patterns keep their meaning. Scalars go through the connection's text codec;
+# text[] parameters (asyncpg encodes array elements itself) through `texts()`.
+def escape_text(value: str) -> str:
+    if "\\" not in value and "\x00" not in value:
+        return value
+    return value.replace("\\", "\\\\").replace("\x00", "\\0")
+
+
+_ESCAPED = re.compile(r"\\(.)", re.DOTALL)
+
+
+def _unescape_one(match: re.Match[str]) -> str:
+    return "\x00" if match.group(1) == "0" else match.group(1)
+
+
+def unescape_text(value: str) -> str:
+    return _ESCAPED.sub(_unescape_one, value) if "\\" in value else value
+
+
+def texts(values: Sequence[str | None]) -> list[str | None]:
+    """A text[] parameter, escaped like scalar text."""
+    return [None if value is None else escape_text(value) for value in values]
+
+
+async def _init_connection(conn: asyncpg.Connection[asyncpg.Record]) -> None:
+    await conn.set_type_codec("text", schema="pg_catalog", encoder=escape_text, decoder=unescape_text, format="text")
 
 
 def add_equals(clauses: list[str], sql: Sql, filters: Sequence[tuple[str, object | None]]) -> None:
@@ -353,7 +384,7 @@ async def connect_pool(url: str, *, pool_size: int = DEFAULT_POOL_SIZE) -> async
     """A pool on `url`; DatabaseUnavailable (one line) when the URL is bad or the server does not answer."""
     try:
         pool: asyncpg.Pool[asyncpg.Record] = await asyncpg.create_pool(
-            url, min_size=1, max_size=pool_size, timeout=10, command_timeout=60
+            url, min_size=1, max_size=pool_size, timeout=10, command_timeout=60, init=_init_connection
         )
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, ValueError, TimeoutError) as error:
         raise DatabaseUnavailable(describe_failure(url, error)) from error

@@ -29,6 +29,7 @@ from triggers_server.storage.postgres.engine import (
     add_equals,
     affected,
     glob_clause,
+    texts,
 )
 from triggers_server.storage.postgres.idempotency import store_reply
 
@@ -86,8 +87,8 @@ async def find_originals(
         " ON e.source = k.source AND e.external_id = k.external_id"
         " WHERE e.account_id = $1 AND e.replay_of IS NULL",
         account_id,
-        [source for source, _ in keys],
-        [external for _, external in keys],
+        texts([source for source, _ in keys]),
+        texts([external for _, external in keys]),
     )
     return {(row["source"], row["external_id"]): row_to_wire(row, now) for row in rows}
 
@@ -104,6 +105,7 @@ _INSERT_EVENTS = (
     "ORDER BY ord RETURNING seq, id"
 )
 _COLUMNS = 19
+_NUMERIC = (15, 18)  # schema_version and size_bytes: int[]; every other column is text[]
 
 
 async def insert_events(
@@ -191,7 +193,9 @@ async def insert_events(
         fresh.append(event)
         outcomes.append(event)
     if fresh:
-        rows = await conn.fetch(_INSERT_EVENTS, *columns)
+        rows = await conn.fetch(
+            _INSERT_EVENTS, *(column if index in _NUMERIC else texts(column) for index, column in enumerate(columns))
+        )
         sequences = {row["id"]: int(row["seq"]) for row in rows}
         for event in fresh:
             event["sequence"] = sequences[event["id"]]
@@ -203,7 +207,7 @@ async def insert_events(
                 "ON CONFLICT (event_seq) DO NOTHING",
                 [event["sequence"] for event in fresh],
                 account_id,
-                [event["type"] for event in fresh],
+                texts([event["type"] for event in fresh]),
                 stamp,
                 created,
             )
@@ -242,7 +246,7 @@ async def get_events_by_ids(
     conn: Conn, account_id: str, event_ids: Sequence[str], now: datetime
 ) -> dict[str, dict[str, Any]]:
     rows = await conn.fetch(
-        SELECT_EVENTS + " WHERE e.account_id = $1 AND e.id = ANY($2::text[])", account_id, list(event_ids)
+        SELECT_EVENTS + " WHERE e.account_id = $1 AND e.id = ANY($2::text[])", account_id, texts(event_ids)
     )
     return {row["id"]: row_to_wire(row, now.timestamp()) for row in rows}
 

@@ -300,14 +300,14 @@ class PgInboxStore:
         self, account_id: str, event_id: str, now: datetime
     ) -> Literal["ok", "not_found", "dead_lettered"]:
         async def write(conn: Conn) -> Literal["ok", "not_found", "dead_lettered"]:
-            row = await conn.fetchrow(
-                "SELECT e.seq, i.state FROM events e LEFT JOIN inbox i ON i.event_seq = e.seq"
-                " WHERE e.id = $1 AND e.account_id = $2 FOR UPDATE OF i",
-                event_id,
-                account_id,
+            sequence = await conn.fetchval(
+                "SELECT seq FROM events WHERE id = $1 AND account_id = $2", event_id, account_id
             )
-            if row is None:
+            if sequence is None:
                 return "not_found"
+            row = await conn.fetchrow("SELECT event_seq, state FROM inbox WHERE event_seq = $1 FOR UPDATE", sequence)
+            if row is None:
+                return "ok"  # not in the inbox (acknowledged long ago, or never queued)
             if row["state"] == "dead_lettered":
                 return "dead_lettered"
             if row["state"] in ("pending", "leased"):
@@ -315,7 +315,7 @@ class PgInboxStore:
                     "UPDATE inbox SET state = 'acknowledged', receipt = NULL, lease_id = NULL, updated_at = $1"
                     " WHERE event_seq = $2",
                     isoformat(now),
-                    row["seq"],
+                    sequence,
                 )
             return "ok"
 
