@@ -19,6 +19,7 @@ from typing import Any
 
 import pgcluster
 
+from triggers_server.storage.ports.backend import Backend
 from triggers_server.storage.ports.events import EventDraft
 from triggers_server.storage.ports.idempotency import Reply
 from triggers_server.storage.ports.stores import Stores
@@ -139,6 +140,17 @@ async def store_event(stores: Stores, account_id: str, draft: EventDraft, now: d
         account_id, draft, now, respond=lambda _: Reply(201, (), b"", None), keyed=None
     )
     return event
+
+
+async def open_test_backend() -> Backend:
+    """The test's backend opened on its own (no app): SQLite in memory, or the test's PostgreSQL database."""
+    if on_postgres() and _current is not None:
+        from triggers_server.storage.postgres.backend import PgBackend
+
+        return await PgBackend.open(_current, pool_size=4)
+    from triggers_server.storage.sqlite.backend import SqliteBackend
+
+    return await SqliteBackend.open(":memory:")
 
 
 def server_args(db: Path) -> list[str]:
