@@ -30,6 +30,8 @@ from typing import Any, TypeAlias, TypeVar
 import asyncpg
 import asyncpg.pool
 
+from triggers_server.storage.ports.events import EventCommitted
+
 T = TypeVar("T")
 Conn: TypeAlias = "asyncpg.pool.PoolConnectionProxy[asyncpg.Record]"
 Row: TypeAlias = asyncpg.Record
@@ -144,17 +146,23 @@ class _IngestJob:
     future: asyncio.Future[Any]
 
 
-class _RollBack(Exception):
-    """Aborts a one-job ingest transaction whose job failed (its error goes to the caller, not the log)."""
+class _GroupFailed(Exception):
+    """A job of an ingest group failed (or the COMMIT did): the transaction is rolled back."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 class IngestContext:
-    """What an ingest callback reports: the sequences it stored (announced once the group commits)."""
+    """What an ingest callback reports: the sequences it stored and their events (announced, and handed to
+    this instance's feed without a read, once the group commits)."""
 
-    __slots__ = ("sequences",)
+    __slots__ = ("committed", "sequences")
 
     def __init__(self) -> None:
         self.sequences: list[int] = []
+        self.committed: list[EventCommitted] = []
 
 
 CommitFeed = Callable[[int, int], Awaitable[None]]
@@ -171,6 +179,7 @@ class PgDatabase:
         self._delivered_through = 0
         self._pending_last = 0
         self._feed_task: asyncio.Task[None] | None = None
+        self._local: dict[int, EventCommitted] = {}
         self._closed = False
         self.batches_committed = 0
         self.writes_committed = 0
@@ -233,34 +242,13 @@ class PgDatabase:
                     self._queue.task_done()
 
     async def _run_batch(self, batch: list[_IngestJob]) -> None:
-        outcomes: list[tuple[Any, BaseException | None]] = []
-        sequences: list[int] = []
-        single = len(batch) == 1
-        async with self.pool.acquire() as conn:
-            try:
-                async with conn.transaction():
-                    await conn.execute("SELECT pg_advisory_xact_lock($1)", EVENT_LOCK)
-                    for job in batch:
-                        context = IngestContext()
-                        try:
-                            if single:
-                                result = await job.fn(conn, context)
-                            else:
-                                async with conn.transaction():  # a SAVEPOINT: one failing job spares the others
-                                    result = await job.fn(conn, context)
-                        except Exception as error:
-                            outcomes.append((None, error))
-                            if single:
-                                raise _RollBack from error
-                        else:
-                            outcomes.append((result, None))
-                            sequences.extend(context.sequences)
-                    if sequences:
-                        await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, f"{min(sequences)}:{max(sequences)}")
-            except _RollBack:
-                pass
-        self.batches_committed += 1
-        self.writes_committed += len(batch)
+        """One transaction for the whole group, without per-job savepoints (two round trips each). Event
+        writes never race inside it (the event lock serialises them across instances), so a job fails only
+        on something unexpected: then the group is rolled back and each job runs again on its own."""
+        try:
+            outcomes = await self._transact(batch)
+        except _GroupFailed:
+            outcomes = [await self._run_alone(job) for job in batch]
         for job, (result, failure) in zip(batch, outcomes, strict=True):
             if job.future.done():
                 continue
@@ -268,6 +256,53 @@ class PgDatabase:
                 job.future.set_exception(failure)
             else:
                 job.future.set_result(result)
+
+    async def _run_alone(self, job: _IngestJob) -> tuple[Any, BaseException | None]:
+        try:
+            [outcome] = await self._transact([job])
+        except _GroupFailed as failed:
+            return None, failed.error
+        return outcome
+
+    async def _transact(self, batch: list[_IngestJob]) -> list[tuple[Any, BaseException | None]]:
+        outcomes: list[tuple[Any, BaseException | None]] = []
+        contexts: list[IngestContext] = []
+        async with self.pool.acquire() as conn:
+            try:
+                async with conn.transaction():
+                    await conn.execute("SELECT pg_advisory_xact_lock($1)", EVENT_LOCK)
+                    for job in batch:
+                        context = IngestContext()
+                        try:
+                            result = await job.fn(conn, context)
+                        except Exception as error:
+                            raise _GroupFailed(error) from error
+                        outcomes.append((result, None))
+                        contexts.append(context)
+                    sequences = [sequence for context in contexts for sequence in context.sequences]
+                    if sequences:
+                        await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, f"{min(sequences)}:{max(sequences)}")
+            except _GroupFailed:
+                raise
+            except Exception as error:  # COMMIT itself failed
+                raise _GroupFailed(error) from error
+        if self._feed is not None:  # kept for this instance's feed only when something listens
+            for context in contexts:
+                for item in context.committed:
+                    self._local[int(item.event["sequence"])] = item
+        self.batches_committed += 1
+        self.writes_committed += len(batch)
+        return outcomes
+
+    def take_local(self, first: int, last: int) -> list[EventCommitted] | None:
+        """The events this engine committed with sequences first..last, when it committed all of them (the
+        feed then needs no read); forgets everything up to `last` either way."""
+        found = [self._local.pop(sequence, None) for sequence in range(first, last + 1)]
+        for sequence in [s for s in self._local if s <= last]:
+            del self._local[sequence]
+        if any(item is None for item in found):
+            return None
+        return [item for item in found if item is not None]
 
     # -- the commit feed ---------------------------------------------------------------------------------
 

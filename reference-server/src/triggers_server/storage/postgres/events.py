@@ -104,6 +104,14 @@ _INSERT_EVENTS = (
     "u(c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16, c17, c18, c19, ord) "
     "ORDER BY ord RETURNING seq, id"
 )
+# The events and their pending inbox entries in one statement (one round trip per ingest).
+_INSERT_EVENTS_AND_INBOX = (
+    "WITH stored AS ("
+    + _INSERT_EVENTS.replace("RETURNING seq, id", "RETURNING seq, id, account_id, type, created_at")
+    + "), queued AS (INSERT INTO inbox (event_seq, account_id, event_type, state, visible_at, updated_at) "
+    "SELECT seq, account_id, type, 'pending', $20, created_at FROM stored ON CONFLICT (event_seq) DO NOTHING) "
+    "SELECT seq, id FROM stored"
+)
 _COLUMNS = 19
 _NUMERIC = (15, 18)  # schema_version and size_bytes: int[]; every other column is text[]
 
@@ -193,24 +201,14 @@ async def insert_events(
         fresh.append(event)
         outcomes.append(event)
     if fresh:
-        rows = await conn.fetch(
-            _INSERT_EVENTS, *(column if index in _NUMERIC else texts(column) for index, column in enumerate(columns))
-        )
+        arrays = [column if index in _NUMERIC else texts(column) for index, column in enumerate(columns)]
+        statement = _INSERT_EVENTS_AND_INBOX if inbox else _INSERT_EVENTS
+        rows = await conn.fetch(statement, *arrays, *((stamp,) if inbox else ()))
         sequences = {row["id"]: int(row["seq"]) for row in rows}
         for event in fresh:
             event["sequence"] = sequences[event["id"]]
             context.sequences.append(event["sequence"])
-        if inbox:
-            await conn.execute(
-                "INSERT INTO inbox (event_seq, account_id, event_type, state, visible_at, updated_at) "
-                "SELECT s, $2, t, 'pending', $4, $5 FROM unnest($1::bigint[], $3::text[]) AS u(s, t) "
-                "ON CONFLICT (event_seq) DO NOTHING",
-                [event["sequence"] for event in fresh],
-                account_id,
-                texts([event["type"] for event in fresh]),
-                stamp,
-                created,
-            )
+            context.committed.append(EventCommitted(account_id, event))
     return outcomes
 
 
