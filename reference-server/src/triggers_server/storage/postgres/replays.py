@@ -141,23 +141,19 @@ class PgReplayStore:
     async def set_status(
         self, replay_id: str, status: str, *, now: datetime, expected: tuple[str, ...], error: str | None = None
     ) -> bool:
-        stamps = ""
+        sql = Sql()
+        assignments = [f"status = {sql(status)}", f"error = COALESCE({sql(error)}::text, error)"]
         if status == RUNNING:
-            stamps = ", started_at = COALESCE(started_at, $2)"
+            assignments.append(f"started_at = COALESCE(started_at, {sql(isoformat(now))})")
         elif status in FINAL:
-            stamps = ", finished_at = $2"
+            assignments.append(f"finished_at = {sql(isoformat(now))}")
+        statement = (
+            f"UPDATE replays SET {', '.join(assignments)} WHERE id = {sql(replay_id)}"
+            f" AND status = ANY({sql(list(expected))}::text[])"
+        )
 
         async def write(conn: Conn) -> bool:
-            result = await conn.execute(
-                f"UPDATE replays SET status = $1, error = COALESCE($3, error){stamps}"
-                " WHERE id = $4 AND status = ANY($5::text[])",
-                status,
-                isoformat(now),
-                error,
-                replay_id,
-                list(expected),
-            )
-            return affected(result) > 0
+            return affected(await conn.execute(statement, *sql.args)) > 0
 
         return await self._db.write(write)
 
