@@ -159,3 +159,18 @@ async def test_migrations_are_recorded_once(url: str) -> None:
         assert await backend.db.check_schema() == known_version()
     finally:
         await backend.close()
+
+
+async def test_own_commits_reach_the_feed_before_their_callers_resume(url: str) -> None:
+    """As on SQLite: a returned ingest is already in this instance's stream hub (no NOTIFY round trip)."""
+    backend = await PgBackend.open(url)
+    seen: list[int] = []
+    try:
+        backend.listen(lambda items: seen.extend(int(item.event["sequence"]) for item in items))
+        account = await _account(backend)
+        for n in range(5):
+            event = await _ingest(backend, account, n)
+            assert seen[-1] == event["sequence"]
+        assert seen == [1, 2, 3, 4, 5]
+    finally:
+        await backend.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 from triggers_server.storage.ports.backend import CommitListener
+from triggers_server.storage.ports.events import EventCommitted
 from triggers_server.storage.ports.stores import Stores
 from triggers_server.storage.postgres.accounts import PgAccountStore
 from triggers_server.storage.postgres.delivery_store import PgDeliveryStore
@@ -54,16 +55,11 @@ class PgBackend:
         return self._stores
 
     def listen(self, listener: CommitListener) -> None:
-        async def feed(first: int, last: int) -> None:
-            local = self.db.take_local(first, last)
-            if local is not None:  # all committed here: handed on as built, no read
-                listener(local)
-                return
+        async def read(first: int, last: int) -> list[EventCommitted]:
             rows = await self.db.read(lambda conn: committed_range(conn, first, last))
-            if rows:
-                listener(committed(rows, time.time()))
+            return committed(rows, time.time())
 
-        self.db.set_feed(feed, after=self._start)
+        self.db.set_feed(lambda items: listener(items), read, after=self._start)
 
     @property
     def closed(self) -> bool:

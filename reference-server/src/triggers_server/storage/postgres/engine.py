@@ -165,7 +165,8 @@ class IngestContext:
         self.committed: list[EventCommitted] = []
 
 
-CommitFeed = Callable[[int, int], Awaitable[None]]
+Deliver = Callable[[list[EventCommitted]], None]
+ReadRange = Callable[[int, int], Awaitable[list[EventCommitted]]]
 
 
 class PgDatabase:
@@ -175,7 +176,8 @@ class PgDatabase:
         self._queue: asyncio.Queue[_IngestJob] = asyncio.Queue()
         self._committer: asyncio.Task[None] | None = None
         self._listener_conn: asyncpg.Connection[asyncpg.Record] | None = None
-        self._feed: CommitFeed | None = None
+        self._deliver: Deliver | None = None
+        self._read_range: ReadRange | None = None
         self._delivered_through = 0
         self._pending_last = 0
         self._feed_task: asyncio.Task[None] | None = None
@@ -286,10 +288,12 @@ class PgDatabase:
                 raise
             except Exception as error:  # COMMIT itself failed
                 raise _GroupFailed(error) from error
-        if self._feed is not None:  # kept for this instance's feed only when something listens
-            for context in contexts:
-                for item in context.committed:
-                    self._local[int(item.event["sequence"])] = item
+        self._deliver_local(
+            sorted(
+                (item for context in contexts for item in context.committed),
+                key=lambda item: int(item.event["sequence"]),
+            )
+        )
         self.batches_committed += 1
         self.writes_committed += len(batch)
         return outcomes
@@ -313,13 +317,35 @@ class PgDatabase:
         self._listener_conn = conn
         await conn.add_listener(CHANNEL, self._on_notification)
 
-    def set_feed(self, feed: CommitFeed, *, after: int) -> None:
-        """Call `feed(first, last)` for every committed sequence range above `after`, in order, whichever
-        instance committed it. `after` must have been read after `start_listening` returned."""
-        self._feed = feed
+    def set_feed(self, deliver: Deliver, read: ReadRange, *, after: int) -> None:
+        """Hand every event committed with a sequence above `after` to `deliver`, in sequence order, whichever
+        instance committed it: this instance's own commits right after COMMIT (before their callers resume,
+        as on SQLite) when nothing earlier is outstanding, other ranges once their NOTIFY arrives (`read`
+        fetches them). `after` must have been read after `start_listening` returned."""
+        self._deliver = deliver
+        self._read_range = read
         self._delivered_through = after
         pending, self._pending_last = self._pending_last, after
         self._schedule(pending)
+
+    def _deliver_local(self, items: list[EventCommitted]) -> None:
+        """Right after COMMIT: hand on this group's events now if they directly follow what was handed on."""
+        if self._deliver is None or not items:
+            return
+        for item in items:
+            self._local[int(item.event["sequence"])] = item
+        first = int(items[0].event["sequence"])
+        last = int(items[-1].event["sequence"])
+        if first != self._delivered_through + 1:
+            return  # an earlier range is outstanding: the feed hands these on after it, in order
+        # (A NOTIFY of this very range may already be pending, or being read by the feed: the feed skips
+        # whatever is at or below the mark by the time it hands on.)
+        found = self.take_local(first, last)
+        if found is None:
+            return
+        self._delivered_through = last
+        self._pending_last = max(self._pending_last, last)
+        self._deliver(found)
 
     def _on_notification(self, connection: object, pid: int, channel: str, payload: object) -> None:
         _, _, last = str(payload).partition(":")
@@ -327,21 +353,28 @@ class PgDatabase:
             self._schedule(int(last))
 
     def _schedule(self, last: int) -> None:
-        if last <= self._pending_last or self._closed:
+        if last <= max(self._pending_last, self._delivered_through) or self._closed:
             return
         self._pending_last = last
         if self._feed_task is None or self._feed_task.done():
             self._feed_task = asyncio.get_running_loop().create_task(self._drain_feed(), name="pg-feed")
 
     async def _drain_feed(self) -> None:
-        while self._delivered_through < self._pending_last and self._feed is not None and not self._closed:
-            first, last = self._delivered_through + 1, self._pending_last
-            try:
-                await self._feed(first, last)
-            except Exception as error:  # keep the feed alive; the range is retried with the next notification
-                log.error("commit feed failed", extra={"error": str(error)})
+        while self._delivered_through < self._pending_last and not self._closed:
+            if self._deliver is None or self._read_range is None:
                 return
-            self._delivered_through = last
+            first, last = self._delivered_through + 1, self._pending_last
+            items = self.take_local(first, last)
+            if items is None:
+                try:
+                    items = await self._read_range(first, last)
+                except Exception as error:  # keep the feed alive; the range is retried with the next notification
+                    log.error("commit feed failed", extra={"error": str(error)})
+                    return
+            fresh = [item for item in items if int(item.event["sequence"]) > self._delivered_through]
+            self._delivered_through = max(self._delivered_through, last)
+            if fresh:
+                self._deliver(fresh)
 
     # -- migrations --------------------------------------------------------------------------------------
 

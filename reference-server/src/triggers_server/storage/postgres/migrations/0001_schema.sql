@@ -55,7 +55,6 @@ CREATE UNIQUE INDEX events_external ON events (account_id, source, external_id)
 CREATE INDEX events_account_seq ON events (account_id, seq);
 CREATE INDEX events_account_type ON events (account_id, type, seq);
 CREATE INDEX events_account_created ON events (account_id, created_at);
-CREATE INDEX events_created ON events (created_at);
 CREATE INDEX events_correlation ON events (account_id, correlation_id, seq) WHERE correlation_id IS NOT NULL;
 
 -- state: pending | leased | acknowledged | dead_lettered; a leased entry whose visible_at has passed is
