@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -142,8 +143,24 @@ def affected(status: str) -> int:
 
 @dataclass
 class _IngestJob:
-    fn: Callable[[Conn, IngestContext], Awaitable[Any]]
+    fn: Callable[[Conn, IngestContext], Awaitable[Any]] | None
     future: asyncio.Future[Any]
+    stage: Stage[Any] | None = None
+
+
+@dataclass(frozen=True)
+class EventRows:
+    """What one staged ingest adds to its group's single multi-row insert: `statement` (shared by every
+    job staging the same kind of rows), its array parameters (concatenated across the group) and the ids
+    the statement returns with their sequences."""
+
+    statement: str
+    arrays: list[list[Any]]
+    ids: list[str]
+
+
+Finish = Callable[["Conn", "IngestContext", Mapping[str, int]], Awaitable[T]]
+Stage = Callable[["Conn"], Awaitable[tuple[EventRows | None, Finish[T]]]]
 
 
 class _GroupFailed(Exception):
@@ -226,6 +243,17 @@ class PgDatabase:
         self._queue.put_nowait(_IngestJob(fn, future))
         return await future
 
+    async def ingest_staged(self, stage: Stage[T]) -> T:
+        """Like `ingest`, in three steps so a whole group's events go in with one statement: `stage(conn)`
+        (reads only; an exception that is not a database error fails this job alone) returns the rows to
+        insert and `finish`; the group's rows are inserted together; then `finish(conn, context, sequences)`
+        (sequence per id) completes the job (its reply, its idempotency record)."""
+        if self._closed:
+            raise RuntimeError("database is closed")
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_IngestJob(None, future, stage))
+        return await future
+
     async def _commit_loop(self) -> None:
         while True:
             first = await self._queue.get()
@@ -273,10 +301,28 @@ class PgDatabase:
             try:
                 async with conn.transaction():
                     await conn.execute("SELECT pg_advisory_xact_lock($1)", EVENT_LOCK)
-                    for job in batch:
+                    staged: dict[int, tuple[EventRows | None, Finish[Any]]] = {}
+                    failed: dict[int, BaseException] = {}
+                    for index, job in enumerate(batch):
+                        if job.stage is None:
+                            continue
+                        try:
+                            staged[index] = await job.stage(conn)
+                        except asyncpg.PostgresError as error:
+                            raise _GroupFailed(error) from error
+                        except Exception as error:  # refused before writing anything (e.g. a duplicate)
+                            failed[index] = error
+                    sequences_by_id = await _insert_staged(conn, [rows for rows, _ in staged.values() if rows])
+                    for index, job in enumerate(batch):
+                        if index in failed:
+                            outcomes.append((None, failed[index]))
+                            continue
                         context = IngestContext()
                         try:
-                            result = await job.fn(conn, context)
+                            if job.fn is not None:
+                                result = await job.fn(conn, context)
+                            else:
+                                result = await staged[index][1](conn, context, sequences_by_id)
                         except Exception as error:
                             raise _GroupFailed(error) from error
                         outcomes.append((result, None))
@@ -446,6 +492,21 @@ class PgDatabase:
             with contextlib.suppress(Exception):
                 await self._listener_conn.close()
         await self.pool.close()
+
+
+async def _insert_staged(conn: Conn, parts: list[EventRows]) -> dict[str, int]:
+    """One statement per kind of staged rows, their arrays concatenated; the sequence of every id."""
+    by_statement: dict[str, list[EventRows]] = {}
+    for part in parts:
+        by_statement.setdefault(part.statement, []).append(part)
+    sequences: dict[str, int] = {}
+    for statement, group in by_statement.items():
+        arrays = [
+            list(itertools.chain.from_iterable(part.arrays[i] for part in group)) for i in range(len(group[0].arrays))
+        ]
+        for row in await conn.fetch(statement, *arrays):
+            sequences[row["id"]] = int(row["seq"])
+    return sequences
 
 
 async def connect_pool(url: str, *, pool_size: int = DEFAULT_POOL_SIZE) -> asyncpg.Pool[asyncpg.Record]:

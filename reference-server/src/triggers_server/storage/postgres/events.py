@@ -4,7 +4,8 @@ stores compose them in one transaction (replays, test events, DLQ retries)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,6 +23,8 @@ from triggers_server.storage.ports.events import (
 from triggers_server.storage.ports.idempotency import KeyedRequest, Reply
 from triggers_server.storage.postgres.engine import (
     Conn,
+    EventRows,
+    Finish,
     IngestContext,
     PgDatabase,
     Row,
@@ -109,25 +112,38 @@ _INSERT_EVENTS_AND_INBOX = (
     "WITH stored AS ("
     + _INSERT_EVENTS.replace("RETURNING seq, id", "RETURNING seq, id, account_id, type, created_at")
     + "), queued AS (INSERT INTO inbox (event_seq, account_id, event_type, state, visible_at, updated_at) "
-    "SELECT seq, account_id, type, 'pending', $20, created_at FROM stored ON CONFLICT (event_seq) DO NOTHING) "
-    "SELECT seq, id FROM stored"
+    "SELECT s.seq, s.account_id, s.type, 'pending', v.visible_at, s.created_at FROM stored s "
+    "JOIN unnest($1::text[], $20::float8[]) AS v(id, visible_at) ON v.id = s.id "
+    ") SELECT seq, id FROM stored"
 )
 _COLUMNS = 19
 _NUMERIC = (15, 18)  # schema_version and size_bytes: int[]; every other column is text[]
 
 
-async def insert_events(
-    conn: Conn,
-    context: IngestContext,
-    account_id: str,
-    drafts: Sequence[EventDraft],
-    now: datetime,
-    *,
-    inbox: bool = True,
-) -> list[Outcome]:
-    """Store many events (and by default their pending inbox entries) inside an ingest transaction; per
-    draft, the wire `Event` or a DuplicateEvent (an original with the same `source` + `id` already stored,
-    or earlier in `drafts`)."""
+@dataclass
+class StagedEvents:
+    """Drafts turned into rows (not yet inserted): per draft its outcome, the fresh events awaiting their
+    sequences, and the rows for the group's multi-row insert (None when every draft was a duplicate)."""
+
+    account_id: str
+    outcomes: list[Outcome]
+    fresh: list[dict[str, Any]]
+    rows: EventRows | None
+
+    def settle(self, context: IngestContext, sequences: Mapping[str, int]) -> list[Outcome]:
+        """Give the fresh events their sequences (from the group's insert) and report them as committed."""
+        for event in self.fresh:
+            event["sequence"] = sequences[event["id"]]
+            context.sequences.append(event["sequence"])
+            context.committed.append(EventCommitted(self.account_id, event))
+        return self.outcomes
+
+
+async def stage_events(
+    conn: Conn, account_id: str, drafts: Sequence[EventDraft], now: datetime, *, inbox: bool = True
+) -> StagedEvents:
+    """Per draft, a fresh event or a DuplicateEvent (an original with the same `source` + `id` already
+    stored, or earlier in `drafts`); reads only (the dedupe lookup, under the event lock)."""
     stamp = now.timestamp()
     created = isoformat(now)
     keys = [
@@ -200,16 +216,33 @@ async def insert_events(
             seen[key] = event
         fresh.append(event)
         outcomes.append(event)
+    rows = None
     if fresh:
         arrays = [column if index in _NUMERIC else texts(column) for index, column in enumerate(columns)]
-        statement = _INSERT_EVENTS_AND_INBOX if inbox else _INSERT_EVENTS
-        rows = await conn.fetch(statement, *arrays, *((stamp,) if inbox else ()))
+        if inbox:
+            arrays.append([stamp] * len(fresh))
+        ids = [event["id"] for event in fresh]
+        rows = EventRows(_INSERT_EVENTS_AND_INBOX if inbox else _INSERT_EVENTS, arrays, ids)
+    return StagedEvents(account_id, outcomes, fresh, rows)
+
+
+async def insert_events(
+    conn: Conn,
+    context: IngestContext,
+    account_id: str,
+    drafts: Sequence[EventDraft],
+    now: datetime,
+    *,
+    inbox: bool = True,
+) -> list[Outcome]:
+    """Store many events (and by default their pending inbox entries) inside an ingest transaction, on
+    their own (replays and test events; ingestion stages them to share the group's insert)."""
+    staged = await stage_events(conn, account_id, drafts, now, inbox=inbox)
+    sequences: dict[str, int] = {}
+    if staged.rows is not None:
+        rows = await conn.fetch(staged.rows.statement, *staged.rows.arrays)
         sequences = {row["id"]: int(row["seq"]) for row in rows}
-        for event in fresh:
-            event["sequence"] = sequences[event["id"]]
-            context.sequences.append(event["sequence"])
-            context.committed.append(EventCommitted(account_id, event))
-    return outcomes
+    return staged.settle(context, sequences)
 
 
 async def insert_event(
@@ -355,14 +388,24 @@ class PgEventStore:
         respond: Callable[[dict[str, Any]], Reply],
         keyed: KeyedRequest | None,
     ) -> tuple[dict[str, Any], Reply]:
-        async def write(conn: Conn, context: IngestContext) -> tuple[dict[str, Any], Reply]:
-            event = await insert_event(conn, context, account_id, draft, now)
-            reply = respond(event)
-            if keyed is not None:
-                await store_reply(conn, keyed, reply)
-            return event, reply
+        async def stage(conn: Conn) -> tuple[EventRows | None, Finish[tuple[dict[str, Any], Reply]]]:
+            staged = await stage_events(conn, account_id, [draft], now)
+            [outcome] = staged.outcomes
+            if isinstance(outcome, DuplicateEvent):
+                raise outcome  # nothing written: this job alone fails
 
-        return await self._db.ingest(write)
+            async def finish(
+                conn: Conn, context: IngestContext, sequences: Mapping[str, int]
+            ) -> tuple[dict[str, Any], Reply]:
+                staged.settle(context, sequences)
+                reply = respond(outcome)
+                if keyed is not None:
+                    await store_reply(conn, keyed, reply)
+                return outcome, reply
+
+            return staged.rows, finish
+
+        return await self._db.ingest_staged(stage)
 
     async def create_many(
         self,
@@ -373,14 +416,21 @@ class PgEventStore:
         respond: Callable[[list[Outcome]], Reply],
         keyed: KeyedRequest | None,
     ) -> tuple[list[Outcome], Reply]:
-        async def write(conn: Conn, context: IngestContext) -> tuple[list[Outcome], Reply]:
-            outcomes = await insert_events(conn, context, account_id, drafts, now)
-            reply = respond(outcomes)
-            if keyed is not None:
-                await store_reply(conn, keyed, reply)
-            return outcomes, reply
+        async def stage(conn: Conn) -> tuple[EventRows | None, Finish[tuple[list[Outcome], Reply]]]:
+            staged = await stage_events(conn, account_id, drafts, now)
 
-        return await self._db.ingest(write)
+            async def finish(
+                conn: Conn, context: IngestContext, sequences: Mapping[str, int]
+            ) -> tuple[list[Outcome], Reply]:
+                outcomes = staged.settle(context, sequences)
+                reply = respond(outcomes)
+                if keyed is not None:
+                    await store_reply(conn, keyed, reply)
+                return outcomes, reply
+
+            return staged.rows, finish
+
+        return await self._db.ingest_staged(stage)
 
     async def query(
         self, account_id: str, query: EventQuery, *, now: datetime, limit: int, before_sequence: int | None
