@@ -174,3 +174,24 @@ async def test_own_commits_reach_the_feed_before_their_callers_resume(url: str) 
         assert seen == [1, 2, 3, 4, 5]
     finally:
         await backend.close()
+
+
+async def test_duplicates_within_one_group_store_one_original(url: str) -> None:
+    """Concurrent ingests of one `source` + `id` land in one group: one is stored, the others are duplicates."""
+    backend = await PgBackend.open(url)
+    try:
+        account = await _account(backend)
+        results = await asyncio.gather(
+            *(_ingest(backend, account, n, external_id="same") for n in range(8)),
+            *(_ingest(backend, account, n) for n in range(8)),
+            return_exceptions=True,
+        )
+        originals = [result for result in results[:8] if not isinstance(result, BaseException)]
+        duplicates = [result for result in results[:8] if isinstance(result, DuplicateEvent)]
+        assert len(originals) == 1 and len(duplicates) == 7
+        assert all(duplicate.existing["id"] == originals[0]["id"] for duplicate in duplicates)
+        assert not any(isinstance(result, BaseException) for result in results[8:])
+        stored = await backend.stores.events.after(account, 0, now=NOW, limit=100)
+        assert len(stored) == 9
+    finally:
+        await backend.close()

@@ -3,12 +3,15 @@
 What it offers the stores (and a later multi-instance layer):
 - `read(fn)`: `fn(conn)` in a REPEATABLE READ, READ ONLY transaction (one snapshot);
 - `write(fn)`: `fn(conn)` in its own READ COMMITTED transaction (row locks decide races between instances);
-- `ingest(fn)`: for every write that stores events. Concurrent calls are grouped into one transaction (each
-  call in its own SAVEPOINT, like the SQLite engine's group commit) that first takes the deployment's event
-  lock (`pg_advisory_xact_lock(EVENT_LOCK)`), so sequences are assigned in commit order across every
-  instance, and announces the committed range with `NOTIFY triggers_events, '<first>:<last>'`;
-- `listen(listener)`: a dedicated connection LISTENs on that channel; each notification's range is read back
-  and handed on in sequence order, so commits of any instance reach this one's stream hub and long polls;
+- `ingest(fn)` / `ingest_staged(stage)`: for every write that stores events. Concurrent calls are grouped
+  into one transaction (like the SQLite engine's group commit) that first takes the deployment's event lock
+  (`pg_advisory_xact_lock(EVENT_LOCK)`), so sequences are assigned in commit order across every instance,
+  and announces the committed range with `NOTIFY triggers_events, '<first>:<last>'`. Staged jobs (ingestion)
+  share one multi-row insert per group; a job failing after it wrote rolls the group back and every job
+  reruns alone;
+- `start_listening()` / `set_feed(deliver, read, after=…)`: a dedicated connection LISTENs on that channel;
+  this instance's commits are handed on right after COMMIT, other ranges are read back on their NOTIFY,
+  always in sequence order, so commits of any instance reach this one's stream hub and long polls;
 - `migrate()` / `schema_state()`: `storage/postgres/migrations/NNNN_*.sql`, applied under an advisory lock,
   and a refusal (`SchemaTooNew`) when the database was migrated by a newer server.
 
