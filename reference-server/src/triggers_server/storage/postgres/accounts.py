@@ -78,18 +78,16 @@ async def _count(conn: Conn, sql: str, *args: object) -> int:
     return int(await conn.fetchval(sql, *args))
 
 
-async def account_usage(conn: Conn, account_id: str, *, day_start: str) -> dict[str, int]:
-    return {
-        "events_total": await _count(conn, "SELECT count(*) FROM events WHERE account_id = $1", account_id),
-        "events_today": await _count(
-            conn, "SELECT count(*) FROM events WHERE account_id = $1 AND created_at >= $2", account_id, day_start
-        ),
-        "inbox_depth": await _count(
-            conn, "SELECT count(*) FROM inbox WHERE account_id = $1 AND state IN ('pending', 'leased')", account_id
-        ),
-        "dlq_depth": await _count(conn, "SELECT count(*) FROM dlq_entries WHERE account_id = $1", account_id),
-        "subscriptions": await _count(conn, "SELECT count(*) FROM subscriptions WHERE account_id = $1", account_id),
-    }
+_ACCOUNT_WITH_USAGE = (
+    "SELECT a.*,"
+    " (SELECT count(*) FROM events WHERE account_id = $1) AS events_total,"
+    " (SELECT count(*) FROM events WHERE account_id = $1 AND created_at >= $2) AS events_today,"
+    " (SELECT count(*) FROM inbox WHERE account_id = $1 AND state IN ('pending', 'leased')) AS inbox_depth,"
+    " (SELECT count(*) FROM dlq_entries WHERE account_id = $1) AS dlq_depth,"
+    " (SELECT count(*) FROM subscriptions WHERE account_id = $1) AS subscriptions"
+    " FROM (SELECT 1) AS one LEFT JOIN accounts a ON a.id = $1"
+)
+_USAGE = ("events_total", "events_today", "inbox_depth", "dlq_depth", "subscriptions")
 
 
 async def ensure_bootstrap_key(
@@ -132,8 +130,10 @@ class PgAccountStore:
         self, account_id: str, *, day_start: str
     ) -> tuple[AccountRecord | None, dict[str, int]]:
         async def read(conn: Conn) -> tuple[AccountRecord | None, dict[str, int]]:
-            row = await conn.fetchrow("SELECT * FROM accounts WHERE id = $1", account_id)
-            return (_account(row) if row else None), await account_usage(conn, account_id, day_start=day_start)
+            row = await conn.fetchrow(_ACCOUNT_WITH_USAGE, account_id, day_start)  # one statement, one snapshot
+            assert row is not None
+            account = _account(row) if row["id"] is not None else None
+            return account, {name: int(row[name]) for name in _USAGE}
 
         return await self._db.read(read)
 

@@ -91,7 +91,7 @@ class PgDeliveryStore:
             found = await sql.get_delivery(conn, account_id, delivery_id)
             return (found, await sql.list_attempts(conn, delivery_id)) if found is not None else None
 
-        return await self._db.read(read)
+        return await self._db.snapshot(read)
 
     async def get_with_subscription(
         self, account_id: str, delivery_id: str
@@ -102,7 +102,7 @@ class PgDeliveryStore:
                 return None
             return found, await get_subscription(conn, account_id, found.subscription_id)
 
-        return await self._db.read(read)
+        return await self._db.snapshot(read)
 
     async def list_page(
         self, account_id: str, query: DeliveryQuery, *, limit: int, before_seq: int | None
@@ -127,7 +127,7 @@ class PgDeliveryStore:
                 return None
             return await sql.list_deliveries(conn, account_id, limit=limit, before_seq=before_seq, event_id=event_id)
 
-        return await self._db.read(read)
+        return await self._db.snapshot(read)
 
     async def schedule_manual_retry(self, account_id: str, delivery_id: str, *, now: datetime) -> DeliveryRecord | None:
         async def write(conn: Conn) -> DeliveryRecord | None:

@@ -142,7 +142,7 @@ class PgDlqStore:
             events = await get_events_by_ids(conn, account_id, [entry.event_id for entry in entries], now)
             return [(entry, events.get(entry.event_id)) for entry in entries]
 
-        return await self._db.read(read)
+        return await self._db.snapshot(read)
 
     async def get_with_event(
         self, account_id: str, entry_id: str, *, now: datetime
@@ -151,7 +151,7 @@ class PgDlqStore:
             entry = await get_entry(conn, account_id, entry_id)
             return (entry, await get_event(conn, account_id, entry.event_id, now)) if entry is not None else None
 
-        return await self._db.read(read)
+        return await self._db.snapshot(read)
 
     async def delete(self, account_id: str, entry_id: str) -> bool:
         async def write(conn: Conn) -> bool:

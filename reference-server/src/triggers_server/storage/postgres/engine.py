@@ -1,7 +1,8 @@
 """The PostgreSQL engine: an asyncpg pool, versioned migrations, grouped event ingestion and the commit feed.
 
 What it offers the stores (and a later multi-instance layer):
-- `read(fn)`: `fn(conn)` in a REPEATABLE READ, READ ONLY transaction (one snapshot);
+- `read(fn)`: `fn(conn)` for a one-statement read; `snapshot(fn)`: several statements in one REPEATABLE READ,
+  READ ONLY transaction;
 - `write(fn)`: `fn(conn)` in its own READ COMMITTED transaction (row locks decide races between instances);
 - `ingest(fn)` / `ingest_staged(stage)`: for every write that stores events. Concurrent calls are grouped
   into one transaction (like the SQLite engine's group commit) that first takes the deployment's event lock
@@ -229,6 +230,13 @@ class PgDatabase:
     # -- transactions -----------------------------------------------------------------------------------
 
     async def read(self, fn: Callable[[Conn], Awaitable[T]]) -> T:
+        """`fn(conn)` outside an explicit transaction: for reads that are one statement (its own snapshot),
+        saving BEGIN and COMMIT round trips."""
+        async with self.pool.acquire() as conn:
+            return await fn(conn)
+
+    async def snapshot(self, fn: Callable[[Conn], Awaitable[T]]) -> T:
+        """`fn(conn)` in one REPEATABLE READ, READ ONLY transaction: several statements, one snapshot."""
         async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
             return await fn(conn)
 

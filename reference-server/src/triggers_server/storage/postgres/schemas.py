@@ -133,7 +133,7 @@ class PgSchemaStore:
         async def read(conn: Conn) -> tuple[SubjectRecord | None, list[SchemaVersionRecord]]:
             return await get_subject(conn, account_id, event_type), await live_versions(conn, account_id, event_type)
 
-        return await self._db.read(read)
+        return await self._db.snapshot(read)
 
     async def get_subject(self, account_id: str, event_type: str) -> SubjectRecord | None:
         return await self._db.read(lambda conn: get_subject(conn, account_id, event_type))
@@ -170,7 +170,7 @@ class PgSchemaStore:
             )
             return [_version(row) for row in rows]
 
-        return await self._db.read(read)
+        return await self._db.snapshot(read)
 
     async def delete_version(self, account_id: str, event_type: str, version: int | None, now: datetime) -> bool:
         async def write(conn: Conn) -> bool:

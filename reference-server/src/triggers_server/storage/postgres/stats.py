@@ -64,4 +64,4 @@ class PgStatsStore:
                 backlog=await backlog(conn, account_id),
             )
 
-        return await self._db.read(read)
+        return await self._db.snapshot(read)
