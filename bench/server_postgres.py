@@ -63,9 +63,7 @@ async def measure(extra: tuple[str, ...], single: int, batches: int, consumers: 
 
 def ratios(sqlite: dict[str, Any], postgres: dict[str, Any]) -> dict[str, float]:
     return {
-        f"{figure}_postgres_vs_sqlite": round(
-            float(postgres[figure]["events_per_second"]) / float(sqlite[figure]["events_per_second"]), 3
-        )
+        f"{figure}_postgres_vs_sqlite": round(float(postgres[figure]["events_per_second"]) / float(sqlite[figure]["events_per_second"]), 3)
         for figure in FIGURES
     }
 
