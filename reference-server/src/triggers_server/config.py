@@ -28,6 +28,7 @@ class Settings:
     heartbeat_seconds: float = 15.0
     sse_retry_ms: int = 3000
     idempotency_ttl_seconds: float = 24 * 3600
+    idempotency_lease_seconds: float = 60.0  # a keyed POST's in-flight claim; a crashed instance's expires then
     log_level: str = "info"
     delivery_worker: bool = True
     webhook_timeout: float = 15.0
