@@ -31,9 +31,18 @@ class Settings:
     idempotency_lease_seconds: float = 60.0  # a keyed POST's in-flight claim; a crashed instance's expires then
     log_level: str = "info"
     delivery_worker: bool = True
-    webhook_timeout: float = 15.0
+    webhook_timeout: float = 15.0  # one attempt; a claimed batch's lease is a few of these (see LEASE_TIMEOUTS)
+    delivery_poll_seconds: float = 1.0  # shared database only: how often an idle worker looks for others' work
+    replay_lease_seconds: float = 30.0  # a replay job's runner lease; another instance adopts it after
+    workers: int = 1  # server processes on this machine (PostgreSQL only)
     secret_rotation_overlap: float = 24 * 3600
     sign_in_code_ttl_seconds: float = 10 * 60
+
+    @property
+    def shared_database(self) -> bool:
+        """Other server instances may use the same database (PostgreSQL): no process may trust its own memory
+        for what another could change."""
+        return self.database_url is not None
 
 
 def parse_schedule(text: str) -> tuple[float, ...]:

@@ -6,6 +6,13 @@ that delay within [scheduled, 2 x scheduled]. 2xx succeeds; 3xx and every other 
 are never followed); 410 Gone disables the subscription. When the schedule is exhausted the delivery
 is dead-lettered. The worker sleeps on the injected clock until the next due delivery or until new
 work is signalled, so it neither busy-loops nor needs real time in tests (``run_due()``).
+
+Several instances over one database (``settings.shared_database``): every instance runs this worker. Due
+deliveries are claimed in the database (``claim_due``, ``FOR UPDATE SKIP LOCKED``, leased for the whole
+batch), so an attempt is made by one instance; a dead instance's claims fall due again when their lease
+ends, and an idle worker looks for work every ``delivery_poll_seconds`` (it cannot hear another instance's
+wake-ups). Subscriptions are then read per fan-out, not cached, since another instance may change them.
+The ``max_rps`` throttle is per instance (each instance holds back to ``max_rps`` on its own).
 """
 
 from __future__ import annotations
@@ -208,7 +215,8 @@ class DeliveryService:
             except Exception:
                 log.exception("delivery worker iteration failed")
                 next_due = None
-            idle_until = self.clock.now() + timedelta(seconds=IDLE_WAKE_SECONDS)
+            idle_seconds = self.settings.delivery_poll_seconds if self.settings.shared_database else IDLE_WAKE_SECONDS
+            idle_until = self.clock.now() + timedelta(seconds=idle_seconds)
             deadline = min(next_due, idle_until) if next_due is not None else idle_until
             if deadline <= self.clock.now():
                 continue
@@ -239,6 +247,8 @@ class DeliveryService:
         self._subscriptions.pop(account_id, None)
 
     async def enabled_subscriptions(self, account_id: str) -> list[SubscriptionRecord]:
+        if self.settings.shared_database:
+            return await self.subscriptions.enabled(account_id)
         cached = self._subscriptions.get(account_id)
         if cached is None:
             cached = await self.subscriptions.enabled(account_id)

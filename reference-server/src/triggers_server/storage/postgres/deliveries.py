@@ -23,6 +23,7 @@ from triggers_server.storage.ports.deliveries import (
 )
 from triggers_server.storage.postgres.engine import Conn, Row, Sql, add_equals, affected, texts
 
+FANOUT_LOCK = 0x7472_6969  # pg_advisory_xact_lock(FANOUT_LOCK, hashtext(account)) around an account's fan-out
 _COLUMNS = (
     "seq, id, account_id, event_id, event_type, subscription_id, payload, status, attempt_count, "
     "next_attempt_at, last_attempt_at, manual_pending, last_response_status, last_error, "
@@ -78,20 +79,34 @@ def attempt(row: Row) -> AttemptRecord:
 
 
 async def insert_deliveries(
-    conn: Conn, account_id: str, deliveries: Iterable[NewDelivery], *, now: datetime, due_at: datetime | None = None
+    conn: Conn,
+    account_id: str,
+    deliveries: Iterable[NewDelivery],
+    *,
+    now: datetime,
+    due_at: datetime | None = None,
+    once: bool = False,
 ) -> list[str]:
-    """Create pending deliveries first due at ``due_at`` (default ``now``); returns their ids in order."""
+    """Create pending deliveries first due at ``due_at`` (default ``now``); returns their ids in order.
+
+    ``once`` (fan-out): skip every (event, subscription) that already has a delivery, so two instances fanning
+    out the same events (one at ingestion, one catching up at start) never create it twice. The account's
+    fan-out lock serialises them; each statement then sees what the previous holder committed."""
     planned = list(deliveries)
     if not planned:
         return []
     ids = [new_id("dlv") for _ in planned]
     stamp = isoformat(now)
-    await conn.execute(
+    if once:
+        await conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))", FANOUT_LOCK, account_id)
+    rows = await conn.fetch(
         "INSERT INTO deliveries (id, account_id, event_id, event_type, subscription_id, payload, status, "
         "next_attempt_at, created_at, updated_at) "
         "SELECT u.id, $2, u.event_id, u.event_type, u.subscription_id, u.payload, $7, $8, $9, $9 "
         "FROM unnest($1::text[], $3::text[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY "
-        "AS u(id, event_id, event_type, subscription_id, payload, ord) ORDER BY u.ord",
+        "AS u(id, event_id, event_type, subscription_id, payload, ord) "
+        "WHERE NOT $10::boolean OR NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.account_id = $2 "
+        "AND d.event_id = u.event_id AND d.subscription_id = u.subscription_id) ORDER BY u.ord RETURNING id",
         ids,
         account_id,
         texts([d.event_id for d in planned]),
@@ -101,8 +116,12 @@ async def insert_deliveries(
         PENDING,
         isoformat(due_at or now),
         stamp,
+        once,
     )
-    return ids
+    if len(rows) == len(ids):
+        return ids
+    made = {row["id"] for row in rows}
+    return [identifier for identifier in ids if identifier in made]
 
 
 async def get_delivery(conn: Conn, account_id: str, delivery_id: str) -> DeliveryRecord | None:
@@ -173,6 +192,11 @@ async def record_attempt(
     next_attempt_at: datetime | None,
     now: datetime,
 ) -> int:
+    """Append the attempt and move the delivery on; 0 (nothing written) when another claimer already recorded
+    this attempt (its claim was taken over after the lease expired), so no attempt is recorded twice."""
+    current = await conn.fetchval("SELECT attempt_count FROM deliveries WHERE id = $1 FOR UPDATE", delivery.id)
+    if current != delivery.attempt_count:
+        return 0
     attempt_number = delivery.attempt_count + 1
     next_text = isoformat(next_attempt_at) if next_attempt_at else None
     await conn.execute(

@@ -42,7 +42,7 @@ class PgDeliveryStore:
         due_at: datetime,
     ) -> list[str]:
         async def write(conn: Conn) -> list[str]:
-            ids = await sql.insert_deliveries(conn, account_id, planned, now=now, due_at=due_at)
+            ids = await sql.insert_deliveries(conn, account_id, planned, now=now, due_at=due_at, once=True)
             await sql.advance_fanout_mark(conn, account_id, through_sequence)
             return ids
 
@@ -171,7 +171,11 @@ class PgDeliveryStore:
         account_id = delivery.account_id
 
         async def write(conn: Conn) -> None:
-            await sql.record_attempt(conn, delivery, outcome, status=status, next_attempt_at=next_attempt_at, now=now)
+            made = await sql.record_attempt(
+                conn, delivery, outcome, status=status, next_attempt_at=next_attempt_at, now=now
+            )
+            if not made:
+                return
             if disable is not None:
                 await disable_subscription(conn, account_id, delivery.subscription_id, reason=disable.reason, now=now)
                 await sql.discard_active(

@@ -138,6 +138,29 @@ class PgReplayStore:
 
         return await self._db.read(read)
 
+    async def claim_run(self, replay_id: str, *, runner: str, now: float, lease_until: float) -> bool:
+        async def write(conn: Conn) -> bool:
+            claimed = await conn.fetchval(
+                "UPDATE replays SET runner = $1, lease_until = $2 WHERE id = $3 AND status = ANY($4::text[]) "
+                "AND (runner IS NULL OR runner = $1 OR lease_until <= $5) RETURNING id",
+                runner,
+                lease_until,
+                replay_id,
+                list(ACTIVE),
+                now,
+            )
+            return claimed is not None
+
+        return await self._db.write(write)
+
+    async def release_run(self, replay_id: str, *, runner: str) -> None:
+        async def write(conn: Conn) -> None:
+            await conn.execute(
+                "UPDATE replays SET runner = NULL, lease_until = NULL WHERE id = $1 AND runner = $2", replay_id, runner
+            )
+
+        await self._db.write(write)
+
     async def set_status(
         self, replay_id: str, status: str, *, now: datetime, expected: tuple[str, ...], error: str | None = None
     ) -> bool:

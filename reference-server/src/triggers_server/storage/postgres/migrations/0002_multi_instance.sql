@@ -19,3 +19,7 @@ CREATE TABLE idempotency_in_flight (
 -- progresses); another instance adopts the job once the lease has expired.
 ALTER TABLE replays ADD COLUMN runner TEXT;
 ALTER TABLE replays ADD COLUMN lease_until DOUBLE PRECISION;
+
+-- An attempt number is recorded once per delivery, whichever instance made it.
+DROP INDEX delivery_attempts_by_delivery;
+CREATE UNIQUE INDEX delivery_attempts_by_delivery ON delivery_attempts (delivery_id, attempt_number);
