@@ -7,9 +7,13 @@ import asyncio
 import fcntl
 import gc
 import importlib.util
+import math
 import os
+import signal
 import socket
+import subprocess
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,6 +30,10 @@ from triggers_server.storage.backends import BackendUnavailable, migrate, probe,
 from triggers_server.storage.ports.accounts import BootstrapOutcome
 
 GC_GEN0_THRESHOLD = 20_000
+WORKER_INDEX_ENV = "TRIGGERS_WORKER_INDEX"  # set by the `--workers` supervisor in each worker process
+WORKER_COUNT_ENV = "TRIGGERS_WORKER_COUNT"
+WORKER_EARLY_EXIT_SECONDS = 30.0  # a worker exiting this soon after its start is a start-up failure, not a crash
+SUPERVISOR_POLL_SECONDS = 0.2
 
 
 def _env(name: str) -> str | None:
@@ -149,6 +157,46 @@ def build_parser() -> argparse.ArgumentParser:
         "SSE ping interval (s)",
     )
     _flag(parser, "--log-level", "TRIGGERS_LOG_LEVEL", str, defaults.log_level, "debug, info, warning or error")
+    _flag(
+        parser,
+        "--workers",
+        "TRIGGERS_WORKERS",
+        int,
+        defaults.workers,
+        "server processes on this machine sharing the port (SO_REUSEPORT); PostgreSQL only",
+    )
+    _flag(
+        parser,
+        "--webhook-timeout",
+        "TRIGGERS_WEBHOOK_TIMEOUT",
+        float,
+        defaults.webhook_timeout,
+        "seconds one webhook attempt may take; a claimed batch is leased for a few of these",
+    )
+    _flag(
+        parser,
+        "--delivery-poll",
+        "TRIGGERS_DELIVERY_POLL",
+        float,
+        defaults.delivery_poll_seconds,
+        "PostgreSQL: seconds between an idle delivery worker's looks for other instances' work",
+    )
+    _flag(
+        parser,
+        "--replay-lease",
+        "TRIGGERS_REPLAY_LEASE",
+        float,
+        defaults.replay_lease_seconds,
+        "seconds a replay job's runner lease lasts; another instance adopts the job after",
+    )
+    _flag(
+        parser,
+        "--idempotency-lease",
+        "TRIGGERS_IDEMPOTENCY_LEASE",
+        float,
+        defaults.idempotency_lease_seconds,
+        "seconds a keyed POST's in-flight claim lasts if its instance dies",
+    )
     parser.add_argument("--no-delivery-worker", action="store_true", help="do not send webhooks")
     return parser
 
@@ -171,6 +219,11 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         heartbeat_seconds=args.heartbeat,
         log_level=args.log_level,
         delivery_worker=not args.no_delivery_worker,
+        workers=args.workers,
+        webhook_timeout=args.webhook_timeout,
+        delivery_poll_seconds=args.delivery_poll,
+        replay_lease_seconds=args.replay_lease,
+        idempotency_lease_seconds=args.idempotency_lease,
     )
 
 
@@ -221,11 +274,14 @@ def lock_database(db_path: str) -> int | None:
     return descriptor
 
 
-def bind_socket(host: str, port: int) -> socket.socket:
-    """Bind before start-up runs, so a taken port fails before any key is created or printed."""
+def bind_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
+    """Bind before start-up runs, so a taken port fails before any key is created or printed. `reuse_port`:
+    the `--workers` processes each bind the same port (SO_REUSEPORT) and the kernel spreads connections."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         sock.bind((host, port))
     except OSError as error:
@@ -241,11 +297,10 @@ def database_label(settings: Settings) -> str:
     return settings.db_path
 
 
-def serving_line(settings: Settings, port: int) -> str:
+def serving_line(settings: Settings, port: int, workers: int = 1) -> str:
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
-    return (
-        f"triggers-server {__version__} serving http://{host}:{port}{API_PREFIX} (database {database_label(settings)})"
-    )
+    label = database_label(settings) + (f", {workers} workers" if workers > 1 else "")
+    return f"triggers-server {__version__} serving http://{host}:{port}{API_PREFIX} (database {label})"
 
 
 def check_backend(settings: Settings) -> None:
@@ -311,6 +366,74 @@ def tune_gc() -> None:
     gc.set_threshold(GC_GEN0_THRESHOLD, 20, 100)
 
 
+def worker_argv(given: Sequence[str], settings: Settings, port: int) -> list[str]:
+    """A `--workers` process's flags: the operator's, then one process on the shared port with its share of the
+    rate limit (each of N processes refills at rps/N with a bucket of burst/N, so the machine never admits more
+    than the configured rate per key; see deploy/README.md)."""
+    workers = settings.workers
+    return [
+        *given,
+        "--workers",
+        "1",
+        "--port",
+        str(port),
+        "--rate-limit-rps",
+        repr(settings.rate_limit_per_second / workers),
+        "--rate-limit-burst",
+        str(max(1, math.floor(settings.rate_limit_burst / workers))),
+    ]
+
+
+def supervise(given: Sequence[str], settings: Settings) -> None:
+    """`--workers N`: N `triggers-server` processes, each binding the port with SO_REUSEPORT (the kernel
+    balances connections between their event loops, which one shared accept socket does not), each running
+    its own delivery worker, replay adopter and janitor (all of them claim work in the database). A worker
+    that crashes later is restarted; one that fails while starting stops them all with its exit code."""
+    if settings.database_url is None:
+        raise StartupError(
+            f"--workers {settings.workers} needs the PostgreSQL backend (--database-url); "
+            "SQLite serves from one process per file",
+            2,
+        )
+    check_backend(settings)
+    holder = bind_socket(settings.host, settings.port, reuse_port=True)  # reserves the port (never listens)
+    port = int(holder.getsockname()[1])
+    argv = worker_argv(given, settings, port)
+    stopping = False
+
+    def spawn(index: int) -> tuple[subprocess.Popen[bytes], float]:
+        env = {**os.environ, WORKER_INDEX_ENV: str(index), WORKER_COUNT_ENV: str(settings.workers)}
+        return subprocess.Popen([sys.executable, "-m", "triggers_server", *argv], env=env), time.monotonic()
+
+    def stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        for process, _ in children:
+            if process.poll() is None:
+                process.send_signal(signum)
+
+    children = [spawn(index) for index in range(settings.workers)]
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    code = 0
+    while not stopping:
+        time.sleep(SUPERVISOR_POLL_SECONDS)
+        for index, (process, started) in enumerate(children):
+            returned = process.poll()
+            if returned is None or stopping:
+                continue
+            if time.monotonic() - started < WORKER_EARLY_EXIT_SECONDS:
+                code = returned or 1
+                stop(signal.SIGTERM, None)
+                break
+            print(f"triggers-server: worker {index} exited with {returned}; restarting it", file=sys.stderr, flush=True)
+            children[index] = spawn(index)
+    for process, _ in children:
+        process.wait()
+    holder.close()
+    sys.exit(code)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     given = list(sys.argv[1:] if argv is None else argv)
     if given[:1] == ["migrate"]:
@@ -319,21 +442,29 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(given)
     settings = settings_from_args(args)
     configure_logging(settings.log_level)
+    worker_index = int(os.environ.get(WORKER_INDEX_ENV) or 0)
+    worker_count = int(os.environ.get(WORKER_COUNT_ENV) or 1)
     try:
+        if settings.workers < 1:
+            raise StartupError(f"--workers {settings.workers}: expected 1 or more", 2)
+        if settings.workers > 1:
+            supervise(given, settings)
+            return
         if settings.database_url is None:
             check_db_folder(settings.db_path)
             lock_database(settings.db_path)
         check_backend(settings)
-        sock = bind_socket(settings.host, settings.port)
+        sock = bind_socket(settings.host, settings.port, reuse_port=worker_count > 1)
     except StartupError as error:
         print(f"triggers-server: {error}", file=sys.stderr, flush=True)
         sys.exit(error.code)
-    lines = [serving_line(settings, int(sock.getsockname()[1]))]
     port = int(sock.getsockname()[1])
+    first = worker_index == 0  # with --workers, the first worker speaks for the machine
+    lines = [serving_line(settings, port, worker_count)] if first else []
     app = create_app(
         settings,
         announce=lambda outcome: lines.append(bootstrap_line(outcome)),
-        announce_sign_in=lambda code: lines.append(sign_in_line(settings, port, code)),
+        announce_sign_in=(lambda code: lines.append(sign_in_line(settings, port, code))) if first else None,
     )
     loop = "uvloop" if importlib.util.find_spec("uvloop") is not None else "asyncio"
     config = uvicorn.Config(

@@ -99,9 +99,7 @@ async def open_services(
         registry=registry,
         delivery=delivery,
     )
-    replay_jobs = ReplayJobs(
-        replayer, background=settings.delivery_worker, lease_seconds=settings.replay_lease_seconds
-    )
+    replay_jobs = ReplayJobs(replayer, background=settings.delivery_worker, lease_seconds=settings.replay_lease_seconds)
     auth = Authenticator(stores.accounts, clock)
     accounts = AccountService(stores.accounts, auth, clock, settings)
     idempotency = IdempotencyService(stores.idempotency, clock, settings)
