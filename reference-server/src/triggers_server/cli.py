@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -26,6 +27,7 @@ from triggers_server.contract_facts import API_PREFIX
 from triggers_server.http.app import create_app
 from triggers_server.http.protocol import RelaxedHeaderValuesProtocol
 from triggers_server.logs import configure_logging
+from triggers_server.metrics import MULTIPROC_ENV
 from triggers_server.storage.backends import BackendUnavailable, migrate, probe, redact
 from triggers_server.storage.ports.accounts import BootstrapOutcome
 
@@ -400,9 +402,15 @@ def supervise(given: Sequence[str], settings: Settings) -> None:
     port = int(holder.getsockname()[1])
     argv = worker_argv(given, settings, port)
     stopping = False
+    metrics_dir = tempfile.TemporaryDirectory(prefix="triggers-metrics-")  # the workers' shared metric files
 
     def spawn(index: int) -> tuple[subprocess.Popen[bytes], float]:
-        env = {**os.environ, WORKER_INDEX_ENV: str(index), WORKER_COUNT_ENV: str(settings.workers)}
+        env = {
+            **os.environ,
+            WORKER_INDEX_ENV: str(index),
+            WORKER_COUNT_ENV: str(settings.workers),
+            MULTIPROC_ENV: metrics_dir.name,
+        }
         return subprocess.Popen([sys.executable, "-m", "triggers_server", *argv], env=env), time.monotonic()
 
     def stop(signum: int, _frame: object) -> None:
@@ -431,6 +439,7 @@ def supervise(given: Sequence[str], settings: Settings) -> None:
     for process, _ in children:
         process.wait()
     holder.close()
+    metrics_dir.cleanup()
     sys.exit(code)
 
 

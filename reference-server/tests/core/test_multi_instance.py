@@ -368,9 +368,7 @@ def test_a_failing_receiver_gets_the_schedule_from_both_instances_no_attempt_twi
             subscribe(a, receiver.url)
             for n in range(6):
                 (a if n % 2 else b).post("/events", json=event(n)).raise_for_status()
-            until(
-                lambda: len(deliveries(b, "dead_lettered")) == 6, timeout=30, what="every delivery dead-lettered"
-            )
+            until(lambda: len(deliveries(b, "dead_lettered")) == 6, timeout=30, what="every delivery dead-lettered")
         with receiver.lock:
             seen = list(receiver.requests)
         per_delivery: dict[str, list[tuple[int, float]]] = {}
@@ -448,9 +446,7 @@ def test_kill_minus_nine_mid_ingest_keeps_every_acknowledged_event_once(pair: Pa
     assert not missing, f"{len(missing)} acknowledged events lost"
 
 
-def test_kill_minus_nine_leases_expire_and_claimed_attempts_move_to_the_survivor(
-    database: str, tmp_path: Path
-) -> None:
+def test_kill_minus_nine_leases_expire_and_claimed_attempts_move_to_the_survivor(database: str, tmp_path: Path) -> None:
     hold = threading.Event()
     receiver = Receiver(200, hold=hold)
     flags = ("--webhook-timeout", "0.5", "--retry-schedule", "0,0.2,0.2,0.2,0.2,0.2", "--retry-jitter", "0")
@@ -477,9 +473,7 @@ def test_kill_minus_nine_leases_expire_and_claimed_attempts_move_to_the_survivor
             )
             assert {m["event"]["id"] for m in redelivered} <= set(ids)
             assert all(m["delivery_count"] >= 2 for m in redelivered if "delivery_count" in m)
-            until(
-                lambda: len(deliveries(on_b, "succeeded")) == 20, timeout=30, what="every delivery made by B"
-            )
+            until(lambda: len(deliveries(on_b, "succeeded")) == 20, timeout=30, what="every delivery made by B")
             with receiver.lock:
                 after_kill = {delivery_id for delivery_id, _, at in receiver.requests if at > killed_at}
             assert len(after_kill) == 20, "every attempt A had claimed was made by the survivor"
@@ -503,6 +497,12 @@ def test_workers_two_serve_one_port_over_postgresql(database: str, tmp_path: Pat
             for identifier in created:
                 with httpx.Client(base_url=server.base_url, headers=HEADERS, timeout=30) as fresh:
                     assert fresh.get(f"/events/{identifier}").status_code == 200
+            # whichever worker answers the scrape, /metrics sums every worker's counters
+            for _ in range(6):
+                with httpx.Client(base_url=server.base_url, headers=HEADERS, timeout=30) as fresh:
+                    text = fresh.get("/metrics").text
+                line = next(row for row in text.splitlines() if row.startswith("triggers_events_ingested_total{"))
+                assert float(line.rsplit(" ", 1)[1]) == 20.0, line
     finally:
         server.stop()
     log = (tmp_path / "w.log").read_text()
