@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -522,3 +523,41 @@ def test_workers_on_sqlite_is_refused_with_one_line(tmp_path: Path) -> None:
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "--workers 2 needs the PostgreSQL backend" in lines[0], done.stderr
+
+
+# -- replay jobs -------------------------------------------------------------------------------------------
+
+
+def test_a_replay_job_resumes_on_the_survivor_when_its_instance_dies(database: str, tmp_path: Path) -> None:
+    servers = start_pair(database, tmp_path, "--replay-lease", "1")
+    try:
+        with pair_clients(servers) as (a, b):
+            for start in range(0, 600, 200):
+                ingest_batch(a, 200, start)
+            now = datetime.now(UTC)
+            body = {
+                "name": "failover",
+                "from": (now - timedelta(hours=1)).isoformat(),
+                "to": (now + timedelta(hours=1)).isoformat(),
+                "event_types": ["order.*"],
+                "target": {"kind": "inbox"},
+            }
+            created = a.post("/replays", json=body)
+            assert created.status_code in (201, 202), created.text
+            replay_id = created.json()["id"]
+
+            def progress() -> dict[str, Any]:
+                return dict(b.get(f"/replays/{replay_id}").json())
+
+            until(lambda: progress()["progress"]["processed"] >= 20, timeout=30, what="the job running")
+            servers.a.kill()
+            at_kill = progress()["progress"]["processed"]
+            done = until(
+                lambda: (job := progress())["status"] == "COMPLETED" and job, timeout=60, what="the job completed on B"
+            )
+        assert at_kill < 600, "the job was cut mid-run"
+        assert done["progress"]["processed"] == 600, done["progress"]
+        assert done["progress"]["matched"] == 600
+    finally:
+        servers.a.stop()
+        servers.b.stop()
