@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ctypes
 import fcntl
 import gc
 import importlib.util
@@ -386,6 +387,16 @@ def worker_argv(given: Sequence[str], settings: Settings, port: int) -> list[str
     ]
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """In a worker, before exec: Linux sends it SIGTERM when the supervisor dies (even by `kill -9`), so no
+    orphaned worker keeps serving the port."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def supervise(given: Sequence[str], settings: Settings) -> None:
     """`--workers N`: N `triggers-server` processes, each binding the port with SO_REUSEPORT (the kernel
     balances connections between their event loops, which one shared accept socket does not), each running
@@ -411,7 +422,8 @@ def supervise(given: Sequence[str], settings: Settings) -> None:
             WORKER_COUNT_ENV: str(settings.workers),
             MULTIPROC_ENV: metrics_dir.name,
         }
-        return subprocess.Popen([sys.executable, "-m", "triggers_server", *argv], env=env), time.monotonic()
+        command = [sys.executable, "-m", "triggers_server", *argv]
+        return subprocess.Popen(command, env=env, preexec_fn=die_with_parent), time.monotonic()
 
     def stop(signum: int, _frame: object) -> None:
         nonlocal stopping

@@ -504,10 +504,20 @@ def test_workers_two_serve_one_port_over_postgresql(database: str, tmp_path: Pat
                     text = fresh.get("/metrics").text
                 line = next(row for row in text.splitlines() if row.startswith("triggers_events_ingested_total{"))
                 assert float(line.rsplit(" ", 1)[1]) == 20.0, line
+        log = (tmp_path / "w.log").read_text()
+        assert log.count("serving http://") == 1 and "2 workers" in log, log
+        server.kill()  # kill -9 of the supervisor: its workers die with it (none keeps serving the port)
+
+        def refused() -> bool:
+            try:
+                httpx.get(f"{server.base_url}/health", timeout=1.0)
+            except httpx.TransportError:
+                return True
+            return False
+
+        until(refused, timeout=15, what="the workers gone with their supervisor")
     finally:
         server.stop()
-    log = (tmp_path / "w.log").read_text()
-    assert log.count("serving http://") == 1 and "2 workers" in log, log
 
 
 def test_workers_on_sqlite_is_refused_with_one_line(tmp_path: Path) -> None:
