@@ -48,8 +48,8 @@ def test_migrate_applies_the_postgresql_migrations_once(empty_database: str) -> 
     first = run("migrate", "--database-url", empty_database)
     assert first.returncode == 0, first.stderr
     [line] = lines(first.stdout)
-    assert line.startswith("applied 1 migration(s) to PostgreSQL postgresql://postgres@127.0.0.1:")
-    assert line.endswith(": 0001_schema.sql")
+    assert line.startswith("applied 2 migration(s) to PostgreSQL postgresql://postgres@127.0.0.1:")
+    assert line.endswith(": 0001_schema.sql, 0002_multi_instance.sql")
     again = run("migrate", "--database-url", empty_database)
     assert again.returncode == 0, again.stderr
     assert lines(again.stdout) == [f"PostgreSQL {empty_database} is up to date"]
