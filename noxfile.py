@@ -172,6 +172,34 @@ def server(session: nox.Session) -> None:
     _run_in(session, SERVER, "pytest", "-q", *session.posargs)
 
 
+@contextlib.contextmanager
+def _postgres(session: nox.Session) -> Iterator[str]:
+    """A throwaway PostgreSQL (reference-server/tests/pgcluster.py: Debian's initdb/pg_ctl, fsync off) for
+    the session; yields its admin URL and stops it at the end."""
+    sys.path.insert(0, str(SERVER / "tests"))
+    import pgcluster
+
+    try:
+        cluster = pgcluster.start()
+    except pgcluster.ClusterError as error:
+        session.error(f"PostgreSQL: {error}")
+    session.log(f"PostgreSQL {cluster.url()} (binaries {cluster.bin})")
+    try:
+        yield cluster.url()
+    finally:
+        cluster.stop()
+
+
+@nox.session(python=PY)
+def server_postgres(session: nox.Session) -> None:
+    """The whole reference-server suite again, on PostgreSQL: a real cluster started for the session, a fresh
+    database per test (SQLite-internals tests are skipped, each with its reason)."""
+    _install_server(session)
+    with _postgres(session) as url:
+        env = {"TRIGGERS_TEST_BACKEND": "postgres", "TRIGGERS_TEST_PG_URL": url}
+        _run_in(session, SERVER, "pytest", "-q", *session.posargs, env=env)
+
+
 @nox.session(python=PY)
 def python(session: nox.Session) -> None:
     """Python SDK: unit tests (asyncio + trio), mypy --strict and pyright on the package and examples."""
@@ -295,28 +323,16 @@ def _scenario_ids() -> list[str]:
     return re.findall(r"^  - id: ([a-z0-9-]+)$", text, flags=re.MULTILINE)
 
 
-def _scenario_pending() -> dict[str, set[str]]:
-    """Per scenario id, the languages its `pending: [...]` line names (runners that do not implement it yet)."""
-    text = (ROOT / "tests" / "contract" / "scenarios.yaml").read_text()
-    pending: dict[str, set[str]] = {}
-    for block in re.split(r"^  - id: ", text, flags=re.MULTILINE)[1:]:
-        sid = block.split("\n", 1)[0].strip()
-        found = re.search(r"^    pending: \[([^\]]*)\]$", block, flags=re.MULTILINE)
-        if found:
-            pending[sid] = {lang.strip() for lang in found.group(1).split(",") if lang.strip()}
-    return pending
-
-
 @nox.session(python=PY)
 def contract(session: nox.Session) -> None:
-    """Run every SDK's contract suite against one live reference server; print the scenario-by-language matrix."""
+    """Run every SDK's contract suite against a live reference server on each backend (SQLite, then
+    PostgreSQL); print the scenario-by-language-and-backend matrix."""
     _install_server(session)
     session.install("-r", str(PYTHON_SDK / "requirements-dev.txt"), "-e", f"{PYTHON_SDK}[testing]")
     reports = Path(tempfile.mkdtemp(prefix="contract-"))
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        _running_server(session, str(Path(tmp) / "contract.db"), "--retry-schedule", "0,1,2") as (url, key),
-    ):
+    languages = ("python", "typescript", "go")
+
+    def run_suites(backend: str, url: str, key: str) -> None:
         env = {"TRIGGERS_BASE_URL": url, "TRIGGERS_API_KEY": key}
         runs = {
             "python": lambda report: _run_in(
@@ -359,24 +375,33 @@ def contract(session: nox.Session) -> None:
                 success_codes=[0, 1],
             ),
         }
-        for language, run in runs.items():
-            run(str(reports / f"{language}.json"))
+        for language in languages:
+            session.log(f"contract suite: {language} on {backend}")
+            runs[language](str(reports / f"{language}-{backend}.json"))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        with _running_server(session, str(Path(tmp) / "contract.db"), "--retry-schedule", "0,1,2") as (url, key):
+            run_suites("sqlite", url, key)
+        with (
+            _postgres(session) as pg_url,
+            _running_server(session, str(Path(tmp) / "unused.db"), "--retry-schedule", "0,1,2", "--database-url", pg_url) as (url, key),
+        ):
+            run_suites("postgres", url, key)
     ids = _scenario_ids()
-    pending = _scenario_pending()
-    results: dict[str, dict[str, str]] = {}
-    for language in runs:
-        path = reports / f"{language}.json"
-        results[language] = json.loads(path.read_text())["results"] if path.exists() else {}
+    columns = [(language, backend) for backend in ("sqlite", "postgres") for language in languages]
+    results: dict[tuple[str, str], dict[str, str]] = {}
+    for language, backend in columns:
+        path = reports / f"{language}-{backend}.json"
+        results[language, backend] = json.loads(path.read_text())["results"] if path.exists() else {}
     width = max(len(i) for i in ids)
-    print(f"{'scenario':<{width}}  " + "  ".join(f"{lang:<10}" for lang in runs))
+    labels = [f"{language}/{backend}" for language, backend in columns]
+    cell = max(len(label) for label in labels)
+    print(f"{'scenario':<{width}}  " + "  ".join(f"{label:<{cell}}" for label in labels))
     failed = []
     for sid in ids:
-        row = [
-            "pending" if lang in pending.get(sid, set()) and results[lang].get(sid) != "pass" else results[lang].get(sid, "missing")
-            for lang in runs
-        ]
-        failed += [f"{lang}:{sid}={r}" for lang, r in zip(runs, row, strict=True) if r not in ("pass", "pending")]
-        print(f"{sid:<{width}}  " + "  ".join(f"{r:<10}" for r in row))
+        row = [results[column].get(sid, "missing") for column in columns]
+        failed += [f"{label}:{sid}={r}" for label, r in zip(labels, row, strict=True) if r != "pass"]
+        print(f"{sid:<{width}}  " + "  ".join(f"{r:<{cell}}" for r in row))
     if failed:
         session.error(f"{len(failed)} scenario results are not 'pass': {', '.join(failed)}")
 
@@ -575,6 +600,7 @@ CI_SESSIONS = [
     "codegen_check",
     "generators_compat",
     "server",
+    "server_postgres",
     "python",
     "typescript",
     "go",

@@ -92,14 +92,3 @@ def test_npm_ci_reinstalls_when_the_lock_file_changed_since_the_last_install(tmp
     os.utime(lock, (3_000, 3_000))
     noxfile._npm_ci(session, tmp_path)  # the lock file moved on
     assert len(ran) == 2
-
-
-def test_pending_scenarios_are_read_per_id_and_only_name_other_runners() -> None:
-    # `nox -s contract` shows a `pending` cell instead of failing for a runner a scenario names under `pending:`;
-    # the Python runner implements every scenario, so it is never pending.
-    ids = noxfile._scenario_ids()
-    pending = noxfile._scenario_pending()
-    assert set(pending) <= set(ids)
-    assert pending["ws-subscribe-live-events"] == {"typescript", "go"}
-    assert "event-create-get" not in pending
-    assert all("python" not in languages for languages in pending.values())

@@ -13,6 +13,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     db_path: str = "triggers.db"
+    database_url: str | None = None  # postgresql://…: the PostgreSQL backend instead of SQLite at db_path
+    pool_size: int = 10  # PostgreSQL connections per server process
     retry_schedule: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE
     retry_jitter: float = 0.2
     max_deliveries: int = 5
@@ -31,11 +33,21 @@ class Settings:
     ws_send_queue: int = 1000
     ws_hello_timeout_seconds: float = 10.0
     idempotency_ttl_seconds: float = 24 * 3600
+    idempotency_lease_seconds: float = 60.0  # a keyed POST's in-flight claim; a crashed instance's expires then
     log_level: str = "info"
     delivery_worker: bool = True
-    webhook_timeout: float = 15.0
+    webhook_timeout: float = 15.0  # one attempt; a claimed batch's lease is a few of these (see LEASE_TIMEOUTS)
+    delivery_poll_seconds: float = 1.0  # shared database only: how often an idle worker looks for others' work
+    replay_lease_seconds: float = 30.0  # a replay job's runner lease; another instance adopts it after
+    workers: int = 1  # server processes on this machine (PostgreSQL only)
     secret_rotation_overlap: float = 24 * 3600
     sign_in_code_ttl_seconds: float = 10 * 60
+
+    @property
+    def shared_database(self) -> bool:
+        """Other server instances may use the same database (PostgreSQL): no process may trust its own memory
+        for what another could change."""
+        return self.database_url is not None
 
 
 def parse_schedule(text: str) -> tuple[float, ...]:

@@ -1,13 +1,22 @@
 """Prometheus metrics (one registry per app, so in-process test servers don't collide) and the rolling
-windows behind `/stats`."""
+windows behind `/stats`.
+
+With `--workers N` the supervisor sets `PROMETHEUS_MULTIPROC_DIR` for its workers: every worker's counters and
+histograms live in files there and `exposition()` sums them, so `/metrics` describes the whole machine
+whichever worker answers the scrape. The inbox and DLQ gauges are read from the database at each scrape (the
+whole deployment). Separate machines are separate scrape targets (Prometheus adds `instance`)."""
 
 from __future__ import annotations
 
 import math
+import os
 from collections import deque
 from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 STATS_WINDOW_SECONDS = 300  # /stats without `window`
 STATS_WINDOWS = (300, 900, 3600, 86400)  # the contract's `window` values
@@ -79,9 +88,19 @@ class Metrics:
             registry=self.registry,
         )
         self.inbox_depth = Gauge(
-            "inbox_depth", "Inbox entries not yet acknowledged.", namespace="triggers", registry=self.registry
+            "inbox_depth",
+            "Inbox entries not yet acknowledged.",
+            namespace="triggers",
+            registry=self.registry,
+            multiprocess_mode="mostrecent",
         )
-        self.dlq_depth = Gauge("dlq_depth", "Dead-letter queue entries.", namespace="triggers", registry=self.registry)
+        self.dlq_depth = Gauge(
+            "dlq_depth",
+            "Dead-letter queue entries.",
+            namespace="triggers",
+            registry=self.registry,
+            multiprocess_mode="mostrecent",
+        )
         self.rate_limited = Counter(
             "rate_limited_total",
             "Requests refused by the rate limiter.",
@@ -150,4 +169,9 @@ class Metrics:
         return [value if value is not None else 0.0 for value in samples.percentiles(now, quantiles, window)]
 
     def exposition(self) -> bytes:
+        folder = os.environ.get(MULTIPROC_ENV)
+        if folder:  # a `--workers` process: every worker's samples, summed
+            combined = CollectorRegistry()
+            MultiProcessCollector(combined, path=folder)  # type: ignore[no-untyped-call]  # untyped upstream
+            return generate_latest(combined)
         return generate_latest(self.registry)

@@ -14,13 +14,12 @@ import anyio
 import anyio.lowlevel
 import httpx
 import pytest
+from backend_harness import backend_settings, new_key
 
 from triggers_server.clock import ManualClock
 from triggers_server.config import Settings
 from triggers_server.http.app import create_app
 from triggers_server.http.services import Services
-from triggers_server.storage.sqlite.accounts import create_account, create_api_key
-from triggers_server.storage.sqlite.engine import Transaction
 
 START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 ADMIN_KEY = "tk_" + "A" * 32
@@ -41,14 +40,7 @@ class Server:
 
     async def new_key(self, *scopes: str, account_id: str | None = None) -> tuple[str, str]:
         """(secret, account id) of a new key; a new account unless `account_id` is given."""
-        now = self.clock.now()
-
-        def create(conn: Transaction) -> tuple[str, str]:
-            account = account_id or create_account(conn, name="tenant", max_deliveries=5, now=now).id
-            _, secret = create_api_key(conn, account_id=account, name="test", scopes=scopes or ("admin",), now=now)
-            return secret, account
-
-        return await self.services.backend.db.write(create)
+        return await new_key(self.services.stores, self.clock.now(), scopes or ("admin",), account_id)
 
     async def tenant(self, *scopes: str) -> httpx.AsyncClient:
         secret, _ = await self.new_key(*scopes)
@@ -73,7 +65,7 @@ def settings(**overrides: Any) -> Settings:
         "rate_limit_burst": 1_000_000,
     }
     base.update(overrides)
-    return Settings(**base)
+    return Settings(**backend_settings(**base))
 
 
 async def open_server(config: Settings) -> AsyncIterator[Server]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from backend_harness import server_args
 
 ADMIN = "tk_" + "L" * 32
 STARTUP_SECONDS = 90.0  # generous: a loaded 2-core CI box once took more than 20 s to import and bind
@@ -59,8 +60,7 @@ def start(db: Path, log: Path, *extra: str, admin_key: str | None = ADMIN, port:
         "127.0.0.1",
         "--port",
         str(chosen),
-        "--db",
-        str(db),
+        *server_args(db),
         "--log-level",
         "warning",
         "--rate-limit-rps",

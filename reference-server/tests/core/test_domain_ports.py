@@ -17,7 +17,7 @@ from triggers_server.domain.idempotency import IdempotencyService, Ticket
 from triggers_server.domain.inbox import InboxService
 from triggers_server.domain.principal import Principal
 from triggers_server.domain.streaming import StreamHub
-from triggers_server.storage.ports.idempotency import KeyedRequest, Reply, StoredResponse
+from triggers_server.storage.ports.idempotency import InFlightClaim, KeyedRequest, Reply, StoredResponse
 from triggers_server.storage.ports.inbox import LeaseResult, ReceiptOutcome
 
 pytestmark = pytest.mark.anyio
@@ -27,6 +27,27 @@ ALICE = Principal("acc_alice", "key_alice", frozenset({"admin"}))
 class MemoryIdempotency:
     def __init__(self) -> None:
         self.rows: dict[tuple[str, str, str, str], StoredResponse] = {}
+        self.claims: dict[tuple[str, str, str, str], tuple[str, InFlightClaim]] = {}
+
+    async def claim(self, keyed: KeyedRequest, *, token: str, now: float, lease_until: float) -> bool:
+        scope = (keyed.account_id, keyed.key, keyed.method, keyed.path)
+        held = self.claims.get(scope)
+        if held is not None and held[1].lease_until > now:
+            return False
+        claim = InFlightClaim(*scope, keyed.fingerprint, keyed.created_at.isoformat(), lease_until)
+        self.claims[scope] = (token, claim)
+        return True
+
+    async def release(self, keyed: KeyedRequest, *, token: str) -> None:
+        scope = (keyed.account_id, keyed.key, keyed.method, keyed.path)
+        if scope in self.claims and self.claims[scope][0] == token:
+            del self.claims[scope]
+
+    async def in_flight_for_key(self, account_id: str, key: str, now: float) -> InFlightClaim | None:
+        for (a, k, _, _), (_, claim) in self.claims.items():
+            if a == account_id and k == key and claim.lease_until > now:
+                return claim
+        return None
 
     async def lookup(self, account_id: str, key: str, method: str, path: str, now: float) -> StoredResponse | None:
         row = self.rows.get((account_id, key, method, path))

@@ -9,7 +9,10 @@ import pytest
 
 from triggers_server.storage.sqlite.engine import Database, Transaction, migration_scripts
 
-pytestmark = pytest.mark.anyio
+pytestmark = [
+    pytest.mark.anyio,
+    pytest.mark.sqlite_only(reason="the SQLite engine; test_pg_engine.py covers PostgreSQL's"),
+]
 
 
 @pytest.fixture

@@ -34,6 +34,7 @@ def test_wheel_contains_contract_migrations_and_script(tmp_path: Path) -> None:
         names = set(archive.namelist())
         assert archive.read("triggers_server/openapi.yaml") == CONTRACT.read_bytes()
         assert "triggers_server/storage/sqlite/migrations/0001_core.sql" in names
+        assert "triggers_server/storage/postgres/migrations/0001_schema.sql" in names
         entry_points = next(name for name in names if name.endswith("entry_points.txt"))
         assert "triggers-server = triggers_server.cli:main" in archive.read(entry_points).decode()
 

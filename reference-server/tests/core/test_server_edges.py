@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from backend_harness import current_url, on_postgres
 from live_server import ADMIN, LiveServer, free_port, running
 
 from triggers_server import __version__
@@ -102,7 +103,8 @@ def test_startup_prints_the_url_it_serves_then_the_new_key(tmp_path: Path) -> No
     with running(tmp_path / "t.db", log, admin_key=None) as live:
         pass
     lines = _lines(log.read_text())
-    assert lines[0] == f"triggers-server {__version__} serving {live.base_url} (database {tmp_path / 't.db'})"
+    database = f"PostgreSQL {current_url()}" if on_postgres() else str(tmp_path / "t.db")
+    assert lines[0] == f"triggers-server {__version__} serving {live.base_url} (database {database})"
     assert lines[1].startswith("Bootstrap admin API key (shown once, store it now): tk_")
 
 
@@ -132,6 +134,7 @@ def test_a_taken_port_is_one_line_and_no_key_is_made_or_printed(tmp_path: Path) 
     assert sum("Bootstrap admin API key" in line for line in log.read_text().splitlines()) == 1
 
 
+@pytest.mark.sqlite_only(reason="one server per SQLite file; PostgreSQL is shared by design")
 def test_a_second_server_on_the_same_database_is_refused(tmp_path: Path) -> None:
     db = tmp_path / "t.db"
     with running(db, tmp_path / "server.log") as first:

@@ -11,15 +11,13 @@ from typing import Any
 
 import httpx
 import pytest
+from backend_harness import backend_settings, new_key, store_event
 
 from triggers_server.clock import ManualClock
 from triggers_server.config import Settings
 from triggers_server.http.app import create_app
 from triggers_server.http.services import Services
 from triggers_server.storage.ports.events import EventDraft
-from triggers_server.storage.sqlite.accounts import create_account, create_api_key
-from triggers_server.storage.sqlite.engine import Transaction
-from triggers_server.storage.sqlite.events import insert_event
 
 START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 Answer = tuple[int, dict[str, str], bytes] | Exception
@@ -51,15 +49,7 @@ class Server:
 
     async def key(self, *scopes: str, account_id: str | None = None) -> dict[str, str]:
         """Authorization headers for a new key with ``scopes`` (default: all but admin) in a new account."""
-        now = self.clock.now()
-        wanted = scopes or ALL_SCOPES
-
-        def create(conn: Transaction) -> str:
-            account = account_id or create_account(conn, name="tenant", max_deliveries=5, now=now).id
-            _, secret = create_api_key(conn, account_id=account, name="test", scopes=wanted, now=now)
-            return secret
-
-        secret = await self.services.backend.db.write(create)
+        secret, _ = await new_key(self.services.stores, self.clock.now(), scopes or ALL_SCOPES, account_id)
         return {"Authorization": f"Bearer {secret}"}
 
     async def account_of(self, headers: dict[str, str]) -> str:
@@ -76,7 +66,7 @@ class Server:
             values["has_data"] = True
         draft = EventDraft(**values)
         now = self.clock.now()
-        event = await self.services.backend.db.write(lambda conn: insert_event(conn, account_id, draft, now))
+        event = await store_event(self.services.stores, account_id, draft, now)
         await self.services.delivery.on_ingested(account_id, [event])
         return event
 
@@ -94,11 +84,13 @@ async def server() -> AsyncIterator[Server]:
     clock = ManualClock(START)
     receiver = Receiver()
     settings = Settings(
-        db_path=":memory:",
-        delivery_worker=False,
-        retry_schedule=(0, 5, 300),
-        rate_limit_per_second=1e9,
-        rate_limit_burst=10**9,
+        **backend_settings(
+            db_path=":memory:",
+            delivery_worker=False,
+            retry_schedule=(0, 5, 300),
+            rate_limit_per_second=1e9,
+            rate_limit_burst=10**9,
+        )
     )
     webhook_client = httpx.AsyncClient(transport=httpx.MockTransport(receiver.handler))
     app = create_app(settings, clock, webhook_client=webhook_client)

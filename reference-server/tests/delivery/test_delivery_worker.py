@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from backend_harness import open_test_backend
 from delivery_harness import Receiver
 
 from triggers_server.clock import ManualClock
@@ -22,50 +23,55 @@ from triggers_server.domain.webhooks.signing import generate_secret, verify
 from triggers_server.metrics import Metrics
 from triggers_server.storage.ports import deliveries as delivery_store
 from triggers_server.storage.ports.dlq import DlqFilter
-from triggers_server.storage.ports.subscriptions import SubscriptionRecord
-from triggers_server.storage.sqlite import deliveries as delivery_sql
-from triggers_server.storage.sqlite import dlq as dlq_sql
-from triggers_server.storage.sqlite import subscriptions as subscription_store
-from triggers_server.storage.sqlite.backend import sqlite_stores
-from triggers_server.storage.sqlite.engine import Database
+from triggers_server.storage.ports.stores import Stores
+from triggers_server.storage.ports.subscriptions import NewSubscription, SubscriptionRecord
 
 ACCOUNT = "acc_a"
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
+def new_subscription(**overrides: Any) -> NewSubscription:
+    values: dict[str, Any] = {
+        "url": "https://hooks.example/in",
+        "event_types": [],
+        "filter_expression": None,
+        "enabled": True,
+        "max_rps": None,
+        "description": None,
+        "metadata": {},
+        "secret": generate_secret(),
+    }
+    values.update(overrides)
+    return NewSubscription(**values)
+
+
+async def dead_letters(stores: Stores, now: datetime) -> list[Any]:
+    listed = await stores.dlq.list_with_events(ACCOUNT, DlqFilter(), limit=10, before_seq=None, now=now)
+    return [entry for entry, _ in listed]
+
+
 @dataclass
 class Harness:
-    db: Database
+    stores: Stores
     clock: ManualClock
     service: DeliveryService
     receiver: Receiver
     log: DeliveryLog
 
     async def subscription(self, **overrides: Any) -> SubscriptionRecord:
-        values: dict[str, Any] = {
-            "account_id": ACCOUNT,
-            "url": "https://hooks.example/in",
-            "event_types": [],
-            "filter_expression": None,
-            "enabled": True,
-            "max_rps": None,
-            "description": None,
-            "metadata": {},
-            "secret": generate_secret(),
-            "now": self.clock.now(),
-        }
-        values.update(overrides)
-        record = await self.db.write(lambda conn: subscription_store.insert_subscription(conn, **values))
+        record = await self.stores.subscriptions.create(ACCOUNT, new_subscription(**overrides), now=self.clock.now())
         self.service.invalidate(ACCOUNT)
         return record
 
     async def delivery(self, delivery_id: str) -> delivery_store.DeliveryRecord:
-        found = await self.db.read(lambda conn: delivery_sql.get_delivery(conn, ACCOUNT, delivery_id))
+        found = await self.stores.deliveries.get(ACCOUNT, delivery_id)
         assert found is not None
         return found
 
     async def attempts(self, delivery_id: str) -> list[delivery_store.AttemptRecord]:
-        return await self.db.read(lambda conn: delivery_sql.list_attempts(conn, delivery_id))
+        found = await self.stores.deliveries.get_with_attempts(ACCOUNT, delivery_id)
+        assert found is not None
+        return found[1]
 
 
 def event(number: int = 1, **overrides: Any) -> dict[str, Any]:
@@ -81,8 +87,8 @@ def event(number: int = 1, **overrides: Any) -> dict[str, Any]:
 
 @pytest.fixture
 async def harness() -> AsyncIterator[Harness]:
-    db = await Database.open(":memory:")
-    stores = sqlite_stores(db)
+    backend = await open_test_backend()
+    stores = backend.stores
     clock = ManualClock(START)
     receiver = Receiver()
     client = httpx.AsyncClient(transport=httpx.MockTransport(receiver.handler))
@@ -96,10 +102,10 @@ async def harness() -> AsyncIterator[Harness]:
         http_client=client,
         rng=random.Random(7),
     )
-    yield Harness(db, clock, service, receiver, DeliveryLog(stores.deliveries, service, clock))
+    yield Harness(stores, clock, service, receiver, DeliveryLog(stores.deliveries, service, clock))
     await service.stop()
     await client.aclose()
-    await db.close()
+    await backend.close()
 
 
 pytestmark = pytest.mark.anyio
@@ -163,7 +169,7 @@ async def test_failures_follow_schedule_with_jitter_then_dead_letter(harness: Ha
     assert await harness.service.run_due() == 1
     final = await harness.delivery(delivery_id)
     assert final.status == delivery_store.DEAD_LETTERED and final.attempt_count == 3
-    [entry] = await harness.db.read(lambda conn: dlq_sql.list_dlq_entries(conn, ACCOUNT, DlqFilter(), limit=10))
+    [entry] = await dead_letters(harness.stores, harness.clock.now())
     assert entry.origin == "delivery" and entry.reason == "retries_exhausted" and entry.attempts == 3
     assert entry.delivery_id == delivery_id and entry.event_type == "order.created"
     assert [a.response_status for a in await harness.attempts(delivery_id)] == [500, 302, 503]
@@ -208,12 +214,12 @@ async def test_gone_disables_subscription_and_dead_letters(harness: Harness) -> 
     assert await harness.service.run_due() == 1
     harness.clock.advance(1)
     assert await harness.service.run_due() == 0
-    stored = await harness.db.read(lambda conn: subscription_store.get_subscription(conn, ACCOUNT, subscription.id))
+    stored = await harness.stores.subscriptions.get(ACCOUNT, subscription.id)
     assert stored is not None and not stored.enabled
     statuses = {(await harness.delivery(i)).status for i in (first, second)}
     assert statuses == {delivery_store.DEAD_LETTERED, delivery_store.DISCARDED}
     assert stored.disabled_reason == "endpoint_gone"
-    entries = await harness.db.read(lambda conn: dlq_sql.list_dlq_entries(conn, ACCOUNT, DlqFilter(), limit=10))
+    entries = await dead_letters(harness.stores, harness.clock.now())
     assert [e.reason for e in entries] == ["endpoint_gone"]
     assert await harness.service.on_ingested(ACCOUNT, [event(3)]) == []
 
@@ -261,7 +267,7 @@ async def test_max_rps_spaces_attempts(harness: Harness) -> None:
 async def test_disabled_or_deleted_subscription_discards(harness: Harness) -> None:
     subscription = await harness.subscription()
     [delivery_id] = await harness.service.on_ingested(ACCOUNT, [event()])
-    await harness.db.write(lambda conn: subscription_store.delete_subscription(conn, ACCOUNT, subscription.id))
+    await harness.stores.subscriptions.delete(ACCOUNT, subscription.id, now=harness.clock.now(), discard_reason="gone")
     assert await harness.service.run_due() == 0
     assert (await harness.delivery(delivery_id)).status == delivery_store.DISCARDED
     assert harness.receiver.requests == []
@@ -290,10 +296,8 @@ async def test_rotation_overlap_sends_both_signatures(harness: Harness) -> None:
     subscription = await harness.subscription()
     new_secret = generate_secret()
     until = START + timedelta(hours=1)
-    await harness.db.write(
-        lambda conn: subscription_store.rotate_secret(
-            conn, ACCOUNT, subscription.id, new_secret=new_secret, overlap_until=until, now=START
-        )
+    await harness.stores.subscriptions.rotate_secret(
+        ACCOUNT, subscription.id, new_secret=new_secret, overlap_until=until, now=START
     )
     await harness.service.on_ingested(ACCOUNT, [event(1)])
     await harness.service.run_due()
@@ -336,8 +340,8 @@ async def test_whole_exchange_is_bounded_by_webhook_timeout() -> None:
         await never.wait()
         return httpx.Response(200)
 
-    db = await Database.open(":memory:")
-    stores = sqlite_stores(db)
+    backend = await open_test_backend()
+    stores = backend.stores
     client = httpx.AsyncClient(transport=httpx.MockTransport(hang))
     settings = Settings(delivery_worker=False, retry_schedule=(0, 5), webhook_timeout=0.01)
     service = DeliveryService(
@@ -350,27 +354,17 @@ async def test_whole_exchange_is_bounded_by_webhook_timeout() -> None:
         rng=random.Random(1),
     )
     try:
-        values: dict[str, Any] = {
-            "account_id": ACCOUNT,
-            "url": "https://hooks.example/in",
-            "event_types": [],
-            "filter_expression": None,
-            "enabled": True,
-            "max_rps": None,
-            "description": None,
-            "metadata": {},
-            "secret": generate_secret(),
-            "now": START,
-        }
-        await db.write(lambda conn: subscription_store.insert_subscription(conn, **values))
+        await stores.subscriptions.create(ACCOUNT, new_subscription(), now=START)
         [delivery_id] = await service.on_ingested(ACCOUNT, [event()])
         assert await service.run_due() == 1
-        [attempt] = await db.read(lambda conn: delivery_sql.list_attempts(conn, delivery_id))
+        found = await stores.deliveries.get_with_attempts(ACCOUNT, delivery_id)
+        assert found is not None
+        [attempt] = found[1]
         assert attempt.error is not None and attempt.error.startswith("timeout")
         assert attempt.response_status is None
     finally:
         await client.aclose()
-        await db.close()
+        await backend.close()
 
 
 async def test_first_attempt_waits_schedule_zero(harness: Harness) -> None:

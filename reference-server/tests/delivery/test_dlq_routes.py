@@ -9,8 +9,6 @@ from delivery_harness import Server
 from test_subscription_routes import create, problem_of
 
 from triggers_server.models._generated import DlqEntry, DlqEntryList, DlqRetryResult
-from triggers_server.storage.sqlite.dlq import insert_dlq_entry
-from triggers_server.storage.sqlite.engine import Transaction
 
 pytestmark = pytest.mark.anyio
 
@@ -28,29 +26,24 @@ async def dead_letter_delivery(server: Server, headers: dict[str, str], **event:
 
 
 async def dead_letter_inbox(server: Server, headers: dict[str, str], event_type: str = "order.created") -> str:
-    """What CORE's inbox does after max_deliveries: mark the entry dead, insert an inbox-origin entry."""
+    """What CORE's inbox does after max_deliveries (5) leases without an ack, through the inbox port: the sixth
+    lease dead-letters the entry instead. Returns the inbox-origin DLQ entry's id."""
     event = await server.ingest(headers, type=event_type, data={})
     account_id = await server.account_of(headers)
-    now = server.clock.now()
-
-    def write(conn: Transaction) -> str:
-        conn.execute(
-            "UPDATE inbox SET state = 'dead_lettered', delivery_count = 5 WHERE event_seq = ?",
-            (event["sequence"],),
+    for _ in range(6):
+        await server.services.stores.inbox.lease(
+            account_id,
+            max_events=1000,
+            visibility_timeout=1,
+            types=[event_type],
+            now=server.clock.now(),
+            default_max_deliveries=5,
+            respond=lambda _: None,
+            keyed=None,
         )
-        return insert_dlq_entry(
-            conn,
-            account_id=account_id,
-            origin="inbox",
-            event_id=event["id"],
-            event_type=event_type,
-            reason="max_deliveries_exceeded",
-            attempts=5,
-            now=now,
-            detail="leased 5 times without an ack",
-        )
-
-    return await server.services.backend.db.write(write)
+        server.clock.advance(2)
+    listing = (await server.client.get("/dlq", headers=headers)).json()["data"]
+    return str(next(entry["id"] for entry in listing if entry["event_id"] == event["id"]))
 
 
 async def test_exhausted_delivery_lands_in_dlq_and_retry_makes_new_delivery(server: Server) -> None:
@@ -92,9 +85,7 @@ async def test_inbox_origin_retry_requeues_with_count_reset(server: Server) -> N
     assert result == {"entry_id": entry_id, "event_id": entry["event_id"], "delivery_id": None}
     account_id = await server.account_of(headers)
     now = server.clock.now()
-    from triggers_server.storage.sqlite.events import get_event
-
-    event = await server.services.backend.db.read(lambda conn: get_event(conn, account_id, entry["event_id"], now))
+    event = await server.services.stores.events.get(account_id, entry["event_id"], now)
     assert event is not None and event["status"] == "pending" and event["delivery_count"] == 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from backend_harness import store_event
 from delivery_harness import Server
 
 from triggers_server.domain.webhooks.signing import verify
@@ -16,7 +17,6 @@ from triggers_server.models._generated import (
     SubscriptionList,
 )
 from triggers_server.storage.ports.events import EventDraft
-from triggers_server.storage.sqlite.events import insert_event
 
 pytestmark = pytest.mark.anyio
 
@@ -394,7 +394,7 @@ async def test_catch_up_fans_out_events_a_crash_left_behind(server: Server) -> N
     account_id = await server.account_of(headers)
     now = server.clock.now()
     draft = EventDraft(type="order.created", source="shop", has_data=True, data={"n": 2})
-    orphan = await server.services.backend.db.write(lambda conn: insert_event(conn, account_id, draft, now))
+    orphan = await store_event(server.services.stores, account_id, draft, now)
     assert await server.services.delivery.catch_up() == 1
     assert await server.services.delivery.catch_up() == 0
     subscription_id = (await server.client.get("/subscriptions", headers=headers)).json()["data"][0]["id"]

@@ -8,13 +8,12 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from backend_harness import backend_settings, new_key
 
 from triggers_server.clock import ManualClock
 from triggers_server.config import Settings
 from triggers_server.http.app import create_app
 from triggers_server.http.services import Services
-from triggers_server.storage.sqlite.accounts import create_account, create_api_key
-from triggers_server.storage.sqlite.engine import Transaction
 
 ADMIN_KEY = "tk_registry_admin_key_0123456789abcdef"
 START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -33,14 +32,7 @@ class Server:
 
     async def key(self, *scopes: str, account_id: str | None = None) -> dict[str, str]:
         """Authorization headers for a new key with ``scopes`` (a new account unless ``account_id``)."""
-        now = self.clock.now()
-
-        def create(conn: Transaction) -> str:
-            account = account_id or create_account(conn, name="tenant", max_deliveries=5, now=now).id
-            _, secret = create_api_key(conn, account_id=account, name="test", scopes=scopes, now=now)
-            return secret
-
-        secret = await self.services.backend.db.write(create)
+        secret, _ = await new_key(self.services.stores, self.clock.now(), scopes, account_id)
         return {"Authorization": f"Bearer {secret}"}
 
     async def account_of(self, headers: dict[str, str]) -> str:
@@ -53,11 +45,13 @@ class Server:
 async def server() -> AsyncIterator[Server]:
     clock = ManualClock(START)
     settings = Settings(
-        db_path=":memory:",
-        bootstrap_admin_key=ADMIN_KEY,
-        delivery_worker=False,
-        rate_limit_per_second=1e9,
-        rate_limit_burst=10**9,
+        **backend_settings(
+            db_path=":memory:",
+            bootstrap_admin_key=ADMIN_KEY,
+            delivery_worker=False,
+            rate_limit_per_second=1e9,
+            rate_limit_burst=10**9,
+        )
     )
     app = create_app(settings, clock)
     async with app.router.lifespan_context(app):

@@ -28,7 +28,6 @@ from triggers_server.domain.events import EventService
 from triggers_server.domain.registry.service import SchemaRegistry, apply_schema
 from triggers_server.http.app import create_app
 from triggers_server.http.services import Services
-from triggers_server.storage.sqlite.schemas import SqliteSchemaStore
 
 SUITE = Path(__file__).resolve().parents[3].parent / "shared" / "conformance" / "json-schema-test-suite"
 TESTS = SUITE / "tests" / "draft2020-12"
@@ -123,7 +122,7 @@ async def suite_client() -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings, clock)
     async with app.router.lifespan_context(app):
         services: Services = app.state.services
-        services.registry = SchemaRegistry(SqliteSchemaStore(services.backend.db), clock, documents=_remotes())
+        services.registry = SchemaRegistry(services.stores.schemas, clock, documents=_remotes())
         services.events = EventService(
             services.stores.events,
             check_schema=partial(apply_schema, services.registry),

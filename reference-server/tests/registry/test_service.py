@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from backend_harness import open_test_backend
 from registry_harness import START
 
 from triggers_server.clock import ManualClock
@@ -20,8 +21,6 @@ from triggers_server.domain.registry.service import (
     parse_dataschema,
     parse_version_ref,
 )
-from triggers_server.storage.sqlite.engine import Database
-from triggers_server.storage.sqlite.schemas import SqliteSchemaStore
 
 pytestmark = pytest.mark.anyio
 ACCOUNT = "acct_a"
@@ -34,9 +33,9 @@ ORDER = {
 
 @pytest.fixture
 async def registry() -> AsyncIterator[SchemaRegistry]:
-    db = await Database.open(":memory:")
+    db = await open_test_backend()
     try:
-        yield SchemaRegistry(SqliteSchemaStore(db), ManualClock(START))
+        yield SchemaRegistry(db.stores.schemas, ManualClock(START))
     finally:
         await db.close()
 
@@ -151,10 +150,10 @@ async def test_unresolvable_reference_is_an_invalid_schema(registry: SchemaRegis
 
 
 async def test_preloaded_documents_resolve_without_network() -> None:
-    db = await Database.open(":memory:")
+    db = await open_test_backend()
     try:
         documents: dict[str, Any] = {"https://schemas.example/money.json": {"type": "number", "minimum": 0}}
-        registry = SchemaRegistry(SqliteSchemaStore(db), ManualClock(START), documents=documents)
+        registry = SchemaRegistry(db.stores.schemas, ManualClock(START), documents=documents)
         await registry.register(ACCOUNT, "t", {"properties": {"total": {"$ref": "https://schemas.example/money.json"}}})
         assert await registry.validate(ACCOUNT, "t", {"total": 1}, None) == 1
         with pytest.raises(SchemaValidationFailed):

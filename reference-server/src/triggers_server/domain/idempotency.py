@@ -3,7 +3,9 @@
 Scope is (account, key, method, request path); the fingerprint is a SHA-256 over the path, the content type,
 any `ce-*` headers and the canonicalised body. Outcomes:
 - key malformed → `InvalidIdempotencyKey`;
-- same key still executing → `IdempotencyInFlight` (retry after a second);
+- same key still executing → `IdempotencyInFlight` (retry after a second), on whichever instance it executes:
+  the executing request holds a claim in the database (`IdempotencyStore.claim`) with a lease of
+  `idempotency_lease_seconds`, so a claim left by a crashed instance expires instead of blocking the key;
 - same key, different fingerprint → `IdempotencyKeyReuse`;
 - same key after completion → the stored reply, replayed.
 Stored: 2xx and the 4xx that execution itself produced (404 `not-found`, 409 `conflict`); never validation
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -28,8 +31,6 @@ from triggers_server.domain.errors import IdempotencyInFlight, IdempotencyKeyReu
 from triggers_server.domain.principal import Principal
 from triggers_server.jsoncodec import loads
 from triggers_server.storage.ports.idempotency import IdempotencyStore, KeyedRequest, Reply, StoredResponse
-
-ScopeKey = tuple[str, str, str, str]  # (account, key, method, path)
 
 
 def parse_key(raw: str) -> str:
@@ -89,14 +90,6 @@ def should_store(status: int, body: bytes) -> bool:
 
 
 @dataclass
-class InFlight:
-    fingerprint: str
-    route: str
-    method: str
-    created_at: str
-
-
-@dataclass
 class Ticket:
     """A keyed POST while it executes: handed to its handler, which stores its reply in its own write."""
 
@@ -109,6 +102,7 @@ class Ticket:
     expires_at: float
     route: str = ""
     recorded: bool = field(default=False)
+    token: str = field(default_factory=lambda: secrets.token_hex(16))  # whose claim this is
 
     def claim(self) -> KeyedRequest:
         return KeyedRequest(
@@ -132,29 +126,32 @@ class IdempotencyService:
         self._store = store
         self._clock = clock
         self._ttl = settings.idempotency_ttl_seconds
-        self.in_flight: dict[ScopeKey, InFlight] = {}
+        self._lease = settings.idempotency_lease_seconds
 
     async def begin(
         self, principal: Principal, key: str, *, method: str, path: str, fingerprint: str
     ) -> Ticket | StoredResponse:
         """Start executing a keyed POST (a `Ticket`; call `finish` after), or the stored reply to replay.
         `key` is already parsed (`parse_key`)."""
-        scope_key = (principal.account_id, key, method, path)
-        if scope_key in self.in_flight:
-            raise _in_flight()
         now = self._clock.now()
-        stored = await self._store.lookup(principal.account_id, key, method, path, now.timestamp())
-        if scope_key in self.in_flight:  # another request with the key began while we read
-            raise _in_flight()
-        if stored is not None:
-            if stored.fingerprint != fingerprint:
-                raise IdempotencyKeyReuse(
-                    "This Idempotency-Key was already used with a different request; use a new key."
-                )
-            return stored
-        self.in_flight[scope_key] = InFlight(fingerprint, path, method, isoformat(now))
         expires = now + timedelta(seconds=self._ttl)
-        return Ticket(principal.account_id, key, method, path, fingerprint, now, expires.timestamp())
+        ticket = Ticket(principal.account_id, key, method, path, fingerprint, now, expires.timestamp())
+        moment = now.timestamp()
+        if not await self._store.claim(
+            ticket.claim(), token=ticket.token, now=moment, lease_until=moment + self._lease
+        ):
+            raise _in_flight()
+        try:
+            stored = await self._store.lookup(principal.account_id, key, method, path, moment)
+        except BaseException:
+            await self.release(ticket)
+            raise
+        if stored is None:
+            return ticket
+        await self.release(ticket)
+        if stored.fingerprint != fingerprint:
+            raise IdempotencyKeyReuse("This Idempotency-Key was already used with a different request; use a new key.")
+        return stored
 
     async def finish(self, ticket: Ticket, *, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
         """The handler answered: store the reply unless its own write did, or the outcome is not one to keep."""
@@ -163,28 +160,30 @@ class IdempotencyService:
                 reply = Reply(status, tuple(headers), body, resource_id_of(body))
                 await self._store.record(ticket.claim(), reply)
         finally:
-            self.release(ticket)
+            await self.release(ticket)
 
-    def release(self, ticket: Ticket) -> None:
-        self.in_flight.pop((ticket.account_id, ticket.key, ticket.method, ticket.path), None)
+    async def release(self, ticket: Ticket) -> None:
+        """End the ticket's claim (after its reply is stored, so a retry then finds the reply)."""
+        await self._store.release(ticket.claim(), token=ticket.token)
 
     async def status(self, principal: Principal, key: str) -> dict[str, Any]:
         """What the server remembers of the key in the caller's account (the contract's `IdempotencyKeyStatus`)."""
         ttl = timedelta(seconds=self._ttl)
-        for (account_id, in_flight_key, method, path), entry in list(self.in_flight.items()):
-            if account_id == principal.account_id and in_flight_key == key:
-                return {
-                    "key": key,
-                    "status": "in_progress",
-                    "method": method,
-                    "route": path.removeprefix("/v1"),
-                    "fingerprint": entry.fingerprint,
-                    "response_status": None,
-                    "resource_id": None,
-                    "created_at": entry.created_at,
-                    "expires_at": isoformat(parse_datetime(entry.created_at) + ttl),
-                }
-        stored = await self._store.latest_for_key(principal.account_id, key, self._clock.now().timestamp())
+        now = self._clock.now().timestamp()
+        claim = await self._store.in_flight_for_key(principal.account_id, key, now)
+        if claim is not None:
+            return {
+                "key": key,
+                "status": "in_progress",
+                "method": claim.method,
+                "route": claim.path.removeprefix("/v1"),
+                "fingerprint": claim.fingerprint,
+                "response_status": None,
+                "resource_id": None,
+                "created_at": claim.created_at,
+                "expires_at": isoformat(parse_datetime(claim.created_at) + ttl),
+            }
+        stored = await self._store.latest_for_key(principal.account_id, key, now)
         if stored is None:
             raise NotFound("This Idempotency-Key is unknown or expired for this account.")
         return {

@@ -2,13 +2,17 @@
 
 ``Replayer.replay_event`` serves ``POST /events/{id}/replay`` (JSON merge patch, time override, dry run
 with per-subscription filter traces). ``ReplayJobs`` runs time-range jobs: STARTING → RUNNING →
-COMPLETED | FAILED, or CANCELLING → CANCELLED, resumable from the last processed sequence. With the
+COMPLETED | FAILED, or CANCELLING → CANCELLED, resumable from the last processed sequence.
+A job runs on one runner at a time, whichever instance it is on: the runner holds a lease in the database
+(``ReplayStore.claim_run``), renews it as it progresses and stops when it lost it; every instance's
+``adopt()`` (run periodically) picks up unfinished jobs whose runner's lease expired (it died). With the
 background worker off (tests), ``ReplayJobs.run`` / ``run_pending`` drive jobs deterministically.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -273,8 +277,10 @@ class Replayer:
 class ReplayJobs:
     """Runs time-range replay jobs; in the background when the worker is on, on demand otherwise."""
 
-    def __init__(self, replayer: Replayer, *, background: bool) -> None:
+    def __init__(self, replayer: Replayer, *, background: bool, lease_seconds: float = 30.0) -> None:
         self.replayer = replayer
+        self.lease_seconds = lease_seconds
+        self.runner = secrets.token_hex(8)  # this process's runner identity in the database
         self.clock = replayer.clock
         self.replays = replayer.replays
         self.delivery = replayer.delivery
@@ -294,6 +300,21 @@ class ReplayJobs:
         self._resumed = True
         for account_id, replay_id in await self.replays.active_ids():
             self.launch(account_id, replay_id)
+
+    async def adopt(self) -> int:
+        """Launch every unfinished job nobody runs (its runner's lease expired, or it never started here);
+        jobs another runner holds are left alone by `run`. Returns how many were launched."""
+        launched = 0
+        for account_id, replay_id in await self.replays.active_ids():
+            if replay_id not in self._claimed:
+                self.launch(account_id, replay_id)
+                launched += 1
+        return launched
+
+    async def _claim(self, replay_id: str) -> bool:
+        now = self.clock.now().timestamp()
+        lease_until = now + self.lease_seconds
+        return await self.replays.claim_run(replay_id, runner=self.runner, now=now, lease_until=lease_until)
 
     async def run_pending(self) -> int:
         """Run every unfinished job to its end; returns how many were run."""
@@ -318,7 +339,11 @@ class ReplayJobs:
         if replay_id in self._claimed:
             return await self._load(account_id, replay_id)
         self._claimed.add(replay_id)
+        held = False
         try:
+            held = await self._claim(replay_id)
+            if not held:  # another instance runs it (or it ended)
+                return await self._load(account_id, replay_id)
             job = await self._load(account_id, replay_id)
             if job.status == STARTING:
                 await self._set(replay_id, RUNNING, (STARTING,))
@@ -330,13 +355,20 @@ class ReplayJobs:
             await self._set(replay_id, FAILED, ACTIVE, error=f"internal error: {error}")
         finally:
             self._claimed.discard(replay_id)
+            if held:
+                await self.replays.release_run(replay_id, runner=self.runner)
         return await self._load(account_id, replay_id)
 
     async def _process(self, account_id: str, replay_id: str, max_events: int | None) -> None:
         job = await self._load(account_id, replay_id)
         target = await self.replayer.resolve_target(account_id, job.target)
         handled = 0
+        renew_at = self.clock.now().timestamp() + self.lease_seconds / 3
         while True:
+            if self.clock.now().timestamp() >= renew_at:
+                if not await self._claim(replay_id):
+                    return  # the lease lapsed and another runner took the job over
+                renew_at = self.clock.now().timestamp() + self.lease_seconds / 3
             job = await self._load(account_id, replay_id)
             if job.status == CANCELLING:
                 await self._set(replay_id, CANCELLED, (CANCELLING,))

@@ -106,7 +106,7 @@ async def open_services(
         registry=registry,
         delivery=delivery,
     )
-    replay_jobs = ReplayJobs(replayer, background=settings.delivery_worker)
+    replay_jobs = ReplayJobs(replayer, background=settings.delivery_worker, lease_seconds=settings.replay_lease_seconds)
     auth = Authenticator(stores.accounts, clock)
     accounts = AccountService(stores.accounts, auth, clock, settings)
     idempotency = IdempotencyService(stores.idempotency, clock, settings)
@@ -156,6 +156,17 @@ async def open_services(
     )
 
 
+async def _replay_adopter(services: Services) -> None:
+    """Shared database: pick up replay jobs whose runner (on any instance) stopped renewing its lease."""
+    interval = services.settings.replay_lease_seconds / 2
+    while True:
+        try:
+            await services.replays.adopt()
+        except Exception:
+            log.exception("replay adoption failed")
+        await services.clock.sleep(interval)
+
+
 async def _janitor(services: Services) -> None:
     while True:
         await services.clock.sleep(JANITOR_INTERVAL_SECONDS)
@@ -192,6 +203,8 @@ def create_app(
         try:
             async with anyio.create_task_group() as group:
                 group.start_soon(_janitor, services)
+                if settings.delivery_worker and settings.shared_database:
+                    group.start_soon(_replay_adopter, services)
                 try:
                     yield
                 finally:

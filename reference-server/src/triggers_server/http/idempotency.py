@@ -85,7 +85,7 @@ class IdempotencyMiddleware:
             scope.setdefault("state", {})[_STATE] = begun
             start, chunks = await _capture(self.app, scope, _replaying_receive(body, receive))
         except BaseException:
-            service.release(begun)
+            await service.release(begun)
             raise
         response_body = b"".join(chunks)
         kept = [

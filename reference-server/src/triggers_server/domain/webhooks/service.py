@@ -6,6 +6,14 @@ that delay within [scheduled, 2 x scheduled]. 2xx succeeds; 3xx and every other 
 are never followed); 410 Gone disables the subscription. When the schedule is exhausted the delivery
 is dead-lettered. The worker sleeps on the injected clock until the next due delivery or until new
 work is signalled, so it neither busy-loops nor needs real time in tests (``run_due()``).
+
+Several instances over one database (``settings.shared_database``): every instance runs this worker. Due
+deliveries are claimed in the database (``claim_due``, ``FOR UPDATE SKIP LOCKED``, leased for the whole
+batch), so an attempt is made by one instance; a dead instance's claims fall due again when their lease
+ends, and an idle worker looks for work every ``delivery_poll_seconds`` (it cannot hear another instance's
+wake-ups) and, every ``SHARED_CATCH_UP_SECONDS``, fans out events an instance stored but died before fanning
+out. Subscriptions are then read per fan-out, not cached, since another instance may change them.
+The ``max_rps`` throttle is per instance (each instance holds back to ``max_rps`` on its own).
 """
 
 from __future__ import annotations
@@ -56,6 +64,9 @@ IDLE_WAKE_SECONDS: Final = 3600.0
 DUE_BATCH: Final = 100
 CONCURRENCY: Final = 16
 CATCH_UP_BATCH: Final = 500
+# Shared database: how often an instance fans out what another instance committed but died before fanning out
+# (fan-out never creates a delivery twice, so overlapping with a live instance's own fan-out is harmless).
+SHARED_CATCH_UP_SECONDS: Final = 5.0
 # A claimed batch is sent CONCURRENCY at a time, each attempt bounded by the webhook timeout; the lease covers
 # the whole batch (plus one timeout of slack) so no other claimer takes a delivery while it is in flight.
 LEASE_TIMEOUTS: Final = -(-DUE_BATCH // CONCURRENCY) + 1
@@ -196,6 +207,7 @@ class DeliveryService:
         self._wake.set()
 
     async def _run(self) -> None:
+        caught_up_at = self.clock.now()
         try:
             await self.catch_up()
         except Exception:
@@ -203,12 +215,18 @@ class DeliveryService:
         while True:
             self._wake.clear()
             try:
+                if self.settings.shared_database and self.clock.now() >= caught_up_at + timedelta(
+                    seconds=SHARED_CATCH_UP_SECONDS
+                ):
+                    caught_up_at = self.clock.now()
+                    await self.catch_up()
                 await self.run_due()
                 next_due = await self.deliveries.next_due_time()
             except Exception:
                 log.exception("delivery worker iteration failed")
                 next_due = None
-            idle_until = self.clock.now() + timedelta(seconds=IDLE_WAKE_SECONDS)
+            idle_seconds = self.settings.delivery_poll_seconds if self.settings.shared_database else IDLE_WAKE_SECONDS
+            idle_until = self.clock.now() + timedelta(seconds=idle_seconds)
             deadline = min(next_due, idle_until) if next_due is not None else idle_until
             if deadline <= self.clock.now():
                 continue
@@ -239,6 +257,8 @@ class DeliveryService:
         self._subscriptions.pop(account_id, None)
 
     async def enabled_subscriptions(self, account_id: str) -> list[SubscriptionRecord]:
+        if self.settings.shared_database:
+            return await self.subscriptions.enabled(account_id)
         cached = self._subscriptions.get(account_id)
         if cached is None:
             cached = await self.subscriptions.enabled(account_id)

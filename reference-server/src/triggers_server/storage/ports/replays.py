@@ -93,6 +93,15 @@ class ReplayStore(Protocol):
         """(account_id, replay_id) of every job not yet final, oldest first."""
         ...
 
+    async def claim_run(self, replay_id: str, *, runner: str, now: float, lease_until: float) -> bool:
+        """Take (or renew) the right to run an unfinished job until `lease_until`: granted when nobody holds it,
+        `runner` already does, or the holder's lease expired (it died); False otherwise."""
+        ...
+
+    async def release_run(self, replay_id: str, *, runner: str) -> None:
+        """Give the job up (only when `runner` still holds it)."""
+        ...
+
     async def set_status(
         self, replay_id: str, status: str, *, now: datetime, expected: tuple[str, ...], error: str | None = None
     ) -> bool:

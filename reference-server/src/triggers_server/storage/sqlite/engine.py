@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
+from pathlib import Path
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -120,6 +121,30 @@ def migration_scripts() -> list[tuple[int, str, str]]:
     if len(set(versions)) != len(versions):
         raise RuntimeError(f"duplicate migration versions: {versions}")
     return found
+
+
+class SchemaNewer(Exception):
+    """The database file was migrated by a newer server than this one."""
+
+
+def check_schema_version(path: str) -> None:
+    """Raise SchemaNewer when the file at `path` records a migration this server does not know (no-op for a
+    new file or :memory:)."""
+    if path == MEMORY or path.startswith("file:") or not Path(path).exists():
+        return
+    conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
+    try:
+        row = conn.execute("SELECT max(version) FROM schema_migrations").fetchone()
+    except sqlite3.Error:
+        return  # no migrations table yet: a new or foreign file, which opening reports
+    finally:
+        conn.close()
+    newest = migration_scripts()[-1][0]
+    if row is not None and row[0] is not None and int(row[0]) > newest:
+        raise SchemaNewer(
+            f"the database schema is at version {row[0]}, newer than this server knows ({newest}); "
+            "upgrade triggers-server"
+        )
 
 
 def apply_migrations(conn: sqlite3.Connection) -> list[str]:

@@ -123,6 +123,16 @@ def active_replay_ids(tx: Transaction) -> list[tuple[str, str]]:
     return [(row[0], row[1]) for row in rows]
 
 
+def claim_run(tx: Transaction, replay_id: str, runner: str, now: float, lease_until: float) -> bool:
+    marks = ", ".join("?" for _ in ACTIVE)
+    row = tx.execute(
+        f"UPDATE replays SET runner = ?, lease_until = ? WHERE id = ? AND status IN ({marks}) "
+        "AND (runner IS NULL OR runner = ? OR lease_until <= ?) RETURNING id",
+        (runner, lease_until, replay_id, *ACTIVE, runner, now),
+    ).fetchone()
+    return row is not None
+
+
 def set_status(
     tx: Transaction,
     replay_id: str,
@@ -225,6 +235,16 @@ class SqliteReplayStore:
 
     async def active_ids(self) -> list[tuple[str, str]]:
         return await self._db.read(active_replay_ids)
+
+    async def claim_run(self, replay_id: str, *, runner: str, now: float, lease_until: float) -> bool:
+        return await self._db.write(lambda tx: claim_run(tx, replay_id, runner, now, lease_until))
+
+    async def release_run(self, replay_id: str, *, runner: str) -> None:
+        await self._db.write(
+            lambda tx: tx.execute(
+                "UPDATE replays SET runner = NULL, lease_until = NULL WHERE id = ? AND runner = ?", (replay_id, runner)
+            )
+        )
 
     async def set_status(
         self, replay_id: str, status: str, *, now: datetime, expected: tuple[str, ...], error: str | None = None
