@@ -27,6 +27,15 @@ from _server import UNLIMITED, running_server
 RESULTS = Path(__file__).resolve().parent / "results" / "server-websocket.json"
 EVENT_TYPE = "bench.ws"
 SUBPROTOCOL = "triggers.v1"
+# What py-spy on the server showed (issue 14), carried into the results so docs/benchmarks.md keeps it.
+PROFILE_NOTE = (
+    "py-spy on the server: uvicorn negotiated permessage-deflate with the websockets client, so every fan-out "
+    "frame was compressed once per connection (and decompressed by every client), work SSE never does; the server "
+    "now runs with ws_per_message_deflate=False. Frame bytes are already shared: each event's JSON is encoded once "
+    "in the hub's ring and spliced into each subscriber's frame. What remains per frame is the same for both "
+    "transports (EventStreams.follow, wait_for_signal) plus WS's queue hop to the sender task. Both clients parse the "
+    "full JSON of every delivery. p99 is sensitive to machine load: compare WS and SSE within one run."
+)
 
 
 def _ws_url(base_url: str) -> str:
@@ -184,6 +193,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "drain_http": http_drain,
         "drain_speedup_ws_over_http": round(ws_drain["events_per_second"] / http_drain["events_per_second"], 2),
         "drain_target_speedup": 1.5,
+        "profile_note": PROFILE_NOTE,
     }
 
 

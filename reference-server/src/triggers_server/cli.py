@@ -494,6 +494,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         port=settings.port,
         loop=loop,
         http=RelaxedHeaderValuesProtocol,
+        # No permessage-deflate: triggers.v1 frames are small JSON, and compressing every fan-out frame once per
+        # connection (a zlib context each) cost more server CPU than the bytes it saves (bench/server_websocket.py).
+        ws_per_message_deflate=False,
         log_config=None,
         log_level="warning",
         access_log=False,
