@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from triggers_server.storage.ports.stats import ActivityWindow, Backlog, TypeCount
+from triggers_server.storage.ports.stats import ActivityWindow, Backlog, BucketCount, TypeCount
 from triggers_server.storage.postgres.engine import Conn, PgDatabase
 
 
@@ -20,6 +20,35 @@ async def backlog(conn: Conn, account_id: str | None) -> Backlog:
         )
     assert row is not None
     return Backlog(int(row["inbox"]), int(row["dlq"]))
+
+
+# The bucket of a stored RFC 3339 time: whole seconds since `start_epoch` over `bucket_seconds`, clamped into range.
+_BUCKET = "LEAST(GREATEST((floor(extract(epoch FROM {column}::timestamptz))::bigint - $3) / $4, 0), $5)"
+
+
+async def series(
+    conn: Conn, account_id: str, *, since: str, start_epoch: int, bucket_seconds: int, buckets: int
+) -> list[BucketCount]:
+    """Per-bucket counts of events and delivery attempts (the same buckets as SQLite's `strftime('%s', …)`)."""
+    args = (account_id, since, start_epoch, bucket_seconds, buckets - 1)
+    events = await conn.fetch(
+        f"SELECT {_BUCKET.format(column='created_at')} AS b, count(*) AS n FROM events"
+        " WHERE account_id = $1 AND created_at >= $2 GROUP BY b",
+        *args,
+    )
+    attempts = await conn.fetch(
+        f"SELECT {_BUCKET.format(column='started_at')} AS b, count(*) AS n,"
+        " count(*) FILTER (WHERE outcome = 'succeeded') AS ok"
+        " FROM delivery_attempts WHERE account_id = $1 AND started_at >= $2 GROUP BY b",
+        *args,
+    )
+    counts: dict[int, list[int]] = {}
+    for row in events:
+        counts.setdefault(int(row["b"]), [0, 0, 0])[0] = int(row["n"])
+    for row in attempts:
+        entry = counts.setdefault(int(row["b"]), [0, 0, 0])
+        entry[1], entry[2] = int(row["n"]), int(row["ok"] or 0)
+    return [BucketCount(index, *values) for index, values in sorted(counts.items())]
 
 
 class PgStatsStore:
@@ -65,3 +94,12 @@ class PgStatsStore:
             )
 
         return await self._db.snapshot(read)
+
+    async def series(
+        self, account_id: str, *, since: str, start_epoch: int, bucket_seconds: int, buckets: int
+    ) -> list[BucketCount]:
+        return await self._db.snapshot(
+            lambda conn: series(
+                conn, account_id, since=since, start_epoch=start_epoch, bucket_seconds=bucket_seconds, buckets=buckets
+            )
+        )
