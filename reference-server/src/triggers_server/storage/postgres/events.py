@@ -11,7 +11,7 @@ from typing import Any
 
 from triggers_server.clock import isoformat
 from triggers_server.ids import new_id
-from triggers_server.jsoncodec import dumps_text, loads
+from triggers_server.storage.event_rows import SELECT_EVENTS, draft_row, fresh_event, row_to_wire
 from triggers_server.storage.ports.events import (
     DuplicateEvent,
     EventCommitted,
@@ -35,49 +35,6 @@ from triggers_server.storage.postgres.engine import (
     texts,
 )
 from triggers_server.storage.postgres.idempotency import store_reply
-
-SPECVERSION = "1.0"
-_EMPTY = "{}"
-SELECT_EVENTS = (
-    "SELECT e.*, i.state AS inbox_state, i.visible_at AS inbox_visible_at, "
-    "i.delivery_count AS inbox_delivery_count FROM events e LEFT JOIN inbox i ON i.event_seq = e.seq"
-)
-
-
-def status_of(state: str | None, visible_at: float | None, now: float) -> str:
-    if state is None:
-        return "acknowledged"
-    if state == "leased" and visible_at is not None and visible_at <= now:
-        return "pending"
-    return state
-
-
-def row_to_wire(row: Row, now: float) -> dict[str, Any]:
-    """The contract's `Event` object for a row of `SELECT_EVENTS`."""
-    data_text = row["data"]
-    return {
-        "id": row["id"],
-        "external_id": row["external_id"],
-        "type": row["type"],
-        "source": row["source"],
-        "subject": row["subject"],
-        "time": row["time"],
-        "data": loads(data_text) if data_text is not None else None,
-        "data_base64": row["data_base64"],
-        "datacontenttype": row["datacontenttype"],
-        "dataschema": row["dataschema"],
-        "specversion": SPECVERSION,
-        "correlation_id": row["correlation_id"],
-        "causation_id": row["causation_id"],
-        "metadata": loads(row["metadata"]) if row["metadata"] != _EMPTY else {},
-        "extensions": loads(row["extensions"]) if row["extensions"] != _EMPTY else {},
-        "status": status_of(row["inbox_state"], row["inbox_visible_at"], now),
-        "sequence": int(row["seq"]),
-        "schema_version": row["schema_version"],
-        "replay_of": row["replay_of"],
-        "delivery_count": row["inbox_delivery_count"] or 0,
-        "created_at": row["created_at"],
-    }
 
 
 async def find_originals(
@@ -165,53 +122,10 @@ async def stage_events(
                 continue
         event_id = new_id("evt")
         occurred = isoformat(draft.time) if draft.time is not None else created
-        data_text = dumps_text(draft.data) if draft.has_data else None
-        values = (
-            event_id,
-            account_id,
-            draft.external_id,
-            draft.type,
-            draft.source,
-            draft.subject,
-            occurred,
-            data_text,
-            draft.data_base64,
-            draft.datacontenttype,
-            draft.dataschema,
-            draft.correlation_id,
-            draft.causation_id,
-            dumps_text(draft.metadata) if draft.metadata else _EMPTY,
-            dumps_text(draft.extensions) if draft.extensions else _EMPTY,
-            draft.schema_version,
-            draft.replay_of,
-            created,
-            len(data_text or draft.data_base64 or ""),
-        )
+        values = draft_row(draft, event_id=event_id, account_id=account_id, occurred=occurred, created=created)
         for column, value in zip(columns, values, strict=True):
             column.append(value)
-        event = {
-            "id": event_id,
-            "external_id": draft.external_id,
-            "type": draft.type,
-            "source": draft.source,
-            "subject": draft.subject,
-            "time": occurred,
-            "data": draft.data if draft.has_data else None,
-            "data_base64": draft.data_base64,
-            "datacontenttype": draft.datacontenttype,
-            "dataschema": draft.dataschema,
-            "specversion": SPECVERSION,
-            "correlation_id": draft.correlation_id,
-            "causation_id": draft.causation_id,
-            "metadata": dict(draft.metadata),
-            "extensions": dict(draft.extensions),
-            "status": "pending" if inbox else "acknowledged",
-            "sequence": 0,
-            "schema_version": draft.schema_version,
-            "replay_of": draft.replay_of,
-            "delivery_count": 0,
-            "created_at": created,
-        }
+        event = fresh_event(draft, event_id=event_id, occurred=occurred, created=created, inbox=inbox)
         if key is not None:
             seen[key] = event
         fresh.append(event)

@@ -16,12 +16,12 @@ from typing import Any, Literal
 
 from triggers_server.clock import isoformat
 from triggers_server.ids import new_id
+from triggers_server.storage.event_rows import SELECT_EVENTS, row_to_wire
 from triggers_server.storage.ports.dlq import ORIGIN_INBOX, REASON_MAX_DELIVERIES, NewDeadLetter
 from triggers_server.storage.ports.idempotency import KeyedRequest, Reply
 from triggers_server.storage.ports.inbox import LeaseResult, ReceiptOutcome
 from triggers_server.storage.postgres.dlq import add_dead_letter
 from triggers_server.storage.postgres.engine import Conn, PgDatabase, Row, Sql, glob_clause
-from triggers_server.storage.postgres.events import SELECT_EVENTS, row_to_wire
 from triggers_server.storage.postgres.idempotency import store_reply
 
 _UNKNOWN = "No lease with this receipt exists in this account."

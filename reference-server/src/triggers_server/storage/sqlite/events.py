@@ -8,7 +8,6 @@ writes the event, its inbox entry and the idempotency record atomically; replay 
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 from triggers_server.clock import isoformat
 from triggers_server.globs import sql_clause
 from triggers_server.ids import new_id
-from triggers_server.jsoncodec import dumps_text, loads
+from triggers_server.storage.event_rows import SELECT_EVENTS, draft_row, fresh_event, row_to_wire
 from triggers_server.storage.ports.events import (
     DuplicateEvent,
     EventCommitted,
@@ -29,49 +28,6 @@ from triggers_server.storage.ports.idempotency import KeyedRequest, Reply
 from triggers_server.storage.sqlite.engine import Database, Transaction, after_commit
 from triggers_server.storage.sqlite.idempotency import store_reply
 from triggers_server.storage.sqlite.where import add_equals
-
-SPECVERSION = "1.0"
-_EMPTY = "{}"
-SELECT_EVENTS = (
-    "SELECT e.*, i.state AS inbox_state, i.visible_at AS inbox_visible_at, "
-    "i.delivery_count AS inbox_delivery_count FROM events e LEFT JOIN inbox i ON i.event_seq = e.seq"
-)
-
-
-def status_of(state: str | None, visible_at: float | None, now: float) -> str:
-    if state is None:
-        return "acknowledged"
-    if state == "leased" and visible_at is not None and visible_at <= now:
-        return "pending"
-    return state
-
-
-def row_to_wire(row: sqlite3.Row, now: float) -> dict[str, Any]:
-    """The contract's `Event` object for a row of `SELECT_EVENTS`."""
-    data_text = row["data"]
-    return {
-        "id": row["id"],
-        "external_id": row["external_id"],
-        "type": row["type"],
-        "source": row["source"],
-        "subject": row["subject"],
-        "time": row["time"],
-        "data": loads(data_text) if data_text is not None else None,
-        "data_base64": row["data_base64"],
-        "datacontenttype": row["datacontenttype"],
-        "dataschema": row["dataschema"],
-        "specversion": SPECVERSION,
-        "correlation_id": row["correlation_id"],
-        "causation_id": row["causation_id"],
-        "metadata": loads(row["metadata"]) if row["metadata"] != _EMPTY else {},
-        "extensions": loads(row["extensions"]) if row["extensions"] != _EMPTY else {},
-        "status": status_of(row["inbox_state"], row["inbox_visible_at"], now),
-        "sequence": row["seq"],
-        "schema_version": row["schema_version"],
-        "replay_of": row["replay_of"],
-        "delivery_count": row["inbox_delivery_count"] or 0,
-        "created_at": row["created_at"],
-    }
 
 
 def find_original(tx: Transaction, account_id: str, source: str, external_id: str, now: float) -> dict[str, Any] | None:
@@ -125,53 +81,8 @@ def insert_events(
                 continue
         event_id = new_id("evt")
         occurred = isoformat(draft.time) if draft.time is not None else created
-        data_text = dumps_text(draft.data) if draft.has_data else None
-        rows.append(
-            (
-                event_id,
-                account_id,
-                draft.external_id,
-                draft.type,
-                draft.source,
-                draft.subject,
-                occurred,
-                data_text,
-                draft.data_base64,
-                draft.datacontenttype,
-                draft.dataschema,
-                draft.correlation_id,
-                draft.causation_id,
-                dumps_text(draft.metadata) if draft.metadata else _EMPTY,
-                dumps_text(draft.extensions) if draft.extensions else _EMPTY,
-                draft.schema_version,
-                draft.replay_of,
-                created,
-                len(data_text or draft.data_base64 or ""),
-            )
-        )
-        event = {
-            "id": event_id,
-            "external_id": draft.external_id,
-            "type": draft.type,
-            "source": draft.source,
-            "subject": draft.subject,
-            "time": occurred,
-            "data": draft.data if draft.has_data else None,
-            "data_base64": draft.data_base64,
-            "datacontenttype": draft.datacontenttype,
-            "dataschema": draft.dataschema,
-            "specversion": SPECVERSION,
-            "correlation_id": draft.correlation_id,
-            "causation_id": draft.causation_id,
-            "metadata": dict(draft.metadata),
-            "extensions": dict(draft.extensions),
-            "status": "pending" if inbox else "acknowledged",
-            "sequence": 0,
-            "schema_version": draft.schema_version,
-            "replay_of": draft.replay_of,
-            "delivery_count": 0,
-            "created_at": created,
-        }
+        rows.append(draft_row(draft, event_id=event_id, account_id=account_id, occurred=occurred, created=created))
+        event = fresh_event(draft, event_id=event_id, occurred=occurred, created=created, inbox=inbox)
         if key is not None:
             seen[key] = event
         fresh.append(event)

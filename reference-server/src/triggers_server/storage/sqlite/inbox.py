@@ -17,11 +17,11 @@ from typing import Any, Literal
 from triggers_server.clock import isoformat
 from triggers_server.globs import sql_clause
 from triggers_server.ids import new_id
+from triggers_server.storage.event_rows import SELECT_EVENTS, row_to_wire
 from triggers_server.storage.ports.idempotency import KeyedRequest, Reply
 from triggers_server.storage.ports.inbox import LeaseResult, ReceiptOutcome
 from triggers_server.storage.sqlite.dlq import insert_dlq_entry
 from triggers_server.storage.sqlite.engine import Database, Transaction
-from triggers_server.storage.sqlite.events import SELECT_EVENTS, row_to_wire
 from triggers_server.storage.sqlite.idempotency import store_reply
 
 MAX_DELIVERIES_REASON = "max_deliveries_exceeded"
