@@ -9,29 +9,10 @@ from datetime import datetime
 from triggers_server.clock import isoformat
 from triggers_server.ids import hash_key, new_api_key_secret, new_id
 from triggers_server.storage.ports.accounts import AccountRecord, ApiKeyRecord, BootstrapOutcome
-from triggers_server.storage.postgres.engine import Conn, PgDatabase, Row, texts
+from triggers_server.storage.postgres.engine import Conn, PgDatabase, texts
+from triggers_server.storage.records import account_record, api_key_record
 
 BOOTSTRAP_LOCK = 0x7472_6969  # serialises ensure_bootstrap_key between instances starting together
-
-
-def _account(row: Row) -> AccountRecord:
-    return AccountRecord(
-        row["id"], row["name"], row["max_deliveries"], row["created_at"], int(row["purged_through_seq"])
-    )
-
-
-def _key(row: Row) -> ApiKeyRecord:
-    return ApiKeyRecord(
-        id=row["id"],
-        account_id=row["account_id"],
-        name=row["name"],
-        prefix=row["prefix"],
-        scopes=tuple(json.loads(row["scopes"])),
-        created_at=row["created_at"],
-        revoked_at=row["revoked_at"],
-        bootstrap=bool(row["bootstrap"]),
-        last_used_at=row["last_used_at"],
-    )
 
 
 async def create_account(conn: Conn, *, name: str, max_deliveries: int, now: datetime) -> AccountRecord:
@@ -132,7 +113,7 @@ class PgAccountStore:
         async def read(conn: Conn) -> tuple[AccountRecord | None, dict[str, int]]:
             row = await conn.fetchrow(_ACCOUNT_WITH_USAGE, account_id, day_start)  # one statement, one snapshot
             assert row is not None
-            account = _account(row) if row["id"] is not None else None
+            account = account_record(row) if row["id"] is not None else None
             return account, {name: int(row[name]) for name in _USAGE}
 
         return await self._db.read(read)
@@ -158,7 +139,7 @@ class PgAccountStore:
     async def find_active_key(self, key_hash: str) -> ApiKeyRecord | None:
         async def read(conn: Conn) -> ApiKeyRecord | None:
             row = await conn.fetchrow("SELECT * FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL", key_hash)
-            return _key(row) if row else None
+            return api_key_record(row) if row else None
 
         return await self._db.read(read)
 
@@ -179,7 +160,7 @@ class PgAccountStore:
                 after_id or "",
                 limit,
             )
-            return [_key(row) for row in rows]
+            return [api_key_record(row) for row in rows]
 
         return await self._db.read(read)
 

@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterable
 from datetime import datetime
 
-from triggers_server.clock import isoformat, parse_datetime
+from triggers_server.clock import isoformat
 from triggers_server.ids import new_id
 from triggers_server.storage.ports.deliveries import (
     ACTIVE_STATUSES,
@@ -21,7 +21,8 @@ from triggers_server.storage.ports.deliveries import (
     DeliveryRecord,
     NewDelivery,
 )
-from triggers_server.storage.postgres.engine import Conn, Row, Sql, add_equals, affected, texts
+from triggers_server.storage.postgres.engine import Conn, Sql, add_equals, affected, texts
+from triggers_server.storage.records import attempt_record, delivery_record, optional_time
 
 FANOUT_LOCK = 0x7472_6969  # pg_advisory_xact_lock(FANOUT_LOCK, hashtext(account)) around an account's fan-out
 _COLUMNS = (
@@ -29,53 +30,6 @@ _COLUMNS = (
     "next_attempt_at, last_attempt_at, manual_pending, last_response_status, last_error, "
     "created_at, updated_at, resume_status"
 )
-
-
-def _optional_time(value: str | None) -> datetime | None:
-    return parse_datetime(value) if value is not None else None
-
-
-def record(row: Row) -> DeliveryRecord:
-    return DeliveryRecord(
-        seq=int(row["seq"]),
-        id=row["id"],
-        account_id=row["account_id"],
-        event_id=row["event_id"],
-        event_type=row["event_type"],
-        subscription_id=row["subscription_id"],
-        payload=row["payload"],
-        status=row["status"],
-        attempt_count=row["attempt_count"],
-        next_attempt_at=_optional_time(row["next_attempt_at"]),
-        last_attempt_at=_optional_time(row["last_attempt_at"]),
-        manual_pending=bool(row["manual_pending"]),
-        last_response_status=row["last_response_status"],
-        last_error=row["last_error"],
-        created_at=parse_datetime(row["created_at"]),
-        updated_at=parse_datetime(row["updated_at"]),
-        resume_status=row["resume_status"],
-    )
-
-
-def attempt(row: Row) -> AttemptRecord:
-    return AttemptRecord(
-        id=row["id"],
-        delivery_id=row["delivery_id"],
-        attempt_number=row["attempt_number"],
-        trigger=row["trigger"],
-        started_at=parse_datetime(row["started_at"]),
-        duration_ms=row["duration_ms"],
-        request_url=row["request_url"],
-        request_headers=json.loads(row["request_headers"]),
-        request_body=row["request_body"],
-        response_status=row["response_status"],
-        response_headers=json.loads(row["response_headers"]) if row["response_headers"] is not None else None,
-        response_body=row["response_body"],
-        response_body_truncated=bool(row["response_body_truncated"]),
-        error=row["error"],
-        outcome=row["outcome"],
-        next_attempt_at=_optional_time(row["next_attempt_at"]),
-    )
 
 
 async def insert_deliveries(
@@ -128,7 +82,7 @@ async def get_delivery(conn: Conn, account_id: str, delivery_id: str) -> Deliver
     row = await conn.fetchrow(
         f"SELECT {_COLUMNS} FROM deliveries WHERE account_id = $1 AND id = $2", account_id, delivery_id
     )
-    return record(row) if row is not None else None
+    return delivery_record(row) if row is not None else None
 
 
 async def list_deliveries(
@@ -150,14 +104,14 @@ async def list_deliveries(
         f"SELECT {_COLUMNS} FROM deliveries WHERE {' AND '.join(clauses)} ORDER BY seq DESC LIMIT {sql(limit)}",
         *sql.args,
     )
-    return [record(row) for row in rows]
+    return [delivery_record(row) for row in rows]
 
 
 async def list_attempts(conn: Conn, delivery_id: str) -> list[AttemptRecord]:
     rows = await conn.fetch(
         "SELECT * FROM delivery_attempts WHERE delivery_id = $1 ORDER BY attempt_number", delivery_id
     )
-    return [attempt(row) for row in rows]
+    return [attempt_record(row) for row in rows]
 
 
 async def claim_due(conn: Conn, now: datetime, *, limit: int, lease_until: datetime) -> list[DeliveryRecord]:
@@ -168,7 +122,7 @@ async def claim_due(conn: Conn, now: datetime, *, limit: int, lease_until: datet
         isoformat(now),
         limit,
     )
-    claimed = [record(row) for row in rows]
+    claimed = [delivery_record(row) for row in rows]
     if claimed:
         await conn.execute(
             "UPDATE deliveries SET next_attempt_at = $1 WHERE id = ANY($2::text[])",
@@ -180,7 +134,7 @@ async def claim_due(conn: Conn, now: datetime, *, limit: int, lease_until: datet
 
 async def next_due_time(conn: Conn) -> datetime | None:
     value = await conn.fetchval("SELECT MIN(next_attempt_at) FROM deliveries WHERE next_attempt_at IS NOT NULL")
-    return _optional_time(value)
+    return optional_time(value)
 
 
 async def record_attempt(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from triggers_server.clock import isoformat, parse_datetime
+from triggers_server.clock import isoformat
 from triggers_server.ids import new_id
 from triggers_server.storage.ports.deliveries import NewDelivery
 from triggers_server.storage.ports.dlq import (
@@ -22,26 +22,10 @@ from triggers_server.storage.ports.dlq import (
     RetryPlanner,
 )
 from triggers_server.storage.postgres.deliveries import get_delivery, insert_deliveries
-from triggers_server.storage.postgres.engine import Conn, PgDatabase, Row, Sql, add_equals, affected, glob_clause
+from triggers_server.storage.postgres.engine import Conn, PgDatabase, Sql, add_equals, affected, glob_clause
 from triggers_server.storage.postgres.events import enqueue_inbox, get_event, get_events_by_ids
 from triggers_server.storage.postgres.subscriptions import get_subscription
-
-
-def _record(row: Row) -> DlqRecord:
-    return DlqRecord(
-        seq=int(row["seq"]),
-        id=row["id"],
-        account_id=row["account_id"],
-        origin=row["origin"],
-        event_id=row["event_id"],
-        event_type=row["event_type"],
-        subscription_id=row["subscription_id"],
-        delivery_id=row["delivery_id"],
-        reason=row["reason"],
-        detail=row["detail"],
-        attempts=row["attempts"],
-        created_at=parse_datetime(row["created_at"]),
-    )
+from triggers_server.storage.records import dead_letter_record
 
 
 async def add_dead_letter(conn: Conn, letter: NewDeadLetter, now: datetime) -> str:
@@ -73,7 +57,7 @@ async def get_entry(conn: Conn, account_id: str, entry_id: str, *, lock: bool = 
         account_id,
         entry_id,
     )
-    return _record(row) if row is not None else None
+    return dead_letter_record(row) if row is not None else None
 
 
 async def list_entries(
@@ -92,7 +76,7 @@ async def list_entries(
         + (" FOR UPDATE SKIP LOCKED" if lock else ""),
         *sql.args,
     )
-    return [_record(row) for row in rows]
+    return [dead_letter_record(row) for row in rows]
 
 
 async def _retry(conn: Conn, entry: DlqRecord, now: datetime, plan: RetryPlanner) -> RetryDone | Refuse:

@@ -9,53 +9,20 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from triggers_server.clock import isoformat, parse_datetime
+from triggers_server.clock import isoformat
 from triggers_server.ids import new_id
 from triggers_server.storage.ports.deliveries import NewDelivery, PayloadOf
 from triggers_server.storage.ports.events import EventDraft
 from triggers_server.storage.ports.replays import ACTIVE, FINAL, RUNNING, STARTING, NewReplay, ReplayRecord
 from triggers_server.storage.postgres.deliveries import advance_fanout_mark, insert_deliveries
-from triggers_server.storage.postgres.engine import Conn, IngestContext, PgDatabase, Row, Sql, affected
+from triggers_server.storage.postgres.engine import Conn, IngestContext, PgDatabase, Sql, affected
 from triggers_server.storage.postgres.events import events_in_range, get_event, insert_event
-
-
-def _optional_json(text: str | None) -> Any:
-    return json.loads(text) if text is not None else None
-
-
-def _optional_time(text: str | None) -> datetime | None:
-    return parse_datetime(text) if text is not None else None
-
-
-def _record(row: Row) -> ReplayRecord:
-    return ReplayRecord(
-        seq=int(row["seq"]),
-        id=row["id"],
-        account_id=row["account_id"],
-        name=row["name"],
-        range_from=parse_datetime(row["range_from"]),
-        range_to=parse_datetime(row["range_to"]),
-        event_types=json.loads(row["event_types"]),
-        filter=_optional_json(row["filter"]),
-        target=json.loads(row["target"]),
-        data_patch=_optional_json(row["data_patch"]),
-        dry_run=bool(row["dry_run"]),
-        status=row["status"],
-        matched=row["matched"],
-        processed=row["processed"],
-        delivered=row["delivered"],
-        filtered=row["filtered"],
-        error=row["error"],
-        cursor_sequence=int(row["cursor_sequence"]),
-        created_at=parse_datetime(row["created_at"]),
-        started_at=_optional_time(row["started_at"]),
-        finished_at=_optional_time(row["finished_at"]),
-    )
+from triggers_server.storage.records import replay_record
 
 
 async def get_replay(conn: Conn, account_id: str, replay_id: str) -> ReplayRecord | None:
     row = await conn.fetchrow("SELECT * FROM replays WHERE account_id = $1 AND id = $2", account_id, replay_id)
-    return _record(row) if row is not None else None
+    return replay_record(row) if row is not None else None
 
 
 class PgReplayStore:
@@ -125,7 +92,7 @@ class PgReplayStore:
         statement = f"SELECT * FROM replays WHERE {' AND '.join(clauses)} ORDER BY seq DESC LIMIT {sql(limit)}"
 
         async def read(conn: Conn) -> list[ReplayRecord]:
-            return [_record(row) for row in await conn.fetch(statement, *sql.args)]
+            return [replay_record(row) for row in await conn.fetch(statement, *sql.args)]
 
         return await self._db.read(read)
 

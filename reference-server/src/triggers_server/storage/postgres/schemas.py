@@ -7,9 +7,10 @@ import json
 from datetime import datetime
 from typing import Any
 
-from triggers_server.clock import isoformat, parse_datetime
+from triggers_server.clock import isoformat
 from triggers_server.storage.ports.schemas import NewVersion, SchemaVersionRecord, Stored, SubjectRecord
-from triggers_server.storage.postgres.engine import Conn, PgDatabase, Row, affected
+from triggers_server.storage.postgres.engine import Conn, PgDatabase, affected
+from triggers_server.storage.records import schema_version_record, subject_record
 
 _VERSION_COLUMNS = "event_type, version, json_schema, fingerprint, created_at, dialect"
 _SUBJECT_QUERY = """
@@ -24,31 +25,9 @@ _SUBJECT_QUERY = """
 """
 
 
-def _version(row: Row) -> SchemaVersionRecord:
-    return SchemaVersionRecord(
-        event_type=row["event_type"],
-        version=row["version"],
-        json_schema=json.loads(row["json_schema"]),
-        fingerprint=row["fingerprint"],
-        created_at=parse_datetime(row["created_at"]),
-        dialect=row["dialect"],
-    )
-
-
-def _subject(row: Row) -> SubjectRecord:
-    return SubjectRecord(
-        event_type=row["event_type"],
-        compatibility=row["compatibility"],
-        default_dialect=row["default_dialect"],
-        latest_version=row["latest_version"],
-        versions=int(row["versions"]),
-        updated_at=parse_datetime(row["updated_at"]),
-    )
-
-
 async def get_subject(conn: Conn, account_id: str, event_type: str) -> SubjectRecord | None:
     row = await conn.fetchrow(_SUBJECT_QUERY + " WHERE s.account_id = $1 AND s.event_type = $2", account_id, event_type)
-    return _subject(row) if row is not None else None
+    return subject_record(row) if row is not None else None
 
 
 async def live_versions(conn: Conn, account_id: str, event_type: str) -> list[SchemaVersionRecord]:
@@ -58,7 +37,7 @@ async def live_versions(conn: Conn, account_id: str, event_type: str) -> list[Sc
         account_id,
         event_type,
     )
-    return [_version(row) for row in rows]
+    return [schema_version_record(row) for row in rows]
 
 
 async def get_version(conn: Conn, account_id: str, event_type: str, version: int | None) -> SchemaVersionRecord | None:
@@ -77,7 +56,7 @@ async def get_version(conn: Conn, account_id: str, event_type: str, version: int
             event_type,
             version,
         )
-    return _version(row) if row is not None else None
+    return schema_version_record(row) if row is not None else None
 
 
 async def _ensure_subject(conn: Conn, account_id: str, event_type: str, now: datetime) -> None:
@@ -168,7 +147,7 @@ class PgSchemaStore:
                 after_version,
                 limit,
             )
-            return [_version(row) for row in rows]
+            return [schema_version_record(row) for row in rows]
 
         return await self._db.snapshot(read)
 
@@ -198,7 +177,7 @@ class PgSchemaStore:
                 after or "",
                 limit,
             )
-            return [_subject(row) for row in rows]
+            return [subject_record(row) for row in rows]
 
         return await self._db.read(read)
 

@@ -8,12 +8,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from triggers_server.clock import isoformat, parse_datetime
+from triggers_server.clock import isoformat
 from triggers_server.ids import new_id
 from triggers_server.storage.ports.subscriptions import NewSubscription, SubscriptionRecord
 from triggers_server.storage.postgres.deliveries import discard_active, init_fanout_mark
-from triggers_server.storage.postgres.engine import Conn, PgDatabase, Row, Sql
+from triggers_server.storage.postgres.engine import Conn, PgDatabase, Sql
 from triggers_server.storage.postgres.events import latest_sequence
+from triggers_server.storage.records import subscription_record
 
 _COLUMNS = (
     "seq, id, account_id, url, event_types, filter, enabled, disabled_reason, max_rps, description, "
@@ -22,33 +23,11 @@ _COLUMNS = (
 _UPDATABLE = {"url", "event_types", "filter", "enabled", "max_rps", "description", "metadata"}
 
 
-def _record(row: Row) -> SubscriptionRecord:
-    expires = row["previous_secret_expires_at"]
-    return SubscriptionRecord(
-        seq=int(row["seq"]),
-        id=row["id"],
-        account_id=row["account_id"],
-        url=row["url"],
-        event_types=json.loads(row["event_types"]),
-        filter=json.loads(row["filter"]) if row["filter"] is not None else None,
-        enabled=bool(row["enabled"]),
-        disabled_reason=row["disabled_reason"],
-        max_rps=row["max_rps"],
-        description=row["description"],
-        metadata=json.loads(row["metadata"]),
-        secret=row["secret"],
-        previous_secret=row["previous_secret"],
-        previous_secret_expires_at=parse_datetime(expires) if expires is not None else None,
-        created_at=parse_datetime(row["created_at"]),
-        updated_at=parse_datetime(row["updated_at"]),
-    )
-
-
 async def get_subscription(conn: Conn, account_id: str, subscription_id: str) -> SubscriptionRecord | None:
     row = await conn.fetchrow(
         f"SELECT {_COLUMNS} FROM subscriptions WHERE account_id = $1 AND id = $2", account_id, subscription_id
     )
-    return _record(row) if row is not None else None
+    return subscription_record(row) if row is not None else None
 
 
 async def disable_subscription(
@@ -106,7 +85,7 @@ class PgSubscriptionStore:
                 before_seq if before_seq is not None else 2**62,
                 limit,
             )
-            return [_record(row) for row in rows]
+            return [subscription_record(row) for row in rows]
 
         return await self._db.read(read)
 
@@ -115,7 +94,7 @@ class PgSubscriptionStore:
             rows = await conn.fetch(
                 f"SELECT {_COLUMNS} FROM subscriptions WHERE account_id = $1 AND enabled = 1 ORDER BY seq", account_id
             )
-            return [_record(row) for row in rows]
+            return [subscription_record(row) for row in rows]
 
         return await self._db.read(read)
 

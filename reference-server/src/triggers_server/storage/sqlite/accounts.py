@@ -3,32 +3,14 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Mapping
 from datetime import datetime
 
 from triggers_server.clock import isoformat
 from triggers_server.ids import hash_key, new_api_key_secret, new_id
 from triggers_server.storage.ports.accounts import AccountRecord, ApiKeyRecord, BootstrapOutcome
+from triggers_server.storage.records import account_record, api_key_record
 from triggers_server.storage.sqlite.engine import Database, Transaction
-
-
-def _account(row: sqlite3.Row) -> AccountRecord:
-    return AccountRecord(row["id"], row["name"], row["max_deliveries"], row["created_at"], row["purged_through_seq"])
-
-
-def _key(row: sqlite3.Row) -> ApiKeyRecord:
-    return ApiKeyRecord(
-        id=row["id"],
-        account_id=row["account_id"],
-        name=row["name"],
-        prefix=row["prefix"],
-        scopes=tuple(json.loads(row["scopes"])),
-        created_at=row["created_at"],
-        revoked_at=row["revoked_at"],
-        bootstrap=bool(row["bootstrap"]),
-        last_used_at=row["last_used_at"],
-    )
 
 
 def create_account(tx: Transaction, *, name: str, max_deliveries: int, now: datetime) -> AccountRecord:
@@ -42,7 +24,7 @@ def create_account(tx: Transaction, *, name: str, max_deliveries: int, now: date
 
 def get_account(tx: Transaction, account_id: str) -> AccountRecord | None:
     row = tx.execute("SELECT * FROM accounts WHERE id = ?", (account_id,)).fetchone()
-    return _account(row) if row else None
+    return account_record(row) if row else None
 
 
 def create_api_key(
@@ -79,7 +61,7 @@ def create_api_key(
 
 def find_active_key(tx: Transaction, key_hash: str) -> ApiKeyRecord | None:
     row = tx.execute("SELECT * FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL", (key_hash,)).fetchone()
-    return _key(row) if row else None
+    return api_key_record(row) if row else None
 
 
 def bootstrap_account_id(tx: Transaction) -> str | None:
@@ -89,7 +71,7 @@ def bootstrap_account_id(tx: Transaction) -> str | None:
 
 def get_api_key(tx: Transaction, account_id: str, key_id: str) -> ApiKeyRecord | None:
     row = tx.execute("SELECT * FROM api_keys WHERE id = ? AND account_id = ?", (key_id, account_id)).fetchone()
-    return _key(row) if row else None
+    return api_key_record(row) if row else None
 
 
 def list_api_keys(tx: Transaction, account_id: str, *, limit: int, after_id: str | None) -> list[ApiKeyRecord]:
@@ -97,7 +79,7 @@ def list_api_keys(tx: Transaction, account_id: str, *, limit: int, after_id: str
         "SELECT * FROM api_keys WHERE account_id = ? AND revoked_at IS NULL AND id > ? ORDER BY id LIMIT ?",
         (account_id, after_id or "", limit),
     ).fetchall()
-    return [_key(row) for row in rows]
+    return [api_key_record(row) for row in rows]
 
 
 def revoke_api_key(tx: Transaction, account_id: str, key_id: str, now: datetime) -> str | None:

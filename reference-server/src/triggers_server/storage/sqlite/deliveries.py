@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from triggers_server.clock import isoformat, parse_datetime
+from triggers_server.clock import isoformat
 from triggers_server.ids import new_id
 from triggers_server.storage.ports.deliveries import (
     ACTIVE_STATUSES,
@@ -21,6 +20,7 @@ from triggers_server.storage.ports.deliveries import (
     DeliveryRecord,
     NewDelivery,
 )
+from triggers_server.storage.records import attempt_record, delivery_record, optional_time
 from triggers_server.storage.sqlite.engine import Transaction
 from triggers_server.storage.sqlite.where import add_equals
 
@@ -29,53 +29,6 @@ _COLUMNS = (
     "next_attempt_at, last_attempt_at, manual_pending, last_response_status, last_error, "
     "created_at, updated_at, resume_status"
 )
-
-
-def _optional_time(value: str | None) -> datetime | None:
-    return parse_datetime(value) if value is not None else None
-
-
-def _record(row: sqlite3.Row) -> DeliveryRecord:
-    return DeliveryRecord(
-        seq=row["seq"],
-        id=row["id"],
-        account_id=row["account_id"],
-        event_id=row["event_id"],
-        event_type=row["event_type"],
-        subscription_id=row["subscription_id"],
-        payload=row["payload"],
-        status=row["status"],
-        attempt_count=row["attempt_count"],
-        next_attempt_at=_optional_time(row["next_attempt_at"]),
-        last_attempt_at=_optional_time(row["last_attempt_at"]),
-        manual_pending=bool(row["manual_pending"]),
-        last_response_status=row["last_response_status"],
-        last_error=row["last_error"],
-        created_at=parse_datetime(row["created_at"]),
-        updated_at=parse_datetime(row["updated_at"]),
-        resume_status=row["resume_status"],
-    )
-
-
-def _attempt(row: sqlite3.Row) -> AttemptRecord:
-    return AttemptRecord(
-        id=row["id"],
-        delivery_id=row["delivery_id"],
-        attempt_number=row["attempt_number"],
-        trigger=row["trigger"],
-        started_at=parse_datetime(row["started_at"]),
-        duration_ms=row["duration_ms"],
-        request_url=row["request_url"],
-        request_headers=json.loads(row["request_headers"]),
-        request_body=row["request_body"],
-        response_status=row["response_status"],
-        response_headers=json.loads(row["response_headers"]) if row["response_headers"] is not None else None,
-        response_body=row["response_body"],
-        response_body_truncated=bool(row["response_body_truncated"]),
-        error=row["error"],
-        outcome=row["outcome"],
-        next_attempt_at=_optional_time(row["next_attempt_at"]),
-    )
 
 
 def insert_deliveries(
@@ -120,7 +73,7 @@ def get_delivery(tx: Transaction, account_id: str, delivery_id: str) -> Delivery
     row = tx.execute(
         f"SELECT {_COLUMNS} FROM deliveries WHERE account_id = ? AND id = ?", (account_id, delivery_id)
     ).fetchone()
-    return _record(row) if row is not None else None
+    return delivery_record(row) if row is not None else None
 
 
 def list_deliveries(
@@ -144,14 +97,14 @@ def list_deliveries(
         f"SELECT {_COLUMNS} FROM deliveries WHERE {' AND '.join(clauses)} ORDER BY seq DESC LIMIT ?",
         (*values, limit),
     ).fetchall()
-    return [_record(row) for row in rows]
+    return [delivery_record(row) for row in rows]
 
 
 def list_attempts(tx: Transaction, delivery_id: str) -> list[AttemptRecord]:
     rows = tx.execute(
         "SELECT * FROM delivery_attempts WHERE delivery_id = ? ORDER BY attempt_number", (delivery_id,)
     ).fetchall()
-    return [_attempt(row) for row in rows]
+    return [attempt_record(row) for row in rows]
 
 
 def claim_due(tx: Transaction, now: datetime, *, limit: int, lease_until: datetime) -> list[DeliveryRecord]:
@@ -161,7 +114,7 @@ def claim_due(tx: Transaction, now: datetime, *, limit: int, lease_until: dateti
         "ORDER BY next_attempt_at, seq LIMIT ?",
         (isoformat(now), limit),
     ).fetchall()
-    claimed = [_record(row) for row in rows]
+    claimed = [delivery_record(row) for row in rows]
     tx.executemany(
         "UPDATE deliveries SET next_attempt_at = ? WHERE id = ?",
         [(isoformat(lease_until), delivery.id) for delivery in claimed],
@@ -171,7 +124,7 @@ def claim_due(tx: Transaction, now: datetime, *, limit: int, lease_until: dateti
 
 def next_due_time(tx: Transaction) -> datetime | None:
     row = tx.execute("SELECT MIN(next_attempt_at) FROM deliveries WHERE next_attempt_at IS NOT NULL").fetchone()
-    return _optional_time(row[0]) if row is not None else None
+    return optional_time(row[0]) if row is not None else None
 
 
 def record_attempt(

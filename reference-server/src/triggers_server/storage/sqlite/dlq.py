@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 from typing import Any
 
-from triggers_server.clock import isoformat, parse_datetime
+from triggers_server.clock import isoformat
 from triggers_server.globs import sql_clause
 from triggers_server.ids import new_id
 from triggers_server.storage.ports.dlq import ORIGINS, DlqFilter, DlqRecord, NewDeadLetter
+from triggers_server.storage.records import dead_letter_record
 from triggers_server.storage.sqlite.engine import Transaction
 from triggers_server.storage.sqlite.where import add_equals
 
@@ -28,23 +28,6 @@ def _where(account_id: str, query: DlqFilter) -> tuple[str, list[Any]]:
         (("subscription_id", query.subscription_id), ("origin", query.origin), ("reason", query.reason)),
     )
     return " AND ".join(clauses), values
-
-
-def _record(row: sqlite3.Row) -> DlqRecord:
-    return DlqRecord(
-        seq=row["seq"],
-        id=row["id"],
-        account_id=row["account_id"],
-        origin=row["origin"],
-        event_id=row["event_id"],
-        event_type=row["event_type"],
-        subscription_id=row["subscription_id"],
-        delivery_id=row["delivery_id"],
-        reason=row["reason"],
-        detail=row["detail"],
-        attempts=row["attempts"],
-        created_at=parse_datetime(row["created_at"]),
-    )
 
 
 def insert_dlq_entry(
@@ -104,7 +87,7 @@ def add_dead_letter(tx: Transaction, letter: NewDeadLetter, now: datetime) -> st
 
 def get_dlq_entry(tx: Transaction, account_id: str, entry_id: str) -> DlqRecord | None:
     row = tx.execute("SELECT * FROM dlq_entries WHERE account_id = ? AND id = ?", (account_id, entry_id)).fetchone()
-    return _record(row) if row is not None else None
+    return dead_letter_record(row) if row is not None else None
 
 
 def list_dlq_entries(
@@ -116,7 +99,7 @@ def list_dlq_entries(
         f"SELECT * FROM dlq_entries WHERE {where} AND seq < ? ORDER BY seq DESC LIMIT ?",
         (*values, before_seq if before_seq is not None else 2**62, limit),
     ).fetchall()
-    return [_record(row) for row in rows]
+    return [dead_letter_record(row) for row in rows]
 
 
 def delete_dlq_entry(tx: Transaction, account_id: str, entry_id: str) -> bool:

@@ -3,53 +3,19 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from triggers_server.clock import isoformat, parse_datetime
+from triggers_server.clock import isoformat
 from triggers_server.ids import new_id
 from triggers_server.storage.ports.deliveries import NewDelivery, PayloadOf
 from triggers_server.storage.ports.events import EventDraft
 from triggers_server.storage.ports.replays import ACTIVE, FINAL, RUNNING, STARTING, NewReplay, ReplayRecord
+from triggers_server.storage.records import replay_record
 from triggers_server.storage.sqlite.deliveries import advance_fanout_mark, insert_deliveries
 from triggers_server.storage.sqlite.engine import Database, Transaction
 from triggers_server.storage.sqlite.events import events_in_range, get_event, insert_event
-
-
-def _optional_json(text: str | None) -> Any:
-    return json.loads(text) if text is not None else None
-
-
-def _optional_time(text: str | None) -> datetime | None:
-    return parse_datetime(text) if text is not None else None
-
-
-def _record(row: sqlite3.Row) -> ReplayRecord:
-    return ReplayRecord(
-        seq=row["seq"],
-        id=row["id"],
-        account_id=row["account_id"],
-        name=row["name"],
-        range_from=parse_datetime(row["range_from"]),
-        range_to=parse_datetime(row["range_to"]),
-        event_types=json.loads(row["event_types"]),
-        filter=_optional_json(row["filter"]),
-        target=json.loads(row["target"]),
-        data_patch=_optional_json(row["data_patch"]),
-        dry_run=bool(row["dry_run"]),
-        status=row["status"],
-        matched=row["matched"],
-        processed=row["processed"],
-        delivered=row["delivered"],
-        filtered=row["filtered"],
-        error=row["error"],
-        cursor_sequence=row["cursor_sequence"],
-        created_at=parse_datetime(row["created_at"]),
-        started_at=_optional_time(row["started_at"]),
-        finished_at=_optional_time(row["finished_at"]),
-    )
 
 
 def insert_replay(
@@ -93,7 +59,7 @@ def insert_replay(
 
 def get_replay(tx: Transaction, account_id: str, replay_id: str) -> ReplayRecord | None:
     row = tx.execute("SELECT * FROM replays WHERE account_id = ? AND id = ?", (account_id, replay_id)).fetchone()
-    return _record(row) if row is not None else None
+    return replay_record(row) if row is not None else None
 
 
 def list_replays(
@@ -113,7 +79,7 @@ def list_replays(
     rows = tx.execute(
         f"SELECT * FROM replays WHERE {' AND '.join(clauses)} ORDER BY seq DESC LIMIT ?", (*values, limit)
     ).fetchall()
-    return [_record(row) for row in rows]
+    return [replay_record(row) for row in rows]
 
 
 def active_replay_ids(tx: Transaction) -> list[tuple[str, str]]:

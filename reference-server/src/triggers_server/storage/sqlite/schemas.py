@@ -4,25 +4,13 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import datetime
 from typing import Any
 
-from triggers_server.clock import isoformat, parse_datetime
+from triggers_server.clock import isoformat
 from triggers_server.storage.ports.schemas import NewVersion, SchemaVersionRecord, Stored, SubjectRecord
+from triggers_server.storage.records import schema_version_record, subject_record
 from triggers_server.storage.sqlite.engine import Database, Transaction
-
-
-def _version(row: sqlite3.Row) -> SchemaVersionRecord:
-    return SchemaVersionRecord(
-        event_type=row["event_type"],
-        version=row["version"],
-        json_schema=json.loads(row["json_schema"]),
-        fingerprint=row["fingerprint"],
-        created_at=parse_datetime(row["created_at"]),
-        dialect=row["dialect"],
-    )
-
 
 _VERSION_COLUMNS = "event_type, version, json_schema, fingerprint, created_at, dialect"
 _SUBJECT_QUERY = """
@@ -37,22 +25,11 @@ _SUBJECT_QUERY = """
 """
 
 
-def _subject(row: sqlite3.Row) -> SubjectRecord:
-    return SubjectRecord(
-        event_type=row["event_type"],
-        compatibility=row["compatibility"],
-        default_dialect=row["default_dialect"],
-        latest_version=row["latest_version"],
-        versions=row["versions"],
-        updated_at=parse_datetime(row["updated_at"]),
-    )
-
-
 def get_subject(tx: Transaction, account_id: str, event_type: str) -> SubjectRecord | None:
     row = tx.execute(
         _SUBJECT_QUERY + " WHERE s.account_id = ? AND s.event_type = ?", (account_id, event_type)
     ).fetchone()
-    return _subject(row) if row is not None else None
+    return subject_record(row) if row is not None else None
 
 
 def list_subjects(tx: Transaction, account_id: str, *, limit: int, after: str | None = None) -> list[SubjectRecord]:
@@ -62,7 +39,7 @@ def list_subjects(tx: Transaction, account_id: str, *, limit: int, after: str | 
         " WHERE versions > 0 ORDER BY event_type LIMIT ?",
         (account_id, after or "", limit),
     ).fetchall()
-    return [_subject(row) for row in rows]
+    return [subject_record(row) for row in rows]
 
 
 def live_versions(tx: Transaction, account_id: str, event_type: str) -> list[SchemaVersionRecord]:
@@ -72,7 +49,7 @@ def live_versions(tx: Transaction, account_id: str, event_type: str) -> list[Sch
         " AND deleted_at IS NULL ORDER BY version",
         (account_id, event_type),
     ).fetchall()
-    return [_version(row) for row in rows]
+    return [schema_version_record(row) for row in rows]
 
 
 def list_versions(
@@ -83,7 +60,7 @@ def list_versions(
         " AND deleted_at IS NULL AND version > ? ORDER BY version LIMIT ?",
         (account_id, event_type, after_version, limit),
     ).fetchall()
-    return [_version(row) for row in rows]
+    return [schema_version_record(row) for row in rows]
 
 
 def get_version(tx: Transaction, account_id: str, event_type: str, version: int | None) -> SchemaVersionRecord | None:
@@ -100,7 +77,7 @@ def get_version(tx: Transaction, account_id: str, event_type: str, version: int 
             " AND version = ? AND deleted_at IS NULL",
             (account_id, event_type, version),
         ).fetchone()
-    return _version(row) if row is not None else None
+    return schema_version_record(row) if row is not None else None
 
 
 def _ensure_subject(tx: Transaction, account_id: str, event_type: str, now: datetime) -> None:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from triggers_server.clock import isoformat, parse_datetime
+from triggers_server.clock import isoformat
 from triggers_server.ids import new_id
 from triggers_server.storage.ports.subscriptions import NewSubscription, SubscriptionRecord
+from triggers_server.storage.records import subscription_record
 from triggers_server.storage.sqlite.deliveries import discard_active, init_fanout_mark
 from triggers_server.storage.sqlite.engine import Database, Transaction
 from triggers_server.storage.sqlite.events import latest_sequence
@@ -20,28 +20,6 @@ _COLUMNS = (
     "metadata, "
     "secret, previous_secret, previous_secret_expires_at, created_at, updated_at"
 )
-
-
-def _record(row: sqlite3.Row) -> SubscriptionRecord:
-    expires = row["previous_secret_expires_at"]
-    return SubscriptionRecord(
-        seq=row["seq"],
-        id=row["id"],
-        account_id=row["account_id"],
-        url=row["url"],
-        event_types=json.loads(row["event_types"]),
-        filter=json.loads(row["filter"]) if row["filter"] is not None else None,
-        enabled=bool(row["enabled"]),
-        disabled_reason=row["disabled_reason"],
-        max_rps=row["max_rps"],
-        description=row["description"],
-        metadata=json.loads(row["metadata"]),
-        secret=row["secret"],
-        previous_secret=row["previous_secret"],
-        previous_secret_expires_at=parse_datetime(expires) if expires is not None else None,
-        created_at=parse_datetime(row["created_at"]),
-        updated_at=parse_datetime(row["updated_at"]),
-    )
 
 
 def new_subscription_id() -> str:
@@ -91,7 +69,7 @@ def get_subscription(tx: Transaction, account_id: str, subscription_id: str) -> 
     row = tx.execute(
         f"SELECT {_COLUMNS} FROM subscriptions WHERE account_id = ? AND id = ?", (account_id, subscription_id)
     ).fetchone()
-    return _record(row) if row is not None else None
+    return subscription_record(row) if row is not None else None
 
 
 def list_subscriptions(
@@ -102,7 +80,7 @@ def list_subscriptions(
         f"SELECT {_COLUMNS} FROM subscriptions WHERE account_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
         (account_id, before_seq if before_seq is not None else 2**62, limit),
     ).fetchall()
-    return [_record(row) for row in rows]
+    return [subscription_record(row) for row in rows]
 
 
 def enabled_subscriptions(tx: Transaction, account_id: str) -> list[SubscriptionRecord]:
@@ -110,7 +88,7 @@ def enabled_subscriptions(tx: Transaction, account_id: str) -> list[Subscription
         f"SELECT {_COLUMNS} FROM subscriptions WHERE account_id = ? AND enabled = 1 ORDER BY seq",
         (account_id,),
     ).fetchall()
-    return [_record(row) for row in rows]
+    return [subscription_record(row) for row in rows]
 
 
 _UPDATABLE = {"url", "event_types", "filter", "enabled", "max_rps", "description", "metadata"}
