@@ -9,7 +9,6 @@ extend; an older receipt is `expired`, an unknown one `not_found`.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -23,20 +22,10 @@ from triggers_server.storage.ports.inbox import LeaseResult, ReceiptOutcome
 from triggers_server.storage.postgres.dlq import add_dead_letter
 from triggers_server.storage.postgres.engine import Conn, PgDatabase, Row, Sql, glob_clause
 from triggers_server.storage.postgres.idempotency import store_reply
+from triggers_server.storage.receipts import new_receipt, receipt_sequence
 
 _UNKNOWN = "No lease with this receipt exists in this account."
 _EXPIRED = "The lease ended (expired, released, re-leased or acknowledged otherwise); the event was not changed."
-
-
-def new_receipt(event_sequence: int) -> str:
-    return f"rcpt_{event_sequence}_{secrets.token_urlsafe(12)}"
-
-
-def receipt_sequence(receipt: str) -> int | None:
-    parts = receipt.split("_")
-    if len(parts) < 3 or parts[0] != "rcpt" or not parts[1].isdigit():
-        return None
-    return int(parts[1])
 
 
 async def lease(

@@ -8,7 +8,6 @@ the entry's current receipt. A receipt of an entry that was since re-leased, rel
 
 from __future__ import annotations
 
-import secrets
 import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
@@ -18,24 +17,13 @@ from triggers_server.clock import isoformat
 from triggers_server.globs import sql_clause
 from triggers_server.ids import new_id
 from triggers_server.storage.event_rows import SELECT_EVENTS, row_to_wire
+from triggers_server.storage.ports.dlq import ORIGIN_INBOX, REASON_MAX_DELIVERIES
 from triggers_server.storage.ports.idempotency import KeyedRequest, Reply
 from triggers_server.storage.ports.inbox import LeaseResult, ReceiptOutcome
+from triggers_server.storage.receipts import new_receipt, receipt_sequence
 from triggers_server.storage.sqlite.dlq import insert_dlq_entry
 from triggers_server.storage.sqlite.engine import Database, Transaction
 from triggers_server.storage.sqlite.idempotency import store_reply
-
-MAX_DELIVERIES_REASON = "max_deliveries_exceeded"
-
-
-def new_receipt(event_sequence: int) -> str:
-    return f"rcpt_{event_sequence}_{secrets.token_urlsafe(12)}"
-
-
-def receipt_sequence(receipt: str) -> int | None:
-    parts = receipt.split("_")
-    if len(parts) < 3 or parts[0] != "rcpt" or not parts[1].isdigit():
-        return None
-    return int(parts[1])
 
 
 def _account_max_deliveries(tx: Transaction, account_id: str, default: int) -> int:
@@ -52,10 +40,10 @@ def _dead_letter(tx: Transaction, account_id: str, row: sqlite3.Row, now: dateti
     insert_dlq_entry(
         tx,
         account_id=account_id,
-        origin="inbox",
+        origin=ORIGIN_INBOX,
         event_id=event_id,
         event_type=row["event_type"],
-        reason=MAX_DELIVERIES_REASON,
+        reason=REASON_MAX_DELIVERIES,
         attempts=row["delivery_count"],
         now=now,
         detail=f"leased {row['delivery_count']} times without an ack",
