@@ -174,6 +174,11 @@ class _NoRetryAfter:
 _NO_RETRY_AFTER: Any = _NoRetryAfter()
 
 
+def _settlement(kind: str, body: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """One settlement (ack, nack, extend) as its in-band frame and its HTTP path: the same body either way."""
+    return {"type": kind, "id": _frame_id(kind), **body}, f"/inbox/{kind}"
+
+
 def _results(frame: AckedFrame | NackedFrame | ExtendedFrame) -> ReceiptResults:
     return ReceiptResults(results=list(frame.results))
 
@@ -557,32 +562,20 @@ class _StreamOps:
         self._stream = stream
         self._generation = connection
 
-    async def _http(self, path: str, body: dict[str, Any]) -> ReceiptResults:
-        return await self._stream.over_http(path, body)
+    async def _settle(self, kind: str, body: dict[str, Any]) -> ReceiptResults:
+        frame, path = _settlement(kind, body)
+        return await self._stream.in_band(frame, self._generation) or await self._stream.over_http(path, body)
 
     async def ack(self, receipts: Sequence[str]) -> ReceiptResults:
-        frame = {"type": "ack", "id": _frame_id("ack"), "receipts": list(receipts)}
-        return await self._stream.in_band(frame, self._generation) or await self._http(
-            "/inbox/ack", {"receipts": list(receipts)}
-        )
+        return await self._settle("ack", {"receipts": list(receipts)})
 
     async def nack(self, *, receipts: Sequence[str], delay: Any = None) -> ReceiptResults:
         seconds = delay if isinstance(delay, int) else 0
-        frame = {"type": "nack", "id": _frame_id("nack"), "receipts": list(receipts), "delay": seconds}
-        return await self._stream.in_band(frame, self._generation) or await self._http(
-            "/inbox/nack", {"receipts": list(receipts), "delay": seconds}
-        )
+        return await self._settle("nack", {"receipts": list(receipts), "delay": seconds})
 
     async def extend(self, *, receipts: Sequence[str], visibility_timeout: int) -> ReceiptResults:
-        frame = {
-            "type": "extend",
-            "id": _frame_id("extend"),
-            "receipts": list(receipts),
-            "visibility_timeout": visibility_timeout,
-        }
-        return await self._stream.in_band(frame, self._generation) or await self._http(
-            "/inbox/extend", {"receipts": list(receipts), "visibility_timeout": visibility_timeout}
-        )
+        body = {"receipts": list(receipts), "visibility_timeout": visibility_timeout}
+        return await self._settle("extend", body)
 
 
 # ====================================================================== sync
@@ -861,29 +854,17 @@ class _SyncStreamOps:
         self._stream = stream
         self._generation = generation
 
-    def _http(self, path: str, body: dict[str, Any]) -> ReceiptResults:
-        return self._stream.over_http(path, body)
+    def _settle(self, kind: str, body: dict[str, Any]) -> ReceiptResults:
+        frame, path = _settlement(kind, body)
+        return self._stream.in_band(frame, self._generation) or self._stream.over_http(path, body)
 
     def ack(self, receipts: Sequence[str]) -> ReceiptResults:
-        frame = {"type": "ack", "id": _frame_id("ack"), "receipts": list(receipts)}
-        return self._stream.in_band(frame, self._generation) or self._http(
-            "/inbox/ack", {"receipts": list(receipts)}
-        )
+        return self._settle("ack", {"receipts": list(receipts)})
 
     def nack(self, *, receipts: Sequence[str], delay: Any = None) -> ReceiptResults:
         seconds = delay if isinstance(delay, int) else 0
-        frame = {"type": "nack", "id": _frame_id("nack"), "receipts": list(receipts), "delay": seconds}
-        return self._stream.in_band(frame, self._generation) or self._http(
-            "/inbox/nack", {"receipts": list(receipts), "delay": seconds}
-        )
+        return self._settle("nack", {"receipts": list(receipts), "delay": seconds})
 
     def extend(self, *, receipts: Sequence[str], visibility_timeout: int) -> ReceiptResults:
-        frame = {
-            "type": "extend",
-            "id": _frame_id("extend"),
-            "receipts": list(receipts),
-            "visibility_timeout": visibility_timeout,
-        }
-        return self._stream.in_band(frame, self._generation) or self._http(
-            "/inbox/extend", {"receipts": list(receipts), "visibility_timeout": visibility_timeout}
-        )
+        body = {"receipts": list(receipts), "visibility_timeout": visibility_timeout}
+        return self._settle("extend", body)
