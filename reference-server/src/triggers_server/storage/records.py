@@ -1,5 +1,5 @@
-"""Stored rows as the ports' records, for every backend: both keep the same columns, so reading a row back is
-written once here (`sqlite3.Row` and asyncpg's `Record` are both read by column name)."""
+"""Stored rows as the ports' records and back, for every backend: both keep the same columns, so reading a row
+(`sqlite3.Row` and asyncpg's `Record` are both read by column name) and laying one out are written once here."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import json
 from datetime import datetime
 from typing import Any
 
-from triggers_server.clock import parse_datetime
+from triggers_server.clock import isoformat, parse_datetime
 from triggers_server.storage.event_rows import ColumnRow
 from triggers_server.storage.ports.accounts import AccountRecord, ApiKeyRecord
 from triggers_server.storage.ports.deliveries import AttemptRecord, DeliveryRecord
 from triggers_server.storage.ports.dlq import DlqRecord
+from triggers_server.storage.ports.idempotency import KeyedRequest, Reply, StoredResponse
 from triggers_server.storage.ports.replays import ReplayRecord
 from triggers_server.storage.ports.schemas import SchemaVersionRecord, SubjectRecord
 from triggers_server.storage.ports.subscriptions import SubscriptionRecord
@@ -172,4 +173,38 @@ def attempt_record(row: ColumnRow) -> AttemptRecord:
         error=row["error"],
         outcome=row["outcome"],
         next_attempt_at=optional_time(row["next_attempt_at"]),
+    )
+
+
+def stored_response(row: ColumnRow) -> StoredResponse:
+    return StoredResponse(
+        fingerprint=row["fingerprint"],
+        status_code=row["status_code"],
+        headers=tuple((str(k), str(v)) for k, v in json.loads(row["response_headers"])),
+        body=bytes(row["response_body"]),
+        route=row["route"],
+        method=row["method"],
+        resource_id=row["resource_id"],
+        created_at=row["created_at"],
+        expires_at=row["expires_at"],
+        replay_status=row["replay_status"],
+    )
+
+
+def idempotency_row(keyed: KeyedRequest, reply: Reply) -> tuple[Any, ...]:
+    """The `idempotency_keys` columns of a stored reply, in the order both backends' inserts name them."""
+    return (
+        keyed.account_id,
+        keyed.key,
+        keyed.method,
+        keyed.path,
+        keyed.route,
+        keyed.fingerprint,
+        reply.status_code,
+        json.dumps(reply.headers),
+        reply.body,
+        reply.resource_id,
+        isoformat(keyed.created_at),
+        keyed.expires_at,
+        reply.replay_status,
     )

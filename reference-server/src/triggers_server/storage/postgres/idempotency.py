@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 from triggers_server.clock import isoformat
 from triggers_server.storage.ports.idempotency import InFlightClaim, KeyedRequest, Reply, StoredResponse
-from triggers_server.storage.postgres.engine import Conn, PgDatabase, Row, affected
+from triggers_server.storage.postgres.engine import Conn, PgDatabase, affected
+from triggers_server.storage.records import idempotency_row, stored_response
 
 _UPSERT = (
     "INSERT INTO idempotency_keys (account_id, key, method, path, route, fingerprint, status_code, "
@@ -30,37 +29,7 @@ _CLAIM = (
 
 
 async def store_reply(conn: Conn, keyed: KeyedRequest, reply: Reply) -> None:
-    await conn.execute(
-        _UPSERT,
-        keyed.account_id,
-        keyed.key,
-        keyed.method,
-        keyed.path,
-        keyed.route,
-        keyed.fingerprint,
-        reply.status_code,
-        json.dumps(reply.headers),
-        reply.body,
-        reply.resource_id,
-        isoformat(keyed.created_at),
-        keyed.expires_at,
-        reply.replay_status,
-    )
-
-
-def _stored(row: Row) -> StoredResponse:
-    return StoredResponse(
-        fingerprint=row["fingerprint"],
-        status_code=row["status_code"],
-        headers=tuple((str(k), str(v)) for k, v in json.loads(row["response_headers"])),
-        body=bytes(row["response_body"]),
-        route=row["route"],
-        method=row["method"],
-        resource_id=row["resource_id"],
-        created_at=row["created_at"],
-        expires_at=row["expires_at"],
-        replay_status=row["replay_status"],
-    )
+    await conn.execute(_UPSERT, *idempotency_row(keyed, reply))
 
 
 class PgIdempotencyStore:
@@ -126,7 +95,7 @@ class PgIdempotencyStore:
                 path,
                 now,
             )
-            return _stored(row) if row else None
+            return stored_response(row) if row else None
 
         return await self._db.read(read)
 
@@ -139,7 +108,7 @@ class PgIdempotencyStore:
                 key,
                 now,
             )
-            return _stored(row) if row else None
+            return stored_response(row) if row else None
 
         return await self._db.read(read)
 

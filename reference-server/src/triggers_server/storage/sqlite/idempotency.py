@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-import sqlite3
-
 from triggers_server.clock import isoformat
 from triggers_server.storage.ports.idempotency import InFlightClaim, KeyedRequest, Reply, StoredResponse
+from triggers_server.storage.records import idempotency_row, stored_response
 from triggers_server.storage.sqlite.engine import Database, Transaction
 
 _INSERT = (
@@ -25,39 +23,7 @@ _CLAIM = (
 
 
 def store_reply(tx: Transaction, keyed: KeyedRequest, reply: Reply) -> None:
-    tx.execute(
-        _INSERT,
-        (
-            keyed.account_id,
-            keyed.key,
-            keyed.method,
-            keyed.path,
-            keyed.route,
-            keyed.fingerprint,
-            reply.status_code,
-            json.dumps(reply.headers),
-            reply.body,
-            reply.resource_id,
-            isoformat(keyed.created_at),
-            keyed.expires_at,
-            reply.replay_status,
-        ),
-    )
-
-
-def _stored(row: sqlite3.Row) -> StoredResponse:
-    return StoredResponse(
-        fingerprint=row["fingerprint"],
-        status_code=row["status_code"],
-        headers=tuple((str(k), str(v)) for k, v in json.loads(row["response_headers"])),
-        body=bytes(row["response_body"]),
-        route=row["route"],
-        method=row["method"],
-        resource_id=row["resource_id"],
-        created_at=row["created_at"],
-        expires_at=row["expires_at"],
-        replay_status=row["replay_status"],
-    )
+    tx.execute(_INSERT, idempotency_row(keyed, reply))
 
 
 def lookup(tx: Transaction, account_id: str, key: str, method: str, path: str, now: float) -> StoredResponse | None:
@@ -66,7 +32,7 @@ def lookup(tx: Transaction, account_id: str, key: str, method: str, path: str, n
         " WHERE account_id = ? AND key = ? AND method = ? AND path = ? AND expires_at > ?",
         (account_id, key, method, path, now),
     ).fetchone()
-    return _stored(row) if row else None
+    return stored_response(row) if row else None
 
 
 def latest_for_key(tx: Transaction, account_id: str, key: str, now: float) -> StoredResponse | None:
@@ -75,7 +41,7 @@ def latest_for_key(tx: Transaction, account_id: str, key: str, now: float) -> St
         " WHERE account_id = ? AND key = ? AND expires_at > ? ORDER BY created_at DESC LIMIT 1",
         (account_id, key, now),
     ).fetchone()
-    return _stored(row) if row else None
+    return stored_response(row) if row else None
 
 
 def claim(tx: Transaction, keyed: KeyedRequest, token: str, now: float, lease_until: float) -> bool:
