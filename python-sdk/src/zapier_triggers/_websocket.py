@@ -21,7 +21,7 @@ import threading
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AsyncExitStack, ExitStack, suppress
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import anyio
 import anyio.abc
@@ -84,6 +84,8 @@ _GONE: tuple[type[BaseException], ...] = (
     anyio.ClosedResourceError,
     anyio.EndOfStream,
 )
+
+T = TypeVar("T")
 
 
 def _gone(error: BaseException) -> bool:
@@ -276,6 +278,20 @@ class _AsyncConnection:
         self._ws = None
 
 
+async def _next_item(items: MemoryObjectReceiveStream[T | BaseException] | None, usage: str) -> T:
+    """The next item a background reader handed over: its error re-raised, the end of the stream as
+    StopAsyncIteration (`usage` says how to open the iterator when it was not)."""
+    if items is None:
+        raise RuntimeError(f"use `{usage}` first")
+    try:
+        item = await items.receive()
+    except (anyio.EndOfStream, anyio.ClosedResourceError) as end:
+        raise StopAsyncIteration from end
+    if isinstance(item, BaseException):
+        raise item
+    return item
+
+
 def _retryable(error: APIError) -> bool:
     if isinstance(error, WebSocketClosedError):
         return error.reconnect
@@ -338,14 +354,7 @@ class EventSubscription:
         return self
 
     async def __anext__(self) -> Event:
-        if self._items is None:
-            raise RuntimeError("use `async with client.events.subscribe(...) as subscription:` first")
-        try:
-            item = await self._items.receive()
-        except (anyio.EndOfStream, anyio.ClosedResourceError) as end:
-            raise StopAsyncIteration from end
-        if isinstance(item, BaseException):
-            raise item
+        item = await _next_item(self._items, "async with client.events.subscribe(...) as subscription:")
         self.cursor = str(item.sequence)
         return item
 
@@ -456,14 +465,7 @@ class InboxStream:
     async def __anext__(self) -> Any:
         from .lib.inbox import Message
 
-        if self._items is None:
-            raise RuntimeError("use `async with client.inbox.stream(...) as stream:` first")
-        try:
-            item = await self._items.receive()
-        except (anyio.EndOfStream, anyio.ClosedResourceError) as end:
-            raise StopAsyncIteration from end
-        if isinstance(item, BaseException):
-            raise item
+        item = await _next_item(self._items, "async with client.inbox.stream(...) as stream:")
         return Message(_StreamOps(self, self._connection), item.event, item.receipt, item.delivery_count)
 
     async def _run(self, out: MemoryObjectSendStream[MessageFrame | BaseException]) -> None:
