@@ -1,5 +1,6 @@
 // The npm tarball as a user gets it: `npm pack`, publint and @arethetypeswrong/cli on the tarball, then the
-// tarball installed (offline: its one dependency, ws, is in the npm cache after npm ci) into fresh projects that use it the ways users do:
+// tarball installed (prefer-offline: its one dependency, ws, comes from the npm cache when npm has its registry
+// metadata, else from the registry, as a fresh CI machine needs) into fresh projects that use it the ways users do:
 //   esm/        "type": "module", imports both entry points, type-checks examples/ (with @types/node) and runs;
 //   cjs/        a CommonJS project that require()s both entry points and runs;
 //   no-types/   TypeScript (tsc --strict, skipLibCheck off) without @types/node: an ES module and a .cts file
@@ -32,7 +33,7 @@ const project = (name, manifest, tarball) => {
   const folder = join(work, name);
   mkdirSync(folder);
   writeFileSync(join(folder, "package.json"), JSON.stringify({ name: `consumer-${name}`, private: true, ...manifest }));
-  run("npm", ["install", "--offline", "--no-audit", "--no-fund", "--ignore-scripts", tarball], folder);
+  run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts", tarball], folder);
   return folder;
 };
 

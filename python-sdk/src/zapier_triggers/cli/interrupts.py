@@ -1,7 +1,8 @@
-"""Graceful Ctrl-C for long-running commands (stream, forward).
+"""Ctrl-C: graceful for long-running commands (stream, forward), immediate for one-shot ones.
 
-The first SIGINT/SIGTERM cancels the work scope so the command can release leases and print a
-summary; the signal handler is removed at that point, so a second Ctrl-C interrupts at once.
+For long-running commands the first SIGINT/SIGTERM cancels the work scope so the command can release
+leases and print a summary; the signal handler is removed at that point, so a second Ctrl-C
+interrupts at once. One-shot commands run under ``interrupt_raises``.
 """
 
 from __future__ import annotations
@@ -9,13 +10,14 @@ from __future__ import annotations
 import signal
 import sys
 import threading
-from collections.abc import AsyncGenerator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncGenerator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from types import FrameType
 
 import anyio
 from anyio.abc import TaskStatus
 
-__all__ = ["GracefulStop", "graceful_stop"]
+__all__ = ["GracefulStop", "graceful_stop", "interrupt_raises"]
 
 
 class GracefulStop:
@@ -51,3 +53,24 @@ async def _watch_signals(stop: GracefulStop, *, task_status: TaskStatus[None]) -
         async for _ in signals:
             stop.request()
             return
+
+
+@contextmanager
+def interrupt_raises() -> Iterator[None]:
+    """Ctrl-C raises KeyboardInterrupt where the command is (exit code 130).
+
+    Without it asyncio turns SIGINT into a cancellation of the main task, which a cancel scope
+    closing at that moment can absorb, so an interrupted command could finish and exit 0.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

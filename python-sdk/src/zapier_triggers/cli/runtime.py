@@ -23,6 +23,7 @@ from .._exceptions import APIError, APIStatusError
 from .config import ResolvedSettings, config_path, load_config, resolve_settings
 from .errors import CliError, describe_api_error, exit_code_for
 from .exit_codes import ExitCode
+from .interrupts import interrupt_raises
 from .output import OutputFormat, Printer, resolve_format
 from .times import utc_now
 
@@ -115,7 +116,7 @@ class Invocation:
                     raise
 
         try:
-            with _sdk_notices(self.printer) if show_sdk_notices else nullcontext():
+            with interrupt_raises(), _sdk_notices(self.printer) if show_sdk_notices else nullcontext():
                 code = anyio.run(main)
         except BaseException as raised:  # exception groups from task groups carry the real error inside
             leaf = _leaf(raised)
