@@ -10,7 +10,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
-from collections.abc import AsyncGenerator, Iterator
+from collections.abc import AsyncGenerator, Generator
 from contextlib import asynccontextmanager, contextmanager
 from types import FrameType
 
@@ -56,7 +56,7 @@ async def _watch_signals(stop: GracefulStop, *, task_status: TaskStatus[None]) -
 
 
 @contextmanager
-def interrupt_raises() -> Iterator[None]:
+def interrupt_raises() -> Generator[None]:
     """Ctrl-C raises KeyboardInterrupt where the command is (exit code 130).
 
     Without it asyncio turns SIGINT into a cancellation of the main task, which a cancel scope
