@@ -383,6 +383,34 @@ def test_metrics_page_numbers_equal_the_stats_api(signed_in: Page, live: Live) -
     assert shown == [[entry["type"], entry["count"]] for entry in stats["top_event_types"]]
 
 
+def test_metrics_page_shows_pending_deliveries_and_delivery_errors_by_cause(
+    signed_in: Page, live: Live, failing_endpoint: FailingEndpoint
+) -> None:
+    page = signed_in
+    type_ = unique("metrics.errors")
+    subscription = live.api.post("/subscriptions", json={"url": failing_endpoint.url, "event_types": [type_]})
+    assert subscription.status_code == 201, subscription.text
+    live.ingest(type_)
+    page.get_by_role("link", name="Metrics").click()
+    errors = page.get_by_role("table", name="Delivery errors by cause")
+
+    def failed_once() -> bool:  # refresh until the worker's first attempt at the endpoint (HTTP 500) is counted
+        page.get_by_role("button", name="Refresh").click()
+        expect(errors.or_(page.get_by_text("No failed delivery attempts in this window."))).to_be_visible()
+        return errors.count() == 1 and "http_500" in (errors.text_content() or "")
+
+    for _ in range(50):
+        if failed_once():
+            break
+    row = errors.locator("tbody tr").filter(has_text="http_500")
+    expect(row).to_have_count(1)
+    assert int(row.locator("td").nth(1).text_content() or "0") >= 1
+    stats = live.api.get("/stats").json()
+    assert any(entry["cause"] == "http_500" and entry["count"] >= 1 for entry in stats["delivery_errors"])
+    assert stats["pending_deliveries"] >= 1  # the failing delivery waits for its next attempt
+    assert int(_definition(page, "Pending deliveries").text_content() or "0") >= 1
+
+
 def _definition(page: Page, name: str) -> Locator:
     return page.get_by_label("Statistics").locator("div").filter(has_text=name).get_by_role("definition")
 

@@ -891,6 +891,19 @@ type DeliveryAttempt struct {
 	Succeeded bool `json:"succeeded"`
 }
 
+// DeliveryErrorCount Failed delivery attempts of one cause.
+type DeliveryErrorCount struct {
+	// Cause `http_<status>` for a receiver that answered outside 2xx, `timeout` for one that did not answer in time, otherwise the transport error's name (e.g. `ConnectError`).
+	//
+	// Examples: http_503
+	Cause string `json:"cause"`
+
+	// Count Failed attempts in the window.
+	//
+	// Examples: 2
+	Count int `json:"count"`
+}
+
 // DeliveryList A page of deliveries.
 //
 // Examples: {"data":[{"attempt_count":1,"attempts":[],"created_at":"2026-11-25T10:15:00Z","event_id":"evt_01JD2X7Q4M8K3R5T6V7W8X9Y0Z","id":"dlv_01JD2XA0B1C2D3E4F5G6H7J8K9","last_attempt_at":"2026-11-25T10:15:00Z","last_response_status":200,"next_attempt_at":null,"status":"succeeded","subscription_id":"sub_01JD2X8A1B2C3D4E5F6G7H8J9K","updated_at":"2026-11-25T10:15:00Z"}],"next_cursor":"c_eyJzIjoxMjM0fQ"}
@@ -2081,12 +2094,15 @@ type SignInCodeRedeem struct {
 
 // Stats Operational statistics of the caller's account over a recent window.
 //
-// Examples: {"bucket_seconds":10,"delivery_success_rate":0.98,"dlq_depth":1,"inbox_depth":7,"ingest_latency_ms":{"p50":1.8,"p95":4.2,"p99":9.7},"ingest_rate_per_second":12.5,"series":[{"deliveries_succeeded":39,"delivery_attempts":40,"events":42,"start":"2026-11-25T10:10:00Z"}],"top_event_types":[{"count":42,"type":"order.created"}],"window_seconds":300}
+// Examples: {"bucket_seconds":10,"delivery_errors":[{"cause":"http_503","count":2}],"delivery_success_rate":0.98,"dlq_depth":1,"inbox_depth":7,"ingest_latency_ms":{"p50":1.8,"p95":4.2,"p99":9.7},"ingest_rate_per_second":12.5,"pending_deliveries":3,"series":[{"deliveries_succeeded":39,"delivery_attempts":40,"events":42,"start":"2026-11-25T10:10:00Z"}],"top_event_types":[{"count":42,"type":"order.created"}],"window_seconds":300}
 type Stats struct {
 	// BucketSeconds Length of each bucket of `series`, a thirtieth of the window.
 	//
 	// Examples: 10
 	BucketSeconds int `json:"bucket_seconds"`
+
+	// DeliveryErrors Failed delivery attempts of the window by cause, most frequent first.
+	DeliveryErrors []DeliveryErrorCount `json:"delivery_errors"`
 
 	// DeliverySuccessRate Succeeded attempts / attempts; null without attempts.
 	DeliverySuccessRate *float32 `json:"delivery_success_rate"`
@@ -2110,6 +2126,11 @@ type Stats struct {
 	//
 	// Examples: 12.5
 	IngestRatePerSecond float32 `json:"ingest_rate_per_second"`
+
+	// PendingDeliveries Webhook deliveries not yet settled (waiting for their first attempt or for a retry).
+	//
+	// Examples: 3
+	PendingDeliveries int `json:"pending_deliveries"`
 
 	// Series Throughput of the window in buckets of `bucket_seconds` (a thirtieth of the window) aligned to multiples of `bucket_seconds` since the Unix epoch, oldest first, every bucket present (zeros included); the first holds the start of the window (nothing before it is counted), the last holds now; 30 or 31 buckets.
 	Series []StatsBucket `json:"series"`

@@ -56,6 +56,7 @@ export function MetricsPage(): JSX.Element {
           ["Delivery success rate", percent(stats.delivery_success_rate)],
           ["Inbox depth", String(stats.inbox_depth)],
           ["DLQ depth", String(stats.dlq_depth)],
+          ["Pending deliveries", String(stats.pending_deliveries)],
         ];
   return (
     <section>
@@ -111,6 +112,27 @@ export function MetricsPage(): JSX.Element {
               ))}
             </tbody>
           </table>
+          <h2>Delivery errors by cause</h2>
+          {stats.delivery_errors.length === 0 ? (
+            <p class="muted">No failed delivery attempts in this window.</p>
+          ) : (
+            <table class="rows" aria-label="Delivery errors by cause">
+              <thead>
+                <tr>
+                  <th scope="col">Cause</th>
+                  <th scope="col">Failed attempts</th>
+                </tr>
+              </thead>
+              <tbody>
+                {stats.delivery_errors.map((entry) => (
+                  <tr key={entry.cause}>
+                    <td>{entry.cause}</td>
+                    <td>{entry.count}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
           <h2>Throughput</h2>
           <SeriesChart series={stats.series} bucketSeconds={stats.bucket_seconds} />
           <details>

@@ -101,6 +101,13 @@ class Metrics:
             registry=self.registry,
             multiprocess_mode="mostrecent",
         )
+        self.pending_deliveries = Gauge(
+            "pending_deliveries",
+            "Webhook deliveries not yet succeeded or dead-lettered.",
+            namespace="triggers",
+            registry=self.registry,
+            multiprocess_mode="mostrecent",
+        )
         self.rate_limited = Counter(
             "rate_limited_total",
             "Requests refused by the rate limiter.",

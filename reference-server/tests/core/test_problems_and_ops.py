@@ -117,6 +117,7 @@ async def test_metrics_expose_contract_names(server: Server) -> None:
         "triggers_ingest_latency_seconds",
         "triggers_inbox_depth",
         "triggers_dlq_depth",
+        "triggers_pending_deliveries",
         "triggers_http_requests_total",
         "triggers_deliveries_total",
         "triggers_delivery_attempt_duration_seconds",
@@ -136,6 +137,8 @@ async def test_stats_reflect_recent_ingest(server: Server) -> None:
     assert stats["top_event_types"][0] == {"type": "a.b", "count": 3}
     assert stats["inbox_depth"] == 4
     assert stats["dlq_depth"] == 0
+    assert stats["pending_deliveries"] == 0
+    assert stats["delivery_errors"] == []
     assert stats["delivery_success_rate"] is None
     assert stats["ingest_latency_ms"]["p99"] >= stats["ingest_latency_ms"]["p50"] >= 0
     server.clock.advance(301)

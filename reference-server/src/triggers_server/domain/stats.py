@@ -36,10 +36,11 @@ class StatsService:
         return {"status": "ok", "version": __version__, "time": isoformat(self._clock.now())}
 
     async def exposition(self) -> bytes:
-        """Every metric in the Prometheus text format, the inbox and DLQ depths read now."""
+        """Every metric in the Prometheus text format, the inbox, DLQ and pending-delivery depths read now."""
         backlog = await self._store.backlog(None)
         self._metrics.inbox_depth.set(backlog.inbox)
         self._metrics.dlq_depth.set(backlog.dlq)
+        self._metrics.pending_deliveries.set(backlog.deliveries)
         return self._metrics.exposition()
 
     async def stats(self, principal: Principal, window_seconds: int = STATS_WINDOW_SECONDS) -> dict[str, Any]:
@@ -63,6 +64,8 @@ class StatsService:
             "delivery_success_rate": window.succeeded / window.attempts if window.attempts else None,
             "inbox_depth": window.backlog.inbox,
             "dlq_depth": window.backlog.dlq,
+            "pending_deliveries": window.backlog.deliveries,
+            "delivery_errors": [{"cause": entry.cause, "count": entry.count} for entry in window.errors],
             "top_event_types": [{"type": entry.type, "count": entry.count} for entry in window.top_types],
             "bucket_seconds": bucket_seconds,
             "series": series,

@@ -1611,6 +1611,24 @@ class LatencySummary(BaseModel):
     p99: Annotated[float, Field(description="99th percentile.", examples=[9.7])]
 
 
+class DeliveryErrorCount(BaseModel):
+    """
+    Failed delivery attempts of one cause.
+    """
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    cause: Annotated[
+        str,
+        Field(
+            description="`http_<status>` for a receiver that answered outside 2xx, `timeout` for one that did not answer in time, otherwise the transport error's name (e.g. `ConnectError`).",
+            examples=["http_503"],
+        ),
+    ]
+    count: Annotated[int, Field(description="Failed attempts in the window.", examples=[2])]
+
+
 class TypeCount(BaseModel):
     """
     Events of one type.
@@ -1663,6 +1681,17 @@ class Stats(BaseModel):
     ]
     inbox_depth: Annotated[int, Field(description="Pending plus leased.", examples=[7])]
     dlq_depth: Annotated[int, Field(description="Dead letters.", examples=[1])]
+    pending_deliveries: Annotated[
+        int,
+        Field(
+            description="Webhook deliveries not yet settled (waiting for their first attempt or for a retry).",
+            examples=[3],
+        ),
+    ]
+    delivery_errors: Annotated[
+        list[DeliveryErrorCount],
+        Field(description="Failed delivery attempts of the window by cause, most frequent first."),
+    ]
     top_event_types: Annotated[list[TypeCount], Field(description="Most frequent types, descending.")]
     bucket_seconds: Annotated[
         int, Field(description="Length of each bucket of `series`, a thirtieth of the window.", examples=[10], ge=1)

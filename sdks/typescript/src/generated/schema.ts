@@ -3795,6 +3795,19 @@ export interface components {
              */
             p99: number;
         };
+        /** @description Failed delivery attempts of one cause. */
+        DeliveryErrorCount: {
+            /**
+             * @description `http_<status>` for a receiver that answered outside 2xx, `timeout` for one that did not answer in time, otherwise the transport error's name (e.g. `ConnectError`).
+             * @example http_503
+             */
+            cause: string;
+            /**
+             * @description Failed attempts in the window.
+             * @example 2
+             */
+            count: number;
+        };
         /**
          * @description Events of one type.
          * @example {
@@ -3859,6 +3872,13 @@ export interface components {
          *       "delivery_success_rate": 0.98,
          *       "inbox_depth": 7,
          *       "dlq_depth": 1,
+         *       "pending_deliveries": 3,
+         *       "delivery_errors": [
+         *         {
+         *           "cause": "http_503",
+         *           "count": 2
+         *         }
+         *       ],
          *       "top_event_types": [
          *         {
          *           "type": "order.created",
@@ -3900,6 +3920,13 @@ export interface components {
              * @example 1
              */
             dlq_depth: number;
+            /**
+             * @description Webhook deliveries not yet settled (waiting for their first attempt or for a retry).
+             * @example 3
+             */
+            pending_deliveries: number;
+            /** @description Failed delivery attempts of the window by cause, most frequent first. */
+            delivery_errors: components["schemas"]["DeliveryErrorCount"][];
             /** @description Most frequent types, descending. */
             top_event_types: components["schemas"]["TypeCount"][];
             /**

@@ -89,7 +89,8 @@ export const SHAPES: ShapeRegistry = {
   "ApiKeyList": {"object": {"data": {"array": {"ref": "ApiKey"}}, "next_cursor": null}},
   "Health": {"object": {"status": null, "version": null, "time": null}},
   "LatencySummary": {"object": {"p50": null, "p95": null, "p99": null}},
+  "DeliveryErrorCount": {"object": {"cause": null, "count": null}},
   "TypeCount": {"object": {"type": null, "count": null}},
   "StatsBucket": {"object": {"start": null, "events": null, "delivery_attempts": null, "deliveries_succeeded": null}},
-  "Stats": {"object": {"window_seconds": null, "ingest_rate_per_second": null, "ingest_latency_ms": {"ref": "LatencySummary"}, "delivery_success_rate": null, "inbox_depth": null, "dlq_depth": null, "top_event_types": {"array": {"ref": "TypeCount"}}, "bucket_seconds": null, "series": {"array": {"ref": "StatsBucket"}}}},
+  "Stats": {"object": {"window_seconds": null, "ingest_rate_per_second": null, "ingest_latency_ms": {"ref": "LatencySummary"}, "delivery_success_rate": null, "inbox_depth": null, "dlq_depth": null, "pending_deliveries": null, "delivery_errors": {"array": {"ref": "DeliveryErrorCount"}}, "top_event_types": {"array": {"ref": "TypeCount"}}, "bucket_seconds": null, "series": {"array": {"ref": "StatsBucket"}}}},
 };

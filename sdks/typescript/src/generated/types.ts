@@ -432,6 +432,11 @@ export type Health = Schemas["Health"];
 export type LatencySummary = Schemas["LatencySummary"];
 
 /**
+ * Failed delivery attempts of one cause.
+ */
+export type DeliveryErrorCount = Schemas["DeliveryErrorCount"];
+
+/**
  * Events of one type.
  */
 export type TypeCount = Schemas["TypeCount"];

@@ -42,6 +42,7 @@ from triggers_server.storage.ports.deliveries import (
     DEAD_LETTERED,
     FAILED,
     SUCCEEDED,
+    TIMEOUT_ERROR,
     AttemptOutcome,
     DeliveryRecord,
     DeliveryStore,
@@ -401,7 +402,7 @@ class DeliveryService:
                 finally:
                     await response.aclose()
         except (httpx.TimeoutException, TimeoutError) as exc:
-            return self._failed(common, clock_start, f"timeout: {type(exc).__name__}"), None
+            return self._failed(common, clock_start, f"{TIMEOUT_ERROR}: {type(exc).__name__}"), None
         except Exception as exc:  # no response at all (transport, invalid URL, TLS): a failed attempt
             return self._failed(common, clock_start, f"{type(exc).__name__}: {exc}"), None
         duration_ms = (time.perf_counter() - clock_start) * 1000.0

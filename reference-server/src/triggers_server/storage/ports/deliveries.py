@@ -25,6 +25,9 @@ DEAD_LETTERED: Final = "dead_lettered"
 DISCARDED: Final = "discarded"
 STATUSES: Final = (PENDING, FAILED, SUCCEEDED, DEAD_LETTERED, DISCARDED)
 ACTIVE_STATUSES: Final = (PENDING, FAILED)
+TIMEOUT_ERROR: Final = "timeout"
+"""How a failed attempt's `error` starts (`timeout: <exception>`) when the receiver did not answer in time; any
+other transport failure is `<exception name>: <message>`. `/stats` counts failures by this cause."""
 
 PayloadOf = Callable[[Mapping[str, Any]], str]
 """The body every attempt of a delivery of this (stored, wire) event sends."""

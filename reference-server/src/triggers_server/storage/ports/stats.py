@@ -10,11 +10,20 @@ from typing import Protocol
 class Backlog:
     inbox: int  # entries not yet acknowledged (pending or leased)
     dlq: int
+    deliveries: int  # webhook deliveries not yet settled (ACTIVE_STATUSES)
 
 
 @dataclass(frozen=True)
 class TypeCount:
     type: str
+    count: int
+
+
+@dataclass(frozen=True)
+class ErrorCount:
+    """Failed delivery attempts of one cause (`http_<status>`, `timeout` or a transport error's name)."""
+
+    cause: str
     count: int
 
 
@@ -26,6 +35,7 @@ class ActivityWindow:
     top_types: tuple[TypeCount, ...]
     attempts: int
     succeeded: int
+    errors: tuple[ErrorCount, ...]  # failed attempts by cause, most frequent first
     backlog: Backlog
 
 
@@ -49,7 +59,8 @@ class StatsStore(Protocol):
         ...
 
     async def activity(self, account_id: str, *, since: str, top: int) -> ActivityWindow:
-        """Events and delivery attempts from `since` (RFC 3339), with the `top` most frequent event types."""
+        """Events and delivery attempts from `since` (RFC 3339), with the `top` most frequent event types and
+        the failed attempts by cause."""
         ...
 
     async def series(

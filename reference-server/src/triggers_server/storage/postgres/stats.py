@@ -2,24 +2,38 @@
 
 from __future__ import annotations
 
-from triggers_server.storage.ports.stats import ActivityWindow, Backlog, BucketCount, TypeCount
+from triggers_server.storage.ports.deliveries import ACTIVE_STATUSES, TIMEOUT_ERROR
+from triggers_server.storage.ports.stats import ActivityWindow, Backlog, BucketCount, ErrorCount, TypeCount
 from triggers_server.storage.postgres.engine import Conn, PgDatabase
+
+# A failed attempt's cause (ports.stats.ErrorCount): the status it was answered with, a timeout, or the name of
+# the transport error (the text of `error` before its first colon); $3 is `TIMEOUT_ERROR`.
+_CAUSE = (
+    "CASE WHEN response_status IS NOT NULL THEN 'http_' || response_status"
+    " WHEN error LIKE $3 || ':%' THEN $3"
+    " WHEN strpos(error, ':') > 0 THEN split_part(error, ':', 1)"
+    " ELSE coalesce(error, 'unknown') END"
+)
 
 
 async def backlog(conn: Conn, account_id: str | None) -> Backlog:
     if account_id is None:
         row = await conn.fetchrow(
             "SELECT (SELECT count(*) FROM inbox WHERE state IN ('pending', 'leased')) AS inbox,"
-            " (SELECT count(*) FROM dlq_entries) AS dlq"
+            " (SELECT count(*) FROM dlq_entries) AS dlq,"
+            " (SELECT count(*) FROM deliveries WHERE status = ANY($1::text[])) AS deliveries",
+            list(ACTIVE_STATUSES),
         )
     else:
         row = await conn.fetchrow(
             "SELECT (SELECT count(*) FROM inbox WHERE account_id = $1 AND state IN ('pending', 'leased')) AS inbox,"
-            " (SELECT count(*) FROM dlq_entries WHERE account_id = $1) AS dlq",
+            " (SELECT count(*) FROM dlq_entries WHERE account_id = $1) AS dlq,"
+            " (SELECT count(*) FROM deliveries WHERE account_id = $1 AND status = ANY($2::text[])) AS deliveries",
             account_id,
+            list(ACTIVE_STATUSES),
         )
     assert row is not None
-    return Backlog(int(row["inbox"]), int(row["dlq"]))
+    return Backlog(int(row["inbox"]), int(row["dlq"]), int(row["deliveries"]))
 
 
 # The bucket of a stored RFC 3339 time: whole seconds since `start_epoch` over `bucket_seconds`, clamped into range.
@@ -85,11 +99,21 @@ class PgStatsStore:
                 since,
             )
             assert attempts is not None
+            errors = await conn.fetch(
+                f"SELECT {_CAUSE} AS cause, count(*) AS n FROM delivery_attempts"
+                " WHERE account_id = $1 AND started_at >= $2 AND outcome = 'failed'"
+                " GROUP BY cause ORDER BY n DESC, cause LIMIT $4",
+                account_id,
+                since,
+                TIMEOUT_ERROR,
+                top,
+            )
             return ActivityWindow(
                 events=int(total),
                 top_types=tuple(TypeCount(row["type"], int(row["n"])) for row in types),
                 attempts=int(attempts["total"] or 0),
                 succeeded=int(attempts["ok"] or 0),
+                errors=tuple(ErrorCount(row["cause"], int(row["n"])) for row in errors),
                 backlog=await backlog(conn, account_id),
             )
 

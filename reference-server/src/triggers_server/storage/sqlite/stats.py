@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
-from triggers_server.storage.ports.stats import ActivityWindow, Backlog, BucketCount, TypeCount
+from triggers_server.storage.ports.deliveries import ACTIVE_STATUSES, TIMEOUT_ERROR
+from triggers_server.storage.ports.stats import ActivityWindow, Backlog, BucketCount, ErrorCount, TypeCount
 from triggers_server.storage.sqlite.engine import Database, Transaction
+
+# A failed attempt's cause (ports.stats.ErrorCount): the status it was answered with, a timeout, or the name of
+# the transport error (the text of `error` before its first colon).
+_CAUSE = (
+    "CASE WHEN response_status IS NOT NULL THEN 'http_' || response_status"
+    " WHEN error LIKE ? || ':%' THEN ?"
+    " WHEN instr(error, ':') > 0 THEN substr(error, 1, instr(error, ':') - 1)"
+    " ELSE coalesce(error, 'unknown') END"
+)
+_ACTIVE = ", ".join(f"'{status}'" for status in ACTIVE_STATUSES)
 
 
 def ping(tx: Transaction) -> None:
@@ -17,7 +28,10 @@ def backlog(tx: Transaction, account_id: str | None) -> Backlog:
         params,
     ).fetchone()[0]
     dlq = tx.execute(f"SELECT count(*) FROM dlq_entries {where}", params).fetchone()[0]
-    return Backlog(int(inbox), int(dlq))
+    deliveries = tx.execute(
+        f"SELECT count(*) FROM deliveries {where} {'AND' if where else 'WHERE'} status IN ({_ACTIVE})", params
+    ).fetchone()[0]
+    return Backlog(int(inbox), int(dlq), int(deliveries))
 
 
 def activity(tx: Transaction, account_id: str, *, since: str, top: int) -> ActivityWindow:
@@ -33,11 +47,18 @@ def activity(tx: Transaction, account_id: str, *, since: str, top: int) -> Activ
         "SELECT count(*), sum(outcome = 'succeeded') FROM delivery_attempts WHERE account_id = ? AND started_at >= ?",
         (account_id, since),
     ).fetchone()
+    errors = tx.execute(
+        f"SELECT {_CAUSE} AS cause, count(*) AS n FROM delivery_attempts"
+        " WHERE account_id = ? AND started_at >= ? AND outcome = 'failed'"
+        " GROUP BY cause ORDER BY n DESC, cause LIMIT ?",
+        (TIMEOUT_ERROR, TIMEOUT_ERROR, account_id, since, top),
+    ).fetchall()
     return ActivityWindow(
         events=int(total),
         top_types=tuple(TypeCount(row["type"], int(row["n"])) for row in types),
         attempts=int(attempts[0] or 0),
         succeeded=int(attempts[1] or 0),
+        errors=tuple(ErrorCount(row["cause"], int(row["n"])) for row in errors),
         backlog=backlog(tx, account_id),
     )
 
