@@ -226,7 +226,12 @@ async def test_gone_disables_subscription_and_dead_letters(harness: Harness) -> 
 
 async def test_failed_attempts_are_counted_by_cause_and_unsettled_deliveries_as_pending(harness: Harness) -> None:
     await harness.subscription()
-    harness.receiver.answers = [(500, {}, b""), httpx.ReadTimeout("slow"), (500, {}, b""), httpx.ConnectError("refused")]
+    harness.receiver.answers = [
+        (500, {}, b""),
+        httpx.ReadTimeout("slow"),
+        (500, {}, b""),
+        httpx.ConnectError("refused"),
+    ]
     await harness.service.on_ingested(ACCOUNT, [event(1), event(2)])
     assert await harness.service.run_due() == 2
     harness.clock.advance(10)
@@ -234,7 +239,8 @@ async def test_failed_attempts_are_counted_by_cause_and_unsettled_deliveries_as_
     stats = harness.stores.stats
     window = await stats.activity(ACCOUNT, since=START.isoformat(), top=10)
     assert window.attempts == 4 and window.succeeded == 0
-    assert [(entry.cause, entry.count) for entry in window.errors] == [("http_500", 2), ("ConnectError", 1), ("timeout", 1)]
+    by_cause = [(entry.cause, entry.count) for entry in window.errors]
+    assert by_cause == [("http_500", 2), ("ConnectError", 1), ("timeout", 1)]
     assert window.backlog.deliveries == 2
     assert (await stats.backlog(None)).deliveries == 2
     assert (await stats.backlog("acc_other")).deliveries == 0
