@@ -22,6 +22,32 @@ function percent(rate: number | null): string {
   return rate === null ? "no deliveries" : `${(rate * 100).toFixed(1)} %`;
 }
 
+/** A two-column table of counts by name (top event types, delivery errors by cause), in the API's order. */
+function CountTable(props: {
+  label: string;
+  headings: readonly [string, string];
+  rows: readonly (readonly [string, number])[];
+}): JSX.Element {
+  return (
+    <table class="rows" aria-label={props.label}>
+      <thead>
+        <tr>
+          <th scope="col">{props.headings[0]}</th>
+          <th scope="col">{props.headings[1]}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {props.rows.map(([name, count]) => (
+          <tr key={name}>
+            <td>{name}</td>
+            <td>{count}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 export function MetricsPage(): JSX.Element {
   const client = useClient();
   const [stats, setStats] = useState<Stats | null>(null);
@@ -96,42 +122,20 @@ export function MetricsPage(): JSX.Element {
             ))}
           </dl>
           <h2>Top event types</h2>
-          <table class="rows" aria-label="Top event types">
-            <thead>
-              <tr>
-                <th scope="col">Type</th>
-                <th scope="col">Events</th>
-              </tr>
-            </thead>
-            <tbody>
-              {stats.top_event_types.map((entry) => (
-                <tr key={entry.type}>
-                  <td>{entry.type}</td>
-                  <td>{entry.count}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <CountTable
+            label="Top event types"
+            headings={["Type", "Events"]}
+            rows={stats.top_event_types.map((entry) => [entry.type, entry.count] as const)}
+          />
           <h2>Delivery errors by cause</h2>
           {stats.delivery_errors.length === 0 ? (
             <p class="muted">No failed delivery attempts in this window.</p>
           ) : (
-            <table class="rows" aria-label="Delivery errors by cause">
-              <thead>
-                <tr>
-                  <th scope="col">Cause</th>
-                  <th scope="col">Failed attempts</th>
-                </tr>
-              </thead>
-              <tbody>
-                {stats.delivery_errors.map((entry) => (
-                  <tr key={entry.cause}>
-                    <td>{entry.cause}</td>
-                    <td>{entry.count}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <CountTable
+              label="Delivery errors by cause"
+              headings={["Cause", "Failed attempts"]}
+              rows={stats.delivery_errors.map((entry) => [entry.cause, entry.count] as const)}
+            />
           )}
           <h2>Throughput</h2>
           <SeriesChart series={stats.series} bucketSeconds={stats.bucket_seconds} />

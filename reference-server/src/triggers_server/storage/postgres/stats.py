@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from triggers_server.storage.ports.deliveries import ACTIVE_STATUSES, TIMEOUT_ERROR
+from triggers_server.storage.ports.deliveries import ACTIVE_STATUSES
 from triggers_server.storage.ports.stats import ActivityWindow, Backlog, BucketCount, ErrorCount, TypeCount
 from triggers_server.storage.postgres.engine import Conn, PgDatabase
 
-# A failed attempt's cause (ports.stats.ErrorCount): the status it was answered with, a timeout, or the name of
-# the transport error (the text of `error` before its first colon); $3 is `TIMEOUT_ERROR`.
+# A failed attempt's cause (ports.stats.ErrorCount): the status it was answered with, else the text of `error`
+# before its first colon (`timeout` or the transport error's name, ports.deliveries.TIMEOUT_ERROR).
 _CAUSE = (
     "CASE WHEN response_status IS NOT NULL THEN 'http_' || response_status"
-    " WHEN error LIKE $3 || ':%' THEN $3"
     " WHEN strpos(error, ':') > 0 THEN split_part(error, ':', 1)"
     " ELSE coalesce(error, 'unknown') END"
 )
@@ -102,10 +101,9 @@ class PgStatsStore:
             errors = await conn.fetch(
                 f"SELECT {_CAUSE} AS cause, count(*) AS n FROM delivery_attempts"
                 " WHERE account_id = $1 AND started_at >= $2 AND outcome = 'failed'"
-                " GROUP BY cause ORDER BY n DESC, cause LIMIT $4",
+                " GROUP BY cause ORDER BY n DESC, cause LIMIT $3",
                 account_id,
                 since,
-                TIMEOUT_ERROR,
                 top,
             )
             return ActivityWindow(

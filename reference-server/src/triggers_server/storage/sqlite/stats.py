@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from triggers_server.storage.ports.deliveries import ACTIVE_STATUSES, TIMEOUT_ERROR
+from triggers_server.storage.ports.deliveries import ACTIVE_STATUSES
 from triggers_server.storage.ports.stats import ActivityWindow, Backlog, BucketCount, ErrorCount, TypeCount
 from triggers_server.storage.sqlite.engine import Database, Transaction
 
-# A failed attempt's cause (ports.stats.ErrorCount): the status it was answered with, a timeout, or the name of
-# the transport error (the text of `error` before its first colon).
+# A failed attempt's cause (ports.stats.ErrorCount): the status it was answered with, else the text of `error`
+# before its first colon (`timeout` or the transport error's name, ports.deliveries.TIMEOUT_ERROR).
 _CAUSE = (
     "CASE WHEN response_status IS NOT NULL THEN 'http_' || response_status"
-    " WHEN error LIKE ? || ':%' THEN ?"
     " WHEN instr(error, ':') > 0 THEN substr(error, 1, instr(error, ':') - 1)"
     " ELSE coalesce(error, 'unknown') END"
 )
@@ -51,7 +50,7 @@ def activity(tx: Transaction, account_id: str, *, since: str, top: int) -> Activ
         f"SELECT {_CAUSE} AS cause, count(*) AS n FROM delivery_attempts"
         " WHERE account_id = ? AND started_at >= ? AND outcome = 'failed'"
         " GROUP BY cause ORDER BY n DESC, cause LIMIT ?",
-        (TIMEOUT_ERROR, TIMEOUT_ERROR, account_id, since, top),
+        (account_id, since, top),
     ).fetchall()
     return ActivityWindow(
         events=int(total),
